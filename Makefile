@@ -1,0 +1,81 @@
+# normreg — `make run` starts the whole system on embedded defaults; `make test` runs every test.
+SHELL := /bin/bash
+PY_VERSION ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+GEN := build/gen
+PROTOS := $(wildcard protos/normreg/v1/*.proto)
+STAMP_VENV := $(VENV)/.installed
+STAMP_GEN := $(GEN)/.stamp
+PYTEST_ARGS ?=
+
+.PHONY: all setup gen lint fmt typecheck test test-fast run run-real infra-up infra-down corpus bench faults clean
+
+all: setup
+
+setup: $(STAMP_VENV) $(STAMP_GEN)
+
+$(STAMP_GEN): $(PROTOS)
+	@mkdir -p $(GEN)
+	@test -x $(PY) || $(PY_VERSION) -m venv $(VENV)
+	@$(PY) -c "import grpc_tools" 2>/dev/null || $(PY) -m pip install -q "grpcio-tools==1.85.1" "mypy-protobuf>=3.6"
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) $(PROTOS)
+	@touch $@
+
+$(STAMP_VENV): pyproject.toml
+	@test -x $(PY) || $(PY_VERSION) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	@mkdir -p $(GEN)
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -c 'import site, pathlib; roots = ["services/common", "services/registry", "services/review", "services/search", "cli", "build/gen"]; pathlib.Path(site.getsitepackages()[0], "normreg-src.pth").write_text("".join(str(pathlib.Path(r).resolve()) + "\n" for r in roots))'
+	@touch $@
+
+gen: $(STAMP_GEN)
+
+node_modules/.bin/buf:
+	npm install --no-save --no-audit --no-fund --silent @bufbuild/buf@1
+
+lint: setup node_modules/.bin/buf
+	node_modules/.bin/buf lint
+	node_modules/.bin/buf format -d --exit-code
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Unit, contract and end-to-end tests on the embedded backends only.
+test-fast: setup
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+# Everything: lint, then the whole suite with a real Kafka and Elasticsearch started on loopback.
+test: setup
+	$(MAKE) --no-print-directory lint
+	bash deploy/local/with-infra.sh $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+run: setup
+	$(PY) -m normreg_cli.run_all
+
+run-real: setup
+	bash deploy/local/infra-up.sh
+	set -a; source var/infra/infra.env; set +a; $(PY) -m normreg_cli.run_all
+
+infra-up:
+	bash deploy/local/infra-up.sh
+
+infra-down:
+	bash deploy/local/infra-down.sh
+
+corpus: setup
+	bash scripts/fetch-corpus.sh
+
+bench: setup
+	$(PY) -m bench
+
+faults: setup
+	bash deploy/local/with-infra.sh $(VENV)/bin/pytest -q tests/faults
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

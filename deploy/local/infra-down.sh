@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Stop what infra-up.sh started, by pid (SIGTERM, wait, then SIGKILL), and remove the
+# pid files. The download cache is never touched.
+#
+# Usage: deploy/local/infra-down.sh [kafka|elasticsearch|all] [--purge]
+#   --purge  also delete the infra dir (configs, data, logs) so the next infra-up
+#            starts from empty topics and indices.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TARGET=all
+PURGE=0
+for arg in "$@"; do
+  case "$arg" in
+    --purge) PURGE=1 ;;
+    kafka | elasticsearch | all) TARGET="$arg" ;;
+    es) TARGET=elasticsearch ;;
+    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) die "usage: $0 [kafka|elasticsearch|all] [--purge]" ;;
+  esac
+done
+
+if [[ ! -d "$INFRA_DIR" ]]; then
+  log "nothing to do: $INFRA_DIR does not exist"
+  exit 0
+fi
+exec 9>"$INFRA_DIR/.lock"
+flock -w 300 9 || die "another infra-up/down holds $INFRA_DIR/.lock"
+
+# Kafka gets a generous grace period: a clean shutdown avoids log recovery next start.
+[[ "$TARGET" == elasticsearch ]] || stop_pid "$KAFKA_PID_FILE" "$KAFKA_MAIN_BROKER" kafka 60
+[[ "$TARGET" == kafka ]] || stop_pid "$ES_PID_FILE" "$ES_DIR" elasticsearch 60
+
+if ((PURGE)); then
+  # Only ever delete a directory infra-up created (marker file), never e.g. "/" by a
+  # mis-set NORMREG_INFRA_DIR.
+  [[ -f "$INFRA_DIR/.normreg-infra" ]] || die "$INFRA_DIR has no .normreg-infra marker; not purging"
+  if [[ "$TARGET" == all ]]; then
+    log "purging $INFRA_DIR"
+    rm -rf "$INFRA_DIR"
+    exit 0
+  fi
+  dir="$KAFKA_DIR"; [[ "$TARGET" == elasticsearch ]] && dir="$ES_DIR"
+  log "purging $dir"
+  rm -rf "$dir"
+fi
+
+if pid_of "$KAFKA_PID_FILE" "$KAFKA_MAIN_BROKER" >/dev/null || pid_of "$ES_PID_FILE" "$ES_DIR" >/dev/null; then
+  write_env  # something still runs: keep only its address
+else
+  rm -f "$ENV_FILE"
+fi

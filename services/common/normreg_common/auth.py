@@ -1,0 +1,74 @@
+"""Bearer tokens: HS256-signed JWTs carrying subject, roles and organisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+import jwt
+
+from normreg_common.errors import Unauthenticated
+from normreg_common.principal import PUBLIC, Principal, Role
+
+ISSUER = "normreg"
+ALGORITHM = "HS256"
+
+
+class TokenCodec:
+    def __init__(self, key: str) -> None:
+        if len(key) < 32:
+            raise ValueError("the token signing key must be at least 32 characters")
+        self._key = key
+
+    def issue(self, subject: str, roles: list[str], org: str = "", *, ttl: dt.timedelta | None = None) -> str:
+        now = dt.datetime.now(dt.UTC)
+        unknown = set(roles) - {r.value for r in Role}
+        if unknown:
+            raise ValueError(f"unknown roles: {sorted(unknown)}")
+        claims = {
+            "iss": ISSUER,
+            "sub": subject,
+            "roles": sorted(roles),
+            "org": org,
+            "iat": now,
+            "exp": now + (ttl or dt.timedelta(hours=12)),
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token, self._key, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid bearer token: {exc}") from None
+        try:
+            roles = frozenset(Role(r) for r in claims.get("roles", []))
+        except ValueError as exc:
+            raise Unauthenticated(f"invalid bearer token: {exc}") from None
+        subject = str(claims["sub"])
+        if not subject:
+            raise Unauthenticated("invalid bearer token: empty subject")
+        return Principal(subject=subject, roles=roles, org=str(claims.get("org", "")))
+
+    def principal_from_metadata(self, metadata: tuple[tuple[str, str | bytes], ...] | None) -> Principal:
+        for key, value in metadata or ():
+            if key.lower() == "authorization":
+                text = value.decode() if isinstance(value, bytes) else value
+                scheme, _, token = text.partition(" ")
+                if scheme.lower() != "bearer" or not token:
+                    raise Unauthenticated("authorization metadata must be 'Bearer <token>'")
+                return self.verify(token.strip())
+        return PUBLIC
+
+
+def load_or_create_key(path: Path) -> str:
+    """Development convenience: a random key kept under var/ so tokens survive restarts."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,70 @@
+"""What a service needs from an event log, in Kafka's terms: topics, partitions, offsets.
+
+Consumers keep their own positions in their own database (written in the same transaction as the
+effects of the records), and the log resumes them from there. Committing to the log itself is only
+advisory, so a crash between the two never skips or double-applies a record.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    key: str
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Delivery:
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    value: bytes
+
+
+# (topic, partition) -> last processed offset, or None to start from the beginning.
+PositionLoader = Callable[[str, int], Awaitable[int | None]]
+
+
+class Consumer(abc.ABC):
+    @abc.abstractmethod
+    async def start(self) -> None: ...
+
+    @abc.abstractmethod
+    async def poll(self, max_records: int = 500, timeout: float = 0.5) -> list[Delivery]:
+        """Records after the consumer's positions, in offset order per partition; [] on timeout."""
+
+    @abc.abstractmethod
+    async def commit(self, deliveries: Sequence[Delivery]) -> None:
+        """Tell the log how far this group got (advisory)."""
+
+    @abc.abstractmethod
+    async def rewind(self) -> None:
+        """Go back to the positions the consumer's own store holds, after a failed batch."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+
+class EventLog(abc.ABC):
+    @abc.abstractmethod
+    async def start(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def publish(self, records: Sequence[Record]) -> None:
+        """Returns only once every record is durably acknowledged by the log; raises otherwise."""
+
+    @abc.abstractmethod
+    def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer: ...
+
+    @abc.abstractmethod
+    async def ensure_topics(self, topics: Sequence[str]) -> None: ...

@@ -1,0 +1,128 @@
+"""An embedded, durable event log in one SQLite file that several processes share.
+
+One partition per topic; offsets are dense from 0. Consumers poll, which keeps it simple and works
+across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
+from normreg_common.sqlite import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    topic TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    appended_at REAL NOT NULL,
+    PRIMARY KEY (topic, offset)
+) WITHOUT ROWID;
+"""
+
+POLL_INTERVAL_S = 0.01
+
+
+class SqliteEventLog(EventLog):
+    def __init__(self, path: Path | str) -> None:
+        self._path = path
+        self._db = Database(path, SCHEMA)
+        self._consumers: list[SqliteConsumer] = []
+
+    async def start(self) -> None:
+        await self._db.open()
+
+    async def close(self) -> None:
+        for consumer in list(self._consumers):
+            await consumer.close()
+        await self._db.close()
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        return None
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        if records:
+            await self._db.transaction(lambda conn: _append(conn, records))
+
+    def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer:
+        consumer = SqliteConsumer(self._path, topics, positions, self._consumers)
+        self._consumers.append(consumer)
+        return consumer
+
+
+def _append(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
+    next_offsets: dict[str, int] = {}
+    now = time.time()
+    for record in records:
+        if record.topic not in next_offsets:
+            row = conn.execute("SELECT MAX(offset) FROM records WHERE topic = ?", (record.topic,)).fetchone()
+            next_offsets[record.topic] = -1 if row[0] is None else row[0]
+        next_offsets[record.topic] += 1
+        conn.execute(
+            "INSERT INTO records (topic, offset, key, value, appended_at) VALUES (?, ?, ?, ?, ?)",
+            (record.topic, next_offsets[record.topic], record.key, record.value, now),
+        )
+
+
+class SqliteConsumer(Consumer):
+    def __init__(
+        self,
+        path: Path | str,
+        topics: Sequence[str],
+        positions: PositionLoader,
+        registry: list[SqliteConsumer],
+    ) -> None:
+        # Its own connection: consumers may live in another process than the producers.
+        self._db = Database(path, SCHEMA)
+        self._topics = list(topics)
+        self._loader = positions
+        self._next: dict[str, int] = {}
+        self._registry = registry
+        self._closed = False
+
+    async def start(self) -> None:
+        await self._db.open()
+        await self.rewind()
+
+    async def rewind(self) -> None:
+        for topic in self._topics:
+            last = await self._loader(topic, 0)
+            self._next[topic] = 0 if last is None else last + 1
+
+    async def poll(self, max_records: int = 500, timeout: float = 0.5) -> list[Delivery]:
+        deadline = time.monotonic() + timeout
+        while True:
+            batch = await self._db.read(lambda conn: self._fetch(conn, max_records))
+            if batch or time.monotonic() >= deadline or self._closed:
+                for delivery in batch:
+                    self._next[delivery.topic] = delivery.offset + 1
+                return batch
+            await asyncio.sleep(POLL_INTERVAL_S)
+
+    def _fetch(self, conn: sqlite3.Connection, max_records: int) -> list[Delivery]:
+        out: list[Delivery] = []
+        for topic in self._topics:
+            rows = conn.execute(
+                "SELECT offset, key, value FROM records WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
+                (topic, self._next[topic], max_records - len(out)),
+            ).fetchall()
+            out.extend(Delivery(topic, 0, row["offset"], row["key"], bytes(row["value"])) for row in rows)
+            if len(out) >= max_records:
+                break
+        return out
+
+    async def commit(self, deliveries: Sequence[Delivery]) -> None:
+        return None
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._db.close()
+            if self in self._registry:
+                self._registry.remove(self)

@@ -1,0 +1,48 @@
+"""The event envelope: CloudEvents 1.0 attributes in structured JSON mode, plus a per-stream sequence.
+
+A consumer drops an event whose `sequence` is not above the last one it applied for that `subject`,
+so duplicates and stale copies change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DOCUMENTS_TOPIC = "normreg.documents"
+REVIEWS_TOPIC = "normreg.reviews"
+
+REGISTRY_SOURCE = "/normreg/registry"
+REVIEW_SOURCE = "/normreg/review"
+
+
+class CloudEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: str = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    source: str
+    type: str
+    # The stream the event belongs to, e.g. documents/{id}; also the partition key.
+    subject: str
+    time: dt.datetime
+    datacontenttype: str = "application/json"
+    # Position of the event in its subject's stream, from 1, without gaps.
+    sequence: int = Field(ge=1)
+    data: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> CloudEvent:
+        return cls.model_validate_json(raw)
+
+
+def canonical_json(value: Any) -> str:
+    """Stable serialisation used for hashing and comparing."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

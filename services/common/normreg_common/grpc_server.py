@@ -1,0 +1,146 @@
+"""gRPC plumbing shared by the services: one interceptor for identity and error mapping, health,
+reflection, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from normreg_common.auth import TokenCodec
+from normreg_common.errors import InvalidArgument, NormregError
+from normreg_common.principal import PUBLIC, Principal
+
+log = logging.getLogger(__name__)
+
+_principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal", default=PUBLIC)
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+def current_principal() -> Principal:
+    return _principal.get()
+
+
+def to_status(error: NormregError, domain: str) -> status_pb2.Status:
+    details: list[Any] = [
+        error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=dict(error.metadata))
+    ]
+    if isinstance(error, InvalidArgument):
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=error.field, description=error.description)
+                ]
+            )
+        )
+    elif error.code == "FAILED_PRECONDITION":
+        details.append(
+            error_details_pb2.PreconditionFailure(
+                violations=[
+                    error_details_pb2.PreconditionFailure.Violation(
+                        type=error.reason, subject=error.metadata.get("resource", ""), description=error.message
+                    )
+                ]
+            )
+        )
+    packed = []
+    for detail in details:
+        holder = any_pb2.Any()
+        holder.Pack(detail)
+        packed.append(holder)
+    return status_pb2.Status(code=getattr(code_pb2, error.code), message=error.message, details=packed)
+
+
+class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Resolves the caller from its bearer token and turns domain errors into google.rpc.Status."""
+
+    def __init__(self, codec: TokenCodec, domain: str) -> None:
+        self._codec = codec
+        self._domain = domain
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        codec = self._codec
+        domain = self._domain
+        method = details.method
+
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                principal = codec.principal_from_metadata(context.invocation_metadata())
+                token = _principal.set(principal)
+                try:
+                    return await inner(request, context)
+                finally:
+                    _principal.reset(token)
+            except NormregError as error:
+                await context.abort_with_status(rpc_status.to_status(to_status(error, domain)))
+            except (asyncio.CancelledError, grpc.aio.AbortError):
+                raise
+            except Exception:
+                log.exception("unexpected error in %s", method)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error; the request was not applied")
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapper,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def create_server(
+    address: str,
+    codec: TokenCodec,
+    domain: str,
+    register: Sequence[Callable[[grpc.aio.Server], str]],
+    *,
+    max_concurrent_rpcs: int = 1000,
+) -> tuple[grpc.aio.Server, int]:
+    """Builds a server with our interceptor, health and reflection; returns it with the bound port."""
+    server = grpc.aio.server(
+        interceptors=[EdgeInterceptor(codec, domain)],
+        maximum_concurrent_rpcs=max_concurrent_rpcs,
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    names = [add(server) for add in register]
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise RuntimeError(f"could not bind {address}")
+    server.health_servicer = health_servicer  # type: ignore[attr-defined]
+    server.service_names = names  # type: ignore[attr-defined]
+    return server, port
+
+
+async def mark_serving(server: grpc.aio.Server) -> None:
+    health_servicer: health.aio.HealthServicer = server.health_servicer  # type: ignore[attr-defined]
+    for name in [*server.service_names, ""]:  # type: ignore[attr-defined]
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,122 @@
+"""Idempotent consumption: positions and applied sequences live in the consumer's own database and
+are written in the same transaction as the consumer's effects. Replaying the log changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+
+from normreg_common.eventlog.port import Consumer, Delivery, PositionLoader
+from normreg_common.sqlite import Database
+
+log = logging.getLogger(__name__)
+
+INBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS consumer_positions (
+    grp TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    PRIMARY KEY (grp, topic, partition)
+);
+CREATE TABLE IF NOT EXISTS inbox_sequences (
+    source TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    PRIMARY KEY (source, subject)
+);
+"""
+
+
+def position_loader(db: Database, group: str) -> PositionLoader:
+    async def load(topic: str, partition: int) -> int | None:
+        row = await db.read(
+            lambda conn: conn.execute(
+                "SELECT offset FROM consumer_positions WHERE grp = ? AND topic = ? AND partition = ?",
+                (group, topic, partition),
+            ).fetchone()
+        )
+        return None if row is None else int(row[0])
+
+    return load
+
+
+def save_positions(conn: sqlite3.Connection, group: str, deliveries: Sequence[Delivery]) -> None:
+    last: dict[tuple[str, int], int] = {}
+    for d in deliveries:
+        last[(d.topic, d.partition)] = max(d.offset, last.get((d.topic, d.partition), -1))
+    conn.executemany(
+        "INSERT INTO consumer_positions (grp, topic, partition, offset) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (grp, topic, partition) DO UPDATE SET offset = MAX(offset, excluded.offset)",
+        [(group, topic, partition, offset) for (topic, partition), offset in last.items()],
+    )
+
+
+def accept_sequence(conn: sqlite3.Connection, source: str, subject: str, sequence: int) -> bool:
+    """True, and remembered, when `sequence` is newer than anything applied for the stream."""
+    row = conn.execute(
+        "SELECT sequence FROM inbox_sequences WHERE source = ? AND subject = ?", (source, subject)
+    ).fetchone()
+    if row is not None and row[0] >= sequence:
+        return False
+    conn.execute(
+        "INSERT INTO inbox_sequences (source, subject, sequence) VALUES (?, ?, ?) "
+        "ON CONFLICT (source, subject) DO UPDATE SET sequence = excluded.sequence",
+        (source, subject, sequence),
+    )
+    return True
+
+
+BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
+
+
+class ConsumerRunner:
+    """Polls a consumer and hands batches to a handler that commits them with their positions."""
+
+    def __init__(self, consumer: Consumer, handler: BatchHandler, name: str) -> None:
+        self._consumer = consumer
+        self._handler = handler
+        self._name = name
+        self.processed = 0
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def close(self) -> None:
+        await self._consumer.close()
+
+    async def step(self, timeout: float = 0.0) -> int:
+        batch = await self._consumer.poll(timeout=timeout)
+        if not batch:
+            return 0
+        try:
+            await self._handler(batch)
+        except BaseException:
+            await self._consumer.rewind()
+            raise
+        await self._consumer.commit(batch)
+        self.processed += len(batch)
+        return len(batch)
+
+    async def drain(self) -> int:
+        """Apply everything already in the log (tests and the CLI's synchronous paths)."""
+        total = 0
+        while n := await self.step(timeout=0.0):
+            total += n
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                await self.step(timeout=0.5)
+                backoff = 0.1
+            except Exception:
+                log.warning("%s: batch failed, retrying in %.1fs", self._name, backoff, exc_info=True)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
+                except TimeoutError:
+                    pass
+                backoff = min(backoff * 2, 10.0)

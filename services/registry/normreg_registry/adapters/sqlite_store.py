@@ -1,0 +1,282 @@
+"""The registry's own SQLite database: documents (as JSON aggregates with indexed columns), the
+hash-chained history, the outbox (which doubles as the registry's event store), numbers, comments,
+idempotency keys and cleanup campaigns. Everything here runs inside one transaction per command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from normreg_common.eventlog.port import Record
+from normreg_common.inbox import INBOX_SCHEMA
+from normreg_common.outbox import OUTBOX_SCHEMA
+from pydantic import TypeAdapter
+
+from normreg_registry.domain.cleanup import Campaign
+from normreg_registry.domain.history import GENESIS, HistoryEntry
+from normreg_registry.domain.model import Change, Document
+
+SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    issuing_body TEXT NOT NULL,
+    drafting_org TEXT NOT NULL,
+    state TEXT NOT NULL,
+    states TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_state ON documents (state);
+CREATE INDEX IF NOT EXISTS documents_org ON documents (drafting_org);
+CREATE TABLE IF NOT EXISTS history (
+    document TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    time TEXT NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    previous_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (document, sequence)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uniform_numbers (
+    issuing_body TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    number TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (issuing_body, year, sequence)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS registration_numbers (
+    year INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    PRIMARY KEY (scope, request_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS comments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    reply TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS comments_document ON comments (document, version, id);
+CREATE TABLE IF NOT EXISTS campaigns (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_index (
+    outbox_id INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    document TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_index_type ON event_index (type);
+"""
+    + OUTBOX_SCHEMA
+    + INBOX_SCHEMA
+)
+
+_documents = TypeAdapter(Document)
+_campaigns = TypeAdapter(Campaign)
+
+
+def _dump(doc: Document) -> str:
+    return _documents.dump_json(doc, exclude={"changes"}).decode()
+
+
+class Store:
+    """Synchronous repository over one connection, used inside a transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    # documents
+    def get(self, doc_id: str) -> Document | None:
+        row = self.conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return None if row is None else _documents.validate_json(row[0])
+
+    def save(self, doc: Document, records: list[tuple[Change, Record]]) -> None:
+        states = ",".join(sorted({v.state.value for v in doc.versions}))
+        self.conn.execute(
+            "INSERT INTO documents (id, kind, issuing_body, drafting_org, state, states, created_at, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+            "states = excluded.states, body = excluded.body",
+            (doc.id, doc.kind.value, doc.issuing_body, doc.drafting_org, doc.latest.state.value, states,
+             doc.created_at.isoformat(), _dump(doc)),
+        )
+        for change, record in records:
+            self._append_history(doc.name, change)
+            cursor = self.conn.execute(
+                "INSERT INTO outbox (topic, key, value) VALUES (?, ?, ?)", (record.topic, record.key, record.value)
+            )
+            self.conn.execute(
+                "INSERT INTO event_index (outbox_id, type, document, version) VALUES (?, ?, ?, ?)",
+                (cursor.lastrowid, change.action, doc.name, change.version),
+            )
+
+    def _append_history(self, document: str, change: Change) -> None:
+        row = self.conn.execute(
+            "SELECT hash, sequence FROM history WHERE document = ? ORDER BY sequence DESC LIMIT 1", (document,)
+        ).fetchone()
+        previous = GENESIS if row is None else row[0]
+        entry = HistoryEntry(
+            document=document,
+            sequence=change.sequence,
+            version=change.version,
+            action=change.action,
+            actor=change.actor,
+            time=change.at.isoformat(),
+            from_state=change.from_state.value if change.from_state else "",
+            to_state=change.to_state.value if change.to_state else "",
+            reason=change.reason,
+            previous_hash=previous,
+        ).sealed()
+        self.conn.execute(
+            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry.document, entry.sequence, entry.version, entry.action, entry.actor, entry.time,
+             entry.from_state, entry.to_state, entry.reason, entry.previous_hash, entry.hash),
+        )
+
+    def list(
+        self, *, after: str, limit: int, state: str = "", kind: str = "", issuing_body: str = "", drafting_org: str = ""
+    ) -> Iterator[Document]:
+        """Documents in id order after `after`; filters on the indexed columns (state matches any version)."""
+        sql = "SELECT body FROM documents WHERE id > ?"
+        params: list[Any] = [after]
+        if state:
+            sql += " AND (',' || states || ',') LIKE ?"
+            params.append(f"%,{state},%")
+        if kind:
+            sql += " AND kind = ?"
+            params.append(kind)
+        if issuing_body:
+            sql += " AND issuing_body = ?"
+            params.append(issuing_body)
+        if drafting_org:
+            sql += " AND drafting_org = ?"
+            params.append(drafting_org)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(limit)
+        for row in self.conn.execute(sql, params):
+            yield _documents.validate_json(row[0])
+
+    def ids_with_states(self, states: list[str]) -> list[str]:
+        clauses = " OR ".join("(',' || states || ',') LIKE ?" for _ in states)
+        rows = self.conn.execute(f"SELECT id FROM documents WHERE {clauses} ORDER BY id",  # noqa: S608
+                                 [f"%,{s},%" for s in states]).fetchall()
+        return [r[0] for r in rows]
+
+    def all_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
+
+    # history
+    def history(self, document: str) -> list[HistoryEntry]:
+        rows = self.conn.execute(
+            "SELECT document, sequence, version, action, actor, time, from_state, to_state, reason, previous_hash, "
+            "hash FROM history WHERE document = ? ORDER BY sequence",
+            (document,),
+        ).fetchall()
+        return [HistoryEntry(*row) for row in rows]
+
+    # idempotency
+    def remembered(self, scope: str, request_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT resource FROM idempotency WHERE scope = ? AND request_id = ?", (scope, request_id)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def remember(self, scope: str, request_id: str, resource: str) -> None:
+        self.conn.execute("INSERT INTO idempotency VALUES (?, ?, ?)", (scope, request_id, resource))
+
+    # numbers
+    def number_taken(self, issuing_body: str, year: int, sequence: int) -> str | None:
+        row = self.conn.execute(
+            "SELECT document FROM uniform_numbers WHERE issuing_body = ? AND year = ? AND sequence = ?",
+            (issuing_body, year, sequence),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def next_number(self, issuing_body: str, year: int) -> int:
+        row = self.conn.execute(
+            "SELECT MAX(sequence) FROM uniform_numbers WHERE issuing_body = ? AND year = ?", (issuing_body, year)
+        ).fetchone()
+        return 1 if row[0] is None else int(row[0]) + 1
+
+    def take_number(self, issuing_body: str, year: int, sequence: int, number: str, document: str) -> None:
+        # Rows are never deleted: a number stays taken after repeal.
+        self.conn.execute(
+            "INSERT INTO uniform_numbers VALUES (?, ?, ?, ?, ?)", (issuing_body, year, sequence, number, document)
+        )
+
+    def next_registration(self, year: int) -> int:
+        row = self.conn.execute(
+            "INSERT INTO registration_numbers (year, last) VALUES (?, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            (year,),
+        ).fetchone()
+        return int(row[0])
+
+    # comments
+    def add_comment(self, document: str, version: int, text: str, at: dt.datetime) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO comments (document, version, text, created_at) VALUES (?, ?, ?, ?)",
+            (document, version, text, at.isoformat()),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def comments(self, document: str, after_id: int, limit: int) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT id, version, text, created_at, reply FROM comments WHERE document = ? AND id > ? ORDER BY id LIMIT ?",
+            (document, after_id, limit),
+        ).fetchall()
+
+    def comment(self, document: str, version: int, comment_id: int) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT id, version, text, created_at, reply FROM comments WHERE document = ? AND version = ? AND id = ?",
+            (document, version, comment_id),
+        ).fetchone()
+        return row
+
+    def reply(self, comment_id: int, reply: str) -> None:
+        self.conn.execute("UPDATE comments SET reply = ? WHERE id = ?", (reply, comment_id))
+
+    def count_comments(self, document: str, version: int) -> int:
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM comments WHERE document = ? AND version = ?", (document, version)
+        ).fetchone()
+        return int(row[0])
+
+    # campaigns
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        row = self.conn.execute("SELECT body FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+        return None if row is None else _campaigns.validate_json(row[0])
+
+    def save_campaign(self, campaign: Campaign) -> None:
+        self.conn.execute(
+            "INSERT INTO campaigns (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            (campaign.id, _campaigns.dump_json(campaign).decode()),
+        )
+
+    # event store
+    def events_of_types(self, types: list[str]) -> Iterator[tuple[str, str, int, bytes]]:
+        marks = ",".join("?" for _ in types)
+        sql = (
+            "SELECT e.type, e.document, e.version, o.value FROM event_index e JOIN outbox o ON o.id = e.outbox_id "
+            f"WHERE e.type IN ({marks}) ORDER BY e.outbox_id"  # noqa: S608
+        )
+        for row in self.conn.execute(sql, types):
+            yield row[0], row[1], int(row[2]), bytes(row[3])
+

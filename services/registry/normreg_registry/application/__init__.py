@@ -1,0 +1,1 @@
+"""Use cases of the registry: load, let the domain decide, save state, history and events together."""

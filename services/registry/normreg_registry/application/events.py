@@ -1,0 +1,66 @@
+"""Turns recorded changes into CloudEvents for the documents topic.
+
+Every event carries a full snapshot of the version it changed, so a consumer can rebuild its view
+from the newest event per version alone, whatever came before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from normreg_common.eventlog.port import Record
+from normreg_common.events import DOCUMENTS_TOPIC, REGISTRY_SOURCE, CloudEvent
+from pydantic import TypeAdapter
+
+from normreg_registry.domain.model import Change, Document, Version
+
+EVENT_TYPE_PREFIX = "normreg.registry.v1."
+
+_version = TypeAdapter(Version)
+
+
+def version_snapshot(doc: Document, v: Version) -> dict[str, Any]:
+    data: dict[str, Any] = _version.dump_python(v, mode="json")
+    data["name"] = doc.version_name(v.number)
+    data["articles"] = [{"label": a.label, "text": a.text} for a in v.articles]
+    if v.promulgation is not None:
+        data["promulgation"]["uniform_number"] = str(v.promulgation.number)
+    return data
+
+
+def document_snapshot(doc: Document) -> dict[str, Any]:
+    return {
+        "name": doc.name,
+        "kind": doc.kind.value,
+        "issuing_body": doc.issuing_body,
+        "number_prefix": doc.number_prefix,
+        "drafting_org": doc.drafting_org,
+        "provisional": doc.provisional,
+        "version_count": len(doc.versions),
+    }
+
+
+def to_records(doc: Document, changes: list[Change]) -> list[tuple[Change, Record]]:
+    out = []
+    head = document_snapshot(doc)
+    for change in changes:
+        event = CloudEvent(
+            source=REGISTRY_SOURCE,
+            type=EVENT_TYPE_PREFIX + change.action,
+            subject=doc.name,
+            time=change.at,
+            sequence=change.sequence,
+            data={
+                "action": change.action,
+                "version_number": change.version,
+                "from_state": change.from_state.value if change.from_state else "",
+                "to_state": change.to_state.value if change.to_state else "",
+                "actor": change.actor,
+                "reason": change.reason,
+                "details": change.details,
+                "document": head,
+                "version": version_snapshot(doc, doc.version(change.version)),
+            },
+        )
+        out.append((change, Record(DOCUMENTS_TOPIC, doc.name, event.to_bytes())))
+    return out

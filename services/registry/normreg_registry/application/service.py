@@ -1,0 +1,533 @@
+"""The registry's use cases. Each write runs as one transaction on the database thread: load the
+aggregate, let the domain decide, save state + history + outbox events together, then wake the relay."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from normreg_common.clock import Clock
+from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from normreg_common.principal import SCHEDULER, Principal
+from normreg_common.profile import JurisdictionProfile
+from normreg_common.sqlite import Database
+
+from normreg_registry.adapters.sqlite_store import Store
+from normreg_registry.application.events import to_records
+from normreg_registry.domain import access
+from normreg_registry.domain.cleanup import Campaign, Outcome
+from normreg_registry.domain.filing_report import FilingReport, ReportRow
+from normreg_registry.domain.history import HistoryEntry, verify_chain
+from normreg_registry.domain.lifecycle import (
+    FILING_KINDS,
+    OPERATIONS,
+    PROMULGATED_STATES,
+    Kind,
+    Op,
+    Procedure,
+    State,
+)
+from normreg_registry.domain.model import Document, Evaluation, ImportedVersion, Version
+from normreg_registry.domain.numbers import UniformNumber, registration_number
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CommentView:
+    name: str
+    text: str
+    created_at: str
+    reply: str
+
+
+@dataclass(frozen=True)
+class DueFiling:
+    document: str
+    title: str
+    uniform_number: str
+    due_date: dt.date
+    overdue: bool
+
+
+class RegistryService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        profile: JurisdictionProfile,
+        *,
+        on_commit: Callable[[], None] = lambda: None,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
+        registration_code: str = "CFDR",
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._profile = profile
+        self._on_commit = on_commit
+        self._new_id = new_id
+        self._registration_code = registration_code
+
+    # ---- plumbing ------------------------------------------------------------------------------
+
+    async def _write(self, work: Callable[[Store], T]) -> T:
+        result = await self._db.transaction(lambda conn: work(Store(conn)))
+        self._on_commit()
+        return result
+
+    async def _read(self, work: Callable[[Store], T]) -> T:
+        return await self._db.read(lambda conn: work(Store(conn)))
+
+    @staticmethod
+    def _load(store: Store, doc_id: str, principal: Principal) -> Document:
+        doc = store.get(doc_id)
+        if doc is None:
+            raise NotFound(f"documents/{doc_id}")
+        access.require_visible(principal, doc)
+        return doc
+
+    @staticmethod
+    def _save(store: Store, doc: Document) -> Document:
+        store.save(doc, to_records(doc, doc.pop_changes()))
+        return doc
+
+    def _mutate(self, doc_id: str, principal: Principal, change: Callable[[Document, dt.datetime], None]) -> Callable[
+        [Store], Document
+    ]:
+        def work(store: Store) -> Document:
+            doc = self._load(store, doc_id, principal)
+            change(doc, self._clock.now())
+            return self._save(store, doc)
+
+        return work
+
+    def today(self) -> dt.date:
+        return self._profile.local_date(self._clock.now())
+
+    # ---- documents -----------------------------------------------------------------------------
+
+    async def create_document(
+        self, principal: Principal, *, request_id: str, kind: Kind, title: str, body: str, issuing_body: str,
+        number_prefix: str, provisional: bool,
+    ) -> Document:
+        def work(store: Store) -> Document:
+            if request_id:
+                existing = store.remembered(f"create:{principal.subject}", request_id)
+                if existing is not None:
+                    return self._load(store, existing, principal)
+            doc = Document.create(
+                id=self._new_id(), kind=kind, title=title, body=body, issuing_body=issuing_body,
+                number_prefix=number_prefix, provisional=provisional, principal=principal, at=self._clock.now(),
+            )
+            if request_id:
+                store.remember(f"create:{principal.subject}", request_id, doc.id)
+            return self._save(store, doc)
+
+        return await self._write(work)
+
+    async def get_document(self, principal: Principal, doc_id: str) -> Document:
+        return await self._read(lambda store: self._load(store, doc_id, principal))
+
+    async def list_documents(
+        self, principal: Principal, *, after: str, page_size: int, state: str, kind: str, issuing_body: str,
+        drafting_org: str,
+    ) -> tuple[list[Document], str]:
+        def work(store: Store) -> tuple[list[Document], str]:
+            found: list[Document] = []
+            cursor = after
+            # Visibility is decided per document by the domain, so scan in id order until the page is full.
+            while len(found) < page_size:
+                batch = list(store.list(after=cursor, limit=max(page_size * 2, 50), state=state, kind=kind,
+                                        issuing_body=issuing_body, drafting_org=drafting_org))
+                if not batch:
+                    return found, ""
+                for doc in batch:
+                    cursor = doc.id
+                    visible = access.visible_versions(principal, doc)
+                    if visible and (not state or any(v.state == state for v in visible)):
+                        found.append(doc)
+                        if len(found) == page_size:
+                            return found, cursor
+            return found, cursor
+
+        return await self._read(work)
+
+    async def update_draft(
+        self, principal: Principal, doc_id: str, *, title: str | None, body: str | None, etag: str
+    ) -> Document:
+        return await self._write(self._mutate(
+            doc_id, principal, lambda doc, at: doc.update_draft(principal, at, title=title, body=body, etag=etag)
+        ))
+
+    async def open_public_comment(self, principal: Principal, doc_id: str, start: dt.date, end: dt.date) -> Document:
+        return await self._write(self._mutate(
+            doc_id, principal, lambda doc, at: doc.open_comment(principal, at, self._profile, start, end)
+        ))
+
+    async def close_public_comment(self, principal: Principal, doc_id: str) -> Document:
+        return await self._write(self._mutate(
+            doc_id, principal, lambda doc, at: doc.close_comment(principal, at, self._profile)
+        ))
+
+    async def submit_comment(self, principal: Principal, doc_id: str, text: str) -> CommentView:
+        def work(store: Store) -> CommentView:
+            doc = self._load(store, doc_id, principal)
+            at = self._clock.now()
+            v = doc.check_comment_allowed(at, self._profile)
+            comment_id = store.add_comment(doc.name, v.number, text, at)
+            return CommentView(f"{doc.version_name(v.number)}/comments/{comment_id}", text, at.isoformat(), "")
+
+        return await self._write(work)
+
+    async def list_comments(
+        self, principal: Principal, doc_id: str, after_id: int, page_size: int
+    ) -> tuple[list[CommentView], str]:
+        def work(store: Store) -> tuple[list[CommentView], str]:
+            doc = self._load(store, doc_id, principal)
+            access.authorize(principal, doc, OPERATIONS[Op.LIST_COMMENTS], "reading comments")
+            if not principal.has(access.Role.REVIEWER, access.Role.SECRETARY, access.Role.REGISTRAR) and (
+                not access.is_own_org(principal, doc)
+            ):
+                raise access.PermissionDenied(
+                    "NOT_OWN_ORGANISATION", f"only the drafting organisation of {doc.name} reads its comments"
+                )
+            rows = store.comments(doc.name, after_id, page_size + 1)
+            views = [
+                CommentView(f"{doc.version_name(r['version'])}/comments/{r['id']}", r["text"], r["created_at"],
+                            r["reply"])
+                for r in rows[:page_size]
+            ]
+            token = str(rows[page_size - 1]["id"]) if len(rows) > page_size else ""
+            return views, token
+
+        return await self._read(work)
+
+    async def reply_to_comment(
+        self, principal: Principal, doc_id: str, version: int, comment_id: int, reply: str
+    ) -> CommentView:
+        def work(store: Store) -> CommentView:
+            doc = self._load(store, doc_id, principal)
+            access.authorize(principal, doc, OPERATIONS[Op.REPLY_TO_COMMENT], "answering a comment")
+            row = store.comment(doc.name, version, comment_id)
+            if row is None:
+                raise NotFound(f"{doc.version_name(version)}/comments/{comment_id}")
+            store.reply(comment_id, reply)
+            return CommentView(f"{doc.version_name(version)}/comments/{comment_id}", row["text"], row["created_at"],
+                               reply)
+
+        return await self._write(work)
+
+    async def record_procedure(self, principal: Principal, doc_id: str, procedure: Procedure, summary: str) -> Document:
+        return await self._write(self._mutate(
+            doc_id, principal, lambda doc, at: doc.record_procedure(principal, at, procedure, summary)
+        ))
+
+    async def submit_for_review(self, principal: Principal, doc_id: str, etag: str) -> Document:
+        return await self._write(self._mutate(
+            doc_id, principal, lambda doc, at: doc.submit_for_review(principal, at, etag)
+        ))
+
+    async def record_deliberation(
+        self, principal: Principal, doc_id: str, *, adopt: bool, meeting: str, meeting_date: dt.date, reason: str
+    ) -> Document:
+        return await self._write(self._mutate(
+            doc_id, principal,
+            lambda doc, at: doc.deliberate(principal, at, adopt=adopt, meeting=meeting, meeting_date=meeting_date,
+                                           reason=reason),
+        ))
+
+    async def promulgate(
+        self, principal: Principal, doc_id: str, *, promulgation_date: dt.date | None, effective_date: dt.date | None,
+        early_effect_reason: str, number_sequence: int, validity_years: int,
+    ) -> Document:
+        def work(store: Store) -> Document:
+            doc = self._load(store, doc_id, principal)
+            at = self._clock.now()
+            day = promulgation_date or self._profile.local_date(at)
+            if not doc.number_prefix:
+                raise FailedPrecondition("NO_NUMBER_PREFIX", f"{doc.name} has no uniform number prefix",
+                                         resource=doc.name)
+            sequence = number_sequence or store.next_number(doc.issuing_body, day.year)
+            taken_by = store.number_taken(doc.issuing_body, day.year, sequence)
+            number = UniformNumber(doc.number_prefix, day.year, sequence)
+            if taken_by is not None:
+                raise AlreadyExists(
+                    "UNIFORM_NUMBER_TAKEN",
+                    f"{number} of {doc.issuing_body} was already given to {taken_by}; numbers are never reused",
+                )
+            registration = registration_number(self._registration_code, day.year, store.next_registration(day.year))
+            doc.promulgate(
+                principal, at, self._profile, number=number, registration_number=registration,
+                promulgation_date=day, effective_date=effective_date, early_effect_reason=early_effect_reason,
+                validity_years=validity_years,
+            )
+            store.take_number(doc.issuing_body, day.year, sequence, str(number), doc.name)
+            # Effective today: the scheduler would do it at its next run; do it now so reads agree.
+            doc.run_clock(SCHEDULER, at, self._profile)
+            return self._save(store, doc)
+
+        return await self._write(work)
+
+    async def record_filing(
+        self, principal: Principal, doc_id: str, version: int | None, *, filed_date: dt.date, recipient: str,
+        materials: dict[str, bool],
+    ) -> tuple[Document, Version]:
+        def work(store: Store) -> tuple[Document, Version]:
+            doc = self._load(store, doc_id, principal)
+            v = doc.record_filing(principal, self._clock.now(), self._profile, version=version, filed_date=filed_date,
+                                  recipient=recipient, materials=materials)
+            return self._save(store, doc), v
+
+        return await self._write(work)
+
+    async def record_filing_review(
+        self, principal: Principal, doc_id: str, version: int | None, outcome: str, note: str
+    ) -> tuple[Document, Version]:
+        def work(store: Store) -> tuple[Document, Version]:
+            doc = self._load(store, doc_id, principal)
+            v = doc.record_filing_review(principal, self._clock.now(), version=version, outcome=outcome, note=note,
+                                         today=self.today())
+            return self._save(store, doc), v
+
+        return await self._write(work)
+
+    async def record_evaluation(
+        self, principal: Principal, doc_id: str, *, evaluator: str, method: str, findings: str, conclusion: str
+    ) -> tuple[Document, Evaluation]:
+        def work(store: Store) -> tuple[Document, Evaluation]:
+            doc = self._load(store, doc_id, principal)
+            e = doc.record_evaluation(principal, self._clock.now(), evaluator=evaluator, method=method,
+                                      findings=findings, conclusion=conclusion)
+            return self._save(store, doc), e
+
+        return await self._write(work)
+
+    async def start_amendment(
+        self, principal: Principal, doc_id: str, evaluation: int | None, request_id: str
+    ) -> Document:
+        def work(store: Store) -> Document:
+            scope = f"amend:{doc_id}"
+            if request_id and store.remembered(scope, request_id) is not None:
+                return self._load(store, doc_id, principal)
+            doc = self._load(store, doc_id, principal)
+            doc.start_amendment(principal, self._clock.now(), evaluation)
+            if request_id:
+                store.remember(scope, request_id, doc_id)
+            return self._save(store, doc)
+
+        return await self._write(work)
+
+    async def repeal(
+        self, principal: Principal, doc_id: str, reason: str, evaluation: int | None, repealed_by: str
+    ) -> Document:
+        return await self._write(self._mutate(
+            doc_id, principal,
+            lambda doc, at: doc.repeal(principal, at, reason, evaluation=evaluation, repealed_by=repealed_by,
+                                       today=self.today()),
+        ))
+
+    async def declare_invalid(self, principal: Principal, doc_id: str, reason: str) -> Document:
+        return await self._write(self._mutate(
+            doc_id, principal, lambda doc, at: doc.declare_invalid(principal, at, reason, self.today())
+        ))
+
+    async def withdraw(self, principal: Principal, doc_id: str, reason: str) -> Document:
+        return await self._write(self._mutate(doc_id, principal, lambda doc, at: doc.withdraw(principal, at, reason)))
+
+    async def import_document(
+        self, principal: Principal, *, request_id: str, kind: Kind, issuing_body: str, versions: list[ImportedVersion]
+    ) -> Document:
+        def work(store: Store) -> Document:
+            existing = store.remembered("import", request_id)
+            if existing is not None:
+                return self._load(store, existing, principal)
+            doc = Document.imported(id=self._new_id(), kind=kind, issuing_body=issuing_body, versions=versions,
+                                    principal=principal, at=self._clock.now())
+            store.remember("import", request_id, doc.id)
+            return self._save(store, doc)
+
+        return await self._write(work)
+
+    # ---- review decisions arriving as events ---------------------------------------------------
+
+    def apply_review_decision_sync(
+        self, store: Store, *, doc_id: str, decision: str, version: int, review_round: int, reviewer: Principal,
+        review: str, at: dt.datetime,
+    ) -> bool:
+        doc = store.get(doc_id)
+        if doc is None:
+            return False
+        applied = doc.apply_review_decision(decision, version=version, review_round=review_round, reviewer=reviewer,
+                                            review=review, at=at)
+        if applied:
+            self._save(store, doc)
+        return applied
+
+    # ---- history -------------------------------------------------------------------------------
+
+    async def get_history(self, principal: Principal, doc_id: str) -> list[HistoryEntry]:
+        def work(store: Store) -> list[HistoryEntry]:
+            doc = self._load(store, doc_id, principal)
+            access.authorize(principal, doc, OPERATIONS[Op.READ_HISTORY], "reading the internal history")
+            if access.Role.DRAFTER in principal.roles and not principal.has(
+                access.Role.REVIEWER, access.Role.SECRETARY, access.Role.REGISTRAR, access.Role.EVALUATOR
+            ) and not access.is_own_org(principal, doc):
+                raise access.PermissionDenied("NOT_OWN_ORGANISATION", "the history belongs to the drafting organisation")
+            return store.history(doc.name)
+
+        return await self._read(work)
+
+    async def verify_history(self, principal: Principal, doc_id: str | None) -> tuple[int, int, list[str]]:
+        access.authorize_role(principal, OPERATIONS[Op.VERIFY_HISTORY], "verifying history")
+
+        def work(store: Store) -> tuple[int, int, list[str]]:
+            ids = [doc_id] if doc_id else store.all_ids()
+            problems: list[str] = []
+            entries = 0
+            for i in ids:
+                if store.get(i) is None:
+                    raise NotFound(f"documents/{i}")
+                chain = store.history(f"documents/{i}")
+                entries += len(chain)
+                problems.extend(verify_chain(f"documents/{i}", chain))
+            return len(ids), entries, problems
+
+        return await self._read(work)
+
+    # ---- filing --------------------------------------------------------------------------------
+
+    async def filing_report(self, principal: Principal, year: int, issuing_body: str) -> list[ReportRow]:
+        access.authorize_role(principal, OPERATIONS[Op.REPORTS], "reading the filing report")
+
+        def work(store: Store) -> list[ReportRow]:
+            events = []
+            for type_, document, version, raw in store.events_of_types(
+                ["promulgated", "filing_recorded", "filing_reviewed"]
+            ):
+                data = json.loads(raw)["data"]
+                events.append((type_, document, version, data["details"]))
+            return FilingReport.from_events(events).select(year, issuing_body)
+
+        return await self._read(work)
+
+    async def due_filings(self, principal: Principal, within_days: int) -> list[DueFiling]:
+        access.authorize_role(principal, OPERATIONS[Op.REPORTS], "listing due filings")
+        today = self.today()
+        horizon = today + dt.timedelta(days=within_days)
+
+        def work(store: Store) -> list[DueFiling]:
+            out = []
+            for doc_id in store.ids_with_states([s.value for s in PROMULGATED_STATES]):
+                doc = store.get(doc_id)
+                if doc is None or doc.kind not in FILING_KINDS:
+                    continue
+                for v in doc.versions:
+                    if v.promulgation is None or v.filing is not None:
+                        continue
+                    if v.state in {State.REPEALED, State.DECLARED_INVALID}:
+                        continue
+                    due = self._profile.filing_due(v.promulgation.promulgation_date)
+                    if due <= horizon:
+                        out.append(DueFiling(doc.version_name(v.number), v.title, str(v.promulgation.number), due,
+                                             due < today))
+            return sorted(out, key=lambda d: (d.due_date, d.document))
+
+        return await self._read(work)
+
+    # ---- cleanup -------------------------------------------------------------------------------
+
+    async def create_campaign(self, principal: Principal, request_id: str, title: str, documents: list[str]) -> Campaign:
+        access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
+
+        def work(store: Store) -> Campaign:
+            if request_id:
+                existing = store.remembered("campaign", request_id)
+                if existing is not None:
+                    found = store.campaign(existing)
+                    assert found is not None
+                    return found
+            for i, name in enumerate(documents):
+                doc = store.get(name.removeprefix("documents/"))
+                if doc is None:
+                    raise NotFound(name)
+                if doc.in_force_version() is None:
+                    raise FailedPrecondition(
+                        "CLEANUP_DOCUMENT_NOT_IN_FORCE",
+                        f"documents[{i}] {name} is {doc.latest.state}; cleanup reviews documents in force",
+                        resource=name,
+                    )
+            if len(set(documents)) != len(documents):
+                raise InvalidArgument("documents", "a document is listed twice")
+            campaign = Campaign(self._new_id(), title, list(documents), self._clock.now())
+            store.save_campaign(campaign)
+            if request_id:
+                store.remember("campaign", request_id, campaign.id)
+            return campaign
+
+        return await self._write(work)
+
+    async def get_campaign(self, campaign_id: str) -> Campaign:
+        campaign = await self._read(lambda store: store.campaign(campaign_id))
+        if campaign is None:
+            raise NotFound(f"cleanupCampaigns/{campaign_id}")
+        return campaign
+
+    async def record_cleanup_outcome(self, principal: Principal, campaign_id: str, outcome: Outcome) -> Campaign:
+        access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
+
+        def work(store: Store) -> Campaign:
+            campaign = store.campaign(campaign_id)
+            if campaign is None:
+                raise NotFound(f"cleanupCampaigns/{campaign_id}")
+            campaign.record(outcome)
+            store.save_campaign(campaign)
+            return campaign
+
+        return await self._write(work)
+
+    async def apply_campaign(self, principal: Principal, campaign_id: str) -> Campaign:
+        access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
+
+        def work(store: Store) -> Campaign:
+            campaign = store.campaign(campaign_id)
+            if campaign is None:
+                raise NotFound(f"cleanupCampaigns/{campaign_id}")
+            campaign.check_ready()
+            at = self._clock.now()
+            # All or nothing: a failure on any document rolls back the whole transaction.
+            for name in campaign.documents:
+                doc = store.get(name.removeprefix("documents/"))
+                if doc is None:
+                    raise NotFound(name)
+                outcome = campaign.outcomes[name]
+                doc.apply_cleanup(principal, at, outcome.outcome, outcome.reason or "retained", campaign.name,
+                                  self.today())
+                self._save(store, doc)
+            campaign.applied = True
+            store.save_campaign(campaign)
+            return campaign
+
+        return await self._write(work)
+
+    # ---- time ----------------------------------------------------------------------------------
+
+    async def run_scheduler(self) -> int:
+        """Applies every time-driven transition due now; returns how many documents changed."""
+        ids = await self._read(lambda store: store.ids_with_states(
+            [State.PUBLIC_COMMENT.value, State.PROMULGATED.value, State.IN_FORCE.value]
+        ))
+        changed = 0
+        for doc_id in ids:
+            def work(store: Store, doc_id: str = doc_id) -> bool:
+                doc = store.get(doc_id)
+                if doc is None or not doc.run_clock(SCHEDULER, self._clock.now(), self._profile):
+                    return False
+                self._save(store, doc)
+                return True
+
+            changed += await self._write(work)
+        return changed

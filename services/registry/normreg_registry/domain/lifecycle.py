@@ -1,0 +1,188 @@
+"""The lifecycle of one version of a document, as data: (action) -> allowed sources, target, who.
+
+Read this table to know what the registry allows; everything else enforces it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from normreg_common.errors import FailedPrecondition
+from normreg_common.principal import Role
+
+
+class State(enum.StrEnum):
+    DRAFTING = "DRAFTING"
+    PUBLIC_COMMENT = "PUBLIC_COMMENT"
+    LEGALITY_REVIEW = "LEGALITY_REVIEW"
+    AWAITING_DELIBERATION = "AWAITING_DELIBERATION"
+    ADOPTED = "ADOPTED"
+    PROMULGATED = "PROMULGATED"
+    IN_FORCE = "IN_FORCE"
+    AMENDED = "AMENDED"
+    REPEALED = "REPEALED"
+    DECLARED_INVALID = "DECLARED_INVALID"
+    EXPIRED = "EXPIRED"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class Kind(enum.StrEnum):
+    NATIONAL_LAW = "NATIONAL_LAW"
+    ADMINISTRATIVE_REGULATION = "ADMINISTRATIVE_REGULATION"
+    LOCAL_REGULATION = "LOCAL_REGULATION"
+    GOVERNMENT_RULE = "GOVERNMENT_RULE"
+    NORMATIVE_DOCUMENT = "NORMATIVE_DOCUMENT"
+    MAJOR_DECISION = "MAJOR_DECISION"
+
+
+class Procedure(enum.StrEnum):
+    PUBLIC_PARTICIPATION = "PUBLIC_PARTICIPATION"
+    EXPERT_ARGUMENTATION = "EXPERT_ARGUMENTATION"
+    RISK_ASSESSMENT = "RISK_ASSESSMENT"
+
+
+class Action(enum.StrEnum):
+    OPEN_COMMENT = "comment_opened"
+    CLOSE_COMMENT = "comment_closed"
+    SUBMIT = "review_requested"
+    APPROVE = "review_approved"
+    RETURN = "review_returned"
+    REJECT = "review_rejected"
+    ADOPT = "adopted"
+    SEND_BACK = "sent_back"
+    PROMULGATE = "promulgated"
+    ENTER_INTO_FORCE = "entered_into_force"
+    SUPERSEDE = "amended"
+    REPEAL = "repealed"
+    DECLARE_INVALID = "declared_invalid"
+    EXPIRE = "expired"
+    WITHDRAW = "withdrawn"
+
+
+class Actor(enum.Enum):
+    """Who may take a transition: people with a role, or the system itself."""
+
+    PEOPLE = "people"
+    SCHEDULER = "scheduler"
+    REVIEW = "review"
+
+
+PRE_PROMULGATION = frozenset(
+    {State.DRAFTING, State.PUBLIC_COMMENT, State.LEGALITY_REVIEW, State.AWAITING_DELIBERATION, State.ADOPTED}
+)
+PROMULGATED_STATES = frozenset(
+    {State.PROMULGATED, State.IN_FORCE, State.AMENDED, State.REPEALED, State.DECLARED_INVALID, State.EXPIRED}
+)
+# Versions the public may read; drafts open for comment are public while open.
+PUBLIC_STATES = PROMULGATED_STATES | {State.PUBLIC_COMMENT}
+TERMINAL = frozenset({State.AMENDED, State.REPEALED, State.DECLARED_INVALID, State.EXPIRED, State.REJECTED, State.WITHDRAWN})
+RULE_KINDS = frozenset({Kind.LOCAL_REGULATION, Kind.GOVERNMENT_RULE})
+# Kinds registered only as already promulgated (存量 import), never drafted here.
+IMPORT_ONLY_KINDS = frozenset({Kind.NATIONAL_LAW, Kind.ADMINISTRATIVE_REGULATION})
+# Kinds that must be filed with the superior body after promulgation.
+FILING_KINDS = frozenset({Kind.LOCAL_REGULATION, Kind.GOVERNMENT_RULE, Kind.NORMATIVE_DOCUMENT})
+MAJOR_DECISION_PROCEDURES = (
+    Procedure.PUBLIC_PARTICIPATION,
+    Procedure.EXPERT_ARGUMENTATION,
+    Procedure.RISK_ASSESSMENT,
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[State]
+    target: State
+    actor: Actor
+    roles: frozenset[Role] = frozenset()
+    # Drafting actions are limited to the drafting organisation.
+    own_org: bool = False
+
+
+def _t(
+    sources: set[State] | frozenset[State],
+    target: State,
+    actor: Actor = Actor.PEOPLE,
+    roles: set[Role] | None = None,
+    own_org: bool = False,
+) -> Transition:
+    return Transition(frozenset(sources), target, actor, frozenset(roles or set()), own_org)
+
+
+S = State
+TRANSITIONS: dict[Action, Transition] = {
+    Action.OPEN_COMMENT: _t({S.DRAFTING}, S.PUBLIC_COMMENT, roles={Role.DRAFTER}, own_org=True),
+    Action.CLOSE_COMMENT: _t({S.PUBLIC_COMMENT}, S.DRAFTING, roles={Role.DRAFTER}, own_org=True),
+    Action.SUBMIT: _t({S.DRAFTING}, S.LEGALITY_REVIEW, roles={Role.DRAFTER}, own_org=True),
+    Action.APPROVE: _t({S.LEGALITY_REVIEW}, S.AWAITING_DELIBERATION, Actor.REVIEW),
+    Action.RETURN: _t({S.LEGALITY_REVIEW}, S.DRAFTING, Actor.REVIEW),
+    Action.REJECT: _t({S.LEGALITY_REVIEW}, S.REJECTED, Actor.REVIEW),
+    Action.ADOPT: _t({S.AWAITING_DELIBERATION}, S.ADOPTED, roles={Role.SECRETARY}),
+    Action.SEND_BACK: _t({S.AWAITING_DELIBERATION}, S.DRAFTING, roles={Role.SECRETARY}),
+    Action.PROMULGATE: _t({S.ADOPTED}, S.PROMULGATED, roles={Role.REGISTRAR}),
+    Action.ENTER_INTO_FORCE: _t({S.PROMULGATED}, S.IN_FORCE, Actor.SCHEDULER),
+    Action.SUPERSEDE: _t({S.IN_FORCE}, S.AMENDED, Actor.SCHEDULER),
+    Action.REPEAL: _t({S.IN_FORCE}, S.REPEALED, roles={Role.REGISTRAR}),
+    Action.DECLARE_INVALID: _t({S.IN_FORCE}, S.DECLARED_INVALID, roles={Role.REGISTRAR}),
+    Action.EXPIRE: _t({S.IN_FORCE}, S.EXPIRED, Actor.SCHEDULER),
+    Action.WITHDRAW: _t(PRE_PROMULGATION, S.WITHDRAWN, roles={Role.DRAFTER}, own_org=True),
+}
+
+
+def check_transition(action: Action, source: State, resource: str) -> State:
+    """The target state, or FAILED_PRECONDITION naming the rule."""
+    rule = TRANSITIONS[action]
+    if source not in rule.sources:
+        allowed = ", ".join(sorted(rule.sources))
+        raise FailedPrecondition(
+            "INVALID_STATE_TRANSITION",
+            f"cannot {action.value.replace('_', ' ')} {resource}: it is {source}, "
+            f"and this step is allowed only from {allowed}",
+            resource=resource,
+            state=source.value,
+        )
+    return rule.target
+
+
+class Op(enum.StrEnum):
+    """Operations that are not state transitions, with the roles that may perform them."""
+
+    CREATE = "create"
+    UPDATE_DRAFT = "update_draft"
+    RECORD_PROCEDURE = "record_procedure"
+    REPLY_TO_COMMENT = "reply_to_comment"
+    LIST_COMMENTS = "list_comments"
+    START_AMENDMENT = "start_amendment"
+    RECORD_FILING = "record_filing"
+    RECORD_FILING_REVIEW = "record_filing_review"
+    RECORD_EVALUATION = "record_evaluation"
+    IMPORT = "import"
+    CLEANUP = "cleanup"
+    READ_HISTORY = "read_history"
+    VERIFY_HISTORY = "verify_history"
+    REPORTS = "reports"
+
+
+@dataclass(frozen=True)
+class OpRule:
+    roles: frozenset[Role]
+    own_org: bool = False
+
+
+OPERATIONS: dict[Op, OpRule] = {
+    Op.CREATE: OpRule(frozenset({Role.DRAFTER}), own_org=True),
+    Op.UPDATE_DRAFT: OpRule(frozenset({Role.DRAFTER}), own_org=True),
+    Op.RECORD_PROCEDURE: OpRule(frozenset({Role.DRAFTER}), own_org=True),
+    Op.REPLY_TO_COMMENT: OpRule(frozenset({Role.DRAFTER}), own_org=True),
+    Op.LIST_COMMENTS: OpRule(frozenset({Role.DRAFTER, Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR})),
+    Op.START_AMENDMENT: OpRule(frozenset({Role.DRAFTER}), own_org=True),
+    Op.RECORD_FILING: OpRule(frozenset({Role.REGISTRAR})),
+    Op.RECORD_FILING_REVIEW: OpRule(frozenset({Role.REGISTRAR})),
+    Op.RECORD_EVALUATION: OpRule(frozenset({Role.EVALUATOR})),
+    Op.IMPORT: OpRule(frozenset({Role.REGISTRAR})),
+    Op.CLEANUP: OpRule(frozenset({Role.REGISTRAR})),
+    Op.READ_HISTORY: OpRule(frozenset({Role.DRAFTER, Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR, Role.EVALUATOR})),
+    Op.VERIFY_HISTORY: OpRule(frozenset({Role.REGISTRAR})),
+    Op.REPORTS: OpRule(frozenset({Role.REGISTRAR})),
+}
