@@ -19,7 +19,8 @@ $(STAMP_GEN): $(PROTOS)
 	@mkdir -p $(GEN)
 	@test -x $(PY) || $(PY_VERSION) -m venv $(VENV)
 	@$(PY) -c "import grpc_tools" 2>/dev/null || $(PY) -m pip install -q "grpcio-tools==1.85.1" "mypy-protobuf>=3.6"
-	$(PY) -m grpc_tools.protoc -Iprotos --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) $(PROTOS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iprotos --python_out=$(GEN) --grpc_python_out=$(GEN) \
+		--mypy_out=$(GEN) --mypy_grpc_out=$(GEN) $(PROTOS)
 	@touch $@
 
 $(STAMP_VENV): pyproject.toml

@@ -25,7 +25,7 @@ DEST="$CACHE_ROOT/kafka-$KAFKA_VERSION"
 LIBS="$DEST/libs"
 MARKER="$DEST/.complete"
 
-log() { echo "[fetch-kafka] $*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [[ -f "$MARKER" && -d "$LIBS" ]]; then
   log "cached: $LIBS"
@@ -85,10 +85,11 @@ POM
 log "resolving kafka_2.13:$KAFKA_VERSION + kafka-tools + log4j $LOG4J_VERSION from Maven Central"
 rm -rf "$LIBS.tmp"
 # Copy into a temp dir and rename at the end so an interrupted run never looks complete.
-mvn -B -q -Dstyle.color=never -f "$BUILD/pom.xml" \
+mvn -B -q -f "$BUILD/pom.xml" \
   "org.apache.maven.plugins:maven-dependency-plugin:${DEPENDENCY_PLUGIN_VERSION}:copy-dependencies" \
   -DincludeScope=runtime \
-  -DoutputDirectory="$LIBS.tmp" >&2
+  -DoutputDirectory="$LIBS.tmp" >"$DEST/mvn.log" 2>&1 \
+  || { tail -n 40 "$DEST/mvn.log" >&2; die "Maven could not resolve the artifacts (log: $DEST/mvn.log)"; }
 
 # Sanity check: the classes infra-up and kafka-console rely on must be present.
 # (unzip exits non-zero when the named entry is absent; no pipe, so no SIGPIPE under pipefail)

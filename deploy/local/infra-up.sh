@@ -25,6 +25,7 @@ mkdir -p "$INFRA_DIR"
 # infra-down --purge only deletes a directory carrying this marker.
 touch "$INFRA_DIR/.normreg-infra"
 # Serialise concurrent infra-up/down calls (e.g. parallel CI steps) on the same dir.
+# The servers are started with fd 9 closed, otherwise they would hold the lock forever.
 exec 9>"$INFRA_DIR/.lock"
 flock -w "$((TIMEOUT + 60))" 9 || die "another infra-up/down holds $INFRA_DIR/.lock"
 
@@ -179,7 +180,7 @@ PROPS
     -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
     -Dkafka.logs.dir="$KAFKA_DIR/logs" \
     -cp "$KAFKA_LIBS/*" "$KAFKA_MAIN_BROKER" "$KAFKA_DIR/server.properties" \
-    </dev/null >>"$KAFKA_DIR/logs/stdout.log" 2>&1 &
+    </dev/null >>"$KAFKA_DIR/logs/stdout.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$KAFKA_PID_FILE"
 
@@ -203,19 +204,6 @@ PROPS
 }
 
 # -------------------------------------------------------------------- Elasticsearch
-# es_java_home: a JDK >= 21 (ES 9 requirement). Kafka is happy with the default 17.
-es_java_home() {
-  local candidate best="" best_major=0 major
-  if [[ -n "${NORMREG_ES_JAVA_HOME:-}" ]]; then echo "$NORMREG_ES_JAVA_HOME"; return; fi
-  for candidate in ${ES_JAVA_HOME:-} /usr/lib/jvm/*; do
-    [[ -x "$candidate/bin/java" && -f "$candidate/release" ]] || continue
-    major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$candidate/release")"
-    [[ -n "$major" ]] && ((major >= 21 && major > best_major)) && { best="$candidate"; best_major="$major"; }
-  done
-  [[ -n "$best" ]] || die "Elasticsearch 9 needs a JDK >= 21: none found under /usr/lib/jvm (set NORMREG_ES_JAVA_HOME)"
-  echo "$best"
-}
-
 es_health() {  # 200 only once the cluster has at least yellow health
   curl -fsS -o /dev/null --max-time 10 \
     "http://127.0.0.1:$1/_cluster/health?wait_for_status=yellow&timeout=5s"
@@ -236,7 +224,7 @@ ensure_es_user() {
 }
 
 start_elasticsearch() {
-  local cached_home version java_home pid port tport deadline es_home
+  local cached_home version java_home pid port tport deadline es_home stamp
   cached_home="$("$LOCAL_DIR/fetch-elasticsearch.sh")"
   version="$(cat "$cached_home/../VERSION")"
   ensure_es_user
@@ -256,11 +244,12 @@ start_elasticsearch() {
   es_home="$cached_home"
   if ((${#RUN_AS[@]})) && ! "${RUN_AS[@]}" test -x "$cached_home/bin/elasticsearch"; then
     es_home="$ES_DIR/home"
-    if [[ "$(cat "$es_home/.version" 2>/dev/null)" != "$version" ]]; then
+    stamp="$(cat "$cached_home/../.complete")"
+    if [[ "$(cat "$es_home/.cache-stamp" 2>/dev/null)" != "$stamp" ]]; then
       rm -rf "$es_home"
       mkdir -p "$ES_DIR"
       cp -al "$cached_home" "$es_home" 2>/dev/null || cp -a "$cached_home" "$es_home"
-      echo "$version" >"$es_home/.version"
+      echo "$stamp" >"$es_home/.cache-stamp"
     fi
   fi
 
@@ -315,7 +304,7 @@ YML
     ES_JAVA_HOME="$java_home" ES_PATH_CONF="$ES_DIR/config" ES_TMPDIR="$ES_DIR/tmp" \
     bash -c 'cd "$1" && exec "$2/bin/elasticsearch" -d -p "$3"' _ \
     "$ES_DIR/logs" "$es_home" "$ES_DIR/run/elasticsearch.pid" \
-    </dev/null >"$ES_DIR/logs/launcher.log" 2>&1; then
+    </dev/null >"$ES_DIR/logs/launcher.log" 2>&1 9>&-; then
     # A half-started server may exist if the launcher timed out: stop it by pid.
     [[ -s "$ES_DIR/run/elasticsearch.pid" ]] && cp "$ES_DIR/run/elasticsearch.pid" "$ES_PID_FILE" \
       && stop_pid "$ES_PID_FILE" "$ES_DIR" elasticsearch 10

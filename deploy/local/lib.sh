@@ -25,6 +25,20 @@ KAFKA_MAIN_GROUPS="org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
 log() { echo "[$(basename "$0" .sh) $(date +%H:%M:%S)] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# es_java_home: a JDK >= 21 (ES 9 requirement; also compiles the GET / shim).
+# Kafka is happy with the default Java 17.
+es_java_home() {
+  local candidate best="" best_major=0 major
+  if [[ -n "${NORMREG_ES_JAVA_HOME:-}" ]]; then echo "$NORMREG_ES_JAVA_HOME"; return; fi
+  for candidate in ${ES_JAVA_HOME:-} /usr/lib/jvm/*; do
+    [[ -x "$candidate/bin/java" && -f "$candidate/release" ]] || continue
+    major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$candidate/release")"
+    [[ -n "$major" ]] && ((major >= 21 && major > best_major)) && { best="$candidate"; best_major="$major"; }
+  done
+  [[ -n "$best" ]] || die "Elasticsearch 9 needs a JDK >= 21: none found under /usr/lib/jvm (set NORMREG_ES_JAVA_HOME)"
+  echo "$best"
+}
+
 # pid_of PIDFILE MARKER -> prints the pid and returns 0 only if the process is alive
 # AND its command line contains MARKER (guards against a recycled pid after a reboot
 # or a stale file: we must never signal an unrelated process).

@@ -49,7 +49,9 @@ def to_status(error: NormregError, domain: str) -> status_pb2.Status:
             error_details_pb2.PreconditionFailure(
                 violations=[
                     error_details_pb2.PreconditionFailure.Violation(
-                        type=error.reason, subject=error.metadata.get("resource", ""), description=error.message
+                        type=error.reason,
+                        subject=error.metadata.get("resource", ""),
+                        description=error.message,
                     )
                 ]
             )
@@ -129,14 +131,14 @@ def create_server(
     port = server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
-    server.health_servicer = health_servicer  # type: ignore[attr-defined]
-    server.service_names = names  # type: ignore[attr-defined]
+    server.health_servicer = health_servicer
+    server.service_names = names
     return server, port
 
 
 async def mark_serving(server: grpc.aio.Server) -> None:
-    health_servicer: health.aio.HealthServicer = server.health_servicer  # type: ignore[attr-defined]
-    for name in [*server.service_names, ""]:  # type: ignore[attr-defined]
+    health_servicer: health.aio.HealthServicer = server.health_servicer
+    for name in [*server.service_names, ""]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
 
 

@@ -4,6 +4,7 @@ are written in the same transaction as the consumer's effects. Replaying the log
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
@@ -115,8 +116,6 @@ class ConsumerRunner:
                 backoff = 0.1
             except Exception:
                 log.warning("%s: batch failed, retrying in %.1fs", self._name, backoff, exc_info=True)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
-                except TimeoutError:
-                    pass
                 backoff = min(backoff * 2, 10.0)

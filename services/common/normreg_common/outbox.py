@@ -7,6 +7,7 @@ A crash between publishing and marking re-sends a row; consumers drop it by its 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -73,7 +74,9 @@ class OutboxRelay:
         return total
 
     async def pending(self) -> int:
-        row = await self._db.read(lambda conn: conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone())
+        row = await self._db.read(
+            lambda conn: conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()
+        )
         return int(row[0])
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -94,10 +97,8 @@ class OutboxRelay:
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, seconds: float) -> None:

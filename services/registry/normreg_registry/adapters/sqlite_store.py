@@ -12,11 +12,10 @@ from typing import Any
 from normreg_common.eventlog.port import Record
 from normreg_common.inbox import INBOX_SCHEMA
 from normreg_common.outbox import OUTBOX_SCHEMA
-from pydantic import TypeAdapter
-
 from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import GENESIS, HistoryEntry
 from normreg_registry.domain.model import Change, Document
+from pydantic import TypeAdapter
 
 SCHEMA = (
     """
@@ -114,13 +113,22 @@ class Store:
             "INSERT INTO documents (id, kind, issuing_body, drafting_org, state, states, created_at, body) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
             "states = excluded.states, body = excluded.body",
-            (doc.id, doc.kind.value, doc.issuing_body, doc.drafting_org, doc.latest.state.value, states,
-             doc.created_at.isoformat(), _dump(doc)),
+            (
+                doc.id,
+                doc.kind.value,
+                doc.issuing_body,
+                doc.drafting_org,
+                doc.latest.state.value,
+                states,
+                doc.created_at.isoformat(),
+                _dump(doc),
+            ),
         )
         for change, record in records:
             self._append_history(doc.name, change)
             cursor = self.conn.execute(
-                "INSERT INTO outbox (topic, key, value) VALUES (?, ?, ?)", (record.topic, record.key, record.value)
+                "INSERT INTO outbox (topic, key, value) VALUES (?, ?, ?)",
+                (record.topic, record.key, record.value),
             )
             self.conn.execute(
                 "INSERT INTO event_index (outbox_id, type, document, version) VALUES (?, ?, ?, ?)",
@@ -129,7 +137,8 @@ class Store:
 
     def _append_history(self, document: str, change: Change) -> None:
         row = self.conn.execute(
-            "SELECT hash, sequence FROM history WHERE document = ? ORDER BY sequence DESC LIMIT 1", (document,)
+            "SELECT hash, sequence FROM history WHERE document = ? ORDER BY sequence DESC LIMIT 1",
+            (document,),
         ).fetchone()
         previous = GENESIS if row is None else row[0]
         entry = HistoryEntry(
@@ -146,12 +155,30 @@ class Store:
         ).sealed()
         self.conn.execute(
             "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.document, entry.sequence, entry.version, entry.action, entry.actor, entry.time,
-             entry.from_state, entry.to_state, entry.reason, entry.previous_hash, entry.hash),
+            (
+                entry.document,
+                entry.sequence,
+                entry.version,
+                entry.action,
+                entry.actor,
+                entry.time,
+                entry.from_state,
+                entry.to_state,
+                entry.reason,
+                entry.previous_hash,
+                entry.hash,
+            ),
         )
 
-    def list(
-        self, *, after: str, limit: int, state: str = "", kind: str = "", issuing_body: str = "", drafting_org: str = ""
+    def find(
+        self,
+        *,
+        after: str,
+        limit: int,
+        state: str = "",
+        kind: str = "",
+        issuing_body: str = "",
+        drafting_org: str = "",
     ) -> Iterator[Document]:
         """Documents in id order after `after`; filters on the indexed columns (state matches any version)."""
         sql = "SELECT body FROM documents WHERE id > ?"
@@ -175,8 +202,10 @@ class Store:
 
     def ids_with_states(self, states: list[str]) -> list[str]:
         clauses = " OR ".join("(',' || states || ',') LIKE ?" for _ in states)
-        rows = self.conn.execute(f"SELECT id FROM documents WHERE {clauses} ORDER BY id",  # noqa: S608
-                                 [f"%,{s},%" for s in states]).fetchall()
+        rows = self.conn.execute(
+            f"SELECT id FROM documents WHERE {clauses} ORDER BY id",  # noqa: S608
+            [f"%,{s},%" for s in states],
+        ).fetchall()
         return [r[0] for r in rows]
 
     def all_ids(self) -> list[str]:
@@ -211,14 +240,16 @@ class Store:
 
     def next_number(self, issuing_body: str, year: int) -> int:
         row = self.conn.execute(
-            "SELECT MAX(sequence) FROM uniform_numbers WHERE issuing_body = ? AND year = ?", (issuing_body, year)
+            "SELECT MAX(sequence) FROM uniform_numbers WHERE issuing_body = ? AND year = ?",
+            (issuing_body, year),
         ).fetchone()
         return 1 if row[0] is None else int(row[0]) + 1
 
     def take_number(self, issuing_body: str, year: int, sequence: int, number: str, document: str) -> None:
         # Rows are never deleted: a number stays taken after repeal.
         self.conn.execute(
-            "INSERT INTO uniform_numbers VALUES (?, ?, ?, ?, ?)", (issuing_body, year, sequence, number, document)
+            "INSERT INTO uniform_numbers VALUES (?, ?, ?, ?, ?)",
+            (issuing_body, year, sequence, number, document),
         )
 
     def next_registration(self, year: int) -> int:
@@ -239,7 +270,8 @@ class Store:
 
     def comments(self, document: str, after_id: int, limit: int) -> list[sqlite3.Row]:
         return self.conn.execute(
-            "SELECT id, version, text, created_at, reply FROM comments WHERE document = ? AND id > ? ORDER BY id LIMIT ?",
+            "SELECT id, version, text, created_at, reply FROM comments "
+            "WHERE document = ? AND id > ? ORDER BY id LIMIT ?",
             (document, after_id, limit),
         ).fetchall()
 
@@ -273,10 +305,8 @@ class Store:
     # event store
     def events_of_types(self, types: list[str]) -> Iterator[tuple[str, str, int, bytes]]:
         marks = ",".join("?" for _ in types)
-        sql = (
-            "SELECT e.type, e.document, e.version, o.value FROM event_index e JOIN outbox o ON o.id = e.outbox_id "
-            f"WHERE e.type IN ({marks}) ORDER BY e.outbox_id"  # noqa: S608
-        )
+        # Only placeholders are interpolated; the values are bound.
+        head = "SELECT e.type, e.document, e.version, o.value FROM event_index e JOIN outbox o ON o.id = e.outbox_id"
+        sql = f"{head} WHERE e.type IN ({marks}) ORDER BY e.outbox_id"
         for row in self.conn.execute(sql, types):
             yield row[0], row[1], int(row[2]), bytes(row[3])
-

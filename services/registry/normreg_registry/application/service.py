@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from normreg_common.clock import Clock
-from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from normreg_common.principal import SCHEDULER, Principal
+from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from normreg_common.principal import SCHEDULER, Principal, Role
 from normreg_common.profile import JurisdictionProfile
 from normreg_common.sqlite import Database
 
@@ -95,9 +95,9 @@ class RegistryService:
         store.save(doc, to_records(doc, doc.pop_changes()))
         return doc
 
-    def _mutate(self, doc_id: str, principal: Principal, change: Callable[[Document, dt.datetime], None]) -> Callable[
-        [Store], Document
-    ]:
+    def _mutate(
+        self, doc_id: str, principal: Principal, change: Callable[[Document, dt.datetime], None]
+    ) -> Callable[[Store], Document]:
         def work(store: Store) -> Document:
             doc = self._load(store, doc_id, principal)
             change(doc, self._clock.now())
@@ -111,8 +111,16 @@ class RegistryService:
     # ---- documents -----------------------------------------------------------------------------
 
     async def create_document(
-        self, principal: Principal, *, request_id: str, kind: Kind, title: str, body: str, issuing_body: str,
-        number_prefix: str, provisional: bool,
+        self,
+        principal: Principal,
+        *,
+        request_id: str,
+        kind: Kind,
+        title: str,
+        body: str,
+        issuing_body: str,
+        number_prefix: str,
+        provisional: bool,
     ) -> Document:
         def work(store: Store) -> Document:
             if request_id:
@@ -120,8 +128,15 @@ class RegistryService:
                 if existing is not None:
                     return self._load(store, existing, principal)
             doc = Document.create(
-                id=self._new_id(), kind=kind, title=title, body=body, issuing_body=issuing_body,
-                number_prefix=number_prefix, provisional=provisional, principal=principal, at=self._clock.now(),
+                id=self._new_id(),
+                kind=kind,
+                title=title,
+                body=body,
+                issuing_body=issuing_body,
+                number_prefix=number_prefix,
+                provisional=provisional,
+                principal=principal,
+                at=self._clock.now(),
             )
             if request_id:
                 store.remember(f"create:{principal.subject}", request_id, doc.id)
@@ -133,7 +148,14 @@ class RegistryService:
         return await self._read(lambda store: self._load(store, doc_id, principal))
 
     async def list_documents(
-        self, principal: Principal, *, after: str, page_size: int, state: str, kind: str, issuing_body: str,
+        self,
+        principal: Principal,
+        *,
+        after: str,
+        page_size: int,
+        state: str,
+        kind: str,
+        issuing_body: str,
         drafting_org: str,
     ) -> tuple[list[Document], str]:
         def work(store: Store) -> tuple[list[Document], str]:
@@ -141,8 +163,16 @@ class RegistryService:
             cursor = after
             # Visibility is decided per document by the domain, so scan in id order until the page is full.
             while len(found) < page_size:
-                batch = list(store.list(after=cursor, limit=max(page_size * 2, 50), state=state, kind=kind,
-                                        issuing_body=issuing_body, drafting_org=drafting_org))
+                batch = list(
+                    store.find(
+                        after=cursor,
+                        limit=max(page_size * 2, 50),
+                        state=state,
+                        kind=kind,
+                        issuing_body=issuing_body,
+                        drafting_org=drafting_org,
+                    )
+                )
                 if not batch:
                     return found, ""
                 for doc in batch:
@@ -159,19 +189,23 @@ class RegistryService:
     async def update_draft(
         self, principal: Principal, doc_id: str, *, title: str | None, body: str | None, etag: str
     ) -> Document:
-        return await self._write(self._mutate(
-            doc_id, principal, lambda doc, at: doc.update_draft(principal, at, title=title, body=body, etag=etag)
-        ))
+        return await self._write(
+            self._mutate(
+                doc_id,
+                principal,
+                lambda doc, at: doc.update_draft(principal, at, title=title, body=body, etag=etag),
+            )
+        )
 
     async def open_public_comment(self, principal: Principal, doc_id: str, start: dt.date, end: dt.date) -> Document:
-        return await self._write(self._mutate(
-            doc_id, principal, lambda doc, at: doc.open_comment(principal, at, self._profile, start, end)
-        ))
+        return await self._write(
+            self._mutate(doc_id, principal, lambda doc, at: doc.open_comment(principal, at, self._profile, start, end))
+        )
 
     async def close_public_comment(self, principal: Principal, doc_id: str) -> Document:
-        return await self._write(self._mutate(
-            doc_id, principal, lambda doc, at: doc.close_comment(principal, at, self._profile)
-        ))
+        return await self._write(
+            self._mutate(doc_id, principal, lambda doc, at: doc.close_comment(principal, at, self._profile))
+        )
 
     async def submit_comment(self, principal: Principal, doc_id: str, text: str) -> CommentView:
         def work(store: Store) -> CommentView:
@@ -189,16 +223,20 @@ class RegistryService:
         def work(store: Store) -> tuple[list[CommentView], str]:
             doc = self._load(store, doc_id, principal)
             access.authorize(principal, doc, OPERATIONS[Op.LIST_COMMENTS], "reading comments")
-            if not principal.has(access.Role.REVIEWER, access.Role.SECRETARY, access.Role.REGISTRAR) and (
+            if not principal.has(Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR) and (
                 not access.is_own_org(principal, doc)
             ):
-                raise access.PermissionDenied(
+                raise PermissionDenied(
                     "NOT_OWN_ORGANISATION", f"only the drafting organisation of {doc.name} reads its comments"
                 )
             rows = store.comments(doc.name, after_id, page_size + 1)
             views = [
-                CommentView(f"{doc.version_name(r['version'])}/comments/{r['id']}", r["text"], r["created_at"],
-                            r["reply"])
+                CommentView(
+                    f"{doc.version_name(r['version'])}/comments/{r['id']}",
+                    r["text"],
+                    r["created_at"],
+                    r["reply"],
+                )
                 for r in rows[:page_size]
             ]
             token = str(rows[page_size - 1]["id"]) if len(rows) > page_size else ""
@@ -216,41 +254,61 @@ class RegistryService:
             if row is None:
                 raise NotFound(f"{doc.version_name(version)}/comments/{comment_id}")
             store.reply(comment_id, reply)
-            return CommentView(f"{doc.version_name(version)}/comments/{comment_id}", row["text"], row["created_at"],
-                               reply)
+            return CommentView(
+                f"{doc.version_name(version)}/comments/{comment_id}", row["text"], row["created_at"], reply
+            )
 
         return await self._write(work)
 
     async def record_procedure(self, principal: Principal, doc_id: str, procedure: Procedure, summary: str) -> Document:
-        return await self._write(self._mutate(
-            doc_id, principal, lambda doc, at: doc.record_procedure(principal, at, procedure, summary)
-        ))
+        return await self._write(
+            self._mutate(doc_id, principal, lambda doc, at: doc.record_procedure(principal, at, procedure, summary))
+        )
 
     async def submit_for_review(self, principal: Principal, doc_id: str, etag: str) -> Document:
-        return await self._write(self._mutate(
-            doc_id, principal, lambda doc, at: doc.submit_for_review(principal, at, etag)
-        ))
+        return await self._write(
+            self._mutate(doc_id, principal, lambda doc, at: doc.submit_for_review(principal, at, etag))
+        )
 
     async def record_deliberation(
-        self, principal: Principal, doc_id: str, *, adopt: bool, meeting: str, meeting_date: dt.date, reason: str
+        self,
+        principal: Principal,
+        doc_id: str,
+        *,
+        adopt: bool,
+        meeting: str,
+        meeting_date: dt.date,
+        reason: str,
     ) -> Document:
-        return await self._write(self._mutate(
-            doc_id, principal,
-            lambda doc, at: doc.deliberate(principal, at, adopt=adopt, meeting=meeting, meeting_date=meeting_date,
-                                           reason=reason),
-        ))
+        return await self._write(
+            self._mutate(
+                doc_id,
+                principal,
+                lambda doc, at: doc.deliberate(
+                    principal, at, adopt=adopt, meeting=meeting, meeting_date=meeting_date, reason=reason
+                ),
+            )
+        )
 
     async def promulgate(
-        self, principal: Principal, doc_id: str, *, promulgation_date: dt.date | None, effective_date: dt.date | None,
-        early_effect_reason: str, number_sequence: int, validity_years: int,
+        self,
+        principal: Principal,
+        doc_id: str,
+        *,
+        promulgation_date: dt.date | None,
+        effective_date: dt.date | None,
+        early_effect_reason: str,
+        number_sequence: int,
+        validity_years: int,
     ) -> Document:
         def work(store: Store) -> Document:
             doc = self._load(store, doc_id, principal)
             at = self._clock.now()
             day = promulgation_date or self._profile.local_date(at)
             if not doc.number_prefix:
-                raise FailedPrecondition("NO_NUMBER_PREFIX", f"{doc.name} has no uniform number prefix",
-                                         resource=doc.name)
+                raise FailedPrecondition(
+                    "NO_NUMBER_PREFIX", f"{doc.name} has no uniform number prefix", resource=doc.name
+                )
             sequence = number_sequence or store.next_number(doc.issuing_body, day.year)
             taken_by = store.number_taken(doc.issuing_body, day.year, sequence)
             number = UniformNumber(doc.number_prefix, day.year, sequence)
@@ -261,8 +319,14 @@ class RegistryService:
                 )
             registration = registration_number(self._registration_code, day.year, store.next_registration(day.year))
             doc.promulgate(
-                principal, at, self._profile, number=number, registration_number=registration,
-                promulgation_date=day, effective_date=effective_date, early_effect_reason=early_effect_reason,
+                principal,
+                at,
+                self._profile,
+                number=number,
+                registration_number=registration,
+                promulgation_date=day,
+                effective_date=effective_date,
+                early_effect_reason=early_effect_reason,
                 validity_years=validity_years,
             )
             store.take_number(doc.issuing_body, day.year, sequence, str(number), doc.name)
@@ -273,13 +337,26 @@ class RegistryService:
         return await self._write(work)
 
     async def record_filing(
-        self, principal: Principal, doc_id: str, version: int | None, *, filed_date: dt.date, recipient: str,
+        self,
+        principal: Principal,
+        doc_id: str,
+        version: int | None,
+        *,
+        filed_date: dt.date,
+        recipient: str,
         materials: dict[str, bool],
     ) -> tuple[Document, Version]:
         def work(store: Store) -> tuple[Document, Version]:
             doc = self._load(store, doc_id, principal)
-            v = doc.record_filing(principal, self._clock.now(), self._profile, version=version, filed_date=filed_date,
-                                  recipient=recipient, materials=materials)
+            v = doc.record_filing(
+                principal,
+                self._clock.now(),
+                self._profile,
+                version=version,
+                filed_date=filed_date,
+                recipient=recipient,
+                materials=materials,
+            )
             return self._save(store, doc), v
 
         return await self._write(work)
@@ -289,19 +366,33 @@ class RegistryService:
     ) -> tuple[Document, Version]:
         def work(store: Store) -> tuple[Document, Version]:
             doc = self._load(store, doc_id, principal)
-            v = doc.record_filing_review(principal, self._clock.now(), version=version, outcome=outcome, note=note,
-                                         today=self.today())
+            v = doc.record_filing_review(
+                principal, self._clock.now(), version=version, outcome=outcome, note=note, today=self.today()
+            )
             return self._save(store, doc), v
 
         return await self._write(work)
 
     async def record_evaluation(
-        self, principal: Principal, doc_id: str, *, evaluator: str, method: str, findings: str, conclusion: str
+        self,
+        principal: Principal,
+        doc_id: str,
+        *,
+        evaluator: str,
+        method: str,
+        findings: str,
+        conclusion: str,
     ) -> tuple[Document, Evaluation]:
         def work(store: Store) -> tuple[Document, Evaluation]:
             doc = self._load(store, doc_id, principal)
-            e = doc.record_evaluation(principal, self._clock.now(), evaluator=evaluator, method=method,
-                                      findings=findings, conclusion=conclusion)
+            e = doc.record_evaluation(
+                principal,
+                self._clock.now(),
+                evaluator=evaluator,
+                method=method,
+                findings=findings,
+                conclusion=conclusion,
+            )
             return self._save(store, doc), e
 
         return await self._write(work)
@@ -324,29 +415,45 @@ class RegistryService:
     async def repeal(
         self, principal: Principal, doc_id: str, reason: str, evaluation: int | None, repealed_by: str
     ) -> Document:
-        return await self._write(self._mutate(
-            doc_id, principal,
-            lambda doc, at: doc.repeal(principal, at, reason, evaluation=evaluation, repealed_by=repealed_by,
-                                       today=self.today()),
-        ))
+        return await self._write(
+            self._mutate(
+                doc_id,
+                principal,
+                lambda doc, at: doc.repeal(
+                    principal, at, reason, evaluation=evaluation, repealed_by=repealed_by, today=self.today()
+                ),
+            )
+        )
 
     async def declare_invalid(self, principal: Principal, doc_id: str, reason: str) -> Document:
-        return await self._write(self._mutate(
-            doc_id, principal, lambda doc, at: doc.declare_invalid(principal, at, reason, self.today())
-        ))
+        return await self._write(
+            self._mutate(doc_id, principal, lambda doc, at: doc.declare_invalid(principal, at, reason, self.today()))
+        )
 
     async def withdraw(self, principal: Principal, doc_id: str, reason: str) -> Document:
         return await self._write(self._mutate(doc_id, principal, lambda doc, at: doc.withdraw(principal, at, reason)))
 
     async def import_document(
-        self, principal: Principal, *, request_id: str, kind: Kind, issuing_body: str, versions: list[ImportedVersion]
+        self,
+        principal: Principal,
+        *,
+        request_id: str,
+        kind: Kind,
+        issuing_body: str,
+        versions: list[ImportedVersion],
     ) -> Document:
         def work(store: Store) -> Document:
             existing = store.remembered("import", request_id)
             if existing is not None:
                 return self._load(store, existing, principal)
-            doc = Document.imported(id=self._new_id(), kind=kind, issuing_body=issuing_body, versions=versions,
-                                    principal=principal, at=self._clock.now())
+            doc = Document.imported(
+                id=self._new_id(),
+                kind=kind,
+                issuing_body=issuing_body,
+                versions=versions,
+                principal=principal,
+                at=self._clock.now(),
+            )
             store.remember("import", request_id, doc.id)
             return self._save(store, doc)
 
@@ -355,14 +462,23 @@ class RegistryService:
     # ---- review decisions arriving as events ---------------------------------------------------
 
     def apply_review_decision_sync(
-        self, store: Store, *, doc_id: str, decision: str, version: int, review_round: int, reviewer: Principal,
-        review: str, at: dt.datetime,
+        self,
+        store: Store,
+        *,
+        doc_id: str,
+        decision: str,
+        version: int,
+        review_round: int,
+        reviewer: Principal,
+        review: str,
+        at: dt.datetime,
     ) -> bool:
         doc = store.get(doc_id)
         if doc is None:
             return False
-        applied = doc.apply_review_decision(decision, version=version, review_round=review_round, reviewer=reviewer,
-                                            review=review, at=at)
+        applied = doc.apply_review_decision(
+            decision, version=version, review_round=review_round, reviewer=reviewer, review=review, at=at
+        )
         if applied:
             self._save(store, doc)
         return applied
@@ -373,10 +489,16 @@ class RegistryService:
         def work(store: Store) -> list[HistoryEntry]:
             doc = self._load(store, doc_id, principal)
             access.authorize(principal, doc, OPERATIONS[Op.READ_HISTORY], "reading the internal history")
-            if access.Role.DRAFTER in principal.roles and not principal.has(
-                access.Role.REVIEWER, access.Role.SECRETARY, access.Role.REGISTRAR, access.Role.EVALUATOR
-            ) and not access.is_own_org(principal, doc):
-                raise access.PermissionDenied("NOT_OWN_ORGANISATION", "the history belongs to the drafting organisation")
+            if (
+                Role.DRAFTER in principal.roles
+                and not principal.has(
+                    Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR, Role.EVALUATOR
+                )
+                and not access.is_own_org(principal, doc)
+            ):
+                raise PermissionDenied(
+                    "NOT_OWN_ORGANISATION", "the history belongs to the drafting organisation"
+                )
             return store.history(doc.name)
 
         return await self._read(work)
@@ -432,15 +554,24 @@ class RegistryService:
                         continue
                     due = self._profile.filing_due(v.promulgation.promulgation_date)
                     if due <= horizon:
-                        out.append(DueFiling(doc.version_name(v.number), v.title, str(v.promulgation.number), due,
-                                             due < today))
+                        out.append(
+                            DueFiling(
+                                doc.version_name(v.number),
+                                v.title,
+                                str(v.promulgation.number),
+                                due,
+                                due < today,
+                            )
+                        )
             return sorted(out, key=lambda d: (d.due_date, d.document))
 
         return await self._read(work)
 
     # ---- cleanup -------------------------------------------------------------------------------
 
-    async def create_campaign(self, principal: Principal, request_id: str, title: str, documents: list[str]) -> Campaign:
+    async def create_campaign(
+        self, principal: Principal, request_id: str, title: str, documents: list[str]
+    ) -> Campaign:
         access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
 
         def work(store: Store) -> Campaign:
@@ -504,8 +635,9 @@ class RegistryService:
                 if doc is None:
                     raise NotFound(name)
                 outcome = campaign.outcomes[name]
-                doc.apply_cleanup(principal, at, outcome.outcome, outcome.reason or "retained", campaign.name,
-                                  self.today())
+                doc.apply_cleanup(
+                    principal, at, outcome.outcome, outcome.reason or "retained", campaign.name, self.today()
+                )
                 self._save(store, doc)
             campaign.applied = True
             store.save_campaign(campaign)
@@ -517,11 +649,14 @@ class RegistryService:
 
     async def run_scheduler(self) -> int:
         """Applies every time-driven transition due now; returns how many documents changed."""
-        ids = await self._read(lambda store: store.ids_with_states(
-            [State.PUBLIC_COMMENT.value, State.PROMULGATED.value, State.IN_FORCE.value]
-        ))
+        ids = await self._read(
+            lambda store: store.ids_with_states(
+                [State.PUBLIC_COMMENT.value, State.PROMULGATED.value, State.IN_FORCE.value]
+            )
+        )
         changed = 0
         for doc_id in ids:
+
             def work(store: Store, doc_id: str = doc_id) -> bool:
                 doc = store.get(doc_id)
                 if doc is None or not doc.run_clock(SCHEDULER, self._clock.now(), self._profile):

@@ -65,9 +65,14 @@ class FilingReport:
                 entry.filed = True
                 entry.on_time = bool(data["on_time"])
                 entry.complete = bool(data["complete"])
-            elif type_ == "filing_reviewed" and key in required and data.get("outcome") in (
-                "CORRECTION_REQUIRED",
-                "REVOKED",
+            elif (
+                type_ == "filing_reviewed"
+                and key in required
+                and data.get("outcome")
+                in (
+                    "CORRECTION_REQUIRED",
+                    "REVOKED",
+                )
             ):
                 required[key].correct = False
         rows: dict[tuple[int, str], ReportRow] = {}
@@ -82,5 +87,7 @@ class FilingReport:
 
     def select(self, year: int = 0, issuing_body: str = "") -> list[ReportRow]:
         return [
-            r for r in self.rows if (not year or r.year == year) and (not issuing_body or r.issuing_body == issuing_body)
+            r
+            for r in self.rows
+            if (not year or r.year == year) and (not issuing_body or r.issuing_body == issuing_body)
         ]

@@ -77,7 +77,9 @@ PROMULGATED_STATES = frozenset(
 )
 # Versions the public may read; drafts open for comment are public while open.
 PUBLIC_STATES = PROMULGATED_STATES | {State.PUBLIC_COMMENT}
-TERMINAL = frozenset({State.AMENDED, State.REPEALED, State.DECLARED_INVALID, State.EXPIRED, State.REJECTED, State.WITHDRAWN})
+TERMINAL = frozenset(
+    {State.AMENDED, State.REPEALED, State.DECLARED_INVALID, State.EXPIRED, State.REJECTED, State.WITHDRAWN}
+)
 RULE_KINDS = frozenset({Kind.LOCAL_REGULATION, Kind.GOVERNMENT_RULE})
 # Kinds registered only as already promulgated (存量 import), never drafted here.
 IMPORT_ONLY_KINDS = frozenset({Kind.NATIONAL_LAW, Kind.ADMINISTRATIVE_REGULATION})

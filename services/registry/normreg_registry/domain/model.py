@@ -220,9 +220,7 @@ class Document:
             created_at=at,
             updated_at=at,
         )
-        doc.versions.append(
-            Version(1, State.DRAFTING, title, body, at, at, drafters=[principal.subject])
-        )
+        doc.versions.append(Version(1, State.DRAFTING, title, body, at, at, drafters=[principal.subject]))
         doc._record("created", 1, None, State.DRAFTING, principal, at)
         return doc
 
@@ -259,7 +257,12 @@ class Document:
             raise Aborted(f"{self.name} changed (etag {self.etag}, you sent {etag}); read it again")
 
     def open_comment(
-        self, principal: Principal, at: dt.datetime, profile: JurisdictionProfile, start: dt.date, end: dt.date
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        profile: JurisdictionProfile,
+        start: dt.date,
+        end: dt.date,
     ) -> None:
         self._authorize_transition(principal, Action.OPEN_COMMENT)
         v = self.latest
@@ -344,8 +347,15 @@ class Document:
                 resource=self.name,
             )
         v.procedures[procedure] = ProcedureRecord(procedure, summary, at)
-        self._record("procedure_recorded", v.number, v.state, v.state, principal, at,
-                     details={"procedure": procedure.value})
+        self._record(
+            "procedure_recorded",
+            v.number,
+            v.state,
+            v.state,
+            principal,
+            at,
+            details={"procedure": procedure.value},
+        )
 
     # ---- review and deliberation ---------------------------------------------------------------
 
@@ -357,12 +367,28 @@ class Document:
         if not v.body.strip():
             raise FailedPrecondition("EMPTY_DRAFT", f"{self.name} has no text to review", resource=self.name)
         v.review_round += 1
-        self._move(v, target, Action.SUBMIT, principal, at, details={
-            "review_round": v.review_round, "revision": v.revision, "drafters": list(v.drafters),
-        })
+        self._move(
+            v,
+            target,
+            Action.SUBMIT,
+            principal,
+            at,
+            details={
+                "review_round": v.review_round,
+                "revision": v.revision,
+                "drafters": list(v.drafters),
+            },
+        )
 
     def apply_review_decision(
-        self, decision: str, *, version: int, review_round: int, reviewer: Principal, review: str, at: dt.datetime
+        self,
+        decision: str,
+        *,
+        version: int,
+        review_round: int,
+        reviewer: Principal,
+        review: str,
+        at: dt.datetime,
     ) -> bool:
         """Applies a decision from the review service; False when it is stale (another round, withdrawn)."""
         action = {"APPROVE": Action.APPROVE, "RETURN_FOR_REVISION": Action.RETURN, "REJECT": Action.REJECT}[decision]
@@ -378,7 +404,14 @@ class Document:
         return True
 
     def deliberate(
-        self, principal: Principal, at: dt.datetime, *, adopt: bool, meeting: str, meeting_date: dt.date, reason: str
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        *,
+        adopt: bool,
+        meeting: str,
+        meeting_date: dt.date,
+        reason: str,
     ) -> None:
         action = Action.ADOPT if adopt else Action.SEND_BACK
         self._authorize_transition(principal, action)
@@ -407,8 +440,15 @@ class Document:
             # Sent back for redrafting: the approval no longer stands for what comes back.
             v.approved_revision = 0
         v.deliberated = True
-        self._move(v, target, action, principal, at, reason=reason,
-                   details={"meeting": meeting, "meeting_date": str(meeting_date)})
+        self._move(
+            v,
+            target,
+            action,
+            principal,
+            at,
+            reason=reason,
+            details={"meeting": meeting, "meeting_date": str(meeting_date)},
+        )
 
     # ---- promulgation and force ----------------------------------------------------------------
 
@@ -456,21 +496,35 @@ class Document:
                 )
             validity_end = add_years(effective, years) - dt.timedelta(days=1)
         elif validity_years:
-            raise InvalidArgument("validity_years", f"a validity period applies to normative documents, not {self.kind}")
+            raise InvalidArgument(
+                "validity_years", f"a validity period applies to normative documents, not {self.kind}"
+            )
         v.promulgation = Promulgation(
-            number, registration_number, promulgation_date, effective, validity_end, early_effect_reason.strip()
+            number,
+            registration_number,
+            promulgation_date,
+            effective,
+            validity_end,
+            early_effect_reason.strip(),
         )
-        self._move(v, target, Action.PROMULGATE, principal, at, details={
-            "uniform_number": str(number),
-            "registration_number": registration_number,
-            "promulgation_date": str(promulgation_date),
-            "effective_date": str(effective),
-            "validity_end_date": str(validity_end or ""),
-            "filing_required": self.kind in FILING_KINDS,
-            "filing_due_date": str(profile.filing_due(promulgation_date)) if self.kind in FILING_KINDS else "",
-            "kind": self.kind.value,
-            "issuing_body": self.issuing_body,
-        })
+        self._move(
+            v,
+            target,
+            Action.PROMULGATE,
+            principal,
+            at,
+            details={
+                "uniform_number": str(number),
+                "registration_number": registration_number,
+                "promulgation_date": str(promulgation_date),
+                "effective_date": str(effective),
+                "validity_end_date": str(validity_end or ""),
+                "filing_required": self.kind in FILING_KINDS,
+                "filing_due_date": str(profile.filing_due(promulgation_date)) if self.kind in FILING_KINDS else "",
+                "kind": self.kind.value,
+                "issuing_body": self.issuing_body,
+            },
+        )
         v.timeline.append(TimelineEntry(promulgation_date, "promulgated", str(number)))
 
     def run_clock(self, principal: Principal, at: dt.datetime, profile: JurisdictionProfile) -> bool:
@@ -487,25 +541,52 @@ class Document:
         for v in self.versions:
             p = v.promulgation
             if v.state == State.IN_FORCE and p and p.validity_end and p.validity_end < today:
-                self._move(v, State.EXPIRED, Action.EXPIRE, principal, at,
-                           reason=f"validity period ended on {p.validity_end}")
+                self._move(
+                    v,
+                    State.EXPIRED,
+                    Action.EXPIRE,
+                    principal,
+                    at,
+                    reason=f"validity period ended on {p.validity_end}",
+                )
                 v.timeline.append(TimelineEntry(p.validity_end + dt.timedelta(days=1), "expired"))
             elif (
-                v.state == State.IN_FORCE and p and p.validity_end and not v.evaluation_due_flagged
+                v.state == State.IN_FORCE
+                and p
+                and p.validity_end
+                and not v.evaluation_due_flagged
                 and add_months(p.validity_end, -profile.evaluation_window_months) <= today
             ):
                 v.evaluation_due_flagged = True
-                self._record("evaluation_due", v.number, v.state, v.state, principal, at,
-                             details={"validity_end_date": str(p.validity_end)})
+                self._record(
+                    "evaluation_due",
+                    v.number,
+                    v.state,
+                    v.state,
+                    principal,
+                    at,
+                    details={"validity_end_date": str(p.validity_end)},
+                )
             if (
-                v.promulgation and self.kind in FILING_KINDS and v.filing is None
-                and not v.filing_overdue_flagged and v.state in PROMULGATED_STATES
+                v.promulgation
+                and self.kind in FILING_KINDS
+                and v.filing is None
+                and not v.filing_overdue_flagged
+                and v.state in PROMULGATED_STATES
                 and today > profile.filing_due(v.promulgation.promulgation_date)
             ):
                 v.filing_overdue_flagged = True
-                self._record("filing_overdue", v.number, v.state, v.state, principal, at, details={
-                    "due_date": str(profile.filing_due(v.promulgation.promulgation_date)),
-                })
+                self._record(
+                    "filing_overdue",
+                    v.number,
+                    v.state,
+                    v.state,
+                    principal,
+                    at,
+                    details={
+                        "due_date": str(profile.filing_due(v.promulgation.promulgation_date)),
+                    },
+                )
         return self.sequence != before
 
     def _enter_into_force(self, v: Version, principal: Principal, at: dt.datetime) -> None:
@@ -515,9 +596,15 @@ class Document:
         check_transition(Action.ENTER_INTO_FORCE, v.state, self.name)
         if previous is not None and previous.number != v.number:
             previous.amended_by = v.number
-            self._move(previous, State.AMENDED, Action.SUPERSEDE, principal, at,
-                       reason=f"superseded by version {v.number}",
-                       details={"amended_by": self.version_name(v.number)})
+            self._move(
+                previous,
+                State.AMENDED,
+                Action.SUPERSEDE,
+                principal,
+                at,
+                reason=f"superseded by version {v.number}",
+                details={"amended_by": self.version_name(v.number)},
+            )
             previous.timeline.append(TimelineEntry(effective, "amended", "", self.version_name(v.number)))
         self._move(v, State.IN_FORCE, Action.ENTER_INTO_FORCE, principal, at)
         v.timeline.append(TimelineEntry(effective, "in_force"))
@@ -532,7 +619,8 @@ class Document:
         current = self.in_force_version()
         if current is None:
             raise FailedPrecondition(
-                "NOT_IN_FORCE", f"only a document in force can be amended; {self.name} has no version in force",
+                "NOT_IN_FORCE",
+                f"only a document in force can be amended; {self.name} has no version in force",
                 resource=self.name,
             )
         open_ = [v for v in self.versions if v.state in PRE_PROMULGATION | {State.PROMULGATED}]
@@ -543,8 +631,16 @@ class Document:
                 resource=self.name,
             )
         number = self.latest.number + 1
-        new = Version(number, State.DRAFTING, current.title, current.body, at, at,
-                      drafters=[principal.subject], amends=current.number)
+        new = Version(
+            number,
+            State.DRAFTING,
+            current.title,
+            current.body,
+            at,
+            at,
+            drafters=[principal.subject],
+            amends=current.number,
+        )
         self.versions.append(new)
         details: dict[str, Any] = {"amends": self.version_name(current.number)}
         if evaluation is not None:
@@ -554,8 +650,14 @@ class Document:
         return new
 
     def repeal(
-        self, principal: Principal, at: dt.datetime, reason: str, *, evaluation: int | None = None,
-        repealed_by: str = "", today: dt.date,
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        reason: str,
+        *,
+        evaluation: int | None = None,
+        repealed_by: str = "",
+        today: dt.date,
     ) -> None:
         self._authorize_transition(principal, Action.REPEAL)
         self._end(Action.REPEAL, principal, at, reason, today, evaluation=evaluation, related=repealed_by)
@@ -565,8 +667,15 @@ class Document:
         self._end(Action.DECLARE_INVALID, principal, at, reason, today)
 
     def _end(
-        self, action: Action, principal: Principal, at: dt.datetime, reason: str, today: dt.date,
-        *, evaluation: int | None = None, related: str = "",
+        self,
+        action: Action,
+        principal: Principal,
+        at: dt.datetime,
+        reason: str,
+        today: dt.date,
+        *,
+        evaluation: int | None = None,
+        related: str = "",
     ) -> None:
         if not reason.strip():
             raise InvalidArgument("reason", f"{action.value.replace('_', ' ')} needs a reason")
@@ -594,8 +703,15 @@ class Document:
         self._move(v, target, Action.WITHDRAW, principal, at, reason=reason)
 
     def record_filing(
-        self, principal: Principal, at: dt.datetime, profile: JurisdictionProfile, *, version: int | None,
-        filed_date: dt.date, recipient: str, materials: dict[str, bool],
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        profile: JurisdictionProfile,
+        *,
+        version: int | None,
+        filed_date: dt.date,
+        recipient: str,
+        materials: dict[str, bool],
     ) -> Version:
         access.authorize(principal, self, OPERATIONS[Op.RECORD_FILING], "recording a filing")
         v = self._filing_version(version)
@@ -623,30 +739,58 @@ class Document:
         due = profile.filing_due(v.promulgation.promulgation_date)
         refiling = v.filing is not None
         v.filing = Filing(filed_date, recipient, dict(materials), due)
-        self._record("filing_recorded", v.number, v.state, v.state, principal, at, details={
-            "filed_date": str(filed_date), "due_date": str(due), "recipient": recipient,
-            "materials": dict(materials), "complete": v.filing.complete, "on_time": v.filing.on_time,
-            "refiling": refiling,
-        })
+        self._record(
+            "filing_recorded",
+            v.number,
+            v.state,
+            v.state,
+            principal,
+            at,
+            details={
+                "filed_date": str(filed_date),
+                "due_date": str(due),
+                "recipient": recipient,
+                "materials": dict(materials),
+                "complete": v.filing.complete,
+                "on_time": v.filing.on_time,
+                "refiling": refiling,
+            },
+        )
         return v
 
     def record_filing_review(
-        self, principal: Principal, at: dt.datetime, *, version: int | None, outcome: str, note: str,
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        *,
+        version: int | None,
+        outcome: str,
+        note: str,
         today: dt.date,
     ) -> Version:
         access.authorize(principal, self, OPERATIONS[Op.RECORD_FILING_REVIEW], "recording a filing review")
         v = self._filing_version(version)
         if v.filing is None:
-            raise FailedPrecondition("NOT_FILED", f"{self.version_name(v.number)} has not been filed", resource=self.name)
+            raise FailedPrecondition(
+                "NOT_FILED", f"{self.version_name(v.number)} has not been filed", resource=self.name
+            )
         if v.filing.outcome:
             raise FailedPrecondition(
                 "FILING_REVIEW_ALREADY_RECORDED",
-                f"the recipient's outcome ({v.filing.outcome}) is already recorded", resource=self.name,
+                f"the recipient's outcome ({v.filing.outcome}) is already recorded",
+                resource=self.name,
             )
         v.filing.outcome = outcome
         v.filing.outcome_note = note
-        self._record("filing_reviewed", v.number, v.state, v.state, principal, at,
-                     details={"outcome": outcome, "note": note})
+        self._record(
+            "filing_reviewed",
+            v.number,
+            v.state,
+            v.state,
+            principal,
+            at,
+            details={"outcome": outcome, "note": note},
+        )
         if outcome == "REVOKED" and v.state == State.IN_FORCE:
             # The superior body revoked it: it stops having effect.
             self._end(Action.DECLARE_INVALID, principal, at, f"revoked by the filing authority: {note}", today)
@@ -656,8 +800,11 @@ class Document:
         if version is not None:
             v = self.version(version)
             if v.promulgation is None:
-                raise FailedPrecondition("NOT_PROMULGATED", f"{self.version_name(version)} was never promulgated",
-                                         resource=self.name)
+                raise FailedPrecondition(
+                    "NOT_PROMULGATED",
+                    f"{self.version_name(version)} was never promulgated",
+                    resource=self.name,
+                )
             return v
         promulgated = [v for v in self.versions if v.promulgation is not None]
         if not promulgated:
@@ -665,19 +812,34 @@ class Document:
         return promulgated[-1]
 
     def record_evaluation(
-        self, principal: Principal, at: dt.datetime, *, evaluator: str, method: str, findings: str, conclusion: str
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        *,
+        evaluator: str,
+        method: str,
+        findings: str,
+        conclusion: str,
     ) -> Evaluation:
         access.authorize(principal, self, OPERATIONS[Op.RECORD_EVALUATION], "recording an evaluation")
         v = self.in_force_version()
         if v is None:
             raise FailedPrecondition(
-                "NOT_IN_FORCE", f"post-enactment evaluation is of documents in force; {self.name} is {self.latest.state}",
+                "NOT_IN_FORCE",
+                f"post-enactment evaluation is of documents in force; {self.name} is {self.latest.state}",
                 resource=self.name,
             )
         evaluation = Evaluation(len(self.evaluations) + 1, v.number, evaluator, method, findings, conclusion, at)
         self.evaluations.append(evaluation)
-        self._record("evaluation_recorded", v.number, v.state, v.state, principal, at,
-                     details={"evaluation": evaluation.id, "conclusion": conclusion})
+        self._record(
+            "evaluation_recorded",
+            v.number,
+            v.state,
+            v.state,
+            principal,
+            at,
+            details={"evaluation": evaluation.id, "conclusion": conclusion},
+        )
         return evaluation
 
     def _link_evaluation(self, evaluation_id: int, led_to: str) -> None:
@@ -689,8 +851,9 @@ class Document:
 
     # ---- cleanup -------------------------------------------------------------------------------
 
-    def apply_cleanup(self, principal: Principal, at: dt.datetime, outcome: str, reason: str, campaign: str,
-                      today: dt.date) -> None:
+    def apply_cleanup(
+        self, principal: Principal, at: dt.datetime, outcome: str, reason: str, campaign: str, today: dt.date
+    ) -> None:
         """Performs a cleanup outcome; the campaign has already been authorised as a whole."""
         if self.in_force_version() is None:
             raise FailedPrecondition(
@@ -716,8 +879,14 @@ class Document:
 
     @classmethod
     def imported(
-        cls, *, id: str, kind: Kind, issuing_body: str, versions: list[ImportedVersion],
-        principal: Principal, at: dt.datetime,
+        cls,
+        *,
+        id: str,
+        kind: Kind,
+        issuing_body: str,
+        versions: list[ImportedVersion],
+        principal: Principal,
+        at: dt.datetime,
     ) -> Document:
         access.authorize_role(principal, OPERATIONS[Op.IMPORT], "importing documents")
         if not versions:
@@ -725,15 +894,27 @@ class Document:
         in_force = [v for v in versions if v.state == State.IN_FORCE]
         if len(in_force) > 1:
             raise InvalidArgument("versions", "at most one version can be in force")
-        doc = cls(id=id, kind=kind, issuing_body=issuing_body, number_prefix="", drafting_org="",
-                  provisional=False, created_at=at, updated_at=at)
+        doc = cls(
+            id=id,
+            kind=kind,
+            issuing_body=issuing_body,
+            number_prefix="",
+            drafting_org="",
+            provisional=False,
+            created_at=at,
+            updated_at=at,
+        )
         for i, iv in enumerate(versions, start=1):
             if iv.state not in PROMULGATED_STATES:
                 raise InvalidArgument(f"versions[{i - 1}].state", "imported versions must be promulgated")
             version = Version(i, iv.state, iv.title, iv.body, at, at)
             version.promulgation = Promulgation(
                 iv.number or UniformNumber("存量", iv.promulgation_date.year, i),
-                "", iv.promulgation_date, iv.effective_date or iv.promulgation_date, iv.validity_end, "",
+                "",
+                iv.promulgation_date,
+                iv.effective_date or iv.promulgation_date,
+                iv.validity_end,
+                "",
             )
             if i > 1:
                 version.amends = i - 1
@@ -745,10 +926,18 @@ class Document:
             prev.amended_by = nxt.number
             if prev.state == State.AMENDED:
                 assert nxt.promulgation is not None
-                prev.timeline.append(TimelineEntry(nxt.promulgation.effective_date, "amended", "",
-                                                   doc.version_name(nxt.number)))
-        doc._record("imported", doc.latest.number, None, doc.latest.state, principal, at,
-                    details={"versions": len(versions)})
+                prev.timeline.append(
+                    TimelineEntry(nxt.promulgation.effective_date, "amended", "", doc.version_name(nxt.number))
+                )
+        doc._record(
+            "imported",
+            doc.latest.number,
+            None,
+            doc.latest.state,
+            principal,
+            at,
+            details={"versions": len(versions)},
+        )
         return doc
 
     # ---- bookkeeping ---------------------------------------------------------------------------
@@ -757,8 +946,15 @@ class Document:
         access.authorize(principal, self, TRANSITIONS[action], action.value.replace("_", " "))
 
     def _move(
-        self, v: Version, target: State, action: Action, principal: Principal, at: dt.datetime,
-        *, reason: str = "", details: dict[str, Any] | None = None,
+        self,
+        v: Version,
+        target: State,
+        action: Action,
+        principal: Principal,
+        at: dt.datetime,
+        *,
+        reason: str = "",
+        details: dict[str, Any] | None = None,
     ) -> None:
         source = v.state
         v.state = target
@@ -766,8 +962,16 @@ class Document:
         self._record(action.value, v.number, source, target, principal, at, reason=reason, details=details)
 
     def _record(
-        self, action: str, version: int, source: State | None, target: State | None, principal: Principal,
-        at: dt.datetime, *, reason: str = "", details: dict[str, Any] | None = None,
+        self,
+        action: str,
+        version: int,
+        source: State | None,
+        target: State | None,
+        principal: Principal,
+        at: dt.datetime,
+        *,
+        reason: str = "",
+        details: dict[str, Any] | None = None,
     ) -> None:
         self.sequence += 1
         self.updated_at = at
@@ -792,4 +996,3 @@ class ImportedVersion:
     effective_date: dt.date | None = None
     validity_end: dt.date | None = None
     number: UniformNumber | None = None
-

@@ -1,0 +1,1 @@
+"""Ways into the registry: gRPC, the review-decision consumer, the scheduler."""

@@ -1,0 +1,515 @@
+"""RegistryService over gRPC: parse and check the request, call one use case, convert the result.
+
+No rules live here; identity comes from the edge interceptor, errors are mapped there too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import grpc
+from normreg.v1 import document_pb2 as pb
+from normreg.v1 import registry_service_pb2 as rpb
+from normreg.v1 import registry_service_pb2_grpc as rgrpc
+from normreg_common.errors import InvalidArgument
+from normreg_common.grpc_server import current_principal
+from normreg_common.validation import parse, parse_date, resource_id
+
+from normreg_registry.application.service import RegistryService
+from normreg_registry.domain.cleanup import Outcome
+from normreg_registry.domain.lifecycle import State
+from normreg_registry.domain.model import Document, ImportedVersion
+from normreg_registry.domain.numbers import UniformNumber
+from normreg_registry.entrypoints import convert
+from normreg_registry.entrypoints import requests as rq
+
+_VERSION_NAME = re.compile(r"^documents/([a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})$")
+_COMMENT_NAME = re.compile(
+    r"^documents/([a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})/comments/([1-9][0-9]{0,15})$"
+)
+_EVALUATION_NAME = re.compile(r"^documents/([a-z0-9][a-z0-9-]{0,62})/evaluations/([1-9][0-9]{0,5})$")
+FILING_OUTCOMES = {1: "ACCEPTED", 2: "CORRECTION_REQUIRED", 3: "REVOKED"}
+CONCLUSIONS = {1: "CONTINUE", 2: "AMEND", 3: "REPEAL"}
+CLEANUP_OUTCOMES = {1: "RETAIN", 2: "AMEND", 3: "REPEAL", 4: "DECLARE_INVALID"}
+
+
+def doc_id(name: str, field: str = "name") -> str:
+    return resource_id(name, "documents", field)
+
+
+def doc_or_version(name: str) -> tuple[str, int | None]:
+    match = _VERSION_NAME.match(name)
+    if match:
+        return match[1], int(match[2])
+    return doc_id(name), None
+
+
+def evaluation_id(name: str, document: str, field: str = "evaluation") -> int | None:
+    if not name:
+        return None
+    match = _EVALUATION_NAME.match(name)
+    if not match or match[1] != document:
+        raise InvalidArgument(field, f"expected documents/{document}/evaluations/{{n}}, got {name!r}")
+    return int(match[2])
+
+
+def encode_token(cursor: str) -> str:
+    return base64.urlsafe_b64encode(f"v1:{cursor}".encode()).decode()
+
+
+def decode_token(token: str, field: str = "page_token") -> str:
+    if not token:
+        return ""
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidArgument(field, "not a page token this service issued") from None
+    if not text.startswith("v1:"):
+        raise InvalidArgument(field, "not a page token this service issued")
+    return text[3:]
+
+
+def page_size(value: int, default: int = 50, maximum: int = 500) -> int:
+    if value < 0:
+        raise InvalidArgument("page_size", "must not be negative")
+    return min(value or default, maximum)
+
+
+def enum_value(mapping: dict[int, str], value: int, field: str) -> str:
+    if value not in mapping:
+        raise InvalidArgument(field, f"one of {', '.join(mapping.values())} is required")
+    return mapping[value]
+
+
+class RegistryServicer(rgrpc.RegistryServiceServicer):
+    def __init__(self, service: RegistryService) -> None:
+        self._s = service
+
+    @staticmethod
+    def _doc(doc: Document) -> pb.Document:
+        return convert.document_pb(doc, current_principal())
+
+    async def CreateDocument(
+        self, request: rpb.CreateDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        cmd = parse(
+            rq.CreateDocument,
+            request_id=request.request_id,
+            title=request.title,
+            body=request.body,
+            issuing_body=request.issuing_body,
+            number_prefix=request.number_prefix,
+        )
+        if request.kind not in convert.KIND_FROM_PB:
+            raise InvalidArgument("kind", "a document kind is required")
+        doc = await self._s.create_document(
+            current_principal(),
+            request_id=cmd.request_id,
+            kind=convert.KIND_FROM_PB[request.kind],
+            title=cmd.title,
+            body=cmd.body,
+            issuing_body=cmd.issuing_body,
+            number_prefix=cmd.number_prefix,
+            provisional=request.provisional,
+        )
+        return self._doc(doc)
+
+    async def GetDocument(self, request: rpb.GetDocumentRequest, context: grpc.aio.ServicerContext) -> pb.Document:
+        return self._doc(await self._s.get_document(current_principal(), doc_id(request.name)))
+
+    async def ListDocuments(
+        self, request: rpb.ListDocumentsRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.ListDocumentsResponse:
+        size = page_size(request.page_size)
+        state = convert.STATE_FROM_PB[request.state].value if request.state in convert.STATE_FROM_PB else ""
+        kind = convert.KIND_FROM_PB[request.kind].value if request.kind in convert.KIND_FROM_PB else ""
+        docs, cursor = await self._s.list_documents(
+            current_principal(),
+            after=decode_token(request.page_token),
+            page_size=size,
+            state=state,
+            kind=kind,
+            issuing_body=request.issuing_body,
+            drafting_org=request.drafting_org,
+        )
+        principal = current_principal()
+        return rpb.ListDocumentsResponse(
+            documents=[convert.document_pb(d, principal) for d in docs],
+            next_page_token=encode_token(cursor) if cursor else "",
+        )
+
+    async def UpdateDraft(self, request: rpb.UpdateDraftRequest, context: grpc.aio.ServicerContext) -> pb.Document:
+        paths = list(request.update_mask.paths)
+        if not paths:
+            raise InvalidArgument("update_mask", "name the fields to change: title, body")
+        unknown = set(paths) - {"title", "body"}
+        if unknown:
+            raise InvalidArgument("update_mask", f"cannot update {', '.join(sorted(unknown))}; only title and body")
+        cmd = parse(
+            rq.UpdateDraft,
+            title=request.title if "title" in paths else None,
+            body=request.body if "body" in paths else None,
+            etag=request.etag,
+        )
+        doc = await self._s.update_draft(
+            current_principal(), doc_id(request.name), title=cmd.title, body=cmd.body, etag=cmd.etag
+        )
+        return self._doc(doc)
+
+    async def OpenPublicComment(
+        self, request: rpb.OpenPublicCommentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        parse(rq.CommentWindow, start_date=request.start_date, end_date=request.end_date)
+        start = parse_date(request.start_date, "start_date")
+        end = parse_date(request.end_date, "end_date")
+        assert start and end
+        return self._doc(await self._s.open_public_comment(current_principal(), doc_id(request.name), start, end))
+
+    async def ClosePublicComment(
+        self, request: rpb.ClosePublicCommentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        return self._doc(await self._s.close_public_comment(current_principal(), doc_id(request.name)))
+
+    async def SubmitComment(self, request: rpb.SubmitCommentRequest, context: grpc.aio.ServicerContext) -> pb.Comment:
+        cmd = parse(rq.SubmitComment, text=request.text)
+        view = await self._s.submit_comment(current_principal(), doc_id(request.name), cmd.text)
+        return pb.Comment(
+            name=view.name,
+            text=view.text,
+            create_time=convert.timestamp(dt.datetime.fromisoformat(view.created_at)),
+        )
+
+    async def ListComments(
+        self, request: rpb.ListCommentsRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.ListCommentsResponse:
+        cursor = decode_token(request.page_token)
+        if cursor and not cursor.isdigit():
+            raise InvalidArgument("page_token", "not a page token this service issued")
+        views, next_cursor = await self._s.list_comments(
+            current_principal(), doc_id(request.name), int(cursor or 0), page_size(request.page_size)
+        )
+        return rpb.ListCommentsResponse(
+            comments=[
+                pb.Comment(
+                    name=v.name,
+                    text=v.text,
+                    reply=v.reply,
+                    create_time=convert.timestamp(dt.datetime.fromisoformat(v.created_at)),
+                )
+                for v in views
+            ],
+            next_page_token=encode_token(next_cursor) if next_cursor else "",
+        )
+
+    async def ReplyToComment(self, request: rpb.ReplyToCommentRequest, context: grpc.aio.ServicerContext) -> pb.Comment:
+        match = _COMMENT_NAME.match(request.name)
+        if not match:
+            raise InvalidArgument("name", "expected documents/{d}/versions/{v}/comments/{c}")
+        cmd = parse(rq.Reply, reply=request.reply)
+        view = await self._s.reply_to_comment(current_principal(), match[1], int(match[2]), int(match[3]), cmd.reply)
+        return pb.Comment(
+            name=view.name,
+            text=view.text,
+            reply=view.reply,
+            create_time=convert.timestamp(dt.datetime.fromisoformat(view.created_at)),
+        )
+
+    async def RecordProcedure(
+        self, request: rpb.RecordProcedureRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        if request.procedure not in convert.PROCEDURE_FROM_PB:
+            raise InvalidArgument("procedure", "one of PUBLIC_PARTICIPATION, EXPERT_ARGUMENTATION, RISK_ASSESSMENT")
+        cmd = parse(rq.RecordProcedure, summary=request.summary)
+        return self._doc(
+            await self._s.record_procedure(
+                current_principal(),
+                doc_id(request.name),
+                convert.PROCEDURE_FROM_PB[request.procedure],
+                cmd.summary,
+            )
+        )
+
+    async def SubmitForReview(
+        self, request: rpb.SubmitForReviewRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        return self._doc(await self._s.submit_for_review(current_principal(), doc_id(request.name), request.etag))
+
+    async def RecordDeliberation(
+        self, request: rpb.RecordDeliberationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        decision = enum_value({1: "ADOPT", 2: "SEND_BACK"}, request.decision, "decision")
+        cmd = parse(rq.Deliberation, meeting=request.meeting, meeting_date=request.meeting_date, reason=request.reason)
+        day = parse_date(cmd.meeting_date, "meeting_date")
+        assert day is not None
+        return self._doc(
+            await self._s.record_deliberation(
+                current_principal(),
+                doc_id(request.name),
+                adopt=decision == "ADOPT",
+                meeting=cmd.meeting,
+                meeting_date=day,
+                reason=cmd.reason,
+            )
+        )
+
+    async def Promulgate(self, request: rpb.PromulgateRequest, context: grpc.aio.ServicerContext) -> pb.Document:
+        cmd = parse(
+            rq.Promulgate,
+            promulgation_date=request.promulgation_date,
+            effective_date=request.effective_date,
+            early_effect_reason=request.early_effect_reason,
+            number_sequence=request.number_sequence,
+            validity_years=request.validity_years,
+        )
+        return self._doc(
+            await self._s.promulgate(
+                current_principal(),
+                doc_id(request.name),
+                promulgation_date=parse_date(cmd.promulgation_date, "promulgation_date", required=False),
+                effective_date=parse_date(cmd.effective_date, "effective_date", required=False),
+                early_effect_reason=cmd.early_effect_reason,
+                number_sequence=cmd.number_sequence,
+                validity_years=cmd.validity_years,
+            )
+        )
+
+    async def RecordFiling(self, request: rpb.RecordFilingRequest, context: grpc.aio.ServicerContext) -> pb.Filing:
+        document, version = doc_or_version(request.name)
+        cmd = parse(rq.Filing, filed_date=request.filed_date, recipient=request.recipient)
+        filed = parse_date(cmd.filed_date, "filed_date")
+        assert filed is not None
+        m = request.materials
+        materials = {
+            "text": m.text,
+            "drafting_explanation": m.drafting_explanation,
+            "legal_basis": m.legal_basis,
+            "legality_review_opinion": m.legality_review_opinion,
+        }
+        doc, v = await self._s.record_filing(
+            current_principal(),
+            document,
+            version,
+            filed_date=filed,
+            recipient=cmd.recipient,
+            materials=materials,
+        )
+        return convert.filing_pb(doc, v)
+
+    async def RecordFilingReview(
+        self, request: rpb.RecordFilingReviewRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Filing:
+        document, version = doc_or_version(request.name)
+        outcome = enum_value(FILING_OUTCOMES, request.outcome, "outcome")
+        cmd = parse(rq.FilingReview, note=request.note)
+        doc, v = await self._s.record_filing_review(current_principal(), document, version, outcome, cmd.note)
+        return convert.filing_pb(doc, v)
+
+    async def RecordEvaluation(
+        self, request: rpb.RecordEvaluationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Evaluation:
+        conclusion = enum_value(CONCLUSIONS, request.conclusion, "conclusion")
+        cmd = parse(rq.Evaluation, evaluator=request.evaluator, method=request.method, findings=request.findings)
+        doc, e = await self._s.record_evaluation(
+            current_principal(),
+            doc_id(request.name),
+            evaluator=cmd.evaluator,
+            method=cmd.method,
+            findings=cmd.findings,
+            conclusion=conclusion,
+        )
+        return convert.evaluation_pb(doc, e)
+
+    async def StartAmendment(
+        self, request: rpb.StartAmendmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        document = doc_id(request.name)
+        parse(rq.Idempotent, request_id=request.request_id)
+        return self._doc(
+            await self._s.start_amendment(
+                current_principal(), document, evaluation_id(request.evaluation, document), request.request_id
+            )
+        )
+
+    async def Repeal(self, request: rpb.RepealRequest, context: grpc.aio.ServicerContext) -> pb.Document:
+        document = doc_id(request.name)
+        cmd = parse(rq.Ending, reason=request.reason, repealed_by=request.repealed_by)
+        return self._doc(
+            await self._s.repeal(
+                current_principal(),
+                document,
+                cmd.reason,
+                evaluation_id(request.evaluation, document),
+                cmd.repealed_by,
+            )
+        )
+
+    async def DeclareInvalid(
+        self, request: rpb.DeclareInvalidRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        cmd = parse(rq.Ending, reason=request.reason)
+        return self._doc(await self._s.declare_invalid(current_principal(), doc_id(request.name), cmd.reason))
+
+    async def Withdraw(self, request: rpb.WithdrawRequest, context: grpc.aio.ServicerContext) -> pb.Document:
+        cmd = parse(rq.Ending, reason=request.reason)
+        return self._doc(await self._s.withdraw(current_principal(), doc_id(request.name), cmd.reason))
+
+    async def ImportDocument(
+        self, request: rpb.ImportDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Document:
+        if request.kind not in convert.KIND_FROM_PB:
+            raise InvalidArgument("kind", "a document kind is required")
+        cmd = parse(
+            rq.ImportDocument,
+            request_id=request.request_id,
+            issuing_body=request.issuing_body,
+            versions=[
+                {
+                    "title": v.title,
+                    "body": v.body,
+                    "uniform_number": v.uniform_number,
+                    "promulgation_date": v.promulgation_date,
+                    "effective_date": v.effective_date,
+                    "validity_end_date": v.validity_end_date,
+                }
+                for v in request.versions
+            ],
+        )
+        versions = []
+        for i, (raw, checked) in enumerate(zip(request.versions, cmd.versions, strict=True)):
+            state = convert.STATE_FROM_PB.get(raw.state)
+            if state is None:
+                raise InvalidArgument(f"versions[{i}].state", "a state is required")
+            number = None
+            if checked.uniform_number:
+                try:
+                    number = UniformNumber.parse(checked.uniform_number)
+                except ValueError as exc:
+                    raise InvalidArgument(f"versions[{i}].uniform_number", str(exc)) from None
+            promulgated = parse_date(checked.promulgation_date, f"versions[{i}].promulgation_date")
+            assert promulgated is not None
+            versions.append(
+                ImportedVersion(
+                    title=checked.title,
+                    body=checked.body,
+                    state=State(state),
+                    promulgation_date=promulgated,
+                    effective_date=parse_date(checked.effective_date, f"versions[{i}].effective_date", required=False),
+                    validity_end=parse_date(
+                        checked.validity_end_date, f"versions[{i}].validity_end_date", required=False
+                    ),
+                    number=number,
+                )
+            )
+        return self._doc(
+            await self._s.import_document(
+                current_principal(),
+                request_id=cmd.request_id,
+                kind=convert.KIND_FROM_PB[request.kind],
+                issuing_body=cmd.issuing_body,
+                versions=versions,
+            )
+        )
+
+    async def GetHistory(
+        self, request: rpb.GetHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.GetHistoryResponse:
+        entries = await self._s.get_history(current_principal(), doc_id(request.name))
+        return rpb.GetHistoryResponse(entries=[convert.history_pb(e) for e in entries])
+
+    async def VerifyHistory(
+        self, request: rpb.VerifyHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.VerifyHistoryResponse:
+        target = doc_id(request.name) if request.name else None
+        docs, entries, problems = await self._s.verify_history(current_principal(), target)
+        return rpb.VerifyHistoryResponse(
+            intact=not problems, documents_checked=docs, entries_checked=entries, problems=problems
+        )
+
+    async def GetFilingReport(
+        self, request: rpb.GetFilingReportRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.GetFilingReportResponse:
+        if request.year and not 1900 <= request.year <= 2999:
+            raise InvalidArgument("year", "a four-digit year, or 0 for all years")
+        rows = await self._s.filing_report(current_principal(), request.year, request.issuing_body)
+        return rpb.GetFilingReportResponse(
+            rows=[
+                pb.FilingReportRow(
+                    year=r.year,
+                    issuing_body=r.issuing_body,
+                    required=r.required,
+                    filed=r.filed,
+                    filed_on_time=r.filed_on_time,
+                    filed_complete=r.filed_complete,
+                    filing_rate=r.filing_rate,
+                    timeliness_rate=r.timeliness_rate,
+                    conformity_rate=r.conformity_rate,
+                )
+                for r in rows
+            ]
+        )
+
+    async def ListDueFilings(
+        self, request: rpb.ListDueFilingsRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.ListDueFilingsResponse:
+        if not 0 <= request.within_days <= 366:
+            raise InvalidArgument("within_days", "between 0 and 366")
+        due = await self._s.due_filings(current_principal(), request.within_days or 7)
+        return rpb.ListDueFilingsResponse(
+            filings=[
+                pb.DueFiling(
+                    document=d.document,
+                    title=d.title,
+                    uniform_number=d.uniform_number,
+                    due_date=str(d.due_date),
+                    overdue=d.overdue,
+                )
+                for d in due
+            ]
+        )
+
+    async def CreateCleanupCampaign(
+        self, request: rpb.CreateCleanupCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CleanupCampaign:
+        cmd = parse(rq.Campaign, request_id=request.request_id, title=request.title, documents=list(request.documents))
+        for i, name in enumerate(cmd.documents):
+            doc_id(name, f"documents[{i}]")
+        campaign = await self._s.create_campaign(current_principal(), cmd.request_id, cmd.title, cmd.documents)
+        return convert.campaign_pb(campaign)
+
+    async def RecordCleanupOutcome(
+        self, request: rpb.RecordCleanupOutcomeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CleanupCampaign:
+        campaign_id = resource_id(request.name, "cleanupCampaigns")
+        o = request.outcome
+        kind = enum_value(CLEANUP_OUTCOMES, o.outcome, "outcome.outcome")
+        cmd = parse(
+            rq.CleanupOutcome,
+            document=o.document,
+            reason=o.reason,
+            missing_procedure=o.missing_procedure,
+            remedy=o.remedy,
+        )
+        campaign = await self._s.record_cleanup_outcome(
+            current_principal(),
+            campaign_id,
+            Outcome(cmd.document, kind, cmd.reason, cmd.missing_procedure, cmd.remedy),
+        )
+        return convert.campaign_pb(campaign)
+
+    async def ApplyCleanupCampaign(
+        self, request: rpb.ApplyCleanupCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CleanupCampaign:
+        campaign = await self._s.apply_campaign(current_principal(), resource_id(request.name, "cleanupCampaigns"))
+        return convert.campaign_pb(campaign)
+
+
+def register(servicer: RegistryServicer) -> Callable[[grpc.aio.Server], str]:
+    def add(server: grpc.aio.Server) -> str:
+        rgrpc.add_RegistryServiceServicer_to_server(servicer, server)
+        return str(rpb.DESCRIPTOR.services_by_name["RegistryService"].full_name)
+
+    return add
