@@ -33,7 +33,7 @@ MARKER="$DEST/.complete"
 
 
 if [[ -f "$MARKER" && -x "$ES_HOME/bin/elasticsearch" ]]; then
-  log "cached: $ES_HOME"
+  [[ -n "${NORMREG_INFRA_QUIET:-}" ]] || log "cached: $ES_HOME"
   echo "$ES_HOME"
   exit 0
 fi

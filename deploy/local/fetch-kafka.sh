@@ -28,7 +28,7 @@ MARKER="$DEST/.complete"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [[ -f "$MARKER" && -d "$LIBS" ]]; then
-  log "cached: $LIBS"
+  [[ -n "${NORMREG_INFRA_QUIET:-}" ]] || log "cached: $LIBS"
   echo "$LIBS"
   exit 0
 fi

@@ -299,7 +299,8 @@ YML
   log "elasticsearch $version: starting on 127.0.0.1:$port (transport $tport, java $java_home)"
   # -d: the launcher daemonizes the server JVM and exits once the node is started,
   # so no launcher JVM lingers; -p: the server JVM's pid. Clean env so stray
-  # ES_JAVA_OPTS/JAVA_HOME of the caller do not leak in.
+  # ES_JAVA_OPTS/JAVA_HOME of the caller do not leak in. (On loopback the bootstrap
+  # checks - fd limit, vm.max_map_count - are only logged as warnings.)
   if ! timeout "$TIMEOUT" "${RUN_AS[@]}" env -i PATH=/usr/bin:/bin HOME="$ES_DIR/tmp" LANG=C.UTF-8 \
     ES_JAVA_HOME="$java_home" ES_PATH_CONF="$ES_DIR/config" ES_TMPDIR="$ES_DIR/tmp" \
     bash -c 'cd "$1" && exec "$2/bin/elasticsearch" -d -p "$3"' _ \

@@ -29,7 +29,7 @@ if [[ " $* " != *" --bootstrap-server "* ]]; then
   args=(--bootstrap-server "$bootstrap" "${args[@]}")
 fi
 
-libs="$("$LOCAL_DIR/fetch-kafka.sh")"   # no network when cached
+libs="$(NORMREG_INFRA_QUIET=1 "$LOCAL_DIR/fetch-kafka.sh")"   # no network when cached
 log4j="$KAFKA_DIR/tools-log4j2.properties"
 [[ -f "$log4j" ]] || log4j="$libs/../tools-log4j2.properties"
 if [[ ! -f "$log4j" ]]; then

@@ -1,0 +1,1 @@
+"""The review service's own SQLite database."""

@@ -1,0 +1,498 @@
+"""The lifecycle of domain.md on the pure aggregate: every path and every gate, by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from normreg_common.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from normreg_common.principal import REVIEW_SERVICE, SCHEDULER, Role
+from normreg_common.profile import JurisdictionProfile
+from normreg_registry.domain.lifecycle import TRANSITIONS, Kind, Procedure, State
+from normreg_registry.domain.model import Document
+from normreg_registry.domain.numbers import UniformNumber
+
+from tests.conftest import SHANGHAI, principal
+
+PROFILE = JurisdictionProfile()
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)  # a Monday
+DRAFTER = principal("alice", Role.DRAFTER, org="市司法局")
+OTHER_DRAFTER = principal("bob", Role.DRAFTER, org="市教育局")
+REVIEWER = principal("rita", Role.REVIEWER, org="司法局")
+SECRETARY = principal("sam", Role.SECRETARY, org="政府办")
+REGISTRAR = principal("reg", Role.REGISTRAR, org="政府办")
+EVALUATOR = principal("eve", Role.EVALUATOR, org="第三方")
+ADMIN = principal("root", Role.ADMIN)
+
+
+def at(days: float = 0) -> dt.datetime:
+    return T0 + dt.timedelta(days=days)
+
+
+def new_doc(kind: Kind = Kind.NORMATIVE_DOCUMENT, provisional: bool = False) -> Document:
+    return Document.create(
+        id="doc1",
+        kind=kind,
+        title="赤峰市行政规范性文件管理办法",
+        body="第一条 为了规范行政规范性文件管理，制定本办法。\n第二条 本办法自发布之日起施行。",
+        issuing_body="赤峰市人民政府",
+        number_prefix="赤政规",
+        provisional=provisional,
+        principal=DRAFTER,
+        at=at(),
+    )
+
+
+def approve(doc: Document, when: dt.datetime) -> None:
+    v = doc.latest
+    assert doc.apply_review_decision(
+        "APPROVE", version=v.number, review_round=v.review_round, reviewer=REVIEW_SERVICE, review="r", at=when
+    )
+
+
+def to_adopted(doc: Document) -> Document:
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    if doc.kind == Kind.MAJOR_DECISION:
+        for p in Procedure:
+            doc.record_procedure(DRAFTER, at(2), p, "done")
+    doc.deliberate(SECRETARY, at(3), adopt=True, meeting="第1次常务会议", meeting_date=at(3).date(), reason="")
+    return doc
+
+
+def promulgate(doc: Document, when: dt.datetime, seq: int = 1, **kw: object) -> None:
+    doc.promulgate(
+        REGISTRAR,
+        when,
+        PROFILE,
+        number=UniformNumber("赤政规", when.year, seq),
+        registration_number="CFDR-2026-0001",
+        promulgation_date=when.date(),
+        effective_date=kw.get("effective_date"),  # type: ignore[arg-type]
+        early_effect_reason=str(kw.get("early_effect_reason", "")),
+        validity_years=int(kw.get("validity_years", 0)),  # type: ignore[call-overload]
+    )
+
+
+def in_force_doc() -> Document:
+    doc = to_adopted(new_doc())
+    promulgate(doc, at(4))
+    doc.run_clock(SCHEDULER, at(4 + 30), PROFILE)
+    assert doc.latest.state == State.IN_FORCE
+    return doc
+
+
+def test_the_lifecycle_table_names_every_state_as_reachable() -> None:
+    targets = {t.target for t in TRANSITIONS.values()} | {State.DRAFTING}
+    assert targets == set(State)
+
+
+def test_happy_path_from_draft_to_in_force_records_every_step() -> None:
+    doc = in_force_doc()
+    actions = [c.action for c in doc.pop_changes()]
+    assert actions == [
+        "created",
+        "review_requested",
+        "review_approved",
+        "adopted",
+        "promulgated",
+        "entered_into_force",
+    ]
+    assert [c.sequence for c in doc.changes] == []
+    assert doc.sequence == 6
+
+
+def test_cannot_deliberate_before_legality_review_passes() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    # The government office does not even see a topic that has not passed review.
+    with pytest.raises(NotFound):
+        doc.deliberate(SECRETARY, at(2), adopt=True, meeting="m", meeting_date=at(2).date(), reason="")
+    # An administrator sees it, and the lifecycle still refuses the step.
+    with pytest.raises(FailedPrecondition) as err:
+        doc.deliberate(ADMIN, at(2), adopt=True, meeting="m", meeting_date=at(2).date(), reason="")
+    assert err.value.reason == "INVALID_STATE_TRANSITION"
+    assert doc.latest.state == State.LEGALITY_REVIEW
+
+
+def test_deliberation_refuses_a_version_whose_approval_is_for_another_revision() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    # Internal corruption of the invariant must still be caught by the gate itself.
+    doc.latest.revision += 1
+    with pytest.raises(FailedPrecondition) as err:
+        doc.deliberate(SECRETARY, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+    assert err.value.reason == "LEGALITY_REVIEW_NOT_APPROVED"
+    assert "不得提交讨论" not in err.value.message  # message in plain words, reason stable
+    assert doc.latest.state == State.AWAITING_DELIBERATION
+
+
+def test_a_later_edit_voids_the_legality_approval() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    doc.deliberate(SECRETARY, at(3), adopt=False, meeting="m", meeting_date=at(3).date(), reason="more work")
+    assert doc.latest.state == State.DRAFTING
+    doc.update_draft(DRAFTER, at(4), title=None, body="第一条 新的文本。", etag=doc.etag)
+    assert doc.latest.approved_revision == 0
+    doc.submit_for_review(DRAFTER, at(5))
+    assert doc.latest.state == State.LEGALITY_REVIEW
+
+
+def test_a_stale_review_decision_for_an_earlier_round_is_ignored() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    first_round = doc.latest.review_round
+    assert doc.apply_review_decision(
+        "RETURN_FOR_REVISION", version=1, review_round=first_round, reviewer=REVIEW_SERVICE, review="r1", at=at(2)
+    )
+    doc.update_draft(DRAFTER, at(3), title=None, body="第一条 改过的文本。", etag=doc.etag)
+    doc.submit_for_review(DRAFTER, at(4))
+    # A late duplicate "approve" of round 1 must not approve round 2's text.
+    applied = doc.apply_review_decision(
+        "APPROVE", version=1, review_round=first_round, reviewer=REVIEW_SERVICE, review="r1", at=at(5)
+    )
+    assert not applied
+    assert doc.latest.state == State.LEGALITY_REVIEW
+    assert doc.latest.approved_revision == 0
+
+
+def test_rejection_in_legality_review_is_terminal_for_the_version() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    doc.apply_review_decision("REJECT", version=1, review_round=1, reviewer=REVIEW_SERVICE, review="r", at=at(2))
+    assert doc.latest.state == State.REJECTED
+    with pytest.raises(FailedPrecondition):
+        doc.submit_for_review(DRAFTER, at(3))
+    with pytest.raises(FailedPrecondition):
+        doc.withdraw(DRAFTER, at(3), "no")
+
+
+def test_major_decision_needs_all_five_procedures_before_deliberation() -> None:
+    doc = new_doc(Kind.MAJOR_DECISION)
+    doc.record_procedure(DRAFTER, at(0), Procedure.EXPERT_ARGUMENTATION, "专家论证会")
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    with pytest.raises(FailedPrecondition) as err:
+        doc.deliberate(SECRETARY, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+    assert err.value.reason == "MAJOR_DECISION_PROCEDURES_MISSING"
+    assert "PUBLIC_PARTICIPATION" in err.value.message and "RISK_ASSESSMENT" in err.value.message
+    assert doc.latest.state == State.AWAITING_DELIBERATION
+    doc.record_procedure(DRAFTER, at(3), Procedure.PUBLIC_PARTICIPATION, "听证会")
+    doc.record_procedure(DRAFTER, at(3), Procedure.RISK_ASSESSMENT, "风险评估报告")
+    doc.deliberate(SECRETARY, at(4), adopt=True, meeting="m", meeting_date=at(4).date(), reason="")
+    assert doc.latest.state == State.ADOPTED
+
+
+def test_a_completed_comment_period_counts_as_public_participation() -> None:
+    doc = new_doc(Kind.MAJOR_DECISION)
+    start = at(0).date()
+    doc.open_comment(DRAFTER, at(0), PROFILE, start, start + dt.timedelta(days=13))
+    doc.close_comment(SCHEDULER, at(15), PROFILE)
+    assert Procedure.PUBLIC_PARTICIPATION in doc.latest.procedures
+
+
+def test_rule_comment_period_shorter_than_30_days_is_refused() -> None:
+    doc = new_doc(Kind.GOVERNMENT_RULE)
+    start = at(0).date()
+    with pytest.raises(FailedPrecondition) as err:
+        doc.open_comment(DRAFTER, at(0), PROFILE, start, start + dt.timedelta(days=28))
+    assert err.value.reason == "COMMENT_PERIOD_TOO_SHORT"
+    assert doc.latest.state == State.DRAFTING
+    doc.open_comment(DRAFTER, at(0), PROFILE, start, start + dt.timedelta(days=29))  # 30 days inclusive
+    assert doc.latest.state == State.PUBLIC_COMMENT
+
+
+def test_normative_document_comment_period_counts_working_days() -> None:
+    doc = new_doc()
+    monday = at(0).date()
+    # Monday..Tuesday next week = 7 working days; Monday..Monday = 6.
+    with pytest.raises(FailedPrecondition) as err:
+        doc.open_comment(DRAFTER, at(0), PROFILE, monday, monday + dt.timedelta(days=7))
+    assert err.value.reason == "COMMENT_PERIOD_TOO_SHORT"
+    doc.open_comment(DRAFTER, at(0), PROFILE, monday, monday + dt.timedelta(days=8))
+    assert doc.latest.state == State.PUBLIC_COMMENT
+
+
+def test_comments_cannot_arrive_outside_the_window() -> None:
+    doc = new_doc()
+    start = at(2).date()
+    doc.open_comment(DRAFTER, at(0), PROFILE, start, start + dt.timedelta(days=10))
+    with pytest.raises(FailedPrecondition) as err:
+        doc.check_comment_allowed(at(1), PROFILE)
+    assert err.value.reason == "OUTSIDE_COMMENT_WINDOW"
+    doc.check_comment_allowed(at(2), PROFILE)
+    doc.check_comment_allowed(at(12), PROFILE)
+    with pytest.raises(FailedPrecondition):
+        doc.check_comment_allowed(at(13), PROFILE)
+
+
+def test_a_comment_period_cannot_be_closed_early() -> None:
+    doc = new_doc()
+    start = at(0).date()
+    doc.open_comment(DRAFTER, at(0), PROFILE, start, start + dt.timedelta(days=10))
+    with pytest.raises(FailedPrecondition) as err:
+        doc.close_comment(DRAFTER, at(5), PROFILE)
+    assert err.value.reason == "COMMENT_PERIOD_NOT_OVER"
+    doc.close_comment(DRAFTER, at(11), PROFILE)
+    assert doc.latest.state == State.DRAFTING
+
+
+def test_the_scheduler_closes_an_ended_comment_period() -> None:
+    doc = new_doc()
+    start = at(0).date()
+    doc.open_comment(DRAFTER, at(0), PROFILE, start, start + dt.timedelta(days=10))
+    assert not doc.run_clock(SCHEDULER, at(10), PROFILE)
+    assert doc.run_clock(SCHEDULER, at(11), PROFILE)
+    assert doc.latest.state == State.DRAFTING
+
+
+def test_effective_date_defaults_to_30_days_after_promulgation() -> None:
+    doc = to_adopted(new_doc())
+    promulgate(doc, at(4))
+    p = doc.latest.promulgation
+    assert p is not None and p.effective_date == at(34).date()
+    doc.run_clock(SCHEDULER, at(33), PROFILE)
+    assert doc.latest.state == State.PROMULGATED
+    doc.run_clock(SCHEDULER, at(34), PROFILE)
+    assert doc.latest.state == State.IN_FORCE
+
+
+def test_an_earlier_effective_date_needs_a_recorded_reason() -> None:
+    doc = to_adopted(new_doc())
+    with pytest.raises(FailedPrecondition) as err:
+        promulgate(doc, at(4), effective_date=at(10).date())
+    assert err.value.reason == "EARLY_EFFECT_REASON_REQUIRED"
+    assert doc.latest.state == State.ADOPTED
+    promulgate(doc, at(4), effective_date=at(10).date(), early_effect_reason="疫情防控急需")
+    assert doc.latest.promulgation is not None
+    assert doc.latest.promulgation.early_effect_reason == "疫情防控急需"
+
+
+def test_cannot_promulgate_before_adoption() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    with pytest.raises(FailedPrecondition) as err:
+        promulgate(doc, at(3))
+    assert err.value.reason == "INVALID_STATE_TRANSITION"
+
+
+def test_normative_document_validity_defaults_to_five_years_and_expires_by_itself() -> None:
+    doc = in_force_doc()
+    p = doc.latest.promulgation
+    assert p is not None and p.validity_end is not None
+    assert p.validity_end == dt.date(2031, 4, 4)  # effective 2026-04-05, five years less a day
+    doc.run_clock(SCHEDULER, dt.datetime(2031, 4, 4, 12, tzinfo=SHANGHAI), PROFILE)
+    assert doc.latest.state == State.IN_FORCE
+    doc.run_clock(SCHEDULER, dt.datetime(2031, 4, 5, 0, 1, tzinfo=SHANGHAI), PROFILE)
+    assert doc.latest.state == State.EXPIRED
+
+
+def test_an_evaluation_becomes_due_six_months_before_the_validity_ends() -> None:
+    doc = in_force_doc()
+    doc.pop_changes()
+    doc.run_clock(SCHEDULER, dt.datetime(2030, 10, 3, 12, tzinfo=SHANGHAI), PROFILE)
+    assert "evaluation_due" not in [c.action for c in doc.pop_changes()]
+    doc.run_clock(SCHEDULER, dt.datetime(2030, 10, 4, 12, tzinfo=SHANGHAI), PROFILE)
+    assert [c.action for c in doc.pop_changes()] == ["evaluation_due"]
+    doc.run_clock(SCHEDULER, dt.datetime(2030, 10, 5, 12, tzinfo=SHANGHAI), PROFILE)
+    assert doc.pop_changes() == []
+
+
+def test_provisional_documents_are_valid_for_at_most_two_years() -> None:
+    doc = to_adopted(new_doc(provisional=True))
+    with pytest.raises(FailedPrecondition) as err:
+        promulgate(doc, at(4), validity_years=3)
+    assert err.value.reason == "VALIDITY_TOO_LONG"
+    promulgate(doc, at(4))
+    p = doc.latest.promulgation
+    assert p is not None and p.validity_end == dt.date(2028, 4, 4)
+
+
+def test_validity_longer_than_five_years_is_refused() -> None:
+    doc = to_adopted(new_doc())
+    with pytest.raises(FailedPrecondition) as err:
+        promulgate(doc, at(4), validity_years=6)
+    assert err.value.reason == "VALIDITY_TOO_LONG"
+
+
+def test_amendment_takes_effect_and_the_old_version_becomes_amended() -> None:
+    doc = in_force_doc()
+    doc.start_amendment(DRAFTER, at(40), None)
+    assert doc.latest.number == 2 and doc.latest.state == State.DRAFTING
+    with pytest.raises(FailedPrecondition) as err:
+        doc.start_amendment(DRAFTER, at(40), None)
+    assert err.value.reason == "AMENDMENT_IN_PROGRESS"
+    doc.update_draft(DRAFTER, at(41), title=None, body="第一条 修改后的文本。", etag=doc.etag)
+    to_adopted(doc)
+    promulgate(doc, at(50), seq=2)
+    doc.run_clock(SCHEDULER, at(80), PROFILE)
+    assert [v.state for v in doc.versions] == [State.AMENDED, State.IN_FORCE]
+    assert doc.versions[0].amended_by == 2 and doc.versions[1].amends == 1
+
+
+def test_only_documents_in_force_can_be_repealed() -> None:
+    doc = to_adopted(new_doc())
+    with pytest.raises(FailedPrecondition) as err:
+        doc.repeal(REGISTRAR, at(5), "obsolete", today=at(5).date())
+    assert err.value.reason == "INVALID_STATE_TRANSITION"
+
+
+def test_repeal_needs_a_reason() -> None:
+    doc = in_force_doc()
+    with pytest.raises(InvalidArgument) as err:
+        doc.repeal(REGISTRAR, at(40), "  ", today=at(40).date())
+    assert err.value.field == "reason"
+
+
+def test_declare_invalid_and_repeal_end_the_version_in_force() -> None:
+    doc = in_force_doc()
+    doc.declare_invalid(REGISTRAR, at(40), "上位法废止", at(40).date())
+    assert doc.latest.state == State.DECLARED_INVALID
+    doc = in_force_doc()
+    doc.repeal(REGISTRAR, at(40), "不再适用", today=at(40).date())
+    assert doc.latest.state == State.REPEALED
+    assert doc.latest.timeline[-1].event == "repealed"
+
+
+@pytest.mark.parametrize("stage", ["drafting", "comment", "review", "deliberation", "adopted"])
+def test_withdraw_is_allowed_from_every_pre_promulgation_state(stage: str) -> None:
+    doc = new_doc()
+    if stage == "comment":
+        doc.open_comment(DRAFTER, at(0), PROFILE, at(0).date(), at(20).date())
+    if stage in ("review", "deliberation", "adopted"):
+        doc.submit_for_review(DRAFTER, at(1))
+    if stage in ("deliberation", "adopted"):
+        approve(doc, at(2))
+    if stage == "adopted":
+        doc.deliberate(SECRETARY, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+    doc.withdraw(DRAFTER, at(4), "no longer needed")
+    assert doc.latest.state == State.WITHDRAWN
+
+
+def test_cannot_withdraw_after_promulgation() -> None:
+    doc = to_adopted(new_doc())
+    promulgate(doc, at(4))
+    with pytest.raises(FailedPrecondition):
+        doc.withdraw(DRAFTER, at(5), "too late")
+
+
+def test_only_drafts_can_be_edited_and_a_stale_etag_aborts() -> None:
+    doc = new_doc()
+    stale = doc.etag
+    doc.update_draft(DRAFTER, at(1), title="新标题", body=None, etag=stale)
+    with pytest.raises(Aborted):
+        doc.update_draft(DRAFTER, at(1), title="又一个标题", body=None, etag=stale)
+    assert doc.latest.title == "新标题"
+    doc.submit_for_review(DRAFTER, at(2))
+    with pytest.raises(FailedPrecondition) as err:
+        doc.update_draft(DRAFTER, at(3), title="x", body=None, etag=doc.etag)
+    assert err.value.reason == "NOT_EDITABLE"
+
+
+def test_another_organisations_draft_does_not_exist_for_a_drafter() -> None:
+    doc = new_doc()
+    with pytest.raises(NotFound):
+        doc.update_draft(OTHER_DRAFTER, at(1), title="x", body=None, etag=doc.etag)
+    with pytest.raises(NotFound):
+        doc.submit_for_review(OTHER_DRAFTER, at(1))
+
+
+def test_roles_other_than_the_allowed_one_are_denied() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    with pytest.raises(PermissionDenied) as err:
+        doc.deliberate(REVIEWER, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+    assert err.value.reason == "ROLE_NOT_ALLOWED"
+    with pytest.raises(PermissionDenied):
+        doc.deliberate(DRAFTER, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+
+
+def test_filing_after_repeal_is_refused() -> None:
+    doc = in_force_doc()
+    doc.repeal(REGISTRAR, at(40), "obsolete", today=at(40).date())
+    with pytest.raises(FailedPrecondition) as err:
+        doc.record_filing(
+            REGISTRAR, at(41), PROFILE, version=None, filed_date=at(41).date(), recipient="自治区政府", materials={}
+        )
+    assert err.value.reason == "FILING_AFTER_REPEAL"
+
+
+def test_filing_is_due_within_30_days_and_judged_on_time_or_late() -> None:
+    doc = to_adopted(new_doc())
+    promulgate(doc, at(4))
+    v = doc.record_filing(
+        REGISTRAR, at(40), PROFILE, version=None, filed_date=at(35).date(), recipient="自治区政府", materials={}
+    )
+    assert v.filing is not None
+    assert v.filing.due_date == at(34).date()
+    assert not v.filing.on_time
+    assert not v.filing.complete
+
+
+def test_a_filing_overdue_is_flagged_once_by_the_scheduler() -> None:
+    doc = to_adopted(new_doc())
+    promulgate(doc, at(4))
+    doc.pop_changes()
+    doc.run_clock(SCHEDULER, at(34), PROFILE)
+    assert "filing_overdue" not in [c.action for c in doc.pop_changes()]
+    doc.run_clock(SCHEDULER, at(35), PROFILE)
+    assert "filing_overdue" in [c.action for c in doc.pop_changes()]
+    doc.run_clock(SCHEDULER, at(36), PROFILE)
+    assert doc.pop_changes() == []
+
+
+def test_a_revoked_filing_ends_the_document() -> None:
+    doc = in_force_doc()
+    doc.record_filing(
+        REGISTRAR, at(35), PROFILE, version=None, filed_date=at(10).date(), recipient="自治区政府", materials={}
+    )
+    doc.record_filing_review(REGISTRAR, at(40), version=None, outcome="REVOKED", note="违反上位法", today=at(40).date())
+    assert doc.latest.state == State.DECLARED_INVALID
+
+
+def test_evaluations_are_of_documents_in_force_and_link_to_their_outcome() -> None:
+    doc = new_doc()
+    # The evaluator cannot see a draft: it does not exist for it.
+    with pytest.raises(NotFound):
+        doc.record_evaluation(EVALUATOR, at(1), evaluator="x", method="m", findings="f", conclusion="AMEND")
+    doc = in_force_doc()
+    doc.repeal(REGISTRAR, at(40), "obsolete", today=at(40).date())
+    with pytest.raises(FailedPrecondition) as err:
+        doc.record_evaluation(EVALUATOR, at(41), evaluator="x", method="m", findings="f", conclusion="AMEND")
+    assert err.value.reason == "NOT_IN_FORCE"
+    doc = in_force_doc()
+    e = doc.record_evaluation(EVALUATOR, at(40), evaluator="某大学", method="问卷", findings="f", conclusion="REPEAL")
+    doc.repeal(REGISTRAR, at(41), "评估建议废止", evaluation=e.id, today=at(41).date())
+    assert doc.evaluations[0].led_to.endswith("#repealed")
+
+
+def test_only_registered_kinds_are_drafted_here_and_national_laws_are_imported() -> None:
+    with pytest.raises(FailedPrecondition) as err:
+        Document.create(
+            id="x",
+            kind=Kind.NATIONAL_LAW,
+            title="t",
+            body="b",
+            issuing_body="全国人大",
+            number_prefix="",
+            provisional=False,
+            principal=DRAFTER,
+            at=at(),
+        )
+    assert err.value.reason == "KIND_IMPORT_ONLY"
+
+
+def test_the_public_sees_drafts_only_while_open_for_comment() -> None:
+    from normreg_common.principal import PUBLIC
+    from normreg_registry.domain.access import visible_versions
+
+    doc = new_doc()
+    assert visible_versions(PUBLIC, doc) == []
+    doc.open_comment(DRAFTER, at(0), PROFILE, at(0).date(), at(20).date())
+    assert visible_versions(PUBLIC, doc) == doc.versions
+    doc.close_comment(DRAFTER, at(21), PROFILE)
+    assert visible_versions(PUBLIC, doc) == []
