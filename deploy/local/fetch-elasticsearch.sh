@@ -27,10 +27,12 @@ ES_VERSION="${NORMREG_ES_VERSION:-9.2.4}"
 DEPENDENCY_PLUGIN_VERSION="3.8.1"
 
 CACHE_ROOT="${NORMREG_INFRA_CACHE:-$HOME/.cache/normreg-infra}"
+# Private Maven repository inside the cache: CI can cache/restore one directory, and a
+# developer's ~/.m2 is left alone. (Mirrors in ~/.m2/settings.xml still apply.)
+MAVEN_REPO="$CACHE_ROOT/m2"
 DEST="$CACHE_ROOT/elasticsearch-$ES_VERSION"
 ES_HOME="$DEST/home"
 MARKER="$DEST/.complete"
-
 
 if [[ -f "$MARKER" && -x "$ES_HOME/bin/elasticsearch" ]]; then
   [[ -n "${NORMREG_INFRA_QUIET:-}" ]] || log "cached: $ES_HOME"
@@ -38,8 +40,8 @@ if [[ -f "$MARKER" && -x "$ES_HOME/bin/elasticsearch" ]]; then
   exit 0
 fi
 
-command -v mvn >/dev/null || { log "mvn not found (apt-get install maven)"; exit 1; }
-command -v unzip >/dev/null || { log "unzip not found (apt-get install unzip)"; exit 1; }
+command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
+command -v unzip >/dev/null || die "unzip not found (apt-get install unzip)"
 
 # build_rest_root_plugin ES_HOME: compile es-rest-root/ into ES_HOME/plugins/normreg-rest-root
 build_rest_root_plugin() {
@@ -69,20 +71,20 @@ mkdir -p "$DEST"
 ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
 log "downloading $ARTIFACT from Maven Central"
 rm -rf "$DEST/download" "$DEST/unpack"
-# dependency:copy needs no pom; it resolves the artifact (via ~/.m2) and copies it out.
-mvn -B -q \
+# dependency:copy needs no pom: it resolves the artifact into $MAVEN_REPO and copies it out.
+mvn -B -q -Dmaven.repo.local="$MAVEN_REPO" \
   "org.apache.maven.plugins:maven-dependency-plugin:${DEPENDENCY_PLUGIN_VERSION}:copy" \
   -Dartifact="$ARTIFACT" \
   -DoutputDirectory="$DEST/download" >"$DEST/mvn.log" 2>&1 \
   || { tail -n 40 "$DEST/mvn.log" >&2; die "Maven could not resolve the artifacts (log: $DEST/mvn.log)"; }
 
 ZIP="$DEST/download/elasticsearch-${ES_VERSION}.zip"
-[[ -f "$ZIP" ]] || { log "expected $ZIP after download"; exit 1; }
+[[ -f "$ZIP" ]] || die "expected $ZIP after download"
 
 # Unpack into a temp dir and rename at the end so an interrupted run never looks complete.
 unzip -q "$ZIP" -d "$DEST/unpack"
 top="$(find "$DEST/unpack" -mindepth 1 -maxdepth 1 -type d | head -n1)"
-[[ -x "$top/bin/elasticsearch" ]] || { log "no bin/elasticsearch in $ZIP"; exit 1; }
+[[ -x "$top/bin/elasticsearch" ]] || die "no bin/elasticsearch in $ZIP"
 build_rest_root_plugin "$top" || log "WARNING: GET / shim not built: GET / and HEAD / will answer 405"
 rm -rf "$ES_HOME"
 mv "$top" "$ES_HOME"

@@ -21,6 +21,9 @@ LOG4J_VERSION="2.24.3"
 DEPENDENCY_PLUGIN_VERSION="3.8.1"
 
 CACHE_ROOT="${NORMREG_INFRA_CACHE:-$HOME/.cache/normreg-infra}"
+# Private Maven repository inside the cache: CI can cache/restore one directory, and a
+# developer's ~/.m2 is left alone. (Mirrors in ~/.m2/settings.xml still apply.)
+MAVEN_REPO="$CACHE_ROOT/m2"
 DEST="$CACHE_ROOT/kafka-$KAFKA_VERSION"
 LIBS="$DEST/libs"
 MARKER="$DEST/.complete"
@@ -33,7 +36,8 @@ if [[ -f "$MARKER" && -d "$LIBS" ]]; then
   exit 0
 fi
 
-command -v mvn >/dev/null || { log "mvn not found (apt-get install maven)"; exit 1; }
+command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
+command -v unzip >/dev/null || die "unzip not found (apt-get install unzip)"
 
 BUILD="$DEST/build"
 mkdir -p "$BUILD"
@@ -85,7 +89,7 @@ POM
 log "resolving kafka_2.13:$KAFKA_VERSION + kafka-tools + log4j $LOG4J_VERSION from Maven Central"
 rm -rf "$LIBS.tmp"
 # Copy into a temp dir and rename at the end so an interrupted run never looks complete.
-mvn -B -q -f "$BUILD/pom.xml" \
+mvn -B -q -Dmaven.repo.local="$MAVEN_REPO" -f "$BUILD/pom.xml" \
   "org.apache.maven.plugins:maven-dependency-plugin:${DEPENDENCY_PLUGIN_VERSION}:copy-dependencies" \
   -DincludeScope=runtime \
   -DoutputDirectory="$LIBS.tmp" >"$DEST/mvn.log" 2>&1 \
@@ -95,9 +99,9 @@ mvn -B -q -f "$BUILD/pom.xml" \
 # (unzip exits non-zero when the named entry is absent; no pipe, so no SIGPIPE under pipefail)
 jar_has() { unzip -l "$1" "$2" >/dev/null 2>&1; }
 jar_has "$LIBS.tmp/kafka_2.13-$KAFKA_VERSION.jar" kafka/Kafka.class \
-  || { log "kafka_2.13 jar missing kafka.Kafka"; exit 1; }
+  || die "kafka_2.13 jar has no kafka.Kafka"
 jar_has "$LIBS.tmp/kafka-tools-$KAFKA_VERSION.jar" org/apache/kafka/tools/consumer/ConsoleConsumer.class \
-  || { log "kafka-tools jar missing ConsoleConsumer"; exit 1; }
+  || die "kafka-tools jar has no ConsoleConsumer"
 
 rm -rf "$LIBS"
 mv "$LIBS.tmp" "$LIBS"

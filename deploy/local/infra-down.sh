@@ -28,8 +28,8 @@ exec 9>"$INFRA_DIR/.lock"
 flock -w 300 9 || die "another infra-up/down holds $INFRA_DIR/.lock"
 
 # Kafka gets a generous grace period: a clean shutdown avoids log recovery next start.
-[[ "$TARGET" == elasticsearch ]] || stop_pid "$KAFKA_PID_FILE" "$KAFKA_MAIN_BROKER" kafka 60
-[[ "$TARGET" == kafka ]] || stop_pid "$ES_PID_FILE" "$ES_DIR" elasticsearch 60
+[[ "$TARGET" == elasticsearch ]] || stop_pid "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" kafka 60
+[[ "$TARGET" == kafka ]] || stop_pid "$ES_PID_FILE" "$ES_PID_MARKER" elasticsearch 60
 
 if ((PURGE)); then
   # Only ever delete a directory infra-up created (marker file), never e.g. "/" by a
@@ -45,7 +45,7 @@ if ((PURGE)); then
   rm -rf "$dir"
 fi
 
-if pid_of "$KAFKA_PID_FILE" "$KAFKA_MAIN_BROKER" >/dev/null || pid_of "$ES_PID_FILE" "$ES_DIR" >/dev/null; then
+if pid_of "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" >/dev/null || pid_of "$ES_PID_FILE" "$ES_PID_MARKER" >/dev/null; then
   write_env  # something still runs: keep only its address
 else
   rm -f "$ENV_FILE"

@@ -16,7 +16,7 @@ TARGET="${1:-all}"
 case "$TARGET" in
   kafka | elasticsearch | all) ;;
   es) TARGET=elasticsearch ;;
-  -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
   *) die "usage: $0 [kafka|elasticsearch|all]" ;;
 esac
 TIMEOUT="${NORMREG_INFRA_TIMEOUT:-180}"
@@ -74,12 +74,12 @@ kafka_ready() {  # a real metadata round trip through the admin client
 
 start_kafka() {
   KAFKA_LIBS="$("$LOCAL_DIR/fetch-kafka.sh")"
-  local version java pid port cport ports deadline
+  local version java pid port cport deadline
   version="$(cat "$KAFKA_LIBS/../VERSION")"
   java="${NORMREG_KAFKA_JAVA:-java}"
   mkdir -p "$KAFKA_DIR/data" "$KAFKA_DIR/logs"
 
-  if pid="$(pid_of "$KAFKA_PID_FILE" "$KAFKA_MAIN_BROKER")"; then
+  if pid="$(pid_of "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER")"; then
     port="$(read_kv "$KAFKA_DIR/ports" PORT)"
     log "kafka: reusing running broker pid $pid on 127.0.0.1:$port"
     kafka_ready "$port" || fail_with_log kafka "$KAFKA_DIR/logs/server.log"
@@ -189,14 +189,14 @@ PROPS
   until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || { rm -f "$KAFKA_PID_FILE"; fail_with_log kafka \
       "$KAFKA_DIR/logs/stdout.log" "$KAFKA_DIR/logs/server.log"; }
-    ((SECONDS < deadline)) || { stop_pid "$KAFKA_PID_FILE" "$KAFKA_MAIN_BROKER" kafka 10; fail_with_log kafka \
+    ((SECONDS < deadline)) || { stop_pid "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" kafka 10; fail_with_log kafka \
       "$KAFKA_DIR/logs/stdout.log" "$KAFKA_DIR/logs/server.log"; }
     sleep 0.5
   done
   until kafka_ready "$port"; do
     kill -0 "$pid" 2>/dev/null || { rm -f "$KAFKA_PID_FILE"; fail_with_log kafka \
       "$KAFKA_DIR/logs/stdout.log" "$KAFKA_DIR/logs/server.log"; }
-    ((SECONDS < deadline)) || { stop_pid "$KAFKA_PID_FILE" "$KAFKA_MAIN_BROKER" kafka 10; fail_with_log kafka \
+    ((SECONDS < deadline)) || { stop_pid "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" kafka 10; fail_with_log kafka \
       "$KAFKA_DIR/logs/server.log" "$KAFKA_DIR/logs/readiness.log"; }
     sleep 1
   done
@@ -229,7 +229,7 @@ start_elasticsearch() {
   version="$(cat "$cached_home/../VERSION")"
   ensure_es_user
 
-  if pid="$(pid_of "$ES_PID_FILE" "$ES_DIR")"; then
+  if pid="$(pid_of "$ES_PID_FILE" "$ES_PID_MARKER")"; then
     port="$(read_kv "$ES_DIR/ports" HTTP_PORT)"
     log "elasticsearch: reusing running node pid $pid on 127.0.0.1:$port"
     es_health "$port" || fail_with_log elasticsearch "$ES_DIR/logs/normreg-local.log"
@@ -288,7 +288,7 @@ action.destructive_requires_name: false
 YML
     # ML only exists when the x-pack-ml module is shipped (not in the integ-test-zip);
     # setting it otherwise is an "unknown setting" startup error.
-    [[ -d "$es_home/modules/x-pack-ml" ]] && echo "xpack.ml.enabled: false"
+    if [[ -d "$es_home/modules/x-pack-ml" ]]; then echo "xpack.ml.enabled: false"; fi
   } >"$ES_DIR/config/elasticsearch.yml"
 
   if ((${#RUN_AS[@]})); then
@@ -308,7 +308,7 @@ YML
     </dev/null >"$ES_DIR/logs/launcher.log" 2>&1 9>&-; then
     # A half-started server may exist if the launcher timed out: stop it by pid.
     [[ -s "$ES_DIR/run/elasticsearch.pid" ]] && cp "$ES_DIR/run/elasticsearch.pid" "$ES_PID_FILE" \
-      && stop_pid "$ES_PID_FILE" "$ES_DIR" elasticsearch 10
+      && stop_pid "$ES_PID_FILE" "$ES_PID_MARKER" elasticsearch 10
     fail_with_log elasticsearch "$ES_DIR/logs/launcher.log" "$ES_DIR/logs/normreg-local.log"
   fi
   cp "$ES_DIR/run/elasticsearch.pid" "$ES_PID_FILE"
@@ -318,7 +318,7 @@ YML
   until es_health "$port" 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || { rm -f "$ES_PID_FILE"; fail_with_log elasticsearch \
       "$ES_DIR/logs/launcher.log" "$ES_DIR/logs/normreg-local.log"; }
-    ((SECONDS < deadline)) || { stop_pid "$ES_PID_FILE" "$ES_DIR" elasticsearch 10; fail_with_log \
+    ((SECONDS < deadline)) || { stop_pid "$ES_PID_FILE" "$ES_PID_MARKER" elasticsearch 10; fail_with_log \
       elasticsearch "$ES_DIR/logs/normreg-local.log"; }
     sleep 1
   done

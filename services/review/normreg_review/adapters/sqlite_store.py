@@ -1,0 +1,179 @@
+"""The review service's own database: reviews (one row each, with the columns listings filter on),
+the outbox of review events, and the inbox of registry events already applied. Every method runs
+inside the caller's transaction on the database thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from normreg_common.inbox import INBOX_SCHEMA
+from normreg_common.outbox import OUTBOX_SCHEMA
+
+from normreg_review.domain.lifecycle import ACTIVE, Decision, ReviewState
+from normreg_review.domain.model import Review
+
+SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS reviews (
+    -- Arrival order: listings page by it.
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    document TEXT NOT NULL,
+    version_number INTEGER NOT NULL,
+    review_round INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    drafting_org TEXT NOT NULL,
+    drafters TEXT NOT NULL,
+    reviewing_office TEXT NOT NULL,
+    state TEXT NOT NULL,
+    assignee TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    opinion TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    create_time TEXT NOT NULL,
+    due_date TEXT NOT NULL,
+    claim_time TEXT,
+    decide_time TEXT,
+    cancel_reason TEXT NOT NULL,
+    update_time TEXT,
+    sequence INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_document ON reviews (document, state);
+CREATE INDEX IF NOT EXISTS reviews_state ON reviews (state, pos);
+CREATE INDEX IF NOT EXISTS reviews_org ON reviews (drafting_org, pos);
+"""
+    + OUTBOX_SCHEMA
+    + INBOX_SCHEMA
+)
+
+_COLUMNS = (
+    "id, document, version_number, review_round, revision, title, body, drafting_org, drafters, "
+    "reviewing_office, state, assignee, decision, opinion, problems, create_time, due_date, claim_time, "
+    "decide_time, cancel_reason, update_time, sequence"
+)
+_PLACEHOLDERS = ", ".join("?" for _ in _COLUMNS.split(","))
+_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in (c.strip() for c in _COLUMNS.split(",")) if c != "id")
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    state: ReviewState | None = None
+    reviewing_office: str = ""
+    drafting_org: str | None = None
+    # Only reviews still active whose due date is before this day.
+    overdue_on: dt.date | None = None
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def get(self, review_id: str) -> Review | None:
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()  # noqa: S608
+        return None if row is None else _review(row)
+
+    def save(self, review: Review) -> None:
+        self.conn.execute(
+            f"INSERT INTO reviews ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) "  # noqa: S608
+            f"ON CONFLICT (id) DO UPDATE SET {_UPDATES}",
+            _row(review),
+        )
+
+    def active_of_document(self, document: str) -> list[Review]:
+        marks = ", ".join("?" for _ in ACTIVE)
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM reviews WHERE document = ? AND state IN ({marks}) ORDER BY pos",  # noqa: S608
+            (document, *sorted(ACTIVE)),
+        ).fetchall()
+        return [_review(r) for r in rows]
+
+    def page(self, where: ReviewFilter, *, after: int, limit: int) -> list[tuple[int, Review]]:
+        clauses = ["pos > ?"]
+        params: list[Any] = [after]
+        if where.state is not None:
+            clauses.append("state = ?")
+            params.append(where.state.value)
+        if where.reviewing_office:
+            clauses.append("reviewing_office = ?")
+            params.append(where.reviewing_office)
+        if where.drafting_org is not None:
+            clauses.append("drafting_org = ?")
+            params.append(where.drafting_org)
+        if where.overdue_on is not None:
+            # ISO dates compare as text.
+            clauses.append(f"state IN ({', '.join('?' for _ in ACTIVE)}) AND due_date < ?")
+            params.extend([*sorted(ACTIVE), where.overdue_on.isoformat()])
+        params.append(limit)
+        rows = self.conn.execute(
+            f"SELECT pos, {_COLUMNS} FROM reviews WHERE {' AND '.join(clauses)} ORDER BY pos LIMIT ?",  # noqa: S608
+            params,
+        ).fetchall()
+        return [(int(r["pos"]), _review(r)) for r in rows]
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def _row(r: Review) -> tuple[Any, ...]:
+    return (
+        r.id,
+        r.document,
+        r.version_number,
+        r.review_round,
+        r.revision,
+        r.title,
+        r.body,
+        r.drafting_org,
+        json.dumps(list(r.drafters), ensure_ascii=False),
+        r.reviewing_office,
+        r.state.value,
+        r.assignee,
+        r.decision.value if r.decision else "",
+        r.opinion,
+        json.dumps(list(r.problems), ensure_ascii=False),
+        r.create_time.isoformat(),
+        r.due_date.isoformat(),
+        _time(r.claim_time),
+        _time(r.decide_time),
+        r.cancel_reason,
+        _time(r.update_time),
+        r.sequence,
+    )
+
+
+def _review(row: sqlite3.Row) -> Review:
+    return Review(
+        id=row["id"],
+        document=row["document"],
+        version_number=row["version_number"],
+        review_round=row["review_round"],
+        revision=row["revision"],
+        title=row["title"],
+        body=row["body"],
+        drafting_org=row["drafting_org"],
+        drafters=tuple(json.loads(row["drafters"])),
+        reviewing_office=row["reviewing_office"],
+        create_time=dt.datetime.fromisoformat(row["create_time"]),
+        due_date=dt.date.fromisoformat(row["due_date"]),
+        state=ReviewState(row["state"]),
+        assignee=row["assignee"],
+        decision=Decision(row["decision"]) if row["decision"] else None,
+        opinion=row["opinion"],
+        problems=tuple(json.loads(row["problems"])),
+        claim_time=_parse_time(row["claim_time"]),
+        decide_time=_parse_time(row["decide_time"]),
+        cancel_reason=row["cancel_reason"],
+        update_time=_parse_time(row["update_time"]),
+        sequence=row["sequence"],
+    )
