@@ -13,7 +13,7 @@ KAFKA_PID_FILE="$INFRA_DIR/kafka.pid"
 ES_PID_FILE="$INFRA_DIR/elasticsearch.pid"
 # Strings that must appear in the server's command line for a pid to be "ours".
 KAFKA_PID_MARKER="$KAFKA_DIR/server.properties"
-ES_PID_MARKER="$ES_DIR/config"
+ES_PID_MARKER="-Djava.io.tmpdir=$ES_DIR/tmp"  # ES_TMPDIR; es.path.conf is not on the command line
 # Unprivileged account for Elasticsearch (it refuses to run as root).
 ES_USER="${NORMREG_ES_USER:-normreg-es}"
 

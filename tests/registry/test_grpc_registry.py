@@ -205,7 +205,10 @@ async def test_text_is_normalised_to_nfc(system: System) -> None:
     a = Actors(system)
     doc = await a.drafter.CreateDocument(
         rpb.CreateDocumentRequest(
-            kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT, title="Cafe\u0301 管理办法", body="", issuing_body="赤峰市人民政府"
+            kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
+            title="Cafe\u0301 管理办法",
+            body="",
+            issuing_body="赤峰市人民政府",
         )
     )
     assert doc.title == "Caf\u00e9 管理办法"
@@ -302,20 +305,23 @@ async def test_filing_report_is_computed_from_events(system: System, clock: Fake
     assert len(due_soon.filings) == 4 and not any(f.overdue for f in due_soon.filings)
     clock.advance(days=10)
     await a.registrar.RecordFiling(
-        rpb.RecordFilingRequest(name=docs[0].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府",
-                                materials=complete)
+        rpb.RecordFilingRequest(
+            name=docs[0].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府", materials=complete
+        )
     )
     await a.registrar.RecordFiling(
-        rpb.RecordFilingRequest(name=docs[2].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府",
-                                materials=missing)
+        rpb.RecordFilingRequest(
+            name=docs[2].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府", materials=missing
+        )
     )
     clock.advance(days=25)
     overdue = await a.registrar.ListDueFilings(rpb.ListDueFilingsRequest())
     assert {f.document for f in overdue.filings} == {docs[1].name + "/versions/1", docs[3].name + "/versions/1"}
     assert all(f.overdue for f in overdue.filings)
     filing = await a.registrar.RecordFiling(
-        rpb.RecordFilingRequest(name=docs[1].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府",
-                                materials=complete)
+        rpb.RecordFilingRequest(
+            name=docs[1].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府", materials=complete
+        )
     )
     assert not filing.on_time and filing.due_date == str(promulgated_on + dt.timedelta(days=30))
     report = await a.registrar.GetFilingReport(rpb.GetFilingReportRequest(year=2026))

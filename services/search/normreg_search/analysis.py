@@ -1,0 +1,100 @@
+"""Chinese text analysis shared by both index backends, so they see the same tokens and rank alike.
+
+The Elasticsearch we can run has no CJK, ICU or smartcn analysis, and SQLite has none either, so the
+analysis happens here and both backends index the resulting whitespace-separated tokens with a plain
+whitespace tokenizer (ES: `whitespace` + `lowercase`; FTS5: the `ascii` tokenizer).
+
+- Text is folded first: full-width ASCII to ASCII, A-Z to a-z. Folding maps one character to one
+  character, so offsets in folded text are offsets in the original (snippets rely on it).
+- A run of CJK characters of length >= 2 becomes its overlapping bigrams, a run of one character
+  stays that character. Runs of letters or digits become one token each. Anything else separates.
+- Every CJK character also goes, alone, into a separate unigram stream, so one-character queries
+  (税) match wherever the character occurs.
+
+>>> bigram_stream("《中华人民共和国》第三十条")
+'中华 华人 人民 民共 共和 和国 第三 三十 十条'
+>>> bigram_stream("GB/T 7714-2015，2020年起施行")
+'gb t 7714 2015 2020 年 起施 施行'
+>>> unigram_stream("备案 2020年")
+'备 案 年'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# Han (with extensions and compatibility ideographs), the ideographic zero, kana and hangul: scripts
+# written without spaces, analysed as character n-grams.
+_CJK = "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+_RUNS = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+# Longer letter/digit runs are cut, identically for both backends (ES's tokenizer stops at 255).
+MAX_WORD = 64
+
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # full-width ASCII
+_FOLD.update({code: code + 32 for code in range(ord("A"), ord("Z") + 1)})
+_FOLD.update({code + 0xFEE0: code + 32 for code in range(ord("A"), ord("Z") + 1)})
+_FOLD[0x3000] = 0x20  # ideographic space
+_FOLD_TABLE = str.maketrans(_FOLD)
+
+
+def fold(text: str) -> str:
+    """Case and width folding that keeps every character at its offset."""
+    return text.translate(_FOLD_TABLE)
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str  # folded
+    start: int
+    cjk: bool
+
+
+def runs(text: str) -> Iterator[Run]:
+    for match in _RUNS.finditer(fold(text)):
+        cjk = match.group(1) is not None
+        yield Run(match.group(0) if cjk else match.group(0)[:MAX_WORD], match.start(), cjk)
+
+
+def run_tokens(run: Run) -> list[str]:
+    """The tokens one run contributes to the bigram stream, in position order."""
+    text = run.text
+    if not run.cjk or len(text) == 1:
+        return [text]
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def bigram_tokens(text: str) -> list[str]:
+    out: list[str] = []
+    for run in runs(text):
+        out.extend(run_tokens(run))
+    return out
+
+
+def bigram_stream(text: str) -> str:
+    """What the title and body fields index: adjacent tokens sit at adjacent positions."""
+    return " ".join(bigram_tokens(text))
+
+
+def unigram_stream(text: str) -> str:
+    return " ".join(_CJK_CHAR.findall(text))
+
+
+def title_key(text: str) -> str:
+    """One token standing for a whole title (or a whole query), to rank an exact title match first.
+
+    >>> title_key("中华人民共和国 刑法") == title_key("中华人民共和国刑法")
+    True
+    """
+    joined = "".join(run.text for run in runs(text))
+    if not joined:
+        return ""
+    return "k" + hashlib.sha1(joined.encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+def is_cjk(char: str) -> bool:
+    return bool(_CJK_CHAR.fullmatch(char))
