@@ -1,0 +1,1 @@
+"""The normreg command-line client and the whole-system runner."""

@@ -1,0 +1,107 @@
+"""The outbox never loses an accepted event when the log is down; the inbox applies each event once."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
+from normreg_common.eventlog.sqlite_log import SqliteEventLog
+from normreg_common.inbox import INBOX_SCHEMA, ConsumerRunner, accept_sequence, position_loader, save_positions
+from normreg_common.outbox import OUTBOX_SCHEMA, OutboxRelay, enqueue
+from normreg_common.sqlite import Database
+
+pytestmark = pytest.mark.asyncio
+
+
+class UnreachableLog(EventLog):
+    """A log whose broker is down: every publish fails."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ensure_topics(self, topics: Sequence[str]) -> None: ...
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        self.attempts += 1
+        raise ConnectionError("broker unreachable")
+
+    def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer:
+        raise NotImplementedError
+
+
+async def test_rows_stay_unsent_while_the_log_is_down_and_leave_when_it_returns(tmp_path: Path) -> None:
+    db = Database(tmp_path / "svc.db", OUTBOX_SCHEMA)
+    await db.open()
+    await db.transaction(lambda conn: enqueue(conn, [Record("t", "k", f"{i}".encode()) for i in range(3)]))
+    down = UnreachableLog()
+    relay = OutboxRelay(db, down)
+    with pytest.raises(ConnectionError):
+        await relay.relay_once()
+    assert down.attempts == 1
+    assert await relay.pending() == 3
+    up = SqliteEventLog(tmp_path / "log.db")
+    await up.start()
+    relay = OutboxRelay(db, up)
+    assert await relay.drain() == 3
+    assert await relay.pending() == 0
+    consumer = up.consumer(["t"], "g", position_loader_none)
+    await consumer.start()
+    assert [d.value for d in await consumer.poll(timeout=0)] == [b"0", b"1", b"2"]
+    await up.close()
+    await db.close()
+
+
+async def position_loader_none(topic: str, partition: int) -> int | None:
+    return None
+
+
+async def test_a_failed_batch_is_rolled_back_and_redelivered_whole(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "log.db")
+    await log.start()
+    await log.publish([Record("t", "k", f"{i}".encode()) for i in range(4)])
+    db = Database(tmp_path / "consumer.db", INBOX_SCHEMA + "CREATE TABLE seen (v TEXT);")
+    await db.open()
+    fail = {"once": True}
+
+    async def handler(batch: list[Delivery]) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            for d in batch:
+                conn.execute("INSERT INTO seen VALUES (?)", (d.value.decode(),))
+                if fail["once"] and d.value == b"2":
+                    fail["once"] = False
+                    raise RuntimeError("handler crashed mid-batch")
+            save_positions(conn, "g", batch)
+
+        await db.transaction(work)
+
+    runner = ConsumerRunner(log.consumer(["t"], "g", position_loader(db, "g")), handler, "test")
+    await runner.start()
+    with pytest.raises(RuntimeError):
+        await runner.step()
+    assert await runner.drain() == 4
+    seen = await db.read(lambda conn: [r[0] for r in conn.execute("SELECT v FROM seen ORDER BY rowid")])
+    assert seen == ["0", "1", "2", "3"]
+    # A restarted consumer resumes after the saved position: nothing is applied twice.
+    await runner.close()
+    again = ConsumerRunner(log.consumer(["t"], "g", position_loader(db, "g")), handler, "test")
+    await again.start()
+    assert await again.drain() == 0
+    await again.close()
+    await log.close()
+    await db.close()
+
+
+async def test_accept_sequence_drops_duplicates_and_older_copies(tmp_path: Path) -> None:
+    db = Database(tmp_path / "inbox.db", INBOX_SCHEMA)
+    await db.open()
+
+    results = []
+    for seq in (1, 2, 2, 1, 3):
+        results.append(await db.transaction(lambda conn, s=seq: accept_sequence(conn, "/src", "documents/a", s)))
+    assert results == [True, True, False, False, True]
+    await db.close()
