@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ async def review_events(log: SqliteEventLog) -> list[CloudEvent]:
 
 def review_rows(data_dir: Path) -> list[dict[str, Any]]:
     """The review DB as another process would see it, to prove a refused request changed nothing."""
-    with sqlite3.connect(data_dir / "review.db") as conn:
+    with closing(sqlite3.connect(data_dir / "review.db")) as conn:
         conn.row_factory = sqlite3.Row
         reviews = [dict(r) for r in conn.execute("SELECT * FROM reviews ORDER BY pos")]
         outbox = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]

@@ -14,11 +14,12 @@ log = logging.getLogger("normreg_review")
 
 
 async def serve(settings: Settings) -> None:
+    # Handlers first: a SIGTERM that arrives while starting still stops the service gracefully.
+    stop = asyncio.Event()
+    install_signal_handlers(stop)
     app = await create_app(settings)
     await app.start()
     log.info("review service listening on port %d", app.port)
-    stop = asyncio.Event()
-    install_signal_handlers(stop)
     try:
         await stop.wait()
     finally:

@@ -106,9 +106,7 @@ async def create_app(
         reviewing_office=settings.reviewing_office,
         on_commit=relay.notify,
     )
-    server, port = create_server(
-        settings.review_addr, codec or settings.token_codec(), DOMAIN, [register(service)]
-    )
+    server, port = create_server(settings.review_addr, codec or settings.token_codec(), DOMAIN, [register(service)])
     return ReviewApp(
         db=db,
         service=service,

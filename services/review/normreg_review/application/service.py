@@ -148,7 +148,10 @@ class ReviewService:
                     changed += self._open_review(store, item.message)
                 elif isinstance(item.message, DocumentWithdrawn):
                     changed += self._cancel_active(
-                        store, item.message.document, item.message.at, item.message.withdrawn_by,
+                        store,
+                        item.message.document,
+                        item.message.at,
+                        item.message.withdrawn_by,
                         item.message.reason or "the draft was withdrawn",
                     )
             save_positions(store.conn, group, deliveries)
@@ -175,7 +178,10 @@ class ReviewService:
             return 0
         # A new request supersedes any earlier one still open: the registry applies only the newest round.
         changed = self._cancel_active(
-            store, review.document, request.at, request.requested_by,
+            store,
+            review.document,
+            request.at,
+            request.requested_by,
             f"superseded by review round {request.review_round}",
         )
         self._save(store, review)

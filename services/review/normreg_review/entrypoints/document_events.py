@@ -87,7 +87,11 @@ def translate(delivery: Delivery) -> Inbound | None:
     except (ValidationError, InvalidArgument) as exc:
         log.error(
             "skipping unreadable record %s[%d]@%d (key %s): %s",
-            delivery.topic, delivery.partition, delivery.offset, delivery.key, _first_line(exc),
+            delivery.topic,
+            delivery.partition,
+            delivery.offset,
+            delivery.key,
+            _first_line(exc),
         )
         return None
 
