@@ -18,6 +18,7 @@
 # plugins/. If that ever fails to compile (internal API change), a warning is printed
 # and the node still works, only without GET /.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Pinned default: newest 9.x integ-test-zip found on Central when this was written

@@ -28,6 +28,7 @@ DEST="$CACHE_ROOT/kafka-$KAFKA_VERSION"
 LIBS="$DEST/libs"
 MARKER="$DEST/.complete"
 
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [[ -f "$MARKER" && -d "$LIBS" ]]; then
@@ -107,5 +108,5 @@ rm -rf "$LIBS"
 mv "$LIBS.tmp" "$LIBS"
 echo "$KAFKA_VERSION" >"$DEST/VERSION"
 touch "$MARKER"
-log "done: $(ls "$LIBS" | wc -l) jars, $(du -sh "$LIBS" | cut -f1) in $LIBS"
+log "done: $(find "$LIBS" -name "*.jar" | wc -l) jars, $(du -sh "$LIBS" | cut -f1) in $LIBS"
 echo "$LIBS"

@@ -6,6 +6,7 @@
 #   --purge  also delete the infra dir (configs, data, logs) so the next infra-up
 #            starts from empty topics and indices.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TARGET=all

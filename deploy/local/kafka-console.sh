@@ -9,6 +9,7 @@
 #   deploy/local/kafka-console.sh consumer --topic normreg.documents --from-beginning \
 #       --max-messages 5 --property print.key=true
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $# -ge 1 ]] || die "usage: $0 consumer|producer|topics|groups <args...>"
