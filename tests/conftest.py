@@ -1,8 +1,12 @@
 """Fixtures shared by every test: a fake clock, tokens, and the rule for real servers.
 
-Tests marked `kafka` or `elasticsearch` need the real server named by NORMREG_KAFKA_BOOTSTRAP /
-NORMREG_ELASTICSEARCH_URL. Outside CI they are skipped with the reason when it is not set; in CI
-(CI=true) a missing server is an error, never a skip.
+Tests that need a real server take the `kafka_bootstrap` / `elasticsearch_url` fixture, fed by
+NORMREG_KAFKA_BOOTSTRAP / NORMREG_ELASTICSEARCH_URL. Where they are not set, those tests are skipped
+with the reason, except in CI (CI=true) or under `make test` (NORMREG_REQUIRE_REAL_SERVERS=1), where
+a missing server is an error, never a skip.
+
+The variables are taken out of the environment here, so every other test runs on the embedded
+backends whatever the shell has set.
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ TEST_KEY = "test-signing-key-that-is-long-enough-0123456789"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+_REAL_SERVERS = {var: os.environ.pop(var, "") for var in ("NORMREG_KAFKA_BOOTSTRAP", "NORMREG_ELASTICSEARCH_URL")}
+REAL_SERVERS_REQUIRED = os.environ.get("CI") == "true" or os.environ.get("NORMREG_REQUIRE_REAL_SERVERS") == "1"
+
+
 def _real_server_url(marker: str) -> str:
     var = {"kafka": "NORMREG_KAFKA_BOOTSTRAP", "elasticsearch": "NORMREG_ELASTICSEARCH_URL"}[marker]
-    value = os.environ.get(var, "")
+    value = _REAL_SERVERS[var]
     if not value:
         message = f"{var} is not set: start the servers with `make infra-up` (or run `make test`)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs a real {marker}: {message}")
+        if REAL_SERVERS_REQUIRED:
+            pytest.fail(f"a real {marker} is required here: {message}")
         pytest.skip(message)
     return value
 

@@ -1,28 +1,41 @@
 """One SQLite connection on one thread, so async code never blocks the loop and writes never race.
 
-Callers pass a whole unit of work as a function; it runs inside BEGIN IMMEDIATE ... COMMIT.
+Callers pass a whole unit of work as a function. Units that arrive while the thread is busy are
+committed together (group commit): each runs inside its own SAVEPOINT, so a failing unit rolls back
+alone, and one fsync makes the whole group durable. No caller is answered before that COMMIT.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# Bounds how long the first writer of a group waits for the others' work.
+MAX_GROUP = 64
+
+_Unit = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
 
 
 class Database:
     def __init__(self, path: Path | str, schema: str, *, synchronous: str = "FULL") -> None:
         # FULL: a transaction acknowledged to a client survives power loss, not only a process crash.
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be FULL or NORMAL")
         self._path = str(path)
         self._schema = schema
         self._synchronous = synchronous
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite:{Path(path).name}")
         self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._pending: list[_Unit] = []
+        self._flush_scheduled = False
 
     async def open(self) -> None:
         await self._submit(self._open)
@@ -46,7 +59,15 @@ class Database:
         self._executor.shutdown(wait=True)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._submit(lambda: self._in_transaction(work))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            self._pending.append((work, future, loop))
+            schedule = not self._flush_scheduled
+            self._flush_scheduled = True
+        if schedule:
+            self._executor.submit(self._flush)
+        return await future
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._submit(lambda: work(self._connection()))
@@ -56,17 +77,47 @@ class Database:
             raise RuntimeError(f"database {self._path} is not open")
         return self._conn
 
-    def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
+    def _flush(self) -> None:
+        with self._lock:
+            group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+            if self._pending:
+                self._executor.submit(self._flush)
+            else:
+                self._flush_scheduled = False
+        if not group:
+            return
+        outcomes: list[tuple[bool, Any]] = []
         try:
-            result = work(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            for work, _, _ in group:
+                conn.execute("SAVEPOINT unit")
+                try:
+                    result = work(conn)
+                except BaseException as exc:  # noqa: BLE001 - handed to that unit's caller
+                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("RELEASE unit")
+                    outcomes.append((False, exc))
+                else:
+                    conn.execute("RELEASE unit")
+                    outcomes.append((True, result))
+            conn.execute("COMMIT")
+        except BaseException as exc:  # noqa: BLE001 - the whole group failed: every caller hears it
+            if self._conn is not None and self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            outcomes = [(False, exc)] * len(group)
+        for (_, future, loop), (ok, value) in zip(group, outcomes, strict=True):
+            loop.call_soon_threadsafe(_settle, future, ok, value)
 
     async def _submit(self, fn: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn)
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)

@@ -5,7 +5,10 @@ is acknowledged only when every in-sync replica has it. Topics have several part
 document, which keeps each document's events in order.
 
 Consumer: auto-commit off. On every assignment the rebalance listener seeks each partition to the
-position the consumer's own database holds, so the group offsets in Kafka are only advisory.
+position the consumer's own database holds, so the group offsets in Kafka are only advisory. The
+consumer also drops any record at or below that position: aiokafka refreshes committed offsets in a
+task of its own that can land after the listener's seek, and a stale Kafka offset must never make
+us apply a record twice.
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
         self._consumer = consumer
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        return None
+        self._consumer.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         await self._consumer.seek_to_stored(assigned)
@@ -104,6 +107,10 @@ class KafkaConsumer(Consumer):
     ) -> None:
         self._topics = list(topics)
         self._loader = positions
+        # Last offset our own store holds per partition; records at or below it are already applied.
+        self._applied: dict[TopicPartition, int] = {}
+        # Partitions whose position the listener has set; records fetched before that are not ours to use.
+        self._ready: set[TopicPartition] = set()
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group,
@@ -120,12 +127,20 @@ class KafkaConsumer(Consumer):
         self._consumer.subscribe(self._topics, listener=_SeekToStoredPositions(self))
 
     async def seek_to_stored(self, partitions: Sequence[TopicPartition]) -> None:
-        for tp in partitions:
-            last = await self._loader(tp.topic, tp.partition)
+        stored = {tp: await self._loader(tp.topic, tp.partition) for tp in partitions}
+        for tp, last in stored.items():
             if last is None:
+                self._applied.pop(tp, None)
                 await self._consumer.seek_to_beginning(tp)
             else:
+                self._applied[tp] = last
                 self._consumer.seek(tp, last + 1)
+            self._ready.add(tp)
+
+    def forget(self, partitions: Sequence[TopicPartition]) -> None:
+        for tp in partitions:
+            self._ready.discard(tp)
+            self._applied.pop(tp, None)
 
     async def rewind(self) -> None:
         await self.seek_to_stored(list(self._consumer.assignment()))
@@ -134,8 +149,13 @@ class KafkaConsumer(Consumer):
         batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
         out: list[Delivery] = []
         for tp, records in batches.items():
+            if tp not in self._ready:
+                continue
+            floor = self._applied.get(tp, -1)
             out.extend(
-                Delivery(tp.topic, tp.partition, r.offset, (r.key or b"").decode(), r.value or b"") for r in records
+                Delivery(tp.topic, tp.partition, r.offset, (r.key or b"").decode(), r.value or b"")
+                for r in records
+                if r.offset > floor
             )
         return out
 
@@ -144,6 +164,9 @@ class KafkaConsumer(Consumer):
         for d in deliveries:
             tp = TopicPartition(d.topic, d.partition)
             last[tp] = max(last.get(tp, -1), d.offset)
+        for tp, offset in last.items():
+            # Called after the handler's own transaction committed these records.
+            self._applied[tp] = max(self._applied.get(tp, -1), offset)
         if last:
             try:
                 await self._consumer.commit({tp: offset + 1 for tp, offset in last.items()})

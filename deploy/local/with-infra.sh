@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs a command with a real Kafka and Elasticsearch: starts them (fetching on first use), exports
+# their addresses, runs the command, and stops what it started even when the command fails.
+# A server that cannot start fails the run: tests against real servers are never skipped here.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+env_file="${NORMREG_INFRA_DIR:-$repo/var/infra}/infra.env"
+
+started=0
+cleanup() {
+  if [ "$started" = 1 ] && [ "${NORMREG_KEEP_INFRA:-0}" != 1 ]; then
+    bash "$here/infra-down.sh" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+start=$(date +%s)
+if ! bash "$here/infra-up.sh" all; then
+  echo "with-infra: Kafka or Elasticsearch did not start; the tests that need them cannot run" >&2
+  exit 1
+fi
+started=1
+echo "with-infra: servers ready in $(( $(date +%s) - start ))s" >&2
+set -a
+# shellcheck disable=SC1090
+. "$env_file"
+set +a
+# Tests that need a real server fail, rather than skip, when it is missing.
+export NORMREG_REQUIRE_REAL_SERVERS=1
+"$@"
