@@ -94,7 +94,7 @@ class Database:
                 conn.execute("SAVEPOINT unit")
                 try:
                     result = work(conn)
-                except BaseException as exc:  # noqa: BLE001 - handed to that unit's caller
+                except BaseException as exc:  # handed to that unit's caller
                     conn.execute("ROLLBACK TO unit")
                     conn.execute("RELEASE unit")
                     outcomes.append((False, exc))
@@ -102,7 +102,7 @@ class Database:
                     conn.execute("RELEASE unit")
                     outcomes.append((True, result))
             conn.execute("COMMIT")
-        except BaseException as exc:  # noqa: BLE001 - the whole group failed: every caller hears it
+        except BaseException as exc:  # the whole group failed: every caller hears it
             if self._conn is not None and self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             outcomes = [(False, exc)] * len(group)

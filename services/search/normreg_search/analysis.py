@@ -13,8 +13,8 @@ whitespace tokenizer (ES: `whitespace` + `lowercase`; FTS5: the `ascii` tokenize
 
 >>> bigram_stream("《中华人民共和国》第三十条")
 '中华 华人 人民 民共 共和 和国 第三 三十 十条'
->>> bigram_stream("GB/T 7714-2015，2020年起施行")
-'gb t 7714 2015 2020 年 起施 施行'
+>>> bigram_stream("GB/T 7714-2015，自2020年3月起施行")
+'gb t 7714 2015 自 2020 年 3 月起 起施 施行'
 >>> unigram_stream("备案 2020年")
 '备 案 年'
 """
