@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     # Seconds between scheduler runs (time-driven transitions).
     scheduler_interval_s: float = 60.0
     reviewing_office: str = "司法局"
+    # FULL: an acknowledged write survives power loss. NORMAL (in WAL mode) survives a crash of the
+    # process but may lose the last transactions if the machine itself goes down.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
     @property
     def event_log_path(self) -> Path:

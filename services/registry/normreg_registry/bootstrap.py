@@ -37,7 +37,7 @@ class RegistryApp:
         codec: TokenCodec,
     ) -> None:
         self.settings = settings
-        self.db = Database(settings.data_dir / "registry.db", SCHEMA)
+        self.db = Database(settings.data_dir / "registry.db", SCHEMA, synchronous=settings.sqlite_synchronous)
         self.event_log = event_log
         self._owns_log = owns_log
         self._background = background

@@ -95,7 +95,7 @@ async def create_app(
     background: bool = True,
     codec: TokenCodec | None = None,
 ) -> ReviewApp:
-    db = Database(settings.data_dir / "review.db", SCHEMA)
+    db = Database(settings.data_dir / "review.db", SCHEMA, synchronous=settings.sqlite_synchronous)
     owns_event_log = event_log is None
     log = event_log if event_log is not None else event_log_from_settings(settings, "review")
     relay = OutboxRelay(db, log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -16,11 +17,13 @@ class Article:
     text: str
 
 
-def split_articles(body: str) -> list[Article]:
+@functools.lru_cache(maxsize=256)
+def split_articles(body: str) -> tuple[Article, ...]:
+    """Cached: the same body is split for the stored view, the event and the reply of one write."""
     matches = list(_ARTICLE.finditer(body))
     articles: list[Article] = []
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
         text = body[match.end() : end].strip()
         articles.append(Article(match.group(1), text))
-    return articles
+    return tuple(articles)

@@ -141,7 +141,7 @@ class Version:
     timeline: list[TimelineEntry] = field(default_factory=list)
 
     @property
-    def articles(self) -> list[Article]:
+    def articles(self) -> tuple[Article, ...]:
         return split_articles(self.body)
 
 
