@@ -6,6 +6,7 @@ moves, so tests are deterministic and need no sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -70,6 +71,10 @@ class System:
         self.event_log = event_log or SqliteEventLog(data_dir / "eventlog.db")
         self.names = list(services)
         self.apps: dict[str, Any] = {}
+        # A real broker delivers asynchronously: "nothing moved" must hold for several rounds, with
+        # a pause between them, before the system counts as settled. The embedded log is synchronous.
+        self.quiet_rounds = 1
+        self.pause_s = 0.0
         self._channels: list[grpc.aio.Channel] = []
 
     async def start(self) -> None:
@@ -82,16 +87,20 @@ class System:
             await app.start()
             self.apps[name] = app
 
-    async def pump(self, rounds: int = 20) -> int:
-        """Relay outboxes and consume logs until a full round moves nothing."""
+    async def pump(self, rounds: int = 200) -> int:
+        """Relay outboxes and consume logs until `quiet_rounds` rounds in a row move nothing."""
         total = 0
+        quiet = 0
         for _ in range(rounds):
             moved = 0
             for name in self.names:
                 moved += await self.apps[name].sync()
             total += moved
-            if moved == 0:
+            quiet = quiet + 1 if moved == 0 else 0
+            if quiet >= self.quiet_rounds:
                 return total
+            if self.pause_s:
+                await asyncio.sleep(self.pause_s)
         raise AssertionError("events kept moving after many rounds: a feedback loop?")
 
     def stub(self, service: str, token: str | None = None) -> Stub:

@@ -142,3 +142,28 @@ class TestKafkaEventLog(EventLogContract):
         await log.start()
         yield log
         await log.close()
+
+    async def test_a_topic_prefix_keeps_deployments_apart(self, kafka_bootstrap: str) -> None:
+        from normreg_common.eventlog.kafka_log import KafkaEventLog
+
+        tag = uuid.uuid4().hex[:8]
+        a = KafkaEventLog(kafka_bootstrap, client_id="a", partitions=1, topic_prefix=f"a{tag}.")
+        b = KafkaEventLog(kafka_bootstrap, client_id="b", partitions=1, topic_prefix=f"b{tag}.")
+        await a.start()
+        await b.start()
+        try:
+            await a.ensure_topics(["docs"])
+            await b.ensure_topics(["docs"])
+            await a.publish([Record("docs", "k", b"from-a")])
+            await b.publish([Record("docs", "k", b"from-b")])
+            consumer = b.consumer(["docs"], f"g-{tag}", Positions().load)
+            await consumer.start()
+            try:
+                got = await collect(consumer, 1)
+                got += await consumer.poll(timeout=1.0)
+            finally:
+                await consumer.close()
+        finally:
+            await a.close()
+            await b.close()
+        assert [(d.topic, d.value) for d in got] == [("docs", b"from-b")]

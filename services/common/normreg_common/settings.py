@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     # host:port[,host:port]; empty = the embedded event log under data_dir.
     kafka_bootstrap: str = ""
+    # Namespaces the Kafka topics, e.g. "chifeng." -> chifeng.normreg.documents.
+    kafka_topic_prefix: str = ""
     # http://host:port; empty = the embedded index under data_dir.
     elasticsearch_url: str = ""
     # Signing key for bearer tokens; empty = a development key kept in data_dir/dev-jwt.key.

@@ -31,10 +31,14 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 
 
 class KafkaEventLog(EventLog):
-    def __init__(self, bootstrap: str, *, client_id: str, partitions: int = PARTITIONS) -> None:
+    """`topic_prefix` namespaces the physical topics (several deployments or test runs on one
+    cluster); services keep using the logical names."""
+
+    def __init__(self, bootstrap: str, *, client_id: str, partitions: int = PARTITIONS, topic_prefix: str = "") -> None:
         self._bootstrap = bootstrap
         self._client_id = client_id
         self._partitions = partitions
+        self._prefix = topic_prefix
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -61,7 +65,7 @@ class KafkaEventLog(EventLog):
         await admin.start()
         try:
             existing = set(await admin.list_topics())
-            missing = [t for t in topics if t not in existing]
+            missing = [self._prefix + t for t in topics if self._prefix + t not in existing]
             if missing:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(
@@ -87,7 +91,9 @@ class KafkaEventLog(EventLog):
         await asyncio.gather(*futures)
 
     def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer:
-        return KafkaConsumer(self._bootstrap, topics, group, positions, client_id=self._client_id)
+        return KafkaConsumer(
+            self._bootstrap, topics, group, positions, client_id=self._client_id, topic_prefix=self._prefix
+        )
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -103,9 +109,18 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
 
 class KafkaConsumer(Consumer):
     def __init__(
-        self, bootstrap: str, topics: Sequence[str], group: str, positions: PositionLoader, *, client_id: str
+        self,
+        bootstrap: str,
+        topics: Sequence[str],
+        group: str,
+        positions: PositionLoader,
+        *,
+        client_id: str,
+        topic_prefix: str = "",
     ) -> None:
-        self._topics = list(topics)
+        self._prefix = topic_prefix
+        self._topics = [topic_prefix + t for t in topics]
+        # Positions are kept under the logical topic name, whatever the prefix.
         self._loader = positions
         # Last offset our own store holds per partition; records at or below it are already applied.
         self._applied: dict[TopicPartition, int] = {}
@@ -127,7 +142,7 @@ class KafkaConsumer(Consumer):
         self._consumer.subscribe(self._topics, listener=_SeekToStoredPositions(self))
 
     async def seek_to_stored(self, partitions: Sequence[TopicPartition]) -> None:
-        stored = {tp: await self._loader(tp.topic, tp.partition) for tp in partitions}
+        stored = {tp: await self._loader(self._logical(tp.topic), tp.partition) for tp in partitions}
         for tp, last in stored.items():
             if last is None:
                 self._applied.pop(tp, None)
@@ -153,7 +168,7 @@ class KafkaConsumer(Consumer):
                 continue
             floor = self._applied.get(tp, -1)
             out.extend(
-                Delivery(tp.topic, tp.partition, r.offset, (r.key or b"").decode(), r.value or b"")
+                Delivery(self._logical(tp.topic), tp.partition, r.offset, (r.key or b"").decode(), r.value or b"")
                 for r in records
                 if r.offset > floor
             )
@@ -162,7 +177,7 @@ class KafkaConsumer(Consumer):
     async def commit(self, deliveries: Sequence[Delivery]) -> None:
         last: dict[TopicPartition, int] = {}
         for d in deliveries:
-            tp = TopicPartition(d.topic, d.partition)
+            tp = TopicPartition(self._prefix + d.topic, d.partition)
             last[tp] = max(last.get(tp, -1), d.offset)
         for tp, offset in last.items():
             # Called after the handler's own transaction committed these records.
@@ -173,6 +188,9 @@ class KafkaConsumer(Consumer):
             except Exception:
                 # Advisory only: our own store holds the truth. A rebalance may make this fail.
                 log.info("kafka offset commit skipped", exc_info=True)
+
+    def _logical(self, topic: str) -> str:
+        return topic.removeprefix(self._prefix)
 
     async def close(self) -> None:
         await self._consumer.stop()
