@@ -108,7 +108,8 @@ listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$KAFKA_DIR/data
 
 num.partitions=3
-auto.create.topics.enable=true
+# The services create their topics (with their partition count); a misspelt topic must fail, not appear.
+auto.create.topics.enable=false
 # One broker: every internal topic must have replication factor 1 / min ISR 1,
 # otherwise consumer groups (offsets) and transactions/idempotence cannot work.
 default.replication.factor=1

@@ -86,7 +86,7 @@ class KafkaEventLog(EventLog):
         if self._producer is None:
             raise RuntimeError("the Kafka event log is not started")
         producer = self._producer
-        futures = [await producer.send(r.topic, value=r.value, key=r.key.encode()) for r in records]
+        futures = [await producer.send(self._prefix + r.topic, value=r.value, key=r.key.encode()) for r in records]
         # Every record must be acknowledged; the first failure raises and the caller retries them all.
         await asyncio.gather(*futures)
 
