@@ -128,7 +128,7 @@ async def test_a_forbidden_step_prints_code_reason_and_message_on_one_line(cli: 
     name = await create(cli)
     result = await cli("--as", "admin:root", "deliberate", name, "--adopt", "--meeting", "m", "--date", "2026-03-02")
     assert result.code == 1 and result.out == ""
-    assert result.err.startswith("error: FAILED_PRECONDITION (INVALID_STATE_TRANSITION): cannot ")
+    assert result.err.startswith("error: FAILED_PRECONDITION (INVALID_STATE_TRANSITION): adopting at deliberation is not possible")
     assert f"{name}: it is DRAFTING" in result.err
     assert result.err.count("\n") == 1
 
@@ -160,7 +160,7 @@ async def test_the_legality_gate_reason_reaches_the_terminal_for_a_major_decisio
     result = await cli("--as", SECRETARY, "deliberate", name, "--adopt", "--meeting", "m", "--date", "2026-03-02")
     assert result.code == 1
     assert result.err.startswith("error: FAILED_PRECONDITION (MAJOR_DECISION_PROCEDURES_MISSING): ")
-    assert "missing: expert_argumentation, risk_assessment" in result.err.lower()
+    assert "missing: expert argumentation (专家论证), risk assessment (风险评估)" in result.err.lower()
 
 
 async def test_bad_input_names_the_field(cli: Cli) -> None:

@@ -177,7 +177,8 @@ def test_major_decision_needs_all_five_procedures_before_deliberation() -> None:
     with pytest.raises(FailedPrecondition) as err:
         doc.deliberate(SECRETARY, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
     assert err.value.reason == "MAJOR_DECISION_PROCEDURES_MISSING"
-    assert "PUBLIC_PARTICIPATION" in err.value.message and "RISK_ASSESSMENT" in err.value.message
+    assert "public participation" in err.value.message and "risk assessment" in err.value.message
+    assert err.value.metadata["missing"] == "PUBLIC_PARTICIPATION,RISK_ASSESSMENT"
     assert doc.latest.state == State.AWAITING_DELIBERATION
     doc.record_procedure(DRAFTER, at(3), Procedure.PUBLIC_PARTICIPATION, "听证会")
     doc.record_procedure(DRAFTER, at(3), Procedure.RISK_ASSESSMENT, "风险评估报告")

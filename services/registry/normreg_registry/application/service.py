@@ -491,14 +491,10 @@ class RegistryService:
             access.authorize(principal, doc, OPERATIONS[Op.READ_HISTORY], "reading the internal history")
             if (
                 Role.DRAFTER in principal.roles
-                and not principal.has(
-                    Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR, Role.EVALUATOR
-                )
+                and not principal.has(Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR, Role.EVALUATOR)
                 and not access.is_own_org(principal, doc)
             ):
-                raise PermissionDenied(
-                    "NOT_OWN_ORGANISATION", "the history belongs to the drafting organisation"
-                )
+                raise PermissionDenied("NOT_OWN_ORGANISATION", "the history belongs to the drafting organisation")
             return store.history(doc.name)
 
         return await self._read(work)

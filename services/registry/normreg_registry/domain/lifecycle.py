@@ -132,6 +132,32 @@ TRANSITIONS: dict[Action, Transition] = {
 }
 
 
+# How people name each step, for messages.
+PHRASES: dict[Action, str] = {
+    Action.OPEN_COMMENT: "opening public comment",
+    Action.CLOSE_COMMENT: "closing public comment",
+    Action.SUBMIT: "submitting for legality review",
+    Action.APPROVE: "approving in legality review",
+    Action.RETURN: "returning for revision",
+    Action.REJECT: "rejecting in legality review",
+    Action.ADOPT: "adopting at deliberation",
+    Action.SEND_BACK: "sending back from deliberation",
+    Action.PROMULGATE: "promulgating",
+    Action.ENTER_INTO_FORCE: "bringing into force",
+    Action.SUPERSEDE: "marking as amended",
+    Action.REPEAL: "repealing",
+    Action.DECLARE_INVALID: "declaring invalid",
+    Action.EXPIRE: "expiring",
+    Action.WITHDRAW: "withdrawing",
+}
+
+PROCEDURE_NAMES: dict[Procedure, str] = {
+    Procedure.PUBLIC_PARTICIPATION: "public participation (公众参与)",
+    Procedure.EXPERT_ARGUMENTATION: "expert argumentation (专家论证)",
+    Procedure.RISK_ASSESSMENT: "risk assessment (风险评估)",
+}
+
+
 def check_transition(action: Action, source: State, resource: str) -> State:
     """The target state, or FAILED_PRECONDITION naming the rule."""
     rule = TRANSITIONS[action]
@@ -139,7 +165,7 @@ def check_transition(action: Action, source: State, resource: str) -> State:
         allowed = ", ".join(sorted(rule.sources))
         raise FailedPrecondition(
             "INVALID_STATE_TRANSITION",
-            f"cannot {action.value.replace('_', ' ')} {resource}: it is {source}, "
+            f"{PHRASES[action]} is not possible for {resource}: it is {source}, "
             f"and this step is allowed only from {allowed}",
             resource=resource,
             state=source.value,

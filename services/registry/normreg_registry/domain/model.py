@@ -18,6 +18,8 @@ from normreg_registry.domain.lifecycle import (
     IMPORT_ONLY_KINDS,
     MAJOR_DECISION_PROCEDURES,
     OPERATIONS,
+    PHRASES,
+    PROCEDURE_NAMES,
     PRE_PROMULGATION,
     PROMULGATED_STATES,
     RULE_KINDS,
@@ -427,14 +429,15 @@ class Document:
                     resource=self.name,
                 )
             if self.kind == Kind.MAJOR_DECISION:
-                missing = [p.value for p in MAJOR_DECISION_PROCEDURES if p not in v.procedures]
+                missing = [p for p in MAJOR_DECISION_PROCEDURES if p not in v.procedures]
                 if missing:
                     raise FailedPrecondition(
                         "MAJOR_DECISION_PROCEDURES_MISSING",
-                        f"a major administrative decision needs public participation, expert argumentation, "
-                        f"risk assessment and legality review before deliberation; missing: {', '.join(missing)}",
+                        "a major administrative decision needs public participation, expert argumentation, "
+                        "risk assessment and legality review before deliberation; missing: "
+                        + ", ".join(PROCEDURE_NAMES[p] for p in missing),
                         resource=self.name,
-                        missing=",".join(missing),
+                        missing=",".join(p.value for p in missing),
                     )
         else:
             # Sent back for redrafting: the approval no longer stands for what comes back.
@@ -678,7 +681,7 @@ class Document:
         related: str = "",
     ) -> None:
         if not reason.strip():
-            raise InvalidArgument("reason", f"{action.value.replace('_', ' ')} needs a reason")
+            raise InvalidArgument("reason", f"{PHRASES[action]} needs a reason")
         v = self.in_force_version()
         if v is None:
             state = self.latest.state
@@ -943,7 +946,7 @@ class Document:
     # ---- bookkeeping ---------------------------------------------------------------------------
 
     def _authorize_transition(self, principal: Principal, action: Action) -> None:
-        access.authorize(principal, self, TRANSITIONS[action], action.value.replace("_", " "))
+        access.authorize(principal, self, TRANSITIONS[action], PHRASES[action])
 
     def _move(
         self,
