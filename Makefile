@@ -9,7 +9,7 @@ STAMP_VENV := $(VENV)/.installed
 STAMP_GEN := $(GEN)/.stamp
 PYTEST_ARGS ?=
 
-.PHONY: all setup gen lint fmt typecheck test test-fast run run-real infra-up infra-down corpus bench faults clean
+.PHONY: all setup gen lint fmt typecheck test test-fast run run-real infra-up infra-down corpus bench faults clean deploy-check
 
 all: setup
 
@@ -77,6 +77,10 @@ bench: setup
 
 faults: setup
 	bash deploy/local/with-infra.sh $(VENV)/bin/pytest -q tests/faults
+
+# Checks deploy/ without Docker or a cluster: image-recipe replay, compose config, k8s schemas, hadolint.
+deploy-check: setup
+	bash deploy/check.sh
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

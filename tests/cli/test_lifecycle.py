@@ -128,7 +128,9 @@ async def test_a_forbidden_step_prints_code_reason_and_message_on_one_line(cli: 
     name = await create(cli)
     result = await cli("--as", "admin:root", "deliberate", name, "--adopt", "--meeting", "m", "--date", "2026-03-02")
     assert result.code == 1 and result.out == ""
-    assert result.err.startswith("error: FAILED_PRECONDITION (INVALID_STATE_TRANSITION): adopting at deliberation is not possible")
+    assert result.err.startswith(
+        "error: FAILED_PRECONDITION (INVALID_STATE_TRANSITION): adopting at deliberation is not possible"
+    )
     assert f"{name}: it is DRAFTING" in result.err
     assert result.err.count("\n") == 1
 

@@ -1,0 +1,77 @@
+"""gRPC health check for the normreg image: exit 0 when the server answers SERVING, 1 otherwise.
+
+    python /app/healthcheck.py [HOST:PORT] [--service NAME] [--timeout SECONDS]
+
+It asks grpc.health.v1.Health/Check with grpcio and grpcio-health-checking, which the image has
+anyway, so Docker's HEALTHCHECK and compose need no grpc_health_probe binary. (Kubernetes doesn't
+use this script: it has native gRPC probes.)
+
+Without HOST:PORT it checks the service that this container runs. PID 1's command line
+(`python -m normreg_<name>`) gives the name, NORMREG_<NAME>_ADDR gives the listen address, and the
+service's default port is used when that variable is unset. A wildcard host (0.0.0.0, ::, empty)
+becomes the loopback address. Service "" (the server as a whole) turns SERVING once the service
+has started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_PORTS = {"registry": 50051, "review": 50052, "search": 50053}
+WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - names a wildcard, binds nothing
+
+
+def _own_service() -> str | None:
+    try:
+        argv = Path("/proc/1/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for arg in argv:
+        name = arg.decode(errors="replace").removeprefix("normreg_")
+        if arg.startswith(b"normreg_") and name in DEFAULT_PORTS:
+            return name
+    return None
+
+
+def _target(explicit: str | None) -> str:
+    if explicit:
+        address = explicit
+    else:
+        service = _own_service()
+        if service is None:
+            raise SystemExit("healthcheck: PID 1 runs no normreg service; pass HOST:PORT")
+        address = os.environ.get(f"NORMREG_{service.upper()}_ADDR") or f"0.0.0.0:{DEFAULT_PORTS[service]}"
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise SystemExit(f"healthcheck: not a HOST:PORT address: {address!r}")
+    return f"{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="gRPC health check (grpc.health.v1)")
+    parser.add_argument("address", nargs="?", help="HOST:PORT (default: this container's service)")
+    parser.add_argument("--service", default="", help='health service name (default "": the whole server)')
+    parser.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+    args = parser.parse_args(argv)
+    target = _target(args.address)
+
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    request = health_pb2.HealthCheckRequest(service=args.service)
+    try:
+        with grpc.insecure_channel(target) as channel:
+            response = health_pb2_grpc.HealthStub(channel).Check(request, timeout=args.timeout)
+    except grpc.RpcError as err:
+        print(f"{target}: {err.code().name}: {err.details()}", file=sys.stderr)
+        return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+    print(f"{target}: {status}")
+    return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
