@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     kafka_topic_prefix: str = ""
     # http://host:port; empty = the embedded index under data_dir.
     elasticsearch_url: str = ""
+    # Name of the alias in front of the versioned indices ({name}-v{n}); empty = normreg-documents.
+    elasticsearch_index_prefix: str = ""
     # Signing key for bearer tokens; empty = a development key kept in data_dir/dev-jwt.key.
     jwt_key: str = Field(default="", repr=False)
     profile: str = "chifeng"
