@@ -117,10 +117,11 @@ def _law(conn: sqlite3.Connection, name: str, rows: list[sqlite3.Row]) -> Corpus
     for i in in_force[:-1]:
         versions[i] = _with_state(versions[i], "AMENDED")
     newest = rows[-1]
+    kind = _kind(newest["doc_type"], newest["level"])
     return CorpusLaw(
         request_id=f"{SOURCE}:{versions[0].source_id}",
-        kind=_kind(newest["doc_type"], newest["level"]),
-        issuing_body=(newest["issuing_body"] or "").strip(),
+        kind=kind,
+        issuing_body=_issuing_body(newest["issuing_body"], name, kind),
         versions=tuple(versions),
     )
 
@@ -167,6 +168,21 @@ def _text(conn: sqlite3.Connection, law_id: str) -> tuple[tuple[tuple[str, str],
         articles.append((label, text))
         lines.append(f"{label} {text}" if label else text)
     return tuple(articles), "\n".join(lines)
+
+
+# When a row names no issuing body (4 rows of 0.1.1): the organ its title starts with, else the
+# usual maker of that kind.
+ORGANS = ("全国人民代表大会常务委员会", "全国人民代表大会", "国务院", "中华人民共和国中央军事委员会")
+DEFAULT_BODIES = {"NATIONAL_LAW": "全国人民代表大会", "ADMINISTRATIVE_REGULATION": "国务院"}
+
+
+def _issuing_body(value: str | None, name: str, kind: str) -> str:
+    if value and value.strip():
+        return value.strip()
+    for organ in ORGANS:
+        if name.startswith(organ):
+            return organ
+    return DEFAULT_BODIES.get(kind, "")
 
 
 def _kind(doc_type: str | None, level: str | None) -> str:

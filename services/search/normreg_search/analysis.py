@@ -1,11 +1,14 @@
 """Chinese text analysis shared by both index backends, so they see the same tokens and rank alike.
 
-The Elasticsearch we can run has no CJK, ICU or smartcn analysis, and SQLite has none either, so the
-analysis happens here and both backends index the resulting whitespace-separated tokens with a plain
-whitespace tokenizer (ES: `whitespace` + `lowercase`; FTS5: the `ascii` tokenizer).
+The Elasticsearch we can run has no CJK, ICU or smartcn analysis (its distribution has no
+analysis-common module either: not even the `whitespace` tokenizer for a custom analyzer, only the
+prebuilt `whitespace` analyzer), and SQLite has none either. So the analysis happens here and both
+backends index the resulting whitespace-separated tokens as they are (ES: the prebuilt `whitespace`
+analyzer; FTS5: the `ascii` tokenizer).
 
-- Text is folded first: full-width ASCII to ASCII, A-Z to a-z. Folding maps one character to one
-  character, so offsets in folded text are offsets in the original (snippets rely on it).
+- Text is folded first: full-width ASCII to ASCII, capitals to lower case. Folding maps one
+  character to one character, so offsets in folded text are offsets in the original (snippets rely
+  on it), and tokens need no lower-casing by the backend.
 - A run of CJK characters of length >= 2 becomes its overlapping bigrams, a run of one character
   stays that character. Runs of letters or digits become one token each. Anything else separates.
 - Every CJK character also goes, alone, into a separate unigram stream, so one-character queries
@@ -38,6 +41,10 @@ MAX_WORD = 64
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # full-width ASCII
 _FOLD.update({code: code + 32 for code in range(ord("A"), ord("Z") + 1)})
 _FOLD.update({code + 0xFEE0: code + 32 for code in range(ord("A"), ord("Z") + 1)})
+# Latin, Greek and Cyrillic capitals whose lower case is one character.
+_FOLD.update(
+    {code: ord(low) for code in range(0xC0, 0x530) if (low := chr(code).lower()) != chr(code) and len(low) == 1}
+)
 _FOLD[0x3000] = 0x20  # ideographic space
 _FOLD_TABLE = str.maketrans(_FOLD)
 

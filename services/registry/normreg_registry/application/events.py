@@ -24,7 +24,8 @@ def version_snapshot(doc: Document, v: Version) -> dict[str, Any]:
     data["name"] = doc.version_name(v.number)
     data["articles"] = [{"label": a.label, "text": a.text} for a in v.articles]
     if v.promulgation is not None:
-        data["promulgation"]["uniform_number"] = str(v.promulgation.number)
+        number = v.promulgation.number
+        data["promulgation"]["uniform_number"] = str(number) if number else ""
     return data
 
 

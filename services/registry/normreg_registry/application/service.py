@@ -554,7 +554,7 @@ class RegistryService:
                             DueFiling(
                                 doc.version_name(v.number),
                                 v.title,
-                                str(v.promulgation.number),
+                                str(v.promulgation.number or ""),
                                 due,
                                 due < today,
                             )

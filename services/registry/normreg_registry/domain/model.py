@@ -68,7 +68,8 @@ class ProcedureRecord:
 
 @dataclass
 class Promulgation:
-    number: UniformNumber
+    # None for existing rules imported without a number of ours (national laws have none).
+    number: UniformNumber | None
     registration_number: str
     promulgation_date: dt.date
     effective_date: dt.date
@@ -912,7 +913,7 @@ class Document:
                 raise InvalidArgument(f"versions[{i - 1}].state", "imported versions must be promulgated")
             version = Version(i, iv.state, iv.title, iv.body, at, at)
             version.promulgation = Promulgation(
-                iv.number or UniformNumber("存量", iv.promulgation_date.year, i),
+                iv.number,
                 "",
                 iv.promulgation_date,
                 iv.effective_date or iv.promulgation_date,
@@ -932,15 +933,9 @@ class Document:
                 prev.timeline.append(
                     TimelineEntry(nxt.promulgation.effective_date, "amended", "", doc.version_name(nxt.number))
                 )
-        doc._record(
-            "imported",
-            doc.latest.number,
-            None,
-            doc.latest.state,
-            principal,
-            at,
-            details={"versions": len(versions)},
-        )
+        # One change per version, oldest first: every version's snapshot reaches the event log.
+        for v in doc.versions:
+            doc._record("imported", v.number, None, v.state, principal, at, details={"versions": len(versions)})
         return doc
 
     # ---- bookkeeping ---------------------------------------------------------------------------

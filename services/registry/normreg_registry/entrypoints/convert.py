@@ -57,7 +57,7 @@ def version_pb(doc: Document, v: Version, internal: bool) -> pb.Version:
         p = v.promulgation
         out.promulgation.CopyFrom(
             pb.Promulgation(
-                uniform_number=str(p.number),
+                uniform_number=str(p.number) if p.number else "",
                 registration_number=p.registration_number,
                 promulgation_date=str(p.promulgation_date),
                 effective_date=str(p.effective_date),

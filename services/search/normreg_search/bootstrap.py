@@ -1,0 +1,215 @@
+"""Wires the search service from settings: search.db, the index backend, the event consumer, gRPC.
+
+The backend is Elasticsearch when `settings.elasticsearch_url` is set, else SQLite FTS5 in
+`{data_dir}/search.db`. Either way search.db holds the consumer's positions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+
+from normreg_common.auth import TokenCodec
+from normreg_common.clock import Clock, SystemClock
+from normreg_common.eventlog.factory import event_log_from_settings
+from normreg_common.eventlog.port import Consumer, EventLog
+from normreg_common.events import DOCUMENTS_TOPIC
+from normreg_common.grpc_server import create_server, mark_serving
+from normreg_common.inbox import INBOX_SCHEMA, ConsumerRunner, position_loader
+from normreg_common.profile import get_profile
+from normreg_common.settings import Settings
+from normreg_common.sqlite import Database
+
+from normreg_search.entrypoints.consumer import GROUP, ProjectionHandler, changes_of
+from normreg_search.entrypoints.grpc_servicer import SearchServicer, register
+from normreg_search.index.elasticsearch import DEFAULT_ALIAS, ElasticsearchIndex
+from normreg_search.index.port import IndexBuild, SearchIndex
+from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
+from normreg_search.service import PublicSearch
+
+log = logging.getLogger(__name__)
+
+# How long the background loop waits in one poll; sync() and reindex() wait at most this for it.
+POLL_TIMEOUT_S = 0.2
+
+
+def index_from_settings(settings: Settings, db: Database) -> SearchIndex:
+    if settings.elasticsearch_url:
+        # NORMREG_ELASTICSEARCH_INDEX_PREFIX names the alias; the physical indices are {prefix}-v{n}.
+        # Deployments and test runs sharing a cluster keep apart with it.
+        alias = settings.elasticsearch_index_prefix or DEFAULT_ALIAS
+        return ElasticsearchIndex(settings.elasticsearch_url, db, alias=alias)
+    return SqliteFtsIndex(db)
+
+
+class SearchApp:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        event_log: EventLog,
+        owns_log: bool,
+        background: bool,
+        codec: TokenCodec,
+        *,
+        index_factory: Callable[[Database], SearchIndex] | None = None,
+    ) -> None:
+        """`index_factory` replaces the backend chosen from settings (tests name their own ES alias)."""
+        self.settings = settings
+        self.profile = get_profile(settings.profile)
+        # A projection that can be rebuilt from the log: NORMAL is durable enough, and positions
+        # roll back with the rows they describe.
+        self.db = Database(settings.data_dir / "search.db", INBOX_SCHEMA + META_SCHEMA, synchronous="NORMAL")
+        self.index = (index_factory or (lambda db: index_from_settings(settings, db)))(self.db)
+        self.event_log = event_log
+        self._owns_log = owns_log
+        self._background = background
+        self.service = PublicSearch(self.index, clock, self.profile)
+        self.consumer = ConsumerRunner(
+            event_log.consumer([DOCUMENTS_TOPIC], GROUP, position_loader(self.db, GROUP)),
+            ProjectionHandler(self.index, self.profile.tz),
+            "search:documents",
+        )
+        self.server, self.port = create_server(
+            settings.search_addr, codec, "normreg.search", [register(SearchServicer(self.service))]
+        )
+        # One consumer step at a time; held by reindex() while it switches indices.
+        self._consuming = asyncio.Lock()
+        self._reindexing = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        # Background mode: how many polls found nothing, so callers can wait until caught up.
+        self._empty_polls = 0
+        self._progress = asyncio.Condition()
+
+    async def start(self) -> None:
+        await self.db.open()
+        await self.index.open()
+        if self._owns_log:
+            await self.event_log.start()
+        await self.event_log.ensure_topics([DOCUMENTS_TOPIC])
+        await self.consumer.start()
+        await self.server.start()
+        await mark_serving(self.server)
+        if self._background:
+            self._task = asyncio.create_task(self._consume())
+
+    async def _consume(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            try:
+                async with self._consuming:
+                    applied = await self.consumer.step(timeout=POLL_TIMEOUT_S)
+                backoff = 0.1
+                if applied == 0:
+                    async with self._progress:
+                        self._empty_polls += 1
+                        self._progress.notify_all()
+            except Exception:
+                log.warning("search projection: batch failed, retrying in %.1fs", backoff, exc_info=True)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def caught_up(self) -> None:
+        """Background mode: returns once everything in the log when called has been applied.
+
+        The second empty poll after the call began started after it, so it saw all that was there.
+        """
+        if self._task is None:
+            raise RuntimeError("caught_up() needs the background consumer; use sync() without it")
+        target = self._empty_polls + 2
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._empty_polls >= target)
+        await self.index.refresh()
+
+    async def sync(self) -> int:
+        """Apply every event already in the log; afterwards searches see all of it."""
+        async with self._consuming:
+            processed = await self.consumer.drain()
+        await self.index.refresh()
+        return processed
+
+    async def reindex(self) -> None:
+        """Rebuild the index from the start of the log into a new physical index, then switch.
+
+        Searches go on against the old index until the switch. The bulk of the log is replayed while
+        the live consumer keeps running; the rest is replayed with the live consumer paused, then the
+        switch happens. The live consumer then resumes from its own positions: what it re-applies is
+        already there and is ignored by sequence.
+        """
+        async with self._reindexing:
+            build = await self.index.begin_rebuild()
+            replay = _Replay(self.event_log, self.profile.tz, slow_start=bool(self.settings.kafka_bootstrap))
+            try:
+                await replay.consumer.start()
+                try:
+                    await replay.into(build)
+                    async with self._consuming:
+                        await replay.into(build)
+                        await build.switch()
+                finally:
+                    await replay.consumer.close()
+            except BaseException:
+                await build.abort()
+                raise
+        await self.index.refresh()
+
+    async def stop(self, grace: float = 1.0) -> None:
+        self._stop.set()
+        await self.server.stop(grace)
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.consumer.close()
+        await self.index.close()
+        if self._owns_log:
+            await self.event_log.close()
+        await self.db.close()
+
+
+class _Replay:
+    """Reads the documents topic from offset 0 with positions kept in memory."""
+
+    def __init__(self, event_log: EventLog, tz: dt.tzinfo, *, slow_start: bool) -> None:
+        self._positions: dict[tuple[str, int], int] = {}
+        self._tz = tz
+        # A Kafka consumer of a new group needs a while to be assigned its partitions.
+        self._first_wait = 5.0 if slow_start else 0.0
+        self._idle_wait = 1.0 if slow_start else 0.0
+        group = f"{GROUP}-rebuild-{uuid.uuid4().hex[:8]}"
+        self.consumer: Consumer = event_log.consumer([DOCUMENTS_TOPIC], group, self._load)
+
+    async def _load(self, topic: str, partition: int) -> int | None:
+        return self._positions.get((topic, partition))
+
+    async def into(self, build: IndexBuild) -> int:
+        """Apply everything up to the end of the log; returns how many records were read."""
+        total = 0
+        wait = self._first_wait
+        while batch := await self.consumer.poll(timeout=wait):
+            await build.apply(changes_of(batch, self._tz))
+            for d in batch:
+                key = (d.topic, d.partition)
+                self._positions[key] = max(d.offset, self._positions.get(key, -1))
+            total += len(batch)
+            wait = self._idle_wait
+        self._first_wait = self._idle_wait
+        return total
+
+
+async def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    event_log: EventLog | None = None,
+    background: bool = True,
+    codec: TokenCodec | None = None,
+) -> SearchApp:
+    owns = event_log is None
+    log_ = event_log or event_log_from_settings(settings, "search")
+    return SearchApp(settings, clock or SystemClock(), log_, owns, background, codec or settings.token_codec())

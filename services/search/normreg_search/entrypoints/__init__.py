@@ -1,0 +1,1 @@
+"""How the search service is reached: the gRPC servicer and the consumer of registry events."""

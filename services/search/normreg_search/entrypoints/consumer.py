@@ -1,0 +1,63 @@
+"""Consumes the registry's document events into the search index.
+
+Positions are saved with `save_positions` in search.db: in the same transaction as the writes with
+the embedded index, after the acknowledged bulk write with Elasticsearch (see index/port.py). A
+record that is not a CloudEvent is logged and skipped: it would otherwise stop the projection for
+good, and it cannot carry anything the index could use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Sequence
+
+from normreg_common.eventlog.port import Delivery
+from normreg_common.events import CloudEvent
+from normreg_common.inbox import save_positions
+from pydantic import ValidationError
+
+from normreg_search.index.port import SearchIndex
+from normreg_search.model import VersionChange
+from normreg_search.projection import project
+
+log = logging.getLogger(__name__)
+
+GROUP = "search-projection"
+
+
+def changes_of(batch: Sequence[Delivery], tz: dt.tzinfo) -> list[VersionChange]:
+    out: list[VersionChange] = []
+    for delivery in batch:
+        try:
+            event = CloudEvent.from_bytes(delivery.value)
+        except ValidationError:
+            log.error(
+                "skipping a record that is not a CloudEvent: %s[%d]@%d",
+                delivery.topic,
+                delivery.partition,
+                delivery.offset,
+            )
+            continue
+        change = project(event, tz)
+        if change is not None:
+            out.append(change)
+    return out
+
+
+class ProjectionHandler:
+    """The batch handler given to normreg_common.inbox.ConsumerRunner."""
+
+    def __init__(self, index: SearchIndex, tz: dt.tzinfo, group: str = GROUP) -> None:
+        self._index = index
+        self._tz = tz
+        self._group = group
+
+    async def __call__(self, batch: list[Delivery]) -> None:
+        changes = changes_of(batch, self._tz)
+
+        def positions(conn: sqlite3.Connection) -> None:
+            save_positions(conn, self._group, batch)
+
+        await self._index.apply(changes, on_commit=positions)

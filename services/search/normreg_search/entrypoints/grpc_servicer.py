@@ -1,0 +1,224 @@
+"""SearchService over gRPC: check the request, ask the use case, convert. Needs no token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import grpc
+from normreg.v1 import document_pb2 as pb
+from normreg.v1 import search_service_pb2 as spb
+from normreg.v1 import search_service_pb2_grpc as sgrpc
+from normreg_common.errors import InvalidArgument
+from normreg_common.validation import parse, resource_id
+
+from normreg_search import paging
+from normreg_search.entrypoints import requests as rq
+from normreg_search.model import CONSULTATION_STATE, KINDS, SEARCHABLE_STATES, PublicVersion
+from normreg_search.query import DateRange, SearchQuery, Sort
+from normreg_search.service import FoundVersion, PublicSearch
+
+_VERSION_NAME = re.compile(r"^(documents/[a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})$")
+
+STATE_TO_PB = {s: pb.VersionState.Value(f"VERSION_STATE_{s}") for s in [*SEARCHABLE_STATES, CONSULTATION_STATE]}
+# Any state may be asked for; states that are never searchable (drafts, withdrawn, open for comment)
+# simply match nothing, so a client can pass "all states" without knowing which are public.
+STATE_FROM_PB: dict[int, str] = {
+    value: name.removeprefix("VERSION_STATE_") for name, value in pb.VersionState.items() if value != 0
+}
+KIND_TO_PB = {k: pb.DocumentKind.Value(f"DOCUMENT_KIND_{k}") for k in KINDS}
+KIND_FROM_PB: dict[int, str] = {v: k for k, v in KIND_TO_PB.items()}
+SORT_FROM_PB = {
+    spb.SORT_ORDER_UNSPECIFIED: Sort.RELEVANCE,
+    spb.SORT_ORDER_RELEVANCE: Sort.RELEVANCE,
+    spb.SORT_ORDER_PROMULGATION_DATE_DESC: Sort.PROMULGATION_DATE_DESC,
+    spb.SORT_ORDER_EFFECTIVE_DATE_DESC: Sort.EFFECTIVE_DATE_DESC,
+}
+
+
+def _enum_values(values: list[int], mapping: dict[int, str], field: str, what: str) -> frozenset[str]:
+    out = set()
+    for i, value in enumerate(values):
+        if value not in mapping:
+            raise InvalidArgument(f"{field}[{i}]", f"{value} is not a {what}")
+        out.add(mapping[value])
+    return frozenset(out)
+
+
+def _iso(value: dt.date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def public_document_pb(v: PublicVersion) -> spb.PublicDocument:
+    return spb.PublicDocument(
+        name=v.name,
+        document=v.document,
+        title=v.title,
+        kind=KIND_TO_PB.get(v.kind, pb.DOCUMENT_KIND_UNSPECIFIED),
+        state=STATE_TO_PB.get(v.state, pb.VERSION_STATE_UNSPECIFIED),
+        issuing_body=v.issuing_body,
+        uniform_number=v.uniform_number,
+        promulgation_date=_iso(v.promulgation_date),
+        effective_date=_iso(v.effective_date),
+        validity_end_date=_iso(v.validity_end_date),
+        body=v.body,
+        articles=[pb.Article(label=a.label, text=a.text) for a in v.articles],
+        timeline=[spb.TimelineEvent(date=e.date, event=e.event, note=e.note, related=e.related) for e in v.timeline],
+        amends=v.amends,
+        amended_by=v.amended_by,
+        repealed_by=v.repealed_by,
+    )
+
+
+def hit_pb(found: FoundVersion) -> spb.SearchHit:
+    v = found.version
+    return spb.SearchHit(
+        name=v.name,
+        document=v.document,
+        title=v.title,
+        kind=KIND_TO_PB.get(v.kind, pb.DOCUMENT_KIND_UNSPECIFIED),
+        state=STATE_TO_PB.get(v.state, pb.VERSION_STATE_UNSPECIFIED),
+        issuing_body=v.issuing_body,
+        uniform_number=v.uniform_number,
+        promulgation_date=_iso(v.promulgation_date),
+        effective_date=_iso(v.effective_date),
+        score=found.score,
+        snippets=[spb.Snippet(field=s.field, text=s.text) for s in found.snippets],
+    )
+
+
+def _facet(values: tuple[tuple[str, int], ...], to_name: Callable[[str], str] = str) -> list[spb.FacetCount]:
+    return [spb.FacetCount(value=to_name(value), count=count) for value, count in values]
+
+
+def _state_name(state: str) -> str:
+    return f"VERSION_STATE_{state}"
+
+
+def _kind_name(kind: str) -> str:
+    return f"DOCUMENT_KIND_{kind}"
+
+
+def consultation_pb(v: PublicVersion) -> spb.Consultation:
+    return spb.Consultation(
+        name=v.name,
+        document=v.document,
+        title=v.title,
+        body=v.body,
+        kind=KIND_TO_PB.get(v.kind, pb.DOCUMENT_KIND_UNSPECIFIED),
+        issuing_body=v.issuing_body,
+        window=pb.PublicCommentWindow(start_date=_iso(v.comment_start), end_date=_iso(v.comment_end)),
+    )
+
+
+class SearchServicer(sgrpc.SearchServiceServicer):
+    def __init__(self, service: PublicSearch) -> None:
+        self._s = service
+
+    async def SearchDocuments(
+        self, request: spb.SearchDocumentsRequest, context: grpc.aio.ServicerContext
+    ) -> spb.SearchDocumentsResponse:
+        req = parse(
+            rq.SearchDocuments,
+            query=request.query,
+            issuing_bodies=list(request.issuing_bodies),
+            promulgation_date={
+                "from_date": request.promulgation_date.from_date,
+                "to_date": request.promulgation_date.to_date,
+            },
+            effective_date={"from_date": request.effective_date.from_date, "to_date": request.effective_date.to_date},
+            valid_on=request.valid_on,
+            uniform_number=request.uniform_number,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        states = _enum_values(list(request.states), STATE_FROM_PB, "states", "version state")
+        kinds = _enum_values(list(request.kinds), KIND_FROM_PB, "kinds", "document kind")
+        if request.sort not in SORT_FROM_PB:
+            raise InvalidArgument("sort", f"unknown sort order {request.sort}")
+        sort = SORT_FROM_PB[request.sort]
+        fingerprint = paging.fingerprint(
+            {
+                "query": req.query,
+                "states": sorted(states),
+                "kinds": sorted(kinds),
+                "issuing_bodies": sorted(set(req.issuing_bodies)),
+                "promulgation": req.promulgation_date.model_dump(),
+                "effective": req.effective_date.model_dump(),
+                "valid_on": req.valid_on,
+                "uniform_number": req.uniform_number,
+                "sort": sort.value,
+            }
+        )
+        offset = paging.decode(req.page_token, fingerprint)
+        size = rq.page_size(req.page_size)
+        p_from, p_to = req.promulgation_date.bounds()
+        e_from, e_to = req.effective_date.bounds()
+        query = SearchQuery(
+            text=req.query,
+            states=states,
+            kinds=kinds,
+            issuing_bodies=frozenset(req.issuing_bodies),
+            promulgation=DateRange(p_from, p_to),
+            effective=DateRange(e_from, e_to),
+            valid_on=_date_or_none(req.valid_on),
+            uniform_number=req.uniform_number,
+            sort=sort,
+            offset=offset,
+            limit=size,
+        )
+        page = await self._s.search(query)
+        facets = page.facets
+        return spb.SearchDocumentsResponse(
+            hits=[hit_pb(h) for h in page.hits],
+            total=page.total,
+            facets=spb.Facets(
+                states=_facet(facets.get("states", ()), _state_name),
+                kinds=_facet(facets.get("kinds", ()), _kind_name),
+                issuing_bodies=_facet(facets.get("issuing_bodies", ())),
+                years=_facet(facets.get("years", ())),
+            ),
+            next_page_token=paging.next_token(offset, size, page.total, fingerprint),
+        )
+
+    async def GetPublicDocument(
+        self, request: spb.GetPublicDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> spb.PublicDocument:
+        req = parse(rq.GetPublicDocument, name=request.name, uniform_number=request.uniform_number)
+        if req.name and req.uniform_number:
+            raise InvalidArgument("uniform_number", "give either name or uniform_number, not both")
+        if req.uniform_number:
+            return public_document_pb(await self._s.by_uniform_number(req.uniform_number))
+        if not req.name:
+            raise InvalidArgument("name", "a document or version name (or a uniform_number) is required")
+        if _VERSION_NAME.match(req.name):
+            return public_document_pb(await self._s.version(req.name))
+        document = resource_id(req.name, "documents")
+        return public_document_pb(await self._s.document(f"documents/{document}"))
+
+    async def ListOpenConsultations(
+        self, request: spb.ListOpenConsultationsRequest, context: grpc.aio.ServicerContext
+    ) -> spb.ListOpenConsultationsResponse:
+        req = parse(rq.ListOpenConsultations, page_size=request.page_size, page_token=request.page_token)
+        # The day is part of the request: a token from yesterday's list does not page today's.
+        fingerprint = paging.fingerprint({"consultations": self._s.today().isoformat()})
+        offset = paging.decode(req.page_token, fingerprint)
+        size = rq.page_size(req.page_size)
+        found, total = await self._s.consultations(offset, size)
+        return spb.ListOpenConsultationsResponse(
+            consultations=[consultation_pb(v) for v in found],
+            next_page_token=paging.next_token(offset, size, total, fingerprint),
+        )
+
+
+def _date_or_none(value: str) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def register(servicer: SearchServicer) -> Callable[[grpc.aio.Server], str]:
+    def add(server: grpc.aio.Server) -> str:
+        sgrpc.add_SearchServiceServicer_to_server(servicer, server)
+        return str(spb.DESCRIPTOR.services_by_name["SearchService"].full_name)
+
+    return add

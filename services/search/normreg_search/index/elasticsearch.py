@@ -1,0 +1,535 @@
+"""Elasticsearch behind the search index port (AsyncElasticsearch, ES 9).
+
+- An index template gives every physical index `{prefix}-v{n}` the same settings and mappings; the
+  alias `{prefix}` (default `normreg-documents`) points at the live one. A rebuild fills `v{n+1}`
+  and moves the alias in one `_aliases` call, so searches never see an empty index.
+- The analysis is ours (`analysis.py`): the token fields use the prebuilt `whitespace` analyzer,
+  the one piece of text analysis a distribution without the analysis-common module still has
+  (its `whitespace` tokenizer cannot be used in a custom analyzer there). Tokens arrive lower-cased.
+- Each version is one document, `_id` = its name, written with `version_type=external` and
+  `version` = the event's sequence: an older or repeated write gets 409, which means "already
+  applied". A version that stops being public is overwritten by a tombstone, never deleted (delete
+  tombstones expire after `index.gc_deletes` and a late older event could then revive it).
+- `refresh` is passed on every write: tests use "wait_for", the service leaves it to the interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
+from normreg_common.sqlite import Database
+
+from normreg_search import analysis
+from normreg_search.index.port import (
+    IndexBuild,
+    OnCommit,
+    SearchIndex,
+    decode_version,
+    effective_states,
+    encode_version,
+    latest_per_version,
+)
+from normreg_search.model import PublicVersion, VersionChange, Visibility
+from normreg_search.query import (
+    FACET_ISSUING_BODIES,
+    FACET_KINDS,
+    FACET_STATES,
+    FACET_YEARS,
+    ParsedQuery,
+    SearchQuery,
+    SearchResult,
+    Sort,
+)
+from normreg_search.query import Hit as SearchHit
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ALIAS = "normreg-documents"
+Refresh = Literal["wait_for"] | bool
+
+TITLE_BOOST = 3.0
+CHARS_BOOST = 0.3
+KEY_BOOST = 6.0
+MAX_FACET_VALUES = 50
+# Bulk requests are split near this many bytes of JSON; gzip brings them to about a quarter.
+BULK_BYTES = 3_000_000
+TOKEN_FIELDS = ["title_tokens", "body_tokens", "chars"]
+
+_KEYWORD = {"type": "keyword"}
+_DATE = {"type": "date", "format": "strict_date"}
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    # The token streams are indexed, not kept: the public view lives in `payload`.
+    "_source": {"excludes": TOKEN_FIELDS},
+    "properties": {
+        "name": _KEYWORD,
+        "document": _KEYWORD,
+        "version_number": {"type": "integer"},
+        "sequence": {"type": "long"},
+        "visibility": _KEYWORD,
+        "state": _KEYWORD,
+        "kind": _KEYWORD,
+        "issuing_body": _KEYWORD,
+        "uniform_number": _KEYWORD,
+        "promulgation_date": _DATE,
+        "effective_date": _DATE,
+        "valid_from": _DATE,
+        "valid_to": _DATE,
+        "year": _KEYWORD,
+        "comment_start": _DATE,
+        "comment_end": _DATE,
+        "title_tokens": {"type": "text", "analyzer": "whitespace"},
+        "body_tokens": {"type": "text", "analyzer": "whitespace"},
+        "chars": {"type": "text", "analyzer": "whitespace", "index_options": "freqs"},
+        "key": _KEYWORD,
+        "payload": {"type": "object", "enabled": False},
+    },
+}
+
+
+def _settings(shards: int, replicas: int, refresh_interval: str) -> dict[str, Any]:
+    return {
+        "number_of_shards": shards,
+        "number_of_replicas": replicas,
+        # Set explicitly: with the default, an index nobody searched for 30 s stops refreshing.
+        "refresh_interval": refresh_interval,
+    }
+
+
+class IndexWriteError(RuntimeError):
+    """A bulk item failed for another reason than a version conflict; the batch is retried."""
+
+
+def _document(change: VersionChange) -> dict[str, Any]:
+    v = change.version
+    doc: dict[str, Any] = {
+        "name": change.name,
+        "document": change.document,
+        "version_number": int(change.name.rsplit("/", 1)[1]),
+        "sequence": change.sequence,
+        "visibility": change.visibility.value,
+    }
+    if v is None:
+        return doc
+    doc.update(
+        state=v.state,
+        kind=v.kind,
+        issuing_body=v.issuing_body,
+        uniform_number=v.uniform_number,
+        promulgation_date=_iso(v.promulgation_date),
+        effective_date=_iso(v.effective_date),
+        valid_from=_iso(v.valid_from),
+        valid_to=_iso(v.valid_to),
+        year=str(v.year) if v.year else None,
+        comment_start=_iso(v.comment_start),
+        comment_end=_iso(v.comment_end),
+        payload=encode_version(v),
+    )
+    if change.visibility is Visibility.SEARCHABLE:
+        doc.update(
+            title_tokens=analysis.bigram_stream(v.title),
+            body_tokens=analysis.bigram_stream(v.body),
+            chars=analysis.unigram_stream(v.title + "\n" + v.body),
+            key=analysis.title_key(v.title),
+        )
+    return doc
+
+
+def _chunks(changes: Sequence[VersionChange]) -> Iterator[list[tuple[VersionChange, dict[str, Any]]]]:
+    """Bulk requests of at most about BULK_BYTES each (one document may exceed it alone)."""
+    chunk: list[tuple[VersionChange, dict[str, Any]]] = []
+    size = 0
+    for change in changes:
+        document = _document(change)
+        estimate = 1_000 + 3 * sum(len(v) for v in document.values() if isinstance(v, str))
+        if change.version is not None:
+            estimate += 6 * len(change.version.body)  # the body and the articles, in the payload
+        if chunk and size + estimate > BULK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((change, document))
+        size += estimate
+    if chunk:
+        yield chunk
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+_TEXT_FIELDS = [f"title_tokens^{TITLE_BOOST}", "body_tokens"]
+
+
+def text_query(parsed: ParsedQuery) -> dict[str, Any]:
+    """The query DSL of query.py's semantics; the same clauses as the FTS5 adapter's MATCH."""
+    must: list[dict[str, Any]] = []
+    for clause in parsed.clauses:
+        if clause.phrase and clause.tokens:
+            must.append({"multi_match": {"query": " ".join(clause.tokens), "type": "phrase", "fields": _TEXT_FIELDS}})
+        if clause.required:
+            must.append(
+                {
+                    "multi_match": {
+                        "query": " ".join(clause.required),
+                        "type": "cross_fields",
+                        "operator": "and",
+                        "fields": _TEXT_FIELDS,
+                    }
+                }
+            )
+        if clause.required_chars:
+            chars = " ".join(clause.required_chars)
+            must.append({"match": {"chars": {"query": chars, "operator": "and", "boost": CHARS_BOOST}}})
+    should: list[dict[str, Any]] = [
+        {"multi_match": {"query": " ".join(tokens), "type": "phrase", "fields": _TEXT_FIELDS}}
+        for tokens in parsed.boost_phrases
+    ]
+    if parsed.key:
+        should.append({"term": {"key": {"value": parsed.key, "boost": KEY_BOOST}}})
+    return {"bool": {"must": must, "should": should}}
+
+
+def _range(field: str, start: dt.date | None, end: dt.date | None) -> list[dict[str, Any]]:
+    bounds = {}
+    if start is not None:
+        bounds["gte"] = start.isoformat()
+    if end is not None:
+        bounds["lte"] = end.isoformat()
+    return [{"range": {field: bounds}}] if bounds else []
+
+
+def _filters(query: SearchQuery) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(filters every facet shares, {facet dimension: its filter})."""
+    common: list[dict[str, Any]] = [{"term": {"visibility": Visibility.SEARCHABLE.value}}]
+    if query.valid_on is not None:
+        day = query.valid_on.isoformat()
+        common.append({"range": {"valid_from": {"lte": day}}})
+        common.append(
+            {
+                "bool": {
+                    "should": [
+                        {"range": {"valid_to": {"gt": day}}},
+                        {"bool": {"must_not": {"exists": {"field": "valid_to"}}}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            }
+        )
+    common += _range("promulgation_date", query.promulgation.start, query.promulgation.end)
+    common += _range("effective_date", query.effective.start, query.effective.end)
+    if query.uniform_number:
+        common.append({"term": {"uniform_number": query.uniform_number}})
+    dims: dict[str, dict[str, Any]] = {}
+    states = effective_states(query)
+    if states is not None:
+        dims[FACET_STATES] = {"terms": {"state": sorted(states)}}
+    if query.kinds:
+        dims[FACET_KINDS] = {"terms": {"kind": sorted(query.kinds)}}
+    if query.issuing_bodies:
+        dims[FACET_ISSUING_BODIES] = {"terms": {"issuing_body": sorted(query.issuing_bodies)}}
+    return common, dims
+
+
+_FACET_FIELDS = {
+    FACET_STATES: "state",
+    FACET_KINDS: "kind",
+    FACET_ISSUING_BODIES: "issuing_body",
+    FACET_YEARS: "year",
+}
+
+
+def _sort(query: SearchQuery, parsed: ParsedQuery) -> list[Any]:
+    by_date = {
+        Sort.PROMULGATION_DATE_DESC: "promulgation_date",
+        Sort.EFFECTIVE_DATE_DESC: "effective_date",
+    }.get(query.sort)
+    if by_date is None and parsed.empty:
+        by_date = "promulgation_date"
+    if by_date is None:
+        return ["_score", {"name": "asc"}]
+    return [{by_date: {"order": "desc", "missing": "_last"}}, {"name": "asc"}]
+
+
+class ElasticsearchIndex(SearchIndex):
+    def __init__(
+        self,
+        url: str,
+        db: Database,
+        *,
+        alias: str = DEFAULT_ALIAS,
+        refresh: Refresh = False,
+        shards: int = 1,
+        replicas: int = 0,
+        refresh_interval: str = "1s",
+        request_timeout: float = 30.0,
+    ) -> None:
+        """`db` is search.db, where the consumer keeps its positions (written after each bulk).
+
+        `refresh="wait_for"` makes a write return once searches see it, which takes up to
+        `refresh_interval`; tests shorten the interval rather than force refreshes.
+        """
+        # Compressed requests: token streams compress about fourfold, and aiohttp warns about (and
+        # would write in one go) request bodies above 1 MiB.
+        self._client = AsyncElasticsearch(
+            url, request_timeout=request_timeout, retry_on_timeout=True, http_compress=True
+        )
+        self._db = db
+        self.alias = alias
+        self._refresh = refresh
+        self._shards = shards
+        self._replicas = replicas
+        self._refresh_interval = refresh_interval
+
+    @property
+    def client(self) -> AsyncElasticsearch:
+        return self._client
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        await self._client.indices.put_index_template(
+            name=f"{self.alias}-template",
+            index_patterns=[f"{self.alias}-v*"],
+            template={
+                "settings": _settings(self._shards, self._replicas, self._refresh_interval),
+                "mappings": MAPPINGS,
+            },
+            priority=100,
+            meta={"managed_by": "normreg-search"},
+        )
+        if await self._client.indices.exists_alias(name=self.alias):
+            return
+        first = f"{self.alias}-v{await self._next_generation()}"
+        try:
+            await self._client.indices.create(index=first, aliases={self.alias: {"is_write_index": True}})
+        except BadRequestError as exc:
+            # Another instance created it first.
+            if exc.error != "resource_already_exists_exception":
+                raise
+            await self._client.indices.put_alias(index=first, name=self.alias, is_write_index=True)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def refresh(self) -> None:
+        await self._client.indices.refresh(index=self.alias)
+
+    async def drop_everything(self) -> None:
+        """Delete the physical indices, alias and template (test clean-up)."""
+        for name in await self._physical_indices():
+            await self._client.indices.delete(index=name, ignore_unavailable=True)
+        with contextlib.suppress(NotFoundError):
+            await self._client.indices.delete_index_template(name=f"{self.alias}-template")
+
+    async def _physical_indices(self) -> list[str]:
+        found = await self._client.indices.get(index=f"{self.alias}-v*", allow_no_indices=True, expand_wildcards="all")
+        return sorted(found.body, key=self._generation_of)
+
+    def _generation_of(self, index: str) -> int:
+        suffix = index.removeprefix(f"{self.alias}-v")
+        return int(suffix) if suffix.isdigit() else 0
+
+    async def _next_generation(self) -> int:
+        existing = [self._generation_of(i) for i in await self._physical_indices()]
+        return max(existing, default=0) + 1
+
+    async def current_index(self) -> str:
+        found = await self._client.indices.get_alias(name=self.alias)
+        return str(next(iter(found.body)))
+
+    # ---- writes ------------------------------------------------------------------------------------
+
+    async def apply(self, changes: Sequence[VersionChange], *, on_commit: OnCommit | None = None) -> int:
+        applied = await self._bulk(self.alias, changes, self._refresh)
+        if on_commit is not None:
+            await self._db.transaction(on_commit)
+        return applied
+
+    async def _bulk(self, index: str, changes: Sequence[VersionChange], refresh: Refresh) -> int:
+        applied = 0
+        # Tokenising a long law takes a while: off the event loop, which goes on serving searches.
+        chunks = await asyncio.to_thread(lambda: list(_chunks(latest_per_version(changes))))
+        for chunk in chunks:
+            operations: list[dict[str, Any]] = []
+            for change, document in chunk:
+                operations.append(
+                    {
+                        "index": {
+                            "_index": index,
+                            "_id": change.name,
+                            "version": change.sequence,
+                            "version_type": "external",
+                        }
+                    }
+                )
+                operations.append(document)
+            response = await self._client.bulk(operations=operations, refresh=refresh)
+            for item in response["items"]:
+                result = item["index"]
+                status = int(result.get("status", 0))
+                if status in (200, 201):
+                    applied += 1
+                elif status != 409:  # 409: this or a newer sequence is already there
+                    raise IndexWriteError(f"indexing {result.get('_id')} failed: {result.get('error')}")
+        return applied
+
+    # ---- reads -------------------------------------------------------------------------------------
+
+    async def get(self, name: str) -> PublicVersion | None:
+        try:
+            found = await self._client.get(index=self.alias, id=name, source_includes=["visibility", "payload"])
+        except NotFoundError:
+            return None
+        source = found["_source"]
+        if source.get("visibility") == Visibility.HIDDEN.value or "payload" not in source:
+            return None
+        return decode_version(source["payload"])
+
+    async def _select(self, query: dict[str, Any], sort: list[Any], size: int = 1000) -> list[PublicVersion]:
+        response = await self._client.search(
+            index=self.alias, query=query, sort=sort, size=size, source_includes=["payload"]
+        )
+        return [decode_version(h["_source"]["payload"]) for h in response["hits"]["hits"]]
+
+    async def versions_of(self, document: str) -> list[PublicVersion]:
+        return await self._select(
+            {
+                "bool": {
+                    "filter": [{"term": {"document": document}}],
+                    "must_not": [{"term": {"visibility": Visibility.HIDDEN.value}}],
+                }
+            },
+            [{"version_number": "asc"}],
+        )
+
+    async def by_uniform_number(self, number: str) -> list[PublicVersion]:
+        return await self._select(
+            {
+                "bool": {
+                    "filter": [
+                        {"term": {"uniform_number": number}},
+                        {"term": {"visibility": Visibility.SEARCHABLE.value}},
+                    ]
+                }
+            },
+            [{"name": "asc"}],
+            size=100,
+        )
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        parsed = query.parsed
+        if not parsed.empty and not parsed.matchable:
+            return SearchResult(hits=(), total=0, facets={})
+        common, dims = _filters(query)
+        text = {"match_all": {}} if parsed.empty else text_query(parsed)
+        aggs: dict[str, Any] = {}
+        for facet, field in _FACET_FIELDS.items():
+            others = [f for d, f in dims.items() if d != facet]
+            aggs[facet] = {
+                "filter": {"bool": {"filter": others}},
+                "aggs": {"values": {"terms": {"field": field, "size": MAX_FACET_VALUES}}},
+            }
+        response = await self._client.search(
+            index=self.alias,
+            query={"bool": {"must": [text], "filter": common}},
+            post_filter={"bool": {"filter": list(dims.values())}},
+            aggs=aggs,
+            sort=_sort(query, parsed),
+            from_=query.offset,
+            size=query.limit,
+            track_total_hits=True,
+            track_scores=True,
+            source_includes=["payload"],
+        )
+        hits = tuple(
+            SearchHit(decode_version(h["_source"]["payload"]), float(h.get("_score") or 0.0))
+            for h in response["hits"]["hits"]
+        )
+        aggregations = response["aggregations"]
+        facets = {
+            facet: tuple(
+                sorted(
+                    ((str(b["key"]), int(b["doc_count"])) for b in aggregations[facet]["values"]["buckets"]),
+                    key=lambda kc: (-kc[1], kc[0]),
+                )
+            )
+            for facet in _FACET_FIELDS
+        }
+        return SearchResult(hits=hits, total=int(response["hits"]["total"]["value"]), facets=facets)
+
+    async def open_consultations(self, day: dt.date, offset: int, limit: int) -> tuple[list[PublicVersion], int]:
+        iso = day.isoformat()
+        response = await self._client.search(
+            index=self.alias,
+            query={
+                "bool": {
+                    "filter": [
+                        {"term": {"visibility": Visibility.CONSULTATION.value}},
+                        {"range": {"comment_start": {"lte": iso}}},
+                        {"range": {"comment_end": {"gte": iso}}},
+                    ]
+                }
+            },
+            sort=[{"comment_end": "asc"}, {"name": "asc"}],
+            from_=offset,
+            size=limit,
+            track_total_hits=True,
+            source_includes=["payload"],
+        )
+        found = [decode_version(h["_source"]["payload"]) for h in response["hits"]["hits"]]
+        return found, int(response["hits"]["total"]["value"])
+
+    async def entries(self) -> dict[str, tuple[int, PublicVersion | None]]:
+        out: dict[str, tuple[int, PublicVersion | None]] = {}
+        response = await self._client.search(
+            index=self.alias, query={"match_all": {}}, size=10_000, sort=[{"name": "asc"}], version=True
+        )
+        for hit in response["hits"]["hits"]:
+            payload = hit["_source"].get("payload")
+            out[hit["_id"]] = (int(hit["_version"]), decode_version(payload) if payload else None)
+        return out
+
+    # ---- rebuild -------------------------------------------------------------------------------------
+
+    async def begin_rebuild(self) -> IndexBuild:
+        target = f"{self.alias}-v{await self._next_generation()}"
+        await self._client.indices.create(index=target)
+        return _ElasticsearchBuild(self, target)
+
+    async def _fill(self, index: str, changes: Sequence[VersionChange]) -> int:
+        return await self._bulk(index, changes, False)
+
+    async def _switch(self, target: str) -> None:
+        await self._client.indices.refresh(index=target)
+        current = await self.current_index()
+        await self._client.indices.update_aliases(
+            actions=[
+                {"remove": {"index": current, "alias": self.alias}},
+                {"add": {"index": target, "alias": self.alias, "is_write_index": True}},
+            ]
+        )
+        await self._client.indices.delete(index=current, ignore_unavailable=True)
+
+    async def _delete(self, index: str) -> None:
+        await self._client.indices.delete(index=index, ignore_unavailable=True)
+
+
+class _ElasticsearchBuild(IndexBuild):
+    def __init__(self, index: ElasticsearchIndex, target: str) -> None:
+        self._index = index
+        self.target = target
+
+    async def apply(self, changes: Sequence[VersionChange]) -> int:
+        return await self._index._fill(self.target, changes)
+
+    async def switch(self) -> None:
+        await self._index._switch(self.target)
+
+    async def abort(self) -> None:
+        await self._index._delete(self.target)

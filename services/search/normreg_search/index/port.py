@@ -1,0 +1,112 @@
+"""The search index port: what the service needs from an index, whichever backend holds it.
+
+Both adapters (SQLite FTS5, Elasticsearch) keep, per version, the public view and the highest event
+sequence applied; a change at or below it is ignored, so the index is a function of the log whatever
+the order or the number of copies of its events. A version that stops being public stays as a
+tombstone (never deleted), so a late older event cannot bring it back.
+
+Consumer positions live in `search.db` for both backends. `apply(..., on_commit=...)` runs the
+callback in the same SQLite transaction as the embedded index's writes; with Elasticsearch it runs
+after the bulk write was acknowledged (writes are idempotent by external versioning, so a crash in
+between only replays them).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from normreg_search.model import DEFAULT_STATES, PublicVersion, VersionChange
+from normreg_search.query import SearchQuery, SearchResult
+
+OnCommit = Callable[[sqlite3.Connection], None]
+
+_VERSION = TypeAdapter(PublicVersion)
+
+
+def encode_version(version: PublicVersion) -> dict[str, Any]:
+    data: dict[str, Any] = _VERSION.dump_python(version, mode="json")
+    return data
+
+
+def decode_version(data: Any) -> PublicVersion:
+    return _VERSION.validate_python(data)
+
+
+def latest_per_version(changes: Sequence[VersionChange]) -> list[VersionChange]:
+    """The newest change of each version in a batch, in first-seen order."""
+    newest: dict[str, VersionChange] = {}
+    for change in changes:
+        current = newest.get(change.name)
+        if current is None or change.sequence > current.sequence:
+            newest[change.name] = change
+    return list(newest.values())
+
+
+def effective_states(query: SearchQuery) -> frozenset[str] | None:
+    """States to filter on; None when valid_on replaces the state filter."""
+    if query.valid_on is not None:
+        return None
+    return query.states or DEFAULT_STATES
+
+
+class IndexBuild(abc.ABC):
+    """A new physical index being filled while searches go on against the current one."""
+
+    @abc.abstractmethod
+    async def apply(self, changes: Sequence[VersionChange]) -> int: ...
+
+    @abc.abstractmethod
+    async def switch(self) -> None:
+        """Make the new index the one searched, atomically, and drop the old one."""
+
+    @abc.abstractmethod
+    async def abort(self) -> None: ...
+
+
+class SearchIndex(abc.ABC):
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Create what is missing (tables, template, alias and first physical index)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def apply(self, changes: Sequence[VersionChange], *, on_commit: OnCommit | None = None) -> int:
+        """Apply the changes newer than what each version holds; returns how many were applied."""
+
+    @abc.abstractmethod
+    async def get(self, name: str) -> PublicVersion | None:
+        """A public version (searchable or consultation) by name; None for unknown or hidden."""
+
+    @abc.abstractmethod
+    async def versions_of(self, document: str) -> list[PublicVersion]:
+        """The public versions of a document, by version number."""
+
+    @abc.abstractmethod
+    async def by_uniform_number(self, number: str) -> list[PublicVersion]:
+        """Searchable versions carrying this uniform number."""
+
+    @abc.abstractmethod
+    async def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abc.abstractmethod
+    async def open_consultations(self, day: dt.date, offset: int, limit: int) -> tuple[list[PublicVersion], int]:
+        """Drafts whose comment window contains `day`, closing soonest first; with the total."""
+
+    @abc.abstractmethod
+    async def entries(self) -> dict[str, tuple[int, PublicVersion | None]]:
+        """Everything held, tombstones included: name -> (sequence, view). For checks and tests."""
+
+    @abc.abstractmethod
+    async def begin_rebuild(self) -> IndexBuild: ...
+
+    async def refresh(self) -> None:
+        """Make every acknowledged write visible to searches now (near-real-time backends)."""
+        return None

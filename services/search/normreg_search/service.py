@@ -1,0 +1,84 @@
+"""The use cases of the public search, on the index port: search with snippets, read one public
+version, list open consultations. No protobuf here; the servicer converts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from normreg_common.clock import Clock
+from normreg_common.errors import NotFound
+from normreg_common.profile import JurisdictionProfile
+
+from normreg_search.index.port import SearchIndex
+from normreg_search.model import PublicVersion, Visibility
+from normreg_search.query import SearchQuery, SearchResult
+from normreg_search.snippets import Snippet, snippets
+
+
+@dataclass(frozen=True)
+class FoundVersion:
+    version: PublicVersion
+    score: float
+    snippets: tuple[Snippet, ...]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[FoundVersion, ...]
+    total: int
+    facets: dict[str, tuple[tuple[str, int], ...]]
+
+
+class PublicSearch:
+    def __init__(self, index: SearchIndex, clock: Clock, profile: JurisdictionProfile) -> None:
+        self._index = index
+        self._clock = clock
+        self._profile = profile
+
+    def today(self) -> dt.date:
+        return self._profile.local_date(self._clock.now())
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        result: SearchResult = await self._index.search(query)
+        parsed = query.parsed
+        hits = tuple(FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed))) for h in result.hits)
+        return SearchPage(hits=hits, total=result.total, facets=result.facets)
+
+    async def version(self, name: str) -> PublicVersion:
+        found = await self._index.get(name)
+        if found is None or not self._public_today(found):
+            raise NotFound(name)
+        return found
+
+    async def document(self, document: str) -> PublicVersion:
+        """The version valid today; else the newest promulgated one; else a draft open for comment."""
+        chosen = self.pick(await self._index.versions_of(document))
+        if chosen is None:
+            raise NotFound(document)
+        return chosen
+
+    async def by_uniform_number(self, number: str) -> PublicVersion:
+        chosen = self.pick(await self._index.by_uniform_number(number))
+        if chosen is None:
+            raise NotFound(f"uniform number {number}")
+        return chosen
+
+    def pick(self, versions: list[PublicVersion]) -> PublicVersion | None:
+        today = self.today()
+        searchable = [v for v in versions if v.visibility is Visibility.SEARCHABLE]
+        valid = [v for v in searchable if v.valid_on(today)]
+        if valid:
+            return max(valid, key=lambda v: (v.state == "IN_FORCE", v.valid_from or dt.date.min, v.name))
+        if searchable:
+            return max(searchable, key=lambda v: (v.promulgation_date or dt.date.min, v.version_number, v.name))
+        open_ = [v for v in versions if v.open_for_comment(today)]
+        return max(open_, key=lambda v: v.version_number) if open_ else None
+
+    async def consultations(self, offset: int, limit: int) -> tuple[list[PublicVersion], int]:
+        return await self._index.open_consultations(self.today(), offset, limit)
+
+    def _public_today(self, version: PublicVersion) -> bool:
+        if version.visibility is Visibility.SEARCHABLE:
+            return True
+        return version.open_for_comment(self.today())

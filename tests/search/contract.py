@@ -1,0 +1,330 @@
+"""The contract of the search index port. Every adapter's test class subclasses IndexContract and
+provides the `index` fixture (a fresh, opened, empty index); the same tests then run on each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+from normreg_search.index.port import SearchIndex
+from normreg_search.model import PublicVersion
+from normreg_search.query import DateRange, SearchQuery, Sort
+
+from tests.search.helpers import change, hidden, public
+
+D = dt.date
+
+RULE_A = public(
+    "a",
+    title="赤峰市法治政府建设实施办法",
+    body=(
+        "第一条 为了推进法治政府建设，制定本办法。\n"
+        "第二条 本办法适用于本市各级行政机关。\n"
+        "第三十条 规章应当自公布之日起三十日内报送备案审查。"
+    ),
+    uniform_number="赤政发〔2021〕5号",
+    promulgated=D(2021, 3, 1),
+    effective=D(2021, 4, 1),
+)
+RULE_B = public(
+    "b",
+    title="赤峰市行政规范性文件备案审查规定",
+    kind="NORMATIVE_DOCUMENT",
+    body="第一条 推进法治，建设人民满意的政府。\n第二条 规范性文件应当报送备案。",
+    uniform_number="赤政规〔2020〕3号",
+    promulgated=D(2020, 5, 1),
+    effective=D(2020, 6, 1),
+)
+RULE_C = public(
+    "c",
+    title="赤峰市大气污染防治条例",
+    kind="LOCAL_REGULATION",
+    issuing_body="赤峰市人民代表大会常务委员会",
+    body="第一条 空气质量执行GB/T 3095标准。\n第二条 本条例自2020年1月1日起施行。\n第三条 依法征收增值税、消费税。",
+    promulgated=D(2019, 11, 20),
+    effective=D(2020, 1, 1),
+)
+GREEN_OLD = public(
+    "d",
+    1,
+    title="赤峰市城市绿化管理办法",
+    body="第一条 城市绿化由园林部门负责。\n第二条 旧版独有条款规定苗木登记。",
+    state="AMENDED",
+    promulgated=D(2014, 12, 1),
+    effective=D(2015, 1, 1),
+    valid_to=D(2022, 1, 1),
+)
+GREEN_NEW = public(
+    "d",
+    2,
+    title="赤峰市城市绿化管理办法",
+    body="第一条 城市绿化由园林部门负责。\n第二条 新版条款规定绿地保护。",
+    promulgated=D(2021, 12, 1),
+    effective=D(2022, 1, 1),
+)
+GREEN_RULES = public(
+    "d2",
+    title="赤峰市城市绿化管理办法实施细则",
+    body="第一条 根据赤峰市城市绿化管理办法制定本细则。",
+    kind="NORMATIVE_DOCUMENT",
+    promulgated=D(2022, 3, 1),
+    effective=D(2022, 4, 1),
+)
+FIREWORKS = public(
+    "e",
+    title="赤峰市烟花爆竹燃放管理规定",
+    body="第一条 城区禁止燃放烟花爆竹。",
+    state="REPEALED",
+    promulgated=D(2009, 12, 1),
+    effective=D(2010, 1, 1),
+    valid_to=D(2020, 6, 1),
+)
+DOGS_OPEN = public(
+    "f",
+    title="赤峰市养犬管理条例（征求意见稿）",
+    body="第一条 为了规范养犬行为，制定本条例。",
+    state="PUBLIC_COMMENT",
+    comment=(D(2026, 3, 1), D(2026, 3, 31)),
+)
+PARKS_CLOSED = public(
+    "g",
+    title="赤峰市公园管理办法（征求意见稿）",
+    body="第一条 公园实行免费开放。",
+    state="PUBLIC_COMMENT",
+    comment=(D(2026, 1, 1), D(2026, 1, 31)),
+)
+ALL = [RULE_A, RULE_B, RULE_C, GREEN_OLD, GREEN_NEW, GREEN_RULES, FIREWORKS, DOGS_OPEN, PARKS_CLOSED]
+IN_FORCE = [RULE_A, RULE_B, RULE_C, GREEN_NEW, GREEN_RULES]
+
+
+def names(versions: list[PublicVersion]) -> list[str]:
+    return [v.name for v in versions]
+
+
+class IndexContract:
+    @pytest.fixture
+    async def index(self) -> AsyncIterator[SearchIndex]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    @pytest.fixture
+    async def loaded(self, index: SearchIndex) -> SearchIndex:
+        await index.apply([change(v) for v in ALL] + [hidden("h", 1, 3)])
+        await index.refresh()
+        return index
+
+    @staticmethod
+    async def found(index: SearchIndex, text: str = "", **filters: object) -> list[str]:
+        result = await index.search(SearchQuery(text=text, limit=100, **filters))  # type: ignore[arg-type]
+        return [h.version.name for h in result.hits]
+
+    # ---- writes, sequences, tombstones -----------------------------------------------------------
+
+    async def test_a_version_reads_back_as_written(self, index: SearchIndex) -> None:
+        assert await index.apply([change(RULE_A, 4)]) == 1
+        assert await index.get(RULE_A.name) == RULE_A
+        assert (await index.entries())[RULE_A.name] == (4, RULE_A)
+
+    async def test_older_and_repeated_changes_are_ignored(self, index: SearchIndex) -> None:
+        newer = public("a", title="新标题的办法")
+        await index.apply([change(newer, 5)])
+        assert await index.apply([change(RULE_A, 4), change(RULE_A, 5)]) == 0
+        assert await index.get(RULE_A.name) == newer
+        assert await index.apply([change(RULE_A, 6)]) == 1
+        assert await index.get(RULE_A.name) == RULE_A
+
+    async def test_within_a_batch_the_newest_change_of_a_version_wins(self, index: SearchIndex) -> None:
+        newer = public("a", title="新标题的办法")
+        await index.apply([change(newer, 7), change(RULE_A, 6)])
+        assert await index.get(RULE_A.name) == newer
+
+    async def test_a_version_that_stops_being_public_disappears_and_stays_gone(self, index: SearchIndex) -> None:
+        await index.apply([change(DOGS_OPEN, 2)])
+        await index.apply([hidden("f", 1, 3)])
+        await index.apply([change(DOGS_OPEN, 2)])  # a late copy of the older event
+        await index.refresh()
+        assert await index.get(DOGS_OPEN.name) is None
+        assert (await index.entries())[DOGS_OPEN.name] == (3, None)
+        assert await index.open_consultations(D(2026, 3, 2), 0, 10) == ([], 0)
+
+    async def test_a_hidden_version_is_not_found(self, loaded: SearchIndex) -> None:
+        assert await loaded.get("documents/h/versions/1") is None
+        assert await loaded.get("documents/zzz/versions/1") is None
+
+    # ---- lookups ------------------------------------------------------------------------------------
+
+    async def test_versions_of_a_document_come_in_order(self, loaded: SearchIndex) -> None:
+        assert names(await loaded.versions_of("documents/d")) == [GREEN_OLD.name, GREEN_NEW.name]
+        assert await loaded.versions_of("documents/h") == []
+
+    async def test_a_uniform_number_finds_its_version(self, loaded: SearchIndex) -> None:
+        assert names(await loaded.by_uniform_number("赤政规〔2020〕3号")) == [RULE_B.name]
+        assert await loaded.by_uniform_number("赤政规〔2020〕4号") == []
+
+    # ---- text matching --------------------------------------------------------------------------------
+
+    async def test_two_character_queries_match(self, loaded: SearchIndex) -> None:
+        assert set(await self.found(loaded, "法治")) == {RULE_A.name, RULE_B.name}
+        assert set(await self.found(loaded, "备案")) == {RULE_A.name, RULE_B.name}
+
+    async def test_a_single_character_matches_wherever_it_occurs(self, loaded: SearchIndex) -> None:
+        assert await self.found(loaded, "烟", states=frozenset({"REPEALED"})) == [FIREWORKS.name]
+        assert set(await self.found(loaded, "苗", states=frozenset({"AMENDED", "IN_FORCE"}))) == {GREEN_OLD.name}
+
+    async def test_an_article_number_matches(self, loaded: SearchIndex) -> None:
+        assert await self.found(loaded, "第三十条") == [RULE_A.name]
+
+    async def test_words_and_numbers_match_whole(self, loaded: SearchIndex) -> None:
+        assert await self.found(loaded, "GB/T 3095") == [RULE_C.name]
+        assert await self.found(loaded, "gb/t") == [RULE_C.name]
+        assert await self.found(loaded, "2020年") == [RULE_C.name]
+        assert await self.found(loaded, "3096") == []
+
+    async def test_a_quoted_phrase_needs_its_words_together(self, loaded: SearchIndex) -> None:
+        assert set(await self.found(loaded, "法治 政府")) == {RULE_A.name, RULE_B.name}
+        assert await self.found(loaded, '"法治政府"') == [RULE_A.name]
+        assert await self.found(loaded, "“报送备案审查”") == [RULE_A.name]
+        assert await self.found(loaded, '"政府法治"') == []
+
+    async def test_a_quoted_phrase_may_start_or_end_inside_a_word(self, loaded: SearchIndex) -> None:
+        # 增值税 is one run in the text: the phrase's leading 税 is part of its bigram 值税.
+        assert await self.found(loaded, '"税、消费税"') == [RULE_C.name]
+        assert await self.found(loaded, '"征收增值税、消"') == [RULE_C.name]
+        assert await self.found(loaded, '"税、营业税"') == []
+
+    async def test_every_clause_must_match(self, loaded: SearchIndex) -> None:
+        assert await self.found(loaded, "备案 三十日") == [RULE_A.name]
+        assert await self.found(loaded, "备案 烟花") == []
+
+    async def test_a_title_match_ranks_above_a_body_match(self, loaded: SearchIndex) -> None:
+        assert (await self.found(loaded, "备案审查"))[0] == RULE_B.name
+
+    async def test_the_exact_title_ranks_first(self, loaded: SearchIndex) -> None:
+        assert (await self.found(loaded, "赤峰市城市绿化管理办法"))[:2] == [GREEN_NEW.name, GREEN_RULES.name]
+        assert (await self.found(loaded, "赤峰市城市绿化管理办法实施细则"))[0] == GREEN_RULES.name
+
+    async def test_a_query_of_punctuation_only_finds_nothing(self, loaded: SearchIndex) -> None:
+        result = await loaded.search(SearchQuery(text="，。！"))
+        assert (result.hits, result.total) == ((), 0)
+
+    # ---- state and time ------------------------------------------------------------------------------
+
+    async def test_default_search_is_the_rules_in_force(self, loaded: SearchIndex) -> None:
+        assert set(await self.found(loaded)) == {v.name for v in IN_FORCE}
+        assert await self.found(loaded, "绿地") == [GREEN_NEW.name]
+        assert await self.found(loaded, "燃放") == []
+
+    async def test_text_only_in_an_older_version_is_not_found_by_default(self, loaded: SearchIndex) -> None:
+        assert await self.found(loaded, "旧版独有条款") == []
+        assert await self.found(loaded, "旧版独有条款", states=frozenset({"AMENDED"})) == [GREEN_OLD.name]
+
+    async def test_consultations_are_never_search_results(self, loaded: SearchIndex) -> None:
+        every_state = frozenset({"PROMULGATED", "IN_FORCE", "AMENDED", "REPEALED", "DECLARED_INVALID", "EXPIRED"})
+        assert await self.found(loaded, "养犬", states=every_state) == []
+
+    async def test_valid_on_finds_the_version_in_effect_that_day(self, loaded: SearchIndex) -> None:
+        for day, expected in [
+            (D(2014, 12, 31), []),
+            (D(2015, 1, 1), [GREEN_OLD.name]),
+            (D(2021, 12, 31), [GREEN_OLD.name]),
+            (D(2022, 1, 1), [GREEN_NEW.name]),
+            (D(2030, 1, 1), [GREEN_NEW.name]),
+        ]:
+            assert await self.found(loaded, "城市绿化由园林部门负责", valid_on=day) == expected, day
+        assert await self.found(loaded, "烟花爆竹", valid_on=D(2019, 1, 1)) == [FIREWORKS.name]
+        assert await self.found(loaded, "烟花爆竹", valid_on=D(2020, 6, 1)) == []
+
+    async def test_valid_on_overrides_states(self, loaded: SearchIndex) -> None:
+        found = await self.found(loaded, "绿化", valid_on=D(2018, 1, 1), states=frozenset({"IN_FORCE"}))
+        assert found == [GREEN_OLD.name]
+
+    # ---- filters, facets, order, pages ---------------------------------------------------------------
+
+    async def test_filters_narrow_the_results(self, loaded: SearchIndex) -> None:
+        assert await self.found(loaded, kinds=frozenset({"LOCAL_REGULATION"})) == [RULE_C.name]
+        assert await self.found(loaded, issuing_bodies=frozenset({"赤峰市人民代表大会常务委员会"})) == [RULE_C.name]
+        assert await self.found(loaded, uniform_number="赤政发〔2021〕5号") == [RULE_A.name]
+        assert set(await self.found(loaded, promulgation=DateRange(D(2020, 1, 1), D(2021, 3, 1)))) == {
+            RULE_A.name,
+            RULE_B.name,
+        }
+        assert set(await self.found(loaded, effective=DateRange(start=D(2022, 1, 1)))) == {
+            GREEN_NEW.name,
+            GREEN_RULES.name,
+        }
+
+    async def test_facets_count_each_dimension_without_its_own_filter(self, loaded: SearchIndex) -> None:
+        result = await loaded.search(SearchQuery(kinds=frozenset({"GOVERNMENT_RULE"})))
+        assert result.total == 2
+        assert dict(result.facets["kinds"]) == {"GOVERNMENT_RULE": 2, "NORMATIVE_DOCUMENT": 2, "LOCAL_REGULATION": 1}
+        assert dict(result.facets["states"]) == {"IN_FORCE": 2, "AMENDED": 1, "REPEALED": 1}
+        assert dict(result.facets["issuing_bodies"]) == {"赤峰市人民政府": 2}
+        assert dict(result.facets["years"]) == {"2021": 2}
+
+    async def test_facets_follow_the_text_query(self, loaded: SearchIndex) -> None:
+        result = await loaded.search(SearchQuery(text="绿化"))
+        assert result.total == 2
+        assert dict(result.facets["states"]) == {"IN_FORCE": 2, "AMENDED": 1}
+
+    async def test_results_sort_by_date(self, loaded: SearchIndex) -> None:
+        by_promulgation = await self.found(loaded, sort=Sort.PROMULGATION_DATE_DESC)
+        assert by_promulgation == [GREEN_RULES.name, GREEN_NEW.name, RULE_A.name, RULE_B.name, RULE_C.name]
+        by_effect = await self.found(loaded, "绿化", sort=Sort.EFFECTIVE_DATE_DESC)
+        assert by_effect == [GREEN_RULES.name, GREEN_NEW.name]
+
+    async def test_pages_cover_every_result_once(self, loaded: SearchIndex) -> None:
+        seen: list[str] = []
+        for offset in range(0, 6, 2):
+            page = await loaded.search(SearchQuery(offset=offset, limit=2, sort=Sort.PROMULGATION_DATE_DESC))
+            assert page.total == 5
+            seen += [h.version.name for h in page.hits]
+        assert sorted(seen) == sorted(v.name for v in IN_FORCE)
+
+    # ---- consultations ---------------------------------------------------------------------------------
+
+    async def test_open_consultations_are_those_whose_window_contains_the_day(self, loaded: SearchIndex) -> None:
+        assert await loaded.open_consultations(D(2026, 3, 2), 0, 10) == ([DOGS_OPEN], 1)
+        assert await loaded.open_consultations(D(2026, 3, 31), 0, 10) == ([DOGS_OPEN], 1)
+        assert await loaded.open_consultations(D(2026, 1, 1), 0, 10) == ([PARKS_CLOSED], 1)
+        assert await loaded.open_consultations(D(2026, 4, 1), 0, 10) == ([], 0)
+
+    async def test_consultations_page_by_closing_date(self, index: SearchIndex) -> None:
+        drafts = [
+            public(f"p{i}", state="PUBLIC_COMMENT", comment=(D(2026, 3, 1), D(2026, 3, 10 + i))) for i in (3, 1, 2)
+        ]
+        await index.apply([change(v) for v in drafts])
+        await index.refresh()
+        first, total = await index.open_consultations(D(2026, 3, 5), 0, 2)
+        rest, _ = await index.open_consultations(D(2026, 3, 5), 2, 2)
+        assert total == 3
+        assert names(first + rest) == ["documents/p1/versions/1", "documents/p2/versions/1", "documents/p3/versions/1"]
+
+    # ---- rebuild ------------------------------------------------------------------------------------------
+
+    async def test_a_rebuild_replaces_the_index_only_when_it_switches(self, loaded: SearchIndex) -> None:
+        before = await loaded.entries()
+        build = await loaded.begin_rebuild()
+        await build.apply([change(RULE_A, 9)])
+        assert await self.found(loaded, "法治") != []  # still the old index
+        assert await loaded.entries() == before
+        await build.switch()
+        await loaded.refresh()
+        assert await loaded.entries() == {RULE_A.name: (9, RULE_A)}
+        assert await self.found(loaded, "法治") == [RULE_A.name]
+        # Writes now go to the new index.
+        await loaded.apply([change(RULE_B, 2)])
+        await loaded.refresh()
+        assert set(await self.found(loaded, "法治")) == {RULE_A.name, RULE_B.name}
+
+    async def test_an_aborted_rebuild_changes_nothing(self, loaded: SearchIndex) -> None:
+        before = await loaded.entries()
+        build = await loaded.begin_rebuild()
+        await build.apply([change(RULE_A, 9)])
+        await build.abort()
+        assert await loaded.entries() == before
+        again = await loaded.begin_rebuild()
+        await again.apply([change(v, 2) for v in ALL])
+        await again.switch()
+        await loaded.refresh()
+        assert {n: v for n, (_, v) in (await loaded.entries()).items()} == {v.name: v for v in ALL}

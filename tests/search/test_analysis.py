@@ -1,0 +1,106 @@
+"""Text analysis, query reading and snippets: the pieces both backends share."""
+
+from __future__ import annotations
+
+import doctest
+
+from hypothesis import given
+from hypothesis import strategies as st
+from normreg_search import analysis
+from normreg_search.query import parse_query
+from normreg_search.snippets import Snippet, snippets
+
+from tests.search.helpers import public
+
+
+def test_the_module_examples_hold() -> None:
+    assert doctest.testmod(analysis).failed == 0
+
+
+@given(st.text())
+def test_folding_keeps_every_character_at_its_offset(text: str) -> None:
+    assert len(analysis.fold(text)) == len(text)
+
+
+def test_folding_handles_width_and_case() -> None:
+    assert analysis.fold("ＧＢ／Ｔ　Ｓtraße ДОМ") == "gb/t straße дом"
+
+
+def test_chinese_is_indexed_as_bigrams_and_characters() -> None:
+    assert analysis.bigram_stream("第三十条") == "第三 三十 十条"
+    assert analysis.bigram_stream("法治") == "法治"
+    assert analysis.bigram_stream("税") == "税"
+    assert analysis.unigram_stream("法治，GB") == "法 治"
+
+
+def test_a_two_character_query_is_one_required_bigram() -> None:
+    [clause] = parse_query("备案").clauses
+    assert (clause.required, clause.required_chars, clause.phrase) == (("备案",), (), False)
+
+
+def test_single_characters_are_looked_up_alone() -> None:
+    [clause] = parse_query("2020年").clauses
+    assert (clause.required, clause.required_chars) == (("2020",), ("年",))
+
+
+def test_a_quoted_phrase_keeps_its_order_but_not_its_loose_ends() -> None:
+    [clause] = parse_query('"税、消费税"').clauses
+    assert clause.phrase
+    assert (clause.tokens, clause.required_chars) == (("消费", "费税"), ("税",))
+    [chinese_quotes] = parse_query("“法治政府”").clauses
+    assert chinese_quotes.phrase and chinese_quotes.tokens == ("法治", "治政", "政府")
+
+
+def test_white_space_separates_clauses() -> None:
+    parsed = parse_query('个人信息 "法治政府" GB/T')
+    assert [c.phrase for c in parsed.clauses] == [False, True, False]
+    assert parsed.clauses[2].required == ("gb", "t")
+
+
+def test_a_query_of_punctuation_only_has_nothing_to_match() -> None:
+    parsed = parse_query("，。“”")
+    assert not parsed.empty and not parsed.matchable
+    assert parse_query("  ").empty
+
+
+# ---- snippets --------------------------------------------------------------------------------------
+
+LAW = public(
+    "s",
+    title="赤峰市法治政府建设实施办法",
+    body=(
+        "第一条 为了推进法治政府建设，制定本办法。\n"
+        "第二条 本办法适用于本市各级行政机关。\n"
+        "第三十条 规章应当自公布之日起三十日内报送备案审查，备案材料包括<附件>。" + "其他规定。" * 30
+    ),
+)
+
+
+def test_snippets_name_the_article_and_cut_around_the_match() -> None:
+    [found] = snippets(LAW, parse_query("备案审查"))
+    assert found.field == "第三十条"
+    assert found.text.startswith("规章应当自公布之日起三十日内报送<em>备案审查</em>，备案材料包括&lt;附件&gt;。")
+    assert found.text.endswith("其他规…")
+    assert len(found.text.replace("<em>", "").replace("</em>", "").replace("&lt;", "<").replace("&gt;", ">")) == 91
+
+
+def test_a_title_match_is_a_snippet_of_its_own() -> None:
+    found = snippets(LAW, parse_query("法治政府"))
+    assert found[0] == Snippet("title", "赤峰市<em>法治政府</em>建设实施办法")
+    assert found[1] == Snippet("第一条", "为了推进<em>法治政府</em>建设，制定本办法。")
+
+
+def test_words_matched_apart_are_marked_apart() -> None:
+    found = snippets(LAW, parse_query("政府实施"))
+    assert found[0] == Snippet("title", "赤峰市法治<em>政府</em>建设<em>实施</em>办法")
+
+
+def test_a_document_without_articles_shows_its_body() -> None:
+    notice = public("n", title="关于做好备案工作的通知", body="各旗县区：请做好规范性文件备案工作。")
+    assert snippets(notice, parse_query("规范性文件"))[-1] == Snippet(
+        "body", "各旗县区：请做好<em>规范性文件</em>备案工作。"
+    )
+
+
+def test_no_query_no_snippets() -> None:
+    assert snippets(LAW, parse_query("")) == []

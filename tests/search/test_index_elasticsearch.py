@@ -1,0 +1,80 @@
+"""Elasticsearch against the same index contract. Needs a real node (NORMREG_ELASTICSEARCH_URL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from normreg_common.inbox import INBOX_SCHEMA
+from normreg_common.sqlite import Database
+from normreg_search.index.elasticsearch import ElasticsearchIndex
+from normreg_search.index.port import SearchIndex
+from normreg_search.index.sqlite_fts import META_SCHEMA
+
+from tests.search.contract import ALL, RULE_A, IndexContract
+from tests.search.helpers import change
+
+pytestmark = pytest.mark.elasticsearch
+
+
+async def open_index(url: str, tmp_path: Path) -> tuple[ElasticsearchIndex, Database]:
+    db = Database(tmp_path / "search.db", INBOX_SCHEMA + META_SCHEMA)
+    await db.open()
+    # A fresh alias per test: tests share the node, never an index.
+    index = ElasticsearchIndex(
+        url, db, alias=f"normreg-test-{uuid.uuid4().hex[:10]}", refresh="wait_for", refresh_interval="100ms"
+    )
+    try:
+        await index.open()
+    except BaseException:
+        await index.close()
+        await db.close()
+        raise
+    return index, db
+
+
+class TestElasticsearchIndex(IndexContract):
+    @pytest.fixture
+    async def index(self, elasticsearch_url: str, tmp_path: Path) -> AsyncIterator[SearchIndex]:
+        index, db = await open_index(elasticsearch_url, tmp_path)
+        yield index
+        await index.drop_everything()
+        await index.close()
+        await db.close()
+
+
+async def test_the_alias_points_at_a_versioned_index_and_moves_on_rebuild(
+    elasticsearch_url: str, tmp_path: Path
+) -> None:
+    index, db = await open_index(elasticsearch_url, tmp_path)
+    try:
+        assert await index.current_index() == f"{index.alias}-v1"
+        build = await index.begin_rebuild()
+        await build.apply([change(v) for v in ALL])
+        await build.switch()
+        assert await index.current_index() == f"{index.alias}-v2"
+        assert not await index.client.indices.exists(index=f"{index.alias}-v1")
+        # Opening again (another instance, a restart) keeps the alias where it is.
+        await index.open()
+        assert await index.current_index() == f"{index.alias}-v2"
+    finally:
+        await index.drop_everything()
+        await index.close()
+        await db.close()
+
+
+async def test_a_stale_write_is_a_version_conflict_not_an_error(elasticsearch_url: str, tmp_path: Path) -> None:
+    index, db = await open_index(elasticsearch_url, tmp_path)
+    try:
+        assert await index.apply([change(RULE_A, 5)]) == 1
+        assert await index.apply([change(RULE_A, 5), change(RULE_A, 3)]) == 0
+        stored = await index.client.get(index=index.alias, id=RULE_A.name)
+        assert stored["_version"] == 5
+        # The token streams are indexed but not stored.
+        assert "body_tokens" not in stored["_source"]
+    finally:
+        await index.drop_everything()
+        await index.close()
+        await db.close()
