@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -71,3 +73,26 @@ def token(codec: TokenCodec) -> Callable[..., str]:
 
 def principal(subject: str, *roles: Role, org: str = "") -> Principal:
     return Principal(subject=subject, roles=frozenset(roles), org=org)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def corpus_path() -> Path:
+    """var/corpus/laws.db, fetched with scripts/fetch-corpus.sh when missing."""
+    target = Path(os.environ.get("NORMREG_CORPUS", REPO / "var" / "corpus" / "laws.db"))
+    if not target.is_file():
+        done = subprocess.run(  # noqa: S603
+            ["bash", str(REPO / "scripts" / "fetch-corpus.sh"), str(target)],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0:
+            message = f"could not fetch the corpus: {done.stderr.strip()[-500:]}"
+            if REAL_SERVERS_REQUIRED:
+                pytest.fail(message)
+            pytest.skip(message)
+    return target

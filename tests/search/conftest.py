@@ -3,8 +3,6 @@ the real corpus, fetched once per session with scripts/fetch-corpus.sh."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -120,23 +118,3 @@ async def app(
     await started.start()
     yield started
     await started.stop()
-
-
-@pytest.fixture(scope="session")
-def corpus_path() -> Path:
-    """var/corpus/laws.db, fetched with scripts/fetch-corpus.sh when missing."""
-    target = Path(os.environ.get("NORMREG_CORPUS", REPO / "var" / "corpus" / "laws.db"))
-    if not target.is_file():
-        done = subprocess.run(  # noqa: S603
-            ["bash", str(REPO / "scripts" / "fetch-corpus.sh"), str(target)],  # noqa: S607
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            message = f"could not fetch the corpus: {done.stderr.strip()[-500:]}"
-            if os.environ.get("CI") == "true":
-                pytest.fail(message)
-            pytest.skip(message)
-    return target

@@ -75,7 +75,10 @@ class SearchApp:
             "search:documents",
         )
         self.server, self.port = create_server(
-            settings.search_addr, codec, "normreg.search", [register(SearchServicer(self.service))]
+            settings.search_addr,
+            codec,
+            "normreg.search",
+            [register(SearchServicer(self.service, rebuild=self.reindex))],
         )
         # One consumer step at a time; held by reindex() while it switches indices.
         self._consuming = asyncio.Lock()

@@ -37,14 +37,14 @@ def _internal(principal: Principal, doc: Document) -> bool:
     return principal.has(Role.REGISTRAR, Role.REVIEWER, Role.SECRETARY) or access.is_own_org(principal, doc)
 
 
-def version_pb(doc: Document, v: Version, internal: bool) -> pb.Version:
+def version_pb(doc: Document, v: Version, internal: bool, full: bool = True) -> pb.Version:
     out = pb.Version(
         name=doc.version_name(v.number),
         version_number=v.number,
         state=STATE_TO_PB[v.state],
         title=v.title,
-        body=v.body,
-        articles=[pb.Article(label=a.label, text=a.text) for a in v.articles],
+        body=v.body if full else "",
+        articles=[pb.Article(label=a.label, text=a.text) for a in v.articles] if full else [],
         create_time=timestamp(v.created_at),
         update_time=timestamp(v.updated_at),
         amends=doc.version_name(v.amends) if v.amends else "",
@@ -79,7 +79,7 @@ def version_pb(doc: Document, v: Version, internal: bool) -> pb.Version:
     return out
 
 
-def document_pb(doc: Document, principal: Principal) -> pb.Document:
+def document_pb(doc: Document, principal: Principal, *, full: bool = True) -> pb.Document:
     visible = access.visible_versions(principal, doc)
     internal = _internal(principal, doc)
     newest = visible[-1] if visible else doc.latest
@@ -91,7 +91,7 @@ def document_pb(doc: Document, principal: Principal) -> pb.Document:
         drafting_org=doc.drafting_org if internal else "",
         title=newest.title,
         state=STATE_TO_PB[newest.state],
-        versions=[version_pb(doc, v, internal) for v in visible],
+        versions=[version_pb(doc, v, internal, full) for v in visible],
         etag=doc.etag,
         create_time=timestamp(doc.created_at),
         update_time=timestamp(doc.updated_at),

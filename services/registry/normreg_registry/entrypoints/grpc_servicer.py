@@ -119,12 +119,15 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         return self._doc(doc)
 
     async def GetDocument(self, request: rpb.GetDocumentRequest, context: grpc.aio.ServicerContext) -> pb.Document:
-        return self._doc(await self._s.get_document(current_principal(), doc_id(request.name)))
+        doc = await self._s.get_document(current_principal(), doc_id(request.name))
+        return convert.document_pb(doc, current_principal(), full=request.view != rpb.DOCUMENT_VIEW_BASIC)
 
     async def ListDocuments(
         self, request: rpb.ListDocumentsRequest, context: grpc.aio.ServicerContext
     ) -> rpb.ListDocumentsResponse:
-        size = page_size(request.page_size)
+        full = request.view == rpb.DOCUMENT_VIEW_FULL
+        # Full texts are large (a code can be 300k characters): keep a full page well under the message limit.
+        size = page_size(request.page_size, default=10 if full else 50, maximum=10 if full else 500)
         state = convert.STATE_FROM_PB[request.state].value if request.state in convert.STATE_FROM_PB else ""
         kind = convert.KIND_FROM_PB[request.kind].value if request.kind in convert.KIND_FROM_PB else ""
         docs, cursor = await self._s.list_documents(
@@ -138,7 +141,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         )
         principal = current_principal()
         return rpb.ListDocumentsResponse(
-            documents=[convert.document_pb(d, principal) for d in docs],
+            documents=[convert.document_pb(d, principal, full=full) for d in docs],
             next_page_token=encode_token(cursor) if cursor else "",
         )
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
 import grpc
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
-from normreg_common.errors import InvalidArgument
+from normreg_common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from normreg_common.grpc_server import current_principal
+from normreg_common.principal import Role
 from normreg_common.validation import parse, resource_id
 
 from normreg_search import paging
@@ -113,8 +116,20 @@ def consultation_pb(v: PublicVersion) -> spb.Consultation:
 
 
 class SearchServicer(sgrpc.SearchServiceServicer):
-    def __init__(self, service: PublicSearch) -> None:
+    def __init__(self, service: PublicSearch, rebuild: Callable[[], Awaitable[None]] | None = None) -> None:
         self._s = service
+        self._rebuild = rebuild
+
+    async def RebuildIndex(
+        self, request: spb.RebuildIndexRequest, context: grpc.aio.ServicerContext
+    ) -> spb.RebuildIndexResponse:
+        if Role.ADMIN not in current_principal().roles:
+            raise PermissionDenied("ROLE_NOT_ALLOWED", "rebuilding the search index needs the role admin")
+        if self._rebuild is None:
+            raise FailedPrecondition("REBUILD_UNAVAILABLE", "this search service was started without rebuild support")
+        started = time.monotonic()
+        await self._rebuild()
+        return spb.RebuildIndexResponse(seconds=time.monotonic() - started)
 
     async def SearchDocuments(
         self, request: spb.SearchDocumentsRequest, context: grpc.aio.ServicerContext
