@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "normreg_cli.commands_filing",
     "normreg_cli.commands_cleanup",
     "normreg_cli.commands_history",
+    "normreg_cli.commands_verify",
     "normreg_cli.commands_search",
     "normreg_cli.commands_token",
 )

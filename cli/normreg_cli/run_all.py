@@ -26,13 +26,13 @@ def main() -> int:
     for name in SERVICES:
         children[name] = subprocess.Popen([sys.executable, "-m", f"normreg_{name}"], env=os.environ.copy())  # noqa: S603
     backends = (
-        f"event log: {'Kafka ' + settings.kafka_bootstrap if settings.kafka_bootstrap else settings.event_log_path}\n"
-        f"index:     {'Elasticsearch ' + settings.elasticsearch_url if settings.elasticsearch_url else 'embedded'}"
+        f"event log {'Kafka ' + settings.kafka_bootstrap if settings.kafka_bootstrap else settings.event_log_path}\n"
+        f"  index     {'Elasticsearch ' + settings.elasticsearch_url if settings.elasticsearch_url else 'embedded'}"
     )
     print(
         "normreg is starting\n"
-        f"  registry {settings.registry_addr}\n  review   {settings.review_addr}\n  search   {settings.search_addr}\n"
-        f"  data     {settings.data_dir.resolve()}\n  {backends}\n"
+        f"  registry  {settings.registry_addr}\n  review    {settings.review_addr}\n  search    {settings.search_addr}\n"
+        f"  data      {settings.data_dir.resolve()}\n  {backends}\n"
         "Try: .venv/bin/normreg --as drafter:alice@市司法局 create --kind normative_document --title 测试办法 \\\n"
         "       --issuing-body 赤峰市人民政府 --prefix 赤政规 --body '第一条 测试。'\n"
         "     .venv/bin/normreg search 测试\n"
