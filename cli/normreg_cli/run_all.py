@@ -31,7 +31,9 @@ def main() -> int:
     )
     print(
         "normreg is starting\n"
-        f"  registry  {settings.registry_addr}\n  review    {settings.review_addr}\n  search    {settings.search_addr}\n"
+        f"  registry  {settings.registry_addr}\n"
+        f"  review    {settings.review_addr}\n"
+        f"  search    {settings.search_addr}\n"
         f"  data      {settings.data_dir.resolve()}\n  {backends}\n"
         "Try: .venv/bin/normreg --as drafter:alice@市司法局 create --kind normative_document --title 测试办法 \\\n"
         "       --issuing-body 赤峰市人民政府 --prefix 赤政规 --body '第一条 测试。'\n"
