@@ -240,10 +240,61 @@ async def withdrawing_a_draft_cancels_its_review(s: System) -> None:
     assert doc.state == pb.VERSION_STATE_WITHDRAWN
 
 
+async def sent_back_then_in_force_until_it_expires_or_is_declared_invalid(s: System) -> None:
+    p = People(s)
+    doc = await p.create("赤峰市城市道路占用挖掘管理暂行办法", "第一条 为了加强城市道路占用挖掘管理，制定本办法。")
+    doc = await p.drafter.SubmitForReview(rpb.SubmitForReviewRequest(name=doc.name))
+    await p.review(doc, vpb.REVIEW_DECISION_APPROVE)
+    today = str(p.clock.now().date())
+    sent_back = await p.secretary.RecordDeliberation(
+        rpb.RecordDeliberationRequest(
+            name=doc.name,
+            decision=rpb.DELIBERATION_DECISION_SEND_BACK,
+            meeting="市政府第11次常务会议",
+            meeting_date=today,
+            reason="征求部门意见后再议",
+        )
+    )
+    # Sent back for redrafting: the earlier approval no longer stands.
+    mine = await p.drafter.GetDocument(rpb.GetDocumentRequest(name=doc.name))
+    assert mine.state == pb.VERSION_STATE_DRAFTING and mine.versions[-1].approved_revision == 0
+    assert sent_back.state == pb.VERSION_STATE_DRAFTING
+    await p.drafter.SubmitForReview(rpb.SubmitForReviewRequest(name=doc.name))
+    await p.review(doc, vpb.REVIEW_DECISION_APPROVE)
+    await p.secretary.RecordDeliberation(
+        rpb.RecordDeliberationRequest(
+            name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="市政府第12次常务会议", meeting_date=today
+        )
+    )
+    promulgated = await p.registrar.Promulgate(
+        rpb.PromulgateRequest(
+            name=doc.name, effective_date=today, early_effect_reason="汛期施工安全急需", validity_years=2
+        )
+    )
+    assert promulgated.state == pb.VERSION_STATE_IN_FORCE
+    end = promulgated.versions[-1].promulgation.validity_end_date
+    await p.settle()
+    assert await p.search_names("道路占用挖掘") == [doc.name]
+    # Two years later the validity period has run out: the rule expires by itself.
+    p.clock.advance(days=2 * 366)
+    await s.apps["registry"].service.run_scheduler()
+    await p.settle()
+    assert await p.search_names("道路占用挖掘") == []
+    expired = await p.search.GetPublicDocument(spb.GetPublicDocumentRequest(name=doc.name))
+    assert expired.state == pb.VERSION_STATE_EXPIRED and expired.validity_end_date == end
+
+    other = await p.to_in_force("赤峰市户外电子显示屏管理规定", "第一条 为了规范户外电子显示屏管理，制定本规定。")
+    await p.registrar.DeclareInvalid(rpb.DeclareInvalidRequest(name=other.name, reason="上位法废止"))
+    await p.settle()
+    assert await p.search_names("电子显示屏") == []
+    assert await p.search_names("电子显示屏", states=[pb.VERSION_STATE_DECLARED_INVALID]) == [other.name]
+
+
 SCENARIOS = [
     full_lifecycle_reaches_public_search,
     repeal_removes_from_default_search,
     amendment_keeps_the_old_text_findable_by_date,
     returned_and_rejected_reviews_flow_back,
     withdrawing_a_draft_cancels_its_review,
+    sent_back_then_in_force_until_it_expires_or_is_declared_invalid,
 ]
