@@ -394,3 +394,20 @@ async def test_health_and_reflection_are_served(system: System) -> None:
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
     finally:
         await channel.close()
+
+
+async def test_the_jurisdiction_profile_sets_the_filing_deadline(tmp_path: object, clock: FakeClock) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    s = System(tmp_path, clock, services=("registry",), settings={"profile": "filing20"})
+    await s.start()
+    try:
+        a = Actors(s)
+        doc = await a.registrar.Promulgate(rpb.PromulgateRequest(name=(await to_adopted(s, a)).name))
+        due = await a.registrar.ListDueFilings(rpb.ListDueFilingsRequest(within_days=30))
+        assert [(f.document, f.due_date) for f in due.filings] == [
+            (f"{doc.name}/versions/1", str(clock.now().date() + dt.timedelta(days=20)))
+        ]
+    finally:
+        await s.stop()
