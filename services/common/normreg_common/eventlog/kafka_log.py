@@ -40,8 +40,13 @@ class KafkaEventLog(EventLog):
         self._partitions = partitions
         self._prefix = topic_prefix
         self._producer: AIOKafkaProducer | None = None
+        self._started = False
 
     async def start(self) -> None:
+        self._started = True
+        self._producer = await self._new_producer()
+
+    async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=self._client_id,
@@ -52,10 +57,15 @@ class KafkaEventLog(EventLog):
             linger_ms=2,
             request_timeout_ms=15000,
         )
-        await producer.start()
-        self._producer = producer
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        return producer
 
     async def close(self) -> None:
+        self._started = False
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -83,12 +93,26 @@ class KafkaEventLog(EventLog):
             await admin.close()
 
     async def publish(self, records: Sequence[Record]) -> None:
-        if self._producer is None:
+        if not self._started:
             raise RuntimeError("the Kafka event log is not started")
+        if self._producer is None:
+            # The last one failed: a new producer (new producer id, sequences from 0). This fails
+            # while the broker is unreachable; the caller retries later.
+            self._producer = await self._new_producer()
         producer = self._producer
-        futures = [await producer.send(self._prefix + r.topic, value=r.value, key=r.key.encode()) for r in records]
-        # Every record must be acknowledged; the first failure raises and the caller retries them all.
-        await asyncio.gather(*futures)
+        try:
+            futures = [await producer.send(self._prefix + r.topic, value=r.value, key=r.key.encode()) for r in records]
+            # Every record must be acknowledged; the first failure raises and the caller retries them all.
+            await asyncio.gather(*futures)
+        except Exception:
+            # aiokafka's idempotent producer does not survive every failure: a batch that expired while
+            # the broker was away leaves a gap in its sequence numbers, the broker answers
+            # OutOfOrderSequenceNumber, and the sender task dies for good. Start afresh next time;
+            # records sent twice are dropped by the consumers' sequence check.
+            self._producer = None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), timeout=5.0)
+            raise
 
     def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer:
         return KafkaConsumer(
@@ -128,7 +152,8 @@ class KafkaConsumer(Consumer):
         self._ready: set[TopicPartition] = set()
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
-            group_id=group,
+            # Deployments sharing a cluster must not rebalance each other's consumers.
+            group_id=topic_prefix + group,
             client_id=f"{client_id}-{group}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
