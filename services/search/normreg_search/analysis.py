@@ -24,6 +24,7 @@ analyzer; FTS5: the `ascii` tokenizer).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -46,12 +47,20 @@ _FOLD.update(
     {code: ord(low) for code in range(0xC0, 0x530) if (low := chr(code).lower()) != chr(code) and len(low) == 1}
 )
 _FOLD[0x3000] = 0x20  # ideographic space
-_FOLD_TABLE = str.maketrans(_FOLD)
+_FOLD_CHARS = {chr(code): chr(folded) for code, folded in _FOLD.items()}
+_FOLDABLE = re.compile("[" + re.escape("".join(_FOLD_CHARS)) + "]")
 
 
+# Bounded: texts are up to a few hundred thousand characters.
+@functools.lru_cache(maxsize=1024)
 def fold(text: str) -> str:
-    """Case and width folding that keeps every character at its offset."""
-    return text.translate(_FOLD_TABLE)
+    """Case and width folding that keeps every character at its offset.
+
+    A regular expression finds the few characters to fold (str.translate with a dict looks up every
+    character: 4x slower on Chinese text), and the results are cached: snippets fold the same
+    articles of the same laws for query after query.
+    """
+    return _FOLDABLE.sub(lambda m: _FOLD_CHARS[m.group()], text)
 
 
 @dataclass(frozen=True)
