@@ -1,4 +1,9 @@
-"""The floor for the write path: a bare grpc.aio service that returns what it receives."""
+"""The floor for the write path: a bare grpc.aio service that returns what it receives.
+
+It answers `bench.Echo/Echo` (for the Python driver) and, under the registry's own method names,
+`normreg.v1.RegistryService/CreateDocument` (for ghz, which needs a method it has a schema for). The
+echoed CreateDocumentRequest decodes as a Document: the fields it carries have compatible types.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,13 @@ async def _echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
 
 async def main(port: int) -> None:
     server = grpc.aio.server()
-    handler = grpc.method_handlers_generic_handler("bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(_echo)})
-    server.add_generic_rpc_handlers((handler,))
+    echo = grpc.unary_unary_rpc_method_handler(_echo)
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler("bench.Echo", {"Echo": echo}),
+            grpc.method_handlers_generic_handler("normreg.v1.RegistryService", {"CreateDocument": echo}),
+        )
+    )
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     print("ready", flush=True)

@@ -1,0 +1,85 @@
+"""`make bench` (python -m bench): every benchmark in turn, each figure beside a floor measured in the
+same run, as a ratio, with the median of several runs and their spread [min..max].
+
+    python -m bench                       # everything, embedded and on Kafka + Elasticsearch
+    python -m bench --quick               # fewer and shorter runs (a smoke test of the figures)
+    python -m bench --only write_path --only search --backends embedded
+
+The real backends are those NORMREG_KAFKA_BOOTSTRAP / NORMREG_ELASTICSEARCH_URL name, else the local
+ones of deploy/local (started if needed, stopped again afterwards; NORMREG_INFRA_DIR chooses which).
+Everything talks to loopback only; every load is bounded in count and time. Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+
+from bench import corpus, event_to_searchable, write_path
+from bench.infra import real_backends
+from bench.procs import Backends
+from bench.stats import VERDICTS
+
+BENCHMARKS = ("write_path", "event_to_searchable", "search", "import")
+
+
+@contextlib.contextmanager
+def backends_for(names: list[str]) -> Iterator[list[Backends]]:
+    with contextlib.ExitStack() as stack:
+        chosen = []
+        for name in names:
+            chosen.append(Backends() if name == "embedded" else stack.enter_context(real_backends()))
+        yield chosen
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only this one (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter runs")
+    parser.add_argument("--backends", default="embedded,real", help="embedded, real or both (default embedded,real)")
+    parser.add_argument("--runs", type=int, default=0, help="runs per figure (default 5 for the write path, else 3)")
+    return parser.parse_args()
+
+
+async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
+    selected = args.only or list(BENCHMARKS)
+    quick = args.quick
+    if "write_path" in selected:
+        await write_path.main(total=400 if quick else 2000, runs=args.runs or (2 if quick else 5))
+    if "event_to_searchable" in selected:
+        for b in backends:
+            n = (10 if b.real else 20) if quick else (50 if b.real else 100)
+            await event_to_searchable.main([b], n=n, runs=args.runs or (1 if quick else 3))
+    if "search" in selected or "import" in selected:
+        await corpus.main(
+            backends,
+            runs=args.runs or (1 if quick else 3),
+            do_import="import" in selected,
+            do_search="search" in selected,
+            n_queries=30 if quick else 60,
+        )
+
+
+def main() -> None:
+    args = parse()
+    names = [n.strip() for n in args.backends.split(",") if n.strip()]
+    unknown = set(names) - {"embedded", "real"}
+    if unknown:
+        raise SystemExit(f"--backends: unknown {', '.join(sorted(unknown))}")
+    started = time.monotonic()
+    print(f"normreg benchmarks: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start", flush=True)
+    with backends_for(names) as backends:
+        asyncio.run(run(args, backends))
+    print(
+        f"\n== targets ({time.monotonic() - started:.0f}s, load average {os.getloadavg()[0]:.2f} at the end)",
+    )
+    for label, target, met in VERDICTS:
+        print(f"{'met    ' if met else 'NOT MET'}  {label:<52} {target}")
+
+
+if __name__ == "__main__":
+    main()

