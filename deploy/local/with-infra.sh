@@ -7,10 +7,17 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 env_file="${NORMREG_INFRA_DIR:-$repo/var/infra}/infra.env"
 
-started=0
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+# Stop on exit only what this run started: servers someone else left running stay up.
+ours=()
+pid_of "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" >/dev/null || ours+=(kafka)
+pid_of "$ES_PID_FILE" "$ES_PID_MARKER" >/dev/null || ours+=(elasticsearch)
 cleanup() {
-  if [ "$started" = 1 ] && [ "${NORMREG_KEEP_INFRA:-0}" != 1 ]; then
-    bash "$here/infra-down.sh" >/dev/null 2>&1 || true
+  if [ "${NORMREG_KEEP_INFRA:-0}" != 1 ]; then
+    for server in "${ours[@]}"; do
+      bash "$here/infra-down.sh" "$server" >/dev/null 2>&1 || true
+    done
   fi
 }
 trap cleanup EXIT
@@ -20,7 +27,6 @@ if ! bash "$here/infra-up.sh" all; then
   echo "with-infra: Kafka or Elasticsearch did not start; the tests that need them cannot run" >&2
   exit 1
 fi
-started=1
 echo "with-infra: servers ready in $(( $(date +%s) - start ))s" >&2
 set -a
 # shellcheck disable=SC1090
