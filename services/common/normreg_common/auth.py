@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
+from collections import OrderedDict
 from pathlib import Path
 
 import jwt
@@ -12,6 +14,7 @@ from normreg_common.errors import Unauthenticated
 from normreg_common.principal import PUBLIC, Principal, Role
 
 ISSUER = "normreg"
+VERIFIED_CACHE_SIZE = 1024
 ALGORITHM = "HS256"
 
 
@@ -20,6 +23,8 @@ class TokenCodec:
         if len(key) < 32:
             raise ValueError("the token signing key must be at least 32 characters")
         self._key = key
+        # A client sends the same token on every call: remember who it names until it expires.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def issue(self, subject: str, roles: list[str], org: str = "", *, ttl: dt.timedelta | None = None) -> str:
         now = dt.datetime.now(dt.UTC)
@@ -37,6 +42,20 @@ class TokenCodec:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expires = known
+            if time.time() < expires:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires = self._decode(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token, self._key, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
@@ -50,7 +69,11 @@ class TokenCodec:
         subject = str(claims["sub"])
         if not subject:
             raise Unauthenticated("invalid bearer token: empty subject")
-        return Principal(subject=subject, roles=roles, org=str(claims.get("org", "")))
+        expires = float(claims["exp"])
+        # The same clock as the cache's, so a remembered token and a fresh one expire alike.
+        if expires <= time.time():
+            raise Unauthenticated("invalid bearer token: Signature has expired")
+        return Principal(subject=subject, roles=roles, org=str(claims.get("org", ""))), expires
 
     def principal_from_metadata(self, metadata: tuple[tuple[str, str | bytes], ...] | None) -> Principal:
         for key, value in metadata or ():
