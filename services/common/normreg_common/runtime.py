@@ -1,0 +1,79 @@
+"""What every service process runs around its use cases: its database, the event log, an outbox
+relay, a consumer, the gRPC server and background loops, started and stopped in the right order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import grpc
+
+from normreg_common.eventlog.port import EventLog
+from normreg_common.grpc_server import mark_serving
+from normreg_common.inbox import ConsumerRunner
+from normreg_common.outbox import OutboxRelay
+from normreg_common.sqlite import Database
+
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class Runtime:
+    def __init__(
+        self,
+        *,
+        name: str,
+        db: Database,
+        event_log: EventLog,
+        owns_event_log: bool,
+        topics: Sequence[str],
+        relay: OutboxRelay,
+        consumer: ConsumerRunner,
+        server: grpc.aio.Server,
+        background: bool,
+        loops: Sequence[Loop] = (),
+    ) -> None:
+        self._name = name
+        self._db = db
+        self._event_log = event_log
+        self._owns_event_log = owns_event_log
+        self._topics = list(topics)
+        self._relay = relay
+        self._consumer = consumer
+        self._server = server
+        self._background = background
+        self._loops = [relay.run, consumer.run, *loops]
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self._db.open()
+        if self._owns_event_log:
+            await self._event_log.start()
+        await self._event_log.ensure_topics(self._topics)
+        # After the database: the consumer resumes from the positions stored there.
+        await self._consumer.start()
+        await self._server.start()
+        await mark_serving(self._server)
+        if self._background:
+            self._tasks = [
+                asyncio.create_task(loop(self._stop), name=f"{self._name}: {getattr(loop, '__qualname__', loop)}")
+                for loop in self._loops
+            ]
+
+    async def sync(self) -> int:
+        """Without background loops: consume every event already in the log, then relay the whole outbox."""
+        return await self._consumer.drain() + await self._relay.drain()
+
+    async def stop(self, grace: float = 1.0) -> None:
+        self._stop.set()
+        await self._server.stop(grace)
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self._consumer.close()
+        if self._owns_event_log:
+            await self._event_log.close()
+        await self._db.close()
