@@ -34,6 +34,33 @@ async def serve(name: str, create_app: Callable[[Settings], Awaitable[App]], set
         await app.stop(grace=5.0)
 
 
+class RepeatFilter(logging.Filter):
+    """Lets the same message template through once per `window_s`, then says how many it held back.
+
+    While a broker is down, aiokafka reports every reconnection attempt, thousands a second.
+    """
+
+    def __init__(self, window_s: float = 10.0) -> None:
+        super().__init__()
+        self._window_s = window_s
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        last, held = self._seen.get(key, (float("-inf"), 0))
+        if record.created - last < self._window_s:
+            self._seen[key] = (last, held + 1)
+            return False
+        if held:
+            record.msg = f"{record.msg} (and {held} more like it in the last {self._window_s:.0f}s)"
+        self._seen[key] = (record.created, 0)
+        return True
+
+
 def run(name: str, create_app: Callable[[Settings], Awaitable[App]]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RepeatFilter())
+    # One line per bulk request is noise at INFO.
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     asyncio.run(serve(name, create_app, Settings()))
