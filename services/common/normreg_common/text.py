@@ -35,7 +35,6 @@ BODY_MAX = 400_000
 NAME_MAX = 200
 REASON_MAX = 2_000
 COMMENT_MAX = 5_000
-LIST_MAX = 1_000
 
 Title = Annotated[str, AfterValidator(_single_line), Field(min_length=1, max_length=TITLE_MAX)]
 Body = Annotated[str, AfterValidator(_multi_line), Field(max_length=BODY_MAX)]

@@ -146,7 +146,6 @@ FACET_STATES = "states"
 FACET_KINDS = "kinds"
 FACET_ISSUING_BODIES = "issuing_bodies"
 FACET_YEARS = "years"
-FACETS = (FACET_STATES, FACET_KINDS, FACET_ISSUING_BODIES, FACET_YEARS)
 
 
 @dataclass(frozen=True)

@@ -285,12 +285,6 @@ class Store:
     def reply(self, comment_id: int, reply: str) -> None:
         self.conn.execute("UPDATE comments SET reply = ? WHERE id = ?", (reply, comment_id))
 
-    def count_comments(self, document: str, version: int) -> int:
-        row = self.conn.execute(
-            "SELECT COUNT(*) FROM comments WHERE document = ? AND version = ?", (document, version)
-        ).fetchone()
-        return int(row[0])
-
     # campaigns
     def campaign(self, campaign_id: str) -> Campaign | None:
         row = self.conn.execute("SELECT body FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()

@@ -597,12 +597,6 @@ class RegistryService:
 
         return await self._write(work)
 
-    async def get_campaign(self, campaign_id: str) -> Campaign:
-        campaign = await self._read(lambda store: store.campaign(campaign_id))
-        if campaign is None:
-            raise NotFound(f"cleanupCampaigns/{campaign_id}")
-        return campaign
-
     async def record_cleanup_outcome(self, principal: Principal, campaign_id: str, outcome: Outcome) -> Campaign:
         access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
 

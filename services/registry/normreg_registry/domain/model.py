@@ -23,7 +23,6 @@ from normreg_registry.domain.lifecycle import (
     PROCEDURE_NAMES,
     PROMULGATED_STATES,
     RULE_KINDS,
-    TERMINAL,
     TRANSITIONS,
     Action,
     Kind,
@@ -980,9 +979,6 @@ class Document:
     def pop_changes(self) -> list[Change]:
         changes, self.changes = self.changes, []
         return changes
-
-    def is_terminal(self) -> bool:
-        return all(v.state in TERMINAL for v in self.versions)
 
 
 @dataclass(frozen=True)
