@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 _REAL_SERVERS = {var: os.environ.pop(var, "") for var in ("NORMREG_KAFKA_BOOTSTRAP", "NORMREG_ELASTICSEARCH_URL")}
-REAL_SERVERS_REQUIRED = os.environ.get("CI") == "true" or os.environ.get("NORMREG_REQUIRE_REAL_SERVERS") == "1"
+
+
+def real_servers_required(env: Mapping[str, str]) -> bool:
+    return env.get("CI") == "true" or env.get("NORMREG_REQUIRE_REAL_SERVERS") == "1"
+
+
+REAL_SERVERS_REQUIRED = real_servers_required(os.environ)
 
 
 def _real_server_url(marker: str) -> str:

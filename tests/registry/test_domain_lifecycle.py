@@ -8,7 +8,7 @@ import pytest
 from normreg_common.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from normreg_common.principal import REVIEW_SERVICE, SCHEDULER, Role
 from normreg_common.profile import JurisdictionProfile
-from normreg_registry.domain.lifecycle import TRANSITIONS, Kind, Procedure, State
+from normreg_registry.domain.lifecycle import TERMINAL, TRANSITIONS, Kind, Procedure, State
 from normreg_registry.domain.model import Document
 from normreg_registry.domain.numbers import UniformNumber
 
@@ -85,6 +85,11 @@ def in_force_doc() -> Document:
 def test_the_lifecycle_table_names_every_state_as_reachable() -> None:
     targets = {t.target for t in TRANSITIONS.values()} | {State.DRAFTING}
     assert targets == set(State)
+
+
+def test_no_step_leads_out_of_a_terminal_state() -> None:
+    leaving = {action for action, rule in TRANSITIONS.items() if rule.sources & TERMINAL}
+    assert leaving == set()
 
 
 def test_happy_path_from_draft_to_in_force_records_every_step() -> None:
