@@ -327,3 +327,28 @@ async def test_consultations_page_with_tokens(
         "documents/dogs/versions/1",
     ]
     assert second.next_page_token == ""
+
+
+async def test_a_document_as_in_force_on_a_date_lists_its_public_versions(stub: sgrpc.SearchServiceStub) -> None:
+    # rule1: version 1 valid 2024-02-10 .. 2025-06-01, version 2 from then until repealed 2026-02-01.
+    old = await get(stub, name="documents/rule1", valid_on="2025-01-01")
+    assert old.name == "documents/rule1/versions/1"
+    assert (await get(stub, name="documents/rule1", valid_on="2025-06-01")).name == "documents/rule1/versions/2"
+    assert [(v.name, v.state, v.valid_from, v.valid_to) for v in old.versions] == [
+        ("documents/rule1/versions/1", pb.VERSION_STATE_AMENDED, "2024-02-10", "2025-06-01"),
+        ("documents/rule1/versions/2", pb.VERSION_STATE_REPEALED, "2025-06-01", "2026-02-01"),
+    ]
+    for day in ("2024-02-09", "2026-02-01"):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await get(stub, name="documents/rule1", valid_on=day)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    for fields in ({"valid_on": "2025-13-01", "name": "documents/rule1"}, {"valid_on": "2025-01-01"}):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await get(stub, **fields)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_draft_open_for_comment_carries_its_window(stub: sgrpc.SearchServiceStub) -> None:
+    draft = await get(stub, name="documents/dogs")
+    assert (draft.comment_window.start_date, draft.comment_window.end_date) == ("2026-03-01", "2026-03-31")
+    assert [v.name for v in draft.versions] == ["documents/dogs/versions/1"]

@@ -51,12 +51,26 @@ class PublicSearch:
             raise NotFound(name)
         return found
 
-    async def document(self, document: str) -> PublicVersion:
-        """The version valid today; else the newest promulgated one; else a draft open for comment."""
-        chosen = self.pick(await self._index.versions_of(document))
+    async def document(self, document: str, valid_on: dt.date | None = None) -> PublicVersion:
+        """The version valid today; else the newest promulgated one; else a draft open for comment.
+
+        With `valid_on`, the version valid that day, or NotFound.
+        """
+        versions = await self._index.versions_of(document)
+        if valid_on is not None:
+            valid = [v for v in versions if v.valid_on(valid_on)]
+            if not valid:
+                raise NotFound(f"{document} on {valid_on.isoformat()}")
+            return max(valid, key=lambda v: (v.state == "IN_FORCE", v.valid_from or dt.date.min, v.name))
+        chosen = self.pick(versions)
         if chosen is None:
             raise NotFound(document)
         return chosen
+
+    async def public_versions(self, document: str) -> list[PublicVersion]:
+        """Every version of `document` the public may see today, oldest first."""
+        versions = await self._index.versions_of(document)
+        return sorted((v for v in versions if self._public_today(v)), key=lambda v: v.version_number)
 
     async def by_uniform_number(self, number: str) -> PublicVersion:
         chosen = self.pick(await self._index.by_uniform_number(number))

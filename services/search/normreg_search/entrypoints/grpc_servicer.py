@@ -53,7 +53,21 @@ def _iso(value: dt.date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def public_document_pb(v: PublicVersion) -> spb.PublicDocument:
+def summary_pb(v: PublicVersion) -> spb.PublicVersionSummary:
+    return spb.PublicVersionSummary(
+        name=v.name,
+        version_number=v.version_number,
+        title=v.title,
+        state=STATE_TO_PB.get(v.state, pb.VERSION_STATE_UNSPECIFIED),
+        uniform_number=v.uniform_number,
+        promulgation_date=_iso(v.promulgation_date),
+        effective_date=_iso(v.effective_date),
+        valid_from=_iso(v.valid_from),
+        valid_to=_iso(v.valid_to),
+    )
+
+
+def public_document_pb(v: PublicVersion, versions: list[PublicVersion] | None = None) -> spb.PublicDocument:
     return spb.PublicDocument(
         name=v.name,
         document=v.document,
@@ -71,6 +85,8 @@ def public_document_pb(v: PublicVersion) -> spb.PublicDocument:
         amends=v.amends,
         amended_by=v.amended_by,
         repealed_by=v.repealed_by,
+        versions=[summary_pb(x) for x in versions or ()],
+        comment_window=pb.PublicCommentWindow(start_date=_iso(v.comment_start), end_date=_iso(v.comment_end)),
     )
 
 
@@ -200,17 +216,25 @@ class SearchServicer(sgrpc.SearchServiceServicer):
     async def GetPublicDocument(
         self, request: spb.GetPublicDocumentRequest, context: grpc.aio.ServicerContext
     ) -> spb.PublicDocument:
-        req = parse(rq.GetPublicDocument, name=request.name, uniform_number=request.uniform_number)
+        req = parse(
+            rq.GetPublicDocument, name=request.name, uniform_number=request.uniform_number, valid_on=request.valid_on
+        )
         if req.name and req.uniform_number:
             raise InvalidArgument("uniform_number", "give either name or uniform_number, not both")
+        if req.valid_on and not req.name:
+            raise InvalidArgument("valid_on", "valid_on picks a version of a document: name the document")
         if req.uniform_number:
-            return public_document_pb(await self._s.by_uniform_number(req.uniform_number))
-        if not req.name:
+            chosen = await self._s.by_uniform_number(req.uniform_number)
+        elif not req.name:
             raise InvalidArgument("name", "a document or version name (or a uniform_number) is required")
-        if _VERSION_NAME.match(req.name):
-            return public_document_pb(await self._s.version(req.name))
-        document = resource_id(req.name, "documents")
-        return public_document_pb(await self._s.document(f"documents/{document}"))
+        elif _VERSION_NAME.match(req.name):
+            if req.valid_on:
+                raise InvalidArgument("valid_on", "valid_on picks a version of a document: name the document")
+            chosen = await self._s.version(req.name)
+        else:
+            document = resource_id(req.name, "documents")
+            chosen = await self._s.document(f"documents/{document}", _date_or_none(req.valid_on))
+        return public_document_pb(chosen, await self._s.public_versions(chosen.document))
 
     async def ListOpenConsultations(
         self, request: spb.ListOpenConsultationsRequest, context: grpc.aio.ServicerContext
