@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+from normreg_common.files import private_dir
 from normreg_common.settings import Settings
 
 SERVICES = ("registry", "review", "search")
@@ -19,7 +20,7 @@ SERVICES = ("registry", "review", "search")
 
 def main() -> int:
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     # Create the development signing key once, before three processes race to create it.
     settings.token_codec()
     children: dict[str, subprocess.Popen[bytes]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import jwt
 import pytest
 from normreg_common import auth
 from normreg_common.auth import TokenCodec
@@ -53,3 +54,36 @@ def test_no_authorization_metadata_is_the_public_and_a_malformed_one_is_refused(
 def test_a_short_signing_key_is_refused() -> None:
     with pytest.raises(ValueError, match="32"):
         TokenCodec("short")
+
+
+def _signed(claims: dict[str, object]) -> str:
+    now = dt.datetime.now(dt.UTC)
+    base: dict[str, object] = {"iss": auth.ISSUER, "sub": "alice", "iat": now, "exp": now + dt.timedelta(hours=1)}
+    return jwt.encode({**base, **claims}, TEST_KEY, algorithm=auth.ALGORITHM)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"org": None},
+        {"org": 7},
+        {"roles": None},
+        {"roles": 3},
+        {"roles": "drafter"},
+        {"roles": ["drafter", None]},
+        {"roles": ["pope"]},
+        {"sub": 42},
+        {"sub": ""},
+        {"sub": "alice\u200b"},
+        {"org": "市城管局\u202e"},
+        {"org": ["a"]},
+    ],
+)
+def test_claims_that_do_not_fit_the_schema_are_unauthenticated(claims: dict[str, object]) -> None:
+    with pytest.raises(Unauthenticated):
+        TokenCodec(TEST_KEY).verify(_signed(claims))
+
+
+def test_a_token_without_org_or_roles_is_a_subject_of_no_organisation() -> None:
+    principal = TokenCodec(TEST_KEY).verify(_signed({}))
+    assert principal.org == "" and principal.roles == frozenset()

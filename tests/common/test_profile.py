@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from normreg_common.dates import DATE_MAX, DATE_MIN
 from normreg_common.profile import PROFILES, JurisdictionProfile, WorkingCalendar, add_months, add_years, get_profile
 
 
@@ -51,3 +54,57 @@ def test_an_unknown_profile_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match="chifeng"):
         get_profile("atlantis")
     assert "chifeng" in PROFILES
+
+
+def _walk_add(calendar: WorkingCalendar, start: dt.date, days: int) -> dt.date:
+    current, remaining = start, days
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if calendar.is_working_day(current):
+            remaining -= 1
+    return current
+
+
+def _walk_count(calendar: WorkingCalendar, start: dt.date, end: dt.date) -> int:
+    return sum(calendar.is_working_day(start + dt.timedelta(days=i)) for i in range((end - start).days + 1))
+
+
+_DAYS = st.dates(min_value=dt.date(2025, 12, 1), max_value=dt.date(2026, 3, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    holidays=st.frozensets(_DAYS, max_size=20),
+    workdays=st.frozensets(_DAYS, max_size=6),
+    start=_DAYS,
+    days=st.integers(min_value=0, max_value=80),
+    span=st.integers(min_value=-3, max_value=120),
+)
+def test_working_day_arithmetic_counts_what_walking_the_calendar_counts(
+    holidays: frozenset[dt.date], workdays: frozenset[dt.date], start: dt.date, days: int, span: int
+) -> None:
+    calendar = WorkingCalendar(holidays=holidays, workdays=workdays)
+    assert calendar.add_working_days(start, days) == _walk_add(calendar, start, days)
+    end = start + dt.timedelta(days=span)
+    assert calendar.working_days_between(start, end) == max(0, _walk_count(calendar, start, end))
+
+
+def test_working_day_arithmetic_does_not_walk_the_days() -> None:
+    """Counting over the whole accepted date range touches a handful of days, not 90,000."""
+    touched: list[dt.date] = []
+
+    class Watching(WorkingCalendar):
+        def is_working_day(self, day: dt.date) -> bool:
+            touched.append(day)
+            return super().is_working_day(day)
+
+    calendar = Watching(holidays=frozenset({dt.date(2026, 10, 1)}))
+    assert calendar.working_days_between(DATE_MIN, DATE_MAX) == _weekdays_in(DATE_MIN, DATE_MAX) - 1
+    end = calendar.add_working_days(DATE_MIN, 60_000)
+    assert calendar.working_days_between(DATE_MIN + dt.timedelta(days=1), end) == 60_000
+    assert touched == []
+
+
+def _weekdays_in(start: dt.date, end: dt.date) -> int:
+    weeks, rest = divmod((end - start).days + 1, 7)
+    return weeks * 5 + sum((start + dt.timedelta(days=i)).weekday() < 5 for i in range(rest))

@@ -27,3 +27,27 @@ def test_different_messages_are_not_held_back() -> None:
     assert f.filter(record("a", 0.0))
     assert f.filter(record("b", 0.1))
     assert f.filter(record("a", 0.2, name="other"))
+
+
+def test_errors_about_different_methods_are_never_held_back_under_one_template() -> None:
+    f = RepeatFilter(window_s=10)
+    methods = [f"/normreg.v1.RegistryService/M{i}" for i in range(19)]
+    passed = []
+    for i, method in enumerate(methods):
+        r = logging.LogRecord("normreg", logging.ERROR, __file__, 1, "unexpected error in %s", (method,), None)
+        r.created = 0.01 * i
+        passed.append(f.filter(r))
+    assert all(passed)
+
+
+def test_the_same_error_with_a_different_exception_is_another_message() -> None:
+    f = RepeatFilter(window_s=10)
+
+    def failed(exc: Exception, created: float) -> logging.LogRecord:
+        r = logging.LogRecord("normreg", logging.ERROR, __file__, 1, "batch failed", None, (type(exc), exc, None))
+        r.created = created
+        return r
+
+    assert f.filter(failed(ValueError("a"), 0.0))
+    assert f.filter(failed(OverflowError("date value out of range"), 0.1))
+    assert not f.filter(failed(ValueError("a"), 0.2))

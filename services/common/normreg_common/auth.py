@@ -10,7 +10,9 @@ from pathlib import Path
 
 import jwt
 
+from normreg_common.claims import claims_of
 from normreg_common.errors import Unauthenticated
+from normreg_common.files import write_new_private
 from normreg_common.principal import PUBLIC, Principal, Role
 
 ISSUER = "normreg"
@@ -57,23 +59,17 @@ class TokenCodec:
 
     def _decode(self, token: str) -> tuple[Principal, float]:
         try:
-            claims = jwt.decode(
+            decoded = jwt.decode(
                 token, self._key, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid bearer token: {exc}") from None
-        try:
-            roles = frozenset(Role(r) for r in claims.get("roles", []))
-        except ValueError as exc:
-            raise Unauthenticated(f"invalid bearer token: {exc}") from None
-        subject = str(claims["sub"])
-        if not subject:
-            raise Unauthenticated("invalid bearer token: empty subject")
-        expires = float(claims["exp"])
+        claims = claims_of(decoded)
+        expires = float(claims.exp)
         # The same clock as the cache's, so a remembered token and a fresh one expire alike.
         if expires <= time.time():
             raise Unauthenticated("invalid bearer token: Signature has expired")
-        return Principal(subject=subject, roles=roles, org=str(claims.get("org", ""))), expires
+        return claims.principal(), expires
 
     def principal_from_metadata(self, metadata: tuple[tuple[str, str | bytes], ...] | None) -> Principal:
         for key, value in metadata or ():
@@ -87,11 +83,9 @@ class TokenCodec:
 
 
 def load_or_create_key(path: Path) -> str:
-    """Development convenience: a random key kept under var/ so tokens survive restarts."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    return key
+    """Development convenience: a random key kept under var/ so tokens survive restarts.
+
+    Created 0600 in one step: there is no moment when another user could read it."""
+    if not path.exists():
+        write_new_private(path, secrets.token_urlsafe(48) + "\n")
+    return path.read_text().strip()

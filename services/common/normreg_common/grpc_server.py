@@ -4,10 +4,11 @@ reflection, graceful shutdown."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -26,6 +27,76 @@ log = logging.getLogger(__name__)
 _principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal", default=PUBLIC)
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# What a request may weigh unless its method says otherwise: every field of a lookup, a filter or a
+# transition fits many times over. Methods that carry a document's text name their own limit.
+DEFAULT_REQUEST_BYTES = 64 * 1024
+# Callers without a token: how many are served at once, and how many may wait for a turn. Beyond
+# that they are told to come back (RESOURCE_EXHAUSTED), so the public cannot hold the memory of
+# the service hostage, whatever the transport allows.
+ANONYMOUS_CONCURRENCY = 16
+ANONYMOUS_QUEUE = 64
+
+
+class _Undecodable:
+    """Stands in for a request whose bytes are not the method's message, so the handler can refuse it
+    with the caller's error instead of the framework's UNKNOWN."""
+
+    def __init__(self, error: InvalidArgument) -> None:
+        self.error = error
+
+
+def guarded_deserializer(deserializer: Callable[[bytes], Any] | None, limit: int) -> Callable[[bytes], Any]:
+    """`deserializer` that never raises: a request over `limit` bytes or not decodable becomes _Undecodable."""
+
+    def decode(raw: bytes) -> Any:
+        if len(raw) > limit:
+            error = InvalidArgument("request", f"the request is {len(raw)} bytes; this method accepts at most {limit}")
+            error.reason = "REQUEST_TOO_LARGE"
+            return _Undecodable(error)
+        if deserializer is None:
+            return raw
+        try:
+            return deserializer(raw)
+        except Exception as exc:  # any decoding failure is the caller's bytes, never our fault
+            return _Undecodable(
+                InvalidArgument("request", f"the request bytes are not a valid message of this method ({exc})")
+            )
+
+    return decode
+
+
+class AnonymousLimiter:
+    """At most `concurrency` calls without a token at once, `queue` more waiting; the rest refused."""
+
+    def __init__(self, concurrency: int = ANONYMOUS_CONCURRENCY, queue: int = ANONYMOUS_QUEUE) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._queue = queue
+        self._waiting = 0
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self._slots.locked():
+            if self._waiting >= self._queue:
+                raise Busy()
+            self._waiting += 1
+            try:
+                await self._slots.acquire()
+            finally:
+                self._waiting -= 1
+        else:
+            await self._slots.acquire()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+class Busy(NormregError):
+    code = "RESOURCE_EXHAUSTED"
+    reason = "TOO_MANY_ANONYMOUS_REQUESTS"
+
+    def __init__(self) -> None:
+        super().__init__("too many requests without a token are being served; retry in a moment")
 
 
 def current_principal() -> Principal:
@@ -67,10 +138,23 @@ def to_status(error: NormregError, domain: str) -> status_pb2.Status:
 class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Resolves the caller from its bearer token and turns domain errors into google.rpc.Status."""
 
-    def __init__(self, codec: TokenCodec, domain: str) -> None:
+    def __init__(
+        self,
+        codec: TokenCodec,
+        domain: str,
+        *,
+        request_limits: Mapping[str, int] | None = None,
+        anonymous: AnonymousLimiter | None = None,
+    ) -> None:
         self._codec = codec
         self._domain = domain
+        self._limits = dict(request_limits or {})
+        self._anonymous = anonymous or AnonymousLimiter()
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
+    def request_limit(self, method: str) -> int:
+        """The byte limit of `method` (`/package.Service/Method`), looked up by its last part."""
+        return self._limits.get(method.rsplit("/", 1)[-1], DEFAULT_REQUEST_BYTES)
 
     async def intercept_service(
         self,
@@ -93,12 +177,18 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         inner = handler.unary_unary
         codec = self._codec
         domain = self._domain
+        anonymous = self._anonymous
 
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
+                if isinstance(request, _Undecodable):
+                    raise request.error
                 principal = codec.principal_from_metadata(context.invocation_metadata())
                 token = _principal.set(principal)
                 try:
+                    if principal.is_public:
+                        async with anonymous.turn():
+                            return await inner(request, context)
                     return await inner(request, context)
                 finally:
                     _principal.reset(token)
@@ -112,7 +202,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         return grpc.unary_unary_rpc_method_handler(
             wrapper,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=guarded_deserializer(handler.request_deserializer, self.request_limit(method)),
             response_serializer=handler.response_serializer,
         )
 
@@ -124,13 +214,20 @@ def create_server(
     register: Sequence[Callable[[grpc.aio.Server], str]],
     *,
     max_concurrent_rpcs: int = 1000,
+    request_limits: Mapping[str, int] | None = None,
 ) -> tuple[grpc.aio.Server, int]:
-    """Builds a server with our interceptor, health and reflection; returns it with the bound port."""
+    """Builds a server with our interceptor, health and reflection; returns it with the bound port.
+
+    `request_limits` maps a method's name (`CreateDocument`) to the bytes its request may weigh;
+    others get DEFAULT_REQUEST_BYTES. The transport refuses anything above the largest of them
+    before reading it.
+    """
+    limits = dict(request_limits or {})
     server = grpc.aio.server(
-        interceptors=[EdgeInterceptor(codec, domain)],
+        interceptors=[EdgeInterceptor(codec, domain, request_limits=limits)],
         maximum_concurrent_rpcs=max_concurrent_rpcs,
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", max([DEFAULT_REQUEST_BYTES, *limits.values()])),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )

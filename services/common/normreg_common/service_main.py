@@ -35,24 +35,34 @@ async def serve(name: str, create_app: Callable[[Settings], Awaitable[App]], set
 
 
 class RepeatFilter(logging.Filter):
-    """Lets the same message template through once per `window_s`, then says how many it held back.
+    """Lets the same message through once per `window_s`, then says how many repeats it held back.
 
-    While a broker is down, aiokafka reports every reconnection attempt, thousands a second.
+    While a broker is down, aiokafka reports every reconnection attempt, thousands a second. Only
+    repeats of one message are held back: same logger, level and text with its arguments, and the
+    same exception if it carries one. An error about another method, another document or another
+    exception is another message and always passes.
     """
 
-    def __init__(self, window_s: float = 10.0) -> None:
+    def __init__(self, window_s: float = 10.0, max_keys: int = 10_000) -> None:
         super().__init__()
         self._window_s = window_s
-        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._max_keys = max_keys
+        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, str(record.msg))
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" | {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        key = (record.name, record.levelno, text)
         last, held = self._seen.get(key, (float("-inf"), 0))
         if record.created - last < self._window_s:
             self._seen[key] = (last, held + 1)
             return False
         if held:
-            record.msg = f"{record.msg} (and {held} more like it in the last {self._window_s:.0f}s)"
+            record.msg = f"{record.getMessage()} (and {held} more like it in the last {self._window_s:.0f}s)"
+            record.args = None
+        if len(self._seen) >= self._max_keys:
+            self._seen.clear()  # many distinct messages: none of them is a flood
         self._seen[key] = (record.created, 0)
         return True
 

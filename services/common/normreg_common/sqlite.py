@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from normreg_common.files import private_file
+
 T = TypeVar("T")
 
 # Bounds how long the first writer of a group waits for the others' work.
@@ -41,8 +43,9 @@ class Database:
         await self._submit(self._open)
 
     def _open(self) -> None:
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        if self._path != ":memory:" and not self._path.startswith("file:"):
+            # SQLite gives its -wal and -shm files the database file's mode.
+            private_file(Path(self._path))
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")

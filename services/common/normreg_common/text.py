@@ -15,6 +15,38 @@ _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+# Characters that print as nothing (or reorder what is around them): two names that differ only by
+# them look identical to a reader, so no name, number or other identifier may carry one. Unicode
+# categories Cc, Cf (zero-width, bidi controls, BOM, soft hyphen), Cs, Co, Cn, Zl, Zp; plus the
+# letters and marks that render blank (Hangul fillers, variation selectors, Braille blank).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_INVISIBLE_OTHERS = re.compile("[\u115f\u1160\u2800\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+_SPACES = re.compile(r"\s+")
+
+
+def invisible_characters(value: str) -> list[str]:
+    """The code points of `value` that a reader cannot see, as U+XXXX."""
+    return [
+        f"U+{ord(ch):04X}"
+        for ch in value
+        if unicodedata.category(ch) in _INVISIBLE_CATEGORIES or _INVISIBLE_OTHERS.match(ch)
+    ]
+
+
+def identifier(value: str) -> str:
+    """NFC, every run of white space (ideographic and no-break spaces included) one ASCII space,
+    trimmed; refused when a character in it is invisible."""
+    value = _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    hidden = invisible_characters(value)
+    if hidden:
+        raise ValueError(f"invisible characters are not allowed in names ({', '.join(sorted(set(hidden)))})")
+    return value
+
+
+def _visible_only(value: str) -> str:
+    return "".join(ch for ch in value if not invisible_characters(ch))
+
+
 def _single_line(value: str) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if _CONTROL_SINGLE_LINE.search(value):
@@ -36,10 +68,18 @@ NAME_MAX = 200
 REASON_MAX = 2_000
 COMMENT_MAX = 5_000
 
-Title = Annotated[str, AfterValidator(_single_line), Field(min_length=1, max_length=TITLE_MAX)]
+Title = Annotated[
+    str, AfterValidator(_single_line), AfterValidator(identifier), Field(min_length=1, max_length=TITLE_MAX)
+]
 Body = Annotated[str, AfterValidator(_multi_line), Field(max_length=BODY_MAX)]
-ShortText = Annotated[str, AfterValidator(_single_line), Field(max_length=NAME_MAX)]
-RequiredShortText = Annotated[str, AfterValidator(_single_line), Field(min_length=1, max_length=NAME_MAX)]
+# Short single-line fields name something (a body, an organisation, a person, a meeting, a number):
+# they follow the identifier rule.
+ShortText = Annotated[str, AfterValidator(_single_line), AfterValidator(identifier), Field(max_length=NAME_MAX)]
+RequiredShortText = Annotated[
+    str, AfterValidator(_single_line), AfterValidator(identifier), Field(min_length=1, max_length=NAME_MAX)
+]
+# What someone types into a search box: invisible characters are dropped, not refused.
+SearchText = Annotated[str, AfterValidator(_single_line), AfterValidator(_visible_only), Field(max_length=NAME_MAX)]
 Reason = Annotated[str, AfterValidator(_multi_line), Field(max_length=REASON_MAX)]
 RequiredReason = Annotated[str, AfterValidator(_multi_line), Field(min_length=1, max_length=REASON_MAX)]
 CommentText = Annotated[str, AfterValidator(_multi_line), Field(min_length=1, max_length=COMMENT_MAX)]

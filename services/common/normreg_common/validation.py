@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
+from normreg_common.dates import DATE_MAX, DATE_MIN, in_range, parse_iso
 from normreg_common.errors import InvalidArgument
 
 M = TypeVar("M", bound=BaseModel)
@@ -42,16 +43,27 @@ def parse_date(value: str, field: str, *, required: bool = True) -> dt.date | No
         if required:
             raise InvalidArgument(field, "a date YYYY-MM-DD is required")
         return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidArgument(field, f"expected a date YYYY-MM-DD, got {value!r}") from None
+    return parse_iso(value, field)
 
 
 def _iso_date(value: str) -> str:
     if value:
-        dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
+        if not in_range(day):
+            raise ValueError(f"{day} is outside the dates this registry accepts ({DATE_MIN}..{DATE_MAX})")
     return value
 
 
 IsoDate = Annotated[str, AfterValidator(_iso_date)]
+
+
+def _filter_date(value: str) -> str:
+    if value:
+        day = min(max(dt.date.fromisoformat(value), DATE_MIN), DATE_MAX)
+        return day.isoformat()
+    return value
+
+
+# A date that only selects (a search filter): any calendar date, brought into the accepted range,
+# which selects the same documents since none lies outside it.
+FilterDate = Annotated[str, AfterValidator(_filter_date)]

@@ -21,7 +21,7 @@ from normreg_common.sqlite import Database
 
 from normreg_registry.adapters.sqlite_store import SCHEMA
 from normreg_registry.application.service import RegistryService
-from normreg_registry.entrypoints.grpc_servicer import RegistryServicer, register
+from normreg_registry.entrypoints.grpc_servicer import REQUEST_LIMITS, RegistryServicer, register
 from normreg_registry.entrypoints.review_consumer import GROUP, ReviewDecisionHandler
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,11 @@ class RegistryApp:
             "registry:review-decisions",
         )
         server, self.port = create_server(
-            settings.registry_addr, codec, "normreg.registry", [register(RegistryServicer(self.service))]
+            settings.registry_addr,
+            codec,
+            "normreg.registry",
+            [register(RegistryServicer(self.service))],
+            request_limits=REQUEST_LIMITS,
         )
         self._runtime = Runtime(
             name="registry",

@@ -59,7 +59,13 @@ async def create_app(
         reviewing_office=settings.reviewing_office,
         on_commit=relay.notify,
     )
-    server, port = create_server(settings.review_addr, codec or settings.token_codec(), DOMAIN, [register(service)])
+    server, port = create_server(
+        settings.review_addr,
+        codec or settings.token_codec(),
+        DOMAIN,
+        [register(service)],
+        request_limits={"DecideReview": 1024 * 1024},
+    )
     runtime = Runtime(
         name="review",
         db=db,

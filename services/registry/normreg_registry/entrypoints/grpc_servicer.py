@@ -32,6 +32,14 @@ _COMMENT_NAME = re.compile(
     r"^documents/([a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})/comments/([1-9][0-9]{0,15})$"
 )
 _EVALUATION_NAME = re.compile(r"^documents/([a-z0-9][a-z0-9-]{0,62})/evaluations/([1-9][0-9]{0,5})$")
+# Bytes a request may weigh (others: the edge's 64 KiB). A body is at most BODY_MAX characters of up
+# to 4 bytes; an import carries several versions of one law.
+REQUEST_LIMITS = {
+    "CreateDocument": 2 * 1024 * 1024,
+    "UpdateDraft": 2 * 1024 * 1024,
+    "ImportDocument": 8 * 1024 * 1024,
+    "CreateCleanupCampaign": 256 * 1024,
+}
 FILING_OUTCOMES = {1: "ACCEPTED", 2: "CORRECTION_REQUIRED", 3: "REVOKED"}
 CONCLUSIONS = {1: "CONTINUE", 2: "AMEND", 3: "REPEAL"}
 CLEANUP_OUTCOMES = {1: "RETAIN", 2: "AMEND", 3: "REPEAL", 4: "DECLARE_INVALID"}

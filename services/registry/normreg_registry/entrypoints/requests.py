@@ -49,7 +49,7 @@ class SubmitComment(Command):
 
 
 class Reply(Command):
-    reply: Annotated[str, Field(min_length=1, max_length=5000)]
+    reply: CommentText
 
 
 class RecordProcedure(Command):

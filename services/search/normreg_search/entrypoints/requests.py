@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from normreg_common.text import ShortText
-from normreg_common.validation import Command, IsoDate
+from normreg_common.text import SearchText, ShortText
+from normreg_common.validation import Command, FilterDate
 from pydantic import Field, model_validator
 
-QueryText = Annotated[ShortText, Field(max_length=200)]
+QueryText = Annotated[SearchText, Field(max_length=200)]
 PageSize = Annotated[int, Field(ge=0)]
 PageToken = Annotated[str, Field(max_length=200)]
 DEFAULT_PAGE_SIZE = 20
@@ -17,8 +17,8 @@ MAX_PAGE_SIZE = 100
 
 
 class DateRange(Command):
-    from_date: IsoDate = ""
-    to_date: IsoDate = ""
+    from_date: FilterDate = ""
+    to_date: FilterDate = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -38,7 +38,7 @@ class SearchDocuments(Command):
     issuing_bodies: Annotated[list[ShortText], Field(max_length=50)]
     promulgation_date: DateRange
     effective_date: DateRange
-    valid_on: IsoDate
+    valid_on: FilterDate
     uniform_number: Annotated[ShortText, Field(max_length=60)]
     page_size: PageSize
     page_token: PageToken

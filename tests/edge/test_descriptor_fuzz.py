@@ -1,0 +1,264 @@
+"""Every RPC of every service, called with requests built from the protobuf descriptors and with raw
+wire bytes, by the public, by each role and with tokens whose claims do not fit: no answer may be
+INTERNAL or UNKNOWN. The number of calls is bounded (CALLS_PER_METHOD) and the seed fixed, so a
+failure reproduces."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import random
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jwt
+import pytest
+from google.protobuf import descriptor_pb2, message_factory
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
+from normreg.v1 import document_pb2 as pb
+from normreg.v1 import registry_service_pb2, review_service_pb2, search_service_pb2
+from normreg.v1 import registry_service_pb2 as rpb
+from normreg_common import auth
+from normreg_common.clock import FakeClock
+
+from tests.conftest import TEST_KEY
+from tests.harness import System
+
+CALLS_PER_METHOD = 40
+FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
+SERVICES: dict[str, ServiceDescriptor] = {
+    "registry": registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"],
+    "review": review_service_pb2.DESCRIPTOR.services_by_name["ReviewService"],
+    "search": search_service_pb2.DESCRIPTOR.services_by_name["SearchService"],
+}
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _strings(names: list[str]) -> dict[str, list[str]]:
+    """Values a string field may get, by the kind of field: real names, forged tokens, dates at and
+    past every bound, invisible and control characters, long text."""
+    forged = [
+        _b64("v1:" + "9" * 30),
+        _b64("v1:é"),
+        _b64("v1:-1"),
+        _b64(json.dumps({"after": 2**63, "filters": ""})),
+        _b64(json.dumps({"after": "x", "filters": None})),
+        "p1." + _b64(json.dumps({"o": 10**30, "f": ""})),
+        "p1." + _b64(json.dumps({"o": -1, "f": None})),
+        "%%%",
+        "",
+    ]
+    dates = ["9999-12-31", "9999-12-30", "0001-01-01", "1949-09-30", "2200-12-31", "2201-01-01", "2026-02-30"]
+    odd = [
+        "赤峰市\u200b人民政府",
+        "\u202e规政赤",
+        "a\x00b",
+        "\ud7ff\ufffe",
+        "x" * 70_000,
+        "规" * 3000,
+        "documents/",
+        "documents/../x",
+        "reviews/" + "9" * 40,
+        "documents/x/versions/99999",
+        "documents/x/versions/1/comments/" + "9" * 30,
+        "title,body,etag",
+    ]
+    anything = names + forged + dates + odd
+    return {"name": names + odd[6:], "page_token": forged, "date": dates, "": anything}
+
+
+def _pool_of(field: FieldDescriptor) -> str:
+    if field.name in ("name", "parent", "document", "evaluation", "campaign") or field.name.endswith("_name"):
+        return "name"
+    if field.name == "page_token":
+        return "page_token"
+    if field.name.endswith("date") or field.name in ("valid_on",):
+        return "date"
+    return ""
+
+
+INTS = [0, 1, -1, 7, 2**31 - 1, -(2**31), 2**63 - 1, -(2**63)]
+UINTS = [0, 1, 2**32 - 1, 2**64 - 1]
+
+
+class Generator:
+    def __init__(self, rng: random.Random, strings: dict[str, list[str]]) -> None:
+        self._rng = rng
+        self._strings = strings
+
+    def message(self, descriptor: Descriptor, depth: int = 0) -> Any:
+        cls = message_factory.GetMessageClass(descriptor)
+        msg = cls()
+        for field in descriptor.fields:
+            if self._rng.random() < 0.2:
+                continue
+            if field.is_repeated:
+                if field.message_type is not None and field.message_type.GetOptions().map_entry:
+                    continue
+                for _ in range(self._rng.randint(0, 3)):
+                    if field.type == FieldDescriptor.TYPE_MESSAGE:
+                        if depth < 3:
+                            getattr(msg, field.name).add().CopyFrom(self.message(field.message_type, depth + 1))
+                    else:
+                        getattr(msg, field.name).append(self.scalar(field))
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                if depth < 3:
+                    getattr(msg, field.name).CopyFrom(self.message(field.message_type, depth + 1))
+            else:
+                setattr(msg, field.name, self.scalar(field))
+        return msg
+
+    def scalar(self, field: FieldDescriptor) -> Any:
+        t = field.type
+        if t == FieldDescriptor.TYPE_STRING:
+            pool = self._strings[_pool_of(field)] if self._rng.random() < 0.8 else self._strings[""]
+            return self._rng.choice(pool)
+        if t == FieldDescriptor.TYPE_BYTES:
+            return self._rng.randbytes(self._rng.randint(0, 40))
+        if t == FieldDescriptor.TYPE_BOOL:
+            return self._rng.random() < 0.5
+        if t == FieldDescriptor.TYPE_ENUM:
+            values = [v.number for v in field.enum_type.values]
+            return self._rng.choice([*values, 999, -5])
+        if t in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+            return self._rng.choice([0.0, -1.0, 1e308, float("nan")])
+        if t in (FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_FIXED32):
+            return self._rng.choice(UINTS[:3])
+        if t in (FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_FIXED64):
+            return self._rng.choice(UINTS)
+        if t in (FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SFIXED32):
+            return self._rng.choice([*INTS[:6], 3])
+        return self._rng.choice(INTS)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def raw_requests(method: MethodDescriptor, rng: random.Random) -> list[bytes]:
+    """Wire bytes no message parser accepts as this method's request, or only barely."""
+    out = [b"\xff\xff\xff", rng.randbytes(64), b"\x0a\x80"]
+    for field in method.input_type.fields:
+        if field.type == FieldDescriptor.TYPE_STRING:
+            payload = b"\xc3\x28\xff"  # invalid UTF-8
+            out.append(_varint(field.number << 3 | 2) + _varint(len(payload)) + payload)
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            payload = b"\xff\xff"
+            out.append(_varint(field.number << 3 | 2) + _varint(len(payload)) + payload)
+    return out
+
+
+def bad_claims_tokens() -> list[str]:
+    now = dt.datetime.now(dt.UTC)
+    base = {"iss": auth.ISSUER, "sub": "mallory", "iat": now, "exp": now + dt.timedelta(hours=1)}
+    variants: list[dict[str, Any]] = [
+        {"org": None, "roles": ["drafter"]},
+        {"roles": None},
+        {"roles": 7},
+        {"roles": ["admin"], "org": 3},
+        {"sub": "\u200b"},
+    ]
+    return [jwt.encode({**base, **v}, TEST_KEY, algorithm=auth.ALGORITHM) for v in variants]
+
+
+@pytest.fixture
+async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
+    s = System(tmp_path, clock)
+    await s.start()
+    yield s
+    await s.stop()
+
+
+async def _seed(s: System) -> list[str]:
+    """A few real documents, so that generated names reach the rules and not only NOT_FOUND."""
+    drafter = s.stub("registry", s.token("alice", "drafter", org="市城管局"))
+    names = []
+    for title in ("赤峰市共享单车停放管理办法", "赤峰市城市绿化管理办法"):
+        doc = await drafter.CreateDocument(
+            rpb.CreateDocumentRequest(
+                kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
+                title=title,
+                body="第一条 为了规范管理，制定本办法。",
+                issuing_body="赤峰市人民政府",
+                number_prefix="赤政规",
+            )
+        )
+        names += [doc.name, f"{doc.name}/versions/1", f"{doc.name}/versions/1/comments/1", f"{doc.name}/evaluations/1"]
+    await s.pump()
+    return [*names, "赤峰市人民政府", "赤政规〔2026〕1号", "reviews/1", "2026-03-02", "2026-04-30"]
+
+
+def _callers(s: System) -> list[tuple[tuple[str, str], ...]]:
+    tokens = [
+        s.token("alice", "drafter", org="市城管局"),
+        s.token("reg", "registrar", org="政府办"),
+        s.token("rita", "reviewer", org="司法局"),
+        s.token("root", "admin"),
+        s.token("sam", "secretary", "evaluator", org="政府办"),
+        *bad_claims_tokens(),
+    ]
+    return [(), *((("authorization", f"Bearer {t}"),) for t in tokens)]
+
+
+async def test_no_request_from_the_descriptors_or_raw_bytes_gets_internal_or_unknown(system: System) -> None:
+    rng = random.Random(12)
+    strings = _strings(await _seed(system))
+    generator = Generator(rng, strings)
+    callers = _callers(system)
+    failures: list[str] = []
+    calls = 0
+    for service_name, service in SERVICES.items():
+        channel = grpc.aio.insecure_channel(
+            f"127.0.0.1:{system.apps[service_name].port}",
+            options=[("grpc.max_send_message_length", 16 * 1024 * 1024)],
+        )
+        try:
+            for method in service.methods:
+                path = f"/{service.full_name}/{method.name}"
+                call: Callable[..., Any] = channel.unary_unary(path)  # raw bytes in, raw bytes out
+                requests = [generator.message(method.input_type).SerializeToString() for _ in range(CALLS_PER_METHOD)]
+                requests += raw_requests(method, rng)
+                for i, request in enumerate(requests):
+                    metadata = callers[i % len(callers)]
+                    calls += 1
+                    try:
+                        await call(request, metadata=metadata, timeout=30)
+                    except grpc.aio.AioRpcError as error:
+                        if error.code() in FORBIDDEN:
+                            failures.append(f"{method.name} #{i}: {error.code().name} {error.details()}")
+                await system.pump()
+        finally:
+            await channel.close()
+    assert calls >= 36 * CALLS_PER_METHOD
+    assert failures == [], "\n".join(failures[:40])
+
+
+def test_the_fuzz_covers_every_method_the_api_declares() -> None:
+    """A method added to a .proto is fuzzed without anyone remembering to add it here."""
+    declared = {
+        f"{s.full_name}/{m.name}"
+        for f in (registry_service_pb2, review_service_pb2, search_service_pb2)
+        for s in f.DESCRIPTOR.services_by_name.values()
+        for m in s.methods
+    }
+    fuzzed = {f"{s.full_name}/{m.name}" for s in SERVICES.values() for m in s.methods}
+    assert declared == fuzzed
+    assert len(fuzzed) >= 36
+    # The descriptors really describe what the server serves: a FileDescriptorProto round-trips.
+    proto = descriptor_pb2.FileDescriptorProto()
+    registry_service_pb2.DESCRIPTOR.CopyToProto(proto)
+    assert proto.service[0].name == "RegistryService"
