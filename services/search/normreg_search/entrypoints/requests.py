@@ -47,7 +47,7 @@ class SearchDocuments(Command):
 class GetPublicDocument(Command):
     name: Annotated[str, Field(max_length=200)]
     uniform_number: Annotated[ShortText, Field(max_length=60)]
-    valid_on: IsoDate
+    valid_on: FilterDate
 
 
 class ListOpenConsultations(Command):
