@@ -9,7 +9,7 @@ STAMP_VENV := $(VENV)/.installed
 STAMP_GEN := $(GEN)/.stamp
 PYTEST_ARGS ?=
 
-.PHONY: all setup gen lint fmt typecheck test test-fast run run-real infra-up infra-down corpus bench faults clean deploy-check
+.PHONY: all setup gen lint fmt typecheck test test-fast run run-tls run-real infra-up infra-down corpus bench faults clean deploy-check
 
 all: setup
 
@@ -58,6 +58,10 @@ test: setup
 
 run: setup
 	$(PY) -m normreg_cli.run_all
+
+# The same over TLS with client certificates: a throw-away CA and certificates under var/tls.
+run-tls: setup
+	$(PY) -m normreg_cli.run_all --tls
 
 run-real: setup
 	bash deploy/local/infra-up.sh

@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 DEFAULT_PORTS = {"registry": 50051, "review": 50052, "search": 50053}
 WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - names a wildcard, binds nothing
@@ -50,6 +51,31 @@ def _target(explicit: str | None) -> str:
     return f"{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}"
 
 
+def _read(variable: str) -> bytes | None:
+    path = os.environ.get(variable, "")
+    return Path(path).read_bytes() if path else None
+
+
+def _channel(grpc: Any, target: str) -> Any:
+    """Speaks TLS when the service does (NORMREG_TLS_CERT_FILE): checks it with NORMREG_TLS_CA_FILE and,
+    under mutual TLS, presents the client certificate, else the service's own (it is signed by the
+    same CA and names the service)."""
+    if not os.environ.get("NORMREG_TLS_CERT_FILE"):
+        return grpc.insecure_channel(target)
+    cert = _read("NORMREG_TLS_CLIENT_CERT_FILE") or _read("NORMREG_TLS_CERT_FILE")
+    key = _read("NORMREG_TLS_CLIENT_KEY_FILE") or _read("NORMREG_TLS_KEY_FILE")
+    mutual = bool(os.environ.get("NORMREG_TLS_CLIENT_CA_FILE"))
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=_read("NORMREG_TLS_CA_FILE"),
+        private_key=key if mutual else None,
+        certificate_chain=cert if mutual else None,
+    )
+    # The certificate names the service's host, not necessarily the loopback address we dial.
+    override = os.environ.get("NORMREG_TLS_HEALTHCHECK_SERVER_NAME", "")
+    options = [("grpc.ssl_target_name_override", override)] if override else []
+    return grpc.secure_channel(target, credentials, options=options)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="gRPC health check (grpc.health.v1)")
     parser.add_argument("address", nargs="?", help="HOST:PORT (default: this container's service)")
@@ -63,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     request = health_pb2.HealthCheckRequest(service=args.service)
     try:
-        with grpc.insecure_channel(target) as channel:
+        with _channel(grpc, target) as channel:
             response = health_pb2_grpc.HealthStub(channel).Check(request, timeout=args.timeout)
     except grpc.RpcError as err:
         print(f"{target}: {err.code().name}: {err.details()}", file=sys.stderr)

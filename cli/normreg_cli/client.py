@@ -13,6 +13,7 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from normreg.v1 import registry_service_pb2_grpc, review_service_pb2_grpc, search_service_pb2_grpc
+from normreg_common.tls import ClientTls, grpc_channel_credentials
 
 DEFAULT_TIMEOUT_S = 30.0
 SERVICES = ("registry", "review", "search")
@@ -42,18 +43,31 @@ class _CallOptions(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
 class Clients:
     """Lazily opened channels, one per service, closed together."""
 
-    def __init__(self, addresses: Mapping[str, str], token: str | None, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        addresses: Mapping[str, str],
+        token: str | None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        *,
+        tls: ClientTls | None = None,
+    ) -> None:
+        """`tls` None: plaintext, as `make run` serves on loopback."""
         self.addresses = dict(addresses)
         self.token = token
         self.timeout = timeout
+        self.tls = tls
         # The service of the most recent call: the CLI calls one at a time, so a failure is from this one.
         self.last_service = ""
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def _channel(self, service: str) -> grpc.aio.Channel:
         if service not in self._channels:
-            self._channels[service] = grpc.aio.insecure_channel(
-                self.addresses[service], interceptors=[_CallOptions(self, service)]
+            interceptors = [_CallOptions(self, service)]
+            address = self.addresses[service]
+            self._channels[service] = (
+                grpc.aio.secure_channel(address, grpc_channel_credentials(self.tls), interceptors=interceptors)
+                if self.tls is not None
+                else grpc.aio.insecure_channel(address, interceptors=interceptors)
             )
         return self._channels[service]
 
@@ -113,10 +127,21 @@ def describe_error(error: grpc.aio.AioRpcError, clients: Clients) -> str:
     address = clients.addresses.get(service, "?")
     reason, fields = _status_details(error)
     if code == grpc.StatusCode.UNAVAILABLE and not reason:
-        return (
+        details = error.details() or ""
+        if "handshake" in details.lower() or "ssl" in details.lower() or "certificate" in details.lower():
+            return (
+                f"error: TLS with the {service} service at {address} failed: {' '.join(details.split())} "
+                "(NORMREG_TLS_CA_FILE must name the CA that signed its certificate; "
+                "NORMREG_TLS_CLIENT_CERT_FILE/_KEY_FILE where it requires a client certificate)"
+            )
+        line = (
             f"error: cannot reach the {service} service at {address}: is it running? "
             f"Start the system with `make run`, or point --{service} / NORMREG_{service.upper()}_ADDR at it"
         )
+        if clients.tls is not None and clients.tls.cert_file is None:
+            # A server that requires client certificates closes the connection on a client without one.
+            line += " (if it requires client certificates: set NORMREG_TLS_CLIENT_CERT_FILE and _KEY_FILE)"
+        return line
     if code == grpc.StatusCode.DEADLINE_EXCEEDED and not reason:
         return (
             f"error: DEADLINE_EXCEEDED: the {service} service at {address} did not answer within {clients.timeout:g} s"

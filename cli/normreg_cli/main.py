@@ -23,6 +23,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import grpc
+import pydantic
 from normreg_common.profile import get_profile
 from normreg_common.settings import Settings
 
@@ -111,7 +112,12 @@ async def run_async(
     if isinstance(args, int):
         return args
     prog = f"normreg {args.command}"
-    settings = settings or Settings()
+    try:
+        settings = settings or Settings()
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        err.write(f"{prog}: error: settings: {problems}\n")
+        return USAGE_ERROR
     try:
         token = resolve_token(args.token, args.as_identity, os.environ if env is None else env, settings)
     except UsageError as exc:
@@ -119,7 +125,7 @@ async def run_async(
         return USAGE_ERROR
     # --registry / --review / --search, else NORMREG_*_ADDR, else the defaults in Settings.
     addresses = {service: getattr(args, service) or getattr(settings, f"{service}_addr") for service in SERVICES}
-    clients = Clients(addresses, token, args.timeout)
+    clients = Clients(addresses, token, args.timeout, tls=settings.client_tls())
     ctx = Context(
         out=out,
         err=err,

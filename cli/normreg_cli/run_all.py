@@ -2,30 +2,87 @@
 
 With NORMREG_KAFKA_BOOTSTRAP / NORMREG_ELASTICSEARCH_URL set, the same services use Kafka and
 Elasticsearch instead of the embedded event log and index.
+
+Plaintext on loopback by default. `--tls` (`make run-tls`, or NORMREG_RUN_TLS=1) makes a throw-away
+CA under <data_dir>/tls, gives each service a certificate signed by it, requires client certificates
+(mutual TLS) and writes cli.env there: the settings under which the CLI speaks TLS too.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from pathlib import Path
 
+from normreg_common.devca import DevCA
 from normreg_common.files import private_dir
 from normreg_common.settings import Settings
 
 SERVICES = ("registry", "review", "search")
+CLI_IDENTITY = "cli"
 
 
-def main() -> int:
+def _host(address: str) -> str:
+    host = address.rpartition(":")[0].strip("[]")
+    return host if host not in ("", "0.0.0.0", "::") else "localhost"  # noqa: S104 - reads, binds nothing
+
+
+def tls_environments(settings: Settings) -> tuple[dict[str, dict[str, str]], Path]:
+    """Per service, the NORMREG_TLS_* variables of its certificate; and the CLI's env file."""
+    directory = settings.data_dir / "tls"
+    ca = DevCA(directory)
+    # The CLI's certificate, for mutual TLS; services call each other through events, not gRPC.
+    cli = ca.issue(CLI_IDENTITY)
+    client = {
+        "NORMREG_TLS_CA_FILE": str(ca.cert_file.resolve()),
+        "NORMREG_TLS_CLIENT_CERT_FILE": str(cli.cert_file.resolve()),
+        "NORMREG_TLS_CLIENT_KEY_FILE": str(cli.key_file.resolve()),
+    }
+    services: dict[str, dict[str, str]] = {}
+    for name in SERVICES:
+        host = _host(getattr(settings, f"{name}_addr"))
+        issued = ca.issue(name, hosts=tuple(dict.fromkeys(("localhost", "127.0.0.1", "::1", host))))
+        services[name] = {
+            **client,
+            "NORMREG_TLS_CLIENT_CA_FILE": str(ca.cert_file.resolve()),
+            "NORMREG_TLS_CERT_FILE": str(issued.cert_file.resolve()),
+            "NORMREG_TLS_KEY_FILE": str(issued.key_file.resolve()),
+        }
+    cli_env = directory / "cli.env"
+    cli_env.write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in client.items()))
+    return services, cli_env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run_all", description="the whole normreg system on this machine")
+    parser.add_argument("--tls", action="store_true", help="TLS everywhere, with a throw-away CA under <data_dir>/tls")
+    args = parser.parse_args(argv)
     settings = Settings()
     private_dir(settings.data_dir)
     # Create the development signing key once, before three processes race to create it.
     settings.token_codec()
+    use_tls = args.tls or os.environ.get("NORMREG_RUN_TLS", "") in ("1", "true", "yes")
+    extra: Mapping[str, Mapping[str, str]] = {}
+    if use_tls:
+        extra, cli_env = tls_environments(settings)
+        transport = (
+            f"TLS with client certificates (mutual TLS); throw-away CA {cli_env.parent / 'ca.pem'}\n"
+            f"  CLI       set -a; . {cli_env}; set +a   (then .venv/bin/normreg speaks TLS)"
+        )
+    elif settings.server_tls() is not None:
+        transport = f"TLS, certificate {settings.tls_cert_file}"
+    else:
+        transport = "PLAINTEXT on loopback (development only: `make run-tls` for TLS)"
     children: dict[str, subprocess.Popen[bytes]] = {}
     for name in SERVICES:
-        children[name] = subprocess.Popen([sys.executable, "-m", f"normreg_{name}"], env=os.environ.copy())  # noqa: S603
+        env = {**os.environ, **extra.get(name, {})}
+        children[name] = subprocess.Popen([sys.executable, "-m", f"normreg_{name}"], env=env)  # noqa: S603
     backends = (
         f"event log {'Kafka ' + settings.kafka_bootstrap if settings.kafka_bootstrap else settings.event_log_path}\n"
         f"  index     {'Elasticsearch ' + settings.elasticsearch_url if settings.elasticsearch_url else 'embedded'}"
@@ -35,6 +92,7 @@ def main() -> int:
         f"  registry  {settings.registry_addr}\n"
         f"  review    {settings.review_addr}\n"
         f"  search    {settings.search_addr}\n"
+        f"  transport {transport}\n"
         f"  data      {settings.data_dir.resolve()}\n  {backends}\n"
         "Try: .venv/bin/normreg --as drafter:alice@市司法局 create --kind normative_document --title 测试办法 \\\n"
         "       --issuing-body 赤峰市人民政府 --prefix 赤政规 --body '第一条 测试。'\n"

@@ -7,6 +7,7 @@ import secrets
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import Protocol
 
 import jwt
 
@@ -18,6 +19,27 @@ from normreg_common.principal import PUBLIC, Principal, Role
 ISSUER = "normreg"
 VERIFIED_CACHE_SIZE = 1024
 ALGORITHM = "HS256"
+
+Metadata = tuple[tuple[str, str | bytes], ...] | None
+
+
+class Authenticator(Protocol):
+    """Turns a call's metadata into the caller: the public without a bearer token, UNAUTHENTICATED
+    for a token that does not verify."""
+
+    async def authenticate(self, metadata: Metadata) -> Principal: ...
+
+
+def bearer_token(metadata: Metadata) -> str | None:
+    """The token of `authorization: Bearer <token>`; None without that header."""
+    for key, value in metadata or ():
+        if key.lower() == "authorization":
+            text = value.decode() if isinstance(value, bytes) else value
+            scheme, _, token = text.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated("authorization metadata must be 'Bearer <token>'")
+            return token.strip()
+    return None
 
 
 class TokenCodec:
@@ -71,15 +93,12 @@ class TokenCodec:
             raise Unauthenticated("invalid bearer token: Signature has expired")
         return claims.principal(), expires
 
-    def principal_from_metadata(self, metadata: tuple[tuple[str, str | bytes], ...] | None) -> Principal:
-        for key, value in metadata or ():
-            if key.lower() == "authorization":
-                text = value.decode() if isinstance(value, bytes) else value
-                scheme, _, token = text.partition(" ")
-                if scheme.lower() != "bearer" or not token:
-                    raise Unauthenticated("authorization metadata must be 'Bearer <token>'")
-                return self.verify(token.strip())
-        return PUBLIC
+    def principal_from_metadata(self, metadata: Metadata) -> Principal:
+        token = bearer_token(metadata)
+        return PUBLIC if token is None else self.verify(token)
+
+    async def authenticate(self, metadata: Metadata) -> Principal:
+        return self.principal_from_metadata(metadata)
 
 
 def load_or_create_key(path: Path) -> str:

@@ -77,3 +77,10 @@ class Aborted(NormregError):
 
     def __init__(self, message: str = "the resource changed since it was read; read it again") -> None:
         super().__init__(message)
+
+
+class Unavailable(NormregError):
+    """Something the call depends on is unreachable; the same call may succeed later."""
+
+    code = "UNAVAILABLE"
+    reason = "UNAVAILABLE"

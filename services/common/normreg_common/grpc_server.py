@@ -18,13 +18,16 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from normreg_common.auth import TokenCodec
-from normreg_common.errors import InvalidArgument, NormregError
+from normreg_common.auth import Authenticator
+from normreg_common.errors import InvalidArgument, NormregError, PermissionDenied
 from normreg_common.principal import PUBLIC, Principal
+from normreg_common.tls import ServerTls, grpc_server_credentials, peer_service
 
 log = logging.getLogger(__name__)
 
 _principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal", default=PUBLIC)
+# The calling service named by its client certificate under mutual TLS; "" otherwise.
+_peer_service: contextvars.ContextVar[str] = contextvars.ContextVar("peer_service", default="")
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 # What a request may weigh unless its method says otherwise: every field of a lookup, a filter or a
@@ -103,6 +106,10 @@ def current_principal() -> Principal:
     return _principal.get()
 
 
+def current_peer_service() -> str:
+    return _peer_service.get()
+
+
 def to_status(error: NormregError, domain: str) -> status_pb2.Status:
     details: list[Any] = [
         error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=dict(error.metadata))
@@ -136,20 +143,24 @@ def to_status(error: NormregError, domain: str) -> status_pb2.Status:
 
 
 class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Resolves the caller from its bearer token and turns domain errors into google.rpc.Status."""
+    """Resolves the caller from its bearer token (and, under mutual TLS, the calling service from its
+    certificate) and turns domain errors into google.rpc.Status."""
 
     def __init__(
         self,
-        codec: TokenCodec,
+        authenticator: Authenticator,
         domain: str,
         *,
         request_limits: Mapping[str, int] | None = None,
         anonymous: AnonymousLimiter | None = None,
+        tls: ServerTls | None = None,
     ) -> None:
-        self._codec = codec
+        self._authenticator = authenticator
         self._domain = domain
         self._limits = dict(request_limits or {})
         self._anonymous = anonymous or AnonymousLimiter()
+        self._mutual = tls is not None and tls.mutual
+        self._allowed_clients = tls.allowed_clients if tls is not None else frozenset()
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     def request_limit(self, method: str) -> int:
@@ -175,22 +186,32 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         inner = handler.unary_unary
-        codec = self._codec
+        authenticator = self._authenticator
         domain = self._domain
         anonymous = self._anonymous
+        mutual = self._mutual
+        allowed = self._allowed_clients
 
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
+                service = peer_service(context.auth_context()) if mutual else ""
+                if allowed and service not in allowed:
+                    raise PermissionDenied(
+                        "CLIENT_NOT_ALLOWED",
+                        f"the client certificate names {service or 'no service'!r}, not allowed here",
+                    )
                 if isinstance(request, _Undecodable):
                     raise request.error
-                principal = codec.principal_from_metadata(context.invocation_metadata())
+                principal = await authenticator.authenticate(context.invocation_metadata())
                 token = _principal.set(principal)
+                peer = _peer_service.set(service)
                 try:
                     if principal.is_public:
                         async with anonymous.turn():
                             return await inner(request, context)
                     return await inner(request, context)
                 finally:
+                    _peer_service.reset(peer)
                     _principal.reset(token)
             except NormregError as error:
                 await context.abort_with_status(rpc_status.to_status(to_status(error, domain)))
@@ -209,22 +230,23 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
 def create_server(
     address: str,
-    codec: TokenCodec,
+    authenticator: Authenticator,
     domain: str,
     register: Sequence[Callable[[grpc.aio.Server], str]],
     *,
     max_concurrent_rpcs: int = 1000,
     request_limits: Mapping[str, int] | None = None,
+    tls: ServerTls | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """Builds a server with our interceptor, health and reflection; returns it with the bound port.
 
     `request_limits` maps a method's name (`CreateDocument`) to the bytes its request may weigh;
     others get DEFAULT_REQUEST_BYTES. The transport refuses anything above the largest of them
-    before reading it.
+    before reading it. With `tls` the port speaks only TLS (mutual TLS when it names a client CA).
     """
     limits = dict(request_limits or {})
     server = grpc.aio.server(
-        interceptors=[EdgeInterceptor(codec, domain, request_limits=limits)],
+        interceptors=[EdgeInterceptor(authenticator, domain, request_limits=limits, tls=tls)],
         maximum_concurrent_rpcs=max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", max([DEFAULT_REQUEST_BYTES, *limits.values()])),
@@ -235,7 +257,7 @@ def create_server(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(address)
+    port = server.add_secure_port(address, grpc_server_credentials(tls)) if tls else server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
     server.health_servicer = health_servicer

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from normreg_common.auth import TokenCodec, load_or_create_key
+from normreg_common.auth import Authenticator, TokenCodec, load_or_create_key
+from normreg_common.tls import ClientTls, ServerTls
+
+
+def _path(text: str) -> Path | None:
+    return Path(text) if text else None
 
 
 class Settings(BaseSettings):
@@ -36,6 +41,94 @@ class Settings(BaseSettings):
     # process but may lose the last transactions if the machine itself goes down.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
+    # --- Transport security of our own ports (gRPC, HTTP). Unset: plaintext. ---
+    # This service's certificate chain and private key (PEM); both set = every server port speaks TLS.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    # Mutual TLS: servers require a client certificate signed by this CA ...
+    tls_client_ca_file: str = ""
+    # ... and, when set, whose common name is one of these (comma-separated service identities).
+    tls_allowed_clients: str = ""
+    # Clients (CLI, web portal, service to service): trust this CA (a private CA); setting it turns TLS on.
+    tls_ca_file: str = ""
+    # Clients: TLS even without tls_ca_file, checking servers against the system's trust store.
+    tls: bool = False
+    # Clients: the certificate they present where servers require mutual TLS.
+    tls_client_cert_file: str = ""
+    tls_client_key_file: str = ""
+
+    # --- Kafka security (aiokafka). ---
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    # CA that signed the brokers' certificates; empty = tls_ca_file, else the system's trust store.
+    kafka_ssl_ca_file: str = ""
+    # Client certificate, where the brokers require one (ssl.client.auth=required).
+    kafka_ssl_cert_file: str = ""
+    kafka_ssl_key_file: str = ""
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = Field(default="", repr=False)
+
+    # --- Elasticsearch security (an https:// URL turns TLS on). ---
+    # CA that signed the cluster's certificate; empty = tls_ca_file, else the system's trust store.
+    elasticsearch_ca_file: str = ""
+    # Either an API key (the base64 "id:key" form Elasticsearch returns as `encoded`) ...
+    elasticsearch_api_key: str = Field(default="", repr=False)
+    # ... or basic authentication.
+    elasticsearch_username: str = ""
+    elasticsearch_password: str = Field(default="", repr=False)
+
+    # --- Single sign-on (OpenID Connect). Unset: HS256 tokens signed with jwt_key (development). ---
+    # The provider's issuer URL; set = only RS256/ES256 tokens from this issuer are accepted.
+    oidc_issuer: str = ""
+    # The audience our tokens must name (the `aud` claim); required with oidc_issuer.
+    oidc_audience: str = ""
+    # Where roles and the organisation are found: a claim name, dotted for nested claims
+    # (realm_access.roles); a list of strings or a space-separated string.
+    oidc_roles_claim: str = "roles"
+    # Only values with this prefix count as roles, the prefix removed (e.g. "normreg:" in a scope list).
+    oidc_role_prefix: str = ""
+    oidc_org_claim: str = "org"
+    oidc_org_prefix: str = ""
+    oidc_subject_claim: str = "sub"
+    # CA that signed the provider's HTTPS certificate; empty = tls_ca_file, else the system's trust store.
+    oidc_ca_file: str = ""
+    # How long fetched signing keys are used before they are fetched again (seconds).
+    oidc_jwks_max_age_s: float = 300.0
+    # A token signed by an unknown key makes us fetch the keys again, at most this often (seconds).
+    oidc_jwks_min_refresh_s: float = 10.0
+    # Tolerated clock difference with the provider for exp/nbf/iat (seconds).
+    oidc_leeway_s: float = 30.0
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Self:
+        for cert, key in (
+            ("tls_cert_file", "tls_key_file"),
+            ("tls_client_cert_file", "tls_client_key_file"),
+            ("kafka_ssl_cert_file", "kafka_ssl_key_file"),
+        ):
+            if bool(getattr(self, cert)) != bool(getattr(self, key)):
+                raise ValueError(f"NORMREG_{cert.upper()} and NORMREG_{key.upper()} are set together or not at all")
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise ValueError("NORMREG_TLS_CLIENT_CA_FILE (mutual TLS) needs NORMREG_TLS_CERT_FILE and _KEY_FILE")
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("NORMREG_OIDC_ISSUER needs NORMREG_OIDC_AUDIENCE: the aud our tokens must carry")
+        if self.elasticsearch_api_key and self.elasticsearch_username:
+            raise ValueError("set NORMREG_ELASTICSEARCH_API_KEY or NORMREG_ELASTICSEARCH_USERNAME, not both")
+        return self
+
+    def server_tls(self) -> ServerTls | None:
+        """TLS for this service's server ports; None = plaintext."""
+        if not self.tls_cert_file:
+            return None
+        allowed = frozenset(n.strip() for n in self.tls_allowed_clients.split(",") if n.strip())
+        return ServerTls(Path(self.tls_cert_file), Path(self.tls_key_file), _path(self.tls_client_ca_file), allowed)
+
+    def client_tls(self) -> ClientTls | None:
+        """TLS for calls to our own services; None = plaintext."""
+        if not (self.tls or self.tls_ca_file):
+            return None
+        return ClientTls(_path(self.tls_ca_file), _path(self.tls_client_cert_file), _path(self.tls_client_key_file))
+
     @property
     def event_log_path(self) -> Path:
         return self.data_dir / "eventlog.db"
@@ -43,3 +136,25 @@ class Settings(BaseSettings):
     def token_codec(self) -> TokenCodec:
         key = self.jwt_key or load_or_create_key(self.data_dir / "dev-jwt.key")
         return TokenCodec(key)
+
+    def authenticator(self) -> Authenticator:
+        """Who checks bearer tokens: the OpenID provider's keys when configured, else the development key."""
+        if self.oidc_issuer:
+            from normreg_common.oidc import OidcConfig, OidcVerifier
+
+            return OidcVerifier(
+                OidcConfig(
+                    issuer=self.oidc_issuer,
+                    audience=self.oidc_audience,
+                    roles_claim=self.oidc_roles_claim,
+                    role_prefix=self.oidc_role_prefix,
+                    org_claim=self.oidc_org_claim,
+                    org_prefix=self.oidc_org_prefix,
+                    subject_claim=self.oidc_subject_claim,
+                    jwks_max_age_s=self.oidc_jwks_max_age_s,
+                    jwks_min_refresh_s=self.oidc_jwks_min_refresh_s,
+                    leeway_s=self.oidc_leeway_s,
+                ),
+                ca_file=_path(self.oidc_ca_file or self.tls_ca_file),
+            )
+        return self.token_codec()

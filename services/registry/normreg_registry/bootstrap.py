@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from normreg_common.auth import TokenCodec
+from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import EventLog
@@ -35,7 +35,7 @@ class RegistryApp:
         event_log: EventLog,
         owns_log: bool,
         background: bool,
-        codec: TokenCodec,
+        codec: Authenticator,
     ) -> None:
         self.settings = settings
         self.db = Database(settings.data_dir / "registry.db", SCHEMA, synchronous=settings.sqlite_synchronous)
@@ -52,6 +52,7 @@ class RegistryApp:
             "normreg.registry",
             [register(RegistryServicer(self.service))],
             request_limits=REQUEST_LIMITS,
+            tls=settings.server_tls(),
         )
         self._runtime = Runtime(
             name="registry",
@@ -92,8 +93,8 @@ async def create_app(
     clock: Clock | None = None,
     event_log: EventLog | None = None,
     background: bool = True,
-    codec: TokenCodec | None = None,
+    codec: Authenticator | None = None,
 ) -> RegistryApp:
     owns = event_log is None
     log_ = event_log or event_log_from_settings(settings, "registry")
-    return RegistryApp(settings, clock or SystemClock(), log_, owns, background, codec or settings.token_codec())
+    return RegistryApp(settings, clock or SystemClock(), log_, owns, background, codec or settings.authenticator())

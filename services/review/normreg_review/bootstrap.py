@@ -3,7 +3,7 @@ background tasks (outbox relay, consumer of the registry's events)."""
 
 from __future__ import annotations
 
-from normreg_common.auth import TokenCodec
+from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import EventLog
@@ -46,7 +46,7 @@ async def create_app(
     clock: Clock | None = None,
     event_log: EventLog | None = None,
     background: bool = True,
-    codec: TokenCodec | None = None,
+    codec: Authenticator | None = None,
 ) -> ReviewApp:
     db = Database(settings.data_dir / "review.db", SCHEMA, synchronous=settings.sqlite_synchronous)
     owns_event_log = event_log is None
@@ -61,10 +61,11 @@ async def create_app(
     )
     server, port = create_server(
         settings.review_addr,
-        codec or settings.token_codec(),
+        codec or settings.authenticator(),
         DOMAIN,
         [register(service)],
         request_limits={"DecideReview": 1024 * 1024},
+        tls=settings.server_tls(),
     )
     runtime = Runtime(
         name="review",

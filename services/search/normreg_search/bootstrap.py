@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from normreg_common.auth import TokenCodec
+from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import Consumer, EventLog
@@ -54,7 +54,7 @@ class SearchApp:
         event_log: EventLog,
         owns_log: bool,
         background: bool,
-        codec: TokenCodec,
+        codec: Authenticator,
         *,
         index_factory: Callable[[Database], SearchIndex] | None = None,
     ) -> None:
@@ -79,6 +79,7 @@ class SearchApp:
             codec,
             "normreg.search",
             [register(SearchServicer(self.service, rebuild=self.reindex))],
+            tls=settings.server_tls(),
         )
         # One consumer step at a time; held by reindex() while it switches indices.
         self._consuming = asyncio.Lock()
@@ -211,8 +212,8 @@ async def create_app(
     clock: Clock | None = None,
     event_log: EventLog | None = None,
     background: bool = True,
-    codec: TokenCodec | None = None,
+    codec: Authenticator | None = None,
 ) -> SearchApp:
     owns = event_log is None
     log_ = event_log or event_log_from_settings(settings, "search")
-    return SearchApp(settings, clock or SystemClock(), log_, owns, background, codec or settings.token_codec())
+    return SearchApp(settings, clock or SystemClock(), log_, owns, background, codec or settings.authenticator())
