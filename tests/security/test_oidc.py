@@ -78,7 +78,7 @@ async def test_a_token_signed_by_another_providers_key_is_refused(provider: Prov
 
 
 async def test_a_token_for_another_audience_is_refused(provider: Provider) -> None:
-    with pytest.raises(Unauthenticated, match="(?i)audience"):
+    with pytest.raises(Unauthenticated, match=r"(?i)audience"):
         await verifier(provider).verify(provider.token("k1", audience="another-app"))
 
 
