@@ -134,6 +134,7 @@ def test_roles_and_organisation_come_from_configurable_claims() -> None:
         "email": "li@sfj.gov",
         "realm_access": {"roles": ["reviewer", "offline_access"]},
         "organisation": "市司法局",
+        "exp": 2_000_000_000,
     }
     principal = principal_from_claims(claims, config)
     assert (principal.subject, principal.roles, principal.org) == ("li@sfj.gov", {Role.REVIEWER}, "市司法局")
@@ -143,7 +144,9 @@ def test_roles_and_organisation_can_come_from_prefixed_scopes() -> None:
     config = OidcConfig(
         issuer="x", audience="normreg", roles_claim="scp", role_prefix="normreg:", org_claim="scp", org_prefix="org:"
     )
-    principal = principal_from_claims({"sub": "svc", "scp": "openid normreg:registrar registrar org:zfb"}, config)
+    principal = principal_from_claims(
+        {"sub": "svc", "scp": "openid normreg:registrar registrar org:zfb", "exp": 2_000_000_000}, config
+    )
     assert (principal.roles, principal.org) == ({Role.REGISTRAR}, "zfb")
 
 
@@ -155,11 +158,14 @@ def test_roles_and_organisation_can_come_from_prefixed_scopes() -> None:
         {"sub": "a", "roles": {"drafter": True}},
         {"sub": "", "roles": ["drafter"]},
         {"roles": ["drafter"]},
+        {"sub": 7, "roles": ["drafter"]},
+        {"sub": "a", "org": None, "roles": ["drafter"]},
+        {"sub": "a\u200b", "roles": ["drafter"]},
     ],
 )
 def test_malformed_claims_are_unauthenticated(claims: dict[str, object]) -> None:
     with pytest.raises(Unauthenticated):
-        principal_from_claims(claims, OidcConfig(issuer="x", audience="normreg"))
+        principal_from_claims({"exp": 2_000_000_000, **claims}, OidcConfig(issuer="x", audience="normreg"))
 
 
 def test_oidc_settings_need_an_audience() -> None:

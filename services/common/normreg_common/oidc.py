@@ -20,6 +20,7 @@ import aiohttp
 import jwt
 
 from normreg_common.auth import VERIFIED_CACHE_SIZE, Metadata, bearer_token
+from normreg_common.claims import claims_of
 from normreg_common.errors import Unauthenticated, Unavailable
 from normreg_common.principal import PUBLIC, Principal, Role
 
@@ -46,14 +47,17 @@ class OidcConfig:
     leeway_s: float = 30.0
 
 
-def claim(claims: Mapping[str, Any], path: str) -> Any:
+_ABSENT = object()
+
+
+def claim(claims: Mapping[str, Any], path: str, default: Any = None) -> Any:
     """`realm_access.roles` -> claims["realm_access"]["roles"]; a claim named with a dot wins."""
     if path in claims:
         return claims[path]
     value: Any = claims
     for part in path.split("."):
         if not isinstance(value, Mapping) or part not in value:
-            return None
+            return default
         value = value[part]
     return value
 
@@ -70,27 +74,39 @@ def _strings(value: Any, what: str) -> list[str]:
 
 
 def principal_from_claims(claims: Mapping[str, Any], config: OidcConfig) -> Principal:
+    """The caller named by a provider's token, through the same claims schema as our own tokens."""
     subject = claim(claims, config.subject_claim)
-    if not isinstance(subject, str) or not subject.strip():
-        raise Unauthenticated(f"invalid bearer token: no subject in claim {config.subject_claim}")
     known = {r.value for r in Role}
     # A provider's role list names roles of many applications: ours are those we know, after the prefix.
-    roles = frozenset(
-        Role(v[len(config.role_prefix) :])
-        for v in _strings(claim(claims, config.roles_claim), config.roles_claim)
-        if v.startswith(config.role_prefix) and v[len(config.role_prefix) :] in known
+    roles = sorted(
+        {
+            v[len(config.role_prefix) :]
+            for v in _strings(claim(claims, config.roles_claim), config.roles_claim)
+            if v.startswith(config.role_prefix) and v[len(config.role_prefix) :] in known
+        }
     )
-    orgs = {
-        v[len(config.org_prefix) :]
-        for v in _strings(claim(claims, config.org_claim), config.org_claim)
-        if v.startswith(config.org_prefix) and v[len(config.org_prefix) :]
-    }
-    if config.org_prefix == "" and isinstance(claim(claims, config.org_claim), str):
-        # A plain string claim is one organisation, spaces included.
-        orgs = {str(claim(claims, config.org_claim)).strip()} - {""}
+    org_value = claim(claims, config.org_claim, _ABSENT)
+    if org_value is None:
+        orgs: list[str | None] = [None]  # present but null: the schema refuses it rather than guess
+    elif org_value is _ABSENT:
+        orgs = []
+    elif config.org_prefix == "" and isinstance(org_value, str):
+        orgs = [org_value]  # a plain string claim is one organisation, spaces included
+    else:
+        orgs = [
+            *sorted(
+                {
+                    v[len(config.org_prefix) :]
+                    for v in _strings(org_value, config.org_claim)
+                    if v.startswith(config.org_prefix) and v[len(config.org_prefix) :]
+                }
+            )
+        ]
     if len(orgs) > 1:
         raise Unauthenticated(f"invalid bearer token: claim {config.org_claim} names more than one organisation")
-    return Principal(subject=subject.strip(), roles=roles, org=next(iter(orgs), ""))
+    return claims_of(
+        {"sub": subject, "roles": roles, "org": orgs[0] if orgs else "", "exp": claims.get("exp")}
+    ).principal()
 
 
 class OidcVerifier:
