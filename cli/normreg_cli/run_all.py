@@ -26,6 +26,8 @@ from normreg_common.settings import Settings
 
 SERVICES = ("registry", "review", "search")
 CLI_IDENTITY = "cli"
+# Each service's /metrics when NORMREG_<SERVICE>_METRICS_ADDR is unset.
+METRICS_ADDRS = {"registry": "127.0.0.1:9461", "review": "127.0.0.1:9462", "search": "127.0.0.1:9463"}
 
 
 def _host(address: str) -> str:
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_all", description="the whole normreg system on this machine")
     parser.add_argument("--tls", action="store_true", help="TLS everywhere, with a throw-away CA under <data_dir>/tls")
     args = parser.parse_args(argv)
+    for name, address in METRICS_ADDRS.items():
+        os.environ.setdefault(f"NORMREG_{name.upper()}_METRICS_ADDR", address)
     settings = Settings()
     private_dir(settings.data_dir)
     # Create the development signing key once, before three processes race to create it.
@@ -87,12 +91,19 @@ def main(argv: list[str] | None = None) -> int:
         f"event log {'Kafka ' + settings.kafka_bootstrap if settings.kafka_bootstrap else settings.event_log_path}\n"
         f"  index     {'Elasticsearch ' + settings.elasticsearch_url if settings.elasticsearch_url else 'embedded'}"
     )
+    scheme = "https" if use_tls or settings.tls_cert_file else "http"
+    metrics = "".join(
+        f"  {name:<9} {scheme}://{address}/metrics\n" for name in SERVICES if (address := settings.metrics_addr(name))
+    )
+    tracing = f"OTLP {settings.otlp_endpoint}" if settings.otlp_endpoint else "off (set NORMREG_OTLP_ENDPOINT)"
     print(
         "normreg is starting\n"
         f"  registry  {settings.registry_addr}\n"
         f"  review    {settings.review_addr}\n"
         f"  search    {settings.search_addr}\n"
         f"  transport {transport}\n"
+        f"metrics\n{metrics}"
+        f"  traces    {tracing}\n"
         f"  data      {settings.data_dir.resolve()}\n  {backends}\n"
         "Try: .venv/bin/normreg --as drafter:alice@市司法局 create --kind normative_document --title 测试办法 \\\n"
         "       --issuing-body 赤峰市人民政府 --prefix 赤政规 --body '第一条 测试。'\n"

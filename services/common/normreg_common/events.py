@@ -34,13 +34,21 @@ class CloudEvent(BaseModel):
     # Position of the event in its subject's stream, from 1, without gaps.
     sequence: int = Field(ge=1)
     data: dict[str, Any]
+    # Extension attributes (CloudEvents' distributed tracing extension): the W3C trace context of
+    # the request that wrote the event, so its consumers continue that trace. Absent when not tracing.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
+        absent = {name for name in _EXTENSIONS if getattr(self, name) is None}
+        return self.model_dump_json(exclude=absent or None).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> CloudEvent:
         return cls.model_validate_json(raw)
+
+
+_EXTENSIONS = ("traceparent", "tracestate")
 
 
 def canonical_json(value: Any) -> str:

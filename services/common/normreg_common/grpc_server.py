@@ -21,6 +21,7 @@ from grpc_status import rpc_status
 from normreg_common.auth import Authenticator
 from normreg_common.errors import InvalidArgument, NormregError, PermissionDenied
 from normreg_common.principal import PUBLIC, Principal
+from normreg_common.rpc_observer import ObservingInterceptor
 from normreg_common.tls import ServerTls, grpc_server_credentials, peer_service
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,11 @@ def create_server(
     """
     limits = dict(request_limits or {})
     server = grpc.aio.server(
-        interceptors=[EdgeInterceptor(authenticator, domain, request_limits=limits, tls=tls)],
+        # Outermost first: the observer sees the code the client gets, refusals included.
+        interceptors=[
+            ObservingInterceptor(domain),
+            EdgeInterceptor(authenticator, domain, request_limits=limits, tls=tls),
+        ],
         maximum_concurrent_rpcs=max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", max([DEFAULT_REQUEST_BYTES, *limits.values()])),

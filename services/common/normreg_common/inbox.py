@@ -9,6 +9,7 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 
+from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import Consumer, Delivery, PositionLoader
 from normreg_common.sqlite import Database
 
@@ -77,9 +78,12 @@ class ConsumerRunner:
     """Polls a consumer and hands batches to a handler that commits them with their positions."""
 
     def __init__(self, consumer: Consumer, handler: BatchHandler, name: str) -> None:
+        """`name` is `service:what`, e.g. `search:documents`; it labels the metrics and spans."""
         self._consumer = consumer
         self._handler = handler
         self._name = name
+        self.name = name
+        self._component = "normreg." + name.partition(":")[0]
         self.processed = 0
 
     async def start(self) -> None:
@@ -93,13 +97,24 @@ class ConsumerRunner:
         if not batch:
             return 0
         try:
-            await self._handler(batch)
+            with tracing.message_spans(self._component, "process", [(d.topic, d.value) for d in batch], current=True):
+                await self._handler(batch)
         except BaseException:
+            metrics.record_consumer_failure(self._name)
             await self._consumer.rewind()
             raise
         await self._consumer.commit(batch)
         self.processed += len(batch)
+        counts: dict[str, int] = {}
+        newest: dict[str, float] = {}
+        for d in batch:
+            counts[d.topic] = counts.get(d.topic, 0) + 1
+            newest[d.topic] = max(newest.get(d.topic, 0.0), d.timestamp)
+        metrics.record_applied(self._name, newest, counts)
         return len(batch)
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        return await self._consumer.lag()
 
     async def drain(self) -> int:
         """Apply everything already in the log (tests and the CLI's synchronous paths)."""

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.sqlite import Database
 
@@ -24,22 +25,41 @@ CREATE TABLE IF NOT EXISTS outbox (
     topic TEXT NOT NULL,
     key TEXT NOT NULL,
     value BLOB NOT NULL,
-    sent_at REAL
+    sent_at REAL,
+    -- Unix time of the write; the age of the oldest unsent row is what operators alert on.
+    created_at REAL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
 """
 
 
+def migrate(conn: sqlite3.Connection) -> None:
+    """Databases made before the outbox had `created_at` gain it (NULL for their old rows)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
+    if "created_at" not in columns:
+        conn.execute("ALTER TABLE outbox ADD COLUMN created_at REAL")
+
+
 def enqueue(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
+    now = time.time()
     conn.executemany(
-        "INSERT INTO outbox (topic, key, value) VALUES (?, ?, ?)",
-        [(r.topic, r.key, r.value) for r in records],
+        "INSERT INTO outbox (topic, key, value, created_at) VALUES (?, ?, ?, ?)",
+        [(r.topic, r.key, r.value, now) for r in records],
     )
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, log_: EventLog, *, batch_size: int = 500, idle_poll_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        log_: EventLog,
+        *,
+        batch_size: int = 500,
+        idle_poll_s: float = 1.0,
+        service: str = "",
+    ) -> None:
         self._db = db
+        self.service = service
         self._log = log_
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
@@ -59,7 +79,10 @@ class OutboxRelay:
         )
         if not rows:
             return 0
-        await self._log.publish([Record(r["topic"], r["key"], bytes(r["value"])) for r in rows])
+        records = [Record(r["topic"], r["key"], bytes(r["value"])) for r in rows]
+        with tracing.message_spans(f"normreg.{self.service}", "publish", [(r.topic, r.value) for r in records]):
+            await self._log.publish(records)
+        metrics.record_published(self.service, len(records))
         ids = [r["id"] for r in rows]
         now = time.time()
         await self._db.transaction(
@@ -79,6 +102,16 @@ class OutboxRelay:
         )
         return int(row[0])
 
+    async def backlog(self) -> tuple[int, float | None]:
+        """How many rows wait, and when the oldest of them was committed (None when unknown or none)."""
+        row = await self._db.read(
+            lambda conn: conn.execute(
+                "SELECT COUNT(*), (SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1) "
+                "FROM outbox WHERE sent_at IS NULL"
+            ).fetchone()
+        )
+        return int(row[0]), None if row[1] is None else float(row[1])
+
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.1
         while not stop.is_set():
@@ -86,6 +119,7 @@ class OutboxRelay:
                 sent = await self.relay_once()
                 backoff = 0.1
             except Exception:
+                metrics.record_publish_failure(self.service)
                 # The log is unreachable: keep the rows, try again later. Writes go on being accepted.
                 log.warning("outbox relay: publish failed, retrying in %.1fs", backoff, exc_info=True)
                 await _wait(stop, backoff)

@@ -10,9 +10,11 @@ from typing import Any
 
 import grpc
 
+from normreg_common import outbox
 from normreg_common.eventlog.port import EventLog
 from normreg_common.grpc_server import mark_serving
 from normreg_common.inbox import ConsumerRunner
+from normreg_common.metrics import Sampler, consumer_probe, outbox_probe
 from normreg_common.outbox import OutboxRelay
 from normreg_common.sqlite import Database
 
@@ -33,6 +35,7 @@ class Runtime:
         server: grpc.aio.Server,
         background: bool,
         loops: Sequence[Loop] = (),
+        metrics_interval_s: float = 5.0,
     ) -> None:
         self._name = name
         self._db = db
@@ -43,12 +46,14 @@ class Runtime:
         self._consumer = consumer
         self._server = server
         self._background = background
-        self._loops = [relay.run, consumer.run, *loops]
+        self.sampler = Sampler([outbox_probe(name, relay), consumer_probe(consumer)], metrics_interval_s)
+        self._loops = [relay.run, consumer.run, self.sampler.run, *loops]
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self._db.open()
+        await self._db.transaction(outbox.migrate)
         if self._owns_event_log:
             await self._event_log.start()
         await self._event_log.ensure_topics(self._topics)

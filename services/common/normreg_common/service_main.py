@@ -7,7 +7,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from normreg_common import logs, tracing
 from normreg_common.grpc_server import install_signal_handlers
+from normreg_common.metrics import MetricsEndpoint
 from normreg_common.settings import Settings
 
 
@@ -24,14 +26,31 @@ async def serve(name: str, create_app: Callable[[Settings], Awaitable[App]], set
     # Handlers first: a SIGTERM that arrives while starting still stops the service gracefully.
     stop = asyncio.Event()
     install_signal_handlers(stop)
-    app = await create_app(settings)
-    await app.start()
-    log.info("%s service listening on port %d", name, app.port)
+    if settings.otlp_endpoint:
+        tracing.configure_otlp(
+            settings.otlp_endpoint, service=f"normreg-{name}", sample_ratio=settings.trace_sample_ratio
+        )
+        log.info("%s service exports traces to %s", name, settings.otlp_endpoint)
+    endpoint = None
+    if settings.metrics_addr(name):
+        endpoint = MetricsEndpoint(
+            settings.metrics_addr(name), certfile=settings.tls_cert_file, keyfile=settings.tls_key_file
+        )
     try:
-        await stop.wait()
+        app = await create_app(settings)
+        await app.start()
+        log.info("%s service listening on port %d", name, app.port)
+        if endpoint is not None:
+            log.info("%s service metrics at %s", name, endpoint.url)
+        try:
+            await stop.wait()
+        finally:
+            log.info("%s service stopping", name)
+            await app.stop(grace=5.0)
     finally:
-        log.info("%s service stopping", name)
-        await app.stop(grace=5.0)
+        if endpoint is not None:
+            endpoint.close()
+        tracing.shutdown()
 
 
 class RepeatFilter(logging.Filter):
@@ -68,9 +87,11 @@ class RepeatFilter(logging.Filter):
 
 
 def run(name: str, create_app: Callable[[Settings], Awaitable[App]]) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level)
     for handler in logging.getLogger().handlers:
+        logs.configure(handler, service=name, fmt=settings.log_format)
         handler.addFilter(RepeatFilter())
     # One line per bulk request is noise at INFO.
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
-    asyncio.run(serve(name, create_app, Settings()))
+    logging.getLogger("elastic_transport").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    asyncio.run(serve(name, create_app, settings))

@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     # FULL: an acknowledged write survives power loss. NORMAL (in WAL mode) survives a crash of the
     # process but may lose the last transactions if the machine itself goes down.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # host:port of each service's Prometheus /metrics endpoint; empty = none (`make run` sets
+    # 127.0.0.1:9461-9463 when unset).
+    registry_metrics_addr: str = ""
+    review_metrics_addr: str = ""
+    search_metrics_addr: str = ""
+    # Seconds between refreshes of the gauges that need a query (outbox backlog, consumer lag).
+    metrics_interval_s: float = 5.0
+    # OTLP/gRPC collector for traces, e.g. http://otel-collector:4317; empty = no tracing at all.
+    otlp_endpoint: str = ""
+    # Share of new traces kept (a caller's sampled traceparent is always followed).
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    # "json": one JSON object per line with trace and span ids; "text": the plain format.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # --- Transport security of our own ports (gRPC, HTTP). Unset: plaintext. ---
     # This service's certificate chain and private key (PEM); both set = every server port speaks TLS.
@@ -132,6 +146,9 @@ class Settings(BaseSettings):
     @property
     def event_log_path(self) -> Path:
         return self.data_dir / "eventlog.db"
+
+    def metrics_addr(self, service: str) -> str:
+        return str(getattr(self, f"{service}_metrics_addr"))
 
     def token_codec(self) -> TokenCodec:
         key = self.jwt_key or load_or_create_key(self.data_dir / "dev-jwt.key")

@@ -8,6 +8,7 @@ alone, and one fsync makes the whole group durable. No caller is answered before
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from normreg_common import tracing
 from normreg_common.files import private_file
 
 T = TypeVar("T")
@@ -31,6 +33,7 @@ class Database:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
         self._path = str(path)
+        self._name = Path(path).name
         self._schema = schema
         self._synchronous = synchronous
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite:{Path(path).name}")
@@ -64,13 +67,17 @@ class Database:
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        with self._lock:
-            self._pending.append((work, future, loop))
-            schedule = not self._flush_scheduled
-            self._flush_scheduled = True
-        if schedule:
-            self._executor.submit(self._flush)
-        return await future
+        # The unit runs on the database thread in its caller's context: the events it writes carry the
+        # request's trace, not this span's.
+        context = contextvars.copy_context()
+        with tracing.span("normreg.sqlite", f"sqlite transaction {self._name}", **{"db.system": "sqlite"}):
+            with self._lock:
+                self._pending.append((lambda conn: context.run(work, conn), future, loop))
+                schedule = not self._flush_scheduled
+                self._flush_scheduled = True
+            if schedule:
+                self._executor.submit(self._flush)
+            return await future
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._submit(lambda: work(self._connection()))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from normreg_common import metrics
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
 from normreg_common.eventlog.factory import event_log_from_settings
@@ -39,7 +40,7 @@ class RegistryApp:
     ) -> None:
         self.settings = settings
         self.db = Database(settings.data_dir / "registry.db", SCHEMA, synchronous=settings.sqlite_synchronous)
-        self.relay = OutboxRelay(self.db, event_log)
+        self.relay = OutboxRelay(self.db, event_log, service="registry")
         self.service = RegistryService(self.db, clock, get_profile(settings.profile), on_commit=self.relay.notify)
         consumer = ConsumerRunner(
             event_log.consumer([REVIEWS_TOPIC], GROUP, position_loader(self.db, GROUP)),
@@ -65,6 +66,7 @@ class RegistryApp:
             server=server,
             background=background,
             loops=[self._scheduler],
+            metrics_interval_s=settings.metrics_interval_s,
         )
 
     async def start(self) -> None:
@@ -77,12 +79,27 @@ class RegistryApp:
         """Without background tasks: apply every decision already in the log and send the whole outbox."""
         return await self._runtime.sync()
 
+    async def run_scheduler_once(self) -> None:
+        """One scheduler run, counted, then the filing obligations it leaves."""
+        try:
+            changed = await self.service.run_scheduler()
+        except Exception:
+            metrics.SCHEDULER_RUNS.labels("failed").inc()
+            log.exception("scheduler run failed; retrying at the next interval")
+        else:
+            metrics.SCHEDULER_RUNS.labels("ok").inc()
+            metrics.SCHEDULER_TRANSITIONS.inc(changed)
+            metrics.SCHEDULER_LAST_SUCCESS.set_to_current_time()
+        try:
+            due, overdue = await self.service.filing_obligations()
+        except Exception:
+            log.exception("counting filing obligations failed")
+        else:
+            metrics.record_filing_obligations(due, overdue)
+
     async def _scheduler(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            try:
-                await self.service.run_scheduler()
-            except Exception:
-                log.exception("scheduler run failed; retrying at the next interval")
+            await self.run_scheduler_once()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.scheduler_interval_s)
 

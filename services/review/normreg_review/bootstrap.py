@@ -51,7 +51,7 @@ async def create_app(
     db = Database(settings.data_dir / "review.db", SCHEMA, synchronous=settings.sqlite_synchronous)
     owns_event_log = event_log is None
     log = event_log if event_log is not None else event_log_from_settings(settings, "review")
-    relay = OutboxRelay(db, log)
+    relay = OutboxRelay(db, log, service="review")
     service = ReviewService(
         db,
         clock or SystemClock(),
@@ -77,5 +77,6 @@ async def create_app(
         consumer=document_events_consumer(service, db, log),
         server=server,
         background=background,
+        metrics_interval_s=settings.metrics_interval_s,
     )
     return ReviewApp(service=service, runtime=runtime, port=port)

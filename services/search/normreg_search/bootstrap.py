@@ -20,6 +20,7 @@ from normreg_common.eventlog.port import Consumer, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC
 from normreg_common.grpc_server import create_server, mark_serving
 from normreg_common.inbox import INBOX_SCHEMA, ConsumerRunner, position_loader
+from normreg_common.metrics import Sampler, consumer_probe
 from normreg_common.profile import get_profile
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
@@ -86,6 +87,8 @@ class SearchApp:
         self._reindexing = asyncio.Lock()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.sampler = Sampler([consumer_probe(self.consumer)], settings.metrics_interval_s)
+        self._sampling: asyncio.Task[None] | None = None
         # Background mode: how many polls found nothing, so callers can wait until caught up.
         self._empty_polls = 0
         self._progress = asyncio.Condition()
@@ -101,6 +104,7 @@ class SearchApp:
         await mark_serving(self.server)
         if self._background:
             self._task = asyncio.create_task(self._consume())
+            self._sampling = asyncio.create_task(self.sampler.run(self._stop))
 
     async def _consume(self) -> None:
         backoff = 0.1
@@ -166,9 +170,10 @@ class SearchApp:
     async def stop(self, grace: float = 1.0) -> None:
         self._stop.set()
         await self.server.stop(grace)
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._sampling):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.consumer.close()
         await self.index.close()
         if self._owns_log:

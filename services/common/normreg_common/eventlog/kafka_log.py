@@ -193,7 +193,14 @@ class KafkaConsumer(Consumer):
                 continue
             floor = self._applied.get(tp, -1)
             out.extend(
-                Delivery(self._logical(tp.topic), tp.partition, r.offset, (r.key or b"").decode(), r.value or b"")
+                Delivery(
+                    self._logical(tp.topic),
+                    tp.partition,
+                    r.offset,
+                    (r.key or b"").decode(),
+                    r.value or b"",
+                    r.timestamp / 1000 if r.timestamp and r.timestamp > 0 else 0.0,
+                )
                 for r in records
                 if r.offset > floor
             )
@@ -213,6 +220,18 @@ class KafkaConsumer(Consumer):
             except Exception:
                 # Advisory only: our own store holds the truth. A rebalance may make this fail.
                 log.info("kafka offset commit skipped", exc_info=True)
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """For the partitions assigned to this member of the group (one request to the broker)."""
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return {}
+        ends = await self._consumer.end_offsets(assigned)
+        out: dict[tuple[str, int], int] = {}
+        for tp in assigned:
+            applied = await self._loader(self._logical(tp.topic), tp.partition)
+            out[(self._logical(tp.topic), tp.partition)] = max(0, ends[tp] - (0 if applied is None else applied + 1))
+        return out
 
     def _logical(self, topic: str) -> str:
         return topic.removeprefix(self._prefix)

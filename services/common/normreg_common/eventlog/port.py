@@ -26,6 +26,8 @@ class Delivery:
     offset: int
     key: str
     value: bytes
+    # Unix time the log appended the record (Kafka's record timestamp); 0 when the log does not say.
+    timestamp: float = 0.0
 
 
 # (topic, partition) -> last processed offset, or None to start from the beginning.
@@ -50,6 +52,11 @@ class Consumer(abc.ABC):
 
     @abc.abstractmethod
     async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Per (topic, partition) this consumer reads: how many records the log holds after the
+        position the consumer's own store has applied."""
 
 
 class EventLog(abc.ABC):

@@ -109,16 +109,34 @@ class SqliteConsumer(Consumer):
         out: list[Delivery] = []
         for topic in self._topics:
             rows = conn.execute(
-                "SELECT offset, key, value FROM records WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
+                "SELECT offset, key, value, appended_at FROM records WHERE topic = ? AND offset >= ? "
+                "ORDER BY offset LIMIT ?",
                 (topic, self._next[topic], max_records - len(out)),
             ).fetchall()
-            out.extend(Delivery(topic, 0, row["offset"], row["key"], bytes(row["value"])) for row in rows)
+            out.extend(
+                Delivery(topic, 0, row["offset"], row["key"], bytes(row["value"]), row["appended_at"]) for row in rows
+            )
             if len(out) >= max_records:
                 break
         return out
 
     async def commit(self, deliveries: Sequence[Delivery]) -> None:
         return None
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        ends = await self._db.read(self._ends)
+        out: dict[tuple[str, int], int] = {}
+        for topic in self._topics:
+            applied = await self._loader(topic, 0)
+            out[(topic, 0)] = max(0, ends.get(topic, 0) - (0 if applied is None else applied + 1))
+        return out
+
+    def _ends(self, conn: sqlite3.Connection) -> dict[str, int]:
+        ends: dict[str, int] = {}
+        for topic in self._topics:
+            row = conn.execute("SELECT MAX(offset) FROM records WHERE topic = ?", (topic,)).fetchone()
+            ends[topic] = 0 if row[0] is None else int(row[0]) + 1
+        return ends
 
     async def close(self) -> None:
         if not self._closed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -124,11 +125,12 @@ class Store:
                 _dump(doc),
             ),
         )
+        now = time.time()
         for change, record in records:
             self._append_history(doc.name, change)
             cursor = self.conn.execute(
-                "INSERT INTO outbox (topic, key, value) VALUES (?, ?, ?)",
-                (record.topic, record.key, record.value),
+                "INSERT INTO outbox (topic, key, value, created_at) VALUES (?, ?, ?, ?)",
+                (record.topic, record.key, record.value, now),
             )
             self.conn.execute(
                 "INSERT INTO event_index (outbox_id, type, document, version) VALUES (?, ?, ?, ?)",

@@ -10,6 +10,7 @@ from typing import Any
 
 from normreg_common.eventlog.port import Record
 from normreg_common.events import DOCUMENTS_TOPIC, REGISTRY_SOURCE, CloudEvent
+from normreg_common.tracing import current_traceparent
 from pydantic import TypeAdapter
 
 from normreg_registry.domain.model import Change, Document, Version
@@ -44,6 +45,7 @@ def document_snapshot(doc: Document) -> dict[str, Any]:
 def to_records(doc: Document, changes: list[Change]) -> list[tuple[Change, Record]]:
     out = []
     head = document_snapshot(doc)
+    traceparent = current_traceparent()
     for change in changes:
         event = CloudEvent(
             source=REGISTRY_SOURCE,
@@ -62,6 +64,7 @@ def to_records(doc: Document, changes: list[Change]) -> list[tuple[Change, Recor
                 "document": head,
                 "version": version_snapshot(doc, doc.version(change.version)),
             },
+            traceparent=traceparent,
         )
         out.append((change, Record(DOCUMENTS_TOPIC, doc.name, event.to_bytes())))
     return out

@@ -538,30 +538,40 @@ class RegistryService:
         horizon = today + dt.timedelta(days=within_days)
 
         def work(store: Store) -> list[DueFiling]:
-            out = []
-            for doc_id in store.ids_with_states([s.value for s in PROMULGATED_STATES]):
-                doc = store.get(doc_id)
-                if doc is None or doc.kind not in FILING_KINDS:
-                    continue
-                for v in doc.versions:
-                    if v.promulgation is None or v.filing is not None:
-                        continue
-                    if v.state in {State.REPEALED, State.DECLARED_INVALID}:
-                        continue
-                    due = self._profile.filing_due(v.promulgation.promulgation_date)
-                    if due <= horizon:
-                        out.append(
-                            DueFiling(
-                                doc.version_name(v.number),
-                                v.title,
-                                str(v.promulgation.number or ""),
-                                due,
-                                due < today,
-                            )
-                        )
+            out = [
+                DueFiling(doc.version_name(v.number), v.title, str(v.promulgation.number or ""), due, due < today)
+                for doc, v, due in self._unfiled(store)
+                if due <= horizon and v.promulgation is not None
+            ]
             return sorted(out, key=lambda d: (d.due_date, d.document))
 
         return await self._read(work)
+
+    async def filing_obligations(self) -> tuple[int, int]:
+        """For monitoring: versions still to be filed whose deadline has not passed, and those overdue."""
+        today = self.today()
+
+        def work(store: Store) -> tuple[int, int]:
+            dues = [due for _, _, due in self._unfiled(store)]
+            overdue = sum(1 for due in dues if due < today)
+            return len(dues) - overdue, overdue
+
+        return await self._read(work)
+
+    def _unfiled(self, store: Store) -> list[tuple[Document, Version, dt.date]]:
+        """Promulgated versions that must be filed and are not, with their filing deadline."""
+        out = []
+        for doc_id in store.ids_with_states([s.value for s in PROMULGATED_STATES]):
+            doc = store.get(doc_id)
+            if doc is None or doc.kind not in FILING_KINDS:
+                continue
+            for v in doc.versions:
+                if v.promulgation is None or v.filing is not None:
+                    continue
+                if v.state in {State.REPEALED, State.DECLARED_INVALID}:
+                    continue
+                out.append((doc, v, self._profile.filing_due(v.promulgation.promulgation_date)))
+        return out
 
     # ---- cleanup -------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from normreg_common.eventlog.port import Record
 from normreg_common.events import REVIEW_SOURCE, REVIEWS_TOPIC, CloudEvent
+from normreg_common.tracing import current_traceparent
 
 from normreg_review.domain.lifecycle import Action
 from normreg_review.domain.model import Change, Review
@@ -74,6 +75,7 @@ def to_records(review: Review, changes: list[Change]) -> list[Record]:
                 time=change.at,
                 sequence=change.sequence,
                 data=event_data(review, change),
+                traceparent=current_traceparent(),
             ).to_bytes(),
         )
         for change in changes

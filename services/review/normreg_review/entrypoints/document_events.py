@@ -107,4 +107,4 @@ def document_events_consumer(service: ReviewService, db: Database, event_log: Ev
         inbound = [item for item in map(translate, batch) if item is not None]
         await service.apply_document_events(GROUP, batch, inbound)
 
-    return ConsumerRunner(consumer, handle, "review: document events")
+    return ConsumerRunner(consumer, handle, "review:documents")

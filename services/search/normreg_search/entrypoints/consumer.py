@@ -13,6 +13,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 
+from normreg_common import tracing
 from normreg_common.eventlog.port import Delivery
 from normreg_common.events import CloudEvent
 from normreg_common.inbox import save_positions
@@ -60,4 +61,5 @@ class ProjectionHandler:
         def positions(conn: sqlite3.Connection) -> None:
             save_positions(conn, self._group, batch)
 
-        await self._index.apply(changes, on_commit=positions)
+        with tracing.span("normreg.search", "index apply", **{"normreg.index.changes": len(changes)}):
+            await self._index.apply(changes, on_commit=positions)
