@@ -6,6 +6,7 @@ import datetime as dt
 
 from google.protobuf import timestamp_pb2
 from normreg.v1 import document_pb2 as pb
+from normreg_common.paging import PAGE_BYTES
 from normreg_common.principal import Principal, Role
 
 from normreg_registry.domain import access
@@ -97,6 +98,29 @@ def document_pb(doc: Document, principal: Principal, *, full: bool = True) -> pb
         update_time=timestamp(doc.updated_at),
         provisional=doc.provisional,
     )
+
+
+def bounded_full(
+    doc: Document, principal: Principal, *, wanted: int | None = None, budget: int = PAGE_BYTES
+) -> pb.Document:
+    """The FULL view within `budget` bytes: bodies newest first (the `wanted` version before all),
+    each one that does not fit left out and marked `body_omitted`. The first always fits: one
+    version is bounded by the body size limit."""
+    out = document_pb(doc, principal, full=False)
+    versions = {v.number: v for v in access.visible_versions(principal, doc)}
+    internal = _internal(principal, doc)
+    used = out.ByteSize()
+    first = True
+    for slot in sorted(out.versions, key=lambda v: (v.version_number != wanted, -v.version_number)):
+        whole = version_pb(doc, versions[slot.version_number], internal, full=True)
+        extra = whole.ByteSize() - slot.ByteSize()
+        if not first and used + extra > budget:
+            slot.body_omitted = True
+            continue
+        slot.CopyFrom(whole)
+        used += extra
+        first = False
+    return out
 
 
 def filing_pb(doc: Document, v: Version) -> pb.Filing:

@@ -5,8 +5,6 @@ No rules live here; identity comes from the edge interceptor, errors are mapped 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -15,11 +13,14 @@ import grpc
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
-from normreg_common.errors import InvalidArgument
+from normreg_common import paging
+from normreg_common.errors import InvalidArgument, NotFound
 from normreg_common.grpc_server import current_principal
+from normreg_common.paging import IdCursor, IntCursor, PageTokens, fits
 from normreg_common.validation import parse, parse_date, resource_id
 
 from normreg_registry.application.service import RegistryService
+from normreg_registry.domain import access
 from normreg_registry.domain.cleanup import Outcome
 from normreg_registry.domain.lifecycle import State
 from normreg_registry.domain.model import Document, ImportedVersion
@@ -65,26 +66,12 @@ def evaluation_id(name: str, document: str, field: str = "evaluation") -> int | 
     return int(match[2])
 
 
-def encode_token(cursor: str) -> str:
-    return base64.urlsafe_b64encode(f"v1:{cursor}".encode()).decode()
-
-
-def decode_token(token: str, field: str = "page_token") -> str:
-    if not token:
-        return ""
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidArgument(field, "not a page token this service issued") from None
-    if not text.startswith("v1:"):
-        raise InvalidArgument(field, "not a page token this service issued")
-    return text[3:]
+DOCUMENT_PAGES: PageTokens[str] = PageTokens("registry.documents", IdCursor())
+COMMENT_PAGES: PageTokens[int] = PageTokens("registry.comments", IntCursor())
 
 
 def page_size(value: int, default: int = 50, maximum: int = 500) -> int:
-    if value < 0:
-        raise InvalidArgument("page_size", "must not be negative")
-    return min(value or default, maximum)
+    return paging.page_size(value, default=default, maximum=maximum)
 
 
 def enum_value(mapping: dict[int, str], value: int, field: str) -> str:
@@ -99,7 +86,8 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
 
     @staticmethod
     def _doc(doc: Document) -> pb.Document:
-        return convert.document_pb(doc, current_principal())
+        # A write answers with the BASIC view: the bodies of every version could outweigh a reply.
+        return convert.document_pb(doc, current_principal(), full=False)
 
     async def CreateDocument(
         self, request: rpb.CreateDocumentRequest, context: grpc.aio.ServicerContext
@@ -127,8 +115,13 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         return self._doc(doc)
 
     async def GetDocument(self, request: rpb.GetDocumentRequest, context: grpc.aio.ServicerContext) -> pb.Document:
-        doc = await self._s.get_document(current_principal(), doc_id(request.name))
-        return convert.document_pb(doc, current_principal(), full=request.view != rpb.DOCUMENT_VIEW_BASIC)
+        name, version = doc_or_version(request.name)
+        doc = await self._s.get_document(current_principal(), name)
+        if version is not None and version not in {v.number for v in access.visible_versions(current_principal(), doc)}:
+            raise NotFound(request.name)
+        if request.view == rpb.DOCUMENT_VIEW_BASIC:
+            return convert.document_pb(doc, current_principal(), full=False)
+        return convert.bounded_full(doc, current_principal(), wanted=version)
 
     async def ListDocuments(
         self, request: rpb.ListDocumentsRequest, context: grpc.aio.ServicerContext
@@ -138,9 +131,16 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         size = page_size(request.page_size, default=10 if full else 50, maximum=10 if full else 500)
         state = convert.STATE_FROM_PB[request.state].value if request.state in convert.STATE_FROM_PB else ""
         kind = convert.KIND_FROM_PB[request.kind].value if request.kind in convert.KIND_FROM_PB else ""
+        query = {
+            "state": state,
+            "kind": kind,
+            "issuing_body": request.issuing_body,
+            "drafting_org": request.drafting_org,
+            "view": full,
+        }
         docs, cursor = await self._s.list_documents(
             current_principal(),
-            after=decode_token(request.page_token),
+            after=DOCUMENT_PAGES.decode(request.page_token, query) or "",
             page_size=size,
             state=state,
             kind=kind,
@@ -148,9 +148,16 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
             drafting_org=request.drafting_org,
         )
         principal = current_principal()
+        documents = [
+            convert.bounded_full(d, principal) if full else convert.document_pb(d, principal, full=False) for d in docs
+        ]
+        # A page is bounded by bytes as well as by count: it ends early rather than outgrow a reply.
+        kept = fits(documents, lambda d: d.ByteSize())
+        if kept < len(documents):
+            cursor = docs[kept - 1].id
         return rpb.ListDocumentsResponse(
-            documents=[convert.document_pb(d, principal, full=full) for d in docs],
-            next_page_token=encode_token(cursor) if cursor else "",
+            documents=documents[:kept],
+            next_page_token=DOCUMENT_PAGES.encode(cursor, query) if cursor else "",
         )
 
     async def UpdateDraft(self, request: rpb.UpdateDraftRequest, context: grpc.aio.ServicerContext) -> pb.Document:
@@ -197,12 +204,10 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     async def ListComments(
         self, request: rpb.ListCommentsRequest, context: grpc.aio.ServicerContext
     ) -> rpb.ListCommentsResponse:
-        cursor = decode_token(request.page_token)
-        if cursor and not cursor.isdigit():
-            raise InvalidArgument("page_token", "not a page token this service issued")
-        views, next_cursor = await self._s.list_comments(
-            current_principal(), doc_id(request.name), int(cursor or 0), page_size(request.page_size)
-        )
+        name = doc_id(request.name)
+        query = {"name": name}
+        after = COMMENT_PAGES.decode(request.page_token, query) or 0
+        views, next_cursor = await self._s.list_comments(current_principal(), name, after, page_size(request.page_size))
         return rpb.ListCommentsResponse(
             comments=[
                 pb.Comment(
@@ -213,7 +218,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
                 )
                 for v in views
             ],
-            next_page_token=encode_token(next_cursor) if next_cursor else "",
+            next_page_token=COMMENT_PAGES.encode(int(next_cursor), query) if next_cursor else "",
         )
 
     async def ReplyToComment(self, request: rpb.ReplyToCommentRequest, context: grpc.aio.ServicerContext) -> pb.Comment:

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from normreg_common import paging
 from normreg_common.clock import Clock
 from normreg_common.errors import NotFound
 from normreg_common.eventlog.port import Delivery
@@ -17,7 +18,6 @@ from normreg_common.profile import JurisdictionProfile
 from normreg_common.sqlite import Database
 
 from normreg_review.adapters.sqlite_store import ReviewFilter, Store
-from normreg_review.application import paging
 from normreg_review.application.events import to_records
 from normreg_review.application.inbound import DocumentWithdrawn, Inbound, ReviewRequested
 from normreg_review.domain import access
@@ -25,6 +25,10 @@ from normreg_review.domain.lifecycle import Decision, ReviewState
 from normreg_review.domain.model import Review
 
 T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+REVIEW_PAGES: paging.PageTokens[int] = paging.PageTokens("review.reviews", paging.IntCursor())
 
 
 class ReviewService:
@@ -80,11 +84,14 @@ class ReviewService:
         overdue_only: bool,
         page_size: int,
         page_token: str,
+        size_of: Callable[[Review], int] = lambda _: 0,
     ) -> tuple[list[Review], str]:
+        """A page of reviews, at most `page_size` and at most PAGE_BYTES by `size_of` (the reply's
+        measure of one review: a review carries its draft's text)."""
         scope = access.list_scope(principal)
-        size = paging.page_size(page_size)
-        filters = paging.fingerprint(state, reviewing_office, overdue_only)
-        after = paging.decode(page_token, filters)
+        size = paging.page_size(page_size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+        query = {"state": state, "reviewing_office": reviewing_office, "overdue_only": overdue_only}
+        after = REVIEW_PAGES.decode(page_token, query) or 0
         where = ReviewFilter(
             state=state,
             reviewing_office=reviewing_office,
@@ -92,8 +99,8 @@ class ReviewService:
             overdue_on=self.today() if overdue_only else None,
         )
         rows = await self._read(lambda store: store.page(where, after=after, limit=size + 1))
-        page = rows[:size]
-        token = paging.encode(page[-1][0], filters) if len(rows) > size else ""
+        page = rows[: paging.fits(rows[:size], lambda row: size_of(row[1]))]
+        token = REVIEW_PAGES.encode(page[-1][0], query) if len(rows) > len(page) else ""
         return [review for _, review in page], token
 
     async def get_review(self, principal: Principal, review_id: str) -> Review:

@@ -31,6 +31,7 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
             reviewing_office=request.reviewing_office,
             overdue_only=request.overdue_only,
         )
+        today = self._service.today()
         reviews, token = await self._service.list_reviews(
             current_principal(),
             state=query.state,
@@ -38,8 +39,8 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
             overdue_only=query.overdue_only,
             page_size=query.page_size,
             page_token=query.page_token,
+            size_of=lambda review: proto_mapping.to_proto(review, today).ByteSize(),
         )
-        today = self._service.today()
         return pb.ListReviewsResponse(
             reviews=[proto_mapping.to_proto(r, today) for r in reviews], next_page_token=token
         )

@@ -13,6 +13,7 @@ from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
 from normreg_common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from normreg_common.grpc_server import current_principal
+from normreg_common.paging import fits
 from normreg_common.principal import Role
 from normreg_common.validation import parse, resource_id
 
@@ -245,9 +246,12 @@ class SearchServicer(sgrpc.SearchServiceServicer):
         offset = paging.decode(req.page_token, fingerprint)
         size = rq.page_size(req.page_size)
         found, total = await self._s.consultations(offset, size)
+        consultations = [consultation_pb(v) for v in found]
+        # Drafts open for comment carry their whole text: a page also ends before 4 MiB.
+        kept = fits(consultations, lambda c: c.ByteSize())
         return spb.ListOpenConsultationsResponse(
-            consultations=[consultation_pb(v) for v in found],
-            next_page_token=paging.next_token(offset, size, total, fingerprint),
+            consultations=consultations[:kept],
+            next_page_token=paging.next_token(offset, kept, total, fingerprint),
         )
 
 
