@@ -23,6 +23,9 @@ from normreg_common.auth import TokenCodec
 from normreg_common.clock import FakeClock
 from normreg_common.principal import Principal, Role
 
+# The TLS listeners and the OpenID provider that deploy/local starts beside Kafka and Elasticsearch.
+pytest_plugins = ["tests.infra_servers"]
+
 TEST_KEY = "test-signing-key-that-is-long-enough-0123456789"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

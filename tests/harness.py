@@ -16,7 +16,7 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from normreg.v1 import registry_service_pb2_grpc, review_service_pb2_grpc, search_service_pb2_grpc
-from normreg_common.auth import TokenCodec
+from normreg_common.auth import Authenticator, TokenCodec
 from normreg_common.clock import Clock
 from normreg_common.eventlog.port import EventLog
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
@@ -57,7 +57,9 @@ class System:
         services: Sequence[str] = ("registry", "review", "search"),
         event_log: EventLog | None = None,
         settings: dict[str, Any] | None = None,
+        authenticator: Authenticator | None = None,
     ) -> None:
+        """`authenticator` replaces the test signing key's (an OpenID provider's keys, for instance)."""
         self.settings = Settings(
             data_dir=data_dir,
             registry_addr="127.0.0.1:0",
@@ -68,6 +70,7 @@ class System:
         )
         self.clock = clock
         self.codec = TokenCodec(TEST_KEY)
+        self.authenticator: Authenticator = authenticator or self.codec
         self.event_log = event_log or SqliteEventLog(data_dir / "eventlog.db")
         self.names = list(services)
         self.apps: dict[str, Any] = {}
@@ -82,7 +85,7 @@ class System:
         for name in self.names:
             bootstrap = importlib.import_module(f"normreg_{name}.bootstrap")
             app = await bootstrap.create_app(
-                self.settings, clock=self.clock, event_log=self.event_log, background=False, codec=self.codec
+                self.settings, clock=self.clock, event_log=self.event_log, background=False, codec=self.authenticator
             )
             await app.start()
             self.apps[name] = app

@@ -2,7 +2,7 @@
 # Stop what infra-up.sh started, by pid (SIGTERM, wait, then SIGKILL), and remove the
 # pid files. The download cache is never touched.
 #
-# Usage: deploy/local/infra-down.sh [kafka|elasticsearch|all] [--purge]
+# Usage: deploy/local/infra-down.sh [kafka|elasticsearch|hydra|all] [--purge]
 #   --purge  also delete the infra dir (configs, data, logs) so the next infra-up
 #            starts from empty topics and indices.
 set -euo pipefail
@@ -14,10 +14,10 @@ PURGE=0
 for arg in "$@"; do
   case "$arg" in
     --purge) PURGE=1 ;;
-    kafka | elasticsearch | all) TARGET="$arg" ;;
+    kafka | elasticsearch | hydra | all) TARGET="$arg" ;;
     es) TARGET=elasticsearch ;;
     -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
-    *) die "usage: $0 [kafka|elasticsearch|all] [--purge]" ;;
+    *) die "usage: $0 [kafka|elasticsearch|hydra|all] [--purge]" ;;
   esac
 done
 
@@ -29,8 +29,9 @@ exec 9>"$INFRA_DIR/.lock"
 flock -w 300 9 || die "another infra-up/down holds $INFRA_DIR/.lock"
 
 # Kafka gets a generous grace period: a clean shutdown avoids log recovery next start.
-[[ "$TARGET" == elasticsearch ]] || stop_pid "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" kafka 60
-[[ "$TARGET" == kafka ]] || stop_pid "$ES_PID_FILE" "$ES_PID_MARKER" elasticsearch 60
+[[ "$TARGET" == all || "$TARGET" == kafka ]] && stop_pid "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" kafka 60
+[[ "$TARGET" == all || "$TARGET" == elasticsearch ]] && stop_pid "$ES_PID_FILE" "$ES_PID_MARKER" elasticsearch 60
+[[ "$TARGET" == all || "$TARGET" == hydra ]] && stop_pid "$HYDRA_PID_FILE" "$HYDRA_PID_MARKER" hydra 10
 
 if ((PURGE)); then
   # Only ever delete a directory infra-up created (marker file), never e.g. "/" by a
@@ -41,12 +42,13 @@ if ((PURGE)); then
     rm -rf "$INFRA_DIR"
     exit 0
   fi
-  dir="$KAFKA_DIR"; [[ "$TARGET" == elasticsearch ]] && dir="$ES_DIR"
+  dir="$KAFKA_DIR"; [[ "$TARGET" == elasticsearch ]] && dir="$ES_DIR"; [[ "$TARGET" == hydra ]] && dir="$HYDRA_DIR"
   log "purging $dir"
   rm -rf "$dir"
 fi
 
-if pid_of "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" >/dev/null || pid_of "$ES_PID_FILE" "$ES_PID_MARKER" >/dev/null; then
+if pid_of "$KAFKA_PID_FILE" "$KAFKA_PID_MARKER" >/dev/null || pid_of "$ES_PID_FILE" "$ES_PID_MARKER" >/dev/null \
+  || pid_of "$HYDRA_PID_FILE" "$HYDRA_PID_MARKER" >/dev/null; then
   write_env  # something still runs: keep only its address
 else
   rm -f "$ENV_FILE"

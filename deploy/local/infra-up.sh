@@ -2,10 +2,13 @@
 # Start a real Kafka broker and/or a real Elasticsearch node on 127.0.0.1 for tests,
 # without Docker. Idempotent: servers still alive from a previous run are reused.
 #
-# Usage: deploy/local/infra-up.sh [kafka|elasticsearch|all]      (default: all)
+# Usage: deploy/local/infra-up.sh [kafka|elasticsearch|hydra|all]      (default: all)
 # Result: $NORMREG_INFRA_DIR/infra.env (default <repo>/var/infra/infra.env) with
 #         NORMREG_KAFKA_BOOTSTRAP=127.0.0.1:<port>
 #         NORMREG_ELASTICSEARCH_URL=http://127.0.0.1:<port>
+#         NORMREG_INFRA_KAFKA_SSL_BOOTSTRAP / _SASL_SSL_BOOTSTRAP: the broker over TLS (and SCRAM)
+#         NORMREG_INFRA_OIDC_ISSUER=https://127.0.0.1:<port>   (Ory Hydra, an OpenID provider)
+#         NORMREG_INFRA_CA_FILE: the private CA of those TLS ports
 # Env:    NORMREG_INFRA_DIR, NORMREG_INFRA_CACHE, NORMREG_INFRA_TIMEOUT (s, default 180),
 #         NORMREG_KAFKA_JAVA (java binary for Kafka, default: java on PATH, 17+),
 #         NORMREG_ES_JAVA_HOME (JDK >= 21 for Elasticsearch; default: newest in /usr/lib/jvm)
@@ -15,10 +18,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TARGET="${1:-all}"
 case "$TARGET" in
-  kafka | elasticsearch | all) ;;
+  kafka | elasticsearch | hydra | all) ;;
   es) TARGET=elasticsearch ;;
-  -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
-  *) die "usage: $0 [kafka|elasticsearch|all]" ;;
+  -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+  *) die "usage: $0 [kafka|elasticsearch|hydra|all]" ;;
 esac
 TIMEOUT="${NORMREG_INFRA_TIMEOUT:-180}"
 
@@ -84,13 +87,19 @@ start_kafka() {
     port="$(read_kv "$KAFKA_DIR/ports" PORT)"
     log "kafka: reusing running broker pid $pid on 127.0.0.1:$port"
     kafka_ready "$port" || fail_with_log kafka "$KAFKA_DIR/logs/server.log"
+    ensure_kafka_scram_user "$port"
     return 0
   fi
   rm -f "$KAFKA_PID_FILE"
 
-  read -r port cport < <(free_ports 2 "$(read_kv "$KAFKA_DIR/ports" PORT)" \
-    "$(read_kv "$KAFKA_DIR/ports" CONTROLLER_PORT)")
-  printf 'PORT=%s\nCONTROLLER_PORT=%s\nVERSION=%s\n' "$port" "$cport" "$version" >"$KAFKA_DIR/ports"
+  ensure_infra_tls
+  local sport saslport
+  read -r port cport sport saslport < <(free_ports 4 "$(read_kv "$KAFKA_DIR/ports" PORT)" \
+    "$(read_kv "$KAFKA_DIR/ports" CONTROLLER_PORT)" "$(read_kv "$KAFKA_DIR/ports" SSL_PORT)" \
+    "$(read_kv "$KAFKA_DIR/ports" SASL_SSL_PORT)")
+  printf 'PORT=%s\nCONTROLLER_PORT=%s\nSSL_PORT=%s\nSASL_SSL_PORT=%s\nVERSION=%s\n' \
+    "$port" "$cport" "$sport" "$saslport" "$version" >"$KAFKA_DIR/ports"
+  [[ -s "$KAFKA_DIR/scram-password" ]] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$KAFKA_DIR/scram-password")
 
   # Static controller.quorum.voters (instead of the dynamic bootstrap.servers quorum):
   # the voter address then lives in this file, not in the metadata log, so a restart
@@ -100,11 +109,18 @@ start_kafka() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+# Beside PLAINTEXT: TLS, and TLS with SCRAM, for the clients' security settings to be tested.
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SSL://127.0.0.1:$sport,SASL_SSL://127.0.0.1:$saslport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SSL://127.0.0.1:$sport,SASL_SSL://127.0.0.1:$saslport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
+ssl.keystore.type=PEM
+ssl.keystore.location=$INFRA_TLS_DIR/server-bundle.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$INFRA_TLS_DIR/ca.pem
+sasl.enabled.mechanisms=$KAFKA_SCRAM_MECHANISM
+listener.name.sasl_ssl.$(tr '[:upper:]' '[:lower:]' <<<"$KAFKA_SCRAM_MECHANISM").sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$KAFKA_DIR/data
 
 num.partitions=3
@@ -212,7 +228,20 @@ wait_kafka() {
     sleep 1
   done
   KAFKA_PENDING=""
+  ensure_kafka_scram_user "$port"
   log "kafka: ready on 127.0.0.1:$port (pid $pid)"
+}
+
+# The SCRAM account of the SASL_SSL listener, stored in the cluster metadata once per data dir.
+ensure_kafka_scram_user() {
+  local marker="$KAFKA_DIR/data/.scram-$KAFKA_SCRAM_USER"
+  [[ -f "$marker" ]] && return 0
+  timeout 60 "${NORMREG_KAFKA_JAVA:-java}" -Xmx128m -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" "$KAFKA_MAIN_CONFIGS" --bootstrap-server "127.0.0.1:$1" --alter --entity-type users \
+    --entity-name "$KAFKA_SCRAM_USER" \
+    --add-config "$KAFKA_SCRAM_MECHANISM=[password=$(cat "$KAFKA_DIR/scram-password")]" \
+    >"$KAFKA_DIR/logs/scram.log" 2>&1 || fail_with_log "kafka SCRAM user" "$KAFKA_DIR/logs/scram.log"
+  touch "$marker"
 }
 
 # -------------------------------------------------------------------- Elasticsearch
@@ -338,13 +367,73 @@ YML
   log "elasticsearch: ready on http://127.0.0.1:$port (pid $pid)"
 }
 
+# ----------------------------------------------------------------------------- Hydra
+hydra_ready() {
+  curl -fsS -o /dev/null --max-time 5 --cacert "$INFRA_TLS_DIR/ca.pem" "https://127.0.0.1:$1/health/ready"
+}
+
+# An OpenID Connect provider (Ory Hydra, built from the Go module proxy) over HTTPS with the infra
+# CA, in-memory store: every start is a provider with no clients and fresh signing keys.
+start_hydra() {
+  local bin pid public admin deadline
+  bin="$("$LOCAL_DIR/fetch-hydra.sh")"
+  mkdir -p "$HYDRA_DIR"
+  ensure_infra_tls
+  if pid="$(pid_of "$HYDRA_PID_FILE" "$HYDRA_PID_MARKER")"; then
+    admin="$(read_kv "$HYDRA_DIR/ports" ADMIN_PORT)"
+    log "hydra: reusing running provider pid $pid"
+    hydra_ready "$admin" || fail_with_log hydra "$HYDRA_DIR/hydra.log"
+    return 0
+  fi
+  rm -f "$HYDRA_PID_FILE"
+  read -r public admin < <(free_ports 2 "$(read_kv "$HYDRA_DIR/ports" PUBLIC_PORT)" \
+    "$(read_kv "$HYDRA_DIR/ports" ADMIN_PORT)")
+  printf 'PUBLIC_PORT=%s\nADMIN_PORT=%s\n' "$public" "$admin" >"$HYDRA_DIR/ports"
+  (umask 077 && cat >"$HYDRA_DIR/hydra.yml" <<YML
+# Generated by deploy/local/infra-up.sh - an OpenID provider on loopback for tests.
+dsn: memory
+serve:
+  public:
+    host: 127.0.0.1
+    port: $public
+    tls: {enabled: true, cert: {path: $INFRA_TLS_DIR/server.pem}, key: {path: $INFRA_TLS_DIR/server-key.pem}}
+  admin:
+    host: 127.0.0.1
+    port: $admin
+    tls: {enabled: true, cert: {path: $INFRA_TLS_DIR/server.pem}, key: {path: $INFRA_TLS_DIR/server-key.pem}}
+urls:
+  self:
+    issuer: https://127.0.0.1:$public
+secrets:
+  system: ["$(head -c 32 /dev/urandom | base64 | tr -d '/+=')"]
+strategies:
+  access_token: jwt
+log:
+  level: warn
+YML
+  )
+  log "hydra: starting on https://127.0.0.1:$public (admin $admin)"
+  setsid "$bin" serve all -c "$HYDRA_DIR/hydra.yml" --sqa-opt-out </dev/null >"$HYDRA_DIR/hydra.log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$HYDRA_PID_FILE"
+  deadline=$((SECONDS + TIMEOUT))
+  until hydra_ready "$admin" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$HYDRA_PID_FILE"; fail_with_log hydra "$HYDRA_DIR/hydra.log"; }
+    ((SECONDS < deadline)) || { stop_pid "$HYDRA_PID_FILE" "$HYDRA_PID_MARKER" hydra 10; fail_with_log hydra \
+      "$HYDRA_DIR/hydra.log"; }
+    sleep 0.3
+  done
+  log "hydra: ready on https://127.0.0.1:$public (pid $pid)"
+}
+
 # --------------------------------------------------------------------------- main
 started=$SECONDS
 case "$TARGET" in
   kafka) start_kafka; wait_kafka ;;
   elasticsearch) start_elasticsearch ;;
-  # Kafka boots in the background while Elasticsearch starts (saves ~5 s warm).
-  all) start_kafka; start_elasticsearch; wait_kafka ;;
+  hydra) start_hydra ;;
+  # Kafka boots in the background while Elasticsearch and Hydra start (saves ~5 s warm).
+  all) start_kafka; start_elasticsearch; start_hydra; wait_kafka ;;
 esac
 write_env
 log "up in $((SECONDS - started))s; $ENV_FILE:"

@@ -9,11 +9,19 @@ INFRA_DIR="${NORMREG_INFRA_DIR:-$REPO_ROOT/var/infra}"
 ENV_FILE="$INFRA_DIR/infra.env"
 KAFKA_DIR="$INFRA_DIR/kafka"
 ES_DIR="$INFRA_DIR/elasticsearch"
+HYDRA_DIR="$INFRA_DIR/hydra"
+# A private CA and one server certificate for 127.0.0.1, shared by Kafka's TLS listeners and Hydra.
+INFRA_TLS_DIR="$INFRA_DIR/tls"
 KAFKA_PID_FILE="$INFRA_DIR/kafka.pid"
 ES_PID_FILE="$INFRA_DIR/elasticsearch.pid"
+HYDRA_PID_FILE="$INFRA_DIR/hydra.pid"
 # Strings that must appear in the server's command line for a pid to be "ours".
 KAFKA_PID_MARKER="$KAFKA_DIR/server.properties"
 ES_PID_MARKER="-Djava.io.tmpdir=$ES_DIR/tmp"  # ES_TMPDIR; es.path.conf is not on the command line
+HYDRA_PID_MARKER="$HYDRA_DIR/hydra.yml"
+# SCRAM account that the Kafka SASL_SSL listener knows (a test account on a loopback broker).
+KAFKA_SCRAM_MECHANISM="SCRAM-SHA-512"
+KAFKA_SCRAM_USER="normreg"
 # Unprivileged account for Elasticsearch (it refuses to run as root).
 ES_USER="${NORMREG_ES_USER:-normreg-es}"
 
@@ -24,6 +32,7 @@ KAFKA_MAIN_CONSUMER="org.apache.kafka.tools.consumer.ConsoleConsumer"
 KAFKA_MAIN_PRODUCER="org.apache.kafka.tools.ConsoleProducer"
 KAFKA_MAIN_TOPICS="org.apache.kafka.tools.TopicCommand"
 KAFKA_MAIN_GROUPS="org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
+KAFKA_MAIN_CONFIGS="kafka.admin.ConfigCommand"
 
 log() { echo "[$(basename "$0" .sh) $(date +%H:%M:%S)] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -92,6 +101,18 @@ write_env() {
       kport="$(read_kv "$KAFKA_DIR/ports" PORT)"
       echo "NORMREG_KAFKA_BOOTSTRAP=127.0.0.1:$kport"
       echo "NORMREG_KAFKA_VERSION=$(read_kv "$KAFKA_DIR/ports" VERSION)"
+      # The same broker over TLS, and over TLS with SCRAM (certificates signed by the infra CA).
+      echo "NORMREG_INFRA_KAFKA_SSL_BOOTSTRAP=127.0.0.1:$(read_kv "$KAFKA_DIR/ports" SSL_PORT)"
+      echo "NORMREG_INFRA_KAFKA_SASL_SSL_BOOTSTRAP=127.0.0.1:$(read_kv "$KAFKA_DIR/ports" SASL_SSL_PORT)"
+      echo "NORMREG_INFRA_KAFKA_SCRAM_MECHANISM=$KAFKA_SCRAM_MECHANISM"
+      echo "NORMREG_INFRA_KAFKA_SCRAM_USERNAME=$KAFKA_SCRAM_USER"
+      echo "NORMREG_INFRA_KAFKA_SCRAM_PASSWORD=$(cat "$KAFKA_DIR/scram-password")"
+      echo "NORMREG_INFRA_CA_FILE=$INFRA_TLS_DIR/ca.pem"
+    fi
+    if pid_of "$HYDRA_PID_FILE" "$HYDRA_PID_MARKER" >/dev/null; then
+      echo "NORMREG_INFRA_OIDC_ISSUER=https://127.0.0.1:$(read_kv "$HYDRA_DIR/ports" PUBLIC_PORT)"
+      echo "NORMREG_INFRA_HYDRA_ADMIN_URL=https://127.0.0.1:$(read_kv "$HYDRA_DIR/ports" ADMIN_PORT)"
+      echo "NORMREG_INFRA_CA_FILE=$INFRA_TLS_DIR/ca.pem"
     fi
     if pid_of "$ES_PID_FILE" "$ES_PID_MARKER" >/dev/null; then
       esport="$(read_kv "$ES_DIR/ports" HTTP_PORT)"
@@ -100,4 +121,31 @@ write_env() {
     fi
   } >"$tmp"
   mv -f "$tmp" "$ENV_FILE"
+}
+
+# ensure_infra_tls: a private CA and a certificate for 127.0.0.1/localhost under $INFRA_TLS_DIR,
+# made once with openssl. The key is PKCS#8 (what Kafka's PEM key store reads); server-bundle.pem
+# holds key and chain together, the form Kafka's ssl.keystore.location takes.
+ensure_infra_tls() {
+  local d="$INFRA_TLS_DIR"
+  [[ -s "$d/server-bundle.pem" && -s "$d/ca.pem" ]] && return 0
+  command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
+  mkdir -p "$d"
+  chmod 700 "$d"
+  (
+    set -e
+    cd "$d"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca-key.pem -out ca.pem \
+      -days 365 -subj "/O=normreg local infra/CN=normreg local infra CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server-key.pem
+    openssl req -new -key server-key.pem -subj "/O=normreg local infra/CN=localhost" -out server.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=critical,CA:FALSE\n' >ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 365 -extfile ext.cnf \
+      -out server.pem
+    cat server-key.pem server.pem >server-bundle.pem.tmp
+    mv server-bundle.pem.tmp server-bundle.pem
+    rm -f server.csr ext.cnf
+  ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "could not make the infra TLS certificates"; }
+  log "tls: private CA $d/ca.pem and a certificate for 127.0.0.1"
 }

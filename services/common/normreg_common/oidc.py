@@ -229,9 +229,12 @@ class OidcVerifier:
         ):
             if response.status != 200:
                 raise ValueError(f"GET {url}: HTTP {response.status}")
-            body = await response.content.read(MAX_DOCUMENT_BYTES + 1)
-            if len(body) > MAX_DOCUMENT_BYTES:
-                raise ValueError(f"GET {url}: larger than {MAX_DOCUMENT_BYTES} bytes")
+            # read(n) returns what has arrived, not n bytes: collect every chunk, up to the limit.
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise ValueError(f"GET {url}: larger than {MAX_DOCUMENT_BYTES} bytes")
             document = json.loads(body)
             if not isinstance(document, dict):
                 raise ValueError(f"GET {url}: not a JSON object")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from normreg_common.auth import Authenticator, TokenCodec, load_or_create_key
+from normreg_common.eventlog.kafka_security import KafkaSecurity
 from normreg_common.tls import ClientTls, ServerTls
 
 
@@ -126,6 +127,13 @@ class Settings(BaseSettings):
             raise ValueError("NORMREG_TLS_CLIENT_CA_FILE (mutual TLS) needs NORMREG_TLS_CERT_FILE and _KEY_FILE")
         if self.oidc_issuer and not self.oidc_audience:
             raise ValueError("NORMREG_OIDC_ISSUER needs NORMREG_OIDC_AUDIENCE: the aud our tokens must carry")
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"NORMREG_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "NORMREG_KAFKA_SASL_USERNAME and NORMREG_KAFKA_SASL_PASSWORD"
+            )
         if self.elasticsearch_api_key and self.elasticsearch_username:
             raise ValueError("set NORMREG_ELASTICSEARCH_API_KEY or NORMREG_ELASTICSEARCH_USERNAME, not both")
         return self
@@ -136,6 +144,29 @@ class Settings(BaseSettings):
             return None
         allowed = frozenset(n.strip() for n in self.tls_allowed_clients.split(",") if n.strip())
         return ServerTls(Path(self.tls_cert_file), Path(self.tls_key_file), _path(self.tls_client_ca_file), allowed)
+
+    def kafka_security(self) -> KafkaSecurity:
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            ca_file=_path(self.kafka_ssl_ca_file or self.tls_ca_file),
+            cert_file=_path(self.kafka_ssl_cert_file),
+            key_file=_path(self.kafka_ssl_key_file),
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password,
+        )
+
+    def elasticsearch_options(self) -> dict[str, Any]:
+        """Keyword arguments for AsyncElasticsearch: the CA of an https:// cluster and the credentials."""
+        options: dict[str, Any] = {}
+        ca_file = self.elasticsearch_ca_file or self.tls_ca_file
+        if ca_file and self.elasticsearch_url.startswith("https:"):
+            options["ca_certs"] = ca_file
+        if self.elasticsearch_api_key:
+            options["api_key"] = self.elasticsearch_api_key
+        elif self.elasticsearch_username:
+            options["basic_auth"] = (self.elasticsearch_username, self.elasticsearch_password)
+        return options
 
     def client_tls(self) -> ClientTls | None:
         """TLS for calls to our own services; None = plaintext."""

@@ -43,7 +43,9 @@ def index_from_settings(settings: Settings, db: Database) -> SearchIndex:
         # NORMREG_ELASTICSEARCH_INDEX_PREFIX names the alias; the physical indices are {prefix}-v{n}.
         # Deployments and test runs sharing a cluster keep apart with it.
         alias = settings.elasticsearch_index_prefix or DEFAULT_ALIAS
-        return ElasticsearchIndex(settings.elasticsearch_url, db, alias=alias)
+        return ElasticsearchIndex(
+            settings.elasticsearch_url, db, alias=alias, connection=settings.elasticsearch_options()
+        )
     return SqliteFtsIndex(db)
 
 

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from normreg_common.eventlog.kafka_security import PLAINTEXT, KafkaSecurity
 from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,17 @@ class KafkaEventLog(EventLog):
     """`topic_prefix` namespaces the physical topics (several deployments or test runs on one
     cluster); services keep using the logical names."""
 
-    def __init__(self, bootstrap: str, *, client_id: str, partitions: int = PARTITIONS, topic_prefix: str = "") -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str,
+        partitions: int = PARTITIONS,
+        topic_prefix: str = "",
+        security: KafkaSecurity = PLAINTEXT,
+    ) -> None:
         self._bootstrap = bootstrap
+        self._security = security
         self._client_id = client_id
         self._partitions = partitions
         self._prefix = topic_prefix
@@ -56,6 +66,7 @@ class KafkaEventLog(EventLog):
             max_request_size=MAX_RECORD_BYTES,
             linger_ms=2,
             request_timeout_ms=15000,
+            **self._security.client_options(),
         )
         try:
             await producer.start()
@@ -71,7 +82,11 @@ class KafkaEventLog(EventLog):
             self._producer = None
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self._client_id}-admin",
+            **self._security.client_options(),
+        )
         await admin.start()
         try:
             existing = set(await admin.list_topics())
@@ -116,7 +131,13 @@ class KafkaEventLog(EventLog):
 
     def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer:
         return KafkaConsumer(
-            self._bootstrap, topics, group, positions, client_id=self._client_id, topic_prefix=self._prefix
+            self._bootstrap,
+            topics,
+            group,
+            positions,
+            client_id=self._client_id,
+            topic_prefix=self._prefix,
+            security=self._security,
         )
 
 
@@ -141,6 +162,7 @@ class KafkaConsumer(Consumer):
         *,
         client_id: str,
         topic_prefix: str = "",
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self._prefix = topic_prefix
         self._topics = [topic_prefix + t for t in topics]
@@ -160,6 +182,7 @@ class KafkaConsumer(Consumer):
             fetch_max_bytes=4 * MAX_RECORD_BYTES,
             max_partition_fetch_bytes=MAX_RECORD_BYTES,
             isolation_level="read_committed",
+            **security.client_options(),
         )
 
     async def start(self) -> None:

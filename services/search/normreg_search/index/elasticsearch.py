@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
@@ -268,6 +268,7 @@ class ElasticsearchIndex(SearchIndex):
         replicas: int = 0,
         refresh_interval: str = "1s",
         request_timeout: float = 30.0,
+        connection: Mapping[str, Any] | None = None,
     ) -> None:
         """`db` is search.db, where the consumer keeps its positions (written after each bulk).
 
@@ -276,8 +277,9 @@ class ElasticsearchIndex(SearchIndex):
         """
         # Compressed requests: token streams compress about fourfold, and aiohttp warns about (and
         # would write in one go) request bodies above 1 MiB.
+        # `connection`: the cluster's CA and our credentials (api_key or basic_auth), from settings.
         self._client = AsyncElasticsearch(
-            url, request_timeout=request_timeout, retry_on_timeout=True, http_compress=True
+            url, request_timeout=request_timeout, retry_on_timeout=True, http_compress=True, **(connection or {})
         )
         self._db = db
         self.alias = alias
