@@ -110,7 +110,7 @@ async def test_a_document_goes_from_draft_to_in_force_over_grpc(system: System, 
     assert doc.state == pb.VERSION_STATE_PROMULGATED
     assert doc.versions[-1].promulgation.uniform_number == "赤政规〔2026〕1号"
     clock.advance(days=30)
-    assert await system.apps["registry"].service.run_scheduler() == 1
+    assert (await system.apps["registry"].service.run_scheduler()).changed == 1
     doc = await a.public.GetDocument(rpb.GetDocumentRequest(name=doc.name))
     assert doc.state == pb.VERSION_STATE_IN_FORCE
     assert doc.drafting_org == ""  # not shown to the public

@@ -82,13 +82,15 @@ class RegistryApp:
     async def run_scheduler_once(self) -> None:
         """One scheduler run, counted, then the filing obligations it leaves."""
         try:
-            changed = await self.service.run_scheduler()
+            run = await self.service.run_scheduler()
         except Exception:
             metrics.SCHEDULER_RUNS.labels("failed").inc()
             log.exception("scheduler run failed; retrying at the next interval")
         else:
-            metrics.SCHEDULER_RUNS.labels("ok").inc()
-            metrics.SCHEDULER_TRANSITIONS.inc(changed)
+            for document, error in run.failed:
+                log.error("scheduler: %s could not be moved on: %s", document, error)
+            metrics.SCHEDULER_RUNS.labels("partial" if run.failed else "ok").inc()
+            metrics.SCHEDULER_TRANSITIONS.inc(run.changed)
             metrics.SCHEDULER_LAST_SUCCESS.set_to_current_time()
         try:
             due, overdue = await self.service.filing_obligations()

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from normreg_common.dates import DATE_MAX
 from normreg_common.events import CloudEvent
 
 from normreg_search.model import (
@@ -119,7 +120,8 @@ def validity_interval(
     valid_from = max(starts)
     endings = sorted(d for e in view.timeline if e.event in ENDING_EVENTS and (d := _date(e.date)) is not None)
     valid_to: dt.date | None = endings[0] if endings else None
-    if valid_to is None and view.validity_end_date is not None:
+    if valid_to is None and view.validity_end_date is not None and view.validity_end_date < DATE_MAX:
+        # A validity end at or past the last date the registry accepts is no end at all.
         valid_to = view.validity_end_date + dt.timedelta(days=1)
     if valid_to is None and view.state in ENDED_STATES and state_changed_at is not None:
         valid_to = state_changed_at.astimezone(tz).date()

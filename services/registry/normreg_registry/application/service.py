@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from normreg_common.clock import Clock
@@ -35,6 +36,7 @@ from normreg_registry.domain.model import Document, Evaluation, ImportedVersion,
 from normreg_registry.domain.numbers import UniformNumber, registration_number
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,14 @@ class CommentView:
     text: str
     created_at: str
     reply: str
+
+
+@dataclass
+class SchedulerRun:
+    """How many documents a scheduler run changed, and those it could not, with the error."""
+
+    changed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -570,7 +580,13 @@ class RegistryService:
                     continue
                 if v.state in {State.REPEALED, State.DECLARED_INVALID}:
                     continue
-                out.append((doc, v, self._profile.filing_due(v.promulgation.promulgation_date)))
+                try:
+                    due = self._profile.filing_due(v.promulgation.promulgation_date)
+                except (OverflowError, ValueError):
+                    # Stored before dates were bounded: such a deadline lies beyond any calendar.
+                    log.error("%s: no filing deadline for %s", doc.version_name(v.number), v.promulgation)
+                    continue
+                out.append((doc, v, due))
         return out
 
     # ---- cleanup -------------------------------------------------------------------------------
@@ -647,14 +663,15 @@ class RegistryService:
 
     # ---- time ----------------------------------------------------------------------------------
 
-    async def run_scheduler(self) -> int:
-        """Applies every time-driven transition due now; returns how many documents changed."""
+    async def run_scheduler(self) -> SchedulerRun:
+        """Applies every time-driven transition due now, each document in its own transaction: one
+        that fails is rolled back and reported, and the run goes on with the others."""
         ids = await self._read(
             lambda store: store.ids_with_states(
                 [State.PUBLIC_COMMENT.value, State.PROMULGATED.value, State.IN_FORCE.value]
             )
         )
-        changed = 0
+        run = SchedulerRun()
         for doc_id in ids:
 
             def work(store: Store, doc_id: str = doc_id) -> bool:
@@ -664,5 +681,8 @@ class RegistryService:
                 self._save(store, doc)
                 return True
 
-            changed += await self._write(work)
-        return changed
+            try:
+                run.changed += await self._write(work)
+            except Exception as exc:  # this document's data, not the run: the others must still move
+                run.failed.append((f"documents/{doc_id}", f"{type(exc).__name__}: {exc}"))
+        return run

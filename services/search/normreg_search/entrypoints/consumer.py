@@ -2,8 +2,9 @@
 
 Positions are saved with `save_positions` in search.db: in the same transaction as the writes with
 the embedded index, after the acknowledged bulk write with Elasticsearch (see index/port.py). A
-record that is not a CloudEvent is logged and skipped: it would otherwise stop the projection for
-good, and it cannot carry anything the index could use.
+record that is not a CloudEvent, or whose projection fails, is set aside (logged at ERROR with its
+position and the error, counted in `normreg_dead_letters`) and the rest of the batch is applied:
+one bad document must never stop the projection, the rebuild or the documents behind it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 
-from normreg_common import tracing
+from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import Delivery
 from normreg_common.events import CloudEvent
 from normreg_common.inbox import save_positions
@@ -34,17 +35,21 @@ def changes_of(batch: Sequence[Delivery], tz: dt.tzinfo) -> list[VersionChange]:
         try:
             event = CloudEvent.from_bytes(delivery.value)
         except ValidationError:
-            log.error(
-                "skipping a record that is not a CloudEvent: %s[%d]@%d",
-                delivery.topic,
-                delivery.partition,
-                delivery.offset,
-            )
+            _set_aside(delivery, "not a CloudEvent")
             continue
-        change = project(event, tz)
+        try:
+            change = project(event, tz)
+        except Exception as exc:  # one document's data must not stop the others
+            _set_aside(delivery, f"{event.subject} sequence {event.sequence}: {type(exc).__name__}: {exc}")
+            continue
         if change is not None:
             out.append(change)
     return out
+
+
+def _set_aside(delivery: Delivery, why: str) -> None:
+    metrics.record_dead_letter(GROUP, delivery.topic)
+    log.error("search projection: set aside %s[%d]@%d: %s", delivery.topic, delivery.partition, delivery.offset, why)
 
 
 class ProjectionHandler:

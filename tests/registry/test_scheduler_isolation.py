@@ -1,0 +1,99 @@
+"""One bad document never stops a scheduler run: it is rolled back and reported, every other
+document still moves on, and the lists that read deadlines keep answering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from normreg.v1 import document_pb2 as pb
+from normreg.v1 import registry_service_pb2 as rpb
+from normreg_common.clock import FakeClock
+from normreg_common.principal import Principal, Role
+from normreg_registry.domain.lifecycle import Kind, State
+from normreg_registry.domain.model import Document, ImportedVersion
+
+from tests.harness import System
+
+REGISTRAR = Principal("reg", frozenset({Role.REGISTRAR}), "政府办")
+
+
+@pytest.fixture
+async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
+    s = System(tmp_path, clock, services=("registry",))
+    await s.start()
+    yield s
+    await s.stop()
+
+
+async def _due_today(s: System, request_id: str) -> str:
+    registrar = s.stub("registry", s.token("reg", "registrar", org="政府办"))
+    doc = await registrar.ImportDocument(
+        rpb.ImportDocumentRequest(
+            request_id=request_id,
+            kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
+            issuing_body="赤峰市人民政府",
+            versions=[
+                rpb.ImportedVersion(
+                    title=f"赤峰市测试管理办法{request_id}",
+                    body="第一条 为了测试，制定本办法。",
+                    state=pb.VERSION_STATE_PROMULGATED,
+                    promulgation_date="2026-02-01",
+                    effective_date=str(s.clock.now().date()),
+                )
+            ],
+        )
+    )
+    return str(doc.name)
+
+
+async def test_a_document_whose_deadline_overflows_does_not_stop_the_run_or_the_due_list(system: System) -> None:
+    service = system.apps["registry"].service
+    # Stored before dates were bounded at the edge (the use case is called directly).
+    bad = await service.import_document(
+        REGISTRAR,
+        request_id="old-9999",
+        kind=Kind.NORMATIVE_DOCUMENT,
+        issuing_body="赤峰市人民政府",
+        versions=[
+            ImportedVersion(
+                title="赤峰市永久测试办法",
+                body="第一条 为了测试，制定本办法。",
+                state=State.PROMULGATED,
+                promulgation_date=dt.date(9999, 12, 31),
+                effective_date=dt.date(9999, 12, 31),
+            )
+        ],
+    )
+    good = [await _due_today(system, f"good-{i}") for i in range(3)]
+    run = await service.run_scheduler()
+    assert run.changed == 3
+    assert [name for name, _ in run.failed] == [bad.name]
+    registrar = system.stub("registry", system.token("reg", "registrar", org="政府办"))
+    for name in good:
+        assert (await registrar.GetDocument(rpb.GetDocumentRequest(name=name))).state == pb.VERSION_STATE_IN_FORCE
+    due = await registrar.ListDueFilings(rpb.ListDueFilingsRequest(within_days=60))
+    assert sorted(d.document.rsplit("/versions/", 1)[0] for d in due.filings) == sorted(good)
+
+
+async def test_any_failure_of_one_document_is_reported_and_the_others_move_on(
+    system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [await _due_today(system, f"doc-{i}") for i in range(4)]
+    poisoned = names[1].removeprefix("documents/")
+    real = Document.run_clock
+
+    def failing(self: Document, *args: object, **kwargs: object) -> bool:
+        if self.id == poisoned:
+            raise RuntimeError("corrupt row")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Document, "run_clock", failing)
+    run = await system.apps["registry"].service.run_scheduler()
+    assert run.changed == 3
+    assert run.failed == [(names[1], "RuntimeError: corrupt row")]
+    registrar = system.stub("registry", system.token("reg", "registrar", org="政府办"))
+    doc = await registrar.GetDocument(rpb.GetDocumentRequest(name=names[1]))
+    assert doc.state == pb.VERSION_STATE_PROMULGATED  # rolled back, nothing half-applied
