@@ -1,0 +1,32 @@
+"""`python -m normreg_portal`: the portal on NORMREG_PORTAL_ADDR until SIGTERM (uvicorn stops it
+gracefully: it finishes the requests in flight)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from normreg_portal.app import create_app
+from normreg_portal.settings import PortalSettings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = PortalSettings()
+    host, port = settings.portal_host_port()
+    # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to its address so the rate limit sees clients.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+        log_level="info",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

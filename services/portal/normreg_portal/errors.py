@@ -1,0 +1,55 @@
+"""What can go wrong for a reader, each with the HTTP status and the sentence the page shows."""
+
+from __future__ import annotations
+
+
+class PortalError(Exception):
+    status = 500
+    title = "出错了"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(PortalError):
+    """Missing, hidden, internal or malformed: one page for all, so a URL reveals nothing."""
+
+    status = 404
+    title = "页面不存在"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or "您要找的文件或页面不存在，或尚未公开。")
+
+
+class BadRequest(PortalError):
+    status = 400
+    title = "请求有误"
+
+
+class Conflict(PortalError):
+    status = 409
+    title = "无法提交"
+
+
+class TooMany(PortalError):
+    status = 429
+    title = "提交过于频繁"
+
+
+class TooLarge(PortalError):
+    status = 413
+    title = "内容过长"
+
+
+class Forbidden(PortalError):
+    status = 403
+    title = "表单已过期"
+
+
+class Unavailable(PortalError):
+    status = 503
+    title = "服务暂时不可用"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or "查询服务暂时不可用，请稍后再试。")

@@ -1,0 +1,85 @@
+"""The portal's only way to the rest of normreg: SearchService for reading, SubmitComment for writing.
+
+Every call has a deadline; every gRPC error becomes a PortalError a page can show. The portal never
+sends a token: it sees exactly what the anonymous public sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+from normreg.v1 import document_pb2 as pb
+from normreg.v1 import registry_service_pb2 as rpb
+from normreg.v1 import registry_service_pb2_grpc as rgrpc
+from normreg.v1 import search_service_pb2 as spb
+from normreg.v1 import search_service_pb2_grpc as sgrpc
+
+from normreg_portal import dates
+from normreg_portal.errors import BadRequest, Conflict, NotFound, PortalError, Unavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Options a long-lived channel to a service on the same network wants.
+CHANNEL_OPTIONS = [("grpc.keepalive_time_ms", 30_000), ("grpc.max_receive_message_length", 16 * 1024 * 1024)]
+
+
+class Gateway:
+    def __init__(self, search_addr: str, registry_addr: str, timeout_s: float = 5.0) -> None:
+        self._search_channel = grpc.aio.insecure_channel(search_addr, options=CHANNEL_OPTIONS)
+        self._registry_channel = grpc.aio.insecure_channel(registry_addr, options=CHANNEL_OPTIONS)
+        self.search_stub = sgrpc.SearchServiceStub(self._search_channel)
+        self.registry_stub = rgrpc.RegistryServiceStub(self._registry_channel)
+        self.timeout_s = timeout_s
+
+    async def close(self) -> None:
+        await self._search_channel.close()
+        await self._registry_channel.close()
+
+    async def search(self, request: spb.SearchDocumentsRequest) -> spb.SearchDocumentsResponse:
+        return await self._call(lambda: self.search_stub.SearchDocuments(request, timeout=self.timeout_s))
+
+    async def document(self, document_id: str, valid_on: dt.date | None = None) -> spb.PublicDocument:
+        request = spb.GetPublicDocumentRequest(name=f"documents/{document_id}")
+        dates.set_date(request, "valid_on", valid_on)
+        return await self._call(lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s))
+
+    async def version(self, document_id: str, number: int) -> spb.PublicDocument:
+        request = spb.GetPublicDocumentRequest(name=f"documents/{document_id}/versions/{number}")
+        return await self._call(lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s))
+
+    async def by_number(self, uniform_number: str) -> spb.PublicDocument:
+        request = spb.GetPublicDocumentRequest(uniform_number=uniform_number)
+        return await self._call(lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s))
+
+    async def consultations(self, page_size: int = 100, page_token: str = "") -> spb.ListOpenConsultationsResponse:
+        request = spb.ListOpenConsultationsRequest(page_size=page_size, page_token=page_token)
+        return await self._call(lambda: self.search_stub.ListOpenConsultations(request, timeout=self.timeout_s))
+
+    async def submit_comment(self, document_id: str, text: str) -> pb.Comment:
+        request = rpb.SubmitCommentRequest(name=f"documents/{document_id}", text=text)
+        return await self._call(lambda: self.registry_stub.SubmitComment(request, timeout=self.timeout_s))
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except grpc.aio.AioRpcError as error:
+            raise portal_error(error) from error
+
+
+def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
+    code = error.code()
+    if code == grpc.StatusCode.NOT_FOUND:
+        return NotFound()
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return BadRequest("请求中有无法识别的内容，请检查后重试。")
+    if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED):
+        return Conflict("征求意见期未开始或已经结束，意见未能提交。")
+    if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+        return NotFound()
+    log.warning("portal: %s from a backend call: %s", code.name, error.details())
+    return Unavailable()

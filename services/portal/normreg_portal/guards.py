@@ -1,0 +1,74 @@
+"""What stands between a form and SubmitComment: a CSRF check, a per-client rate limit, size limits.
+
+CSRF uses a double-submitted cookie: a random value in a SameSite=Strict, HttpOnly cookie and the
+same value in the form. A page on another site can neither read the cookie nor make the browser send
+it, so it cannot produce a matching pair. No server-side secret is needed, so any replica of the
+portal accepts a form that another one served.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+import unicodedata
+from collections import deque
+
+CSRF_COOKIE = "normreg_csrf"
+CSRF_FIELD = "csrf_token"
+# A whole form post; the comment itself is bounded by COMMENT_MAX characters.
+FORM_MAX_BYTES = 64 * 1024
+COMMENT_MAX = 5000
+COMMENT_MIN = 2
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_ok(cookie: str | None, submitted: str | None) -> bool:
+    if not cookie or not submitted or len(cookie) > 100:
+        return False
+    return hmac.compare_digest(cookie.encode(), submitted.encode())
+
+
+def clean_comment(text: str) -> tuple[str, str]:
+    """(cleaned text, error message or ""). Line breaks and tabs stay; other control characters go."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs", "Co"))
+    text = text.strip()
+    if len(text) < COMMENT_MIN:
+        return text, "请填写意见内容（至少 2 个字）。"
+    if len(text) > COMMENT_MAX:
+        return text, f"意见最多 {COMMENT_MAX} 字，当前 {len(text)} 字，请精简后再提交。"
+    return text, ""
+
+
+class RateLimiter:
+    """At most `limit` events per `window_s` per key, in memory (one portal process)."""
+
+    def __init__(self, limit: int, window_s: float, max_keys: int = 50_000) -> None:
+        self._limit = limit
+        self._window_s = window_s
+        self._max_keys = max_keys
+        self._events: dict[str, deque[float]] = {}
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        if len(self._events) >= self._max_keys:
+            self._prune(now)
+        events = self._events.setdefault(key, deque())
+        while events and now - events[0] >= self._window_s:
+            events.popleft()
+        if len(events) >= self._limit:
+            return False
+        events.append(now)
+        return True
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, v in self._events.items() if not v or now - v[-1] >= self._window_s]:
+            del self._events[key]
+        if len(self._events) >= self._max_keys:
+            # Still full of active clients: forget the oldest half rather than grow without bound.
+            for key in sorted(self._events, key=lambda k: self._events[k][-1])[: self._max_keys // 2]:
+                del self._events[key]
