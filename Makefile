@@ -9,7 +9,7 @@ STAMP_VENV := $(VENV)/.installed
 STAMP_GEN := $(GEN)/.stamp
 PYTEST_ARGS ?=
 
-.PHONY: all setup gen lint fmt typecheck test test-fast run run-tls run-real infra-up infra-down corpus bench faults clean deploy-check
+.PHONY: all setup gen lint fmt typecheck test test-fast run run-tls run-real infra-up infra-down corpus bench faults clean deploy-check browser-tools
 
 all: setup
 
@@ -47,12 +47,17 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The portal's browser tests: Debian's Chromium and its driver, a CJK font, axe-core from npm.
+browser-tools:
+	bash deploy/local/debian-packages.sh chromium chromium-driver fonts-noto-cjk
+	bash deploy/local/node-tools.sh axe
+
 # Unit, contract and end-to-end tests on the embedded backends only.
-test-fast: setup
+test-fast: setup browser-tools
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # Everything: lint, then the whole suite with a real Kafka and Elasticsearch started on loopback.
-test: setup
+test: setup browser-tools
 	$(MAKE) --no-print-directory lint
 	bash deploy/local/with-infra.sh $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
@@ -76,7 +81,8 @@ infra-down:
 corpus: setup
 	bash scripts/fetch-corpus.sh
 
-bench: setup
+bench: setup browser-tools
+	bash deploy/local/node-tools.sh lighthouse
 	$(PY) -m bench
 
 faults: setup

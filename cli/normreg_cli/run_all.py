@@ -23,8 +23,10 @@ from pathlib import Path
 from normreg_common.devca import DevCA
 from normreg_common.files import private_dir
 from normreg_common.settings import Settings
+from normreg_portal.settings import PortalSettings
 
-SERVICES = ("registry", "review", "search")
+# The portal last: it only reads through the others.
+SERVICES = ("registry", "review", "search", "portal")
 CLI_IDENTITY = "cli"
 # Each service's /metrics when NORMREG_<SERVICE>_METRICS_ADDR is unset.
 METRICS_ADDRS = {"registry": "127.0.0.1:9461", "review": "127.0.0.1:9462", "search": "127.0.0.1:9463"}
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name, address in METRICS_ADDRS.items():
         os.environ.setdefault(f"NORMREG_{name.upper()}_METRICS_ADDR", address)
-    settings = Settings()
+    settings = PortalSettings()
     private_dir(settings.data_dir)
     # Create the development signing key once, before three processes race to create it.
     settings.token_codec()
@@ -101,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  registry  {settings.registry_addr}\n"
         f"  review    {settings.review_addr}\n"
         f"  search    {settings.search_addr}\n"
+        f"  portal    {scheme}://{settings.portal_addr}/   (the public's website)\n"
         f"  transport {transport}\n"
         f"metrics\n{metrics}"
         f"  traces    {tracing}\n"

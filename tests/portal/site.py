@@ -24,6 +24,7 @@ from normreg.v1 import review_service_pb2 as vpb
 from normreg_common.clock import FakeClock
 from normreg_portal.app import create_app
 from normreg_portal.gateway import Gateway
+from normreg_portal.guards import RateLimiter
 from normreg_portal.settings import PortalSettings
 
 from tests.conftest import SHANGHAI, TEST_KEY
@@ -114,6 +115,12 @@ class Site:
             self.server.should_exit = True
             await self.serving
         await self.system.stop()
+
+    def reset_limits(self) -> None:
+        """Forget the comment rate limit's memory (all test clients share one address)."""
+        assert self.server is not None
+        app = self.server.config.app
+        app.state.limiter = RateLimiter(app.state.settings.portal_comment_limit, 600.0)
 
     async def comments_of(self, doc_id: str) -> list[str]:
         """What the drafting office reads of the comments on `doc_id`."""

@@ -15,6 +15,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = PortalSettings()
     host, port = settings.portal_host_port()
+    # With a certificate the portal serves HTTPS; the public presents no client certificate.
+    tls = settings.server_tls()
     # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to its address so the rate limit sees clients.
     uvicorn.run(
         create_app(settings),
@@ -24,6 +26,8 @@ def main() -> None:
         server_header=False,
         timeout_graceful_shutdown=5,
         log_level="info",
+        ssl_certfile=str(tls.cert_file) if tls else None,
+        ssl_keyfile=str(tls.key_file) if tls else None,
         access_log=False,
     )
 

@@ -113,7 +113,10 @@ def create_app(settings: PortalSettings, gateway: Gateway | None = None) -> Star
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if getattr(app.state, "gateway", None) is None:
             app.state.gateway = Gateway(
-                settings.search_addr, settings.registry_addr, timeout_s=settings.portal_backend_timeout_s
+                settings.search_addr,
+                settings.registry_addr,
+                timeout_s=settings.portal_backend_timeout_s,
+                tls=settings.client_tls(),
             )
         try:
             yield

@@ -15,6 +15,7 @@ from normreg_portal.pages import checked_id, gateway
 from normreg_portal.rendering import render
 from normreg_portal.structure import outline
 
+CLOSED = "该征求意见不存在或已经结束。正在征求意见的草案见征求意见列表。"
 # Consultations read for the list page; more than this open at once is not a case we know of.
 LIST_PAGES = 5
 
@@ -35,14 +36,18 @@ async def consultation_list(request: Request) -> Response:
 async def open_draft(request: Request, doc_id: str) -> spb.PublicDocument:
     """The version of `doc_id` open for comment today, or NotFound (closed, never opened, unknown)."""
     gw = gateway(request)
-    found = await gw.document(doc_id)
-    if found.state == pb.VERSION_STATE_PUBLIC_COMMENT:
-        return found
-    # An amendment can be open for comment while the version in force is what the document shows.
-    drafts = [v for v in found.versions if v.state == pb.VERSION_STATE_PUBLIC_COMMENT]
-    if not drafts:
-        raise NotFound("该征求意见不存在或已经结束。")
-    return await gw.version(doc_id, drafts[-1].version_number)
+    try:
+        found = await gw.document(doc_id)
+        if found.state == pb.VERSION_STATE_PUBLIC_COMMENT:
+            return found
+        # An amendment can be open for comment while the version in force is what the document shows.
+        drafts = [v for v in found.versions if v.state == pb.VERSION_STATE_PUBLIC_COMMENT]
+        if drafts:
+            return await gw.version(doc_id, drafts[-1].version_number)
+    except NotFound:
+        pass
+    # One message for unknown, hidden, closed and never opened: the URL tells nothing more.
+    raise NotFound(CLOSED)
 
 
 async def consultation(request: Request) -> Response:

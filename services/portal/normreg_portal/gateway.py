@@ -18,6 +18,8 @@ from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
 
+from normreg_common.tls import ClientTls, grpc_channel_credentials
+
 from normreg_portal import dates
 from normreg_portal.errors import BadRequest, Conflict, NotFound, PortalError, Unavailable
 
@@ -29,9 +31,11 @@ CHANNEL_OPTIONS = [("grpc.keepalive_time_ms", 30_000), ("grpc.max_receive_messag
 
 
 class Gateway:
-    def __init__(self, search_addr: str, registry_addr: str, timeout_s: float = 5.0) -> None:
-        self._search_channel = grpc.aio.insecure_channel(search_addr, options=CHANNEL_OPTIONS)
-        self._registry_channel = grpc.aio.insecure_channel(registry_addr, options=CHANNEL_OPTIONS)
+    def __init__(
+        self, search_addr: str, registry_addr: str, timeout_s: float = 5.0, tls: ClientTls | None = None
+    ) -> None:
+        self._search_channel = _channel(search_addr, tls)
+        self._registry_channel = _channel(registry_addr, tls)
         self.search_stub = sgrpc.SearchServiceStub(self._search_channel)
         self.registry_stub = rgrpc.RegistryServiceStub(self._registry_channel)
         self.timeout_s = timeout_s
@@ -41,34 +45,52 @@ class Gateway:
         await self._registry_channel.close()
 
     async def search(self, request: spb.SearchDocumentsRequest) -> spb.SearchDocumentsResponse:
-        return await self._call(lambda: self.search_stub.SearchDocuments(request, timeout=self.timeout_s))
+        return await self._call(
+            lambda: self.search_stub.SearchDocuments(request, timeout=self.timeout_s, wait_for_ready=True)
+        )
 
     async def document(self, document_id: str, valid_on: dt.date | None = None) -> spb.PublicDocument:
         request = spb.GetPublicDocumentRequest(name=f"documents/{document_id}")
         dates.set_date(request, "valid_on", valid_on)
-        return await self._call(lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s))
+        return await self._call(
+            lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s, wait_for_ready=True)
+        )
 
     async def version(self, document_id: str, number: int) -> spb.PublicDocument:
         request = spb.GetPublicDocumentRequest(name=f"documents/{document_id}/versions/{number}")
-        return await self._call(lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s))
+        return await self._call(
+            lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s, wait_for_ready=True)
+        )
 
     async def by_number(self, uniform_number: str) -> spb.PublicDocument:
         request = spb.GetPublicDocumentRequest(uniform_number=uniform_number)
-        return await self._call(lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s))
+        return await self._call(
+            lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s, wait_for_ready=True)
+        )
 
     async def consultations(self, page_size: int = 100, page_token: str = "") -> spb.ListOpenConsultationsResponse:
         request = spb.ListOpenConsultationsRequest(page_size=page_size, page_token=page_token)
-        return await self._call(lambda: self.search_stub.ListOpenConsultations(request, timeout=self.timeout_s))
+        return await self._call(
+            lambda: self.search_stub.ListOpenConsultations(request, timeout=self.timeout_s, wait_for_ready=True)
+        )
 
     async def submit_comment(self, document_id: str, text: str) -> pb.Comment:
         request = rpb.SubmitCommentRequest(name=f"documents/{document_id}", text=text)
-        return await self._call(lambda: self.registry_stub.SubmitComment(request, timeout=self.timeout_s))
+        return await self._call(
+            lambda: self.registry_stub.SubmitComment(request, timeout=self.timeout_s, wait_for_ready=True)
+        )
 
     async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
             return await call()
         except grpc.aio.AioRpcError as error:
             raise portal_error(error) from error
+
+
+def _channel(address: str, tls: ClientTls | None) -> grpc.aio.Channel:
+    if tls is None:
+        return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+    return grpc.aio.secure_channel(address, grpc_channel_credentials(tls), options=CHANNEL_OPTIONS)
 
 
 def portal_error(error: grpc.aio.AioRpcError) -> PortalError:

@@ -63,7 +63,12 @@ async def search(request: Request) -> Response:
     if form.errors:
         context: dict[str, Any] = {"form": form, "result": None, "facets": None}
         return render(templates, request, "search.html", context, status_code=400)
-    result = await gateway(request).search(form.request())
+    try:
+        result = await gateway(request).search(form.request())
+    except BadRequest:
+        # The only part the portal cannot check itself: a page token that is not this search's.
+        form.errors.append("翻页参数已失效，请从第一页重新检索。")
+        return render(templates, request, "search.html", {"form": form, "result": None, "facets": None}, 400)
     return render(templates, request, "search.html", {"form": form, "result": result, "facets": facets(result)})
 
 

@@ -16,6 +16,8 @@ class PortalSettings(Settings):
     # Comments one client (address) may send per window.
     portal_comment_limit: int = 5
     portal_comment_window_s: float = 600.0
+    # The portal has no /metrics port of its own yet; `make run` lists none for it.
+    portal_metrics_addr: str = ""
     # Deadline of each call to the services.
     portal_backend_timeout_s: float = 5.0
 

@@ -1,0 +1,267 @@
+"""The portal over HTTP against the real services: status codes, escaping, headers, the 404 that
+hides drafts, odd input, the comment form's guards, feeds and the JSON API."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.portal.site import Site
+
+
+@pytest.fixture(scope="module")
+def http(site: Site) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site.url, timeout=30) as client:
+        yield client
+
+
+def main_of(html: str) -> str:
+    found = re.search(r"<main.*?</main>", html, re.DOTALL)
+    assert found, html[:500]
+    return found.group(0)
+
+
+PAGES = [
+    "/",
+    "/search?q=养犬",
+    "/search?status=all",
+    "/documents/{dogs}",
+    "/documents/{dogs}/versions/1",
+    "/documents/{dogs}/compare?from=1&to=2",
+    "/documents/{fireworks}",
+    "/consultations",
+    "/consultations/{bikes}",
+]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_is_chinese_with_a_strict_policy_and_nothing_from_other_hosts(
+    http: httpx.Client, site: Site, page: str
+) -> None:
+    reply = http.get(page.format(**site.ids))
+    assert reply.status_code == 200
+    assert '<html lang="zh-CN">' in reply.text
+    policy = reply.headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    # Every asset and link is relative to the portal: it works on an intranet with no way out.
+    assert re.findall(r"""(?:src|href|action)=["'](?:https?:)?//""", reply.text) == []
+    assert "style=" not in reply.text and "<script" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documents/{secret}",
+        "/documents/{secret}/versions/1",
+        "/consultations/{secret}",
+        "/documents/no-such-document",
+        "/documents/NOT-AN-ID",
+        "/documents/{dogs}/versions/9",
+        "/documents/{dogs}/versions/0",
+        "/documents/{dogs}/versions/x",
+        "/documents/{dogs}/history",
+        "/documents/{dogs}/comments",
+        "/documents/{dogs}/reviews",
+        "/consultations/{dogs}",
+        "/documents/%3Cscript%3E",
+        "/numbers/赤政规〔1999〕1号",
+        "/no/such/page",
+    ],
+)
+def test_hidden_unknown_and_internal_urls_are_the_same_404(http: httpx.Client, site: Site, path: str) -> None:
+    missing = http.get("/consultations/no-such-document" if path.startswith("/consultations") else "/documents/no-such")
+    reply = http.get(path.format(**site.ids))
+    assert reply.status_code == 404
+    assert main_of(reply.text) == main_of(missing.text)
+    assert "内部草案" not in reply.text and "尚未公开，不得" not in reply.text
+
+
+def test_api_hides_drafts_behind_the_same_404(http: httpx.Client, site: Site) -> None:
+    for path in (f"/api/v1/documents/{site.ids['secret']}", f"/api/v1/documents/{site.ids['bikes']}", "/api/v1/x"):
+        reply = http.get(path)
+        assert reply.status_code == 404, path
+        assert reply.json()["error"]["status"] == 404
+
+
+def test_document_text_and_titles_are_escaped_everywhere(http: httpx.Client, site: Site) -> None:
+    page = http.get(f"/documents/{site.ids['markup']}").text
+    assert "<script>" not in page and "<b onmouseover" not in page and "<i>标记</i>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert "赤峰市&lt;i&gt;标记&lt;/i&gt;测试办法" in page
+    found = http.get("/search", params={"q": "原样显示"}).text
+    assert "<mark>原样显示</mark>" in found
+    assert "<script>" not in found and "<b onmouseover" not in found
+    # A query is shown back escaped too.
+    echoed = http.get("/search", params={"q": '"><script>alert(1)</script>'}).text
+    assert "<script>alert(1)" not in echoed and "&lt;script&gt;alert(1)&lt;/script&gt;" in echoed
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/search?q=" + "长" * 201, 400),
+        ("/search?q=" + quote("x" * 5000), 400),
+        ("/search?valid_on=2025-13-01", 400),
+        ("/search?valid_on=yesterday", 400),
+        ("/search?valid_on=99999-01-01", 400),
+        ("/search?year=20x4", 400),
+        ("/search?year=1066", 400),
+        ("/search?status=bogus", 400),
+        ("/search?kind=bogus", 400),
+        ("/search?sort=random", 400),
+        ("/search?q=犬&page=not-a-token", 400),
+        ("/documents/{dogs}?valid_on=2025-02-30", 400),
+        ("/documents/{dogs}?valid_on=%00", 400),
+        ("/documents/{dogs}?valid_on=1990-01-01", 404),
+        ("/documents/{dogs}/compare?from=abc", 400),
+        ("/documents/{dogs}/compare?from=7&to=1", 404),
+        ("/api/v1/search?page_size=1000", 400),
+        ("/api/v1/documents/{dogs}?valid_on=bad", 400),
+        ("/consultations/{bikes}/comments", 405),
+    ],
+)
+def test_bad_input_gets_a_friendly_4xx_page(http: httpx.Client, site: Site, path: str, status: int) -> None:
+    reply = http.get(path.format(**site.ids))
+    assert reply.status_code == status
+    if path.startswith("/search"):
+        assert '<html lang="zh-CN">' in reply.text and "检索条件有误" in reply.text
+    elif not path.startswith("/api/"):
+        assert '<html lang="zh-CN">' in reply.text and "返回首页" in reply.text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    q=st.text(max_size=300),
+    valid_on=st.one_of(st.just(""), st.text(max_size=12)),
+    sort=st.sampled_from(["", "date", "x"]),
+)
+def test_no_query_string_makes_the_search_page_fail(http: httpx.Client, q: str, valid_on: str, sort: str) -> None:
+    reply = http.get("/search", params={"q": q, "valid_on": valid_on, "sort": sort})
+    assert reply.status_code in (200, 400), reply.text[:300]
+    api = http.get("/api/v1/search", params={"q": q, "valid_on": valid_on, "sort": sort})
+    assert api.status_code in (200, 400)
+
+
+def test_search_lists_filters_and_counts(http: httpx.Client, site: Site) -> None:
+    in_force = http.get("/search").text
+    assert "赤峰市养犬管理办法" in in_force and "赤峰市烟花爆竹燃放管理规定" not in in_force
+    repealed = http.get("/search", params={"status": "repealed"}).text
+    assert "赤峰市烟花爆竹燃放管理规定" in repealed and "共 1 件" in repealed
+    # A draft is never a search result, whatever the filter.
+    drafts = main_of(http.get("/search", params={"q": "共享单车", "status": "all"}).text)
+    assert "共 0 件" in drafts and "停放管理办法" not in drafts
+    # As in force on an earlier date: the first version, with its wording.
+    older = http.get("/search", params={"q": "犬链", "valid_on": site.dates["dogs_v1_valid"]}).text
+    assert "<mark>犬链</mark>，链长不得超过一点五米" in older
+
+
+def test_a_uniform_number_redirects_to_its_document(http: httpx.Client, site: Site) -> None:
+    old = http.get(f"/numbers/{site.numbers['dogs_v1']}")
+    assert (old.status_code, old.headers["location"]) == (302, f"/documents/{site.ids['dogs']}/versions/1")
+    current = http.get(f"/numbers/{site.numbers['dogs_v1'].replace('1号', '2号')}")
+    assert (current.status_code, current.headers["location"]) == (302, f"/documents/{site.ids['dogs']}")
+
+
+def test_a_document_shows_status_toc_anchors_timeline_versions_and_links(http: httpx.Client, site: Site) -> None:
+    page = http.get(f"/documents/{site.ids['dogs']}").text
+    assert '<span class="badge badge-in-force">现行有效</span>' in page
+    assert 'id="第四条"' in page and 'href="#第二章"' in page
+    assert f'href="/documents/{site.ids["dogs"]}/versions/1">第 1 版</a>' in page
+    assert "本版本修改了" in page
+    old = http.get(f"/documents/{site.ids['dogs']}/versions/1").text
+    assert "已被 <a" in old and "已被修改" in old and "一点五米" in old
+    repealed = http.get(f"/documents/{site.ids['fireworks']}").text
+    assert "已废止" in repealed and "废止" in repealed
+
+
+def comment_form(http: httpx.Client, doc: str) -> str:
+    page = http.get(f"/consultations/{doc}")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    return token.group(1)
+
+
+def test_the_comment_form_checks_token_size_and_rate(http: httpx.Client, site: Site) -> None:
+    doc = site.ids["bikes"]
+    site.reset_limits()
+    token = comment_form(http, doc)
+    url = f"/consultations/{doc}/comments"
+    assert http.post(url, data={"text": "没有令牌的意见"}).status_code == 403
+    assert http.post(url, data={"text": "令牌错误", "csrf_token": token + "x"}).status_code == 403
+    with httpx.Client(base_url=site.url) as stranger:  # no cookie: a form posted from another site
+        assert stranger.post(url, data={"text": "跨站提交", "csrf_token": token}).status_code == 403
+    empty = http.post(url, data={"text": "  \n ", "csrf_token": token})
+    assert empty.status_code == 400 and "请填写意见内容" in empty.text
+    long = http.post(url, data={"text": "长" * 5001, "csrf_token": token})
+    assert long.status_code == 400 and "最多 5000 字" in long.text
+    assert http.post(url, data={"text": "长" * 70_000, "csrf_token": token}).status_code == 413
+    sent = http.post(url, data={"text": "<b>建议</b>\x00延长停放时间", "csrf_token": token})
+    assert (sent.status_code, sent.headers["location"]) == (303, f"/consultations/{doc}?sent=1#comment-form")
+    assert "<b>建议</b>延长停放时间" in site.run(site.comments_of(doc))
+    # Three per window in this suite's settings: two more pass, the next is refused.
+    for i in range(2):
+        assert http.post(url, data={"text": f"第{i}条意见", "csrf_token": token}).status_code == 303
+    limited = http.post(url, data={"text": "再来一条", "csrf_token": token})
+    assert limited.status_code == 429 and "过于频繁" in limited.text
+    site.reset_limits()
+    # A closed or unknown window is a clear message, and nothing is stored.
+    closed = http.post(f"/consultations/{site.ids['dogs']}/comments", data={"text": "已结束", "csrf_token": token})
+    assert closed.status_code == 404 and "不存在或已经结束" in closed.text
+    assert "已结束" not in site.run(
+        site.comments_of(site.ids["dogs"]),
+    )
+
+
+def test_feed_sitemap_and_robots_describe_the_public_rules(http: httpx.Client, site: Site) -> None:
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.fromstring(http.get("/feed.atom").content)  # noqa: S314 - our own output
+    titles = [e.findtext(f"{atom}title") for e in feed.iter(f"{atom}entry")]
+    assert "公布：赤峰市养犬管理办法" in titles and "废止：赤峰市烟花爆竹燃放管理规定" in titles
+    assert "被修改：赤峰市养犬管理办法" in titles
+    assert not any("共享单车" in (t or "") or "内部草案" in (t or "") for t in titles)
+    sitemap = http.get("/sitemap.xml")
+    root = ET.fromstring(sitemap.content)  # noqa: S314 - our own output
+    locs = [e.text or "" for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert (
+        f"{site.url}/documents/{site.ids['dogs']}" in locs and f"{site.url}/documents/{site.ids['fireworks']}" in locs
+    )
+    assert not any(site.ids["secret"] in loc or site.ids["bikes"] in loc for loc in locs)
+    robots = http.get("/robots.txt").text
+    assert f"Sitemap: {site.url}/sitemap.xml" in robots and "Disallow: /api/" in robots
+
+
+def test_the_json_api_matches_its_openapi_description(http: httpx.Client, site: Site) -> None:
+    spec = http.get("/api/v1/openapi.json").json()
+    assert spec["openapi"].startswith("3.1") and set(spec["paths"]) == {
+        "/api/v1/search",
+        "/api/v1/documents/{id}",
+        "/api/v1/documents/{id}/versions/{version}",
+        "/api/v1/numbers/{number}",
+        "/api/v1/consultations",
+    }
+    found = http.get("/api/v1/search", params={"q": "犬链"}).json()
+    assert [(r["id"], r["status"]["code"]) for r in found["results"]] == [(site.ids["dogs"], "in_force")]
+    assert found["results"][0]["snippets"][0]["article"] == "第四条"
+    schema = spec["components"]["schemas"]
+    assert set(found["results"][0]) <= set(schema["Hit"]["properties"])
+    doc = http.get(f"/api/v1/documents/{site.ids['dogs']}", params={"valid_on": site.dates["dogs_v1_valid"]}).json()
+    assert (doc["version"], doc["status"]["code"]) == (1, "amended")
+    assert set(doc) <= set(schema["Document"]["properties"])
+    assert [v["version"] for v in doc["versions"]] == [1, 2]
+    assert "drafting_org" not in str(doc) and "drafter" not in str(doc)
+    assert http.get(f"/api/v1/documents/{site.ids['dogs']}/versions/2").json()["uniform_number"]
+    by_number = http.get(f"/api/v1/numbers/{quote(site.numbers['dogs_v1'])}").json()
+    assert by_number["version"] == 1
+    open_now = http.get("/api/v1/consultations").json()["consultations"]
+    assert [c["id"] for c in open_now] == [site.ids["bikes"]]
+    assert set(open_now[0]) <= set(schema["Consultation"]["properties"])

@@ -1,0 +1,118 @@
+"""The portal's pure pieces: snippet markup, outline of chapters, article comparison, dates, guards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from google.type import date_pb2
+from hypothesis import given
+from hypothesis import strategies as st
+from normreg.v1 import search_service_pb2 as spb
+from normreg_portal import dates, guards, searchform
+from normreg_portal.compare import compare
+from normreg_portal.highlight import snippet_html
+from normreg_portal.structure import outline
+
+
+@given(st.text())
+def test_a_snippet_never_carries_markup_but_its_marks(text: str) -> None:
+    html = str(snippet_html(text))
+    assert re.sub(r"</?mark>", "", html).count("<") == 0
+
+
+def test_a_snippet_marks_matches_and_escapes_the_rest() -> None:
+    html = str(snippet_html('前<script>alert(1)</script><em>犬链</em>后"&'))
+    assert html == "前&lt;script&gt;alert(1)&lt;/script&gt;<mark>犬链</mark>后&#34;&amp;"
+    assert (
+        str(snippet_html("<em><img src=x onerror=alert(1)></em>")) == "<mark>&lt;img src=x onerror=alert(1)&gt;</mark>"
+    )
+
+
+def test_chapter_headings_leave_the_articles_and_make_the_contents() -> None:
+    body = "序言一段。\n第一章 总则\n第一条 甲。\n第二条 乙。\n第二章 管理\n第一节 登记\n第三条 丙。\n丙的第二款。"
+    articles = [("第一条", "甲。"), ("第二条", "乙。\n第二章 管理\n第一节 登记"), ("第三条", "丙。\n丙的第二款。")]
+    shape = outline(body, articles)
+    assert shape.preamble == ("序言一段。",)
+    assert [(p.label, p.title, p.level, [a.label for a in p.articles]) for p in shape.parts] == [
+        ("第一章", "总则", 1, ["第一条", "第二条"]),
+        ("第二章", "管理", 1, []),
+        ("第一节", "登记", 2, ["第三条"]),
+    ]
+    assert shape.articles[1].paragraphs == ("乙。",)
+    assert shape.articles[2].paragraphs == ("丙。", "丙的第二款。")
+
+
+def test_a_body_without_articles_is_all_preamble() -> None:
+    shape = outline("一段。\n\n二段。", [])
+    assert (shape.parts, shape.preamble) == ((), ("一段。", "二段。"))
+
+
+def test_comparison_aligns_renumbered_articles_and_marks_words() -> None:
+    old = [("第一条", "甲。"), ("第二条", "链长一点五米。"), ("第三条", "施行。"), ("第四条", "将删除。")]
+    new = [("第一条", "甲。"), ("第二条", "链长二米。"), ("第三条", "新增疫苗。"), ("第四条", "施行。")]
+    changes = compare(old, new)
+    assert [(c.change, c.old_label, c.new_label) for c in changes] == [
+        ("unchanged", "第一条", "第一条"),
+        ("changed", "第二条", "第二条"),
+        ("added", "", "第三条"),
+        ("unchanged", "第三条", "第四条"),
+        ("removed", "第四条", ""),
+    ]
+    assert str(changes[1].old_html) == "链长<del>一点五</del>米。"
+    assert str(changes[1].new_html) == "链长<ins>二</ins>米。"
+
+
+def test_comparison_escapes_the_text() -> None:
+    [change] = compare([("第一条", "<b>旧</b>")], [("第一条", "<b>新</b>")])
+    assert "<b>" not in str(change.old_html) + str(change.new_html)
+
+
+def test_dates_read_strings_and_google_type_date() -> None:
+    assert dates.to_date("2025-01-02") == dt.date(2025, 1, 2)
+    assert dates.to_date(date_pb2.Date(year=2025, month=1, day=2)) == dt.date(2025, 1, 2)
+    assert dates.to_date(date_pb2.Date()) is None
+    assert dates.to_date("") is None and dates.to_date("2025-02-30") is None
+    request = spb.GetPublicDocumentRequest()
+    dates.set_date(request, "valid_on", dt.date(2025, 1, 2))
+    assert request.valid_on == "2025-01-02"
+    assert dates.parse_user_date(" 2025/1/2 ") == dt.date(2025, 1, 2)
+    for bad in ("2025-13-01", "yesterday", "99999-01-01", "2025-01", "１２３"):
+        try:
+            dates.parse_user_date(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+
+
+def test_the_search_form_defaults_to_in_force_and_lists_by_date_without_words() -> None:
+    from normreg.v1 import document_pb2 as pb
+
+    form = searchform.parse({})
+    request = form.request()
+    assert (list(request.states), request.sort) == ([pb.VERSION_STATE_IN_FORCE], spb.SORT_ORDER_PROMULGATION_DATE_DESC)
+    dated = searchform.parse({"q": "犬", "valid_on": "2025-1-1", "year": "2024", "kind": "government_rule"}).request()
+    assert (list(dated.states), dated.valid_on, dated.sort) == ([], "2025-01-01", spb.SORT_ORDER_RELEVANCE)
+    assert (dated.promulgation_date.from_date, dated.promulgation_date.to_date) == ("2024-01-01", "2024-12-31")
+    assert list(dated.kinds) == [pb.DOCUMENT_KIND_GOVERNMENT_RULE]
+    assert searchform.parse({"q": "a\x00b\nc"}).q == "a b c"
+
+
+def test_the_rate_limit_counts_per_client_in_a_sliding_window() -> None:
+    limiter = guards.RateLimiter(2, 60.0)
+    assert [limiter.allow("a", t) for t in (0, 1, 2)] == [True, True, False]
+    assert limiter.allow("b", 2)
+    assert limiter.allow("a", 60.5) and not limiter.allow("a", 60.6)
+
+
+def test_the_rate_limit_memory_stays_bounded() -> None:
+    limiter = guards.RateLimiter(1, 60.0, max_keys=100)
+    for i in range(1000):
+        limiter.allow(f"client{i}", float(i) / 100)
+    assert len(limiter._events) <= 100
+
+
+def test_comments_are_cleaned_and_bounded() -> None:
+    assert guards.clean_comment(" 建议\r\n增加\x00停放点 ") == ("建议\n增加停放点", "")
+    assert guards.clean_comment("  ")[1] and guards.clean_comment("长" * 5001)[1]
+    assert not guards.csrf_ok(None, "x") and not guards.csrf_ok("a", "b") and guards.csrf_ok("tok", "tok")
