@@ -17,7 +17,6 @@ from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
-
 from normreg_common.tls import ClientTls, grpc_channel_credentials
 
 from normreg_portal import dates
