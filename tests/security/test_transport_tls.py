@@ -252,3 +252,22 @@ async def test_an_http_server_serves_a_renewed_certificate_without_a_restart(ca:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_the_metrics_port_speaks_tls_with_the_services_certificate(ca: DevCA) -> None:
+    import urllib.request
+
+    from normreg_common.metrics import MetricsEndpoint
+
+    issued = ca.issue("registry")
+    endpoint = MetricsEndpoint("127.0.0.1:0", tls=ServerTls(issued.cert_file, issued.key_file))
+    try:
+        assert endpoint.url.startswith("https://")
+        trusted = ssl.create_default_context(cafile=str(ca.cert_file))
+        with await asyncio.to_thread(urllib.request.urlopen, endpoint.url, timeout=10, context=trusted) as reply:
+            assert reply.status == 200
+            assert b"# HELP" in reply.read()
+        with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED"):
+            await asyncio.to_thread(urllib.request.urlopen, endpoint.url, timeout=10)
+    finally:
+        endpoint.close()

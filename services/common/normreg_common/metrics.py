@@ -13,11 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
+
+from normreg_common.tls import ServerTls, http_server_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -177,18 +183,33 @@ class Sampler:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
 
 
+class _MetricsServer6(ThreadingWSGIServer):
+    address_family = socket.AF_INET6
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Every scrape is not worth a log line."""
+
+
 class MetricsEndpoint:
     """`/metrics` over HTTP on `address` (host:port; port 0 picks a free one); HTTPS with the
-    service's own certificate when it has one (read at start; a renewed certificate needs a restart)."""
+    service's own certificate when it has one, renewed certificates picked up by new connections
+    (and client certificates required under mutual TLS, as on the gRPC port)."""
 
-    def __init__(self, address: str, *, certfile: str = "", keyfile: str = "") -> None:
+    def __init__(self, address: str, *, tls: ServerTls | None = None) -> None:
         host, _, port = address.rpartition(":")
         host = host.strip("[]") or "0.0.0.0"  # noqa: S104 - ":9464" means every interface, as for gRPC
-        self._server, self._thread = start_http_server(
-            int(port), addr=host, certfile=certfile or None, keyfile=keyfile or None
+        server_class = _MetricsServer6 if ":" in host else ThreadingWSGIServer
+        self._server: WSGIServer = make_server(
+            host, int(port), make_wsgi_app(), server_class, handler_class=_QuietHandler
         )
+        if tls is not None:
+            self._server.socket = http_server_ssl_context(tls).wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)
+        self._thread.start()
         self.port: int = self._server.server_port
-        self.url = f"{'https' if certfile else 'http'}://{host}:{self.port}/metrics"
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/metrics"
 
     def close(self) -> None:
         self._server.shutdown()

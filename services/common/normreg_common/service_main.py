@@ -33,9 +33,7 @@ async def serve(name: str, create_app: Callable[[Settings], Awaitable[App]], set
         log.info("%s service exports traces to %s", name, settings.otlp_endpoint)
     endpoint = None
     if settings.metrics_addr(name):
-        endpoint = MetricsEndpoint(
-            settings.metrics_addr(name), certfile=settings.tls_cert_file, keyfile=settings.tls_key_file
-        )
+        endpoint = MetricsEndpoint(settings.metrics_addr(name), tls=settings.server_tls())
     try:
         app = await create_app(settings)
         await app.start()
