@@ -256,6 +256,9 @@ def create_server(
         options=[
             ("grpc.max_receive_message_length", max([DEFAULT_REQUEST_BYTES, *limits.values()])),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Without probing, a stream's receive window stays at HTTP/2's 64 KiB instead of growing to
+            # megabytes: a caller cannot park much more than a request's limit in our buffers.
+            ("grpc.http2.bdp_probe", 0),
         ],
     )
     names = [add(server) for add in register]
