@@ -41,7 +41,7 @@ def tls_environments(settings: Settings) -> tuple[dict[str, dict[str, str]], Pat
     """Per service, the NORMREG_TLS_* variables of its certificate; and the CLI's env file."""
     directory = settings.data_dir / "tls"
     ca = DevCA(directory)
-    # The CLI's certificate, for mutual TLS; services call each other through events, not gRPC.
+    # The CLI's certificate, for mutual TLS; of the services only the portal calls the others.
     cli = ca.issue(CLI_IDENTITY)
     client = {
         "NORMREG_TLS_CA_FILE": str(ca.cert_file.resolve()),
@@ -57,6 +57,9 @@ def tls_environments(settings: Settings) -> tuple[dict[str, dict[str, str]], Pat
             "NORMREG_TLS_CLIENT_CA_FILE": str(ca.cert_file.resolve()),
             "NORMREG_TLS_CERT_FILE": str(issued.cert_file.resolve()),
             "NORMREG_TLS_KEY_FILE": str(issued.key_file.resolve()),
+            # A service calling another (the portal) shows its own name, not the CLI's.
+            "NORMREG_TLS_CLIENT_CERT_FILE": str(issued.cert_file.resolve()),
+            "NORMREG_TLS_CLIENT_KEY_FILE": str(issued.key_file.resolve()),
         }
     cli_env = directory / "cli.env"
     cli_env.write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in client.items()))

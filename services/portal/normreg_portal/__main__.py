@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import uvicorn
+from normreg_common.tls import ServerTls, http_server_ssl_context
 
 from normreg_portal.app import create_app
 from normreg_portal.settings import PortalSettings
@@ -18,7 +19,7 @@ def main() -> None:
     # With a certificate the portal serves HTTPS; the public presents no client certificate.
     tls = settings.server_tls()
     # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to its address so the rate limit sees clients.
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=host,
         port=port,
@@ -30,6 +31,11 @@ def main() -> None:
         ssl_keyfile=str(tls.key_file) if tls else None,
         access_log=False,
     )
+    config.load()
+    if tls is not None:
+        # uvicorn reads the certificate once; this context takes a renewed one at the next handshake.
+        config.ssl = http_server_ssl_context(ServerTls(tls.cert_file, tls.key_file))
+    uvicorn.Server(config).run()
 
 
 if __name__ == "__main__":
