@@ -2,26 +2,30 @@
 # Start a real Kafka broker and/or a real Elasticsearch node on 127.0.0.1 for tests,
 # without Docker. Idempotent: servers still alive from a previous run are reused.
 #
-# Usage: deploy/local/infra-up.sh [kafka|elasticsearch|hydra|all]      (default: all)
+# Usage: deploy/local/infra-up.sh [kafka|elasticsearch|hydra|postgres|all]      (default: all)
 # Result: $NORMREG_INFRA_DIR/infra.env (default <repo>/var/infra/infra.env) with
 #         NORMREG_KAFKA_BOOTSTRAP=127.0.0.1:<port>
 #         NORMREG_ELASTICSEARCH_URL=http://127.0.0.1:<port>
 #         NORMREG_INFRA_KAFKA_SSL_BOOTSTRAP / _SASL_SSL_BOOTSTRAP: the broker over TLS (and SCRAM)
 #         NORMREG_INFRA_OIDC_ISSUER=https://127.0.0.1:<port>   (Ory Hydra, an OpenID provider)
 #         NORMREG_INFRA_CA_FILE: the private CA of those TLS ports
+#         NORMREG_POSTGRES_URL=postgresql://postgres:<password>@127.0.0.1:<port>/normreg
 # Env:    NORMREG_INFRA_DIR, NORMREG_INFRA_CACHE, NORMREG_INFRA_TIMEOUT (s, default 180),
 #         NORMREG_KAFKA_JAVA (java binary for Kafka, default: java on PATH, 17+),
 #         NORMREG_ES_JAVA_HOME (JDK >= 21 for Elasticsearch; default: newest in /usr/lib/jvm)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=postgres.sh
+source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 
 TARGET="${1:-all}"
 case "$TARGET" in
-  kafka | elasticsearch | hydra | all) ;;
+  kafka | elasticsearch | hydra | postgres | all) ;;
   es) TARGET=elasticsearch ;;
-  -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
-  *) die "usage: $0 [kafka|elasticsearch|hydra|all]" ;;
+  pg) TARGET=postgres ;;
+  -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+  *) die "usage: $0 [kafka|elasticsearch|hydra|postgres|all]" ;;
 esac
 TIMEOUT="${NORMREG_INFRA_TIMEOUT:-180}"
 
@@ -432,8 +436,9 @@ case "$TARGET" in
   kafka) start_kafka; wait_kafka ;;
   elasticsearch) start_elasticsearch ;;
   hydra) start_hydra ;;
-  # Kafka boots in the background while Elasticsearch and Hydra start (saves ~5 s warm).
-  all) start_kafka; start_elasticsearch; start_hydra; wait_kafka ;;
+  postgres) start_postgres ;;
+  # Kafka boots in the background while Elasticsearch, Hydra and PostgreSQL start (saves ~5 s warm).
+  all) start_kafka; start_elasticsearch; start_hydra; start_postgres; wait_kafka ;;
 esac
 write_env
 log "up in $((SECONDS - started))s; $ENV_FILE:"

@@ -15,10 +15,14 @@ INFRA_TLS_DIR="$INFRA_DIR/tls"
 KAFKA_PID_FILE="$INFRA_DIR/kafka.pid"
 ES_PID_FILE="$INFRA_DIR/elasticsearch.pid"
 HYDRA_PID_FILE="$INFRA_DIR/hydra.pid"
+PG_DIR="$INFRA_DIR/postgres"
+PG_DATA="$PG_DIR/data"
+PG_PID_FILE="$INFRA_DIR/postgres.pid"
 # Strings that must appear in the server's command line for a pid to be "ours".
 KAFKA_PID_MARKER="$KAFKA_DIR/server.properties"
 ES_PID_MARKER="-Djava.io.tmpdir=$ES_DIR/tmp"  # ES_TMPDIR; es.path.conf is not on the command line
 HYDRA_PID_MARKER="$HYDRA_DIR/hydra.yml"
+PG_PID_MARKER="$PG_DATA"  # the postmaster runs as `postgres -D $PG_DATA ...`
 # SCRAM account that the Kafka SASL_SSL listener knows (a test account on a loopback broker).
 KAFKA_SCRAM_MECHANISM="SCRAM-SHA-512"
 KAFKA_SCRAM_USER="normreg"
@@ -118,6 +122,10 @@ write_env() {
       esport="$(read_kv "$ES_DIR/ports" HTTP_PORT)"
       echo "NORMREG_ELASTICSEARCH_URL=http://127.0.0.1:$esport"
       echo "NORMREG_ELASTICSEARCH_VERSION=$(read_kv "$ES_DIR/ports" VERSION)"
+    fi
+    if pid_of "$PG_PID_FILE" "$PG_PID_MARKER" >/dev/null; then
+      echo "NORMREG_POSTGRES_URL=postgresql://postgres:$(cat "$PG_DIR/password")@127.0.0.1:$(read_kv "$PG_DIR/ports" PORT)/normreg"
+      echo "NORMREG_POSTGRES_VERSION=$(read_kv "$PG_DIR/ports" VERSION)"
     fi
   } >"$tmp"
   mv -f "$tmp" "$ENV_FILE"
