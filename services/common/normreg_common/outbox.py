@@ -12,6 +12,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Sequence
+from typing import Protocol
 
 from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import EventLog, Record
@@ -38,6 +39,20 @@ def migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
     if "created_at" not in columns:
         conn.execute("ALTER TABLE outbox ADD COLUMN created_at REAL")
+
+
+class Relay(Protocol):
+    """What the runtime needs of an outbox relay, whatever database holds the outbox."""
+
+    def notify(self) -> None: ...
+
+    async def drain(self) -> int: ...
+
+    async def pending(self) -> int: ...
+
+    async def backlog(self) -> tuple[int, float | None]: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
 
 
 def enqueue(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
@@ -122,20 +137,20 @@ class OutboxRelay:
                 metrics.record_publish_failure(self.service)
                 # The log is unreachable: keep the rows, try again later. Writes go on being accepted.
                 log.warning("outbox relay: publish failed, retrying in %.1fs", backoff, exc_info=True)
-                await _wait(stop, backoff)
+                await wait_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             if sent == 0:
                 self._wakeup.clear()
-                await _wait_any(stop, self._wakeup, self._idle_poll_s)
+                await wait_any(stop, self._wakeup, self._idle_poll_s)
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, seconds: float) -> None:
+async def wait_any(stop: asyncio.Event, wakeup: asyncio.Event, seconds: float) -> None:
     tasks = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wakeup.wait())]
     try:
         await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)

@@ -15,7 +15,8 @@ from normreg_common.eventlog.port import EventLog
 from normreg_common.grpc_server import mark_serving
 from normreg_common.inbox import ConsumerRunner
 from normreg_common.metrics import Sampler, consumer_probe, outbox_probe
-from normreg_common.outbox import OutboxRelay
+from normreg_common.outbox import Relay
+from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
@@ -26,11 +27,11 @@ class Runtime:
         self,
         *,
         name: str,
-        db: Database,
+        db: Database | PostgresDatabase,
         event_log: EventLog,
         owns_event_log: bool,
         topics: Sequence[str],
-        relay: OutboxRelay,
+        relay: Relay,
         consumer: ConsumerRunner,
         server: grpc.aio.Server,
         background: bool,
@@ -53,7 +54,9 @@ class Runtime:
 
     async def start(self) -> None:
         await self._db.open()
-        await self._db.transaction(outbox.migrate)
+        if isinstance(self._db, Database):
+            # PostgreSQL schemas are brought up to date by their migrations when opened.
+            await self._db.transaction(outbox.migrate)
         if self._owns_event_log:
             await self._event_log.start()
         await self._event_log.ensure_topics(self._topics)

@@ -17,6 +17,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -57,7 +58,7 @@ def load(folder: Path) -> list[Migration]:
     return found
 
 
-async def migrate(conn: psycopg.AsyncConnection[object], schema: str, migrations: list[Migration]) -> list[int]:
+async def migrate(conn: psycopg.AsyncConnection[Any], schema: str, migrations: list[Migration]) -> list[int]:
     """Brings `schema` up to date; returns the versions applied now. `conn` must be in autocommit mode."""
     applied_now: list[int] = []
     ident = sql.Identifier(schema)
@@ -75,7 +76,7 @@ async def migrate(conn: psycopg.AsyncConnection[object], schema: str, migrations
         )
         done = {int(v): (str(n), str(c)) for v, n, c in await cursor.fetchall()}
         known = {m.version for m in migrations}
-        for version, (name, checksum) in done.items():
+        for version, (name, _) in done.items():
             if version not in known:
                 log.warning("schema %s has migration %d (%s), newer than this release", schema, version, name)
         await conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(ident))

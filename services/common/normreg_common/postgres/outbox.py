@@ -1,0 +1,109 @@
+"""The outbox relay on PostgreSQL, safe with any number of replicas relaying at once.
+
+Each relay locks a batch of unsent rows with `FOR UPDATE SKIP LOCKED`, so two relays never hold the
+same row; it publishes them while holding the locks and marks them sent in the same transaction,
+after the log acknowledged them. A relay killed in between leaves the rows unsent and unlocked:
+another relay sends them again (consumers drop what they already applied, by sequence).
+
+Skipping locked rows alone would reorder a document's events: while relay A holds event 4 of a
+document, relay B could take event 5 and publish it first, and a consumer that has applied 5 drops
+4 as stale. So a relay sends a row only when every earlier unsent row of the same key is in its own
+batch; the rest of its batch it leaves for later. Rows of one key are written in order (each
+transaction that writes a document's events holds that document's row lock), so order by id is
+order by sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from normreg_common.eventlog.port import EventLog, Record
+from normreg_common.outbox import wait_any, wait_or_stop
+from normreg_common.postgres.database import PostgresDatabase
+
+log = logging.getLogger(__name__)
+
+
+class PostgresOutboxRelay:
+    def __init__(
+        self, db: PostgresDatabase, log_: EventLog, *, batch_size: int = 500, idle_poll_s: float = 1.0
+    ) -> None:
+        self._db = db
+        self._log = log_
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._wakeup = asyncio.Event()
+
+    def notify(self) -> None:
+        self._wakeup.set()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unsent rows this relay may send now; returns how many were sent."""
+        async with self._db.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "SELECT id, topic, key, value FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT %s "
+                "FOR UPDATE SKIP LOCKED",
+                (self._batch_size,),
+            )
+            rows = await cursor.fetchall()
+            if not rows:
+                return 0
+            ours = {int(r[0]) for r in rows}
+            # Every unsent row of these keys up to our last one, locked by anyone (a plain read does not wait).
+            cursor = await conn.execute(
+                "SELECT id, key FROM outbox WHERE sent_at IS NULL AND key = ANY(%s) AND id <= %s ORDER BY id",
+                (list({str(r[2]) for r in rows}), max(ours)),
+            )
+            sendable_ids = sendable_prefix(ours, [(int(i), str(k)) for i, k in await cursor.fetchall()])
+            sendable = [r for r in rows if int(r[0]) in sendable_ids]
+            if not sendable:
+                return 0
+            await self._log.publish([Record(str(r[1]), str(r[2]), bytes(r[3])) for r in sendable])
+            await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", ([int(r[0]) for r in sendable],))
+            return len(sendable)
+
+    async def drain(self) -> int:
+        total = 0
+        while sent := await self.relay_once():
+            total += sent
+        return total
+
+    async def pending(self) -> int:
+        async with self._db.connection() as conn:
+            cursor = await conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                sent = await self.relay_once()
+                backoff = 0.1
+            except Exception:
+                # The log or the database is unreachable: the rows stay, locks go with the transaction.
+                log.warning("outbox relay: publish failed, retrying in %.1fs", backoff, exc_info=True)
+                await wait_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if sent == 0:
+                self._wakeup.clear()
+                await wait_any(stop, self._wakeup, self._idle_poll_s)
+
+
+def sendable_prefix(ours: set[int], unsent: list[tuple[int, str]]) -> set[int]:
+    """Of the rows we hold, those before the first unsent row of their key that we do not hold.
+
+    `unsent` is every unsent (id, key) of our keys up to our highest id, ours and others'.
+    """
+    first_foreign: dict[str, int] = {}
+    for row_id, key in unsent:
+        if row_id not in ours and key not in first_foreign:
+            first_foreign[key] = row_id
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for row_id, key in unsent:
+        if row_id in ours:
+            by_key[key].append(row_id)
+    return {i for key, ids in by_key.items() for i in ids if i < first_foreign.get(key, i + 1)}
