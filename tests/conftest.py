@@ -1,7 +1,8 @@
 """Fixtures shared by every test: a fake clock, tokens, and the rule for real servers.
 
-Tests that need a real server take the `kafka_bootstrap` / `elasticsearch_url` fixture, fed by
-NORMREG_KAFKA_BOOTSTRAP / NORMREG_ELASTICSEARCH_URL. Where they are not set, those tests are skipped
+Tests that need a real server take the `kafka_bootstrap` / `elasticsearch_url` / `postgres_url`
+fixture, fed by NORMREG_KAFKA_BOOTSTRAP / NORMREG_ELASTICSEARCH_URL / NORMREG_POSTGRES_URL.
+Where they are not set, those tests are skipped
 with the reason, except in CI (CI=true) or under `make test` (NORMREG_REQUIRE_REAL_SERVERS=1), where
 a missing server is an error, never a skip.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,10 @@ TEST_KEY = "test-signing-key-that-is-long-enough-0123456789"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-_REAL_SERVERS = {var: os.environ.pop(var, "") for var in ("NORMREG_KAFKA_BOOTSTRAP", "NORMREG_ELASTICSEARCH_URL")}
+_REAL_SERVERS = {
+    var: os.environ.pop(var, "")
+    for var in ("NORMREG_KAFKA_BOOTSTRAP", "NORMREG_ELASTICSEARCH_URL", "NORMREG_POSTGRES_URL")
+}
 
 
 def real_servers_required(env: Mapping[str, str]) -> bool:
@@ -41,7 +45,11 @@ REAL_SERVERS_REQUIRED = real_servers_required(os.environ)
 
 
 def _real_server_url(marker: str) -> str:
-    var = {"kafka": "NORMREG_KAFKA_BOOTSTRAP", "elasticsearch": "NORMREG_ELASTICSEARCH_URL"}[marker]
+    var = {
+        "kafka": "NORMREG_KAFKA_BOOTSTRAP",
+        "elasticsearch": "NORMREG_ELASTICSEARCH_URL",
+        "postgres": "NORMREG_POSTGRES_URL",
+    }[marker]
     value = _REAL_SERVERS[var]
     if not value:
         message = f"{var} is not set: start the servers with `make infra-up` (or run `make test`)"
@@ -59,6 +67,26 @@ def kafka_bootstrap() -> str:
 @pytest.fixture
 def elasticsearch_url() -> str:
     return _real_server_url("elasticsearch")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    return _real_server_url("postgres")
+
+
+@pytest.fixture
+def postgres_schema_prefix(postgres_url: str) -> Iterator[str]:
+    """A schema prefix of the test's own; its schemas are dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    yield prefix
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        schemas = conn.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", (prefix,)).fetchall()
+        for (schema,) in schemas:
+            conn.execute(psycopg.sql.SQL("DROP SCHEMA {} CASCADE").format(psycopg.sql.Identifier(schema)))
 
 
 @pytest.fixture

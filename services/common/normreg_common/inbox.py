@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import Consumer, Delivery, PositionLoader
+from normreg_common.postgres import inbox as postgres_inbox
+from normreg_common.postgres.database import Conn, PostgresDatabase
 from normreg_common.sqlite import Database
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,10 @@ CREATE TABLE IF NOT EXISTS inbox_sequences (
 """
 
 
-def position_loader(db: Database, group: str) -> PositionLoader:
+def position_loader(db: Database | PostgresDatabase, group: str) -> PositionLoader:
+    if isinstance(db, PostgresDatabase):
+        return postgres_inbox.position_loader(db, group)
+
     async def load(topic: str, partition: int) -> int | None:
         row = await db.read(
             lambda conn: conn.execute(
@@ -45,7 +50,10 @@ def position_loader(db: Database, group: str) -> PositionLoader:
     return load
 
 
-def save_positions(conn: sqlite3.Connection, group: str, deliveries: Sequence[Delivery]) -> None:
+def save_positions(conn: sqlite3.Connection | Conn, group: str, deliveries: Sequence[Delivery]) -> None:
+    if not isinstance(conn, sqlite3.Connection):
+        postgres_inbox.save_positions(conn, group, deliveries)
+        return
     last: dict[tuple[str, int], int] = {}
     for d in deliveries:
         last[(d.topic, d.partition)] = max(d.offset, last.get((d.topic, d.partition), -1))
@@ -56,8 +64,10 @@ def save_positions(conn: sqlite3.Connection, group: str, deliveries: Sequence[De
     )
 
 
-def accept_sequence(conn: sqlite3.Connection, source: str, subject: str, sequence: int) -> bool:
+def accept_sequence(conn: sqlite3.Connection | Conn, source: str, subject: str, sequence: int) -> bool:
     """True, and remembered, when `sequence` is newer than anything applied for the stream."""
+    if not isinstance(conn, sqlite3.Connection):
+        return postgres_inbox.accept_sequence(conn, source, subject, sequence)
     row = conn.execute(
         "SELECT sequence FROM inbox_sequences WHERE source = ? AND subject = ?", (source, subject)
     ).fetchone()

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     # "json": one JSON object per line with trace and span ids; "text": the plain format.
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # postgresql://user:password@host:port/database; empty = SQLite files under data_dir. The registry
+    # and review services then keep their data in PostgreSQL, each in its own schema, and several
+    # replicas of each may run over one database.
+    postgres_url: str = Field(default="", repr=False)
+    # Prefix of the schema names ({prefix}registry, {prefix}review), to share one database.
+    postgres_schema_prefix: str = ""
+    # Connections per process for use cases (the relay and consumers take a few more).
+    postgres_pool_size: int = Field(default=8, ge=1, le=100)
 
     # --- Transport security of our own ports (gRPC, HTTP). Unset: plaintext. ---
     # This service's certificate chain and private key (PEM); both set = every server port speaks TLS.

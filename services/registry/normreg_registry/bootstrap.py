@@ -9,17 +9,17 @@ import logging
 from normreg_common import metrics
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
+from normreg_common.databases import outbox_relay, service_database
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, REVIEWS_TOPIC
 from normreg_common.grpc_server import create_server
 from normreg_common.inbox import ConsumerRunner, position_loader
-from normreg_common.outbox import OutboxRelay
 from normreg_common.profile import get_profile
 from normreg_common.runtime import Runtime
 from normreg_common.settings import Settings
-from normreg_common.sqlite import Database
 
+from normreg_registry.adapters.postgres_store import MIGRATIONS
 from normreg_registry.adapters.sqlite_store import SCHEMA
 from normreg_registry.application.service import RegistryService
 from normreg_registry.entrypoints.grpc_servicer import REQUEST_LIMITS, RegistryServicer, register
@@ -39,8 +39,8 @@ class RegistryApp:
         codec: Authenticator,
     ) -> None:
         self.settings = settings
-        self.db = Database(settings.data_dir / "registry.db", SCHEMA, synchronous=settings.sqlite_synchronous)
-        self.relay = OutboxRelay(self.db, event_log, service="registry")
+        self.db = service_database(settings, "registry", sqlite_schema=SCHEMA, migrations=MIGRATIONS)
+        self.relay = outbox_relay(self.db, event_log, service="registry")
         self.service = RegistryService(self.db, clock, get_profile(settings.profile), on_commit=self.relay.notify)
         consumer = ConsumerRunner(
             event_log.consumer([REVIEWS_TOPIC], GROUP, position_loader(self.db, GROUP)),

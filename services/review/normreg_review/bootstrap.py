@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
+from normreg_common.databases import outbox_relay, service_database
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, REVIEWS_TOPIC
 from normreg_common.grpc_server import create_server
-from normreg_common.outbox import OutboxRelay
 from normreg_common.profile import get_profile
 from normreg_common.runtime import Runtime
 from normreg_common.settings import Settings
-from normreg_common.sqlite import Database
 
+from normreg_review.adapters.postgres_store import MIGRATIONS
 from normreg_review.adapters.sqlite_store import SCHEMA
 from normreg_review.application.service import ReviewService
 from normreg_review.entrypoints.document_events import document_events_consumer
@@ -48,10 +48,10 @@ async def create_app(
     background: bool = True,
     codec: Authenticator | None = None,
 ) -> ReviewApp:
-    db = Database(settings.data_dir / "review.db", SCHEMA, synchronous=settings.sqlite_synchronous)
+    db = service_database(settings, "review", sqlite_schema=SCHEMA, migrations=MIGRATIONS)
     owns_event_log = event_log is None
     log = event_log if event_log is not None else event_log_from_settings(settings, "review")
-    relay = OutboxRelay(db, log, service="review")
+    relay = outbox_relay(db, log, service="review")
     service = ReviewService(
         db,
         clock or SystemClock(),

@@ -103,10 +103,10 @@ class PostgresDatabase:
     def _run(self, work: Callable[[Conn], T], *, read_only: bool) -> T:
         for attempt in range(1, ATTEMPTS + 1):
             with self._pool.connection() as conn:
+                # Stores read it: in a read-only transaction they lock nothing.
+                conn.read_only = read_only
                 try:
                     with conn.transaction():
-                        if read_only:
-                            conn.execute("SET TRANSACTION READ ONLY")
                         return work(conn)
                 except RETRYABLE as exc:
                     if attempt == ATTEMPTS:

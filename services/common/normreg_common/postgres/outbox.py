@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections import defaultdict
 
+from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.outbox import wait_any, wait_or_stop
 from normreg_common.postgres.database import PostgresDatabase
@@ -28,9 +29,16 @@ log = logging.getLogger(__name__)
 
 class PostgresOutboxRelay:
     def __init__(
-        self, db: PostgresDatabase, log_: EventLog, *, batch_size: int = 500, idle_poll_s: float = 1.0
+        self,
+        db: PostgresDatabase,
+        log_: EventLog,
+        *,
+        batch_size: int = 500,
+        idle_poll_s: float = 1.0,
+        service: str = "",
     ) -> None:
         self._db = db
+        self.service = service
         self._log = log_
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
@@ -60,7 +68,10 @@ class PostgresOutboxRelay:
             sendable = [r for r in rows if int(r[0]) in sendable_ids]
             if not sendable:
                 return 0
-            await self._log.publish([Record(str(r[1]), str(r[2]), bytes(r[3])) for r in sendable])
+            records = [Record(str(r[1]), str(r[2]), bytes(r[3])) for r in sendable]
+            with tracing.message_spans(f"normreg.{self.service}", "publish", [(r.topic, r.value) for r in records]):
+                await self._log.publish(records)
+            metrics.record_published(self.service, len(records))
             await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", ([int(r[0]) for r in sendable],))
             return len(sendable)
 
@@ -76,6 +87,17 @@ class PostgresOutboxRelay:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
+    async def backlog(self) -> tuple[int, float | None]:
+        """How many rows wait, and when the oldest of them was committed (Unix time; None when none)."""
+        async with self._db.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT count(*), extract(epoch FROM min(created_at)) FROM outbox WHERE sent_at IS NULL"
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            return 0, None
+        return int(row[0]), None if row[1] is None else float(row[1])
+
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.1
         while not stop.is_set():
@@ -83,6 +105,7 @@ class PostgresOutboxRelay:
                 sent = await self.relay_once()
                 backoff = 0.1
             except Exception:
+                metrics.record_publish_failure(self.service)
                 # The log or the database is unreachable: the rows stay, locks go with the transaction.
                 log.warning("outbox relay: publish failed, retrying in %.1fs", backoff, exc_info=True)
                 await wait_or_stop(stop, backoff)

@@ -13,11 +13,13 @@ from typing import TypeVar
 
 from normreg_common.clock import Clock
 from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.principal import SCHEDULER, Principal, Role
 from normreg_common.profile import JurisdictionProfile
 from normreg_common.sqlite import Database
 
 from normreg_registry.adapters.sqlite_store import Store
+from normreg_registry.adapters.stores import open_store
 from normreg_registry.application.events import to_records
 from normreg_registry.domain import access
 from normreg_registry.domain.cleanup import Campaign, Outcome
@@ -67,7 +69,7 @@ class DueFiling:
 class RegistryService:
     def __init__(
         self,
-        db: Database,
+        db: Database | PostgresDatabase,
         clock: Clock,
         profile: JurisdictionProfile,
         *,
@@ -85,12 +87,12 @@ class RegistryService:
     # ---- plumbing ------------------------------------------------------------------------------
 
     async def _write(self, work: Callable[[Store], T]) -> T:
-        result = await self._db.transaction(lambda conn: work(Store(conn)))
+        result = await self._db.transaction(lambda conn: work(open_store(conn)))
         self._on_commit()
         return result
 
     async def _read(self, work: Callable[[Store], T]) -> T:
-        return await self._db.read(lambda conn: work(Store(conn)))
+        return await self._db.read(lambda conn: work(open_store(conn)))
 
     @staticmethod
     def _load(store: Store, doc_id: str, principal: Principal) -> Document:

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from normreg_common.eventlog.port import Delivery
 from normreg_common.events import CloudEvent
 from normreg_common.inbox import accept_sequence, save_positions
+from normreg_common.postgres.database import Conn, PostgresDatabase
 from normreg_common.principal import Principal, Role
 from normreg_common.sqlite import Database
 
-from normreg_registry.adapters.sqlite_store import Store
+from normreg_registry.adapters.stores import open_store
 from normreg_registry.application.service import RegistryService
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,16 @@ DECIDED = "normreg.review.v1.decided"
 
 
 class ReviewDecisionHandler:
-    def __init__(self, db: Database, service: RegistryService, on_commit: Callable[[], None]) -> None:
+    def __init__(
+        self, db: Database | PostgresDatabase, service: RegistryService, on_commit: Callable[[], None]
+    ) -> None:
         self._db = db
         self._service = service
         self._on_commit = on_commit
 
     async def __call__(self, batch: list[Delivery]) -> None:
-        def work(conn: sqlite3.Connection) -> None:
-            store = Store(conn)
+        def work(conn: sqlite3.Connection | Conn) -> None:
+            store = open_store(conn)
             for delivery in batch:
                 event = CloudEvent.from_bytes(delivery.value)
                 if event.type != DECIDED or not accept_sequence(conn, event.source, event.subject, event.sequence):

@@ -13,11 +13,13 @@ from normreg_common.errors import NotFound
 from normreg_common.eventlog.port import Delivery
 from normreg_common.inbox import accept_sequence, save_positions
 from normreg_common.outbox import enqueue
+from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 from normreg_common.sqlite import Database
 
 from normreg_review.adapters.sqlite_store import ReviewFilter, Store
+from normreg_review.adapters.stores import open_store
 from normreg_review.application.events import to_records
 from normreg_review.application.inbound import DocumentWithdrawn, Inbound, ReviewRequested
 from normreg_review.domain import access
@@ -34,7 +36,7 @@ REVIEW_PAGES: paging.PageTokens[int] = paging.PageTokens("review.reviews", pagin
 class ReviewService:
     def __init__(
         self,
-        db: Database,
+        db: Database | PostgresDatabase,
         clock: Clock,
         profile: JurisdictionProfile,
         *,
@@ -50,12 +52,12 @@ class ReviewService:
     # ---- plumbing ------------------------------------------------------------------------------
 
     async def _write(self, work: Callable[[Store], T]) -> T:
-        result = await self._db.transaction(lambda conn: work(Store(conn)))
+        result = await self._db.transaction(lambda conn: work(open_store(conn)))
         self._on_commit()
         return result
 
     async def _read(self, work: Callable[[Store], T]) -> T:
-        return await self._db.read(lambda conn: work(Store(conn)))
+        return await self._db.read(lambda conn: work(open_store(conn)))
 
     @staticmethod
     def _save(store: Store, review: Review) -> Review:

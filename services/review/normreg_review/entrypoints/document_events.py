@@ -10,6 +10,7 @@ from normreg_common.errors import InvalidArgument
 from normreg_common.eventlog.port import Delivery, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 from normreg_common.inbox import ConsumerRunner, position_loader
+from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 from normreg_common.validation import resource_id
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -100,7 +101,9 @@ def _first_line(exc: Any) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def document_events_consumer(service: ReviewService, db: Database, event_log: EventLog) -> ConsumerRunner:
+def document_events_consumer(
+    service: ReviewService, db: Database | PostgresDatabase, event_log: EventLog
+) -> ConsumerRunner:
     consumer = event_log.consumer([DOCUMENTS_TOPIC], GROUP, position_loader(db, GROUP))
 
     async def handle(batch: list[Delivery]) -> None:

@@ -1,0 +1,268 @@
+"""The registry's store on PostgreSQL: the same operations as the SQLite store, made safe for several
+replicas writing at once.
+
+- A document read inside a write is locked (`FOR UPDATE`) until the transaction ends, so two
+  replicas changing one document take turns: the second sees the first's result, never overwrites it,
+  and history sequences and the outbox order of a document follow the commit order.
+- Uniform numbers: the next number of an issuing body and year is chosen under an advisory lock on
+  that pair, held until commit, so two promulgations never pick the same one (the primary key stays
+  as the last line of defence). Registration numbers come from one upserted counter row.
+- Idempotency keys: the check takes an advisory lock on the key, so a retry that reaches another
+  replica while the first attempt is still running waits for it and then finds its result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from normreg_common.eventlog.port import Record
+from normreg_common.postgres.database import Conn
+from normreg_registry.domain.cleanup import Campaign
+from normreg_registry.domain.history import GENESIS, HistoryEntry
+from normreg_registry.domain.model import Change, Document
+from psycopg.rows import dict_row
+from pydantic import TypeAdapter
+
+MIGRATIONS = Path(__file__).with_name("postgres_migrations")
+
+_documents = TypeAdapter(Document)
+_campaigns = TypeAdapter(Campaign)
+
+
+def _dump(doc: Document) -> str:
+    return _documents.dump_json(doc, exclude={"changes"}).decode()
+
+
+def _key(*parts: object) -> str:
+    return "\x1f".join(str(p) for p in parts)
+
+
+class PostgresStore:
+    """Repository over one connection, used inside one transaction (read-only or read-write)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        # Reads in a write transaction lock what they read; read-only transactions lock nothing.
+        self._for_update = "" if conn.read_only else " FOR UPDATE"
+
+    def _lock(self, namespace: str, *parts: object) -> None:
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (_key(namespace, *parts),))
+
+    # documents
+    def get(self, doc_id: str) -> Document | None:
+        row = self.conn.execute(
+            f"SELECT body::text FROM documents WHERE id = %s{self._for_update}",  # noqa: S608 - a constant
+            (doc_id,),
+        ).fetchone()
+        return None if row is None else _documents.validate_json(row[0])
+
+    def save(self, doc: Document, records: list[tuple[Change, Record]]) -> None:
+        states = sorted({v.state.value for v in doc.versions})
+        self.conn.execute(
+            "INSERT INTO documents (id, kind, issuing_body, drafting_org, state, states, created_at, body) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+            "states = excluded.states, body = excluded.body",
+            (
+                doc.id,
+                doc.kind.value,
+                doc.issuing_body,
+                doc.drafting_org,
+                doc.latest.state.value,
+                states,
+                doc.created_at.isoformat(),
+                _dump(doc),
+            ),
+        )
+        for change, record in records:
+            self._append_history(doc.name, change)
+            row = self.conn.execute(
+                "INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s) RETURNING id",
+                (record.topic, record.key, record.value),
+            ).fetchone()
+            assert row is not None
+            self.conn.execute(
+                "INSERT INTO event_index (outbox_id, type, document, version) VALUES (%s, %s, %s, %s)",
+                (row[0], change.action, doc.name, change.version),
+            )
+
+    def _append_history(self, document: str, change: Change) -> None:
+        row = self.conn.execute(
+            "SELECT hash FROM history WHERE document = %s ORDER BY sequence DESC LIMIT 1", (document,)
+        ).fetchone()
+        previous = GENESIS if row is None else row[0]
+        entry = HistoryEntry(
+            document=document,
+            sequence=change.sequence,
+            version=change.version,
+            action=change.action,
+            actor=change.actor,
+            time=change.at.isoformat(),
+            from_state=change.from_state.value if change.from_state else "",
+            to_state=change.to_state.value if change.to_state else "",
+            reason=change.reason,
+            previous_hash=previous,
+        ).sealed()
+        self.conn.execute(
+            "INSERT INTO history VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                entry.document,
+                entry.sequence,
+                entry.version,
+                entry.action,
+                entry.actor,
+                entry.time,
+                entry.from_state,
+                entry.to_state,
+                entry.reason,
+                entry.previous_hash,
+                entry.hash,
+            ),
+        )
+
+    def find(
+        self,
+        *,
+        after: str,
+        limit: int,
+        state: str = "",
+        kind: str = "",
+        issuing_body: str = "",
+        drafting_org: str = "",
+    ) -> Iterator[Document]:
+        """Documents in id order after `after`; filters on the indexed columns (state matches any version)."""
+        sql = "SELECT body::text FROM documents WHERE id > %s"
+        params: list[Any] = [after]
+        if state:
+            sql += " AND states @> ARRAY[%s]"
+            params.append(state)
+        if kind:
+            sql += " AND kind = %s"
+            params.append(kind)
+        if issuing_body:
+            sql += " AND issuing_body = %s"
+            params.append(issuing_body)
+        if drafting_org:
+            sql += " AND drafting_org = %s"
+            params.append(drafting_org)
+        sql += " ORDER BY id LIMIT %s"
+        params.append(limit)
+        for row in self.conn.execute(sql.encode(), params).fetchall():
+            yield _documents.validate_json(row[0])
+
+    def ids_with_states(self, states: list[str]) -> list[str]:
+        rows = self.conn.execute("SELECT id FROM documents WHERE states && %s ORDER BY id", (states,)).fetchall()
+        return [r[0] for r in rows]
+
+    def all_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id").fetchall()]
+
+    # history
+    def history(self, document: str) -> list[HistoryEntry]:
+        rows = self.conn.execute(
+            "SELECT document, sequence, version, action, actor, time, from_state, to_state, reason, previous_hash, "
+            "hash FROM history WHERE document = %s ORDER BY sequence",
+            (document,),
+        ).fetchall()
+        return [HistoryEntry(*row) for row in rows]
+
+    # idempotency
+    def remembered(self, scope: str, request_id: str) -> str | None:
+        if not self.conn.read_only:
+            self._lock("idempotency", scope, request_id)
+        row = self.conn.execute(
+            "SELECT resource FROM idempotency WHERE scope = %s AND request_id = %s", (scope, request_id)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def remember(self, scope: str, request_id: str, resource: str) -> None:
+        self.conn.execute("INSERT INTO idempotency VALUES (%s, %s, %s)", (scope, request_id, resource))
+
+    # numbers
+    def number_taken(self, issuing_body: str, year: int, sequence: int) -> str | None:
+        self._lock("uniform_numbers", issuing_body, year)
+        row = self.conn.execute(
+            "SELECT document FROM uniform_numbers WHERE issuing_body = %s AND year = %s AND sequence = %s",
+            (issuing_body, year, sequence),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def next_number(self, issuing_body: str, year: int) -> int:
+        self._lock("uniform_numbers", issuing_body, year)
+        row = self.conn.execute(
+            "SELECT max(sequence) FROM uniform_numbers WHERE issuing_body = %s AND year = %s",
+            (issuing_body, year),
+        ).fetchone()
+        return 1 if row is None or row[0] is None else int(row[0]) + 1
+
+    def take_number(self, issuing_body: str, year: int, sequence: int, number: str, document: str) -> None:
+        self._lock("uniform_numbers", issuing_body, year)
+        self.conn.execute(
+            "INSERT INTO uniform_numbers VALUES (%s, %s, %s, %s, %s)",
+            (issuing_body, year, sequence, number, document),
+        )
+
+    def next_registration(self, year: int) -> int:
+        row = self.conn.execute(
+            "INSERT INTO registration_numbers (year, last) VALUES (%s, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last = registration_numbers.last + 1 RETURNING last",
+            (year,),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    # comments
+    def add_comment(self, document: str, version: int, text: str, at: dt.datetime) -> int:
+        row = self.conn.execute(
+            "INSERT INTO comments (document, version, text, created_at) VALUES (%s, %s, %s, %s) RETURNING id",
+            (document, version, text, at.isoformat()),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def comments(self, document: str, after_id: int, limit: int) -> list[dict[str, Any]]:
+        with self.conn.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(
+                "SELECT id, version, text, created_at, reply FROM comments "
+                "WHERE document = %s AND id > %s ORDER BY id LIMIT %s",
+                (document, after_id, limit),
+            )
+            return cursor.fetchall()
+
+    def comment(self, document: str, version: int, comment_id: int) -> dict[str, Any] | None:
+        with self.conn.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(
+                "SELECT id, version, text, created_at, reply FROM comments "  # noqa: S608 - constants only
+                f"WHERE document = %s AND version = %s AND id = %s{self._for_update}",
+                (document, version, comment_id),
+            )
+            return cursor.fetchone()
+
+    def reply(self, comment_id: int, reply: str) -> None:
+        self.conn.execute("UPDATE comments SET reply = %s WHERE id = %s", (reply, comment_id))
+
+    # campaigns
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        row = self.conn.execute(
+            f"SELECT body::text FROM campaigns WHERE id = %s{self._for_update}",  # noqa: S608 - a constant
+            (campaign_id,),
+        ).fetchone()
+        return None if row is None else _campaigns.validate_json(row[0])
+
+    def save_campaign(self, campaign: Campaign) -> None:
+        self.conn.execute(
+            "INSERT INTO campaigns (id, body) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            (campaign.id, _campaigns.dump_json(campaign).decode()),
+        )
+
+    # event store
+    def events_of_types(self, types: list[str]) -> Iterator[tuple[str, str, int, bytes]]:
+        rows = self.conn.execute(
+            "SELECT e.type, e.document, e.version, o.value FROM event_index e JOIN outbox o ON o.id = e.outbox_id "
+            "WHERE e.type = ANY(%s) ORDER BY e.outbox_id",
+            (types,),
+        ).fetchall()
+        for row in rows:
+            yield row[0], row[1], int(row[2]), bytes(row[3])
