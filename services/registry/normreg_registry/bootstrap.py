@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from normreg_common import metrics
 from normreg_common.auth import Authenticator
@@ -15,6 +16,7 @@ from normreg_common.eventlog.port import EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, REVIEWS_TOPIC
 from normreg_common.grpc_server import create_server
 from normreg_common.inbox import ConsumerRunner, position_loader
+from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.profile import get_profile
 from normreg_common.runtime import Runtime
 from normreg_common.settings import Settings
@@ -79,10 +81,14 @@ class RegistryApp:
         """Without background tasks: apply every decision already in the log and send the whole outbox."""
         return await self._runtime.sync()
 
-    async def run_scheduler_once(self) -> None:
-        """One scheduler run, counted, then the filing obligations it leaves."""
+    async def run_scheduler_once(self) -> bool:
+        """One scheduler run, counted, then the filing obligations it leaves; False when another
+        replica holds the scheduler lease."""
         try:
-            run = await self.service.run_scheduler()
+            async with self._scheduler_lease() as held:
+                if not held:
+                    return False
+                run = await self.service.run_scheduler()
         except Exception:
             metrics.SCHEDULER_RUNS.labels("failed").inc()
             log.exception("scheduler run failed; retrying at the next interval")
@@ -98,12 +104,26 @@ class RegistryApp:
             log.exception("counting filing obligations failed")
         else:
             metrics.record_filing_obligations(due, overdue)
+        return True
 
     async def _scheduler(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await self.run_scheduler_once()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.scheduler_interval_s)
+
+    @contextlib.asynccontextmanager
+    async def _scheduler_lease(self) -> AsyncIterator[bool]:
+        """Whether this replica runs the scheduler now (PostgreSQL: one replica at a time).
+
+        Two runs at once would be safe (each document changes under its row lock and a transition
+        already made is not made again), only wasted: the lease keeps it to one replica per moment.
+        """
+        if not isinstance(self.db, PostgresDatabase):
+            yield True
+            return
+        async with self.db.exclusive(f"{self.db.schema}:scheduler") as held:
+            yield held
 
 
 async def create_app(

@@ -100,6 +100,23 @@ class PostgresDatabase:
         async with self._async_pool.connection() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Yields whether this process holds the lease `name`, which at most one session holds at a time.
+
+        A session-level advisory lock on a connection kept for the duration: released at the end, or
+        by the server when the process dies and its connection closes.
+        """
+        async with self._async_pool.connection() as conn:
+            cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (name,))
+            row = await cursor.fetchone()
+            held = bool(row and row[0])
+            try:
+                yield held
+            finally:
+                if held:
+                    await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (name,))
+
     def _run(self, work: Callable[[Conn], T], *, read_only: bool) -> T:
         for attempt in range(1, ATTEMPTS + 1):
             with self._pool.connection() as conn:
