@@ -1,0 +1,84 @@
+"""Schema migrations: ordered SQL files, each applied once, at start, by whichever replica is first."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psycopg
+import pytest
+from normreg_common.postgres import migrations
+from normreg_common.postgres.database import PostgresDatabase
+from normreg_registry.adapters.postgres_store import MIGRATIONS as REGISTRY
+from normreg_review.adapters.postgres_store import MIGRATIONS as REVIEW
+
+
+async def applied(url: str, schema: str) -> list[tuple[int, str]]:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cursor = await conn.execute(
+            psycopg.sql.SQL("SELECT version, name FROM {}.schema_migrations ORDER BY version").format(
+                psycopg.sql.Identifier(schema)
+            )
+        )
+        return [(int(v), str(n)) for v, n in await cursor.fetchall()]
+
+
+@pytest.mark.parametrize("folder", [REGISTRY, REVIEW], ids=["registry", "review"])
+async def test_replicas_starting_together_apply_each_migration_once(
+    folder: Path, postgres_url: str, postgres_schema_prefix: str
+) -> None:
+    schema = f"{postgres_schema_prefix}m"
+    dbs = [PostgresDatabase(postgres_url, schema, folder, pool_size=1) for _ in range(3)]
+    await asyncio.gather(*(db.open() for db in dbs))
+    for db in dbs:
+        await db.close()
+    expected = [(m.version, m.name) for m in migrations.load(folder)]
+    assert await applied(postgres_url, schema) == expected
+
+
+async def test_a_new_file_is_applied_at_the_next_start_and_a_changed_one_is_refused(
+    tmp_path: Path, postgres_url: str, postgres_schema_prefix: str
+) -> None:
+    schema = f"{postgres_schema_prefix}evolving"
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE a (id int PRIMARY KEY);")
+    db = PostgresDatabase(postgres_url, schema, tmp_path, pool_size=1)
+    await db.open()
+    await db.close()
+
+    (tmp_path / "0002_second.sql").write_text("ALTER TABLE a ADD COLUMN note text NOT NULL DEFAULT '';")
+    db = PostgresDatabase(postgres_url, schema, tmp_path, pool_size=1)
+    await db.open()
+    await db.transaction(lambda conn: conn.execute("INSERT INTO a (id) VALUES (1)"))
+    assert await db.read(lambda conn: conn.execute("SELECT id, note FROM a").fetchall()) == [(1, "")]
+    await db.close()
+    assert await applied(postgres_url, schema) == [(1, "first"), (2, "second")]
+
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE a (id bigint PRIMARY KEY);")
+    db = PostgresDatabase(postgres_url, schema, tmp_path, pool_size=1)
+    with pytest.raises(migrations.MigrationError, match=r"0001_first\.sql changed after it was applied"):
+        await db.open()
+    await db.close()
+
+
+async def test_a_failing_migration_leaves_nothing_half_applied(
+    tmp_path: Path, postgres_url: str, postgres_schema_prefix: str
+) -> None:
+    schema = f"{postgres_schema_prefix}broken"
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id nonsense);")
+    db = PostgresDatabase(postgres_url, schema, tmp_path, pool_size=1)
+    with pytest.raises(psycopg.errors.UndefinedObject):
+        await db.open()
+    await db.close()
+    async with await psycopg.AsyncConnection.connect(postgres_url) as conn:
+        cursor = await conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = %s", (schema,))
+        assert await cursor.fetchone() == (0,)
+
+
+def test_migration_files_are_numbered_without_gaps(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("")
+    (tmp_path / "0003_c.sql").write_text("")
+    with pytest.raises(migrations.MigrationError, match="without gaps"):
+        migrations.load(tmp_path)
+    (tmp_path / "3_c.sql").write_text("")
+    with pytest.raises(migrations.MigrationError, match=r"NNNN_name\.sql"):
+        migrations.load(tmp_path)
