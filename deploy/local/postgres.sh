@@ -106,9 +106,10 @@ start_postgres() {
 stop_postgres() {
   local bin
   pid_of "$PG_PID_FILE" "$PG_PID_MARKER" >/dev/null || { rm -f "$PG_PID_FILE"; return 0; }
-  if bin="$(pg_bin)"; then
-    log "postgres: pg_ctl stop -m fast"
-    pg_as_owner "$bin/pg_ctl" -D "$PG_DATA" -s -w -t 60 -m fast stop >/dev/null 2>&1 || true
+  if bin="$(pg_bin)" && pg_as_owner "$bin/pg_ctl" -D "$PG_DATA" -s -w -t 60 -m fast stop >/dev/null 2>&1; then
+    rm -f "$PG_PID_FILE"
+    log "postgres: stopped"
+    return 0
   fi
   stop_pid "$PG_PID_FILE" "$PG_PID_MARKER" postgres 30
 }
