@@ -30,7 +30,7 @@ class CreateDocument(Command):
     title: Title
     body: Body
     issuing_body: RequiredShortText
-    number_prefix: Annotated[str, Field(max_length=20, pattern=r"^[^\s〔〕\[\]()（）【】]*$")]
+    number_prefix: Annotated[ShortText, Field(max_length=20, pattern=r"^[^\s〔〕\[\]()（）【】]*$")]
 
 
 class UpdateDraft(Command):
