@@ -67,8 +67,10 @@ async def eventually(
 class Service:
     """One service process; restarted on the same address and data directory."""
 
-    def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
+    def __init__(self, name: str, env: dict[str, str], logs: Path, label: str = "") -> None:
         self.name = name
+        # Names the log files: two replicas of one service write their own.
+        self.label = label or name
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.env = env
@@ -84,7 +86,7 @@ class Service:
         await eventually(self._serving, timeout, f"{self.name} serving on {self.address}")
 
     def _spawn(self) -> None:
-        self._log = (self._logs / f"{self.name}-{self.starts}.log").open("wb")
+        self._log = (self._logs / f"{self.label}-{self.starts}.log").open("wb")
         self.proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", f"normreg_{self.name}"],
             env=self.env,
@@ -126,7 +128,7 @@ class Service:
             self._log = None
 
     def log_tail(self, lines: int = 40) -> str:
-        path = self._logs / f"{self.name}-{self.starts}.log"
+        path = self._logs / f"{self.label}-{self.starts}.log"
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
