@@ -143,6 +143,18 @@ if len(data_volumes) != 3:
     problems.append(f"the services share /data volumes: {sorted(data_volumes)}")
 if "elasticsearch" not in s["search"].get("depends_on", {}):
     problems.append("search does not wait for elasticsearch")
+portal = s.get("portal")
+if not portal:
+    problems.append("no portal service")
+else:
+    if portal.get("command") != ["normreg_portal"] or portal.get("build", {}).get("dockerfile") != "deploy/Dockerfile":
+        problems.append("portal: must run normreg_portal from deploy/Dockerfile")
+    if "NORMREG_JWT_KEY" in portal.get("environment", {}):
+        problems.append("portal: holds the signing key, which it does not need")
+    if "--http" not in portal["healthcheck"]["test"]:
+        problems.append("portal: the healthcheck must ask GET /healthz (--http)")
+    if set(portal.get("depends_on") or {}) != {"search", "registry"}:
+        problems.append("portal: must wait for search and registry")
 print("\n".join(problems) or f"ok: {len(s)} services; ports on 127.0.0.1 only; /data volumes {sorted(data_volumes)}; "
       "healthchecks; depends_on service_healthy")
 sys.exit(1 if problems else 0)
@@ -242,6 +254,29 @@ for name in ("registry", "review", "search"):
     refs = [e["valueFrom"]["secretKeyRef"] for e in c.get("env", []) if e["name"] == "NORMREG_JWT_KEY"]
     if not refs or refs[0]["name"] != "normreg-secrets":
         problems.append(f"{name}: NORMREG_JWT_KEY must come from the Secret normreg-secrets")
+portal, portal_svc = by.get(("Deployment", "portal")), by.get(("Service", "portal"))
+if not portal or not portal_svc:
+    problems.append("portal: needs a Deployment and a Service")
+else:
+    pod = portal["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    if c["args"] != ["normreg_portal"]:
+        problems.append(f"portal: args {c['args']}")
+    port = c["ports"][0]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        get = c.get(probe, {}).get("httpGet", {})
+        if get.get("port") not in (port["name"], port["containerPort"]) or not get.get("path"):
+            problems.append(f"portal: {probe} is not an HTTP probe on its port")
+    env = {e["name"]: e.get("value", "") for e in c.get("env", [])}
+    if not env.get("NORMREG_PORTAL_ADDR", "").endswith(f":{port['containerPort']}"):
+        problems.append("portal: NORMREG_PORTAL_ADDR does not use its containerPort")
+    if any("valueFrom" in e or "Secret" in str(e) for e in c.get("env", [])) or c.get("envFrom"):
+        problems.append("portal: reads secrets it does not need")
+    if portal_svc["spec"]["selector"] != portal["spec"]["selector"]["matchLabels"]:
+        problems.append("portal: Service selector differs from the Deployment's")
+    sc, psc = c["securityContext"], pod["securityContext"]
+    if not (psc.get("runAsNonRoot") and sc.get("readOnlyRootFilesystem") and sc.get("allowPrivilegeEscalation") is False):
+        problems.append("portal: securityContext is not locked down")
 if any(d["kind"] == "Secret" for d in docs):
     problems.append("kustomize output contains a Secret: secrets are created with kubectl, not applied from git")
 print("\n".join(problems) or "ok: replicas 1, ports/probes/Service/ConfigMap agree, non-root, read-only root, /data + /tmp writable")

@@ -46,7 +46,14 @@ IGNOREFILE = ROOT / "deploy" / "Dockerfile.dockerignore"
 CONTAINER_PATHS = re.compile(r"(?<![\w.$/-])/(opt|tmp|src|app|data)(?=/|\b)")
 RUNNABLE = {"python", "pip", "mkdir"}
 IMAGE_TMP = "/tmp"  # noqa: S108 - the image's /tmp, which lives under the stage's directory
-SERVICES = {"registry": "normreg_registry", "review": "normreg_review", "search": "normreg_search"}
+SERVICES = {
+    "registry": "normreg_registry",
+    "review": "normreg_review",
+    "search": "normreg_search",
+    "portal": "normreg_portal",
+}
+# Services that speak HTTP: the health check asks GET /healthz.
+HTTP_SERVICES = {"portal"}
 
 
 @dataclass
@@ -304,7 +311,8 @@ def smoke(runtime: Stage) -> None:
                 if proc.poll() is not None:
                     fail(f"{module} exited {proc.returncode}:\n{log.read_text()[-3000:]}")
                 check = subprocess.run(  # noqa: S603
-                    [python, healthcheck, f"127.0.0.1:{port}", "--timeout", "1"],
+                    [python, healthcheck, f"127.0.0.1:{port}", "--timeout", "1"]
+                    + (["--http"] if service in HTTP_SERVICES else []),
                     env=env,
                     capture_output=True,
                     text=True,

@@ -1,6 +1,9 @@
-"""gRPC health check for the normreg image: exit 0 when the server answers SERVING, 1 otherwise.
+"""Health check for the normreg image: exit 0 when the server answers SERVING, 1 otherwise.
 
-    python /app/healthcheck.py [HOST:PORT] [--service NAME] [--timeout SECONDS]
+    python /app/healthcheck.py [HOST:PORT] [--service NAME] [--timeout SECONDS] [--http]
+
+The gRPC services are asked grpc.health.v1; the web portal (normreg_portal, or --http) is asked
+GET /healthz, which must answer 200.
 
 It asks grpc.health.v1.Health/Check with grpcio and grpcio-health-checking, which the image has
 anyway, so Docker's HEALTHCHECK and compose need no grpc_health_probe binary. (Kubernetes doesn't
@@ -21,7 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PORTS = {"registry": 50051, "review": 50052, "search": 50053}
+DEFAULT_PORTS = {"registry": 50051, "review": 50052, "search": 50053, "portal": 8080}
+HTTP_SERVICES = {"portal"}
 WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - names a wildcard, binds nothing
 
 
@@ -76,13 +80,38 @@ def _channel(grpc: Any, target: str) -> Any:
     return grpc.secure_channel(target, credentials, options=options)
 
 
+def _http_check(target: str, timeout: float) -> int:
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    scheme = "https" if os.environ.get("NORMREG_TLS_CERT_FILE") else "http"
+    context = None
+    if scheme == "https":
+        context = ssl.create_default_context(cafile=os.environ.get("NORMREG_TLS_CA_FILE") or None)
+        # The certificate names the service's host, not the loopback address dialled here.
+        context.check_hostname = False
+    url = f"{scheme}://{target}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as reply:  # noqa: S310 - our own URL
+            status = reply.status
+    except (urllib.error.URLError, OSError) as err:
+        print(f"{url}: {err}", file=sys.stderr)
+        return 1
+    print(f"{url}: HTTP {status}")
+    return 0 if status == 200 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="gRPC health check (grpc.health.v1)")
+    parser = argparse.ArgumentParser(description="health check (grpc.health.v1, or GET /healthz with --http)")
     parser.add_argument("address", nargs="?", help="HOST:PORT (default: this container's service)")
     parser.add_argument("--service", default="", help='health service name (default "": the whole server)')
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+    parser.add_argument("--http", action="store_true", help="an HTTP service (the portal): GET /healthz")
     args = parser.parse_args(argv)
     target = _target(args.address)
+    if args.http or (not args.address and _own_service() in HTTP_SERVICES):
+        return _http_check(target, args.timeout)
 
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
