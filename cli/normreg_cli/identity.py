@@ -55,5 +55,11 @@ def resolve_token(token: str | None, as_spec: str | None, env: Mapping[str, str]
     if token:
         return token.strip()
     if as_spec:
+        if settings.oidc_issuer:
+            raise UsageError(
+                f"--as signs development tokens, which the services refuse under single sign-on "
+                f"(NORMREG_OIDC_ISSUER={settings.oidc_issuer}): pass a token from that provider with --token "
+                f"or {TOKEN_ENV}"
+            )
         return mint(settings, parse_as(as_spec))
     return env.get(TOKEN_ENV, "").strip() or None

@@ -173,3 +173,15 @@ def test_oidc_settings_need_an_audience() -> None:
         Settings(oidc_issuer="https://idp.example")
     settings = Settings(oidc_issuer="https://idp.example", oidc_audience="normreg", jwt_key=TEST_KEY)
     assert isinstance(settings.authenticator(), OidcVerifier)
+
+
+async def test_the_cli_does_not_mint_development_tokens_under_single_sign_on(tmp_path: object) -> None:
+    import io
+
+    from normreg_cli.main import run_async
+
+    settings = Settings(oidc_issuer="https://sso.example", oidc_audience="normreg", jwt_key=TEST_KEY)
+    err = io.StringIO()
+    code = await run_async(["--as", "registrar:reg", "list"], io.StringIO(), err, settings=settings, env={})
+    assert code == 2
+    assert "--token" in err.getvalue() and "NORMREG_OIDC_ISSUER" in err.getvalue()
