@@ -28,6 +28,7 @@ from tests.cli.conftest import DRAFTER, Cli
 from tests.harness import System
 
 TITLE = "赤峰市共享单车停放管理办法"
+HEALTHCHECK = Path(__file__).resolve().parents[2] / "deploy" / "healthcheck.py"
 
 
 @pytest.fixture
@@ -271,3 +272,28 @@ async def test_the_metrics_port_speaks_tls_with_the_services_certificate(ca: Dev
             await asyncio.to_thread(urllib.request.urlopen, endpoint.url, timeout=10)
     finally:
         endpoint.close()
+
+
+async def test_the_container_health_check_speaks_tls_where_the_service_does(tls_registry: System, ca: DevCA) -> None:
+    import os
+    import sys
+
+    script = HEALTHCHECK
+    address = f"127.0.0.1:{tls_registry.apps['registry'].port}"
+    settings = tls_registry.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NORMREG_")}
+    env.update(NORMREG_TLS_CERT_FILE=settings.tls_cert_file, NORMREG_TLS_KEY_FILE=settings.tls_key_file)
+
+    async def check(extra: dict[str, str]) -> tuple[int, str]:
+        # A subprocess of its own while this loop serves the registry it checks.
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(script), address, env={**env, **extra}, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+        return await process.wait(), out.decode()
+
+    code, out = await check({"NORMREG_TLS_CA_FILE": str(ca.cert_file)})
+    assert code == 0
+    assert "SERVING" in out
+    code, _ = await check({})  # TLS, but the CA is unknown
+    assert code == 1
