@@ -19,12 +19,12 @@ import os
 import time
 from collections.abc import Iterator
 
-from bench import corpus, event_to_searchable, write_path
+from bench import corpus, event_to_searchable, transport, write_path
 from bench.infra import real_backends
 from bench.procs import Backends
 from bench.stats import VERDICTS
 
-BENCHMARKS = ("write_path", "event_to_searchable", "search", "import")
+BENCHMARKS = ("write_path", "transport", "event_to_searchable", "search", "import")
 
 
 @contextlib.contextmanager
@@ -50,6 +50,8 @@ async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
     quick = args.quick
     if "write_path" in selected:
         await write_path.main(total=400 if quick else 2000, runs=args.runs or (2 if quick else 5))
+    if "transport" in selected:
+        await transport.main(total=400 if quick else 2000, runs=args.runs or (2 if quick else 3))
     if "event_to_searchable" in selected:
         for b in backends:
             n = (10 if b.real else 20) if quick else (50 if b.real else 100)
