@@ -38,6 +38,9 @@ class CloudEvent(BaseModel):
     # the request that wrote the event, so its consumers continue that trace. Absent when not tracing.
     traceparent: str | None = None
     tracestate: str | None = None
+    # Extension attribute: the registry's signed checkpoint of the subject's history after this
+    # event (normreg_common.checkpoints), kept by witnesses outside the registry.
+    checkpoint: str | None = None
 
     def to_bytes(self) -> bytes:
         absent = {name for name in _EXTENSIONS if getattr(self, name) is None}
@@ -48,7 +51,7 @@ class CloudEvent(BaseModel):
         return cls.model_validate_json(raw)
 
 
-_EXTENSIONS = ("traceparent", "tracestate")
+_EXTENSIONS = ("traceparent", "tracestate", "checkpoint")
 
 
 def canonical_json(value: Any) -> str:

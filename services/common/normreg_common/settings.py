@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from normreg_common.auth import Authenticator, TokenCodec, load_or_create_key
+from normreg_common.checkpoints import CheckpointSigner
 from normreg_common.eventlog.kafka_security import KafkaSecurity
 from normreg_common.tls import ClientTls, ServerTls
 
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     elasticsearch_index_prefix: str = ""
     # Signing key for bearer tokens; empty = a development key kept in data_dir/dev-jwt.key.
     jwt_key: str = Field(default="", repr=False)
+    # Signs the history checkpoints the registry publishes (≥ 32 characters); empty = a development
+    # key in data_dir/checkpoint.key. Keep it apart from the database: whoever holds both can sign
+    # a rewritten history, though never unwitness what was already witnessed.
+    checkpoint_key: str = Field(default="", repr=False)
     profile: str = "chifeng"
     registry_addr: str = "127.0.0.1:50051"
     review_addr: str = "127.0.0.1:50052"
@@ -188,6 +193,11 @@ class Settings(BaseSettings):
 
     def metrics_addr(self, service: str) -> str:
         return str(getattr(self, f"{service}_metrics_addr"))
+
+    def checkpoint_signer(self) -> CheckpointSigner:
+        # The development key is made like the token key: random, created 0600, kept across restarts.
+        key = self.checkpoint_key or load_or_create_key(self.data_dir / "checkpoint.key")
+        return CheckpointSigner(key.encode())
 
     def token_codec(self) -> TokenCodec:
         key = self.jwt_key or load_or_create_key(self.data_dir / "dev-jwt.key")

@@ -43,7 +43,13 @@ class RegistryApp:
         self.settings = settings
         self.db = service_database(settings, "registry", sqlite_schema=SCHEMA, migrations=MIGRATIONS)
         self.relay = outbox_relay(self.db, event_log, service="registry")
-        self.service = RegistryService(self.db, clock, get_profile(settings.profile), on_commit=self.relay.notify)
+        self.service = RegistryService(
+            self.db,
+            clock,
+            get_profile(settings.profile),
+            on_commit=self.relay.notify,
+            signer=settings.checkpoint_signer(),
+        )
         consumer = ConsumerRunner(
             event_log.consumer([REVIEWS_TOPIC], GROUP, position_loader(self.db, GROUP)),
             ReviewDecisionHandler(self.db, self.service, self.relay.notify),

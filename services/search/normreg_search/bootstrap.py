@@ -25,12 +25,14 @@ from normreg_common.profile import get_profile
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
 
+from normreg_search import witness
 from normreg_search.entrypoints.consumer import GROUP, ProjectionHandler, changes_of
 from normreg_search.entrypoints.grpc_servicer import SearchServicer, register
 from normreg_search.index.elasticsearch import DEFAULT_ALIAS, ElasticsearchIndex
 from normreg_search.index.port import IndexBuild, SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
 from normreg_search.service import PublicSearch
+from normreg_search.witness import WITNESS_SCHEMA, Witnessed
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,9 @@ class SearchApp:
         self.profile = get_profile(settings.profile)
         # A projection that can be rebuilt from the log: NORMAL is durable enough, and positions
         # roll back with the rows they describe.
-        self.db = Database(settings.data_dir / "search.db", INBOX_SCHEMA + META_SCHEMA, synchronous="NORMAL")
+        self.db = Database(
+            settings.data_dir / "search.db", INBOX_SCHEMA + META_SCHEMA + WITNESS_SCHEMA, synchronous="NORMAL"
+        )
         self.index = (index_factory or (lambda db: index_from_settings(settings, db)))(self.db)
         self.event_log = event_log
         self._owns_log = owns_log
@@ -81,7 +85,7 @@ class SearchApp:
             settings.search_addr,
             codec,
             "normreg.search",
-            [register(SearchServicer(self.service, rebuild=self.reindex))],
+            [register(SearchServicer(self.service, rebuild=self.reindex, witnessed=self.witnessed))],
             tls=settings.server_tls(),
         )
         # One consumer step at a time; held by reindex() while it switches indices.
@@ -94,6 +98,9 @@ class SearchApp:
         # Background mode: how many polls found nothing, so callers can wait until caught up.
         self._empty_polls = 0
         self._progress = asyncio.Condition()
+
+    async def witnessed(self, after: int, limit: int) -> list[Witnessed]:
+        return await self.db.read(lambda conn: witness.page(conn, after, limit))
 
     async def start(self) -> None:
         await self.db.open()

@@ -21,7 +21,7 @@ from typing import Any
 from normreg_common.eventlog.port import Record
 from normreg_common.postgres.database import Conn
 from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import GENESIS, HistoryEntry
+from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
 from psycopg.rows import dict_row
 from pydantic import TypeAdapter
@@ -93,18 +93,7 @@ class PostgresStore:
             "SELECT hash FROM history WHERE document = %s ORDER BY sequence DESC LIMIT 1", (document,)
         ).fetchone()
         previous = GENESIS if row is None else row[0]
-        entry = HistoryEntry(
-            document=document,
-            sequence=change.sequence,
-            version=change.version,
-            action=change.action,
-            actor=change.actor,
-            time=change.at.isoformat(),
-            from_state=change.from_state.value if change.from_state else "",
-            to_state=change.to_state.value if change.to_state else "",
-            reason=change.reason,
-            previous_hash=previous,
-        ).sealed()
+        entry = entry_for(document, change, previous)
         self.conn.execute(
             "INSERT INTO history VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (

@@ -14,7 +14,7 @@ from normreg_common.eventlog.port import Record
 from normreg_common.inbox import INBOX_SCHEMA
 from normreg_common.outbox import OUTBOX_SCHEMA
 from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import GENESIS, HistoryEntry
+from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
 from pydantic import TypeAdapter
 
@@ -143,18 +143,7 @@ class Store:
             (document,),
         ).fetchone()
         previous = GENESIS if row is None else row[0]
-        entry = HistoryEntry(
-            document=document,
-            sequence=change.sequence,
-            version=change.version,
-            action=change.action,
-            actor=change.actor,
-            time=change.at.isoformat(),
-            from_state=change.from_state.value if change.from_state else "",
-            to_state=change.to_state.value if change.to_state else "",
-            reason=change.reason,
-            previous_hash=previous,
-        ).sealed()
+        entry = entry_for(document, change, previous)
         self.conn.execute(
             "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (

@@ -42,7 +42,9 @@ def document_snapshot(doc: Document) -> dict[str, Any]:
     }
 
 
-def to_records(doc: Document, changes: list[Change]) -> list[tuple[Change, Record]]:
+def to_records(doc: Document, changes: list[Change], checkpoint: str | None = None) -> list[tuple[Change, Record]]:
+    """The events of `changes`; the last one carries `checkpoint`, the signed head of the history
+    after it (a CloudEvents extension attribute, for the witnesses)."""
     out = []
     head = document_snapshot(doc)
     traceparent = current_traceparent()
@@ -65,6 +67,7 @@ def to_records(doc: Document, changes: list[Change]) -> list[tuple[Change, Recor
                 "version": version_snapshot(doc, doc.version(change.version)),
             },
             traceparent=traceparent,
+            checkpoint=checkpoint if change is changes[-1] else None,
         )
         out.append((change, Record(DOCUMENTS_TOPIC, doc.name, event.to_bytes())))
     return out

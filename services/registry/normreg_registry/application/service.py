@@ -7,10 +7,11 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from normreg_common.checkpoints import Checkpoint, CheckpointSigner, InvalidCheckpoint
 from normreg_common.clock import Clock
 from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from normreg_common.postgres.database import PostgresDatabase
@@ -24,7 +25,15 @@ from normreg_registry.application.events import to_records
 from normreg_registry.domain import access
 from normreg_registry.domain.cleanup import Campaign, Outcome
 from normreg_registry.domain.filing_report import FilingReport, ReportRow
-from normreg_registry.domain.history import HistoryEntry, verify_chain
+from normreg_registry.domain.history import (
+    GENESIS,
+    HistoryEntry,
+    document_digest,
+    entry_for,
+    state_problems,
+    verify_chain,
+    witness_problems,
+)
 from normreg_registry.domain.lifecycle import (
     FILING_KINDS,
     OPERATIONS,
@@ -76,6 +85,7 @@ class RegistryService:
         on_commit: Callable[[], None] = lambda: None,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
         registration_code: str = "CFDR",
+        signer: CheckpointSigner | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -83,6 +93,7 @@ class RegistryService:
         self._on_commit = on_commit
         self._new_id = new_id
         self._registration_code = registration_code
+        self._signer = signer
 
     # ---- plumbing ------------------------------------------------------------------------------
 
@@ -102,9 +113,17 @@ class RegistryService:
         access.require_visible(principal, doc)
         return doc
 
-    @staticmethod
-    def _save(store: Store, doc: Document) -> Document:
-        store.save(doc, to_records(doc, doc.pop_changes()))
+    def _save(self, store: Store, doc: Document) -> Document:
+        changes = doc.pop_changes()
+        checkpoint = None
+        if changes and self._signer is not None:
+            # The head the store is about to write, computed the way every store computes it.
+            chain = store.history(doc.name)
+            head = chain[-1].hash if chain else GENESIS
+            for change in changes:
+                head = entry_for(doc.name, change, head).hash
+            checkpoint = self._signer.sign(Checkpoint(doc.name, changes[-1].sequence, head, document_digest(doc)))
+        store.save(doc, to_records(doc, changes, checkpoint))
         return doc
 
     def _mutate(
@@ -511,19 +530,46 @@ class RegistryService:
 
         return await self._read(work)
 
-    async def verify_history(self, principal: Principal, doc_id: str | None) -> tuple[int, int, list[str]]:
+    async def verify_history(
+        self, principal: Principal, doc_id: str | None, witnessed: Sequence[str] = ()
+    ) -> tuple[int, int, list[str]]:
+        """Checks every chain, that each document is in the state its history ends in, and the
+        database against `witnessed`: checkpoints kept outside the registry (newest per document)."""
         access.authorize_role(principal, OPERATIONS[Op.VERIFY_HISTORY], "verifying history")
+        problems: list[str] = []
+        checkpoints: dict[str, Checkpoint] = {}
+        for i, token in enumerate(witnessed):
+            if self._signer is None:
+                problems.append("this registry has no checkpoint key: witnessed checkpoints cannot be checked")
+                break
+            try:
+                checkpoint = self._signer.open(token)
+            except InvalidCheckpoint as exc:
+                problems.append(f"witnessed checkpoint {i}: {exc}")
+                continue
+            known = checkpoints.get(checkpoint.document)
+            if known is None or known.sequence < checkpoint.sequence:
+                checkpoints[checkpoint.document] = checkpoint
 
         def work(store: Store) -> tuple[int, int, list[str]]:
             ids = [doc_id] if doc_id else store.all_ids()
-            problems: list[str] = []
             entries = 0
             for i in ids:
-                if store.get(i) is None:
+                doc = store.get(i)
+                if doc is None:
                     raise NotFound(f"documents/{i}")
-                chain = store.history(f"documents/{i}")
+                chain = store.history(doc.name)
                 entries += len(chain)
-                problems.extend(verify_chain(f"documents/{i}", chain))
+                problems.extend(verify_chain(doc.name, chain))
+                problems.extend(state_problems(doc, chain))
+                seen = checkpoints.pop(doc.name, None)
+                if seen is not None:
+                    problems.extend(witness_problems(doc, chain, seen))
+            if not doc_id:
+                problems.extend(
+                    f"{name}: the witness saw entry {seen.sequence} but the registry has no such document (deleted)"
+                    for name, seen in sorted(checkpoints.items())
+                )
             return len(ids), entries, problems
 
         return await self._read(work)

@@ -14,6 +14,7 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg_common import paging
+from normreg_common.checkpoints import TOKEN_MAX as CHECKPOINT_TOKEN_MAX
 from normreg_common.errors import InvalidArgument, NotFound
 from normreg_common.grpc_server import current_principal
 from normreg_common.paging import IdCursor, IntCursor, PageTokens, fits
@@ -40,7 +41,9 @@ REQUEST_LIMITS = {
     "UpdateDraft": 2 * 1024 * 1024,
     "ImportDocument": 8 * 1024 * 1024,
     "CreateCleanupCampaign": 256 * 1024,
+    "VerifyHistory": 8 * 1024 * 1024,
 }
+MAX_CHECKPOINTS = 10_000
 FILING_OUTCOMES = {1: "ACCEPTED", 2: "CORRECTION_REQUIRED", 3: "REVOKED"}
 CONCLUSIONS = {1: "CONTINUE", 2: "AMEND", 3: "REPEAL"}
 CLEANUP_OUTCOMES = {1: "RETAIN", 2: "AMEND", 3: "REPEAL", 4: "DECLARE_INVALID"}
@@ -440,7 +443,12 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         self, request: rpb.VerifyHistoryRequest, context: grpc.aio.ServicerContext
     ) -> rpb.VerifyHistoryResponse:
         target = doc_id(request.name) if request.name else None
-        docs, entries, problems = await self._s.verify_history(current_principal(), target)
+        if len(request.checkpoints) > MAX_CHECKPOINTS:
+            raise InvalidArgument("checkpoints", f"at most {MAX_CHECKPOINTS} per call; verify in parts")
+        for i, token in enumerate(request.checkpoints):
+            if len(token) > CHECKPOINT_TOKEN_MAX:
+                raise InvalidArgument(f"checkpoints[{i}]", "longer than any checkpoint")
+        docs, entries, problems = await self._s.verify_history(current_principal(), target, list(request.checkpoints))
         return rpb.VerifyHistoryResponse(
             intact=not problems, documents_checked=docs, entries_checked=entries, problems=problems
         )

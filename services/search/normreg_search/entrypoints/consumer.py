@@ -20,6 +20,7 @@ from normreg_common.events import CloudEvent
 from normreg_common.inbox import save_positions
 from pydantic import ValidationError
 
+from normreg_search import witness
 from normreg_search.index.port import SearchIndex
 from normreg_search.model import VersionChange
 from normreg_search.projection import project
@@ -29,7 +30,10 @@ log = logging.getLogger(__name__)
 GROUP = "search-projection"
 
 
-def changes_of(batch: Sequence[Delivery], tz: dt.tzinfo) -> list[VersionChange]:
+def changes_of(
+    batch: Sequence[Delivery], tz: dt.tzinfo, checkpoints: list[tuple[str, int, str]] | None = None
+) -> list[VersionChange]:
+    """The index changes of `batch`; the registry's checkpoints it carries are added to `checkpoints`."""
     out: list[VersionChange] = []
     for delivery in batch:
         try:
@@ -37,6 +41,8 @@ def changes_of(batch: Sequence[Delivery], tz: dt.tzinfo) -> list[VersionChange]:
         except ValidationError:
             _set_aside(delivery, "not a CloudEvent")
             continue
+        if checkpoints is not None and event.checkpoint:
+            checkpoints.append((event.subject, event.sequence, event.checkpoint))
         try:
             change = project(event, tz)
         except Exception as exc:  # one document's data must not stop the others
@@ -61,9 +67,11 @@ class ProjectionHandler:
         self._group = group
 
     async def __call__(self, batch: list[Delivery]) -> None:
-        changes = changes_of(batch, self._tz)
+        checkpoints: list[tuple[str, int, str]] = []
+        changes = changes_of(batch, self._tz, checkpoints)
 
         def positions(conn: sqlite3.Connection) -> None:
+            witness.keep(conn, checkpoints)
             save_positions(conn, self._group, batch)
 
         with tracing.span("normreg.search", "index apply", **{"normreg.index.changes": len(changes)}):

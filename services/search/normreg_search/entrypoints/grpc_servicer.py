@@ -13,7 +13,7 @@ from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
 from normreg_common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from normreg_common.grpc_server import current_principal
-from normreg_common.paging import fits
+from normreg_common.paging import IntCursor, PageTokens, fits, page_size
 from normreg_common.principal import Role
 from normreg_common.validation import parse, resource_id
 
@@ -22,6 +22,7 @@ from normreg_search.entrypoints import requests as rq
 from normreg_search.model import CONSULTATION_STATE, KINDS, SEARCHABLE_STATES, PublicVersion
 from normreg_search.query import DateRange, SearchQuery, Sort
 from normreg_search.service import FoundVersion, PublicSearch
+from normreg_search.witness import Witnessed
 
 _VERSION_NAME = re.compile(r"^(documents/[a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})$")
 
@@ -132,10 +133,37 @@ def consultation_pb(v: PublicVersion) -> spb.Consultation:
     )
 
 
+CHECKPOINT_PAGES: PageTokens[int] = PageTokens("search.checkpoints", IntCursor())
+
+
 class SearchServicer(sgrpc.SearchServiceServicer):
-    def __init__(self, service: PublicSearch, rebuild: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        service: PublicSearch,
+        rebuild: Callable[[], Awaitable[None]] | None = None,
+        witnessed: Callable[[int, int], Awaitable[list[Witnessed]]] | None = None,
+    ) -> None:
         self._s = service
         self._rebuild = rebuild
+        self._witnessed = witnessed
+
+    async def ListCheckpoints(
+        self, request: spb.ListCheckpointsRequest, context: grpc.aio.ServicerContext
+    ) -> spb.ListCheckpointsResponse:
+        if not current_principal().has(Role.REGISTRAR):
+            raise PermissionDenied("ROLE_NOT_ALLOWED", "reading witnessed checkpoints needs the role registrar")
+        if self._witnessed is None:
+            raise FailedPrecondition("WITNESS_UNAVAILABLE", "this search service keeps no checkpoints")
+        size = page_size(request.page_size, default=500, maximum=1000)
+        after = CHECKPOINT_PAGES.decode(request.page_token, {}) or 0
+        found = await self._witnessed(after, size + 1)
+        shown = found[:size]
+        return spb.ListCheckpointsResponse(
+            checkpoints=[
+                spb.WitnessedCheckpoint(document=w.document, sequence=w.sequence, token=w.token) for w in shown
+            ],
+            next_page_token=CHECKPOINT_PAGES.encode(shown[-1].id, {}) if len(found) > size else "",
+        )
 
     async def RebuildIndex(
         self, request: spb.RebuildIndexRequest, context: grpc.aio.ServicerContext
