@@ -10,8 +10,9 @@
 #             (compose-go, deploy/tools/composecheck); then the policy: 127.0.0.1-only ports, one
 #             /data volume per service, NORMREG_JWT_KEY required, healthchecks, service_healthy.
 # k8s         kubeconform -strict against Kubernetes' JSON schemas, for the oldest and the newest
-#             version those schemas cover, on the files and on `kustomize build`; kubernetes-validate
-#             --strict as a second opinion; consistency of ports, probes, replicas and security.
+#             version those schemas cover, on the files and on `kustomize build` of deploy/k8s and of
+#             its PostgreSQL overlay deploy/k8s-postgres; kubernetes-validate --strict as a second
+#             opinion; consistency of ports, probes, replicas and security in both.
 # dockerfile  hadolint.
 #
 # Tools come from package registries only and are cached in $NORMREG_DEPLOY_CHECK_CACHE
@@ -174,7 +175,7 @@ check_k8s() {
   go_tool kubeconform "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" || return 1
   go_tool kustomize "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" || return 1
   local schemas="$CACHE/schemas" manifests plain rendered v rc=0
-  manifests=(deploy/k8s/*.yaml)
+  manifests=(deploy/k8s/*.yaml deploy/k8s-postgres/*.yaml)
   mapfile -t plain < <(grep -L '^kind: Kustomization' "${manifests[@]}")
   # kubernetes-validate's schemas point into a shared _definitions.json by an absolute reference
   # kubeconform cannot follow; make self-contained copies of the kinds the manifests use.
@@ -184,7 +185,7 @@ import kubernetes_validate, yaml
 out, versions = pathlib.Path(sys.argv[1]), sys.argv[2:]
 src_root = pathlib.Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
 kinds = set()
-for f in glob.glob("deploy/k8s/*.yaml"):
+for f in glob.glob("deploy/k8s*/*.yaml"):
     for doc in yaml.safe_load_all(open(f)):
         if doc and doc.get("kind") != "Kustomization":
             group = doc["apiVersion"].split("/")
@@ -203,12 +204,17 @@ EOF
   local location="$schemas/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
   rendered="$(mktemp --suffix=.yaml)"  # kubeconform reads only *.yaml, *.yml, *.json
   "$BIN/kustomize" build deploy/k8s >"$rendered" || return 1
+  local overlay
+  overlay="$(mktemp --suffix=.yaml)"
+  "$BIN/kustomize" build deploy/k8s-postgres >"$overlay" || return 1
   for v in "${K8S_VERSIONS[@]}"; do
     say "k8s: kubeconform -strict, Kubernetes $v"
     "$BIN/kubeconform" -strict -summary -kubernetes-version "$v" -schema-location "$location" \
       -skip Kustomization "${manifests[@]}" || rc=1
     echo "kustomize build deploy/k8s:"
     "$BIN/kubeconform" -strict -summary -kubernetes-version "$v" -schema-location "$location" "$rendered" || rc=1
+    echo "kustomize build deploy/k8s-postgres:"
+    "$BIN/kubeconform" -strict -summary -kubernetes-version "$v" -schema-location "$location" "$overlay" || rc=1
     say "k8s: kubernetes-validate --strict, Kubernetes $v"
     if "$VENV/bin/kubernetes-validate" --strict --quiet -k "$v" "${plain[@]}"; then echo "ok"; else rc=1; fi
   done
@@ -282,7 +288,51 @@ if any(d["kind"] == "Secret" for d in docs):
 print("\n".join(problems) or "ok: replicas 1, ports/probes/Service/ConfigMap agree, non-root, read-only root, /data + /tmp writable")
 sys.exit(1 if problems else 0)
 EOF
-  rm -f "$rendered"
+  say "k8s: consistency of the PostgreSQL overlay"
+  "$VENV/bin/python" - "$overlay" <<'EOF' || rc=1
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+by = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+problems = []
+for name, port in (("registry", 50051), ("review", 50052)):
+    if ("StatefulSet", name) in by:
+        problems.append(f"{name}: the base's StatefulSet is still there")
+    dep, svc, pdb = by.get(("Deployment", name)), by.get(("Service", name)), by.get(("PodDisruptionBudget", name))
+    if not dep or not svc or not pdb:
+        problems.append(f"{name}: needs a Deployment, a Service and a PodDisruptionBudget")
+        continue
+    spec, pod = dep["spec"], dep["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    if spec["replicas"] < 2:
+        problems.append(f"{name}: replicas {spec['replicas']}: on PostgreSQL it runs more than one")
+    if not 0 < pdb["spec"]["minAvailable"] < spec["replicas"]:
+        problems.append(f"{name}: minAvailable must let one pod go and keep one")
+    selectors = (svc["spec"]["selector"], spec["selector"]["matchLabels"], pdb["spec"]["selector"]["matchLabels"])
+    if any(s != selectors[0] for s in selectors):
+        problems.append(f"{name}: Service, Deployment and PodDisruptionBudget select different pods")
+    if c["args"] != [f"normreg_{name}"] or c["ports"][0]["containerPort"] != port:
+        problems.append(f"{name}: args or port")
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        if c.get(probe, {}).get("grpc", {}).get("port") != port:
+            problems.append(f"{name}: {probe} is not a gRPC probe on {port}")
+    refs = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef", {}) for e in c.get("env", [])}
+    for key in ("NORMREG_JWT_KEY", "NORMREG_POSTGRES_URL"):
+        if refs.get(key, {}).get("name") != "normreg-secrets" or refs[key].get("key") != key:
+            problems.append(f"{name}: {key} must come from the Secret normreg-secrets")
+    sc, psc = c["securityContext"], pod["securityContext"]
+    if not (psc.get("runAsNonRoot") and sc.get("readOnlyRootFilesystem") and sc.get("allowPrivilegeEscalation") is False
+            and sc.get("capabilities", {}).get("drop") == ["ALL"]):
+        problems.append(f"{name}: securityContext is not locked down")
+    if any("persistentVolumeClaim" in v for v in pod.get("volumes", [])):
+        problems.append(f"{name}: the replicas share no volume; the state is in PostgreSQL")
+if ("StatefulSet", "search") not in by:
+    problems.append("search: the base's StatefulSet is missing")
+if any(d["kind"] == "Secret" for d in docs):
+    problems.append("kustomize output contains a Secret")
+print("\n".join(problems) or "ok: registry 3 and review 2 replicas as Deployments on PostgreSQL; PDBs, probes, URL from the Secret")
+sys.exit(1 if problems else 0)
+EOF
+  rm -f "$rendered" "$overlay"
   return "$rc"
 }
 
