@@ -11,7 +11,7 @@ from normreg_common.clock import FakeClock
 from normreg_common.eventlog.port import Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.events import DOCUMENTS_TOPIC, REGISTRY_SOURCE, CloudEvent
-from normreg_common.principal import Role
+from normreg_common.principal import Role, review_decision_actor
 from normreg_common.settings import Settings
 from normreg_registry.domain.lifecycle import State
 from normreg_review.bootstrap import ReviewApp, create_app
@@ -21,6 +21,8 @@ from tests.conftest import SHANGHAI, principal
 from tests.review.support import BODY, ORG, TITLE, Registry, drafter, review_events
 
 RITA = principal("rita", Role.REVIEWER, org="司法局")
+# Her decision as the registry receives it: through the review service, never from a token.
+RITA_DECISION = review_decision_actor("rita", "司法局")
 
 
 async def reviews(app: ReviewApp) -> list[tuple[str, ReviewState]]:
@@ -116,7 +118,7 @@ async def test_a_withdrawal_after_the_decision_leaves_the_decided_review_alone(
         "RETURN_FOR_REVISION",
         version=1,
         review_round=1,
-        reviewer=RITA,
+        reviewer=RITA_DECISION,
         review="reviews/doc1-v1-r1",
         at=registry.clock.now(),
     )
@@ -132,7 +134,12 @@ async def test_a_new_review_round_opens_a_new_review_and_cancels_a_stale_open_on
     await app.sync()
     # The registry moved on without this service's decision (e.g. restored from another system).
     doc.apply_review_decision(
-        "RETURN_FOR_REVISION", version=1, review_round=1, reviewer=RITA, review="elsewhere", at=registry.clock.now()
+        "RETURN_FOR_REVISION",
+        version=1,
+        review_round=1,
+        reviewer=RITA_DECISION,
+        review="elsewhere",
+        at=registry.clock.now(),
     )
     bob = drafter("bob")
     await registry.resubmit(doc, bob, BODY + "\n第三条 本办法自发布之日起施行。")
@@ -266,7 +273,7 @@ async def test_the_decided_event_carries_exactly_what_the_registry_applies(
         data["decision"],
         version=data["version_number"],
         review_round=data["review_round"],
-        reviewer=principal(data["reviewer"]),
+        reviewer=review_decision_actor(data["reviewer"], data["reviewing_office"]),
         review=data["review"],
         at=decided.time,
     )

@@ -34,6 +34,34 @@ class Principal:
 
 PUBLIC = Principal(subject="", roles=frozenset(), org="")
 
+
+class Channel(enum.Enum):
+    """How a step that no person asked for reaches a service."""
+
+    CLOCK = "clock"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class SystemActor(Principal):
+    """A service acting by itself: the clock, or another service whose event carries a decision.
+
+    Only code builds these; a token always becomes a plain Principal, whatever its subject says, so
+    no signed token can pass for the scheduler (a subject such as "system:scheduler" is just a name).
+    """
+
+    channel: Channel = Channel.CLOCK
+
+
+def is_system(principal: Principal, channel: Channel) -> bool:
+    return isinstance(principal, SystemActor) and principal.channel is channel
+
+
 # Internal actors: transitions driven by time or by another service's events.
-SCHEDULER = Principal(subject="system:scheduler", roles=frozenset(), org="")
-REVIEW_SERVICE = Principal(subject="system:review", roles=frozenset(), org="")
+SCHEDULER = SystemActor(subject="system:scheduler", roles=frozenset(), org="", channel=Channel.CLOCK)
+REVIEW_SERVICE = SystemActor(subject="system:review", roles=frozenset(), org="", channel=Channel.REVIEW)
+
+
+def review_decision_actor(reviewer: str, office: str) -> SystemActor:
+    """The reviewer whose decision the review service reports: recorded by name, acting through the channel."""
+    return SystemActor(subject=reviewer, roles=frozenset({Role.REVIEWER}), org=office, channel=Channel.REVIEW)

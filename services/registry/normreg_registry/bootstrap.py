@@ -23,6 +23,7 @@ from normreg_common.settings import Settings
 
 from normreg_registry.adapters.postgres_store import MIGRATIONS
 from normreg_registry.adapters.sqlite_store import SCHEMA
+from normreg_registry.adapters.stores import unit_of_work
 from normreg_registry.application.service import RegistryService
 from normreg_registry.entrypoints.grpc_servicer import REQUEST_LIMITS, RegistryServicer, register
 from normreg_registry.entrypoints.review_consumer import GROUP, ReviewDecisionHandler
@@ -43,16 +44,13 @@ class RegistryApp:
         self.settings = settings
         self.db = service_database(settings, "registry", sqlite_schema=SCHEMA, migrations=MIGRATIONS)
         self.relay = outbox_relay(self.db, event_log, service="registry")
+        self.uow = unit_of_work(self.db, on_commit=self.relay.notify)
         self.service = RegistryService(
-            self.db,
-            clock,
-            get_profile(settings.profile),
-            on_commit=self.relay.notify,
-            signer=settings.checkpoint_signer(),
+            self.uow, clock, get_profile(settings.profile), signer=settings.checkpoint_signer()
         )
         consumer = ConsumerRunner(
             event_log.consumer([REVIEWS_TOPIC], GROUP, position_loader(self.db, GROUP)),
-            ReviewDecisionHandler(self.db, self.service, self.relay.notify),
+            ReviewDecisionHandler(self.service),
             "registry:review-decisions",
         )
         server, self.port = create_server(

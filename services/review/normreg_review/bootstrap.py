@@ -16,6 +16,7 @@ from normreg_common.settings import Settings
 
 from normreg_review.adapters.postgres_store import MIGRATIONS
 from normreg_review.adapters.sqlite_store import SCHEMA
+from normreg_review.adapters.stores import unit_of_work
 from normreg_review.application.service import ReviewService
 from normreg_review.entrypoints.document_events import document_events_consumer
 from normreg_review.entrypoints.grpc_servicer import register
@@ -53,11 +54,10 @@ async def create_app(
     log = event_log if event_log is not None else event_log_from_settings(settings, "review")
     relay = outbox_relay(db, log, service="review")
     service = ReviewService(
-        db,
+        unit_of_work(db, on_commit=relay.notify),
         clock or SystemClock(),
         get_profile(settings.profile),
         reviewing_office=settings.reviewing_office,
-        on_commit=relay.notify,
     )
     server, port = create_server(
         settings.review_addr,

@@ -14,19 +14,23 @@ replicas writing at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from normreg_common.eventlog.port import Record
-from normreg_common.postgres.database import Conn
+from normreg_common.errors import AlreadyExists
+from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.postgres import inbox
+from normreg_common.postgres.database import Conn, PostgresDatabase
+from normreg_registry.application.ports import DocumentFilter, RegistryRepository, StoredComment, UnitOfWork
 from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
-from psycopg.rows import dict_row
+from psycopg import errors
 from pydantic import TypeAdapter
 
 MIGRATIONS = Path(__file__).with_name("postgres_migrations")
+T = TypeVar("T")
 
 _documents = TypeAdapter(Document)
 _campaigns = TypeAdapter(Campaign)
@@ -40,7 +44,24 @@ def _key(*parts: object) -> str:
     return "\x1f".join(str(p) for p in parts)
 
 
-class PostgresStore:
+class PostgresUnitOfWork(UnitOfWork):
+    """Each unit is one transaction on a pooled connection; the database retries a unit aborted for a
+    deadlock or a serialization failure (it had no effect)."""
+
+    def __init__(self, db: PostgresDatabase, on_commit: Callable[[], None] = lambda: None) -> None:
+        self.db = db
+        self._on_commit = on_commit
+
+    async def write(self, work: Callable[[RegistryRepository], T]) -> T:
+        result = await self.db.transaction(lambda conn: work(PostgresStore(conn)))
+        self._on_commit()
+        return result
+
+    async def read(self, work: Callable[[RegistryRepository], T]) -> T:
+        return await self.db.read(lambda conn: work(PostgresStore(conn)))
+
+
+class PostgresStore(RegistryRepository):
     """Repository over one connection, used inside one transaction (read-only or read-write)."""
 
     def __init__(self, conn: Conn) -> None:
@@ -59,7 +80,7 @@ class PostgresStore:
         ).fetchone()
         return None if row is None else _documents.validate_json(row[0])
 
-    def save(self, doc: Document, records: list[tuple[Change, Record]]) -> None:
+    def save(self, doc: Document, records: Sequence[tuple[Change, Record]]) -> None:
         states = sorted({v.state.value for v in doc.versions})
         self.conn.execute(
             "INSERT INTO documents (id, kind, issuing_body, drafting_org, state, states, created_at, body) "
@@ -111,38 +132,28 @@ class PostgresStore:
             ),
         )
 
-    def find(
-        self,
-        *,
-        after: str,
-        limit: int,
-        state: str = "",
-        kind: str = "",
-        issuing_body: str = "",
-        drafting_org: str = "",
-    ) -> Iterator[Document]:
-        """Documents in id order after `after`; filters on the indexed columns (state matches any version)."""
+    def find(self, where: DocumentFilter, *, after: str, limit: int) -> Iterator[Document]:
         sql = "SELECT body::text FROM documents WHERE id > %s"
         params: list[Any] = [after]
-        if state:
+        if where.state:
             sql += " AND states @> ARRAY[%s]"
-            params.append(state)
-        if kind:
+            params.append(where.state)
+        if where.kind:
             sql += " AND kind = %s"
-            params.append(kind)
-        if issuing_body:
+            params.append(where.kind)
+        if where.issuing_body:
             sql += " AND issuing_body = %s"
-            params.append(issuing_body)
-        if drafting_org:
+            params.append(where.issuing_body)
+        if where.drafting_org:
             sql += " AND drafting_org = %s"
-            params.append(drafting_org)
+            params.append(where.drafting_org)
         sql += " ORDER BY id LIMIT %s"
         params.append(limit)
         for row in self.conn.execute(sql.encode(), params).fetchall():
             yield _documents.validate_json(row[0])
 
-    def ids_with_states(self, states: list[str]) -> list[str]:
-        rows = self.conn.execute("SELECT id FROM documents WHERE states && %s ORDER BY id", (states,)).fetchall()
+    def ids_with_states(self, states: Sequence[str]) -> list[str]:
+        rows = self.conn.execute("SELECT id FROM documents WHERE states && %s ORDER BY id", (list(states),)).fetchall()
         return [r[0] for r in rows]
 
     def all_ids(self) -> list[str]:
@@ -167,31 +178,35 @@ class PostgresStore:
         return None if row is None else str(row[0])
 
     def remember(self, scope: str, request_id: str, resource: str) -> None:
-        self.conn.execute("INSERT INTO idempotency VALUES (%s, %s, %s)", (scope, request_id, resource))
+        try:
+            self.conn.execute("INSERT INTO idempotency VALUES (%s, %s, %s)", (scope, request_id, resource))
+        except errors.UniqueViolation:
+            raise AlreadyExists("REQUEST_ID_TAKEN", f"request {request_id} was already used") from None
 
-    # numbers
-    def number_taken(self, issuing_body: str, year: int, sequence: int) -> str | None:
-        self._lock("uniform_numbers", issuing_body, year)
-        row = self.conn.execute(
-            "SELECT document FROM uniform_numbers WHERE issuing_body = %s AND year = %s AND sequence = %s",
-            (issuing_body, year, sequence),
-        ).fetchone()
+    # numbers: a series (prefix, year) is chosen from under an advisory lock held until commit
+    def number_holder(self, printed: str) -> str | None:
+        self._lock("held_numbers", printed)
+        row = self.conn.execute("SELECT document FROM held_numbers WHERE printed = %s", (printed,)).fetchone()
         return None if row is None else str(row[0])
 
-    def next_number(self, issuing_body: str, year: int) -> int:
-        self._lock("uniform_numbers", issuing_body, year)
+    def highest_sequence(self, prefix: str, year: int) -> int:
+        self._lock("held_numbers", prefix, year)
         row = self.conn.execute(
-            "SELECT max(sequence) FROM uniform_numbers WHERE issuing_body = %s AND year = %s",
-            (issuing_body, year),
+            "SELECT max(sequence) FROM held_numbers WHERE prefix = %s AND year = %s", (prefix, year)
         ).fetchone()
-        return 1 if row is None or row[0] is None else int(row[0]) + 1
+        return 0 if row is None or row[0] is None else int(row[0])
 
-    def take_number(self, issuing_body: str, year: int, sequence: int, number: str, document: str) -> None:
-        self._lock("uniform_numbers", issuing_body, year)
-        self.conn.execute(
-            "INSERT INTO uniform_numbers VALUES (%s, %s, %s, %s, %s)",
-            (issuing_body, year, sequence, number, document),
-        )
+    def hold_number(self, printed: str, prefix: str, year: int, sequence: int, document: str) -> None:
+        self._lock("held_numbers", prefix, year)
+        try:
+            self.conn.execute(
+                "INSERT INTO held_numbers (printed, prefix, year, sequence, document) VALUES (%s, %s, %s, %s, %s)",
+                (printed, prefix, year, sequence, document),
+            )
+        except errors.UniqueViolation:
+            raise AlreadyExists(
+                "UNIFORM_NUMBER_TAKEN", f"{printed} is already held; numbers are never reused"
+            ) from None
 
     def next_registration(self, year: int) -> int:
         row = self.conn.execute(
@@ -211,23 +226,21 @@ class PostgresStore:
         assert row is not None
         return int(row[0])
 
-    def comments(self, document: str, after_id: int, limit: int) -> list[dict[str, Any]]:
-        with self.conn.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(
-                "SELECT id, version, text, created_at, reply FROM comments "
-                "WHERE document = %s AND id > %s ORDER BY id LIMIT %s",
-                (document, after_id, limit),
-            )
-            return cursor.fetchall()
+    def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]:
+        rows = self.conn.execute(
+            "SELECT id, version, text, created_at, reply FROM comments "
+            "WHERE document = %s AND id > %s ORDER BY id LIMIT %s",
+            (document, after_id, limit),
+        ).fetchall()
+        return [StoredComment(*row) for row in rows]
 
-    def comment(self, document: str, version: int, comment_id: int) -> dict[str, Any] | None:
-        with self.conn.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(
-                "SELECT id, version, text, created_at, reply FROM comments "  # noqa: S608 - constants only
-                f"WHERE document = %s AND version = %s AND id = %s{self._for_update}",
-                (document, version, comment_id),
-            )
-            return cursor.fetchone()
+    def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None:
+        row = self.conn.execute(
+            "SELECT id, version, text, created_at, reply FROM comments "  # noqa: S608 - constants only
+            f"WHERE document = %s AND version = %s AND id = %s{self._for_update}",
+            (document, version, comment_id),
+        ).fetchone()
+        return None if row is None else StoredComment(*row)
 
     def reply(self, comment_id: int, reply: str) -> None:
         self.conn.execute("UPDATE comments SET reply = %s WHERE id = %s", (reply, comment_id))
@@ -247,11 +260,25 @@ class PostgresStore:
         )
 
     # event store
-    def events_of_types(self, types: list[str]) -> Iterator[tuple[str, str, int, bytes]]:
+    def events_of_types(self, types: Sequence[str]) -> Iterator[tuple[str, str, int, bytes]]:
         rows = self.conn.execute(
             "SELECT e.type, e.document, e.version, o.value FROM event_index e JOIN outbox o ON o.id = e.outbox_id "
             "WHERE e.type = ANY(%s) ORDER BY e.outbox_id",
-            (types,),
+            (list(types),),
         ).fetchall()
         for row in rows:
             yield row[0], row[1], int(row[2]), bytes(row[3])
+
+    # inbound events
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        return inbox.accept_sequence(self.conn, source, subject, sequence)
+
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        inbox.save_positions(self.conn, group, deliveries)
+
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        row = self.conn.execute(
+            'SELECT "offset" FROM consumer_positions WHERE grp = %s AND topic = %s AND partition = %s',
+            (group, topic, partition),
+        ).fetchone()
+        return None if row is None else int(row[0])

@@ -1,22 +1,34 @@
 """The registry's own SQLite database: documents (as JSON aggregates with indexed columns), the
 hash-chained history, the outbox (which doubles as the registry's event store), numbers, comments,
-idempotency keys and cleanup campaigns. Everything here runs inside one transaction per command."""
+idempotency keys and cleanup campaigns. `SqliteUnitOfWork` runs each unit of work as one transaction
+on the database's single thread, so writers are serialised by construction."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
-from normreg_common.eventlog.port import Record
-from normreg_common.inbox import INBOX_SCHEMA
+from normreg_common.errors import AlreadyExists
+from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
 from normreg_common.outbox import OUTBOX_SCHEMA
+from normreg_common.sqlite import Database
+from normreg_registry.application.ports import DocumentFilter, RegistryRepository, StoredComment, UnitOfWork
 from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
 from pydantic import TypeAdapter
+
+# Databases written before numbers were keyed as printed: carry their numbers over once.
+_CARRY_OVER_NUMBERS = (
+    "CREATE TABLE IF NOT EXISTS uniform_numbers (issuing_body TEXT, year INTEGER, sequence INTEGER, number TEXT, "
+    "document TEXT); INSERT OR IGNORE INTO held_numbers (printed, prefix, year, sequence, document) SELECT number, "
+    "substr(number, 1, instr(number, '〔') - 1), year, sequence, document FROM uniform_numbers; "
+    "DELETE FROM uniform_numbers;"
+)
 
 SCHEMA = (
     """
@@ -46,14 +58,15 @@ CREATE TABLE IF NOT EXISTS history (
     hash TEXT NOT NULL,
     PRIMARY KEY (document, sequence)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS uniform_numbers (
-    issuing_body TEXT NOT NULL,
+-- Uniform numbers ever held, unique as printed; rows are never deleted (numbers are never reused).
+CREATE TABLE IF NOT EXISTS held_numbers (
+    printed TEXT PRIMARY KEY,
+    prefix TEXT NOT NULL,
     year INTEGER NOT NULL,
     sequence INTEGER NOT NULL,
-    number TEXT NOT NULL,
-    document TEXT NOT NULL,
-    PRIMARY KEY (issuing_body, year, sequence)
+    document TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS held_numbers_series ON held_numbers (prefix, year, sequence);
 CREATE TABLE IF NOT EXISTS registration_numbers (
     year INTEGER PRIMARY KEY,
     last INTEGER NOT NULL
@@ -87,7 +100,10 @@ CREATE INDEX IF NOT EXISTS event_index_type ON event_index (type);
 """
     + OUTBOX_SCHEMA
     + INBOX_SCHEMA
+    + _CARRY_OVER_NUMBERS
 )
+
+T = TypeVar("T")
 
 _documents = TypeAdapter(Document)
 _campaigns = TypeAdapter(Campaign)
@@ -97,8 +113,22 @@ def _dump(doc: Document) -> str:
     return _documents.dump_json(doc, exclude={"changes"}).decode()
 
 
-class Store:
-    """Synchronous repository over one connection, used inside a transaction."""
+class SqliteUnitOfWork(UnitOfWork):
+    def __init__(self, db: Database, on_commit: Callable[[], None] = lambda: None) -> None:
+        self.db = db
+        self._on_commit = on_commit
+
+    async def write(self, work: Callable[[RegistryRepository], T]) -> T:
+        result = await self.db.transaction(lambda conn: work(Store(conn)))
+        self._on_commit()
+        return result
+
+    async def read(self, work: Callable[[RegistryRepository], T]) -> T:
+        return await self.db.read(lambda conn: work(Store(conn)))
+
+
+class Store(RegistryRepository):
+    """The repository over one connection, inside the unit of work's transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -108,7 +138,7 @@ class Store:
         row = self.conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else _documents.validate_json(row[0])
 
-    def save(self, doc: Document, records: list[tuple[Change, Record]]) -> None:
+    def save(self, doc: Document, records: Sequence[tuple[Change, Record]]) -> None:
         states = ",".join(sorted({v.state.value for v in doc.versions}))
         self.conn.execute(
             "INSERT INTO documents (id, kind, issuing_body, drafting_org, state, states, created_at, body) "
@@ -161,37 +191,27 @@ class Store:
             ),
         )
 
-    def find(
-        self,
-        *,
-        after: str,
-        limit: int,
-        state: str = "",
-        kind: str = "",
-        issuing_body: str = "",
-        drafting_org: str = "",
-    ) -> Iterator[Document]:
-        """Documents in id order after `after`; filters on the indexed columns (state matches any version)."""
+    def find(self, where: DocumentFilter, *, after: str, limit: int) -> Iterator[Document]:
         sql = "SELECT body FROM documents WHERE id > ?"
         params: list[Any] = [after]
-        if state:
+        if where.state:
             sql += " AND (',' || states || ',') LIKE ?"
-            params.append(f"%,{state},%")
-        if kind:
+            params.append(f"%,{where.state},%")
+        if where.kind:
             sql += " AND kind = ?"
-            params.append(kind)
-        if issuing_body:
+            params.append(where.kind)
+        if where.issuing_body:
             sql += " AND issuing_body = ?"
-            params.append(issuing_body)
-        if drafting_org:
+            params.append(where.issuing_body)
+        if where.drafting_org:
             sql += " AND drafting_org = ?"
-            params.append(drafting_org)
+            params.append(where.drafting_org)
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         for row in self.conn.execute(sql, params):
             yield _documents.validate_json(row[0])
 
-    def ids_with_states(self, states: list[str]) -> list[str]:
+    def ids_with_states(self, states: Sequence[str]) -> list[str]:
         clauses = " OR ".join("(',' || states || ',') LIKE ?" for _ in states)
         rows = self.conn.execute(
             f"SELECT id FROM documents WHERE {clauses} ORDER BY id",  # noqa: S608
@@ -219,29 +239,32 @@ class Store:
         return None if row is None else str(row[0])
 
     def remember(self, scope: str, request_id: str, resource: str) -> None:
-        self.conn.execute("INSERT INTO idempotency VALUES (?, ?, ?)", (scope, request_id, resource))
+        try:
+            self.conn.execute("INSERT INTO idempotency VALUES (?, ?, ?)", (scope, request_id, resource))
+        except sqlite3.IntegrityError:
+            raise AlreadyExists("REQUEST_ID_TAKEN", f"request {request_id} was already used") from None
 
     # numbers
-    def number_taken(self, issuing_body: str, year: int, sequence: int) -> str | None:
-        row = self.conn.execute(
-            "SELECT document FROM uniform_numbers WHERE issuing_body = ? AND year = ? AND sequence = ?",
-            (issuing_body, year, sequence),
-        ).fetchone()
+    def number_holder(self, printed: str) -> str | None:
+        row = self.conn.execute("SELECT document FROM held_numbers WHERE printed = ?", (printed,)).fetchone()
         return None if row is None else str(row[0])
 
-    def next_number(self, issuing_body: str, year: int) -> int:
+    def highest_sequence(self, prefix: str, year: int) -> int:
         row = self.conn.execute(
-            "SELECT MAX(sequence) FROM uniform_numbers WHERE issuing_body = ? AND year = ?",
-            (issuing_body, year),
+            "SELECT MAX(sequence) FROM held_numbers WHERE prefix = ? AND year = ?", (prefix, year)
         ).fetchone()
-        return 1 if row[0] is None else int(row[0]) + 1
+        return 0 if row[0] is None else int(row[0])
 
-    def take_number(self, issuing_body: str, year: int, sequence: int, number: str, document: str) -> None:
-        # Rows are never deleted: a number stays taken after repeal.
-        self.conn.execute(
-            "INSERT INTO uniform_numbers VALUES (?, ?, ?, ?, ?)",
-            (issuing_body, year, sequence, number, document),
-        )
+    def hold_number(self, printed: str, prefix: str, year: int, sequence: int, document: str) -> None:
+        try:
+            self.conn.execute(
+                "INSERT INTO held_numbers (printed, prefix, year, sequence, document) VALUES (?, ?, ?, ?, ?)",
+                (printed, prefix, year, sequence, document),
+            )
+        except sqlite3.IntegrityError:
+            raise AlreadyExists(
+                "UNIFORM_NUMBER_TAKEN", f"{printed} is already held; numbers are never reused"
+            ) from None
 
     def next_registration(self, year: int) -> int:
         row = self.conn.execute(
@@ -259,19 +282,20 @@ class Store:
         )
         return int(cursor.lastrowid or 0)
 
-    def comments(self, document: str, after_id: int, limit: int) -> list[sqlite3.Row]:
-        return self.conn.execute(
+    def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]:
+        rows = self.conn.execute(
             "SELECT id, version, text, created_at, reply FROM comments "
             "WHERE document = ? AND id > ? ORDER BY id LIMIT ?",
             (document, after_id, limit),
         ).fetchall()
+        return [StoredComment(*row) for row in rows]
 
-    def comment(self, document: str, version: int, comment_id: int) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.conn.execute(
+    def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None:
+        row = self.conn.execute(
             "SELECT id, version, text, created_at, reply FROM comments WHERE document = ? AND version = ? AND id = ?",
             (document, version, comment_id),
         ).fetchone()
-        return row
+        return None if row is None else StoredComment(*row)
 
     def reply(self, comment_id: int, reply: str) -> None:
         self.conn.execute("UPDATE comments SET reply = ? WHERE id = ?", (reply, comment_id))
@@ -288,10 +312,24 @@ class Store:
         )
 
     # event store
-    def events_of_types(self, types: list[str]) -> Iterator[tuple[str, str, int, bytes]]:
+    def events_of_types(self, types: Sequence[str]) -> Iterator[tuple[str, str, int, bytes]]:
         marks = ",".join("?" for _ in types)
         # Only placeholders are interpolated; the values are bound.
         head = "SELECT e.type, e.document, e.version, o.value FROM event_index e JOIN outbox o ON o.id = e.outbox_id"
         sql = f"{head} WHERE e.type IN ({marks}) ORDER BY e.outbox_id"
         for row in self.conn.execute(sql, types):
             yield row[0], row[1], int(row[2]), bytes(row[3])
+
+    # inbound events
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        return accept_sequence(self.conn, source, subject, sequence)
+
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        save_positions(self.conn, group, deliveries)
+
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        row = self.conn.execute(
+            "SELECT offset FROM consumer_positions WHERE grp = ? AND topic = ? AND partition = ?",
+            (group, topic, partition),
+        ).fetchone()
+        return None if row is None else int(row[0])

@@ -1,5 +1,5 @@
-"""The registry's use cases. Each write runs as one transaction on the database thread: load the
-aggregate, let the domain decide, save state + history + outbox events together, then wake the relay."""
+"""The registry's use cases. Each owns its transaction: it hands the unit of work one function that
+loads the aggregate, lets the domain decide and saves state + history + events together."""
 
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ from typing import TypeVar
 
 from normreg_common.checkpoints import Checkpoint, CheckpointSigner, InvalidCheckpoint
 from normreg_common.clock import Clock
-from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from normreg_common.postgres.database import PostgresDatabase
-from normreg_common.principal import SCHEDULER, Principal, Role
+from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from normreg_common.eventlog.port import Delivery
+from normreg_common.principal import SCHEDULER, Principal
 from normreg_common.profile import JurisdictionProfile
-from normreg_common.sqlite import Database
 
-from normreg_registry.adapters.sqlite_store import Store
-from normreg_registry.adapters.stores import open_store
 from normreg_registry.application.events import to_records
+from normreg_registry.application.ports import DocumentFilter, RegistryRepository, UnitOfWork
 from normreg_registry.domain import access
+from normreg_registry.domain.access import OPERATIONS, Op
 from normreg_registry.domain.cleanup import Campaign, Outcome
 from normreg_registry.domain.filing_report import FilingReport, ReportRow
 from normreg_registry.domain.history import (
@@ -34,15 +33,7 @@ from normreg_registry.domain.history import (
     verify_chain,
     witness_problems,
 )
-from normreg_registry.domain.lifecycle import (
-    FILING_KINDS,
-    OPERATIONS,
-    PROMULGATED_STATES,
-    Kind,
-    Op,
-    Procedure,
-    State,
-)
+from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Kind, Procedure, State
 from normreg_registry.domain.model import Document, Evaluation, ImportedVersion, Version
 from normreg_registry.domain.numbers import UniformNumber, registration_number
 
@@ -75,45 +66,57 @@ class DueFiling:
     overdue: bool
 
 
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A legality review decision as the review service reported it, decoded at the edge."""
+
+    source: str
+    subject: str
+    sequence: int
+    document_id: str
+    decision: str
+    version: int
+    review_round: int
+    reviewer: Principal
+    review: str
+    at: dt.datetime
+
+
 class RegistryService:
     def __init__(
         self,
-        db: Database | PostgresDatabase,
+        uow: UnitOfWork,
         clock: Clock,
         profile: JurisdictionProfile,
         *,
-        on_commit: Callable[[], None] = lambda: None,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
         registration_code: str = "CFDR",
         signer: CheckpointSigner | None = None,
     ) -> None:
-        self._db = db
+        self._uow = uow
         self._clock = clock
         self._profile = profile
-        self._on_commit = on_commit
         self._new_id = new_id
         self._registration_code = registration_code
         self._signer = signer
 
     # ---- plumbing ------------------------------------------------------------------------------
 
-    async def _write(self, work: Callable[[Store], T]) -> T:
-        result = await self._db.transaction(lambda conn: work(open_store(conn)))
-        self._on_commit()
-        return result
+    async def _write(self, work: Callable[[RegistryRepository], T]) -> T:
+        return await self._uow.write(work)
 
-    async def _read(self, work: Callable[[Store], T]) -> T:
-        return await self._db.read(lambda conn: work(open_store(conn)))
+    async def _read(self, work: Callable[[RegistryRepository], T]) -> T:
+        return await self._uow.read(work)
 
     @staticmethod
-    def _load(store: Store, doc_id: str, principal: Principal) -> Document:
+    def _load(store: RegistryRepository, doc_id: str, principal: Principal) -> Document:
         doc = store.get(doc_id)
         if doc is None:
             raise NotFound(f"documents/{doc_id}")
         access.require_visible(principal, doc)
         return doc
 
-    def _save(self, store: Store, doc: Document) -> Document:
+    def _save(self, store: RegistryRepository, doc: Document) -> Document:
         changes = doc.pop_changes()
         checkpoint = None
         if changes and self._signer is not None:
@@ -128,8 +131,8 @@ class RegistryService:
 
     def _mutate(
         self, doc_id: str, principal: Principal, change: Callable[[Document, dt.datetime], None]
-    ) -> Callable[[Store], Document]:
-        def work(store: Store) -> Document:
+    ) -> Callable[[RegistryRepository], Document]:
+        def work(store: RegistryRepository) -> Document:
             doc = self._load(store, doc_id, principal)
             change(doc, self._clock.now())
             return self._save(store, doc)
@@ -153,7 +156,7 @@ class RegistryService:
         number_prefix: str,
         provisional: bool,
     ) -> Document:
-        def work(store: Store) -> Document:
+        def work(store: RegistryRepository) -> Document:
             if request_id:
                 existing = store.remembered(f"create:{principal.subject}", request_id)
                 if existing is not None:
@@ -189,21 +192,14 @@ class RegistryService:
         issuing_body: str,
         drafting_org: str,
     ) -> tuple[list[Document], str]:
-        def work(store: Store) -> tuple[list[Document], str]:
+        where = DocumentFilter(state=state, kind=kind, issuing_body=issuing_body, drafting_org=drafting_org)
+
+        def work(store: RegistryRepository) -> tuple[list[Document], str]:
             found: list[Document] = []
             cursor = after
             # Visibility is decided per document by the domain, so scan in id order until the page is full.
             while len(found) < page_size:
-                batch = list(
-                    store.find(
-                        after=cursor,
-                        limit=max(page_size * 2, 50),
-                        state=state,
-                        kind=kind,
-                        issuing_body=issuing_body,
-                        drafting_org=drafting_org,
-                    )
-                )
+                batch = list(store.find(where, after=cursor, limit=max(page_size * 2, 50)))
                 if not batch:
                     return found, ""
                 for doc in batch:
@@ -239,7 +235,7 @@ class RegistryService:
         )
 
     async def submit_comment(self, principal: Principal, doc_id: str, text: str) -> CommentView:
-        def work(store: Store) -> CommentView:
+        def work(store: RegistryRepository) -> CommentView:
             doc = self._load(store, doc_id, principal)
             at = self._clock.now()
             v = doc.check_comment_allowed(at, self._profile)
@@ -251,26 +247,15 @@ class RegistryService:
     async def list_comments(
         self, principal: Principal, doc_id: str, after_id: int, page_size: int
     ) -> tuple[list[CommentView], str]:
-        def work(store: Store) -> tuple[list[CommentView], str]:
+        def work(store: RegistryRepository) -> tuple[list[CommentView], str]:
             doc = self._load(store, doc_id, principal)
-            access.authorize(principal, doc, OPERATIONS[Op.LIST_COMMENTS], "reading comments")
-            if not principal.has(Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR) and (
-                not access.is_own_org(principal, doc)
-            ):
-                raise PermissionDenied(
-                    "NOT_OWN_ORGANISATION", f"only the drafting organisation of {doc.name} reads its comments"
-                )
+            access.authorize_op(principal, doc, Op.LIST_COMMENTS, "reading comments")
             rows = store.comments(doc.name, after_id, page_size + 1)
             views = [
-                CommentView(
-                    f"{doc.version_name(r['version'])}/comments/{r['id']}",
-                    r["text"],
-                    r["created_at"],
-                    r["reply"],
-                )
+                CommentView(f"{doc.version_name(r.version)}/comments/{r.id}", r.text, r.created_at, r.reply)
                 for r in rows[:page_size]
             ]
-            token = str(rows[page_size - 1]["id"]) if len(rows) > page_size else ""
+            token = str(rows[page_size - 1].id) if len(rows) > page_size else ""
             return views, token
 
         return await self._read(work)
@@ -278,16 +263,14 @@ class RegistryService:
     async def reply_to_comment(
         self, principal: Principal, doc_id: str, version: int, comment_id: int, reply: str
     ) -> CommentView:
-        def work(store: Store) -> CommentView:
+        def work(store: RegistryRepository) -> CommentView:
             doc = self._load(store, doc_id, principal)
-            access.authorize(principal, doc, OPERATIONS[Op.REPLY_TO_COMMENT], "answering a comment")
+            access.authorize_op(principal, doc, Op.REPLY_TO_COMMENT, "answering a comment")
             row = store.comment(doc.name, version, comment_id)
             if row is None:
                 raise NotFound(f"{doc.version_name(version)}/comments/{comment_id}")
             store.reply(comment_id, reply)
-            return CommentView(
-                f"{doc.version_name(version)}/comments/{comment_id}", row["text"], row["created_at"], reply
-            )
+            return CommentView(f"{doc.version_name(version)}/comments/{comment_id}", row.text, row.created_at, reply)
 
         return await self._write(work)
 
@@ -332,7 +315,7 @@ class RegistryService:
         number_sequence: int,
         validity_years: int,
     ) -> Document:
-        def work(store: Store) -> Document:
+        def work(store: RegistryRepository) -> Document:
             doc = self._load(store, doc_id, principal)
             at = self._clock.now()
             day = promulgation_date or self._profile.local_date(at)
@@ -340,13 +323,13 @@ class RegistryService:
                 raise FailedPrecondition(
                     "NO_NUMBER_PREFIX", f"{doc.name} has no uniform number prefix", resource=doc.name
                 )
-            sequence = number_sequence or store.next_number(doc.issuing_body, day.year)
-            taken_by = store.number_taken(doc.issuing_body, day.year, sequence)
+            sequence = number_sequence or store.highest_sequence(doc.number_prefix, day.year) + 1
             number = UniformNumber(doc.number_prefix, day.year, sequence)
+            taken_by = store.number_holder(str(number))
             if taken_by is not None:
                 raise AlreadyExists(
                     "UNIFORM_NUMBER_TAKEN",
-                    f"{number} of {doc.issuing_body} was already given to {taken_by}; numbers are never reused",
+                    f"{number} was already given to {taken_by}; numbers are never reused",
                 )
             registration = registration_number(self._registration_code, day.year, store.next_registration(day.year))
             doc.promulgate(
@@ -360,7 +343,7 @@ class RegistryService:
                 early_effect_reason=early_effect_reason,
                 validity_years=validity_years,
             )
-            store.take_number(doc.issuing_body, day.year, sequence, str(number), doc.name)
+            store.hold_number(str(number), number.prefix, number.year, number.sequence, doc.name)
             # Effective today: the scheduler would do it at its next run; do it now so reads agree.
             doc.run_clock(SCHEDULER, at, self._profile)
             return self._save(store, doc)
@@ -377,7 +360,7 @@ class RegistryService:
         recipient: str,
         materials: dict[str, bool],
     ) -> tuple[Document, Version]:
-        def work(store: Store) -> tuple[Document, Version]:
+        def work(store: RegistryRepository) -> tuple[Document, Version]:
             doc = self._load(store, doc_id, principal)
             v = doc.record_filing(
                 principal,
@@ -395,7 +378,7 @@ class RegistryService:
     async def record_filing_review(
         self, principal: Principal, doc_id: str, version: int | None, outcome: str, note: str
     ) -> tuple[Document, Version]:
-        def work(store: Store) -> tuple[Document, Version]:
+        def work(store: RegistryRepository) -> tuple[Document, Version]:
             doc = self._load(store, doc_id, principal)
             v = doc.record_filing_review(
                 principal, self._clock.now(), version=version, outcome=outcome, note=note, today=self.today()
@@ -414,7 +397,7 @@ class RegistryService:
         findings: str,
         conclusion: str,
     ) -> tuple[Document, Evaluation]:
-        def work(store: Store) -> tuple[Document, Evaluation]:
+        def work(store: RegistryRepository) -> tuple[Document, Evaluation]:
             doc = self._load(store, doc_id, principal)
             e = doc.record_evaluation(
                 principal,
@@ -431,7 +414,7 @@ class RegistryService:
     async def start_amendment(
         self, principal: Principal, doc_id: str, evaluation: int | None, request_id: str
     ) -> Document:
-        def work(store: Store) -> Document:
+        def work(store: RegistryRepository) -> Document:
             scope = f"amend:{doc_id}"
             if request_id and store.remembered(scope, request_id) is not None:
                 return self._load(store, doc_id, principal)
@@ -473,7 +456,7 @@ class RegistryService:
         issuing_body: str,
         versions: list[ImportedVersion],
     ) -> Document:
-        def work(store: Store) -> Document:
+        def work(store: RegistryRepository) -> Document:
             existing = store.remembered("import", request_id)
             if existing is not None:
                 return self._load(store, existing, principal)
@@ -492,40 +475,42 @@ class RegistryService:
 
     # ---- review decisions arriving as events ---------------------------------------------------
 
-    def apply_review_decision_sync(
-        self,
-        store: Store,
-        *,
-        doc_id: str,
-        decision: str,
-        version: int,
-        review_round: int,
-        reviewer: Principal,
-        review: str,
-        at: dt.datetime,
-    ) -> bool:
-        doc = store.get(doc_id)
-        if doc is None:
-            return False
-        applied = doc.apply_review_decision(
-            decision, version=version, review_round=review_round, reviewer=reviewer, review=review, at=at
-        )
-        if applied:
-            self._save(store, doc)
-        return applied
+    async def apply_review_decisions(
+        self, group: str, deliveries: Sequence[Delivery], decisions: Sequence[ReviewDecision]
+    ) -> int:
+        """Applies a batch with the consumer's positions in one transaction; returns how many applied.
+
+        A decision for an older round, or for a draft withdrawn since, changes nothing."""
+
+        def work(store: RegistryRepository) -> int:
+            applied = 0
+            for d in decisions:
+                if not store.accept_sequence(d.source, d.subject, d.sequence):
+                    continue
+                doc = store.get(d.document_id)
+                if doc is None:
+                    continue
+                if doc.apply_review_decision(
+                    d.decision,
+                    version=d.version,
+                    review_round=d.review_round,
+                    reviewer=d.reviewer,
+                    review=d.review,
+                    at=d.at,
+                ):
+                    self._save(store, doc)
+                    applied += 1
+            store.save_positions(group, deliveries)
+            return applied
+
+        return await self._write(work)
 
     # ---- history -------------------------------------------------------------------------------
 
     async def get_history(self, principal: Principal, doc_id: str) -> list[HistoryEntry]:
-        def work(store: Store) -> list[HistoryEntry]:
+        def work(store: RegistryRepository) -> list[HistoryEntry]:
             doc = self._load(store, doc_id, principal)
-            access.authorize(principal, doc, OPERATIONS[Op.READ_HISTORY], "reading the internal history")
-            if (
-                Role.DRAFTER in principal.roles
-                and not principal.has(Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR, Role.EVALUATOR)
-                and not access.is_own_org(principal, doc)
-            ):
-                raise PermissionDenied("NOT_OWN_ORGANISATION", "the history belongs to the drafting organisation")
+            access.authorize_op(principal, doc, Op.READ_HISTORY, "reading the internal history")
             return store.history(doc.name)
 
         return await self._read(work)
@@ -551,7 +536,7 @@ class RegistryService:
             if known is None or known.sequence < checkpoint.sequence:
                 checkpoints[checkpoint.document] = checkpoint
 
-        def work(store: Store) -> tuple[int, int, list[str]]:
+        def work(store: RegistryRepository) -> tuple[int, int, list[str]]:
             ids = [doc_id] if doc_id else store.all_ids()
             entries = 0
             for i in ids:
@@ -579,7 +564,7 @@ class RegistryService:
     async def filing_report(self, principal: Principal, year: int, issuing_body: str) -> list[ReportRow]:
         access.authorize_role(principal, OPERATIONS[Op.REPORTS], "reading the filing report")
 
-        def work(store: Store) -> list[ReportRow]:
+        def work(store: RegistryRepository) -> list[ReportRow]:
             events = []
             for type_, document, version, raw in store.events_of_types(
                 ["promulgated", "filing_recorded", "filing_reviewed"]
@@ -595,7 +580,7 @@ class RegistryService:
         today = self.today()
         horizon = today + dt.timedelta(days=within_days)
 
-        def work(store: Store) -> list[DueFiling]:
+        def work(store: RegistryRepository) -> list[DueFiling]:
             out = [
                 DueFiling(doc.version_name(v.number), v.title, str(v.promulgation.number or ""), due, due < today)
                 for doc, v, due in self._unfiled(store)
@@ -609,14 +594,14 @@ class RegistryService:
         """For monitoring: versions still to be filed whose deadline has not passed, and those overdue."""
         today = self.today()
 
-        def work(store: Store) -> tuple[int, int]:
+        def work(store: RegistryRepository) -> tuple[int, int]:
             dues = [due for _, _, due in self._unfiled(store)]
             overdue = sum(1 for due in dues if due < today)
             return len(dues) - overdue, overdue
 
         return await self._read(work)
 
-    def _unfiled(self, store: Store) -> list[tuple[Document, Version, dt.date]]:
+    def _unfiled(self, store: RegistryRepository) -> list[tuple[Document, Version, dt.date]]:
         """Promulgated versions that must be filed and are not, with their filing deadline."""
         out = []
         for doc_id in store.ids_with_states([s.value for s in PROMULGATED_STATES]):
@@ -644,7 +629,7 @@ class RegistryService:
     ) -> Campaign:
         access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
 
-        def work(store: Store) -> Campaign:
+        def work(store: RegistryRepository) -> Campaign:
             if request_id:
                 existing = store.remembered("campaign", request_id)
                 if existing is not None:
@@ -674,7 +659,7 @@ class RegistryService:
     async def record_cleanup_outcome(self, principal: Principal, campaign_id: str, outcome: Outcome) -> Campaign:
         access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
 
-        def work(store: Store) -> Campaign:
+        def work(store: RegistryRepository) -> Campaign:
             campaign = store.campaign(campaign_id)
             if campaign is None:
                 raise NotFound(f"cleanupCampaigns/{campaign_id}")
@@ -687,7 +672,7 @@ class RegistryService:
     async def apply_campaign(self, principal: Principal, campaign_id: str) -> Campaign:
         access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
 
-        def work(store: Store) -> Campaign:
+        def work(store: RegistryRepository) -> Campaign:
             campaign = store.campaign(campaign_id)
             if campaign is None:
                 raise NotFound(f"cleanupCampaigns/{campaign_id}")
@@ -722,7 +707,7 @@ class RegistryService:
         run = SchedulerRun()
         for doc_id in ids:
 
-            def work(store: Store, doc_id: str = doc_id) -> bool:
+            def work(store: RegistryRepository, doc_id: str = doc_id) -> bool:
                 doc = store.get(doc_id)
                 if doc is None or not doc.run_clock(SCHEDULER, self._clock.now(), self._profile):
                     return False

@@ -96,7 +96,8 @@ MAJOR_DECISION_PROCEDURES = (
 class Transition:
     sources: frozenset[State]
     target: State
-    actor: Actor
+    # Who takes the step: people (with one of `roles`), the registry's clock, the review service.
+    actors: frozenset[Actor]
     roles: frozenset[Role] = frozenset()
     # Drafting actions are limited to the drafting organisation.
     own_org: bool = False
@@ -105,17 +106,21 @@ class Transition:
 def _t(
     sources: set[State] | frozenset[State],
     target: State,
-    actor: Actor = Actor.PEOPLE,
+    actors: Actor | set[Actor] = Actor.PEOPLE,
     roles: set[Role] | None = None,
     own_org: bool = False,
 ) -> Transition:
-    return Transition(frozenset(sources), target, actor, frozenset(roles or set()), own_org)
+    kinds = frozenset({actors} if isinstance(actors, Actor) else actors)
+    return Transition(frozenset(sources), target, kinds, frozenset(roles or set()), own_org)
 
 
 S = State
 TRANSITIONS: dict[Action, Transition] = {
     Action.OPEN_COMMENT: _t({S.DRAFTING}, S.PUBLIC_COMMENT, roles={Role.DRAFTER}, own_org=True),
-    Action.CLOSE_COMMENT: _t({S.PUBLIC_COMMENT}, S.DRAFTING, roles={Role.DRAFTER}, own_org=True),
+    # The drafting office closes a window that has ended; the clock closes it the day after otherwise.
+    Action.CLOSE_COMMENT: _t(
+        {S.PUBLIC_COMMENT}, S.DRAFTING, {Actor.PEOPLE, Actor.SCHEDULER}, roles={Role.DRAFTER}, own_org=True
+    ),
     Action.SUBMIT: _t({S.DRAFTING}, S.LEGALITY_REVIEW, roles={Role.DRAFTER}, own_org=True),
     Action.APPROVE: _t({S.LEGALITY_REVIEW}, S.AWAITING_DELIBERATION, Actor.REVIEW),
     Action.RETURN: _t({S.LEGALITY_REVIEW}, S.DRAFTING, Actor.REVIEW),
@@ -171,46 +176,3 @@ def check_transition(action: Action, source: State, resource: str) -> State:
             state=source.value,
         )
     return rule.target
-
-
-class Op(enum.StrEnum):
-    """Operations that are not state transitions, with the roles that may perform them."""
-
-    CREATE = "create"
-    UPDATE_DRAFT = "update_draft"
-    RECORD_PROCEDURE = "record_procedure"
-    REPLY_TO_COMMENT = "reply_to_comment"
-    LIST_COMMENTS = "list_comments"
-    START_AMENDMENT = "start_amendment"
-    RECORD_FILING = "record_filing"
-    RECORD_FILING_REVIEW = "record_filing_review"
-    RECORD_EVALUATION = "record_evaluation"
-    IMPORT = "import"
-    CLEANUP = "cleanup"
-    READ_HISTORY = "read_history"
-    VERIFY_HISTORY = "verify_history"
-    REPORTS = "reports"
-
-
-@dataclass(frozen=True)
-class OpRule:
-    roles: frozenset[Role]
-    own_org: bool = False
-
-
-OPERATIONS: dict[Op, OpRule] = {
-    Op.CREATE: OpRule(frozenset({Role.DRAFTER}), own_org=True),
-    Op.UPDATE_DRAFT: OpRule(frozenset({Role.DRAFTER}), own_org=True),
-    Op.RECORD_PROCEDURE: OpRule(frozenset({Role.DRAFTER}), own_org=True),
-    Op.REPLY_TO_COMMENT: OpRule(frozenset({Role.DRAFTER}), own_org=True),
-    Op.LIST_COMMENTS: OpRule(frozenset({Role.DRAFTER, Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR})),
-    Op.START_AMENDMENT: OpRule(frozenset({Role.DRAFTER}), own_org=True),
-    Op.RECORD_FILING: OpRule(frozenset({Role.REGISTRAR})),
-    Op.RECORD_FILING_REVIEW: OpRule(frozenset({Role.REGISTRAR})),
-    Op.RECORD_EVALUATION: OpRule(frozenset({Role.EVALUATOR})),
-    Op.IMPORT: OpRule(frozenset({Role.REGISTRAR})),
-    Op.CLEANUP: OpRule(frozenset({Role.REGISTRAR})),
-    Op.READ_HISTORY: OpRule(frozenset({Role.DRAFTER, Role.REVIEWER, Role.SECRETARY, Role.REGISTRAR, Role.EVALUATOR})),
-    Op.VERIFY_HISTORY: OpRule(frozenset({Role.REGISTRAR})),
-    Op.REPORTS: OpRule(frozenset({Role.REGISTRAR})),
-}

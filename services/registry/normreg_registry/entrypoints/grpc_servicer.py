@@ -6,7 +6,6 @@ No rules live here; identity comes from the edge interceptor, errors are mapped 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 
 import grpc
@@ -18,10 +17,10 @@ from normreg_common.checkpoints import TOKEN_MAX as CHECKPOINT_TOKEN_MAX
 from normreg_common.errors import InvalidArgument, NotFound
 from normreg_common.grpc_server import current_principal
 from normreg_common.paging import IdCursor, IntCursor, PageTokens, fits
-from normreg_common.validation import parse, parse_date, resource_id
+from normreg_common.validation import parse, parse_date
 
 from normreg_registry.application.service import RegistryService
-from normreg_registry.domain import access
+from normreg_registry.domain import access, names
 from normreg_registry.domain.cleanup import Outcome
 from normreg_registry.domain.lifecycle import State
 from normreg_registry.domain.model import Document, ImportedVersion
@@ -29,11 +28,6 @@ from normreg_registry.domain.numbers import UniformNumber
 from normreg_registry.entrypoints import convert
 from normreg_registry.entrypoints import requests as rq
 
-_VERSION_NAME = re.compile(r"^documents/([a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})$")
-_COMMENT_NAME = re.compile(
-    r"^documents/([a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})/comments/([1-9][0-9]{0,15})$"
-)
-_EVALUATION_NAME = re.compile(r"^documents/([a-z0-9][a-z0-9-]{0,62})/evaluations/([1-9][0-9]{0,5})$")
 # Bytes a request may weigh (others: the edge's 64 KiB). A body is at most BODY_MAX characters of up
 # to 4 bytes; an import carries several versions of one law.
 REQUEST_LIMITS = {
@@ -50,23 +44,15 @@ CLEANUP_OUTCOMES = {1: "RETAIN", 2: "AMEND", 3: "REPEAL", 4: "DECLARE_INVALID"}
 
 
 def doc_id(name: str, field: str = "name") -> str:
-    return resource_id(name, "documents", field)
+    return names.parse_document(name, field)
 
 
 def doc_or_version(name: str) -> tuple[str, int | None]:
-    match = _VERSION_NAME.match(name)
-    if match:
-        return match[1], int(match[2])
-    return doc_id(name), None
+    return names.parse_document_or_version(name)
 
 
 def evaluation_id(name: str, document: str, field: str = "evaluation") -> int | None:
-    if not name:
-        return None
-    match = _EVALUATION_NAME.match(name)
-    if not match or match[1] != document:
-        raise InvalidArgument(field, f"expected documents/{document}/evaluations/{{n}}, got {name!r}")
-    return int(match[2])
+    return names.parse_evaluation(name, document, field) if name else None
 
 
 DOCUMENT_PAGES: PageTokens[str] = PageTokens("registry.documents", IdCursor())
@@ -225,11 +211,9 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         )
 
     async def ReplyToComment(self, request: rpb.ReplyToCommentRequest, context: grpc.aio.ServicerContext) -> pb.Comment:
-        match = _COMMENT_NAME.match(request.name)
-        if not match:
-            raise InvalidArgument("name", "expected documents/{d}/versions/{v}/comments/{c}")
+        document, version, comment = names.parse_comment(request.name)
         cmd = parse(rq.Reply, reply=request.reply)
-        view = await self._s.reply_to_comment(current_principal(), match[1], int(match[2]), int(match[3]), cmd.reply)
+        view = await self._s.reply_to_comment(current_principal(), document, version, comment, cmd.reply)
         return pb.Comment(
             name=view.name,
             text=view.text,
@@ -507,7 +491,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     async def RecordCleanupOutcome(
         self, request: rpb.RecordCleanupOutcomeRequest, context: grpc.aio.ServicerContext
     ) -> pb.CleanupCampaign:
-        campaign_id = resource_id(request.name, "cleanupCampaigns")
+        campaign_id = names.parse_campaign(request.name)
         o = request.outcome
         kind = enum_value(CLEANUP_OUTCOMES, o.outcome, "outcome.outcome")
         cmd = parse(
@@ -527,7 +511,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     async def ApplyCleanupCampaign(
         self, request: rpb.ApplyCleanupCampaignRequest, context: grpc.aio.ServicerContext
     ) -> pb.CleanupCampaign:
-        campaign = await self._s.apply_campaign(current_principal(), resource_id(request.name, "cleanupCampaigns"))
+        campaign = await self._s.apply_campaign(current_principal(), names.parse_campaign(request.name))
         return convert.campaign_pb(campaign)
 
 

@@ -4,17 +4,22 @@ inside a write is locked until commit, so replicas deciding or claiming one revi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from normreg_common.postgres.database import Conn
+from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.outbox import enqueue
+from normreg_common.postgres import inbox
+from normreg_common.postgres.database import Conn, PostgresDatabase
 from psycopg.rows import dict_row
 
-from normreg_review.adapters.sqlite_store import ReviewFilter
+from normreg_review.application.ports import ReviewFilter, ReviewRepository, UnitOfWork
 from normreg_review.domain.lifecycle import ACTIVE, Decision, ReviewState
 from normreg_review.domain.model import Review
 
 MIGRATIONS = Path(__file__).with_name("postgres_migrations")
+T = TypeVar("T")
 
 _NAMES = (
     "id, document, version_number, review_round, revision, title, body, drafting_org, drafters, "
@@ -26,7 +31,21 @@ _PLACEHOLDERS = ", ".join("%s" for _ in _COLUMNS)
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "id")
 
 
-class PostgresStore:
+class PostgresUnitOfWork(UnitOfWork):
+    def __init__(self, db: PostgresDatabase, on_commit: Callable[[], None] = lambda: None) -> None:
+        self.db = db
+        self._on_commit = on_commit
+
+    async def write(self, work: Callable[[ReviewRepository], T]) -> T:
+        result = await self.db.transaction(lambda conn: work(PostgresStore(conn)))
+        self._on_commit()
+        return result
+
+    async def read(self, work: Callable[[ReviewRepository], T]) -> T:
+        return await self.db.read(lambda conn: work(PostgresStore(conn)))
+
+
+class PostgresStore(ReviewRepository):
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
         self._for_update = "" if conn.read_only else " FOR UPDATE"
@@ -40,12 +59,26 @@ class PostgresStore:
             row = cursor.fetchone()
         return None if row is None else _review(row)
 
-    def save(self, review: Review) -> None:
+    def save(self, review: Review, events: Sequence[Record]) -> None:
         self.conn.execute(
             f"INSERT INTO reviews ({_NAMES}) VALUES ({_PLACEHOLDERS}) "  # noqa: S608 - constants
             f"ON CONFLICT (id) DO UPDATE SET {_UPDATES}",
             _row(review),
         )
+        enqueue(self.conn, events)
+
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        return inbox.accept_sequence(self.conn, source, subject, sequence)
+
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        inbox.save_positions(self.conn, group, deliveries)
+
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        row = self.conn.execute(
+            'SELECT "offset" FROM consumer_positions WHERE grp = %s AND topic = %s AND partition = %s',
+            (group, topic, partition),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def active_of_document(self, document: str) -> list[Review]:
         with self.conn.cursor(row_factory=dict_row) as cursor:

@@ -7,14 +7,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from normreg_common.inbox import INBOX_SCHEMA
-from normreg_common.outbox import OUTBOX_SCHEMA
+from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
+from normreg_common.outbox import OUTBOX_SCHEMA, enqueue
+from normreg_common.sqlite import Database
 
+from normreg_review.application.ports import ReviewFilter, ReviewRepository, UnitOfWork
 from normreg_review.domain.lifecycle import ACTIVE, Decision, ReviewState
 from normreg_review.domain.model import Review
+
+T = TypeVar("T")
 
 SCHEMA = (
     """
@@ -61,16 +66,23 @@ _PLACEHOLDERS = ", ".join("?" for _ in _COLUMNS.split(","))
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in (c.strip() for c in _COLUMNS.split(",")) if c != "id")
 
 
-@dataclass(frozen=True)
-class ReviewFilter:
-    state: ReviewState | None = None
-    reviewing_office: str = ""
-    drafting_org: str | None = None
-    # Only reviews still active whose due date is before this day.
-    overdue_on: dt.date | None = None
+class SqliteUnitOfWork(UnitOfWork):
+    """Each unit is one transaction on the database's single thread: writers are serialised."""
+
+    def __init__(self, db: Database, on_commit: Callable[[], None] = lambda: None) -> None:
+        self.db = db
+        self._on_commit = on_commit
+
+    async def write(self, work: Callable[[ReviewRepository], T]) -> T:
+        result = await self.db.transaction(lambda conn: work(Store(conn)))
+        self._on_commit()
+        return result
+
+    async def read(self, work: Callable[[ReviewRepository], T]) -> T:
+        return await self.db.read(lambda conn: work(Store(conn)))
 
 
-class Store:
+class Store(ReviewRepository):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
@@ -78,12 +90,26 @@ class Store:
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()  # noqa: S608
         return None if row is None else _review(row)
 
-    def save(self, review: Review) -> None:
+    def save(self, review: Review, events: Sequence[Record]) -> None:
         self.conn.execute(
             f"INSERT INTO reviews ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) "  # noqa: S608
             f"ON CONFLICT (id) DO UPDATE SET {_UPDATES}",
             _row(review),
         )
+        enqueue(self.conn, events)
+
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        return accept_sequence(self.conn, source, subject, sequence)
+
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        save_positions(self.conn, group, deliveries)
+
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        row = self.conn.execute(
+            "SELECT offset FROM consumer_positions WHERE grp = ? AND topic = ? AND partition = ?",
+            (group, topic, partition),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def active_of_document(self, document: str) -> list[Review]:
         marks = ", ".join("?" for _ in ACTIVE)

@@ -1,17 +1,18 @@
-"""The store for a unit of work's connection: SQLite or PostgreSQL (same operations, same results)."""
+"""The unit of work for the service's database: SQLite or PostgreSQL (one port, one contract)."""
 
 from __future__ import annotations
 
-import sqlite3
-from typing import cast
+from collections.abc import Callable
 
-from normreg_common.postgres.database import Conn
+from normreg_common.postgres.database import PostgresDatabase
+from normreg_common.sqlite import Database
 
-from normreg_review.adapters.postgres_store import PostgresStore
-from normreg_review.adapters.sqlite_store import Store
+from normreg_review.adapters.postgres_store import PostgresUnitOfWork
+from normreg_review.adapters.sqlite_store import SqliteUnitOfWork
+from normreg_review.application.ports import UnitOfWork
 
 
-def open_store(conn: sqlite3.Connection | Conn) -> Store:
-    if isinstance(conn, sqlite3.Connection):
-        return Store(conn)
-    return cast(Store, PostgresStore(conn))
+def unit_of_work(db: Database | PostgresDatabase, on_commit: Callable[[], None] = lambda: None) -> UnitOfWork:
+    if isinstance(db, PostgresDatabase):
+        return PostgresUnitOfWork(db, on_commit)
+    return SqliteUnitOfWork(db, on_commit)

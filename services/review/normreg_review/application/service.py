@@ -1,5 +1,5 @@
-"""The review service's use cases. Each write runs as one transaction on the database thread: load the
-review, let the domain decide, save it and its outgoing events together, then wake the relay."""
+"""The review service's use cases. Each owns its transaction: it hands the unit of work one function
+that loads the review, lets the domain decide, and saves it with its outgoing events."""
 
 from __future__ import annotations
 
@@ -11,17 +11,12 @@ from normreg_common import paging
 from normreg_common.clock import Clock
 from normreg_common.errors import NotFound
 from normreg_common.eventlog.port import Delivery
-from normreg_common.inbox import accept_sequence, save_positions
-from normreg_common.outbox import enqueue
-from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
-from normreg_common.sqlite import Database
 
-from normreg_review.adapters.sqlite_store import ReviewFilter, Store
-from normreg_review.adapters.stores import open_store
 from normreg_review.application.events import to_records
 from normreg_review.application.inbound import DocumentWithdrawn, Inbound, ReviewRequested
+from normreg_review.application.ports import ReviewFilter, ReviewRepository, UnitOfWork
 from normreg_review.domain import access
 from normreg_review.domain.lifecycle import Decision, ReviewState
 from normreg_review.domain.model import Review
@@ -36,37 +31,32 @@ REVIEW_PAGES: paging.PageTokens[int] = paging.PageTokens("review.reviews", pagin
 class ReviewService:
     def __init__(
         self,
-        db: Database | PostgresDatabase,
+        uow: UnitOfWork,
         clock: Clock,
         profile: JurisdictionProfile,
         *,
         reviewing_office: str,
-        on_commit: Callable[[], None] = lambda: None,
     ) -> None:
-        self._db = db
+        self._uow = uow
         self._clock = clock
         self._profile = profile
         self._reviewing_office = reviewing_office
-        self._on_commit = on_commit
 
     # ---- plumbing ------------------------------------------------------------------------------
 
-    async def _write(self, work: Callable[[Store], T]) -> T:
-        result = await self._db.transaction(lambda conn: work(open_store(conn)))
-        self._on_commit()
-        return result
+    async def _write(self, work: Callable[[ReviewRepository], T]) -> T:
+        return await self._uow.write(work)
 
-    async def _read(self, work: Callable[[Store], T]) -> T:
-        return await self._db.read(lambda conn: work(open_store(conn)))
+    async def _read(self, work: Callable[[ReviewRepository], T]) -> T:
+        return await self._uow.read(work)
 
     @staticmethod
-    def _save(store: Store, review: Review) -> Review:
-        store.save(review)
-        enqueue(store.conn, to_records(review, review.pop_changes()))
+    def _save(store: ReviewRepository, review: Review) -> Review:
+        store.save(review, to_records(review, review.pop_changes()))
         return review
 
     @staticmethod
-    def _load(store: Store, review_id: str) -> Review:
+    def _load(store: ReviewRepository, review_id: str) -> Review:
         review = store.get(review_id)
         if review is None:
             raise NotFound(f"reviews/{review_id}")
@@ -106,7 +96,7 @@ class ReviewService:
         return [review for _, review in page], token
 
     async def get_review(self, principal: Principal, review_id: str) -> Review:
-        def work(store: Store) -> Review:
+        def work(store: ReviewRepository) -> Review:
             review = self._load(store, review_id)
             access.require_readable(principal, review)
             return review
@@ -114,7 +104,7 @@ class ReviewService:
         return await self._read(work)
 
     async def claim_review(self, principal: Principal, review_id: str) -> Review:
-        def work(store: Store) -> Review:
+        def work(store: ReviewRepository) -> Review:
             review = self._load(store, review_id)
             review.claim(principal, self._clock.now())
             return self._save(store, review)
@@ -131,7 +121,7 @@ class ReviewService:
         problems: Sequence[str],
         etag: str,
     ) -> Review:
-        def work(store: Store) -> Review:
+        def work(store: ReviewRepository) -> Review:
             review = self._load(store, review_id)
             review.decide(
                 principal, self._clock.now(), decision=decision, opinion=opinion, problems=problems, etag=etag
@@ -147,11 +137,11 @@ class ReviewService:
     ) -> int:
         """Applies a batch with the consumer's positions in one transaction; returns how many reviews changed."""
 
-        def work(store: Store) -> int:
+        def work(store: ReviewRepository) -> int:
             changed = 0
             for item in inbound:
                 # Every event moves its stream on, also those ignored here, so a stale copy is dropped.
-                if not accept_sequence(store.conn, item.source, item.subject, item.sequence):
+                if not store.accept_sequence(item.source, item.subject, item.sequence):
                     continue
                 if isinstance(item.message, ReviewRequested):
                     changed += self._open_review(store, item.message)
@@ -163,12 +153,12 @@ class ReviewService:
                         item.message.withdrawn_by,
                         item.message.reason or "the draft was withdrawn",
                     )
-            save_positions(store.conn, group, deliveries)
+            store.save_positions(group, deliveries)
             return changed
 
         return await self._write(work)
 
-    def _open_review(self, store: Store, request: ReviewRequested) -> int:
+    def _open_review(self, store: ReviewRepository, request: ReviewRequested) -> int:
         review = Review.request(
             document_id=request.document_id,
             version_number=request.version_number,
@@ -196,7 +186,7 @@ class ReviewService:
         self._save(store, review)
         return changed + 1
 
-    def _cancel_active(self, store: Store, document: str, at: dt.datetime, actor: str, reason: str) -> int:
+    def _cancel_active(self, store: ReviewRepository, document: str, at: dt.datetime, actor: str, reason: str) -> int:
         active = store.active_of_document(document)
         for review in active:
             review.cancel(at, actor, reason)

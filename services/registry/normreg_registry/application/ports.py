@@ -1,0 +1,148 @@
+"""What the registry's use cases need from storage: one repository per unit of work, and the unit of
+work that runs it as one transaction. Adapters: `adapters.sqlite_store` (production, embedded) and
+`adapters.memory` (tests); both pass `tests/registry/repository_contract.py`.
+
+The contract every adapter keeps:
+- `UnitOfWork.write(work)` runs `work(repository)` as one atomic transaction: everything it wrote is
+  durable when `write` returns, and nothing of it is when `work` raises (the exception propagates).
+- Writes are serialisable: a unit that read a document, a number or a sequence sees no other unit's
+  change to it before it commits (an adapter locks what `get` returns, or serialises the units).
+- `UnitOfWork.read(work)` sees only committed state and must not write.
+- Events are stored with the change they describe (`save`), in the order given, and are published by
+  the adapter's relay after commit; they are never lost when the log is down.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from normreg_common.eventlog.port import Delivery, Record
+
+from normreg_registry.domain.cleanup import Campaign
+from normreg_registry.domain.history import HistoryEntry
+from normreg_registry.domain.model import Change, Document
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StoredComment:
+    id: int
+    version: int
+    text: str
+    created_at: str
+    reply: str
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """Listing filters on stored fields; `state` matches a document any of whose versions is in it."""
+
+    state: str = ""
+    kind: str = ""
+    issuing_body: str = ""
+    drafting_org: str = ""
+
+
+class RegistryRepository(abc.ABC):
+    # ---- documents (aggregates), their history and their events --------------------------------
+
+    @abc.abstractmethod
+    def get(self, doc_id: str) -> Document | None: ...
+
+    @abc.abstractmethod
+    def save(self, doc: Document, events: Sequence[tuple[Change, Record]]) -> None:
+        """Stores the document, appends one hash-chained history entry per change and its event."""
+
+    @abc.abstractmethod
+    def find(self, where: DocumentFilter, *, after: str, limit: int) -> Iterator[Document]:
+        """Documents in id order after `after`."""
+
+    @abc.abstractmethod
+    def ids_with_states(self, states: Sequence[str]) -> list[str]:
+        """Ids of documents with a version in any of `states`, in id order."""
+
+    @abc.abstractmethod
+    def all_ids(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def history(self, document: str) -> list[HistoryEntry]: ...
+
+    @abc.abstractmethod
+    def events_of_types(self, types: Sequence[str]) -> Iterator[tuple[str, str, int, bytes]]:
+        """(type, document, version, event bytes) of every stored event of those types, in log order."""
+
+    # ---- idempotency ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def remembered(self, scope: str, request_id: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def remember(self, scope: str, request_id: str, resource: str) -> None: ...
+
+    # ---- numbers -------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def number_holder(self, printed: str) -> str | None:
+        """The document holding a uniform number (as printed), if any: held numbers are never freed."""
+
+    @abc.abstractmethod
+    def highest_sequence(self, prefix: str, year: int) -> int:
+        """The highest sequence ever held in a series (number prefix and year); 0 when none."""
+
+    @abc.abstractmethod
+    def hold_number(self, printed: str, prefix: str, year: int, sequence: int, document: str) -> None:
+        """Holds a number for good. The caller checked `number_holder` in the same unit; an adapter
+        still refuses a second holder (a unique key on the printed number) rather than keep both."""
+
+    @abc.abstractmethod
+    def next_registration(self, year: int) -> int:
+        """The next registration sequence of the year (1, 2, …), consumed by this call."""
+
+    # ---- public comments -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def add_comment(self, document: str, version: int, text: str, at: dt.datetime) -> int: ...
+
+    @abc.abstractmethod
+    def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]: ...
+
+    @abc.abstractmethod
+    def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None: ...
+
+    @abc.abstractmethod
+    def reply(self, comment_id: int, reply: str) -> None: ...
+
+    # ---- cleanup campaigns ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def campaign(self, campaign_id: str) -> Campaign | None: ...
+
+    @abc.abstractmethod
+    def save_campaign(self, campaign: Campaign) -> None: ...
+
+    # ---- inbound events ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        """True, and remembered, when `sequence` is newer than anything applied for that stream."""
+
+    @abc.abstractmethod
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        """The consumer group's positions after these deliveries, saved with the unit's effects."""
+
+    @abc.abstractmethod
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        """The last offset the group applied in that partition; None before the first."""
+
+
+class UnitOfWork(abc.ABC):
+    @abc.abstractmethod
+    async def write(self, work: Callable[[RegistryRepository], T]) -> T: ...
+
+    @abc.abstractmethod
+    async def read(self, work: Callable[[RegistryRepository], T]) -> T: ...

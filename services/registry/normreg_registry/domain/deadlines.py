@@ -1,0 +1,34 @@
+"""Dates the law derives from other dates, by the jurisdiction profile: when a document takes effect,
+when its validity ends, when its filing and its evaluation are due. Pure: no clock is read here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from normreg_common.profile import JurisdictionProfile, add_months, add_years
+
+
+def default_effective_date(promulgated: dt.date, profile: JurisdictionProfile) -> dt.date:
+    return promulgated + dt.timedelta(days=profile.effective_delay_days)
+
+
+def validity_end(effective: dt.date, years: int) -> dt.date:
+    """The last day of a validity period of `years` starting on `effective`."""
+    return add_years(effective, years) - dt.timedelta(days=1)
+
+
+def filing_due(promulgated: dt.date, profile: JurisdictionProfile) -> dt.date:
+    return profile.filing_due(promulgated)
+
+
+def evaluation_due_from(end: dt.date, profile: JurisdictionProfile) -> dt.date:
+    """An evaluation is due in the window (the profile's months) before the validity period ends."""
+    return add_months(end, -profile.evaluation_window_months)
+
+
+def expired(end: dt.date | None, today: dt.date) -> bool:
+    return end is not None and end < today
+
+
+def expiry_day(end: dt.date) -> dt.date:
+    return end + dt.timedelta(days=1)

@@ -1,0 +1,65 @@
+"""Legality review decisions (arriving from the review service) and collective deliberation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from normreg_common.principal import Principal
+
+from normreg_registry.domain import gates
+from normreg_registry.domain.aggregate import DocumentState
+from normreg_registry.domain.lifecycle import Action
+
+DECISIONS = {"APPROVE": Action.APPROVE, "RETURN_FOR_REVISION": Action.RETURN, "REJECT": Action.REJECT}
+
+
+class Deliberation(DocumentState):
+    def apply_review_decision(
+        self,
+        decision: str,
+        *,
+        version: int,
+        review_round: int,
+        reviewer: Principal,
+        review: str,
+        at: dt.datetime,
+    ) -> bool:
+        """Applies a decision from the review service; False when it is stale (another round, withdrawn)."""
+        action = DECISIONS[decision]
+        v = self.version(version)
+        # Stale: another round was submitted since, or the version left review (withdrawn, say).
+        if not self._can(action, v) or v.review_round != review_round:
+            return False
+        self._authorize_transition(reviewer, action)
+        self._check(action, v)
+        if action == Action.APPROVE:
+            v.approved_revision = v.revision
+        self._move(v, action, reviewer, at, details={"review": review, "revision": v.revision})
+        if action == Action.REJECT:
+            v.state_reason = "legality review rejected the draft"
+        return True
+
+    def deliberate(
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        *,
+        adopt: bool,
+        meeting: str,
+        meeting_date: dt.date,
+        reason: str,
+    ) -> None:
+        action = Action.ADOPT if adopt else Action.SEND_BACK
+        self._authorize_transition(principal, action)
+        v = self.latest
+        self._check(action, v)
+        if adopt:
+            gates.legality_review_approved(v, self.version_name(v.number), self.name)
+            gates.major_decision_procedures(self.kind, v, self.name)
+        else:
+            # Sent back for redrafting: the approval no longer stands for what comes back.
+            v.approved_revision = 0
+        v.deliberated = True
+        self._move(
+            v, action, principal, at, reason=reason, details={"meeting": meeting, "meeting_date": str(meeting_date)}
+        )

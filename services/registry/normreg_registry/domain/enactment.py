@@ -1,0 +1,137 @@
+"""Promulgation, and what the clock does afterwards: entry into force, supersession, expiry, and the
+flags that make a due evaluation or an overdue filing visible."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from normreg_common.principal import Principal
+from normreg_common.profile import JurisdictionProfile
+
+from normreg_registry.domain import deadlines, gates
+from normreg_registry.domain.drafting import Drafting
+from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Action, State
+from normreg_registry.domain.numbers import UniformNumber
+from normreg_registry.domain.versions import Promulgation, TimelineEntry, Version
+
+
+class Enactment(Drafting):
+    def promulgate(
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        profile: JurisdictionProfile,
+        *,
+        number: UniformNumber,
+        registration_number: str,
+        promulgation_date: dt.date,
+        effective_date: dt.date | None,
+        early_effect_reason: str,
+        validity_years: int,
+    ) -> None:
+        self._authorize_transition(principal, Action.PROMULGATE)
+        v = self.latest
+        self._check(Action.PROMULGATE, v)
+        today = profile.local_date(at)
+        effective = gates.effective_date(
+            promulgation_date, effective_date, early_effect_reason, today, profile, self.name
+        )
+        years = gates.validity_years(self.kind, self.provisional, validity_years, profile, self.name)
+        validity_end = deadlines.validity_end(effective, years) if years else None
+        v.promulgation = Promulgation(
+            number, registration_number, promulgation_date, effective, validity_end, early_effect_reason.strip()
+        )
+        filing_required = self.kind in FILING_KINDS
+        self._move(
+            v,
+            Action.PROMULGATE,
+            principal,
+            at,
+            details={
+                "uniform_number": str(number),
+                "registration_number": registration_number,
+                "promulgation_date": str(promulgation_date),
+                "effective_date": str(effective),
+                "validity_end_date": str(validity_end or ""),
+                "filing_required": filing_required,
+                "filing_due_date": str(deadlines.filing_due(promulgation_date, profile)) if filing_required else "",
+                "kind": self.kind.value,
+                "issuing_body": self.issuing_body,
+            },
+        )
+        v.timeline.append(TimelineEntry(promulgation_date, "promulgated", str(number)))
+
+    def run_clock(self, principal: Principal, at: dt.datetime, profile: JurisdictionProfile) -> bool:
+        """Time-driven transitions due at `at`. True when anything changed."""
+        today = profile.local_date(at)
+        before = self.sequence
+        v = self.latest
+        if self._can(Action.CLOSE_COMMENT, v) and v.comment_window and today > v.comment_window.end:
+            self.close_comment(principal, at, profile)
+        for v in list(self.versions):
+            p = v.promulgation
+            if self._can(Action.ENTER_INTO_FORCE, v) and p and p.effective_date <= today:
+                self._enter_into_force(v, principal, at)
+        for v in self.versions:
+            p = v.promulgation
+            if self._can(Action.EXPIRE, v) and p and p.validity_end and deadlines.expired(p.validity_end, today):
+                self._authorize_transition(principal, Action.EXPIRE)
+                self._move(v, Action.EXPIRE, principal, at, reason=f"validity period ended on {p.validity_end}")
+                v.timeline.append(TimelineEntry(deadlines.expiry_day(p.validity_end), "expired"))
+            elif (
+                v.state == State.IN_FORCE
+                and p
+                and p.validity_end
+                and not v.evaluation_due_flagged
+                and deadlines.evaluation_due_from(p.validity_end, profile) <= today
+            ):
+                v.evaluation_due_flagged = True
+                self._record(
+                    "evaluation_due",
+                    v.number,
+                    v.state,
+                    v.state,
+                    principal,
+                    at,
+                    details={"validity_end_date": str(p.validity_end)},
+                )
+            if (
+                v.promulgation
+                and self.kind in FILING_KINDS
+                and v.filing is None
+                and not v.filing_overdue_flagged
+                and v.state in PROMULGATED_STATES
+                and today > deadlines.filing_due(v.promulgation.promulgation_date, profile)
+            ):
+                v.filing_overdue_flagged = True
+                self._record(
+                    "filing_overdue",
+                    v.number,
+                    v.state,
+                    v.state,
+                    principal,
+                    at,
+                    details={"due_date": str(deadlines.filing_due(v.promulgation.promulgation_date, profile))},
+                )
+        return self.sequence != before
+
+    def _enter_into_force(self, v: Version, principal: Principal, at: dt.datetime) -> None:
+        assert v.promulgation is not None
+        effective = v.promulgation.effective_date
+        previous = self.in_force_version()
+        self._authorize_transition(principal, Action.ENTER_INTO_FORCE)
+        self._check(Action.ENTER_INTO_FORCE, v)
+        if previous is not None and previous.number != v.number and self._can(Action.SUPERSEDE, previous):
+            self._authorize_transition(principal, Action.SUPERSEDE)
+            previous.amended_by = v.number
+            self._move(
+                previous,
+                Action.SUPERSEDE,
+                principal,
+                at,
+                reason=f"superseded by version {v.number}",
+                details={"amended_by": self.version_name(v.number)},
+            )
+            previous.timeline.append(TimelineEntry(effective, "amended", "", self.version_name(v.number)))
+        self._move(v, Action.ENTER_INTO_FORCE, principal, at)
+        v.timeline.append(TimelineEntry(effective, "in_force"))

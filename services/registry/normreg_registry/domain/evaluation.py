@@ -1,0 +1,53 @@
+"""Post-enactment evaluation (立法后评估) of a version in force, linked to what it led to."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from normreg_common.errors import FailedPrecondition, InvalidArgument
+from normreg_common.principal import Principal
+
+from normreg_registry.domain import access
+from normreg_registry.domain.access import Op
+from normreg_registry.domain.aggregate import DocumentState
+from normreg_registry.domain.versions import Evaluation
+
+
+class Evaluations(DocumentState):
+    def record_evaluation(
+        self,
+        principal: Principal,
+        at: dt.datetime,
+        *,
+        evaluator: str,
+        method: str,
+        findings: str,
+        conclusion: str,
+    ) -> Evaluation:
+        access.authorize_op(principal, self, Op.RECORD_EVALUATION, "recording an evaluation")
+        v = self.in_force_version()
+        if v is None:
+            raise FailedPrecondition(
+                "NOT_IN_FORCE",
+                f"post-enactment evaluation is of documents in force; {self.name} is {self.latest.state}",
+                resource=self.name,
+            )
+        evaluation = Evaluation(len(self.evaluations) + 1, v.number, evaluator, method, findings, conclusion, at)
+        self.evaluations.append(evaluation)
+        self._record(
+            "evaluation_recorded",
+            v.number,
+            v.state,
+            v.state,
+            principal,
+            at,
+            details={"evaluation": evaluation.id, "conclusion": conclusion},
+        )
+        return evaluation
+
+    def _link_evaluation(self, evaluation_id: int, led_to: str) -> None:
+        for e in self.evaluations:
+            if e.id == evaluation_id:
+                e.led_to = led_to
+                return
+        raise InvalidArgument("evaluation", f"{self.name}/evaluations/{evaluation_id} does not exist")

@@ -1,0 +1,109 @@
+"""What a document keeps about each of its versions: text, state, windows, procedures, promulgation,
+filing and timeline. Plain records; the rules that change them live with the aggregate's operations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from normreg_registry.domain.articles import Article, split_articles
+from normreg_registry.domain.lifecycle import Procedure, State
+from normreg_registry.domain.numbers import UniformNumber
+
+
+@dataclass
+class CommentWindow:
+    start: dt.date
+    end: dt.date
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass
+class ProcedureRecord:
+    procedure: Procedure
+    summary: str
+    at: dt.datetime
+
+
+@dataclass
+class Promulgation:
+    # None for existing rules imported without a number of ours (national laws have none).
+    number: UniformNumber | None
+    registration_number: str
+    promulgation_date: dt.date
+    effective_date: dt.date
+    validity_end: dt.date | None = None
+    early_effect_reason: str = ""
+
+
+@dataclass
+class Filing:
+    filed_date: dt.date
+    recipient: str
+    materials: dict[str, bool]
+    due_date: dt.date
+    outcome: str = ""
+    outcome_note: str = ""
+
+    MATERIALS = ("text", "drafting_explanation", "legal_basis", "legality_review_opinion")
+
+    @property
+    def complete(self) -> bool:
+        return all(self.materials.get(m, False) for m in self.MATERIALS)
+
+    @property
+    def on_time(self) -> bool:
+        return self.filed_date <= self.due_date
+
+
+@dataclass
+class Evaluation:
+    id: int
+    version: int
+    evaluator: str
+    method: str
+    findings: str
+    conclusion: str
+    at: dt.datetime
+    led_to: str = ""
+
+
+@dataclass
+class TimelineEntry:
+    date: dt.date
+    event: str
+    note: str = ""
+    related: str = ""
+
+
+@dataclass
+class Version:
+    number: int
+    state: State
+    title: str
+    body: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    revision: int = 1
+    approved_revision: int = 0
+    review_round: int = 0
+    deliberated: bool = False
+    drafters: list[str] = field(default_factory=list)
+    comment_window: CommentWindow | None = None
+    completed_comment_windows: list[CommentWindow] = field(default_factory=list)
+    procedures: dict[Procedure, ProcedureRecord] = field(default_factory=dict)
+    promulgation: Promulgation | None = None
+    filing: Filing | None = None
+    filing_overdue_flagged: bool = False
+    evaluation_due_flagged: bool = False
+    amends: int | None = None
+    amended_by: int | None = None
+    repealed_by: str = ""
+    state_reason: str = ""
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return split_articles(self.body)
