@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 GEN := build/gen
 PROTOS := $(wildcard protos/normreg/v1/*.proto)
+# google/api and google/type protos come from the googleapis-common-protos wheel (its stubs are the runtime's).
+GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(list(google.api.__path__)[0]).parent.parent)')
 STAMP_VENV := $(VENV)/.installed
 STAMP_GEN := $(GEN)/.stamp
 PYTEST_ARGS ?=
@@ -15,11 +17,11 @@ all: setup
 
 setup: $(STAMP_VENV) $(STAMP_GEN)
 
-$(STAMP_GEN): $(PROTOS)
+$(STAMP_GEN): $(PROTOS) $(STAMP_VENV)
 	@mkdir -p $(GEN)
 	@test -x $(PY) || $(PY_VERSION) -m venv $(VENV)
 	@$(PY) -c "import grpc_tools" 2>/dev/null || $(PY) -m pip install -q "grpcio-tools==1.85.1" "mypy-protobuf>=3.6"
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iprotos --python_out=$(GEN) --grpc_python_out=$(GEN) \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iprotos -I$(GOOGLEAPIS) --python_out=$(GEN) --grpc_python_out=$(GEN) \
 		--mypy_out=$(GEN) --mypy_grpc_out=$(GEN) $(PROTOS)
 	@touch $@
 
@@ -37,7 +39,7 @@ node_modules/.bin/buf:
 	npm install --no-save --no-audit --no-fund --silent @bufbuild/buf@1
 
 lint: setup node_modules/.bin/buf
-	node_modules/.bin/buf lint
+	bash scripts/buf-check.sh
 	node_modules/.bin/buf format -d --exit-code
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

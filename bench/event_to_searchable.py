@@ -29,6 +29,7 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import review_service_pb2 as vpb
 from normreg.v1 import search_service_pb2 as spb
+from normreg_cli.dates import to_pb as day
 
 from bench.clients import Clients
 from bench.infra import forget
@@ -93,7 +94,7 @@ async def adopted_documents(clients: Clients, n: int, tag: str) -> list[str]:
         await _eventually(awaiting, 60, f"{name} awaiting deliberation")
         await secretary.RecordDeliberation(
             rpb.RecordDeliberationRequest(
-                name=name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="基准测试常务会议", meeting_date=today
+                name=name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="基准测试常务会议", meeting_date=day(today)
             )
         )
     return names
@@ -117,7 +118,7 @@ async def measure(system: System, n: int, jitter: random.Random | None) -> tuple
             if jitter is not None:
                 await asyncio.sleep(jitter.uniform(0, REFRESH_INTERVAL_S))
             doc = await registrar.Promulgate(
-                rpb.PromulgateRequest(name=name, effective_date=today, early_effect_reason="基准测试：公布即施行")
+                rpb.PromulgateRequest(name=name, effective_date=day(today), early_effect_reason="基准测试：公布即施行")
             )
             acknowledged = time.perf_counter()
             number = doc.versions[-1].promulgation.uniform_number

@@ -68,11 +68,14 @@ if f'ARG MYPY_PROTOBUF_SPEC="{mypy}"' not in docker:
 def protoc_args(text, gen):
     line = re.search(r"-m grpc_tools\.protoc (.*)", text).group(1)
     return sorted(a.replace(gen, "build/gen") for a in line.split() if a.startswith("-"))
-m, d = protoc_args(make.replace("\\\n", " "), "$(GEN)"), protoc_args(docker, "build/gen")
+m = protoc_args(make.replace("\\\n", " "), "$(GEN)")
+d = sorted(re.sub(r"^--proto_path=/opt/venv/lib/python3\.\d+/site-packages$", "-I$(GOOGLEAPIS)", a) for a in protoc_args(docker, "build/gen"))
 if m != d:
     problems.append(f"protoc flags differ:\n  Makefile   {m}\n  Dockerfile {d}")
-if "$(wildcard protos/normreg/v1/*.proto)" not in make or "protos/normreg/v1/*.proto" not in docker:
-    problems.append("the .proto inputs differ")
+make_inputs = re.search(r"PROTOS := \$\(wildcard ([^)]*)\)", make).group(1).split()
+docker_inputs = re.search(r"-m grpc_tools\.protoc .*", docker).group(0).split()
+if sorted(make_inputs) != sorted(a for a in docker_inputs if a.endswith(".proto")):
+    problems.append(f"the .proto inputs differ: Makefile {make_inputs}")
 print("\n".join(problems) or f"ok: grpcio-tools=={tools}, mypy-protobuf{mypy}, protoc {' '.join(m)}")
 sys.exit(1 if problems else 0)
 EOF

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 
-from normreg_cli import views_registry
+from normreg_cli import dates, views_registry
 from normreg_cli.command import Context, Subparsers, add_command
 from normreg_cli.options import add_paging, document_name, iso_date, next_page_hint
 
 
 async def comment_open(ctx: Context, args: argparse.Namespace) -> None:
     doc = await ctx.clients.registry.OpenPublicComment(
-        rpb.OpenPublicCommentRequest(name=args.name, start_date=args.start, end_date=args.end)
+        rpb.OpenPublicCommentRequest(name=args.name, start_date=dates.to_pb(args.start), end_date=dates.to_pb(args.end))
     )
     ctx.show(doc, lambda: views_registry.document(doc, ctx.tz))
 
@@ -24,7 +25,9 @@ async def comment_close(ctx: Context, args: argparse.Namespace) -> None:
 
 
 async def comment(ctx: Context, args: argparse.Namespace) -> None:
-    sent = await ctx.clients.registry.SubmitComment(rpb.SubmitCommentRequest(name=args.name, text=args.text))
+    sent = await ctx.clients.registry.CreateComment(
+        rpb.CreateCommentRequest(parent=args.name, comment=pb.Comment(text=args.text))
+    )
     ctx.show(sent, lambda: views_registry.comment(sent, ctx.tz))
 
 

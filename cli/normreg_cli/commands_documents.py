@@ -7,7 +7,7 @@ import argparse
 from google.protobuf import field_mask_pb2
 from normreg.v1 import registry_service_pb2 as rpb
 
-from normreg_cli import views_registry
+from normreg_cli import dates, views_registry
 from normreg_cli.command import Context, Subparsers, UsageError, add_command
 from normreg_cli.enums import KIND, PROCEDURE, STATE
 from normreg_cli.options import (
@@ -90,7 +90,11 @@ async def deliberate(ctx: Context, args: argparse.Namespace) -> None:
     decision = rpb.DELIBERATION_DECISION_ADOPT if args.adopt else rpb.DELIBERATION_DECISION_SEND_BACK
     doc = await ctx.clients.registry.RecordDeliberation(
         rpb.RecordDeliberationRequest(
-            name=args.name, decision=decision, meeting=args.meeting, meeting_date=args.date, reason=args.reason
+            name=args.name,
+            decision=decision,
+            meeting=args.meeting,
+            meeting_date=dates.to_pb(args.date),
+            reason=args.reason,
         )
     )
     ctx.show(doc, lambda: views_registry.document(doc, ctx.tz))
@@ -100,8 +104,8 @@ async def promulgate(ctx: Context, args: argparse.Namespace) -> None:
     doc = await ctx.clients.registry.Promulgate(
         rpb.PromulgateRequest(
             name=args.name,
-            promulgation_date=args.date,
-            effective_date=args.effective,
+            promulgation_date=dates.to_pb(args.date),
+            effective_date=dates.to_pb(args.effective),
             early_effect_reason=args.reason,
             number_sequence=args.sequence,
             validity_years=args.validity_years,

@@ -7,7 +7,7 @@ import argparse
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 
-from normreg_cli import views_registry
+from normreg_cli import dates, views_registry
 from normreg_cli.command import Context, Subparsers, add_command
 from normreg_cli.enums import FILING_OUTCOME
 from normreg_cli.options import document_name, iso_date, positive_int
@@ -30,7 +30,9 @@ def materials(text: str) -> list[str]:
 async def record_filing(ctx: Context, args: argparse.Namespace) -> None:
     sent = pb.FilingMaterials(**dict.fromkeys(args.materials, True))
     filing = await ctx.clients.registry.RecordFiling(
-        rpb.RecordFilingRequest(name=args.name, filed_date=args.date, recipient=args.recipient, materials=sent)
+        rpb.RecordFilingRequest(
+            name=args.name, filed_date=dates.to_pb(args.date), recipient=args.recipient, materials=sent
+        )
     )
     ctx.show(filing, lambda: views_registry.filing(filing))
 

@@ -12,6 +12,7 @@ from typing import TextIO
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 
+from normreg_cli import dates
 from normreg_cli.command import Context, Subparsers, UsageError, add_command
 from normreg_cli.corpus import CorpusLaw, read_corpus
 
@@ -54,8 +55,8 @@ def request_for(law: CorpusLaw) -> rpb.ImportDocumentRequest:
                 body=v.body,
                 articles=[pb.Article(label=label, text=text) for label, text in v.articles],
                 state=pb.VersionState.Value(f"VERSION_STATE_{v.state}"),
-                promulgation_date=v.promulgation_date.isoformat(),
-                effective_date=v.effective_date.isoformat() if v.effective_date else "",
+                promulgation_date=dates.to_pb(v.promulgation_date),
+                effective_date=dates.to_pb(v.effective_date),
             )
             for v in law.versions
         ],

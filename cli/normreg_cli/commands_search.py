@@ -6,7 +6,7 @@ import argparse
 
 from normreg.v1 import search_service_pb2 as search_pb
 
-from normreg_cli import views_search
+from normreg_cli import dates, views_search
 from normreg_cli.command import Context, Subparsers, UsageError, add_command
 from normreg_cli.enums import KIND, SORT, STATE
 from normreg_cli.options import add_enum, add_paging, document_name, iso_date, next_page_hint
@@ -18,7 +18,7 @@ async def search(ctx: Context, args: argparse.Namespace) -> None:
         states=[STATE.value(s) for s in args.state or []],
         kinds=[KIND.value(k) for k in args.kind or []],
         issuing_bodies=args.body or [],
-        valid_on=args.valid_on,
+        valid_on=dates.to_pb(args.valid_on),
         uniform_number=args.number,
         sort=SORT.optional(args.sort),
         page_size=args.page_size,
@@ -26,7 +26,7 @@ async def search(ctx: Context, args: argparse.Namespace) -> None:
     )
     if args.promulgated_from or args.promulgated_to:
         request.promulgation_date.CopyFrom(
-            search_pb.DateRange(from_date=args.promulgated_from, to_date=args.promulgated_to)
+            search_pb.DateRange(from_date=dates.to_pb(args.promulgated_from), to_date=dates.to_pb(args.promulgated_to))
         )
     response = await ctx.clients.search.SearchDocuments(request)
     tty = ctx.out.isatty()

@@ -28,7 +28,7 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import search_service_pb2 as spb
 
-from normreg_cli import views_registry
+from normreg_cli import dates, views_registry
 from normreg_cli.command import Context, Subparsers, add_command
 from normreg_cli.consistency import (
     ABSENT,
@@ -130,7 +130,7 @@ async def _indexed(
         states=sorted(PUBLIC_STATES), sort=spb.SORT_ORDER_PROMULGATION_DATE_DESC, page_size=SEARCH_PAGE
     )
     if start is not None and end is not None:
-        request.promulgation_date.CopyFrom(spb.DateRange(from_date=start.isoformat(), to_date=end.isoformat()))
+        request.promulgation_date.CopyFrom(spb.DateRange(from_date=dates.to_pb(start), to_date=dates.to_pb(end)))
     page = await ctx.clients.search.SearchDocuments(request)
     low, high = start or FIRST_DAY, end or LAST_DAY
     if page.total > SEARCH_WINDOW and low < high:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 
+from normreg_cli import dates
 from normreg_cli.enums import KIND, STATE
 
 # Promulgated states: the version is searchable, whatever its validity today.
@@ -48,10 +49,10 @@ def is_public(version: pb.Version) -> bool:
 
 
 def open_for_comment(version: pb.Version, today: dt.date) -> bool:
-    window = version.comment_window
-    if version.state != pb.VERSION_STATE_PUBLIC_COMMENT or not window.start_date or not window.end_date:
+    start, end = dates.value(version.comment_window.start_date), dates.value(version.comment_window.end_date)
+    if version.state != pb.VERSION_STATE_PUBLIC_COMMENT or start is None or end is None:
         return False
-    return dt.date.fromisoformat(window.start_date) <= today <= dt.date.fromisoformat(window.end_date)
+    return start <= today <= end
 
 
 def _text(value: str) -> str:
@@ -97,9 +98,8 @@ def compare_version(doc: pb.Document, version: pb.Version, public: spb.PublicDoc
             Difference("articles", name, f"{len(registry_articles)} articles", f"{len(index_articles)} articles")
         )
     check("uniform_number", promulgation.uniform_number, public.uniform_number)
-    check("promulgation_date", promulgation.promulgation_date, public.promulgation_date)
-    check("effective_date", promulgation.effective_date, public.effective_date)
-    check("validity_end_date", promulgation.validity_end_date, public.validity_end_date)
+    for field in ("promulgation_date", "effective_date", "validity_end_date"):
+        check(field, dates.text(getattr(promulgation, field)), dates.text(getattr(public, field)))
     if doc.kind != public.kind:
         found.append(Difference("kind", name, KIND.word(doc.kind), KIND.word(public.kind) or "?"))
     check("issuing_body", doc.issuing_body, public.issuing_body)
@@ -115,8 +115,8 @@ def compare_consultation(version: pb.Version, listed: spb.Consultation) -> list[
         found.append(Difference("title", version.name, version.title, listed.title))
     if version.body != listed.body:
         found.append(Difference("body", version.name, *_texts(version.body, listed.body)))
-    window = (version.comment_window.start_date, version.comment_window.end_date)
-    listed_window = (listed.window.start_date, listed.window.end_date)
+    window = (dates.text(version.comment_window.start_date), dates.text(version.comment_window.end_date))
+    listed_window = (dates.text(listed.window.start_date), dates.text(listed.window.end_date))
     if window != listed_window:
         found.append(Difference("comment_window", version.name, " – ".join(window), " – ".join(listed_window)))
     return found

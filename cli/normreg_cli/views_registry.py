@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 
-from normreg_cli import render
+from normreg_cli import dates, render
 from normreg_cli.enums import (
     CLEANUP_OUTCOME,
     CONCLUSION,
@@ -80,11 +80,11 @@ def versions(items: Sequence[pb.Version]) -> str:
                 STATE.word(v.state),
                 str(v.revision),
                 str(v.approved_revision or ""),
-                render.span(v.comment_window.start_date, v.comment_window.end_date),
+                render.span(dates.text(v.comment_window.start_date), dates.text(v.comment_window.end_date)),
                 p.uniform_number,
-                p.promulgation_date,
-                p.effective_date,
-                p.validity_end_date,
+                dates.text(p.promulgation_date),
+                dates.text(p.effective_date),
+                dates.text(p.validity_end_date),
                 note,
             ]
         )
@@ -149,11 +149,11 @@ def filing(f: pb.Filing) -> str:
         [
             ("document", f.document),
             ("version", str(f.version_number or "")),
-            ("filed", f.filed_date),
+            ("filed", dates.text(f.filed_date)),
             ("recipient", f.recipient),
             ("materials", materials(f.materials) or "(none)"),
             ("complete", yes_no(f.complete)),
-            ("due", f.due_date),
+            ("due", dates.text(f.due_date)),
             ("on time", yes_no(f.on_time)),
             ("outcome", FILING_OUTCOME.label(f.outcome)),
             ("note", f.outcome_note),
@@ -163,7 +163,8 @@ def filing(f: pb.Filing) -> str:
 
 def due_filings(response: rpb.ListDueFilingsResponse) -> str:
     rows = [
-        [f.document, f.title, f.uniform_number, f.due_date, "OVERDUE" if f.overdue else "due"] for f in response.filings
+        [f.document, f.title, f.uniform_number, dates.text(f.due_date), "OVERDUE" if f.overdue else "due"]
+        for f in response.filings
     ]
     return table(["document", "title", "number", "due", "status"], rows, empty="no filings due")
 

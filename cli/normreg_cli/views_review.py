@@ -6,12 +6,13 @@ from zoneinfo import ZoneInfo
 
 from normreg.v1 import review_service_pb2 as review_pb
 
+from normreg_cli import dates
 from normreg_cli.enums import REVIEW_DECISION, REVIEW_STATE
 from normreg_cli.render import fields, sections, table, timestamp, titled, with_hint
 
 
 def review(r: review_pb.Review, tz: ZoneInfo, *, text: bool = False) -> str:
-    due = r.due_date + (" (OVERDUE)" if r.overdue else "")
+    due = dates.text(r.due_date) + (" (OVERDUE)" if r.overdue else "")
     head = fields(
         [
             ("review", r.name),
@@ -44,7 +45,7 @@ def review_list(response: review_pb.ListReviewsResponse, hint: str) -> str:
             r.title,
             REVIEW_STATE.word(r.state),
             r.assignee,
-            r.due_date,
+            dates.text(r.due_date),
             "OVERDUE" if r.overdue else "",
         ]
         for r in response.reviews

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from normreg.v1 import search_service_pb2 as search_pb
 
-from normreg_cli import render
+from normreg_cli import dates, render
 from normreg_cli.enums import KIND, STATE
 from normreg_cli.render import fields, sections, table, titled, with_hint
 
@@ -24,7 +24,14 @@ def search_results(response: search_pb.SearchDocumentsResponse, hint: str, *, tt
         return with_hint("no matching documents", hint)
     headers = ["title", "number", "state", "promulgated", "effective", "document"]
     rows = [
-        [h.title, h.uniform_number, STATE.word(h.state), h.promulgation_date, h.effective_date, h.name]
+        [
+            h.title,
+            h.uniform_number,
+            STATE.word(h.state),
+            dates.text(h.promulgation_date),
+            dates.text(h.effective_date),
+            h.name,
+        ]
         for h in response.hits
     ]
     lines = table(headers, rows).splitlines()
@@ -71,9 +78,9 @@ def public_document(d: search_pb.PublicDocument, *, text: bool = True) -> str:
             ("kind", KIND.label(d.kind)),
             ("state", STATE.label(d.state)),
             ("issuing body", d.issuing_body),
-            ("promulgated", d.promulgation_date),
-            ("effective", d.effective_date),
-            ("valid until", d.validity_end_date),
+            ("promulgated", dates.text(d.promulgation_date)),
+            ("effective", dates.text(d.effective_date)),
+            ("valid until", dates.text(d.validity_end_date)),
             ("amends", d.amends),
             ("amended by", d.amended_by),
             ("repealed by", d.repealed_by),
@@ -82,7 +89,7 @@ def public_document(d: search_pb.PublicDocument, *, text: bool = True) -> str:
     )
     timeline = table(
         ["date", "event", "note", "related"],
-        [[e.date, e.event, e.note, e.related] for e in d.timeline],
+        [[dates.text(e.date), e.event, e.note, e.related] for e in d.timeline],
         max_width=60,
         optional=["note", "related"],
     )
@@ -94,7 +101,13 @@ def public_document(d: search_pb.PublicDocument, *, text: bool = True) -> str:
 
 def consultations(response: search_pb.ListOpenConsultationsResponse, hint: str) -> str:
     rows = [
-        [c.document, c.title, KIND.word(c.kind), c.issuing_body, render.span(c.window.start_date, c.window.end_date)]
+        [
+            c.document,
+            c.title,
+            KIND.word(c.kind),
+            c.issuing_body,
+            render.span(dates.text(c.window.start_date), dates.text(c.window.end_date)),
+        ]
         for c in response.consultations
     ]
     listing = table(

@@ -18,6 +18,7 @@ import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli import commands_verify
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_search.model import VersionChange
 
@@ -51,15 +52,15 @@ async def imported(p: People, title: str, request_id: str) -> pb.Document:
                     body="第一条 旧文。",
                     articles=[pb.Article(label="第一条", text="旧文。")],
                     state=pb.VERSION_STATE_AMENDED,
-                    promulgation_date="2001-01-01",
+                    promulgation_date=day("2001-01-01"),
                 ),
                 rpb.ImportedVersion(
                     title=title,
                     body="第一条 新文。",
                     articles=[pb.Article(label="第一条", text="新文。")],
                     state=pb.VERSION_STATE_IN_FORCE,
-                    promulgation_date="2011-01-01",
-                    effective_date="2011-03-01",
+                    promulgation_date=day("2011-01-01"),
+                    effective_date=day("2011-03-01"),
                 ),
             ],
         )
@@ -79,7 +80,7 @@ async def a_little_of_everything(system: System) -> dict[str, str]:
     today = p.clock.now().date()
     await p.drafter.OpenPublicComment(
         rpb.OpenPublicCommentRequest(
-            name=consultation.name, start_date=str(today), end_date=str(today + dt.timedelta(days=14))
+            name=consultation.name, start_date=day(str(today)), end_date=day(str(today + dt.timedelta(days=14)))
         )
     )
     draft = await p.create("赤峰市内部草案", "第一条 尚未公开。")

@@ -15,6 +15,7 @@ from grpc_status import rpc_status
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
+from normreg_cli.dates import to_pb as day
 
 from tests.cli.conftest import Cli
 
@@ -26,8 +27,8 @@ HIT = spb.SearchHit(
     state=pb.VERSION_STATE_IN_FORCE,
     issuing_body="赤峰市人民政府",
     uniform_number="赤政规〔2024〕3号",
-    promulgation_date="2024-05-06",
-    effective_date="2024-06-05",
+    promulgation_date=day("2024-05-06"),
+    effective_date=day("2024-06-05"),
     snippets=[spb.Snippet(field="第三条", text="城市<em>绿化</em>应当\n统筹规划")],
 )
 
@@ -71,8 +72,10 @@ class StandInSearch(sgrpc.SearchServiceServicer):
             uniform_number=HIT.uniform_number,
             articles=[pb.Article(label="第一条", text="为了加强城市绿化管理，制定本办法。")],
             timeline=[
-                spb.TimelineEvent(date="2024-05-06", event="promulgated"),
-                spb.TimelineEvent(date="2026-01-01", event="repealed", note="被新办法废止", related="documents/new"),
+                spb.TimelineEvent(date=day("2024-05-06"), event="promulgated"),
+                spb.TimelineEvent(
+                    date=day("2026-01-01"), event="repealed", note="被新办法废止", related="documents/new"
+                ),
             ],
             repealed_by="documents/new",
         )
@@ -131,10 +134,10 @@ async def test_flags_become_the_request_and_every_call_carries_token_and_deadlin
         states=[pb.VERSION_STATE_IN_FORCE, pb.VERSION_STATE_REPEALED],
         kinds=[pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT],
         issuing_bodies=["赤峰市人民政府"],
-        valid_on="2026-06-01",
+        valid_on=day("2026-06-01"),
         sort=spb.SORT_ORDER_PROMULGATION_DATE_DESC,
         page_size=5,
-        promulgation_date=spb.DateRange(from_date="2024-01-01"),
+        promulgation_date=spb.DateRange(from_date=day("2024-01-01")),
     )
     assert servicer.metadata[0]["authorization"].startswith("Bearer ey")
     # The remaining time seen by the server is the deadline give or take clock granularity.

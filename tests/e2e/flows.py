@@ -15,6 +15,8 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import review_service_pb2 as vpb
 from normreg.v1 import search_service_pb2 as spb
+from normreg_cli.dates import text as iso
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 
 from tests.harness import Stub, System, error_reason
@@ -70,7 +72,7 @@ class People:
                 name=doc.name,
                 decision=rpb.DELIBERATION_DECISION_ADOPT,
                 meeting="市政府第8次常务会议",
-                meeting_date=str(self.clock.now().date()),
+                meeting_date=day(str(self.clock.now().date())),
             )
         )
         doc = await self.registrar.Promulgate(rpb.PromulgateRequest(name=doc.name))
@@ -90,12 +92,14 @@ async def full_lifecycle_reaches_public_search(s: System) -> None:
     doc = await p.create("赤峰市共享单车停放管理办法", body)
     today = p.clock.now().date()
     await p.drafter.OpenPublicComment(
-        rpb.OpenPublicCommentRequest(name=doc.name, start_date=str(today), end_date=str(today + dt.timedelta(days=14)))
+        rpb.OpenPublicCommentRequest(name=doc.name, start_date=day(today), end_date=day(today + dt.timedelta(days=14)))
     )
     await p.settle()
     open_now = await p.search.ListOpenConsultations(spb.ListOpenConsultationsRequest())
     assert [c.document for c in open_now.consultations] == [doc.name]
-    await p.public_registry.SubmitComment(rpb.SubmitCommentRequest(name=doc.name, text="建议增加停放点"))
+    await p.public_registry.CreateComment(
+        rpb.CreateCommentRequest(parent=f"{doc.name}/versions/1", comment=pb.Comment(text="建议增加停放点"))
+    )
     # A draft open for comment is not a rule: it is not in the search of valid rules.
     assert await p.search_names("共享单车") == []
     p.clock.advance(days=15)
@@ -117,7 +121,7 @@ async def full_lifecycle_reaches_public_search(s: System) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await admin.RecordDeliberation(
             rpb.RecordDeliberationRequest(
-                name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=str(today)
+                name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=day(str(today))
             )
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -130,7 +134,7 @@ async def full_lifecycle_reaches_public_search(s: System) -> None:
             name=doc.name,
             decision=rpb.DELIBERATION_DECISION_ADOPT,
             meeting="市政府第9次常务会议",
-            meeting_date=str(p.clock.now().date()),
+            meeting_date=day(str(p.clock.now().date())),
         )
     )
     promulgated = await p.registrar.Promulgate(rpb.PromulgateRequest(name=doc.name))
@@ -187,7 +191,7 @@ async def amendment_keeps_the_old_text_findable_by_date(s: System) -> None:
             name=doc.name,
             decision=rpb.DELIBERATION_DECISION_ADOPT,
             meeting="市政府第10次常务会议",
-            meeting_date=str(p.clock.now().date()),
+            meeting_date=day(str(p.clock.now().date())),
         )
     )
     await p.registrar.Promulgate(rpb.PromulgateRequest(name=doc.name))
@@ -198,7 +202,7 @@ async def amendment_keeps_the_old_text_findable_by_date(s: System) -> None:
     assert [h.name for h in hits.hits] == [f"{doc.name}/versions/2"]
     assert await p.search_names("二米") == [doc.name]
     assert await p.search_names("一点五米") == []
-    old = await p.search.SearchDocuments(spb.SearchDocumentsRequest(query="一点五米", valid_on=old_valid_day))
+    old = await p.search.SearchDocuments(spb.SearchDocumentsRequest(query="一点五米", valid_on=day(old_valid_day)))
     assert [h.name for h in old.hits] == [f"{doc.name}/versions/1"]
     assert old.hits[0].state == pb.VERSION_STATE_AMENDED
 
@@ -251,7 +255,7 @@ async def sent_back_then_in_force_until_it_expires_or_is_declared_invalid(s: Sys
             name=doc.name,
             decision=rpb.DELIBERATION_DECISION_SEND_BACK,
             meeting="市政府第11次常务会议",
-            meeting_date=today,
+            meeting_date=day(today),
             reason="征求部门意见后再议",
         )
     )
@@ -263,12 +267,15 @@ async def sent_back_then_in_force_until_it_expires_or_is_declared_invalid(s: Sys
     await p.review(doc, vpb.REVIEW_DECISION_APPROVE)
     await p.secretary.RecordDeliberation(
         rpb.RecordDeliberationRequest(
-            name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="市政府第12次常务会议", meeting_date=today
+            name=doc.name,
+            decision=rpb.DELIBERATION_DECISION_ADOPT,
+            meeting="市政府第12次常务会议",
+            meeting_date=day(today),
         )
     )
     promulgated = await p.registrar.Promulgate(
         rpb.PromulgateRequest(
-            name=doc.name, effective_date=today, early_effect_reason="汛期施工安全急需", validity_years=2
+            name=doc.name, effective_date=day(today), early_effect_reason="汛期施工安全急需", validity_years=2
         )
     )
     assert promulgated.state == pb.VERSION_STATE_IN_FORCE
@@ -281,7 +288,7 @@ async def sent_back_then_in_force_until_it_expires_or_is_declared_invalid(s: Sys
     await p.settle()
     assert await p.search_names("道路占用挖掘") == []
     expired = await p.search.GetPublicDocument(spb.GetPublicDocumentRequest(name=doc.name))
-    assert expired.state == pb.VERSION_STATE_EXPIRED and expired.validity_end_date == end
+    assert expired.state == pb.VERSION_STATE_EXPIRED and iso(expired.validity_end_date) == iso(end)
 
     other = await p.to_in_force("赤峰市户外电子显示屏管理规定", "第一条 为了规范户外电子显示屏管理，制定本规定。")
     await p.registrar.DeclareInvalid(rpb.DeclareInvalidRequest(name=other.name, reason="上位法废止"))

@@ -10,6 +10,8 @@ import grpc
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import text as iso
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.dates import DATE_MAX, DATE_MIN
 
@@ -55,7 +57,7 @@ async def test_a_comment_window_cannot_end_outside_the_accepted_dates(system: Sy
 
     async def call() -> object:
         return await drafter.OpenPublicComment(
-            rpb.OpenPublicCommentRequest(name=name, start_date="2026-03-02", end_date=outside)
+            rpb.OpenPublicCommentRequest(name=name, start_date=day("2026-03-02"), end_date=day(outside))
         )
 
     await _refused(call, "end_date")
@@ -68,7 +70,7 @@ async def test_a_promulgation_cannot_take_effect_outside_the_accepted_dates(syst
     registrar = system.stub("registry", system.token("reg", "registrar", org="政府办"))
 
     async def call() -> object:
-        return await registrar.Promulgate(rpb.PromulgateRequest(name=await _draft(system), effective_date=outside))
+        return await registrar.Promulgate(rpb.PromulgateRequest(name=await _draft(system), effective_date=day(outside)))
 
     await _refused(call, "effective_date")
 
@@ -83,10 +85,10 @@ async def test_an_import_cannot_carry_a_date_outside_the_accepted_dates(
         title="中华人民共和国测试法",
         body="第一条 为了测试，制定本法。",
         state=pb.VERSION_STATE_IN_FORCE,
-        promulgation_date="2020-01-01",
-        effective_date="2020-03-01",
+        promulgation_date=day("2020-01-01"),
+        effective_date=day("2020-03-01"),
     )
-    setattr(version, field, outside)
+    getattr(version, field).CopyFrom(day(outside))
 
     async def call() -> object:
         return await registrar.ImportDocument(
@@ -115,11 +117,11 @@ async def test_the_bounds_themselves_are_accepted(system: System) -> None:
                     title="中华人民共和国测试法",
                     body="第一条 为了测试，制定本法。",
                     state=pb.VERSION_STATE_IN_FORCE,
-                    promulgation_date=DATE_MIN.isoformat(),
-                    effective_date=DATE_MIN.isoformat(),
-                    validity_end_date=DATE_MAX.isoformat(),
+                    promulgation_date=day(DATE_MIN),
+                    effective_date=day(DATE_MIN),
+                    validity_end_date=day(DATE_MAX),
                 )
             ],
         )
     )
-    assert doc.versions[0].promulgation.validity_end_date == DATE_MAX.isoformat()
+    assert iso(doc.versions[0].promulgation.validity_end_date) == DATE_MAX.isoformat()

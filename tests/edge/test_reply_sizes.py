@@ -12,6 +12,7 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import review_service_pb2 as vpb
 from normreg.v1 import search_service_pb2 as spb
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.paging import PAGE_BYTES
 from normreg_common.text import BODY_MAX
@@ -44,7 +45,7 @@ async def test_a_document_with_several_long_versions_is_read_and_changed_without
             title="中华人民共和国测试法",
             body=long_body(i),
             state=pb.VERSION_STATE_AMENDED if i < 4 else pb.VERSION_STATE_IN_FORCE,
-            promulgation_date=f"{2000 + i}-01-01",
+            promulgation_date=day(f"{2000 + i}-01-01"),
         )
         for i in range(5)
     ]
@@ -97,7 +98,7 @@ async def _long_drafts(system: System, count: int) -> list[str]:
         if i % 2 == 0:
             await drafter.OpenPublicComment(
                 rpb.OpenPublicCommentRequest(
-                    name=doc.name, start_date=str(today), end_date=str(today + dt.timedelta(days=14))
+                    name=doc.name, start_date=day(today), end_date=day(today + dt.timedelta(days=14))
                 )
             )
         else:

@@ -18,6 +18,7 @@ import grpc
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
+from normreg_cli.dates import to_pb as day
 
 from tests.faults.cluster import CHANNEL_OPTIONS, Cluster
 
@@ -78,14 +79,14 @@ class Load:
                         title=title,
                         body=body,
                         state=pb.VERSION_STATE_AMENDED,
-                        promulgation_date="2001-06-01",
+                        promulgation_date=day("2001-06-01"),
                     ),
                     rpb.ImportedVersion(
                         title=title,
                         body=body + "第三条 本法自公布之日起施行。",
                         state=pb.VERSION_STATE_IN_FORCE,
-                        promulgation_date="2012-06-01",
-                        effective_date="2012-07-01",
+                        promulgation_date=day("2012-06-01"),
+                        effective_date=day("2012-07-01"),
                     ),
                 ],
             ),

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.kafka_log import KafkaEventLog
 from normreg_common.eventlog.port import EventLog, Record
@@ -66,13 +67,13 @@ def _import(i: int) -> rpb.ImportDocumentRequest:
         issuing_body="全国人民代表大会",
         versions=[
             rpb.ImportedVersion(
-                title=title, body="第一条 旧。", state=pb.VERSION_STATE_AMENDED, promulgation_date="2000-01-01"
+                title=title, body="第一条 旧。", state=pb.VERSION_STATE_AMENDED, promulgation_date=day("2000-01-01")
             ),
             rpb.ImportedVersion(
                 title=title,
                 body="第一条 新。",
                 state=pb.VERSION_STATE_REPEALED if i % 3 == 0 else pb.VERSION_STATE_IN_FORCE,
-                promulgation_date="2010-01-01",
+                promulgation_date=day("2010-01-01"),
             ),
         ],
     )

@@ -12,6 +12,7 @@ import grpc
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import to_pb as day
 from normreg_common import outbox
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.port import Consumer, EventLog, PositionLoader, Record
@@ -47,7 +48,7 @@ async def test_a_refused_rpc_is_counted_with_its_code_and_timed(system: System) 
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await admin.RecordDeliberation(
             rpb.RecordDeliberationRequest(
-                name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date="2026-03-02"
+                name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=day("2026-03-02")
             )
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION

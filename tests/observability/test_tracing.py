@@ -9,6 +9,7 @@ import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import review_service_pb2 as vpb
+from normreg_cli.dates import to_pb as day
 from normreg_common import tracing
 from normreg_common.eventlog.port import Record
 from normreg_common.events import DOCUMENTS_TOPIC
@@ -33,7 +34,7 @@ async def adopted(p: People, title: str) -> str:
             name=doc.name,
             decision=rpb.DELIBERATION_DECISION_ADOPT,
             meeting="市政府第8次常务会议",
-            meeting_date=str(p.clock.now().date()),
+            meeting_date=day(p.clock.now().date()),
         )
     )
     return doc.name

@@ -21,6 +21,7 @@ import uvicorn
 from google.protobuf import field_mask_pb2
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import review_service_pb2 as vpb
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_portal.app import create_app
 from normreg_portal.gateway import Gateway
@@ -151,7 +152,7 @@ class Site:
                 name=dogs.name,
                 decision=rpb.DELIBERATION_DECISION_ADOPT,
                 meeting="市政府第10次常务会议",
-                meeting_date=str(self.clock.now().date()),
+                meeting_date=day(self.clock.now().date()),
             )
         )
         await p.registrar.Promulgate(rpb.PromulgateRequest(name=dogs.name))
@@ -169,7 +170,7 @@ class Site:
         today = self.clock.now().date()
         await p.drafter.OpenPublicComment(
             rpb.OpenPublicCommentRequest(
-                name=bikes.name, start_date=str(today), end_date=str(today + dt.timedelta(days=14))
+                name=bikes.name, start_date=day(today), end_date=day(today + dt.timedelta(days=14))
             )
         )
         self.ids["bikes"] = bikes.name.split("/")[1]

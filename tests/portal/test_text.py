@@ -75,7 +75,7 @@ def test_dates_read_strings_and_google_type_date() -> None:
     assert dates.to_date("") is None and dates.to_date("2025-02-30") is None
     request = spb.GetPublicDocumentRequest()
     dates.set_date(request, "valid_on", dt.date(2025, 1, 2))
-    assert request.valid_on == "2025-01-02"
+    assert request.valid_on == date_pb2.Date(year=2025, month=1, day=2)
     assert dates.parse_user_date(" 2025/1/2 ") == dt.date(2025, 1, 2)
     for bad in ("2025-13-01", "yesterday", "99999-01-01", "2025-01", "１２３"):
         try:
@@ -92,8 +92,11 @@ def test_the_search_form_defaults_to_in_force_and_lists_by_date_without_words() 
     request = form.request()
     assert (list(request.states), request.sort) == ([pb.VERSION_STATE_IN_FORCE], spb.SORT_ORDER_PROMULGATION_DATE_DESC)
     dated = searchform.parse({"q": "犬", "valid_on": "2025-1-1", "year": "2024", "kind": "government_rule"}).request()
-    assert (list(dated.states), dated.valid_on, dated.sort) == ([], "2025-01-01", spb.SORT_ORDER_RELEVANCE)
-    assert (dated.promulgation_date.from_date, dated.promulgation_date.to_date) == ("2024-01-01", "2024-12-31")
+    assert (list(dated.states), dates.iso(dated.valid_on), dated.sort) == ([], "2025-01-01", spb.SORT_ORDER_RELEVANCE)
+    assert (dates.iso(dated.promulgation_date.from_date), dates.iso(dated.promulgation_date.to_date)) == (
+        "2024-01-01",
+        "2024-12-31",
+    )
     assert list(dated.kinds) == [pb.DOCUMENT_KIND_GOVERNMENT_RULE]
     assert searchform.parse({"q": "a\x00b\nc"}).q == "a b c"
 

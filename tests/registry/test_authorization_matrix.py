@@ -17,6 +17,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 
 from tests.harness import Stub, System
@@ -58,6 +59,7 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "GetHistory": ("in_force", row(OK, PD, PD, OK, OK, OK, OK, OK)),
     "GetHistoryOfDraft": ("draft", row(OK, NF, NF, NF, NF, OK, NF, OK)),
     "SubmitComment": ("comment", row(OK, OK, OK, OK, OK, OK, OK, OK)),
+    "CreateComment": ("comment", row(OK, OK, OK, OK, OK, OK, OK, OK)),
     "ListComments": ("comment", row(OK, PD, PD, OK, OK, OK, PD, OK)),
     "ClosePublicComment": ("comment_ended", row(OK, PD, PD, PD, PD, PD, PD, OK)),
     "GetFilingReport": ("none", REGISTRAR_ONLY_PUBLIC),
@@ -110,7 +112,7 @@ async def document_in(s: System, state: str, n: int) -> str:
     if state in ("comment", "comment_ended"):
         await admin.OpenPublicComment(
             rpb.OpenPublicCommentRequest(
-                name=doc.name, start_date=str(today), end_date=str(today + dt.timedelta(days=14))
+                name=doc.name, start_date=day(str(today)), end_date=day(str(today + dt.timedelta(days=14)))
             )
         )
         return doc.name
@@ -122,7 +124,7 @@ async def document_in(s: System, state: str, n: int) -> str:
         return doc.name
     await admin.RecordDeliberation(
         rpb.RecordDeliberationRequest(
-            name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=str(today)
+            name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=day(str(today))
         )
     )
     if state == "adopted":
@@ -132,7 +134,7 @@ async def document_in(s: System, state: str, n: int) -> str:
         rpb.PromulgateRequest(
             name=doc.name,
             number_sequence=n,
-            effective_date=str(today) if early else "",
+            effective_date=day(str(today)) if early else None,
             early_effect_reason="立即施行的理由" if early else "",
         )
     )
@@ -148,7 +150,7 @@ def request_for(rpc: str, name: str, n: int) -> tuple[str, Any]:
         case "UpdateDraft":
             return rpc, rpb.UpdateDraftRequest(name=name, update_mask=mask, title="新标题", etag="s1")
         case "OpenPublicComment":
-            return rpc, rpb.OpenPublicCommentRequest(name=name, start_date=today, end_date="2026-03-20")
+            return rpc, rpb.OpenPublicCommentRequest(name=name, start_date=day(today), end_date=day("2026-03-20"))
         case "SubmitForReview":
             return rpc, rpb.SubmitForReviewRequest(name=name)
         case "Withdraw":
@@ -159,7 +161,7 @@ def request_for(rpc: str, name: str, n: int) -> tuple[str, Any]:
             )
         case "RecordDeliberation":
             return rpc, rpb.RecordDeliberationRequest(
-                name=name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=today
+                name=name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=day(today)
             )
         case "Promulgate":
             return rpc, rpb.PromulgateRequest(name=name, number_sequence=100 + n)
@@ -168,7 +170,7 @@ def request_for(rpc: str, name: str, n: int) -> tuple[str, Any]:
         case "DeclareInvalid":
             return rpc, rpb.DeclareInvalidRequest(name=name, reason="失效")
         case "RecordFiling":
-            return rpc, rpb.RecordFilingRequest(name=name, filed_date=today, recipient="自治区政府")
+            return rpc, rpb.RecordFilingRequest(name=name, filed_date=day(today), recipient="自治区政府")
         case "CreateCleanupCampaign":
             return rpc, rpb.CreateCleanupCampaignRequest(title="清理", documents=[name])
         case "StartAmendment":
@@ -185,6 +187,8 @@ def request_for(rpc: str, name: str, n: int) -> tuple[str, Any]:
             return "GetHistory", rpb.GetHistoryRequest(name=name)
         case "SubmitComment":
             return rpc, rpb.SubmitCommentRequest(name=name, text="意见")
+        case "CreateComment":
+            return rpc, rpb.CreateCommentRequest(parent=f"{name}/versions/1", comment=pb.Comment(text="意见"))
         case "ListComments":
             return rpc, rpb.ListCommentsRequest(name=name)
         case "ClosePublicComment":
@@ -205,7 +209,7 @@ def request_for(rpc: str, name: str, n: int) -> tuple[str, Any]:
                         title="中华人民共和国测试法",
                         body="第一条 测试。",
                         state=pb.VERSION_STATE_IN_FORCE,
-                        promulgation_date="2020-01-01",
+                        promulgation_date=day("2020-01-01"),
                     )
                 ],
             )

@@ -11,6 +11,8 @@ import pytest
 from google.protobuf import field_mask_pb2
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import text as iso
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.port import Record
 from normreg_common.events import REVIEW_SOURCE, REVIEWS_TOPIC, CloudEvent
@@ -96,7 +98,7 @@ async def to_adopted(s: System, a: Actors) -> pb.Document:
             name=doc.name,
             decision=rpb.DELIBERATION_DECISION_ADOPT,
             meeting="市政府第5次常务会议",
-            meeting_date=s.clock.now().date().isoformat(),
+            meeting_date=day(s.clock.now().date().isoformat()),
         )
     )
     assert doc.state == pb.VERSION_STATE_ADOPTED
@@ -134,7 +136,7 @@ async def test_deliberation_without_approved_review_fails_and_changes_nothing(sy
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await admin.RecordDeliberation(
             rpb.RecordDeliberationRequest(
-                name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date="2026-03-02"
+                name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=day("2026-03-02")
             )
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -151,7 +153,7 @@ async def test_the_gate_reason_reaches_the_client_for_major_decisions(system: Sy
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await a.secretary.RecordDeliberation(
             rpb.RecordDeliberationRequest(
-                name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date="2026-03-02"
+                name=doc.name, decision=rpb.DELIBERATION_DECISION_ADOPT, meeting="m", meeting_date=day("2026-03-02")
             )
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -271,7 +273,9 @@ async def test_comment_only_inside_the_window_and_anonymous(system: System, cloc
     today = clock.now().date()
     await a.drafter.OpenPublicComment(
         rpb.OpenPublicCommentRequest(
-            name=doc.name, start_date=str(today + dt.timedelta(days=1)), end_date=str(today + dt.timedelta(days=15))
+            name=doc.name,
+            start_date=day(str(today + dt.timedelta(days=1))),
+            end_date=day(str(today + dt.timedelta(days=15))),
         )
     )
     with pytest.raises(grpc.aio.AioRpcError) as err:
@@ -306,12 +310,12 @@ async def test_filing_report_is_computed_from_events(system: System, clock: Fake
     clock.advance(days=10)
     await a.registrar.RecordFiling(
         rpb.RecordFilingRequest(
-            name=docs[0].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府", materials=complete
+            name=docs[0].name, filed_date=day(clock.now().date()), recipient="内蒙古自治区人民政府", materials=complete
         )
     )
     await a.registrar.RecordFiling(
         rpb.RecordFilingRequest(
-            name=docs[2].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府", materials=missing
+            name=docs[2].name, filed_date=day(clock.now().date()), recipient="内蒙古自治区人民政府", materials=missing
         )
     )
     clock.advance(days=25)
@@ -320,10 +324,10 @@ async def test_filing_report_is_computed_from_events(system: System, clock: Fake
     assert all(f.overdue for f in overdue.filings)
     filing = await a.registrar.RecordFiling(
         rpb.RecordFilingRequest(
-            name=docs[1].name, filed_date=str(clock.now().date()), recipient="内蒙古自治区人民政府", materials=complete
+            name=docs[1].name, filed_date=day(clock.now().date()), recipient="内蒙古自治区人民政府", materials=complete
         )
     )
-    assert not filing.on_time and filing.due_date == str(promulgated_on + dt.timedelta(days=30))
+    assert not filing.on_time and iso(filing.due_date) == str(promulgated_on + dt.timedelta(days=30))
     report = await a.registrar.GetFilingReport(rpb.GetFilingReportRequest(year=2026))
     [row] = report.rows
     assert (row.required, row.filed, row.filed_on_time, row.filed_complete) == (4, 3, 2, 2)
@@ -406,7 +410,7 @@ async def test_the_jurisdiction_profile_sets_the_filing_deadline(tmp_path: objec
         a = Actors(s)
         doc = await a.registrar.Promulgate(rpb.PromulgateRequest(name=(await to_adopted(s, a)).name))
         due = await a.registrar.ListDueFilings(rpb.ListDueFilingsRequest(within_days=30))
-        assert [(f.document, f.due_date) for f in due.filings] == [
+        assert [(f.document, iso(f.due_date)) for f in due.filings] == [
             (f"{doc.name}/versions/1", str(clock.now().date() + dt.timedelta(days=20)))
         ]
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.principal import Principal, Role
 from normreg_registry.domain.lifecycle import Kind, State
@@ -40,8 +41,8 @@ async def _due_today(s: System, request_id: str) -> str:
                     title=f"赤峰市测试管理办法{request_id}",
                     body="第一条 为了测试，制定本办法。",
                     state=pb.VERSION_STATE_PROMULGATED,
-                    promulgation_date="2026-02-01",
-                    effective_date=str(s.clock.now().date()),
+                    promulgation_date=day("2026-02-01"),
+                    effective_date=day(s.clock.now().date()),
                 )
             ],
         )

@@ -10,6 +10,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from normreg.v1 import review_service_pb2 as pb
+from normreg_cli.dates import text as iso
 from normreg_common.clock import FakeClock
 from normreg_common.settings import Settings
 from normreg_review.bootstrap import ReviewApp
@@ -172,7 +173,7 @@ async def test_the_drafter_of_a_version_cannot_claim_or_decide_its_review(
 async def test_a_reviewer_claims_and_decides_a_review(caller: Callable[..., Caller], clock: FakeClock) -> None:
     rita = caller("rita", "reviewer")
     opened = await rita.get(NAME)
-    assert (opened.state, opened.etag, opened.due_date, opened.overdue) == (
+    assert (opened.state, opened.etag, iso(opened.due_date), opened.overdue) == (
         pb.REVIEW_STATE_OPEN,
         "s1",
         "2026-03-23",

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from google.type import date_pb2
 from grpc_status import rpc_status
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
+from normreg_cli.dates import text as iso
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_search.bootstrap import SearchApp
@@ -88,7 +92,7 @@ async def test_search_needs_no_token_and_names_the_matching_article(stub: sgrpc.
         pb.VERSION_STATE_IN_FORCE,
         pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
     )
-    assert (hit.uniform_number, hit.promulgation_date) == ("赤政规〔2023〕8号", "2023-08-15")
+    assert (hit.uniform_number, iso(hit.promulgation_date)) == ("赤政规〔2023〕8号", "2023-08-15")
     assert [(s.field, s.text) for s in hit.snippets] == [
         ("title", "赤峰市<em>第7</em>号备案管理办法"),
         ("第一条", "为了规范<em>第7号事项</em>，制定本办法。"),
@@ -146,7 +150,7 @@ async def test_facets_count_states_kinds_bodies_and_years(stub: sgrpc.SearchServ
 
 
 async def test_valid_on_and_states_reach_older_versions(stub: sgrpc.SearchServiceStub) -> None:
-    old = await search(stub, query="旧条款", valid_on="2024-06-01")
+    old = await search(stub, query="旧条款", valid_on=day("2024-06-01"))
     assert [h.name for h in old.hits] == ["documents/rule1/versions/1"]
     assert (await search(stub, query="旧条款")).total == 0
     amended = await search(stub, query="旧条款", states=[pb.VERSION_STATE_AMENDED])
@@ -163,7 +167,7 @@ async def test_states_that_are_never_public_match_nothing(stub: sgrpc.SearchServ
 async def test_results_can_be_filtered_and_sorted(stub: sgrpc.SearchServiceStub) -> None:
     response = await search(
         stub,
-        promulgation_date=spb.DateRange(from_date="2023-09-01", to_date="2023-09-30"),
+        promulgation_date=spb.DateRange(from_date=day("2023-09-01"), to_date=day("2023-09-30")),
         sort=spb.SORT_ORDER_PROMULGATION_DATE_DESC,
     )
     assert [h.name for h in response.hits] == [
@@ -180,8 +184,11 @@ async def test_results_can_be_filtered_and_sorted(stub: sgrpc.SearchServiceStub)
         ({"states": [pb.VERSION_STATE_UNSPECIFIED]}, "states[0]"),
         ({"states": [pb.VERSION_STATE_IN_FORCE, 99]}, "states[1]"),
         ({"kinds": [pb.DOCUMENT_KIND_UNSPECIFIED]}, "kinds[0]"),
-        ({"valid_on": "2026-13-01"}, "valid_on"),
-        ({"promulgation_date": spb.DateRange(from_date="2024-01-02", to_date="2024-01-01")}, "promulgation_date"),
+        ({"valid_on": date_pb2.Date(year=2026, month=13, day=1)}, "valid_on"),
+        (
+            {"promulgation_date": spb.DateRange(from_date=day("2024-01-02"), to_date=day("2024-01-01"))},
+            "promulgation_date",
+        ),
         ({"query": "x" * 201}, "query"),
         ({"query": "备案\x00"}, "query"),
         ({"page_size": -1}, "page_size"),
@@ -203,7 +210,7 @@ async def test_invalid_requests_name_the_field(
 # ---- GetPublicDocument ------------------------------------------------------------------------------
 
 
-async def get(stub: sgrpc.SearchServiceStub, **fields: str) -> spb.PublicDocument:
+async def get(stub: sgrpc.SearchServiceStub, **fields: Any) -> spb.PublicDocument:
     return await stub.GetPublicDocument(spb.GetPublicDocumentRequest(**fields), timeout=TIMEOUT)
 
 
@@ -217,7 +224,7 @@ async def test_a_document_resolves_to_the_version_valid_today(stub: sgrpc.Search
     clock.set(dt.datetime(2026, 3, 2, 9, tzinfo=SHANGHAI))
     repealed = await get(stub, name="documents/rule1")
     assert (repealed.name, repealed.state) == ("documents/rule1/versions/2", pb.VERSION_STATE_REPEALED)
-    assert [(t.date, t.event, t.related) for t in repealed.timeline][-1] == (
+    assert [(iso(t.date), t.event, t.related) for t in repealed.timeline][-1] == (
         "2026-02-01",
         "repealed",
         "赤政规〔2026〕2号",
@@ -232,7 +239,11 @@ async def test_a_version_reads_in_full_without_anything_internal(stub: sgrpc.Sea
         "赤政规〔2024〕1号",
         "documents/rule1/versions/2",
     )
-    assert (v1.promulgation_date, v1.effective_date, v1.validity_end_date) == ("2024-01-10", "2024-02-10", "")
+    assert (iso(v1.promulgation_date), iso(v1.effective_date), iso(v1.validity_end_date)) == (
+        "2024-01-10",
+        "2024-02-10",
+        "",
+    )
     assert [a.label for a in v1.articles] == ["第一条", "第二条"]
     assert b"SECRET" not in v1.SerializeToString()
 
@@ -288,7 +299,7 @@ async def test_consultations_are_listed_during_their_window_only(
     stub: sgrpc.SearchServiceStub, clock: FakeClock
 ) -> None:
     listed = await consultations(stub)
-    assert [(c.name, c.title, c.window.start_date, c.window.end_date) for c in listed.consultations] == [
+    assert [(c.name, c.title, iso(c.window.start_date), iso(c.window.end_date)) for c in listed.consultations] == [
         ("documents/dogs/versions/1", "赤峰市养犬管理条例（征求意见稿）", "2026-03-01", "2026-03-31")
     ]
     assert listed.consultations[0].kind == pb.DOCUMENT_KIND_GOVERNMENT_RULE
@@ -331,18 +342,21 @@ async def test_consultations_page_with_tokens(
 
 async def test_a_document_as_in_force_on_a_date_lists_its_public_versions(stub: sgrpc.SearchServiceStub) -> None:
     # rule1: version 1 valid 2024-02-10 .. 2025-06-01, version 2 from then until repealed 2026-02-01.
-    old = await get(stub, name="documents/rule1", valid_on="2025-01-01")
+    old = await get(stub, name="documents/rule1", valid_on=day("2025-01-01"))
     assert old.name == "documents/rule1/versions/1"
-    assert (await get(stub, name="documents/rule1", valid_on="2025-06-01")).name == "documents/rule1/versions/2"
-    assert [(v.name, v.state, v.valid_from, v.valid_to) for v in old.versions] == [
+    assert (await get(stub, name="documents/rule1", valid_on=day("2025-06-01"))).name == "documents/rule1/versions/2"
+    assert [(v.name, v.state, iso(v.valid_from), iso(v.valid_to)) for v in old.versions] == [
         ("documents/rule1/versions/1", pb.VERSION_STATE_AMENDED, "2024-02-10", "2025-06-01"),
         ("documents/rule1/versions/2", pb.VERSION_STATE_REPEALED, "2025-06-01", "2026-02-01"),
     ]
-    for day in ("2024-02-09", "2026-02-01"):
+    for when in ("2024-02-09", "2026-02-01"):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await get(stub, name="documents/rule1", valid_on=day)
+            await get(stub, name="documents/rule1", valid_on=day(when))
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
-    for fields in ({"valid_on": "2025-13-01", "name": "documents/rule1"}, {"valid_on": "2025-01-01"}):
+    for fields in (
+        {"valid_on": date_pb2.Date(year=2025, month=13, day=1), "name": "documents/rule1"},
+        {"valid_on": day("2025-01-01")},
+    ):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await get(stub, **fields)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -350,5 +364,5 @@ async def test_a_document_as_in_force_on_a_date_lists_its_public_versions(stub: 
 
 async def test_a_draft_open_for_comment_carries_its_window(stub: sgrpc.SearchServiceStub) -> None:
     draft = await get(stub, name="documents/dogs")
-    assert (draft.comment_window.start_date, draft.comment_window.end_date) == ("2026-03-01", "2026-03-31")
+    assert (iso(draft.comment_window.start_date), iso(draft.comment_window.end_date)) == ("2026-03-01", "2026-03-31")
     assert [v.name for v in draft.versions] == ["documents/dogs/versions/1"]

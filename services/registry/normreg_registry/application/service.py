@@ -234,11 +234,22 @@ class RegistryService:
             self._mutate(doc_id, principal, lambda doc, at: doc.close_comment(principal, at, self._profile))
         )
 
-    async def submit_comment(self, principal: Principal, doc_id: str, text: str) -> CommentView:
+    async def submit_comment(
+        self, principal: Principal, doc_id: str, text: str, version: int | None = None
+    ) -> CommentView:
+        """`version`, when given, must be the version open for comment (a comment on a stale draft
+        would otherwise land on its successor)."""
+
         def work(store: RegistryRepository) -> CommentView:
             doc = self._load(store, doc_id, principal)
             at = self._clock.now()
             v = doc.check_comment_allowed(at, self._profile)
+            if version is not None and version != v.number:
+                raise FailedPrecondition(
+                    "NOT_OPEN_FOR_COMMENT",
+                    f"{doc.version_name(version)} is not open for public comment; {doc.version_name(v.number)} is",
+                    resource=doc.version_name(version),
+                )
             comment_id = store.add_comment(doc.name, v.number, text, at)
             return CommentView(f"{doc.version_name(v.number)}/comments/{comment_id}", text, at.isoformat(), "")
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from google.protobuf import timestamp_pb2
 from normreg.v1 import document_pb2 as pb
+from normreg_common import proto_dates
 from normreg_common.paging import PAGE_BYTES
 from normreg_common.principal import Principal, Role
 
@@ -52,20 +53,16 @@ def version_pb(doc: Document, v: Version, internal: bool, full: bool = True) -> 
         amended_by=doc.version_name(v.amended_by) if v.amended_by else "",
     )
     if v.comment_window:
-        out.comment_window.start_date = str(v.comment_window.start)
-        out.comment_window.end_date = str(v.comment_window.end)
+        proto_dates.fill(out.comment_window, "start_date", v.comment_window.start)
+        proto_dates.fill(out.comment_window, "end_date", v.comment_window.end)
     if v.promulgation:
         p = v.promulgation
-        out.promulgation.CopyFrom(
-            pb.Promulgation(
-                uniform_number=str(p.number) if p.number else "",
-                registration_number=p.registration_number,
-                promulgation_date=str(p.promulgation_date),
-                effective_date=str(p.effective_date),
-                validity_end_date=str(p.validity_end or ""),
-                early_effect_reason=p.early_effect_reason,
-            )
-        )
+        out.promulgation.uniform_number = str(p.number) if p.number else ""
+        out.promulgation.registration_number = p.registration_number
+        out.promulgation.early_effect_reason = p.early_effect_reason
+        proto_dates.fill(out.promulgation, "promulgation_date", p.promulgation_date)
+        proto_dates.fill(out.promulgation, "effective_date", p.effective_date)
+        proto_dates.fill(out.promulgation, "validity_end_date", p.validity_end)
     if internal:
         out.revision = v.revision
         out.approved_revision = v.approved_revision
@@ -126,18 +123,19 @@ def bounded_full(
 def filing_pb(doc: Document, v: Version) -> pb.Filing:
     f = v.filing
     assert f is not None
-    return pb.Filing(
+    out = pb.Filing(
         document=doc.name,
         version_number=v.number,
-        filed_date=str(f.filed_date),
         recipient=f.recipient,
         materials=pb.FilingMaterials(**{k: bool(f.materials.get(k)) for k in f.MATERIALS}),
         complete=f.complete,
-        due_date=str(f.due_date),
         on_time=f.on_time,
         outcome=pb.FilingOutcome.Value(f"FILING_OUTCOME_{f.outcome}") if f.outcome else pb.FILING_OUTCOME_UNSPECIFIED,
         outcome_note=f.outcome_note,
     )
+    proto_dates.fill(out, "filed_date", f.filed_date)
+    proto_dates.fill(out, "due_date", f.due_date)
+    return out
 
 
 def evaluation_pb(doc: Document, e: Evaluation) -> pb.Evaluation:

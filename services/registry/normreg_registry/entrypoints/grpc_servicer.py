@@ -12,12 +12,12 @@ import grpc
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
-from normreg_common import paging
+from normreg_common import paging, proto_dates
 from normreg_common.checkpoints import TOKEN_MAX as CHECKPOINT_TOKEN_MAX
 from normreg_common.errors import InvalidArgument, NotFound
 from normreg_common.grpc_server import current_principal
 from normreg_common.paging import IdCursor, IntCursor, PageTokens, fits
-from normreg_common.validation import parse, parse_date
+from normreg_common.validation import parse
 
 from normreg_registry.application.service import RegistryService
 from normreg_registry.domain import access, names
@@ -47,8 +47,8 @@ def doc_id(name: str, field: str = "name") -> str:
     return names.parse_document(name, field)
 
 
-def doc_or_version(name: str) -> tuple[str, int | None]:
-    return names.parse_document_or_version(name)
+def doc_or_version(name: str, field: str = "name") -> tuple[str, int | None]:
+    return names.parse_document_or_version(name, field)
 
 
 def evaluation_id(name: str, document: str, field: str = "evaluation") -> int | None:
@@ -170,10 +170,8 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     async def OpenPublicComment(
         self, request: rpb.OpenPublicCommentRequest, context: grpc.aio.ServicerContext
     ) -> pb.Document:
-        parse(rq.CommentWindow, start_date=request.start_date, end_date=request.end_date)
-        start = parse_date(request.start_date, "start_date")
-        end = parse_date(request.end_date, "end_date")
-        assert start and end
+        start = proto_dates.required(request, "start_date")
+        end = proto_dates.required(request, "end_date")
         return self._doc(await self._s.open_public_comment(current_principal(), doc_id(request.name), start, end))
 
     async def ClosePublicComment(
@@ -184,6 +182,16 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     async def SubmitComment(self, request: rpb.SubmitCommentRequest, context: grpc.aio.ServicerContext) -> pb.Comment:
         cmd = parse(rq.SubmitComment, text=request.text)
         view = await self._s.submit_comment(current_principal(), doc_id(request.name), cmd.text)
+        return pb.Comment(
+            name=view.name,
+            text=view.text,
+            create_time=convert.timestamp(dt.datetime.fromisoformat(view.created_at)),
+        )
+
+    async def CreateComment(self, request: rpb.CreateCommentRequest, context: grpc.aio.ServicerContext) -> pb.Comment:
+        document, version = doc_or_version(request.parent, "parent")
+        cmd = parse(rq.CreateComment, comment={"text": request.comment.text})
+        view = await self._s.submit_comment(current_principal(), document, cmd.comment.text, version)
         return pb.Comment(
             name=view.name,
             text=view.text,
@@ -245,9 +253,8 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         self, request: rpb.RecordDeliberationRequest, context: grpc.aio.ServicerContext
     ) -> pb.Document:
         decision = enum_value({1: "ADOPT", 2: "SEND_BACK"}, request.decision, "decision")
-        cmd = parse(rq.Deliberation, meeting=request.meeting, meeting_date=request.meeting_date, reason=request.reason)
-        day = parse_date(cmd.meeting_date, "meeting_date")
-        assert day is not None
+        cmd = parse(rq.Deliberation, meeting=request.meeting, reason=request.reason)
+        day = proto_dates.required(request, "meeting_date")
         return self._doc(
             await self._s.record_deliberation(
                 current_principal(),
@@ -262,8 +269,6 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     async def Promulgate(self, request: rpb.PromulgateRequest, context: grpc.aio.ServicerContext) -> pb.Document:
         cmd = parse(
             rq.Promulgate,
-            promulgation_date=request.promulgation_date,
-            effective_date=request.effective_date,
             early_effect_reason=request.early_effect_reason,
             number_sequence=request.number_sequence,
             validity_years=request.validity_years,
@@ -272,8 +277,8 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
             await self._s.promulgate(
                 current_principal(),
                 doc_id(request.name),
-                promulgation_date=parse_date(cmd.promulgation_date, "promulgation_date", required=False),
-                effective_date=parse_date(cmd.effective_date, "effective_date", required=False),
+                promulgation_date=proto_dates.read(request, "promulgation_date"),
+                effective_date=proto_dates.read(request, "effective_date"),
                 early_effect_reason=cmd.early_effect_reason,
                 number_sequence=cmd.number_sequence,
                 validity_years=cmd.validity_years,
@@ -282,9 +287,8 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
 
     async def RecordFiling(self, request: rpb.RecordFilingRequest, context: grpc.aio.ServicerContext) -> pb.Filing:
         document, version = doc_or_version(request.name)
-        cmd = parse(rq.Filing, filed_date=request.filed_date, recipient=request.recipient)
-        filed = parse_date(cmd.filed_date, "filed_date")
-        assert filed is not None
+        cmd = parse(rq.Filing, recipient=request.recipient)
+        filed = proto_dates.required(request, "filed_date")
         m = request.materials
         materials = {
             "text": m.text,
@@ -374,9 +378,6 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
                     "title": v.title,
                     "body": v.body,
                     "uniform_number": v.uniform_number,
-                    "promulgation_date": v.promulgation_date,
-                    "effective_date": v.effective_date,
-                    "validity_end_date": v.validity_end_date,
                 }
                 for v in request.versions
             ],
@@ -392,18 +393,15 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
                     number = UniformNumber.parse(checked.uniform_number)
                 except ValueError as exc:
                     raise InvalidArgument(f"versions[{i}].uniform_number", str(exc)) from None
-            promulgated = parse_date(checked.promulgation_date, f"versions[{i}].promulgation_date")
-            assert promulgated is not None
+            path = f"versions.{i}."
             versions.append(
                 ImportedVersion(
                     title=checked.title,
                     body=checked.body,
                     state=State(state),
-                    promulgation_date=promulgated,
-                    effective_date=parse_date(checked.effective_date, f"versions[{i}].effective_date", required=False),
-                    validity_end=parse_date(
-                        checked.validity_end_date, f"versions[{i}].validity_end_date", required=False
-                    ),
+                    promulgation_date=proto_dates.required(raw, "promulgation_date", path=path),
+                    effective_date=proto_dates.read(raw, "effective_date", path=path),
+                    validity_end=proto_dates.read(raw, "validity_end_date", path=path),
                     number=number,
                 )
             )
@@ -467,16 +465,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
             raise InvalidArgument("within_days", "between 0 and 366")
         due = await self._s.due_filings(current_principal(), request.within_days or 7)
         return rpb.ListDueFilingsResponse(
-            filings=[
-                pb.DueFiling(
-                    document=d.document,
-                    title=d.title,
-                    uniform_number=d.uniform_number,
-                    due_date=str(d.due_date),
-                    overdue=d.overdue,
-                )
-                for d in due
-            ]
+            filings=[_due_filing(d.document, d.title, d.uniform_number, d.due_date, d.overdue) for d in due]
         )
 
     async def CreateCleanupCampaign(
@@ -513,6 +502,12 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     ) -> pb.CleanupCampaign:
         campaign = await self._s.apply_campaign(current_principal(), names.parse_campaign(request.name))
         return convert.campaign_pb(campaign)
+
+
+def _due_filing(document: str, title: str, number: str, due: dt.date, overdue: bool) -> pb.DueFiling:
+    out = pb.DueFiling(document=document, title=title, uniform_number=number, overdue=overdue)
+    proto_dates.fill(out, "due_date", due)
+    return out
 
 
 def register(servicer: RegistryServicer) -> Callable[[grpc.aio.Server], str]:

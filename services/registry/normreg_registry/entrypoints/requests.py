@@ -14,7 +14,7 @@ from normreg_common.text import (
     ShortText,
     Title,
 )
-from normreg_common.validation import Command, IsoDate
+from normreg_common.validation import Command
 from pydantic import Field
 
 RequestId = Annotated[str, Field(max_length=100, pattern=r"^[A-Za-z0-9._:-]*$")]
@@ -39,13 +39,12 @@ class UpdateDraft(Command):
     etag: Annotated[str, Field(min_length=1, max_length=40)]
 
 
-class CommentWindow(Command):
-    start_date: Annotated[IsoDate, Field(min_length=10, max_length=10)]
-    end_date: Annotated[IsoDate, Field(min_length=10, max_length=10)]
-
-
 class SubmitComment(Command):
     text: CommentText
+
+
+class CreateComment(Command):
+    comment: SubmitComment
 
 
 class Reply(Command):
@@ -58,20 +57,16 @@ class RecordProcedure(Command):
 
 class Deliberation(Command):
     meeting: RequiredShortText
-    meeting_date: Annotated[IsoDate, Field(min_length=10, max_length=10)]
     reason: Reason
 
 
 class Promulgate(Command):
-    promulgation_date: IsoDate
-    effective_date: IsoDate
     early_effect_reason: Reason
     number_sequence: Annotated[int, Field(ge=0, le=999_999)]
     validity_years: Annotated[int, Field(ge=0, le=50)]
 
 
 class Filing(Command):
-    filed_date: Annotated[IsoDate, Field(min_length=10, max_length=10)]
     recipient: RequiredShortText
 
 
@@ -94,9 +89,6 @@ class ImportedVersion(Command):
     title: Title
     body: Body
     uniform_number: ShortText
-    promulgation_date: Annotated[IsoDate, Field(min_length=10, max_length=10)]
-    effective_date: IsoDate
-    validity_end_date: IsoDate
 
 
 class ImportDocument(Command):

@@ -6,6 +6,7 @@ import datetime as dt
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from normreg.v1 import review_service_pb2 as pb
+from normreg_common import proto_dates
 
 from normreg_review.domain.lifecycle import Decision, ReviewState
 from normreg_review.domain.model import Review
@@ -48,7 +49,7 @@ def _timestamp(value: dt.datetime | None) -> Timestamp | None:
 
 
 def to_proto(review: Review, today: dt.date) -> pb.Review:
-    return pb.Review(
+    out = pb.Review(
         name=review.name,
         document=review.document,
         version_number=review.version_number,
@@ -63,8 +64,9 @@ def to_proto(review: Review, today: dt.date) -> pb.Review:
         opinion=review.opinion,
         problems=list(review.problems),
         create_time=_timestamp(review.create_time),
-        due_date=review.due_date.isoformat(),
         overdue=review.is_overdue(today),
         decide_time=_timestamp(review.decide_time),
         etag=review.etag,
     )
+    proto_dates.fill(out, "due_date", review.due_date)
+    return out

@@ -11,6 +11,7 @@ import grpc
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
+from normreg_common import proto_dates
 from normreg_common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from normreg_common.grpc_server import current_principal
 from normreg_common.paging import IntCursor, PageTokens, fits, page_size
@@ -51,26 +52,30 @@ def _enum_values(values: list[int], mapping: dict[int, str], field: str, what: s
     return frozenset(out)
 
 
-def _iso(value: dt.date | None) -> str:
-    return value.isoformat() if value is not None else ""
-
-
 def summary_pb(v: PublicVersion) -> spb.PublicVersionSummary:
-    return spb.PublicVersionSummary(
+    out = spb.PublicVersionSummary(
         name=v.name,
         version_number=v.version_number,
         title=v.title,
         state=STATE_TO_PB.get(v.state, pb.VERSION_STATE_UNSPECIFIED),
         uniform_number=v.uniform_number,
-        promulgation_date=_iso(v.promulgation_date),
-        effective_date=_iso(v.effective_date),
-        valid_from=_iso(v.valid_from),
-        valid_to=_iso(v.valid_to),
     )
+    proto_dates.fill(out, "promulgation_date", v.promulgation_date)
+    proto_dates.fill(out, "effective_date", v.effective_date)
+    proto_dates.fill(out, "valid_from", v.valid_from)
+    proto_dates.fill(out, "valid_to", v.valid_to)
+    return out
+
+
+def _window(start: dt.date | None, end: dt.date | None) -> pb.PublicCommentWindow:
+    window = pb.PublicCommentWindow()
+    proto_dates.fill(window, "start_date", start)
+    proto_dates.fill(window, "end_date", end)
+    return window
 
 
 def public_document_pb(v: PublicVersion, versions: list[PublicVersion] | None = None) -> spb.PublicDocument:
-    return spb.PublicDocument(
+    out = spb.PublicDocument(
         name=v.name,
         document=v.document,
         title=v.title,
@@ -78,23 +83,30 @@ def public_document_pb(v: PublicVersion, versions: list[PublicVersion] | None = 
         state=STATE_TO_PB.get(v.state, pb.VERSION_STATE_UNSPECIFIED),
         issuing_body=v.issuing_body,
         uniform_number=v.uniform_number,
-        promulgation_date=_iso(v.promulgation_date),
-        effective_date=_iso(v.effective_date),
-        validity_end_date=_iso(v.validity_end_date),
         body=v.body,
         articles=[pb.Article(label=a.label, text=a.text) for a in v.articles],
-        timeline=[spb.TimelineEvent(date=e.date, event=e.event, note=e.note, related=e.related) for e in v.timeline],
+        timeline=[_timeline_event(e.date, e.event, e.note, e.related) for e in v.timeline],
         amends=v.amends,
         amended_by=v.amended_by,
         repealed_by=v.repealed_by,
         versions=[summary_pb(x) for x in versions or ()],
-        comment_window=pb.PublicCommentWindow(start_date=_iso(v.comment_start), end_date=_iso(v.comment_end)),
+        comment_window=_window(v.comment_start, v.comment_end),
     )
+    proto_dates.fill(out, "promulgation_date", v.promulgation_date)
+    proto_dates.fill(out, "effective_date", v.effective_date)
+    proto_dates.fill(out, "validity_end_date", v.validity_end_date)
+    return out
+
+
+def _timeline_event(day: str, event: str, note: str, related: str) -> spb.TimelineEvent:
+    out = spb.TimelineEvent(event=event, note=note, related=related)
+    proto_dates.fill(out, "date", dt.date.fromisoformat(day) if day else None)
+    return out
 
 
 def hit_pb(found: FoundVersion) -> spb.SearchHit:
     v = found.version
-    return spb.SearchHit(
+    out = spb.SearchHit(
         name=v.name,
         document=v.document,
         title=v.title,
@@ -102,11 +114,12 @@ def hit_pb(found: FoundVersion) -> spb.SearchHit:
         state=STATE_TO_PB.get(v.state, pb.VERSION_STATE_UNSPECIFIED),
         issuing_body=v.issuing_body,
         uniform_number=v.uniform_number,
-        promulgation_date=_iso(v.promulgation_date),
-        effective_date=_iso(v.effective_date),
         score=found.score,
         snippets=[spb.Snippet(field=s.field, text=s.text) for s in found.snippets],
     )
+    proto_dates.fill(out, "promulgation_date", v.promulgation_date)
+    proto_dates.fill(out, "effective_date", v.effective_date)
+    return out
 
 
 def _facet(values: tuple[tuple[str, int], ...], to_name: Callable[[str], str] = str) -> list[spb.FacetCount]:
@@ -122,6 +135,9 @@ def _kind_name(kind: str) -> str:
 
 
 def consultation_pb(v: PublicVersion) -> spb.Consultation:
+    window = pb.PublicCommentWindow()
+    proto_dates.fill(window, "start_date", v.comment_start)
+    proto_dates.fill(window, "end_date", v.comment_end)
     return spb.Consultation(
         name=v.name,
         document=v.document,
@@ -129,7 +145,7 @@ def consultation_pb(v: PublicVersion) -> spb.Consultation:
         body=v.body,
         kind=KIND_TO_PB.get(v.kind, pb.DOCUMENT_KIND_UNSPECIFIED),
         issuing_body=v.issuing_body,
-        window=pb.PublicCommentWindow(start_date=_iso(v.comment_start), end_date=_iso(v.comment_end)),
+        window=window,
     )
 
 
@@ -183,12 +199,9 @@ class SearchServicer(sgrpc.SearchServiceServicer):
             rq.SearchDocuments,
             query=request.query,
             issuing_bodies=list(request.issuing_bodies),
-            promulgation_date={
-                "from_date": request.promulgation_date.from_date,
-                "to_date": request.promulgation_date.to_date,
-            },
-            effective_date={"from_date": request.effective_date.from_date, "to_date": request.effective_date.to_date},
-            valid_on=request.valid_on,
+            promulgation_date=_date_range(request.promulgation_date, "promulgation_date."),
+            effective_date=_date_range(request.effective_date, "effective_date."),
+            valid_on=proto_dates.read(request, "valid_on", selects=True),
             uniform_number=request.uniform_number,
             page_size=request.page_size,
             page_token=request.page_token,
@@ -204,9 +217,9 @@ class SearchServicer(sgrpc.SearchServiceServicer):
                 "states": sorted(states),
                 "kinds": sorted(kinds),
                 "issuing_bodies": sorted(set(req.issuing_bodies)),
-                "promulgation": req.promulgation_date.model_dump(),
-                "effective": req.effective_date.model_dump(),
-                "valid_on": req.valid_on,
+                "promulgation": req.promulgation_date.model_dump(mode="json"),
+                "effective": req.effective_date.model_dump(mode="json"),
+                "valid_on": req.valid_on.isoformat() if req.valid_on else "",
                 "uniform_number": req.uniform_number,
                 "sort": sort.value,
             }
@@ -222,7 +235,7 @@ class SearchServicer(sgrpc.SearchServiceServicer):
             issuing_bodies=frozenset(req.issuing_bodies),
             promulgation=DateRange(p_from, p_to),
             effective=DateRange(e_from, e_to),
-            valid_on=_date_or_none(req.valid_on),
+            valid_on=req.valid_on,
             uniform_number=req.uniform_number,
             sort=sort,
             offset=offset,
@@ -246,7 +259,10 @@ class SearchServicer(sgrpc.SearchServiceServicer):
         self, request: spb.GetPublicDocumentRequest, context: grpc.aio.ServicerContext
     ) -> spb.PublicDocument:
         req = parse(
-            rq.GetPublicDocument, name=request.name, uniform_number=request.uniform_number, valid_on=request.valid_on
+            rq.GetPublicDocument,
+            name=request.name,
+            uniform_number=request.uniform_number,
+            valid_on=proto_dates.read(request, "valid_on", selects=True),
         )
         if req.name and req.uniform_number:
             raise InvalidArgument("uniform_number", "give either name or uniform_number, not both")
@@ -262,7 +278,7 @@ class SearchServicer(sgrpc.SearchServiceServicer):
             chosen = await self._s.version(req.name)
         else:
             document = resource_id(req.name, "documents")
-            chosen = await self._s.document(f"documents/{document}", _date_or_none(req.valid_on))
+            chosen = await self._s.document(f"documents/{document}", req.valid_on)
         return public_document_pb(chosen, await self._s.public_versions(chosen.document))
 
     async def ListOpenConsultations(
@@ -283,8 +299,11 @@ class SearchServicer(sgrpc.SearchServiceServicer):
         )
 
 
-def _date_or_none(value: str) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+def _date_range(value: spb.DateRange, path: str) -> dict[str, dt.date | None]:
+    return {
+        "from_date": proto_dates.read(value, "from_date", path=path, selects=True),
+        "to_date": proto_dates.read(value, "to_date", path=path, selects=True),
+    }
 
 
 def register(servicer: SearchServicer) -> Callable[[grpc.aio.Server], str]:

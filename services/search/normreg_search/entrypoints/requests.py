@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from normreg_common.text import SearchText, ShortText
-from normreg_common.validation import Command, FilterDate
+from normreg_common.validation import Command
 from pydantic import Field, model_validator
 
 QueryText = Annotated[SearchText, Field(max_length=200)]
@@ -17,8 +17,8 @@ MAX_PAGE_SIZE = 100
 
 
 class DateRange(Command):
-    from_date: FilterDate = ""
-    to_date: FilterDate = ""
+    from_date: dt.date | None = None
+    to_date: dt.date | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -27,10 +27,7 @@ class DateRange(Command):
         return self
 
     def bounds(self) -> tuple[dt.date | None, dt.date | None]:
-        return (
-            dt.date.fromisoformat(self.from_date) if self.from_date else None,
-            dt.date.fromisoformat(self.to_date) if self.to_date else None,
-        )
+        return self.from_date, self.to_date
 
 
 class SearchDocuments(Command):
@@ -38,7 +35,7 @@ class SearchDocuments(Command):
     issuing_bodies: Annotated[list[ShortText], Field(max_length=50)]
     promulgation_date: DateRange
     effective_date: DateRange
-    valid_on: FilterDate
+    valid_on: dt.date | None
     uniform_number: Annotated[ShortText, Field(max_length=60)]
     page_size: PageSize
     page_token: PageToken
@@ -47,7 +44,7 @@ class SearchDocuments(Command):
 class GetPublicDocument(Command):
     name: Annotated[str, Field(max_length=200)]
     uniform_number: Annotated[ShortText, Field(max_length=60)]
-    valid_on: FilterDate
+    valid_on: dt.date | None
 
 
 class ListOpenConsultations(Command):

@@ -1,0 +1,130 @@
+"""The API's dates are google.type.Date (with text twins for one release) and comments are created
+under their parent version (CreateComment), while the deprecated SubmitComment keeps working."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from google.type import date_pb2
+from normreg.v1 import document_pb2 as pb
+from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import text as iso
+from normreg_cli.dates import to_pb as day
+from normreg_common.clock import FakeClock
+
+from tests.harness import System, error_reason, field_violations
+from tests.registry.test_grpc_registry import Actors, create
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
+    s = System(tmp_path, clock, services=("registry",))
+    await s.start()
+    yield s
+    await s.stop()
+
+
+async def open_for_comment(a: Actors, today: dt.date) -> pb.Document:
+    doc = await create(a)
+    return await a.drafter.OpenPublicComment(
+        rpb.OpenPublicCommentRequest(name=doc.name, start_date=day(today), end_date=day(today + dt.timedelta(days=14)))
+    )
+
+
+async def test_a_comment_is_created_under_the_version_open_for_comment(system: System, clock: FakeClock) -> None:
+    a = Actors(system)
+    doc = await open_for_comment(a, clock.now().date())
+    parent = f"{doc.name}/versions/1"
+    created = await a.public.CreateComment(rpb.CreateCommentRequest(parent=parent, comment=pb.Comment(text="建议")))
+    assert created.name.startswith(f"{parent}/comments/") and created.text == "建议"
+    by_document = await a.public.CreateComment(
+        rpb.CreateCommentRequest(parent=doc.name, comment=pb.Comment(text="再议"))
+    )
+    assert by_document.name.startswith(f"{parent}/comments/")
+    old_method = await a.public.SubmitComment(rpb.SubmitCommentRequest(name=doc.name, text="旧客户端"))
+    assert old_method.name.startswith(f"{parent}/comments/")
+    listed = await a.drafter.ListComments(rpb.ListCommentsRequest(name=doc.name))
+    assert [c.text for c in listed.comments] == ["建议", "再议", "旧客户端"]
+
+
+async def test_a_comment_on_a_version_that_is_not_open_is_refused(system: System, clock: FakeClock) -> None:
+    a = Actors(system)
+    doc = await open_for_comment(a, clock.now().date())
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.public.CreateComment(
+            rpb.CreateCommentRequest(parent=f"{doc.name}/versions/2", comment=pb.Comment(text="建议"))
+        )
+    assert (err.value.code(), error_reason(err.value)) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_OPEN_FOR_COMMENT")
+    listed = await a.drafter.ListComments(rpb.ListCommentsRequest(name=doc.name))
+    assert list(listed.comments) == []
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "field"),
+    [
+        ({"parent": "documents/x/versions/1", "comment": pb.Comment(text="")}, "comment.text"),
+        ({"parent": "versions/1", "comment": pb.Comment(text="建议")}, "parent"),
+    ],
+)
+async def test_a_bad_comment_request_names_the_field(
+    system: System, request_fields: dict[str, object], field: str
+) -> None:
+    a = Actors(system)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.public.CreateComment(rpb.CreateCommentRequest(**request_fields))  # type: ignore[arg-type]
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violations(err.value)[0] == field
+
+
+async def test_dates_are_written_as_dates_and_as_text_for_old_clients(system: System, clock: FakeClock) -> None:
+    a = Actors(system)
+    today = clock.now().date()
+    doc = await open_for_comment(a, today)
+    window = doc.versions[-1].comment_window
+    assert (window.start_date, window.end_date) == (day(today), day(today + dt.timedelta(days=14)))
+    assert (window.start_date_iso, window.end_date_iso) == (
+        today.isoformat(),
+        (today + dt.timedelta(days=14)).isoformat(),
+    )
+
+
+async def test_a_client_built_before_dates_were_messages_still_sends_text(system: System, clock: FakeClock) -> None:
+    a = Actors(system)
+    doc = await create(a)
+    start = clock.now().date() + dt.timedelta(days=1)
+    # Field 2 and 3 are the numbers the text dates always had: an old client's bytes land there.
+    opened = await a.drafter.OpenPublicComment(
+        rpb.OpenPublicCommentRequest(
+            name=doc.name, start_date_iso=start.isoformat(), end_date_iso=(start + dt.timedelta(days=20)).isoformat()
+        )
+    )
+    assert iso(opened.versions[-1].comment_window.end_date) == (start + dt.timedelta(days=20)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("start", "field"),
+    [
+        (date_pb2.Date(year=2026, month=2, day=30), "start_date"),
+        (date_pb2.Date(year=2026, month=0, day=0), "start_date"),
+        (date_pb2.Date(), "start_date"),
+    ],
+)
+async def test_an_impossible_or_partial_date_is_invalid_and_named(
+    system: System, clock: FakeClock, start: date_pb2.Date, field: str
+) -> None:
+    a = Actors(system)
+    doc = await create(a)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.drafter.OpenPublicComment(
+            rpb.OpenPublicCommentRequest(name=doc.name, start_date=start, end_date=day(clock.now().date()))
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violations(err.value)[0] == field
+    unchanged = await a.drafter.GetDocument(rpb.GetDocumentRequest(name=doc.name))
+    assert unchanged.etag == doc.etag
