@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.text import identifier, invisible_characters
 
@@ -88,7 +89,7 @@ async def test_a_reply_to_a_comment_refuses_control_characters(system: System, r
     doc = await drafter.CreateDocument(_create())
     today = system.clock.now().date()
     await drafter.OpenPublicComment(
-        rpb.OpenPublicCommentRequest(name=doc.name, start_date=str(today), end_date=str(today + dt.timedelta(days=14)))
+        rpb.OpenPublicCommentRequest(name=doc.name, start_date=day(today), end_date=day(today + dt.timedelta(days=14)))
     )
     comment = await system.stub("registry").SubmitComment(
         rpb.SubmitCommentRequest(name=doc.name, text="建议增加停放点")

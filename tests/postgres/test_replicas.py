@@ -15,6 +15,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.port import Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
@@ -104,7 +105,7 @@ async def adopted(a: Replica, b: Replica, title: str) -> str:
             name=doc.name,
             decision=rpb.DELIBERATION_DECISION_ADOPT,
             meeting="市政府第5次常务会议",
-            meeting_date=a.s.clock.now().date().isoformat(),
+            meeting_date=day(a.s.clock.now().date()),
         )
     )
     assert doc.state == pb.VERSION_STATE_ADOPTED
