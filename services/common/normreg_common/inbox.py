@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import Consumer, Delivery, PositionLoader
 from normreg_common.postgres import inbox as postgres_inbox
-from normreg_common.postgres.database import Conn, PostgresDatabase
+from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,7 @@ def position_loader(db: Database | PostgresDatabase, group: str) -> PositionLoad
     return load
 
 
-def save_positions(conn: sqlite3.Connection | Conn, group: str, deliveries: Sequence[Delivery]) -> None:
-    if not isinstance(conn, sqlite3.Connection):
-        postgres_inbox.save_positions(conn, group, deliveries)
-        return
+def save_positions(conn: sqlite3.Connection, group: str, deliveries: Sequence[Delivery]) -> None:
     last: dict[tuple[str, int], int] = {}
     for d in deliveries:
         last[(d.topic, d.partition)] = max(d.offset, last.get((d.topic, d.partition), -1))
@@ -64,10 +61,8 @@ def save_positions(conn: sqlite3.Connection | Conn, group: str, deliveries: Sequ
     )
 
 
-def accept_sequence(conn: sqlite3.Connection | Conn, source: str, subject: str, sequence: int) -> bool:
+def accept_sequence(conn: sqlite3.Connection, source: str, subject: str, sequence: int) -> bool:
     """True, and remembered, when `sequence` is newer than anything applied for the stream."""
-    if not isinstance(conn, sqlite3.Connection):
-        return postgres_inbox.accept_sequence(conn, source, subject, sequence)
     row = conn.execute(
         "SELECT sequence FROM inbox_sequences WHERE source = ? AND subject = ?", (source, subject)
     ).fetchone()

@@ -16,7 +16,6 @@ from typing import Protocol
 
 from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import EventLog, Record
-from normreg_common.postgres.database import Conn
 from normreg_common.sqlite import Database
 
 log = logging.getLogger(__name__)
@@ -56,14 +55,7 @@ class Relay(Protocol):
     async def run(self, stop: asyncio.Event) -> None: ...
 
 
-def enqueue(conn: sqlite3.Connection | Conn, records: Sequence[Record]) -> None:
-    if not isinstance(conn, sqlite3.Connection):
-        with conn.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s)",
-                [(r.topic, r.key, r.value) for r in records],
-            )
-        return
+def enqueue(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
     now = time.time()
     conn.executemany(
         "INSERT INTO outbox (topic, key, value, created_at) VALUES (?, ?, ?, ?)",

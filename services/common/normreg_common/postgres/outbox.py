@@ -18,13 +18,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 
 from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.outbox import wait_any, wait_or_stop
-from normreg_common.postgres.database import PostgresDatabase
+from normreg_common.postgres.database import Conn, PostgresDatabase
 
 log = logging.getLogger(__name__)
+
+
+def enqueue(conn: Conn, records: Sequence[Record]) -> None:
+    """Adds events to the outbox inside the caller's transaction."""
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s)", [(r.topic, r.key, r.value) for r in records]
+        )
 
 
 class PostgresOutboxRelay:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from normreg_common.eventlog.port import Delivery, Record
-from normreg_common.outbox import enqueue
 from normreg_common.postgres import inbox
 from normreg_common.postgres.database import Conn, PostgresDatabase
+from normreg_common.postgres.outbox import enqueue
 from psycopg.rows import dict_row
 
 from normreg_review.application.ports import ReviewFilter, ReviewRepository, UnitOfWork
