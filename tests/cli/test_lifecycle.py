@@ -124,13 +124,25 @@ async def test_verify_prints_the_problems_and_exits_1_when_the_past_was_changed(
     ]
 
 
+async def test_the_readme_example_refusal_is_what_the_government_office_gets(cli: Cli) -> None:
+    name = await create(cli)
+    await cli.ok("submit", name, "--as", DRAFTER)
+    result = await cli("--as", SECRETARY, "deliberate", name, "--adopt", "--meeting", "m", "--date", "2026-03-02")
+    assert result.code == 1 and result.out == ""
+    # README: error: FAILED_PRECONDITION (LEGALITY_REVIEW_NOT_APPROVED): documents/… revision 1 has no
+    # approved legality review: it is in legality review since 2026-03-02; …
+    assert result.err.startswith(
+        f"error: FAILED_PRECONDITION (LEGALITY_REVIEW_NOT_APPROVED): {name}/versions/1 revision 1 has no approved "
+        "legality review: it is in legality review since 2026-03-02; "
+    )
+    assert result.err.count("\n") == 1
+
+
 async def test_a_forbidden_step_prints_code_reason_and_message_on_one_line(cli: Cli) -> None:
     name = await create(cli)
-    result = await cli("--as", "admin:root", "deliberate", name, "--adopt", "--meeting", "m", "--date", "2026-03-02")
+    result = await cli("--as", "admin:root", "promulgate", name)
     assert result.code == 1 and result.out == ""
-    assert result.err.startswith(
-        "error: FAILED_PRECONDITION (INVALID_STATE_TRANSITION): adopting at deliberation is not possible"
-    )
+    assert result.err.startswith("error: FAILED_PRECONDITION (INVALID_STATE_TRANSITION): promulgating is not possible")
     assert f"{name}: it is DRAFTING" in result.err
     assert result.err.count("\n") == 1
 

@@ -140,7 +140,8 @@ async def test_deliberation_without_approved_review_fails_and_changes_nothing(sy
             )
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert error_reason(err.value) == "INVALID_STATE_TRANSITION"
+    # The rule of the law, not the state: a topic not approved in legality review is not deliberated.
+    assert error_reason(err.value) == "LEGALITY_REVIEW_NOT_APPROVED"
     after = await admin.GetDocument(rpb.GetDocumentRequest(name=doc.name))
     assert after.etag == doc.etag
 

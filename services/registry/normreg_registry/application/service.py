@@ -33,7 +33,7 @@ from normreg_registry.domain.history import (
     verify_chain,
     witness_problems,
 )
-from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Kind, Procedure, State
+from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Action, Kind, Procedure, State
 from normreg_registry.domain.model import Document, Evaluation, ImportedVersion, Version
 from normreg_registry.domain.numbers import UniformNumber, registration_number
 
@@ -305,15 +305,20 @@ class RegistryService:
         meeting_date: dt.date,
         reason: str,
     ) -> Document:
-        return await self._write(
-            self._mutate(
-                doc_id,
-                principal,
-                lambda doc, at: doc.deliberate(
-                    principal, at, adopt=adopt, meeting=meeting, meeting_date=meeting_date, reason=reason
-                ),
+        def work(store: RegistryRepository) -> Document:
+            doc = store.get(doc_id)
+            if doc is None:
+                raise NotFound(f"documents/{doc_id}")
+            # The government office hears why a topic cannot be deliberated yet (the aggregate decides
+            # what it may learn); everyone else does not see a draft they may not see.
+            if not access.takes_part_in(principal, Action.ADOPT if adopt else Action.SEND_BACK):
+                access.require_visible(principal, doc)
+            doc.deliberate(
+                principal, self._clock.now(), adopt=adopt, meeting=meeting, meeting_date=meeting_date, reason=reason
             )
-        )
+            return self._save(store, doc)
+
+        return await self._write(work)
 
     async def promulgate(
         self,

@@ -176,6 +176,21 @@ def authorize_op(principal: Principal, doc: Document, op: Op, what: str) -> None
     authorize(principal, doc, OPERATIONS[op], what)
 
 
+def takes_part_in(principal: Principal, action: Action) -> bool:
+    """Whether the caller is one of the people the action's row names (by role), visible or not."""
+    rule = TRANSITIONS[action]
+    if isinstance(principal, SystemActor) or Actor.PEOPLE not in rule.actors:
+        return False
+    return Role.ADMIN in principal.roles or bool(principal.roles & rule.roles)
+
+
+def require_clock(principal: Principal, resource: str) -> None:
+    if not is_system(principal, Channel.CLOCK):
+        raise PermissionDenied(
+            "ACTOR_NOT_ALLOWED", f"the clock's steps on {resource} are the registry's own, not {principal}'s"
+        )
+
+
 _CHANNELS = {Actor.SCHEDULER: Channel.CLOCK, Actor.REVIEW: Channel.REVIEW}
 
 

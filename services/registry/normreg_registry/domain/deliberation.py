@@ -6,11 +6,12 @@ import datetime as dt
 
 from normreg_common.principal import Principal
 
-from normreg_registry.domain import gates
+from normreg_registry.domain import access, gates
 from normreg_registry.domain.aggregate import DocumentState
 from normreg_registry.domain.lifecycle import Action
 
 DECISIONS = {"APPROVE": Action.APPROVE, "RETURN_FOR_REVISION": Action.RETURN, "REJECT": Action.REJECT}
+OUTCOMES = {Action.APPROVE: "APPROVED", Action.RETURN: "RETURNED", Action.REJECT: "REJECTED"}
 
 
 class Deliberation(DocumentState):
@@ -34,6 +35,9 @@ class Deliberation(DocumentState):
         self._check(action, v)
         if action == Action.APPROVE:
             v.approved_revision = v.revision
+            v.last_approved_revision = v.revision
+        v.review_outcome = OUTCOMES[action]
+        v.review_decided_at = at
         self._move(v, action, reviewer, at, details={"review": review, "revision": v.revision})
         if action == Action.REJECT:
             v.state_reason = "legality review rejected the draft"
@@ -50,8 +54,12 @@ class Deliberation(DocumentState):
         reason: str,
     ) -> None:
         action = Action.ADOPT if adopt else Action.SEND_BACK
-        self._authorize_transition(principal, action)
         v = self.latest
+        # The government office belongs to the same government as the drafting office: a topic it may
+        # not yet deliberate is refused with the rule and where review stands, not hidden from it.
+        if adopt and access.takes_part_in(principal, action) and gates.awaits_legality_review(v):
+            gates.legality_review_approved(v, self.version_name(v.number), self.name)
+        self._authorize_transition(principal, action)
         self._check(action, v)
         if adopt:
             gates.legality_review_approved(v, self.version_name(v.number), self.name)
@@ -59,6 +67,7 @@ class Deliberation(DocumentState):
         else:
             # Sent back for redrafting: the approval no longer stands for what comes back.
             v.approved_revision = 0
+            v.sent_back = True
         v.deliberated = True
         self._move(
             v, action, principal, at, reason=reason, details={"meeting": meeting, "meeting_date": str(meeting_date)}

@@ -127,6 +127,10 @@ class Drafting(DocumentState):
         self._check(Action.SUBMIT, v)
         gates.has_text(v, self.name)
         v.review_round += 1
+        v.review_requested_at = at
+        v.review_outcome = ""
+        v.review_decided_at = None
+        v.sent_back = False
         self._move(
             v,
             Action.SUBMIT,

@@ -8,7 +8,7 @@ import datetime as dt
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.domain import deadlines, gates
+from normreg_registry.domain import access, deadlines, gates
 from normreg_registry.domain.drafting import Drafting
 from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Action, State
 from normreg_registry.domain.numbers import UniformNumber
@@ -63,6 +63,7 @@ class Enactment(Drafting):
 
     def run_clock(self, principal: Principal, at: dt.datetime, profile: JurisdictionProfile) -> bool:
         """Time-driven transitions due at `at`. True when anything changed."""
+        access.require_clock(principal, self.name)
         today = profile.local_date(at)
         before = self.sequence
         v = self.latest

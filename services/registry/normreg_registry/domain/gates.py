@@ -19,15 +19,54 @@ from normreg_registry.domain.lifecycle import (
 )
 from normreg_registry.domain.versions import Version
 
+# States in which a version has not (or no longer) passed legality review, and could still.
+_BEFORE_APPROVAL = frozenset({State.DRAFTING, State.PUBLIC_COMMENT, State.LEGALITY_REVIEW, State.REJECTED})
+
+
+def awaits_legality_review(v: Version) -> bool:
+    return v.state in _BEFORE_APPROVAL or (v.state == State.AWAITING_DELIBERATION and v.approved_revision != v.revision)
+
+
+def legality_situation(v: Version) -> tuple[str, str, dict[str, str]]:
+    """Where legality review of `v` stands: (code, words, details). Never the draft's text."""
+    if v.state == State.REJECTED or v.review_outcome == "REJECTED":
+        day = _day(v.review_decided_at)
+        return "REJECTED", f"legality review rejected it{' on ' + day if day else ''}", {"since": day}
+    if v.state == State.LEGALITY_REVIEW:
+        day = _day(v.review_requested_at)
+        return "IN_REVIEW", f"it is in legality review{' since ' + day if day else ''}", {"since": day}
+    if v.review_round == 0:
+        return "NEVER_SUBMITTED", "it was never submitted for legality review", {}
+    if v.last_approved_revision and v.last_approved_revision != v.revision:
+        voided_by = v.last_approved_revision + 1
+        return (
+            "APPROVAL_VOIDED",
+            f"the approval of revision {v.last_approved_revision} was voided by the edit of revision {voided_by}",
+            {"revision": str(voided_by)},
+        )
+    if v.sent_back:
+        return "SENT_BACK", "deliberation sent it back; it must pass legality review again", {}
+    if v.review_outcome == "RETURNED":
+        day = _day(v.review_decided_at)
+        return "RETURNED", f"legality review returned it for revision{' on ' + day if day else ''}", {"since": day}
+    return "NOT_APPROVED", "it has no approval for this revision", {}
+
+
+def _day(at: dt.datetime | None) -> str:
+    return at.date().isoformat() if at is not None else ""
+
 
 def legality_review_approved(v: Version, version_name: str, resource: str) -> None:
     # 审议的议题未经合法性审查或审查不合法的，不得提交讨论.
     if v.approved_revision == 0 or v.approved_revision != v.revision:
+        code, words, details = legality_situation(v)
         raise FailedPrecondition(
             "LEGALITY_REVIEW_NOT_APPROVED",
-            f"{version_name} revision {v.revision} has no approved legality review; "
+            f"{version_name} revision {v.revision} has no approved legality review: {words}; "
             "a topic not reviewed for legality, or found unlawful, may not be deliberated",
             resource=resource,
+            situation=code,
+            **{k: val for k, val in details.items() if val},
         )
 
 

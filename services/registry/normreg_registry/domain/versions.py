@@ -89,6 +89,12 @@ class Version:
     revision: int = 1
     approved_revision: int = 0
     review_round: int = 0
+    # Where legality review stands, for the deliberation gate to say why it refuses.
+    review_requested_at: dt.datetime | None = None
+    review_outcome: str = ""
+    review_decided_at: dt.datetime | None = None
+    last_approved_revision: int = 0
+    sent_back: bool = False
     deliberated: bool = False
     drafters: list[str] = field(default_factory=list)
     comment_window: CommentWindow | None = None
