@@ -19,12 +19,12 @@ import os
 import time
 from collections.abc import Iterator
 
-from bench import corpus, event_to_searchable, transport, write_path
+from bench import corpus, event_to_searchable, portal, transport, write_path
 from bench.infra import real_backends
 from bench.procs import Backends
 from bench.stats import VERDICTS
 
-BENCHMARKS = ("write_path", "transport", "event_to_searchable", "search", "import")
+BENCHMARKS = ("write_path", "transport", "event_to_searchable", "search", "import", "portal")
 
 
 @contextlib.contextmanager
@@ -64,6 +64,8 @@ async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
             do_search="search" in selected,
             n_queries=30 if quick else 60,
         )
+    if "portal" in selected:
+        await portal.main(runs=args.runs or (1 if quick else 3), n_queries=30 if quick else 60)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from normreg_portal import api, consultations, feeds, pages
 from normreg_portal.errors import NotFound, PortalError
 from normreg_portal.gateway import Gateway
 from normreg_portal.guards import RateLimiter
-from normreg_portal.rendering import STATIC_DIR, make_templates, render
+from normreg_portal.rendering import STATIC_DIR, PageCache, make_templates, render
 from normreg_portal.security import SecurityHeaders
 from normreg_portal.settings import PortalSettings
 
@@ -134,4 +134,5 @@ def create_app(settings: PortalSettings, gateway: Gateway | None = None) -> Star
     app.state.templates = make_templates(settings.portal_site_name)
     app.state.limiter = RateLimiter(settings.portal_comment_limit, settings.portal_comment_window_s)
     app.state.cache = feeds.Cache()
+    app.state.pages = PageCache(settings.portal_page_cache)
     return app

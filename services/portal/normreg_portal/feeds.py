@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from normreg_portal import dates, labels
 from normreg_portal.errors import PortalError
-from normreg_portal.pages import gateway
+from normreg_portal.pages import gateway, public_base
 from normreg_portal.rendering import document_id
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -59,8 +59,7 @@ class Cache:
 
 
 def base_url(request: Request) -> str:
-    configured: str = request.app.state.settings.portal_public_url
-    return (configured or str(request.base_url)).rstrip("/")
+    return public_base(request)
 
 
 def all_states_request(page_size: int, page_token: str = "") -> spb.SearchDocumentsRequest:

@@ -17,7 +17,7 @@ from normreg_portal import dates, labels, searchform
 from normreg_portal.compare import compare
 from normreg_portal.errors import BadRequest, NotFound
 from normreg_portal.gateway import Gateway
-from normreg_portal.rendering import document_id, render, version_number
+from normreg_portal.rendering import document_id, render, render_reply, version_number
 from normreg_portal.structure import outline
 
 DOCUMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -69,7 +69,13 @@ async def search(request: Request) -> Response:
         # The only part the portal cannot check itself: a page token that is not this search's.
         form.errors.append("翻页参数已失效，请从第一页重新检索。")
         return render(templates, request, "search.html", {"form": form, "result": None, "facets": None}, 400)
-    return render(templates, request, "search.html", {"form": form, "result": result, "facets": facets(result)})
+    return render_reply(
+        request,
+        "search.html",
+        result,
+        (form.url(page=form.page),),
+        lambda: {"form": form, "result": result, "facets": facets(result)},
+    )
 
 
 def facets(result: spb.SearchDocumentsResponse) -> dict[str, list[tuple[str, str, int]]]:
@@ -122,19 +128,29 @@ async def version(request: Request) -> Response:
 
 
 def render_document(request: Request, found: spb.PublicDocument, *, valid_on: str, pinned: bool) -> Response:
-    structure = outline(found.body, [(a.label, a.text) for a in found.articles])
-    promulgated = [v for v in found.versions if v.state != pb.VERSION_STATE_PUBLIC_COMMENT]
-    context = {
-        "doc": found,
-        "doc_id": document_id(found.name),
-        "number": version_number(found.name),
-        "outline": structure,
-        "versions": promulgated,
-        "valid_on": valid_on,
-        "pinned": pinned,
-        "comparable": len(promulgated) > 1,
-    }
-    return render(request.app.state.templates, request, "document.html", context)
+    base = public_base(request)
+
+    def context() -> dict[str, Any]:
+        promulgated = [v for v in found.versions if v.state != pb.VERSION_STATE_PUBLIC_COMMENT]
+        return {
+            "doc": found,
+            "doc_id": document_id(found.name),
+            "number": version_number(found.name),
+            "outline": outline(found.body, [(a.label, a.text) for a in found.articles]),
+            "versions": promulgated,
+            "valid_on": valid_on,
+            "pinned": pinned,
+            "comparable": len(promulgated) > 1,
+            "base": base,
+        }
+
+    return render_reply(request, "document.html", found, (valid_on, pinned, base), context)
+
+
+def public_base(request: Request) -> str:
+    """Absolute base of canonical links: the configured public URL, else where the request came."""
+    configured: str = request.app.state.settings.portal_public_url
+    return (configured or str(request.base_url)).rstrip("/")
 
 
 async def compare_versions(request: Request) -> Response:

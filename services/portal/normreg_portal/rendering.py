@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -77,5 +80,39 @@ def make_templates(site_name: str) -> Jinja2Templates:
 def render(
     templates: Jinja2Templates, request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    response: HTMLResponse = templates.TemplateResponse(request, name, context, status_code=status_code)
-    return response
+    return HTMLResponse(templates.env.get_template(name).render(context), status_code=status_code)
+
+
+class PageCache:
+    """Rendered pages keyed by the exact reply of the service they show and the page's own
+    parameters. A page is a pure function of those, so a hit is the same bytes a render would give;
+    any change in the reply (a new version, a state, a timeline entry) is a different key. It saves
+    the rendering, not the call: every request still asks the service."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+
+    def page(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+        if self._size <= 0:
+            return make()
+        found = self._pages.get(key)
+        if found is not None:
+            self._pages.move_to_end(key)
+            return found
+        made = make()
+        self._pages[key] = made
+        if len(self._pages) > self._size:
+            self._pages.popitem(last=False)
+        return made
+
+
+def render_reply(
+    request: Request, name: str, reply: Message, params: tuple[Any, ...], context: Callable[[], dict[str, Any]]
+) -> HTMLResponse:
+    """`name` rendered with `context()` for this service `reply`, through the page cache."""
+    templates: Jinja2Templates = request.app.state.templates
+    cache: PageCache = request.app.state.pages
+    digest = hashlib.blake2b(reply.SerializeToString(deterministic=True), digest_size=16).digest()
+    body = cache.page((name, digest, *params), lambda: templates.env.get_template(name).render(context()))
+    return HTMLResponse(body)

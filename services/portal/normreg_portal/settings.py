@@ -18,6 +18,8 @@ class PortalSettings(Settings):
     portal_comment_window_s: float = 600.0
     # The portal has no /metrics port of its own yet; `make run` lists none for it.
     portal_metrics_addr: str = ""
+    # Rendered pages kept, keyed by the service's exact reply (0: render every time).
+    portal_page_cache: int = 512
     # Deadline of each call to the services.
     portal_backend_timeout_s: float = 5.0
 
