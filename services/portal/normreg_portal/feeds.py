@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from normreg.v1 import search_service_pb2 as spb
+from normreg_common.profile import get_profile
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -96,6 +97,7 @@ async def build_feed(request: Request, base: str) -> bytes:
                 entries.append((day, event.event, doc, event.note))
     entries.sort(key=lambda e: (e[0], e[2].name), reverse=True)
     entries = entries[:FEED_ENTRIES]
+    tz = get_profile(request.app.state.settings.profile).tz
     ET.register_namespace("", ATOM)
     root = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": "zh-CN"})
     site = request.app.state.settings.portal_site_name
@@ -105,7 +107,7 @@ async def build_feed(request: Request, base: str) -> bytes:
     ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "alternate", "href": f"{base}/"})
     ET.SubElement(root, f"{{{ATOM}}}author").append(_text(f"{{{ATOM}}}name", site))
     newest = entries[0][0] if entries else dt.date(2000, 1, 1)
-    ET.SubElement(root, f"{{{ATOM}}}updated").text = _stamp(newest)
+    ET.SubElement(root, f"{{{ATOM}}}updated").text = _stamp(newest, tz)
     for day, what, doc, _note in entries:
         number = doc.name.rsplit("/", 1)[1]
         url = f"{base}/documents/{document_id(doc.name)}/versions/{number}"
@@ -113,7 +115,7 @@ async def build_feed(request: Request, base: str) -> bytes:
         ET.SubElement(entry, f"{{{ATOM}}}title").text = f"{FEED_EVENTS[what]}：{doc.title}"
         ET.SubElement(entry, f"{{{ATOM}}}id").text = f"{url}#{what}-{day.isoformat()}"
         ET.SubElement(entry, f"{{{ATOM}}}link", {"href": url})
-        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _stamp(day)
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _stamp(day, tz)
         summary = "，".join(
             x for x in (doc.issuing_body, doc.uniform_number, f"{dates.chinese(day)}{FEED_EVENTS[what]}") if x
         )
@@ -168,5 +170,6 @@ def _text(tag: str, value: str) -> ET.Element:
     return element
 
 
-def _stamp(day: dt.date) -> str:
-    return f"{day.isoformat()}T00:00:00+08:00"
+def _stamp(day: dt.date, tz: dt.tzinfo) -> str:
+    """Midnight of a calendar date in the jurisdiction's time zone."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).isoformat()

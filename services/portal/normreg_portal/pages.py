@@ -46,14 +46,22 @@ def checked_version(value: str) -> int:
 async def home(request: Request) -> Response:
     gw = gateway(request)
     latest_request = spb.SearchDocumentsRequest(
-        states=labels.STATUS_FILTERS["all"][1], sort=spb.SORT_ORDER_PROMULGATION_DATE_DESC, page_size=8
+        states=labels.STATUS_FILTERS["all"][1], sort=spb.SORT_ORDER_PROMULGATION_DATE_DESC, page_size=20
     )
     latest, consultations = await asyncio.gather(gw.search(latest_request), gw.consultations(page_size=5))
+    # One line per document: an amendment and the version it replaced link to the same page.
+    newest: dict[str, spb.SearchHit] = {}
+    for hit in latest.hits:
+        newest.setdefault(hit.document, hit)
     return render(
         request.app.state.templates,
         request,
         "home.html",
-        {"latest": latest.hits, "consultations": consultations.consultations, "form": searchform.SearchForm()},
+        {
+            "latest": list(newest.values())[:8],
+            "consultations": consultations.consultations,
+            "form": searchform.SearchForm(),
+        },
     )
 
 

@@ -38,6 +38,11 @@ class SearchForm:
     errors: list[str] = field(default_factory=list)
 
     @property
+    def filtered(self) -> bool:
+        """Any filter or order other than the defaults."""
+        return bool(self.status != "in_force" or self.kind or self.body or self.year or self.valid_on or self.sort)
+
+    @property
     def listing(self) -> bool:
         """An empty query lists documents, newest first."""
         return not self.q
