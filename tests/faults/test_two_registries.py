@@ -31,6 +31,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
+from normreg_cli.dates import to_pb as day
 from normreg_common.eventlog.kafka_log import KafkaEventLog
 from normreg_common.eventlog.port import Record
 from normreg_common.events import DOCUMENTS_TOPIC, REVIEW_SOURCE, REVIEWS_TOPIC, CloudEvent
@@ -154,7 +155,7 @@ class Load:
         return doc
 
     async def document(self, i: int) -> None:
-        today = dt.datetime.now(CHIFENG).date().isoformat()
+        today = day(dt.datetime.now(CHIFENG).date())
         doc = await self.replicas.call(
             "CreateDocument",
             rpb.CreateDocumentRequest(
