@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.errors import FailedPrecondition, NotFound, PermissionDenied
 from normreg_common.principal import SCHEDULER, Principal, Role
@@ -195,7 +195,7 @@ async def test_government_office_is_told_legality_review_not_approved_over_grpc(
         name=doc.name,
         decision=rpb.DELIBERATION_DECISION_ADOPT,
         meeting="市政府第9次常务会议",
-        meeting_date=system.clock.now().date().isoformat(),
+        meeting_date=day(system.clock.now().date().isoformat()),
     )
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await a.secretary.RecordDeliberation(request)
@@ -211,4 +211,3 @@ async def test_government_office_is_told_legality_review_not_approved_over_grpc(
     await decide(system, doc, "APPROVE")
     adopted = await a.secretary.RecordDeliberation(request)
     assert adopted.state != doc.state
-    assert dt.date.fromisoformat(request.meeting_date)
