@@ -119,3 +119,34 @@ def test_comments_are_cleaned_and_bounded() -> None:
     assert guards.clean_comment(" 建议\r\n增加\x00停放点 ") == ("建议\n增加停放点", "")
     assert guards.clean_comment("  ")[1] and guards.clean_comment("长" * 5001)[1]
     assert not guards.csrf_ok(None, "x") and not guards.csrf_ok("a", "b") and guards.csrf_ok("tok", "tok")
+
+
+def test_a_document_page_leaves_out_the_dates_it_does_not_have() -> None:
+    # Unset google.type.Date fields are messages all the same: the page must not print empty dates.
+    from normreg_portal.rendering import make_templates
+    from normreg_portal.structure import outline
+
+    doc = spb.PublicDocument(
+        name="documents/law/versions/1",
+        title="某法",
+        state=7,
+        versions=[spb.PublicVersionSummary(name="documents/law/versions/1", version_number=1, state=7)],
+    )
+    doc.versions[0].valid_from.CopyFrom(date_pb2.Date(year=2020, month=1, day=1))
+    html = (
+        make_templates("x")
+        .env.get_template("document.html")
+        .render(
+            doc=doc,
+            doc_id="law",
+            number=1,
+            outline=outline("", []),
+            versions=list(doc.versions),
+            valid_on="",
+            pinned=False,
+            comparable=False,
+            base="",
+        )
+    )
+    assert "公布日期" not in html and "施行日期" not in html and "有效期至" not in html
+    assert "2020年1月1日 起</td>" in html

@@ -1,1 +1,1 @@
-"""The public's portal: server-rendered pages in Chinese over SearchService and SubmitComment."""
+"""The public's portal: server-rendered pages in Chinese over SearchService and CreateComment."""

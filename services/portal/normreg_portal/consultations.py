@@ -1,4 +1,4 @@
-"""Drafts open for comment, and the comment form that submits through RegistryService.SubmitComment."""
+"""Drafts open for comment, and the comment form that submits through RegistryService.CreateComment."""
 
 from __future__ import annotations
 
@@ -114,5 +114,5 @@ async def submit(request: Request) -> Response:
     client = request.client.host if request.client else "unknown"
     if not request.app.state.limiter.allow(client):
         raise TooMany("您提交意见过于频繁，请稍后再试。")
-    await gateway(request).submit_comment(doc_id, text)
+    await gateway(request).submit_comment(draft.name, text)
     return RedirectResponse(f"/consultations/{doc_id}?sent=1#comment-form", status_code=303)

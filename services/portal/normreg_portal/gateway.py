@@ -1,4 +1,4 @@
-"""The portal's only way to the rest of normreg: SearchService for reading, SubmitComment for writing.
+"""The portal's only way to the rest of normreg: SearchService for reading, RegistryService.CreateComment for writing.
 
 Every call has a deadline; every gRPC error becomes a PortalError a page can show. The portal never
 sends a token: it sees exactly what the anonymous public sees.
@@ -73,10 +73,11 @@ class Gateway:
             lambda: self.search_stub.ListOpenConsultations(request, timeout=self.timeout_s, wait_for_ready=True)
         )
 
-    async def submit_comment(self, document_id: str, text: str) -> pb.Comment:
-        request = rpb.SubmitCommentRequest(name=f"documents/{document_id}", text=text)
+    async def submit_comment(self, version: str, text: str) -> pb.Comment:
+        """A comment on `version` (documents/{d}/versions/{n}), the draft the reader was shown."""
+        request = rpb.CreateCommentRequest(parent=version, comment=pb.Comment(text=text))
         return await self._call(
-            lambda: self.registry_stub.SubmitComment(request, timeout=self.timeout_s, wait_for_ready=True)
+            lambda: self.registry_stub.CreateComment(request, timeout=self.timeout_s, wait_for_ready=True)
         )
 
     async def _call(self, call: Callable[[], Awaitable[T]]) -> T:

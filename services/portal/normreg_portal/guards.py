@@ -1,4 +1,4 @@
-"""What stands between a form and SubmitComment: a CSRF check, a per-client rate limit, size limits.
+"""What stands between a form and CreateComment: a CSRF check, a per-client rate limit, size limits.
 
 CSRF uses a double-submitted cookie: a random value in a SameSite=Strict, HttpOnly cookie and the
 same value in the form. A page on another site can neither read the cookie nor make the browser send
