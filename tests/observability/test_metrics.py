@@ -245,3 +245,22 @@ async def test_an_outbox_made_before_it_recorded_write_times_is_migrated(tmp_pat
     count, oldest = await relay.backlog()
     assert count == 1 and oldest is not None and oldest > 0
     await db.close()
+
+
+async def test_a_record_no_consumer_can_read_is_counted_as_a_dead_letter(system: System) -> None:
+    search_before = sample("normreg_dead_letters_total", consumer="search:documents", topic="normreg.documents")
+    review_before = sample("normreg_dead_letters_total", consumer="review:documents", topic="normreg.documents")
+    await system.event_log.publish([Record("normreg.documents", "documents/x", b"not a cloudevent")])
+    await system.pump()
+    assert (
+        sample("normreg_dead_letters_total", consumer="search:documents", topic="normreg.documents")
+        == search_before + 1
+    )
+    assert (
+        sample("normreg_dead_letters_total", consumer="review:documents", topic="normreg.documents")
+        == review_before + 1
+    )
+    # Set aside, not in the way: the consumers moved past it.
+    await system.apps["search"].sampler.sample()
+    lag = sample("normreg_consumer_lag_records", consumer="search:documents", topic="normreg.documents", partition="0")
+    assert lag == 0

@@ -26,7 +26,7 @@ from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
 
 from normreg_search import witness
-from normreg_search.entrypoints.consumer import GROUP, ProjectionHandler, changes_of
+from normreg_search.entrypoints.consumer import CONSUMER, GROUP, ProjectionHandler, changes_of
 from normreg_search.entrypoints.grpc_servicer import SearchServicer, register
 from normreg_search.index.elasticsearch import DEFAULT_ALIAS, ElasticsearchIndex
 from normreg_search.index.port import IndexBuild, SearchIndex
@@ -79,7 +79,7 @@ class SearchApp:
         self.consumer = ConsumerRunner(
             event_log.consumer([DOCUMENTS_TOPIC], GROUP, position_loader(self.db, GROUP)),
             ProjectionHandler(self.index, self.profile.tz),
-            "search:documents",
+            CONSUMER,
         )
         self.server, self.port = create_server(
             settings.search_addr,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from normreg_common import metrics
 from normreg_common.errors import InvalidArgument
 from normreg_common.eventlog.port import Delivery, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
@@ -21,6 +22,7 @@ from normreg_review.application.service import ReviewService
 log = logging.getLogger(__name__)
 
 GROUP = "review"
+CONSUMER = "review:documents"
 REGISTRY_TYPE_PREFIX = "normreg.registry.v1."
 REVIEW_REQUESTED = REGISTRY_TYPE_PREFIX + "review_requested"
 WITHDRAWN = REGISTRY_TYPE_PREFIX + "withdrawn"
@@ -94,6 +96,7 @@ def translate(delivery: Delivery) -> Inbound | None:
             delivery.key,
             _first_line(exc),
         )
+        metrics.record_dead_letter(CONSUMER, delivery.topic)
         return None
 
 
@@ -110,4 +113,4 @@ def document_events_consumer(
         inbound = [item for item in map(translate, batch) if item is not None]
         await service.apply_document_events(GROUP, batch, inbound)
 
-    return ConsumerRunner(consumer, handle, "review:documents")
+    return ConsumerRunner(consumer, handle, CONSUMER)

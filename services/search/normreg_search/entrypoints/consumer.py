@@ -28,6 +28,7 @@ from normreg_search.projection import project
 log = logging.getLogger(__name__)
 
 GROUP = "search-projection"
+CONSUMER = "search:documents"
 
 
 def changes_of(
@@ -54,7 +55,7 @@ def changes_of(
 
 
 def _set_aside(delivery: Delivery, why: str) -> None:
-    metrics.record_dead_letter(GROUP, delivery.topic)
+    metrics.record_dead_letter(CONSUMER, delivery.topic)
     log.error("search projection: set aside %s[%d]@%d: %s", delivery.topic, delivery.partition, delivery.offset, why)
 
 
