@@ -14,6 +14,9 @@
 #             its PostgreSQL overlay deploy/k8s-postgres; kubernetes-validate --strict as a second
 #             opinion; consistency of ports, probes, replicas and security in both.
 # dockerfile  hadolint.
+# observability  deploy/observability/: every series the alert rules and the Grafana dashboard read
+#             is one the services export, alerts carry severity and summary, panels do not overlap
+#             (deploy/check_observability.py).
 #
 # Tools come from package registries only and are cached in $NORMREG_DEPLOY_CHECK_CACHE
 # (default ~/.cache/normreg-deploy-check): kubeconform and kustomize from the Go module proxy,
@@ -345,13 +348,24 @@ check_dockerfile() {
   "$VENV/bin/hadolint" deploy/Dockerfile && echo "ok"
 }
 
+check_observability() {
+  tools_venv || return 1
+  say "observability: rules and dashboard read only series the services export"
+  local names rc=0
+  names="$(mktemp)"
+  .venv/bin/python deploy/check_observability.py --export "$names" \
+    && "$VENV/bin/python" deploy/check_observability.py "$names" || rc=1
+  rm -f "$names"
+  return "$rc"
+}
+
 steps=("$@")
-[[ ${#steps[@]} -gt 0 ]] || steps=(recipe compose k8s dockerfile)
+[[ ${#steps[@]} -gt 0 ]] || steps=(recipe compose k8s dockerfile observability)
 failed=()
 for step in "${steps[@]}"; do
   case "$step" in
-    recipe | compose | k8s | dockerfile) "check_$step" || failed+=("$step") ;;
-    *) echo "unknown step: $step (recipe, compose, k8s, dockerfile)" >&2; exit 2 ;;
+    recipe | compose | k8s | dockerfile | observability) "check_$step" || failed+=("$step") ;;
+    *) echo "unknown step: $step (recipe, compose, k8s, dockerfile, observability)" >&2; exit 2 ;;
   esac
 done
 echo
