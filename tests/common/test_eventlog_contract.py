@@ -83,6 +83,24 @@ class EventLogContract(abc.ABC):
             await second.close()
         assert [int(d.value) for d in rest] == [4, 5, 6, 7, 8, 9]
 
+    async def test_lag_counts_the_records_after_the_saved_positions(self, log: EventLog, topic: str) -> None:
+        before = time.time()
+        await log.publish([Record(topic, f"documents/{i % 2}", f"{i}".encode()) for i in range(6)])
+        positions = Positions()
+        consumer = log.consumer([topic], f"g-{uuid.uuid4().hex[:8]}", positions.load)
+        await consumer.start()
+        try:
+            got = await collect(consumer, 6)
+            assert all(d.timestamp >= before - 5 for d in got)  # the log's own append time
+            assert sum((await consumer.lag()).values()) == 6
+            positions.save(got[:4])
+            lag = await consumer.lag()
+            assert all(t == topic for t, _ in lag) and sum(lag.values()) == 2
+            positions.save(got)
+            assert sum((await consumer.lag()).values()) == 0
+        finally:
+            await consumer.close()
+
     async def test_rewind_redelivers_what_was_not_saved(self, log: EventLog, topic: str) -> None:
         await log.publish([Record(topic, "k", f"{i}".encode()) for i in range(5)])
         positions = Positions()
