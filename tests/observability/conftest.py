@@ -3,6 +3,7 @@ read prometheus-client's registry."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,6 +15,19 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client import REGISTRY
 
 from tests.harness import System
+
+
+async def settled(name: str, expected: float, **labels: str) -> float:
+    """The sample once it reaches `expected` (or what it is after a few seconds).
+
+    The server counts an RPC when its handler has unwound, which can be just after the client
+    has its answer: an aborted call's status leaves before the handler's `finally` runs.
+    """
+    for _ in range(500):
+        if sample(name, **labels) == expected:
+            break
+        await asyncio.sleep(0.01)
+    return sample(name, **labels)
 
 
 def sample(name: str, **labels: str) -> float:

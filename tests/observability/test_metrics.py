@@ -23,7 +23,7 @@ from normreg_common.sqlite import Database
 
 from tests.e2e.flows import People
 from tests.harness import System
-from tests.observability.conftest import sample
+from tests.observability.conftest import sample, settled
 
 pytestmark = pytest.mark.asyncio
 
@@ -32,6 +32,12 @@ REGISTRY_SERVICE = "normreg.v1.RegistryService"
 
 def handled(method: str, code: str) -> float:
     return sample("grpc_server_handled_total", grpc_service=REGISTRY_SERVICE, grpc_method=method, grpc_code=code)
+
+
+async def handled_settled(method: str, code: str, expected: float) -> float:
+    return await settled(
+        "grpc_server_handled_total", expected, grpc_service=REGISTRY_SERVICE, grpc_method=method, grpc_code=code
+    )
 
 
 async def test_a_refused_rpc_is_counted_with_its_code_and_timed(system: System) -> None:
@@ -52,11 +58,14 @@ async def test_a_refused_rpc_is_counted_with_its_code_and_timed(system: System) 
             )
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert handled("CreateDocument", "OK") == before_ok + 1
-    assert handled("RecordDeliberation", "FAILED_PRECONDITION") == before_refused + 1
+    assert await handled_settled("CreateDocument", "OK", before_ok + 1) == before_ok + 1
+    assert await handled_settled("RecordDeliberation", "FAILED_PRECONDITION", before_refused + 1) == before_refused + 1
     assert handled("RecordDeliberation", "OK") == 0
-    timed = sample(
-        "grpc_server_handling_seconds_count", grpc_service=REGISTRY_SERVICE, grpc_method="RecordDeliberation"
+    timed = await settled(
+        "grpc_server_handling_seconds_count",
+        before_timed + 1,
+        grpc_service=REGISTRY_SERVICE,
+        grpc_method="RecordDeliberation",
     )
     assert timed == before_timed + 1
 
@@ -67,7 +76,7 @@ async def test_a_caller_without_a_valid_token_is_counted_unauthenticated(system:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await forged.GetDocument(rpb.GetDocumentRequest(name="documents/x"))
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    assert handled("GetDocument", "UNAUTHENTICATED") == before + 1
+    assert await handled_settled("GetDocument", "UNAUTHENTICATED", before + 1) == before + 1
 
 
 class SwitchableLog(EventLog):
