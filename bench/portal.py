@@ -184,14 +184,15 @@ def lighthouse(url: str) -> dict[str, float]:
     return {key: round(100 * (data["categories"][key]["score"] or 0)) for key in CATEGORIES}
 
 
-def lighthouse_lines(pages: dict[str, str]) -> list[str]:
+def lighthouse_lines(pages: dict[str, str], portal_log: Path) -> list[str]:
     out = []
     for name, url in pages.items():
         try:
             scores = lighthouse(url)
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
             VERDICTS.append((f"lighthouse {name}", "runs", False))
-            out.append(f"lighthouse {name:<10} could not run: {error}")
+            log = portal_log.read_text(errors="replace")[-2000:] if portal_log.exists() else ""
+            out.append(f"lighthouse {name:<10} could not run: {error}\n  the portal's log ends:\n{log}")
             continue
         verdicts = []
         for key, target in CATEGORIES.items():
@@ -230,7 +231,8 @@ async def main(runs: int = 3, n_queries: int = 60) -> None:
                     "document": f"{url}/documents/{ids[0]}",
                 }
                 if LIGHTHOUSE.exists():
-                    for text in await asyncio.to_thread(lighthouse_lines, pages):
+                    log = Path(tmp) / "portal" / "normreg_portal.log"
+                    for text in await asyncio.to_thread(lighthouse_lines, pages, log):
                         print(text, flush=True)
                 else:
                     VERDICTS.append(("lighthouse", "runs", False))
