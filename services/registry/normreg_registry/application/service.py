@@ -3,6 +3,7 @@ loads the aggregate, lets the domain decide and saves state + history + events t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -11,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from normreg_common import idempotency
 from normreg_common.checkpoints import Checkpoint, CheckpointSigner, InvalidCheckpoint
 from normreg_common.clock import Clock
 from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -156,11 +158,25 @@ class RegistryService:
         number_prefix: str,
         provisional: bool,
     ) -> Document:
+        access.authorize_role(principal, OPERATIONS[Op.CREATE], "creating a draft")
+        request = idempotency.Request(
+            idempotency.caller_of(principal),
+            "CreateDocument",
+            request_id,
+            idempotency.request_hash(
+                kind=kind.value,
+                title=title,
+                body=body,
+                issuing_body=issuing_body,
+                number_prefix=number_prefix,
+                provisional=provisional,
+            ),
+        )
+
         def work(store: RegistryRepository) -> Document:
-            if request_id:
-                existing = store.remembered(f"create:{principal.subject}", request_id)
-                if existing is not None:
-                    return self._load(store, existing, principal)
+            existing = request.replayed(store)
+            if existing is not None:
+                return self._load(store, existing, principal)
             doc = Document.create(
                 id=self._new_id(),
                 kind=kind,
@@ -172,8 +188,7 @@ class RegistryService:
                 principal=principal,
                 at=self._clock.now(),
             )
-            if request_id:
-                store.remember(f"create:{principal.subject}", request_id, doc.id)
+            request.remember(store, doc.id)
             return self._save(store, doc)
 
         return await self._write(work)
@@ -430,14 +445,21 @@ class RegistryService:
     async def start_amendment(
         self, principal: Principal, doc_id: str, evaluation: int | None, request_id: str
     ) -> Document:
+        request = idempotency.Request(
+            idempotency.caller_of(principal),
+            "StartAmendment",
+            request_id,
+            idempotency.request_hash(document=doc_id, evaluation=evaluation),
+        )
+
         def work(store: RegistryRepository) -> Document:
-            scope = f"amend:{doc_id}"
-            if request_id and store.remembered(scope, request_id) is not None:
-                return self._load(store, doc_id, principal)
             doc = self._load(store, doc_id, principal)
+            if request.replayed(store) is not None:
+                # Authorised as for a first request: a replay tells nobody more than that would.
+                access.authorize_op(principal, doc, Op.START_AMENDMENT, "starting an amendment")
+                return doc
             doc.start_amendment(principal, self._clock.now(), evaluation)
-            if request_id:
-                store.remember(scope, request_id, doc_id)
+            request.remember(store, doc_id)
             return self._save(store, doc)
 
         return await self._write(work)
@@ -472,8 +494,20 @@ class RegistryService:
         issuing_body: str,
         versions: list[ImportedVersion],
     ) -> Document:
+        access.authorize_role(principal, OPERATIONS[Op.IMPORT], "importing documents")
+        # The id names the source document for every registrar of this registry: one law is imported
+        # once whoever imports it, so the caller is the registry itself.
+        request = idempotency.Request(
+            "registry",
+            "ImportDocument",
+            request_id,
+            idempotency.request_hash(
+                kind=kind.value, issuing_body=issuing_body, versions=[dataclasses.asdict(v) for v in versions]
+            ),
+        )
+
         def work(store: RegistryRepository) -> Document:
-            existing = store.remembered("import", request_id)
+            existing = request.replayed(store)
             if existing is not None:
                 return self._load(store, existing, principal)
             doc = Document.imported(
@@ -484,7 +518,7 @@ class RegistryService:
                 principal=principal,
                 at=self._clock.now(),
             )
-            store.remember("import", request_id, doc.id)
+            request.remember(store, doc.id)
             return self._save(store, doc)
 
         return await self._write(work)
@@ -645,9 +679,16 @@ class RegistryService:
     ) -> Campaign:
         access.authorize_role(principal, OPERATIONS[Op.CLEANUP], "cleanup campaigns")
 
+        request = idempotency.Request(
+            idempotency.caller_of(principal),
+            "CreateCleanupCampaign",
+            request_id,
+            idempotency.request_hash(title=title, documents=documents),
+        )
+
         def work(store: RegistryRepository) -> Campaign:
             if request_id:
-                existing = store.remembered("campaign", request_id)
+                existing = request.replayed(store)
                 if existing is not None:
                     found = store.campaign(existing)
                     assert found is not None
@@ -666,8 +707,7 @@ class RegistryService:
                 raise InvalidArgument("documents", "a document is listed twice")
             campaign = Campaign(self._new_id(), title, list(documents), self._clock.now())
             store.save_campaign(campaign)
-            if request_id:
-                store.remember("campaign", request_id, campaign.id)
+            request.remember(store, campaign.id)
             return campaign
 
         return await self._write(work)
