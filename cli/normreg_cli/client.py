@@ -60,6 +60,10 @@ class Clients:
         self.last_service = ""
         self._channels: dict[str, grpc.aio.Channel] = {}
 
+    def channel(self, service: str) -> grpc.aio.Channel:
+        """The channel to `service`, for the services' shared APIs (dead letters)."""
+        return self._channel(service)
+
     def _channel(self, service: str) -> grpc.aio.Channel:
         if service not in self._channels:
             interceptors = [_CallOptions(self, service)]

@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "normreg_cli.commands_verify",
     "normreg_cli.commands_search",
     "normreg_cli.commands_token",
+    "normreg_cli.commands_deadletters",
 )
 # Written by others later; each will be a module with `register(subparsers)` adding `import` / `reindex`.
 LATER_MODULES = ("normreg_cli.commands_import", "normreg_cli.commands_reindex")
@@ -55,6 +56,7 @@ who does what:
   secretary    deliberate
   registrar    promulgate, file, file-review, due-filings, report, repeal, invalidate, cleanup, history, verify
   evaluator    evaluate
+  admin        reindex, dead-letters
   anyone       search, show, consultations, comment, get, list
 
 identity: --token JWT, or $NORMREG_TOKEN; without one you are the public.

@@ -15,7 +15,7 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 from grpc_status import rpc_status
 
 from normreg_common.auth import Authenticator
@@ -229,6 +229,45 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         )
 
 
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+
+
+class _Reflection(reflection.aio.ReflectionServicer):  # type: ignore[misc]
+    """grpcio-reflection's servicer, which also finds the file of a method (`Service.Method`): the
+    descriptor pool knows only services, messages, enums and fields by name, and without this
+    `grpcurl describe normreg.v1.RegistryService.CreateComment` says "not found"."""
+
+    def _file_containing_symbol(self, request: Any, fully_qualified_name: str) -> Any:
+        reply = super()._file_containing_symbol(request, fully_qualified_name)
+        service, _, method = fully_qualified_name.rpartition(".")
+        if reply.HasField("error_response") and service:
+            try:
+                found = self._pool.FindServiceByName(service).FindMethodByName(method)
+            except KeyError:
+                found = None
+            if found is not None:
+                return super()._file_containing_symbol(request, service)
+        return reply
+
+
+def _serve_reflection(server: grpc.aio.Server, names: Sequence[str]) -> None:
+    """Server reflection in v1 (what grpcurl and current tools ask first) and v1alpha (older tools).
+
+    grpcio-reflection implements only v1alpha; the v1 protocol is the same messages under a new
+    service name, so one servicer answers both."""
+    servicer = _Reflection([*names, reflection.SERVICE_NAME, REFLECTION_V1])
+    handlers = {
+        "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+            servicer.ServerReflectionInfo,
+            request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+            response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+        )
+    }
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler(name, handlers) for name in (reflection.SERVICE_NAME, REFLECTION_V1)]
+    )
+
+
 def create_server(
     address: str,
     authenticator: Authenticator,
@@ -264,7 +303,7 @@ def create_server(
     names = [add(server) for add in register]
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    _serve_reflection(server, [*names, health.SERVICE_NAME])
     port = server.add_secure_port(address, grpc_server_credentials(tls)) if tls else server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")

@@ -7,10 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from normreg_common import metrics
+from normreg_common import deadletter_api, metrics
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
 from normreg_common.databases import outbox_relay, service_database
+from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, REVIEWS_TOPIC
@@ -26,7 +27,7 @@ from normreg_registry.adapters.sqlite_store import SCHEMA
 from normreg_registry.adapters.stores import unit_of_work
 from normreg_registry.application.service import RegistryService
 from normreg_registry.entrypoints.grpc_servicer import REQUEST_LIMITS, RegistryServicer, register
-from normreg_registry.entrypoints.review_consumer import GROUP, ReviewDecisionHandler
+from normreg_registry.entrypoints.review_consumer import CONSUMER, GROUP, review_decision_consumer
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +49,20 @@ class RegistryApp:
         self.service = RegistryService(
             self.uow, clock, get_profile(settings.profile), signer=settings.checkpoint_signer()
         )
+        self.review_decisions = review_decision_consumer(self.service, DeadLetters(self.db, GROUP))
         consumer = ConsumerRunner(
             event_log.consumer([REVIEWS_TOPIC], GROUP, position_loader(self.db, GROUP)),
-            ReviewDecisionHandler(self.service),
-            "registry:review-decisions",
+            self.review_decisions,
+            CONSUMER,
         )
         server, self.port = create_server(
             settings.registry_addr,
             codec,
             "normreg.registry",
-            [register(RegistryServicer(self.service))],
+            [
+                register(RegistryServicer(self.service)),
+                deadletter_api.register(deadletter_api.DeadLetterServicer(self.review_decisions)),
+            ],
             request_limits=REQUEST_LIMITS,
             tls=settings.server_tls(),
         )

@@ -3,6 +3,7 @@ background tasks (outbox relay, consumer of the registry's events)."""
 
 from __future__ import annotations
 
+from normreg_common import deadletter_api
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
 from normreg_common.databases import outbox_relay, service_database
@@ -18,7 +19,7 @@ from normreg_review.adapters.postgres_store import MIGRATIONS
 from normreg_review.adapters.sqlite_store import SCHEMA
 from normreg_review.adapters.stores import unit_of_work
 from normreg_review.application.service import ReviewService
-from normreg_review.entrypoints.document_events import document_events_consumer
+from normreg_review.entrypoints.document_events import document_events_consumer, document_events_handler
 from normreg_review.entrypoints.grpc_servicer import register
 
 DOMAIN = "normreg.review"
@@ -59,11 +60,12 @@ async def create_app(
         get_profile(settings.profile),
         reviewing_office=settings.reviewing_office,
     )
+    handler = document_events_handler(service, db)
     server, port = create_server(
         settings.review_addr,
         codec or settings.authenticator(),
         DOMAIN,
-        [register(service)],
+        [register(service), deadletter_api.register(deadletter_api.DeadLetterServicer(handler))],
         request_limits={"DecideReview": 1024 * 1024},
         tls=settings.server_tls(),
     )
@@ -74,7 +76,7 @@ async def create_app(
         owns_event_log=owns_event_log,
         topics=[DOCUMENTS_TOPIC, REVIEWS_TOPIC],
         relay=relay,
-        consumer=document_events_consumer(service, db, log),
+        consumer=document_events_consumer(service, db, log, handler),
         server=server,
         background=background,
         metrics_interval_s=settings.metrics_interval_s,

@@ -13,8 +13,10 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from normreg_common import deadletter_api
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
+from normreg_common.deadletters import DEAD_LETTER_SCHEMA, DeadLetters
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import Consumer, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC
@@ -26,7 +28,7 @@ from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
 
 from normreg_search import witness
-from normreg_search.entrypoints.consumer import CONSUMER, GROUP, ProjectionHandler, changes_of
+from normreg_search.entrypoints.consumer import CONSUMER, GROUP, changes_of, projection_consumer
 from normreg_search.entrypoints.grpc_servicer import SearchServicer, register
 from normreg_search.index.elasticsearch import DEFAULT_ALIAS, ElasticsearchIndex
 from normreg_search.index.port import IndexBuild, SearchIndex
@@ -69,23 +71,29 @@ class SearchApp:
         # A projection that can be rebuilt from the log: NORMAL is durable enough, and positions
         # roll back with the rows they describe.
         self.db = Database(
-            settings.data_dir / "search.db", INBOX_SCHEMA + META_SCHEMA + WITNESS_SCHEMA, synchronous="NORMAL"
+            settings.data_dir / "search.db",
+            INBOX_SCHEMA + DEAD_LETTER_SCHEMA + META_SCHEMA + WITNESS_SCHEMA,
+            synchronous="NORMAL",
         )
         self.index = (index_factory or (lambda db: index_from_settings(settings, db)))(self.db)
         self.event_log = event_log
         self._owns_log = owns_log
         self._background = background
         self.service = PublicSearch(self.index, clock, self.profile)
+        self.projection = projection_consumer(self.index, self.profile.tz, DeadLetters(self.db, GROUP))
         self.consumer = ConsumerRunner(
             event_log.consumer([DOCUMENTS_TOPIC], GROUP, position_loader(self.db, GROUP)),
-            ProjectionHandler(self.index, self.profile.tz),
+            self.projection,
             CONSUMER,
         )
         self.server, self.port = create_server(
             settings.search_addr,
             codec,
             "normreg.search",
-            [register(SearchServicer(self.service, rebuild=self.reindex, witnessed=self.witnessed))],
+            [
+                register(SearchServicer(self.service, rebuild=self.reindex, witnessed=self.witnessed)),
+                deadletter_api.register(deadletter_api.DeadLetterServicer(self.projection)),
+            ],
             tls=settings.server_tls(),
         )
         # One consumer step at a time; held by reindex() while it switches indices.

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from normreg_common.deadletters import DEAD_LETTER_SCHEMA
 from normreg_common.errors import AlreadyExists
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
@@ -100,6 +101,7 @@ CREATE INDEX IF NOT EXISTS event_index_type ON event_index (type);
 """
     + OUTBOX_SCHEMA
     + INBOX_SCHEMA
+    + DEAD_LETTER_SCHEMA
     + _CARRY_OVER_NUMBERS
 )
 

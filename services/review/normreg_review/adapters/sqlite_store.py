@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from normreg_common.deadletters import DEAD_LETTER_SCHEMA
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
 from normreg_common.outbox import OUTBOX_SCHEMA, enqueue
@@ -55,6 +56,7 @@ CREATE INDEX IF NOT EXISTS reviews_org ON reviews (drafting_org, pos);
 """
     + OUTBOX_SCHEMA
     + INBOX_SCHEMA
+    + DEAD_LETTER_SCHEMA
 )
 
 _COLUMNS = (

@@ -4,17 +4,17 @@ cancels the open ones. The registry's event data is translated here, at the edge
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
 
-from normreg_common import metrics
-from normreg_common.errors import InvalidArgument
+from normreg_common.consuming import Consuming
+from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.port import Delivery, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 from normreg_common.inbox import ConsumerRunner, position_loader
 from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 from normreg_common.validation import resource_id
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from normreg_review.application.inbound import DocumentWithdrawn, Inbound, ReviewRequested
 from normreg_review.application.service import ReviewService
@@ -82,35 +82,22 @@ def _message(event: CloudEvent) -> ReviewRequested | DocumentWithdrawn | None:
     return None
 
 
-def translate(delivery: Delivery) -> Inbound | None:
-    """None for a record that cannot be read: it is logged and skipped so it cannot stall the stream."""
-    try:
-        event = CloudEvent.from_bytes(delivery.value)
-        return Inbound(event.source, event.subject, event.sequence, _message(event))
-    except (ValidationError, InvalidArgument) as exc:
-        log.error(
-            "skipping unreadable record %s[%d]@%d (key %s): %s",
-            delivery.topic,
-            delivery.partition,
-            delivery.offset,
-            delivery.key,
-            _first_line(exc),
-        )
-        metrics.record_dead_letter(CONSUMER, delivery.topic)
-        return None
+def translate(delivery: Delivery) -> Inbound:
+    """The inbound message a record carries; raises for a record that cannot be read, which the
+    consumer sets aside as a dead letter so it cannot stall the stream."""
+    event = CloudEvent.from_bytes(delivery.value)
+    return Inbound(event.source, event.subject, event.sequence, _message(event))
 
 
-def _first_line(exc: Any) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def document_events_handler(service: ReviewService, db: Database | PostgresDatabase) -> Consuming[Inbound]:
+    async def apply(deliveries: Sequence[Delivery], inbound: list[Inbound]) -> None:
+        await service.apply_document_events(GROUP, deliveries, inbound)
+
+    return Consuming(translate, apply, DeadLetters(db, GROUP), consumer=CONSUMER)
 
 
 def document_events_consumer(
-    service: ReviewService, db: Database | PostgresDatabase, event_log: EventLog
+    service: ReviewService, db: Database | PostgresDatabase, event_log: EventLog, handler: Consuming[Inbound]
 ) -> ConsumerRunner:
     consumer = event_log.consumer([DOCUMENTS_TOPIC], GROUP, position_loader(db, GROUP))
-
-    async def handle(batch: list[Delivery]) -> None:
-        inbound = [item for item in map(translate, batch) if item is not None]
-        await service.apply_document_events(GROUP, batch, inbound)
-
-    return ConsumerRunner(consumer, handle, CONSUMER)
+    return ConsumerRunner(consumer, handler, CONSUMER)

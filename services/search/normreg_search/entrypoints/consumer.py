@@ -2,9 +2,10 @@
 
 Positions are saved with `save_positions` in search.db: in the same transaction as the writes with
 the embedded index, after the acknowledged bulk write with Elasticsearch (see index/port.py). A
-record that is not a CloudEvent, or whose projection fails, is set aside (logged at ERROR with its
-position and the error, counted in `normreg_dead_letters`) and the rest of the batch is applied:
-one bad document must never stop the projection, the rebuild or the documents behind it.
+record that is not a CloudEvent, or whose projection fails, is set aside (a dead letter in search.db
+for the live consumer, see normreg_common.consuming; logged and counted during a rebuild, whose
+records the live consumer has already met) and the rest is applied: one bad document must never
+stop the projection, the rebuild or the documents behind it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,20 @@ import datetime as dt
 import logging
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 from normreg_common import metrics, tracing
+from normreg_common.consuming import Consuming
+from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.port import Delivery
 from normreg_common.events import CloudEvent
 from normreg_common.inbox import save_positions
 from pydantic import ValidationError
 
 from normreg_search import witness
+from normreg_search.index.elasticsearch import IndexBusy
 from normreg_search.index.port import SearchIndex
 from normreg_search.model import VersionChange
 from normreg_search.projection import project
@@ -59,21 +66,35 @@ def _set_aside(delivery: Delivery, why: str) -> None:
     log.error("search projection: set aside %s[%d]@%d: %s", delivery.topic, delivery.partition, delivery.offset, why)
 
 
-class ProjectionHandler:
-    """The batch handler given to normreg_common.inbox.ConsumerRunner."""
+@dataclass(frozen=True)
+class Projected:
+    change: VersionChange | None
+    # (subject, sequence, checkpoint) when the event carries the registry's signed checkpoint.
+    checkpoint: tuple[str, int, str] | None
 
-    def __init__(self, index: SearchIndex, tz: dt.tzinfo, group: str = GROUP) -> None:
-        self._index = index
-        self._tz = tz
-        self._group = group
 
-    async def __call__(self, batch: list[Delivery]) -> None:
-        checkpoints: list[tuple[str, int, str]] = []
-        changes = changes_of(batch, self._tz, checkpoints)
+def projection_consumer(
+    index: SearchIndex, tz: dt.tzinfo, dead_letters: DeadLetters, group: str = GROUP
+) -> Consuming[Projected]:
+    """The live projection: a record that is not a CloudEvent, or whose projection or indexing fails
+    for what it holds, becomes a dead letter in search.db and the rest of the stream goes on."""
+
+    def decode(delivery: Delivery) -> Projected:
+        event = CloudEvent.from_bytes(delivery.value)
+        checkpoint = (event.subject, event.sequence, event.checkpoint) if event.checkpoint else None
+        return Projected(project(event, tz), checkpoint)
+
+    async def apply(batch: Sequence[Delivery], items: list[Projected]) -> None:
+        changes = [i.change for i in items if i.change is not None]
+        checkpoints = [i.checkpoint for i in items if i.checkpoint is not None]
 
         def positions(conn: sqlite3.Connection) -> None:
             witness.keep(conn, checkpoints)
-            save_positions(conn, self._group, batch)
+            save_positions(conn, group, batch)
 
         with tracing.span("normreg.search", "index apply", **{"normreg.index.changes": len(changes)}):
-            await self._index.apply(changes, on_commit=positions)
+            await index.apply(changes, on_commit=positions)
+
+    return Consuming(
+        decode, apply, dead_letters, consumer=CONSUMER, infrastructure=(TransportError, ApiError, IndexBusy)
+    )

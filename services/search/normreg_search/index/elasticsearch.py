@@ -103,7 +103,12 @@ def _settings(shards: int, replicas: int, refresh_interval: str) -> dict[str, An
 
 
 class IndexWriteError(RuntimeError):
-    """A bulk item failed for another reason than a version conflict; the batch is retried."""
+    """A bulk item was refused for what it holds (a 4xx other than a version conflict): the record is
+    set aside as a dead letter and the others go on."""
+
+
+class IndexBusy(IndexWriteError):
+    """A bulk item failed because the node is busy or failing (429, 5xx): the batch is retried."""
 
 
 def _document(change: VersionChange) -> dict[str, Any]:
@@ -378,7 +383,8 @@ class ElasticsearchIndex(SearchIndex):
                 if status in (200, 201):
                     applied += 1
                 elif status != 409:  # 409: this or a newer sequence is already there
-                    raise IndexWriteError(f"indexing {result.get('_id')} failed: {result.get('error')}")
+                    error = IndexBusy if status == 429 or status >= 500 else IndexWriteError
+                    raise error(f"indexing {result.get('_id')} failed ({status}): {result.get('error')}")
         return applied
 
     # ---- reads -------------------------------------------------------------------------------------
