@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from google.type import date_pb2
 from hypothesis import given
 from hypothesis import strategies as st
@@ -150,3 +151,14 @@ def test_a_document_page_leaves_out_the_dates_it_does_not_have() -> None:
     )
     assert "公布日期" not in html and "施行日期" not in html and "有效期至" not in html
     assert "2020年1月1日 起</td>" in html
+
+
+def test_a_browser_that_cannot_start_fails_the_run_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.portal import browser
+
+    monkeypatch.setattr(browser, "REAL_SERVERS_REQUIRED", True)
+    with pytest.raises(pytest.fail.Exception, match="need a browser"):
+        browser.unavailable("chromium did not start")
+    monkeypatch.setattr(browser, "REAL_SERVERS_REQUIRED", False)
+    with pytest.raises(pytest.skip.Exception):
+        browser.unavailable("chromium did not start")
