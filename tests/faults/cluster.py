@@ -259,7 +259,11 @@ class Infra:
     async def start(self, server: str, expected_address: str) -> None:
         """Starts it again; it must come back on the address the running services were given."""
         await asyncio.to_thread(self._run, "infra-up.sh", server)
-        variable = {"kafka": "NORMREG_KAFKA_BOOTSTRAP", "elasticsearch": "NORMREG_ELASTICSEARCH_URL"}[server]
+        variable = {
+            "kafka": "NORMREG_KAFKA_BOOTSTRAP",
+            "elasticsearch": "NORMREG_ELASTICSEARCH_URL",
+            "postgres": "NORMREG_POSTGRES_URL",
+        }[server]
         address = self.addresses().get(variable, "")
         assert address == expected_address, (
             f"{server} came back on {address or 'no address'} instead of {expected_address}: "

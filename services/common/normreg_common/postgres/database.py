@@ -28,8 +28,9 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
+from normreg_common.errors import Unavailable
 from normreg_common.postgres import migrations
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # A unit aborted by the server for these had no effect, so running it again is safe.
 RETRYABLE: tuple[type[Exception], ...] = (errors.SerializationFailure, errors.DeadlockDetected)
 ATTEMPTS = 8
+# How long a unit waits for a connection before the call is answered UNAVAILABLE (well inside the
+# deadlines clients set), e.g. while the database restarts.
+CONNECT_TIMEOUT_S = 5.0
 
 
 class PostgresDatabase:
@@ -64,9 +68,27 @@ class PostgresDatabase:
             "options": f"-c search_path={schema}",
             "application_name": application_name,
         }
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=kwargs, open=False, name=schema)
+        # Connections are checked when taken from the pool: after a restart of the server the dead
+        # ones are replaced instead of failing the next call.
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs=kwargs,
+            open=False,
+            name=schema,
+            timeout=CONNECT_TIMEOUT_S,
+            check=ConnectionPool.check_connection,
+        )
         self._async_pool = AsyncConnectionPool(
-            url, min_size=1, max_size=4, kwargs=kwargs, open=False, name=f"{schema}-async"
+            url,
+            min_size=1,
+            max_size=4,
+            kwargs=kwargs,
+            open=False,
+            name=f"{schema}-async",
+            timeout=CONNECT_TIMEOUT_S,
+            check=AsyncConnectionPool.check_connection,
         )
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix=f"pg:{schema}")
 
@@ -118,6 +140,16 @@ class PostgresDatabase:
                     await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (name,))
 
     def _run(self, work: Callable[[Conn], T], *, read_only: bool) -> T:
+        try:
+            return self._attempts(work, read_only=read_only)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            # The server is down, restarting or unreachable: the caller may try again later. (Cut off
+            # during COMMIT, the change may have been applied: retries carry request ids or find the
+            # transition made, as after a crash of this process.)
+            log.warning("%s: database unavailable: %s", self.schema, exc)
+            raise Unavailable(f"the database is unavailable ({type(exc).__name__}); try again") from None
+
+    def _attempts(self, work: Callable[[Conn], T], *, read_only: bool) -> T:
         for attempt in range(1, ATTEMPTS + 1):
             with self._pool.connection() as conn:
                 # Stores read it: in a read-only transaction they lock nothing.
