@@ -7,6 +7,7 @@ writes go to either at once. The process-level test with kill -9 is tests/faults
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -212,3 +213,35 @@ async def test_a_stale_etag_is_aborted_whichever_replica_gets_it(replicas: tuple
             rpb.UpdateDraftRequest(name=doc.name, body="第三稿", update_mask=BODY, etag=doc.etag)
         )
     assert err.value.code() == grpc.StatusCode.ABORTED
+
+
+async def test_schedulers_running_at_once_on_both_replicas_make_each_transition_once(
+    replicas: tuple[Replica, Replica], clock: FakeClock
+) -> None:
+    """Without the lease (each replica's scheduler run directly): row locks alone keep it to once."""
+    a, b = replicas
+    today = clock.now().date()
+    names = []
+    for i in range(12):
+        doc = await a.drafter.CreateDocument(
+            rpb.CreateDocumentRequest(
+                kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
+                title=f"赤峰市第{i}号征求意见办法",
+                body="第一条",
+                issuing_body="赤峰市人民政府",
+                number_prefix="赤政规",
+            )
+        )
+        await b.drafter.OpenPublicComment(
+            rpb.OpenPublicCommentRequest(
+                name=doc.name, start_date=day(today), end_date=day(today + dt.timedelta(days=14))
+            )
+        )
+        names.append(doc.name)
+    clock.advance(days=30)
+    runs = await asyncio.gather(*(r.s.apps["registry"].service.run_scheduler() for r in (a, b, a, b)))
+    assert sum(run.changed for run in runs) == 12
+    assert [run.failed for run in runs] == [[], [], [], []]
+    for name in names:
+        history = await b.registrar.GetHistory(rpb.GetHistoryRequest(name=name))
+        assert [e.action for e in history.entries].count("comment_closed") == 1, name
