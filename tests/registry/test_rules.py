@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,11 +13,16 @@ from grpc_status import rpc_status
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
-from normreg_common.errors import FailedPrecondition, NotFound, PermissionDenied
-from normreg_common.principal import SCHEDULER, Principal, Role
-from normreg_registry.domain.model import Document
+from normreg_common.errors import AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
+from normreg_common.principal import SCHEDULER, Principal, Role, review_decision_actor
+from normreg_common.profile import JurisdictionProfile
+from normreg_registry.adapters.memory import InMemoryUnitOfWork
+from normreg_registry.application.service import RegistryService, ReviewDecision
+from normreg_registry.domain.lifecycle import Kind, State
+from normreg_registry.domain.model import Document, ImportedVersion
+from normreg_registry.domain.numbers import UniformNumber
 
-from tests.conftest import principal
+from tests.conftest import SHANGHAI, principal
 from tests.harness import System
 from tests.registry.test_domain_lifecycle import (
     ADMIN,
@@ -211,3 +217,215 @@ async def test_government_office_is_told_legality_review_not_approved_over_grpc(
     await decide(system, doc, "APPROVE")
     adopted = await a.secretary.RecordDeliberation(request)
     assert adopted.state != doc.state
+
+
+# ---- 2. numbers are never reused; 3. imported documents are whole; 6. dates keep their order -----
+
+REGISTRAR_P = principal("reg", Role.REGISTRAR, org="政府办")
+SECRETARY_P = principal("sam", Role.SECRETARY, org="政府办")
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
+
+
+def registry() -> tuple[RegistryService, FakeClock]:
+    clock = FakeClock(T0)
+    ids = iter(f"d{i}" for i in range(1, 1000))
+    return RegistryService(InMemoryUnitOfWork(), clock, JurisdictionProfile(), new_id=lambda: next(ids)), clock
+
+
+async def adopted(svc: RegistryService, body: str = "赤峰市审计局", prefix: str = "赤审规") -> str:
+    doc = await svc.create_document(
+        DRAFTER,
+        request_id="",
+        kind=Kind.NORMATIVE_DOCUMENT,
+        title="办法",
+        body="第一条 为了规范管理，制定本办法。",
+        issuing_body=body,
+        number_prefix=prefix,
+        provisional=False,
+    )
+    await svc.submit_for_review(DRAFTER, doc.id, "")
+    decision = ReviewDecision(
+        "normreg.review",
+        f"reviews/{doc.id}",
+        1,
+        doc.id,
+        "APPROVE",
+        1,
+        1,
+        review_decision_actor("rita", "司法局"),
+        "r",
+        T0,
+    )
+    await svc.apply_review_decisions("registry", [], [decision])
+    await svc.record_deliberation(SECRETARY_P, doc.id, adopt=True, meeting="m", meeting_date=T0.date(), reason="")
+    return doc.id
+
+
+async def promulgated_number(svc: RegistryService, doc_id: str, sequence: int = 0) -> str:
+    doc = await svc.promulgate(
+        REGISTRAR_P,
+        doc_id,
+        promulgation_date=None,
+        effective_date=None,
+        early_effect_reason="",
+        number_sequence=sequence,
+        validity_years=0,
+    )
+    p = doc.latest.promulgation
+    assert p is not None and p.number is not None
+    return str(p.number)
+
+
+def existing(
+    number: str, day: dt.date = dt.date(2026, 1, 5), state: State = State.IN_FORCE, **kw: object
+) -> ImportedVersion:
+    return ImportedVersion(
+        title="旧办法",
+        body="第一条 旧。",
+        state=state,
+        promulgation_date=day,
+        number=UniformNumber.parse(number) if number else None,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def import_(
+    svc: RegistryService, request_id: str, *versions: ImportedVersion, kind: Kind = Kind.NORMATIVE_DOCUMENT
+) -> Document:
+    return await svc.import_document(
+        REGISTRAR_P, request_id=request_id, kind=kind, issuing_body="赤峰市审计局", versions=list(versions)
+    )
+
+
+async def test_imported_numbers_are_reserved_and_the_next_number_skips_them() -> None:
+    svc, _ = registry()
+    await import_(svc, "i1", existing("赤审规〔2026〕1号"))
+    await import_(svc, "i2", existing("赤审规〔2026〕5号"))
+    first = await promulgated_number(svc, await adopted(svc))
+    # Every number ever held is skipped: not 1 (imported), not 2..4 (may exist outside the registry).
+    assert first == "赤审规〔2026〕6号"
+    with pytest.raises(AlreadyExists) as err:
+        await promulgated_number(svc, await adopted(svc), sequence=1)
+    assert err.value.reason == "UNIFORM_NUMBER_TAKEN"
+
+
+async def test_a_duplicate_imported_number_is_already_exists_and_changes_nothing() -> None:
+    svc, _ = registry()
+    await import_(svc, "i1", existing("赤审规〔2026〕3号"))
+    with pytest.raises(AlreadyExists) as err:
+        await import_(svc, "i2", existing("赤审规[2026]3号"))  # the same number, printed with other brackets
+    assert err.value.reason == "UNIFORM_NUMBER_TAKEN"
+    with pytest.raises(AlreadyExists):
+        await import_(svc, "i3", existing("赤审规〔2025〕1号", state=State.AMENDED), existing("赤审规〔2025〕1号"))
+    listed, _ = await svc.list_documents(
+        REGISTRAR_P, after="", page_size=50, state="", kind="", issuing_body="", drafting_org=""
+    )
+    assert len(listed) == 1
+
+
+async def test_bodies_sharing_a_prefix_never_get_the_same_printed_number() -> None:
+    svc, _ = registry()
+    a = await promulgated_number(svc, await adopted(svc, body="赤峰市审计局"))
+    b = await promulgated_number(svc, await adopted(svc, body="赤峰市审计局办公室"))
+    c = await promulgated_number(svc, await adopted(svc, body="赤峰市 审计局"))
+    assert len({a, b, c}) == 3
+
+
+def test_a_number_prefix_with_an_invisible_character_is_refused() -> None:
+    for prefix in ("赤审\u200b规", "赤审规\u202e", "赤\u3000审规"):
+        with pytest.raises(ValueError):
+            UniformNumber(prefix, 2026, 1)
+
+
+async def test_an_imported_normative_document_gets_its_validity_period() -> None:
+    svc, _ = registry()
+    doc = await import_(svc, "i1", existing("赤审规〔2024〕2号", effective_date=dt.date(2024, 2, 1)))
+    p = doc.latest.promulgation
+    assert p is not None and p.validity_end == dt.date(2029, 1, 31)
+    stated = await import_(svc, "i2", existing("", validity_end=dt.date(2027, 6, 30)))
+    assert stated.latest.promulgation is not None and stated.latest.promulgation.validity_end == dt.date(2027, 6, 30)
+    law = await import_(svc, "i3", existing(""), kind=Kind.NATIONAL_LAW)
+    assert law.latest.promulgation is not None and law.latest.promulgation.validity_end is None
+
+
+async def test_a_filing_recorded_for_an_imported_document_counts_in_its_year() -> None:
+    svc, clock = registry()
+    doc = await import_(svc, "i1", existing("赤审规〔2026〕1号", day=dt.date(2026, 2, 20)))
+    unfiled = await import_(svc, "i2", existing("赤审规〔2026〕2号", day=dt.date(2026, 2, 21)))
+    assert unfiled.latest.state == State.IN_FORCE
+    rows = await svc.filing_report(REGISTRAR_P, 2026, "")
+    # Not known to be required until a filing is recorded: an import does not lower the filing rate.
+    assert rows == []
+    await svc.record_filing(
+        REGISTRAR_P,
+        doc.id,
+        None,
+        filed_date=dt.date(2026, 3, 2),
+        recipient="赤峰市人民政府",
+        materials=dict.fromkeys(("text", "drafting_explanation", "legal_basis", "legality_review_opinion"), True),
+    )
+    (row,) = await svc.filing_report(REGISTRAR_P, 2026, "")
+    assert (row.year, row.issuing_body, row.required, row.filed, row.filed_on_time) == (2026, "赤峰市审计局", 1, 1, 1)
+    assert clock.now() == T0
+
+
+def test_a_promulgation_dated_before_the_document_was_created_is_refused() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    adopt(doc, when=3)
+    with pytest.raises(FailedPrecondition) as err:
+        doc.promulgate(
+            principal("reg", Role.REGISTRAR),
+            at(4),
+            PROFILE,
+            number=UniformNumber("赤政规", 2026, 1),
+            registration_number="CFDR-2026-0001",
+            promulgation_date=at(-95).date(),
+            effective_date=None,
+            early_effect_reason="",
+            validity_years=0,
+        )
+    assert err.value.reason == "DATE_BEFORE_PREVIOUS_STEP"
+    assert "ImportDocument" in err.value.message
+    assert doc.latest.state.value == "ADOPTED"
+
+
+def test_a_promulgation_dated_before_the_meeting_that_adopted_it_is_refused() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    doc.deliberate(SECRETARY, at(5), adopt=True, meeting="m", meeting_date=at(5).date(), reason="")
+    with pytest.raises(FailedPrecondition) as err:
+        doc.promulgate(
+            principal("reg", Role.REGISTRAR),
+            at(6),
+            PROFILE,
+            number=UniformNumber("赤政规", 2026, 1),
+            registration_number="CFDR-2026-0001",
+            promulgation_date=at(4).date(),
+            effective_date=None,
+            early_effect_reason="",
+            validity_years=0,
+        )
+    assert err.value.reason == "DATE_BEFORE_PREVIOUS_STEP"
+    assert err.value.metadata["previous"] == at(5).date().isoformat()
+
+
+def test_a_meeting_dated_before_the_legality_approval_is_refused() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(10))
+    with pytest.raises(FailedPrecondition) as err:
+        doc.deliberate(SECRETARY, at(11), adopt=True, meeting="m", meeting_date=at(9).date(), reason="")
+    assert err.value.reason == "DATE_BEFORE_PREVIOUS_STEP"
+    assert doc.latest.state.value == "AWAITING_DELIBERATION"
+
+
+async def test_an_imported_document_says_in_its_history_it_was_promulgated_before_registration() -> None:
+    svc, _ = registry()
+    doc = await import_(svc, "i1", existing("赤审规〔2020〕1号", day=dt.date(2020, 5, 1)))
+    rows = await svc.filing_report(REGISTRAR_P, 2020, "")
+    assert rows == []
+    history = await svc.get_history(REGISTRAR_P, doc.id)
+    assert [e.action for e in history] == ["imported"]

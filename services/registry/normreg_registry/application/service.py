@@ -517,7 +517,20 @@ class RegistryService:
                 versions=versions,
                 principal=principal,
                 at=self._clock.now(),
+                profile=self._profile,
             )
+            # An imported number is held like one we gave: never given again, never imported twice.
+            for i, v in enumerate(doc.versions):
+                number = v.promulgation.number if v.promulgation else None
+                if number is None:
+                    continue
+                holder = store.number_holder(str(number))
+                if holder is not None:
+                    raise AlreadyExists(
+                        "UNIFORM_NUMBER_TAKEN",
+                        f"versions[{i}].uniform_number {number} is already held by {holder}; numbers are never reused",
+                    )
+                store.hold_number(str(number), number.prefix, number.year, number.sequence, doc.name)
             request.remember(store, doc.id)
             return self._save(store, doc)
 
@@ -617,7 +630,7 @@ class RegistryService:
         def work(store: RegistryRepository) -> list[ReportRow]:
             events = []
             for type_, document, version, raw in store.events_of_types(
-                ["promulgated", "filing_recorded", "filing_reviewed"]
+                ["promulgated", "imported", "filing_recorded", "filing_reviewed"]
             ):
                 data = json.loads(raw)["data"]
                 events.append((type_, document, version, data["details"]))

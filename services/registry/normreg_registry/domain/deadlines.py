@@ -13,8 +13,12 @@ def default_effective_date(promulgated: dt.date, profile: JurisdictionProfile) -
 
 
 def validity_end(effective: dt.date, years: int) -> dt.date:
-    """The last day of a validity period of `years` starting on `effective`."""
-    return add_years(effective, years) - dt.timedelta(days=1)
+    """The last day of a validity period of `years` starting on `effective` (the calendar's last day
+    when it would end beyond the calendar: such a period does not end)."""
+    try:
+        return add_years(effective, years) - dt.timedelta(days=1)
+    except (ValueError, OverflowError):
+        return dt.date.max
 
 
 def filing_due(promulgated: dt.date, profile: JurisdictionProfile) -> dt.date:

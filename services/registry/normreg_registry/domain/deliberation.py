@@ -61,9 +61,19 @@ class Deliberation(DocumentState):
             gates.legality_review_approved(v, self.version_name(v.number), self.name)
         self._authorize_transition(principal, action)
         self._check(action, v)
+        gates.step_date(
+            meeting_date,
+            "meeting_date",
+            [
+                (self.created_at.date(), "the document's creation"),
+                (v.review_decided_at.date() if v.review_decided_at else None, "the legality review decision"),
+            ],
+            None,
+        )
         if adopt:
             gates.legality_review_approved(v, self.version_name(v.number), self.name)
             gates.major_decision_procedures(self.kind, v, self.name)
+            v.adopted_on = meeting_date
         else:
             # Sent back for redrafting: the approval no longer stands for what comes back.
             v.approved_revision = 0

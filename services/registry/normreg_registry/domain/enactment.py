@@ -33,6 +33,15 @@ class Enactment(Drafting):
         v = self.latest
         self._check(Action.PROMULGATE, v)
         today = profile.local_date(at)
+        gates.step_date(
+            promulgation_date,
+            "promulgation_date",
+            [
+                (profile.local_date(v.created_at), "the version's creation"),
+                (v.adopted_on, "its adoption at deliberation"),
+            ],
+            today,
+        )
         effective = gates.effective_date(
             promulgation_date, effective_date, early_effect_reason, today, profile, self.name
         )

@@ -55,12 +55,20 @@ class FilingReport:
     def from_events(cls, events: Iterable[tuple[str, str, int, dict[str, Any]]]) -> FilingReport:
         """`events` are (type, document, version, data) in log order."""
         required: dict[tuple[str, int], _Required] = {}
+        # Imported documents were promulgated before the registry knew them: whether they were filed
+        # then is not known here, so they count (in the year of their promulgation) once a filing is
+        # recorded for them, and not before.
+        imported: dict[tuple[str, int], _Required] = {}
         for type_, document, version, data in events:
             key = (document, version)
             if type_ == "promulgated" and data.get("filing_required"):
                 year = int(str(data["promulgation_date"])[:4])
                 required[key] = _Required(year, str(data["issuing_body"]))
-            elif type_ == "filing_recorded" and key in required and not data.get("refiling"):
+            elif type_ == "imported" and data.get("filing_required") and data.get("promulgation_date"):
+                imported[key] = _Required(int(str(data["promulgation_date"])[:4]), str(data["issuing_body"]))
+            elif type_ == "filing_recorded" and key not in required and key in imported:
+                required[key] = imported.pop(key)
+            if type_ == "filing_recorded" and key in required and not data.get("refiling"):
                 entry = required[key]
                 entry.filed = True
                 entry.on_time = bool(data["on_time"])

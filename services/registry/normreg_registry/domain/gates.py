@@ -238,3 +238,19 @@ def filing_review_open(v: Version, version_name: str, resource: str) -> None:
             f"the recipient's outcome ({v.filing.outcome}) is already recorded",
             resource=resource,
         )
+
+
+def step_date(day: dt.date, field: str, earlier: list[tuple[dt.date | None, str]], today: dt.date | None) -> None:
+    """A step's date is not in the future and not before the steps it follows (each given as its date and
+    a name). A document promulgated before it was registered is imported (ImportDocument), not promulgated."""
+    if today is not None and day > today:
+        raise InvalidArgument(field, f"{day} is in the future")
+    for before, what in earlier:
+        if before is not None and day < before:
+            raise FailedPrecondition(
+                "DATE_BEFORE_PREVIOUS_STEP",
+                f"{field} {day} is before {what} ({before}); a step cannot be dated before the one it follows "
+                "(a document promulgated before it was registered is registered with ImportDocument)",
+                field=field,
+                previous=str(before),
+            )

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 from normreg_common.errors import InvalidArgument
 from normreg_common.principal import Principal
+from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.domain import access
+from normreg_registry.domain import access, deadlines
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.aggregate import DocumentState
-from normreg_registry.domain.lifecycle import PROMULGATED_STATES, Kind, State
+from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Kind, State
 from normreg_registry.domain.numbers import UniformNumber
 from normreg_registry.domain.versions import Promulgation, TimelineEntry, Version
 
@@ -39,7 +40,10 @@ class Imports(DocumentState):
         versions: list[ImportedVersion],
         principal: Principal,
         at: dt.datetime,
+        profile: JurisdictionProfile | None = None,
     ) -> Self:
+        """`profile` gives an imported normative document the validity period one promulgated here
+        would have, when the import does not state its end."""
         access.authorize_role(principal, access.OPERATIONS[Op.IMPORT], "importing documents")
         if not versions:
             raise InvalidArgument("versions", "at least one version")
@@ -61,7 +65,11 @@ class Imports(DocumentState):
                 raise InvalidArgument(f"versions[{i - 1}].state", "imported versions must be promulgated")
             version = Version(i, iv.state, iv.title, iv.body, at, at)
             effective = iv.effective_date or iv.promulgation_date
-            version.promulgation = Promulgation(iv.number, "", iv.promulgation_date, effective, iv.validity_end, "")
+            validity_end = iv.validity_end
+            if validity_end is None and kind == Kind.NORMATIVE_DOCUMENT:
+                years = (profile or JurisdictionProfile()).validity_years_default
+                validity_end = deadlines.validity_end(effective, years)
+            version.promulgation = Promulgation(iv.number, "", iv.promulgation_date, effective, validity_end, "")
             if i > 1:
                 version.amends = i - 1
             version.timeline.append(TimelineEntry(iv.promulgation_date, "promulgated"))
@@ -75,7 +83,21 @@ class Imports(DocumentState):
                 prev.timeline.append(
                     TimelineEntry(nxt.promulgation.effective_date, "amended", "", doc.version_name(nxt.number))
                 )
-        # One change per version, oldest first: every version's snapshot reaches the event log.
+        # One change per version, oldest first: every version's snapshot reaches the event log. It says
+        # what the filing report needs to count a filing recorded later in its year.
         for v in doc.versions:
-            doc._record("imported", v.number, None, v.state, principal, at, details={"versions": len(versions)})
+            p = v.promulgation
+            assert p is not None
+            details: dict[str, Any] = {
+                "versions": len(versions),
+                "promulgated_before_registration": True,
+                "promulgation_date": str(p.promulgation_date),
+                "effective_date": str(p.effective_date),
+                "validity_end_date": str(p.validity_end or ""),
+                "uniform_number": str(p.number or ""),
+                "filing_required": kind in FILING_KINDS,
+                "kind": kind.value,
+                "issuing_body": issuing_body,
+            }
+            doc._record("imported", v.number, None, v.state, principal, at, details=details)
         return doc

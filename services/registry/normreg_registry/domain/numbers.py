@@ -12,9 +12,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _PATTERN = re.compile(r"^(?P<prefix>[^\s〔\[（(【]{1,20})[〔\[（(【](?P<year>\d{4})[〕\]）)】]第?(?P<seq>\d{1,6})号$")
+
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zs", "Zl", "Zp"})
 
 
 @dataclass(frozen=True, order=True)
@@ -26,6 +30,9 @@ class UniformNumber:
     def __post_init__(self) -> None:
         if not self.prefix or any(c in self.prefix for c in "〔〕[]()（）【】 "):
             raise ValueError(f"invalid uniform number prefix {self.prefix!r}")
+        # Numbers are unique as printed: a prefix that prints like another must be the same string.
+        if any(unicodedata.category(c) in _INVISIBLE for c in self.prefix):
+            raise ValueError(f"uniform number prefix {self.prefix!r} has an invisible or control character")
         if not 1900 <= self.year <= 2999:
             raise ValueError(f"invalid year {self.year}")
         if self.sequence < 1:

@@ -96,6 +96,7 @@ class Version:
     last_approved_revision: int = 0
     sent_back: bool = False
     deliberated: bool = False
+    adopted_on: dt.date | None = None
     drafters: list[str] = field(default_factory=list)
     comment_window: CommentWindow | None = None
     completed_comment_windows: list[CommentWindow] = field(default_factory=list)
