@@ -8,6 +8,12 @@ a migration is history, a change to the schema is a new file. A database migrate
 release (versions this code does not know) is accepted as long as what we know matches, so an
 older replica keeps running through a rolling upgrade; migrations are written to allow that
 (add, never rename or drop what the previous release reads).
+
+Why plain SQL files and these sixty lines rather than a migration tool: Alembic needs SQLAlchemy,
+which nothing else here uses, and its autogeneration would compare against models we do not have;
+yoyo and similar tools are synchronous, know nothing of our schema-per-service layout, and would
+still need the advisory lock for replicas starting together. What a tool would add beyond this
+(down-migrations, branching) is what we do not want in production: migrations only go forward.
 """
 
 from __future__ import annotations
