@@ -3,6 +3,7 @@ naming the field, so no date arithmetic downstream can overflow and no window ca
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -125,3 +126,30 @@ async def test_the_bounds_themselves_are_accepted(system: System) -> None:
         )
     )
     assert iso(doc.versions[0].promulgation.validity_end_date) == DATE_MAX.isoformat()
+
+
+def test_the_domain_refuses_an_import_date_outside_the_bounds_whoever_calls_it() -> None:
+    from normreg_common.errors import InvalidArgument
+    from normreg_common.principal import Principal, Role
+    from normreg_registry.domain.lifecycle import Kind, State
+    from normreg_registry.domain.model import Document, ImportedVersion
+
+    registrar = Principal("reg", frozenset({Role.REGISTRAR}), "政府办")
+    with pytest.raises(InvalidArgument) as refused:
+        Document.imported(
+            id="x",
+            kind=Kind.NATIONAL_LAW,
+            issuing_body="全国人民代表大会",
+            versions=[
+                ImportedVersion(
+                    title="中华人民共和国测试法",
+                    body="第一条 测试。",
+                    state=State.IN_FORCE,
+                    promulgation_date=dt.date(2000, 1, 1),
+                    validity_end=dt.date(9999, 12, 31),
+                )
+            ],
+            principal=registrar,
+            at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        )
+    assert refused.value.field == "versions[0].validity_end_date"

@@ -3,7 +3,8 @@ document still moves on, and the lists that read deadlines keep answering."""
 
 from __future__ import annotations
 
-import datetime as dt
+import json
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,13 +13,9 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
-from normreg_common.principal import Principal, Role
-from normreg_registry.domain.lifecycle import Kind, State
-from normreg_registry.domain.model import Document, ImportedVersion
+from normreg_registry.domain.model import Document
 
 from tests.harness import System
-
-REGISTRAR = Principal("reg", frozenset({Role.REGISTRAR}), "政府办")
 
 
 @pytest.fixture
@@ -52,26 +49,23 @@ async def _due_today(s: System, request_id: str) -> str:
 
 async def test_a_document_whose_deadline_overflows_does_not_stop_the_run_or_the_due_list(system: System) -> None:
     service = system.apps["registry"].service
-    # Stored before dates were bounded at the edge (the use case is called directly).
-    bad = await service.import_document(
-        REGISTRAR,
-        request_id="old-9999",
-        kind=Kind.NORMATIVE_DOCUMENT,
-        issuing_body="赤峰市人民政府",
-        versions=[
-            ImportedVersion(
-                title="赤峰市永久测试办法",
-                body="第一条 为了测试，制定本办法。",
-                state=State.PROMULGATED,
-                promulgation_date=dt.date(9999, 12, 31),
-                effective_date=dt.date(9999, 12, 31),
-            )
-        ],
-    )
+    bad = await _due_today(system, "old-9999")
+    # As stored before dates were bounded where they enter: the domain refuses such a date today.
+    conn = sqlite3.connect(system.settings.data_dir / "registry.db")
+    try:
+        doc_id = bad.removeprefix("documents/")
+        (body,) = conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        stored = json.loads(body)
+        stored["versions"][0]["promulgation"]["promulgation_date"] = "9999-12-31"
+        stored["versions"][0]["promulgation"]["effective_date"] = "9999-12-31"
+        conn.execute("UPDATE documents SET body = ? WHERE id = ?", (json.dumps(stored, ensure_ascii=False), doc_id))
+        conn.commit()
+    finally:
+        conn.close()
     good = [await _due_today(system, f"good-{i}") for i in range(3)]
     run = await service.run_scheduler()
     assert run.changed == 3
-    assert [name for name, _ in run.failed] == [bad.name]
+    assert [name for name, _ in run.failed] == [bad]
     registrar = system.stub("registry", system.token("reg", "registrar", org="政府办"))
     for name in good:
         assert (await registrar.GetDocument(rpb.GetDocumentRequest(name=name))).state == pb.VERSION_STATE_IN_FORCE

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Self
 
+from normreg_common.dates import bounded
 from normreg_common.errors import InvalidArgument
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
@@ -63,6 +64,13 @@ class Imports(DocumentState):
         for i, iv in enumerate(versions, start=1):
             if iv.state not in PROMULGATED_STATES:
                 raise InvalidArgument(f"versions[{i - 1}].state", "imported versions must be promulgated")
+            for field, day in (
+                ("promulgation_date", iv.promulgation_date),
+                ("effective_date", iv.effective_date),
+                ("validity_end_date", iv.validity_end),
+            ):
+                if day is not None:
+                    bounded(day, f"versions[{i - 1}].{field}")
             version = Version(i, iv.state, iv.title, iv.body, at, at)
             effective = iv.effective_date or iv.promulgation_date
             validity_end = iv.validity_end
