@@ -185,3 +185,25 @@ async def test_the_cli_does_not_mint_development_tokens_under_single_sign_on(tmp
     code = await run_async(["--as", "registrar:reg", "list"], io.StringIO(), err, settings=settings, env={})
     assert code == 2
     assert "--token" in err.getvalue() and "NORMREG_OIDC_ISSUER" in err.getvalue()
+
+
+async def test_a_withdrawn_key_stops_its_tokens_at_the_next_refresh_of_the_keys(provider: Provider) -> None:
+    v = verifier(provider, jwks_max_age_s=0)
+    token = provider.token("k1", sub="remembered")
+    assert (await v.verify(token)).subject == "remembered"
+    provider.add_key("k2")
+    provider.publish_only("k2")
+    with pytest.raises(Unauthenticated, match="does not publish"):
+        await v.verify(token)
+
+
+async def test_a_token_seen_before_does_not_make_us_ask_the_provider_again_while_the_keys_are_fresh(
+    provider: Provider,
+) -> None:
+    v = verifier(provider, jwks_max_age_s=3600)
+    token = provider.token("k1")
+    await v.verify(token)
+    fetched = len(provider.requests)
+    for _ in range(5):
+        await v.verify(token)
+    assert len(provider.requests) == fetched

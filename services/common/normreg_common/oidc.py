@@ -118,7 +118,11 @@ class OidcVerifier:
         self._fetched_at = float("-inf")
         self._jwks_uri = ""
         self._lock = asyncio.Lock()
-        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        # token -> (who, expiry, the key set it was checked against): a token is believed without a
+        # second check only while that key set is current, so a withdrawn key stops its tokens at
+        # the next refresh of the keys (jwks_max_age_s at the latest).
+        self._verified: OrderedDict[str, tuple[Principal, float, int]] = OrderedDict()
+        self._generation = 0
 
     async def authenticate(self, metadata: Metadata) -> Principal:
         token = bearer_token(metadata)
@@ -127,13 +131,14 @@ class OidcVerifier:
     async def verify(self, token: str) -> Principal:
         known = self._verified.get(token)
         if known is not None:
-            principal, expires = known
-            if time.time() < expires:
+            principal, expires, generation = known
+            fresh = time.monotonic() - self._fetched_at < self.config.jwks_max_age_s
+            if time.time() < expires and generation == self._generation and fresh:
                 self._verified.move_to_end(token)
                 return principal
             del self._verified[token]
         principal, expires = await self._decode(token)
-        self._verified[token] = (principal, expires)
+        self._verified[token] = (principal, expires, self._generation)
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
         return principal
@@ -203,6 +208,8 @@ class OidcVerifier:
                 )
                 return
             raise Unavailable(f"the identity provider {self._issuer} cannot be reached: {exc}") from None
+        if set(keys) != set(self._keys) or any(keys[k].key != self._keys[k].key for k in keys):
+            self._generation += 1
         self._keys = keys
         self._fetched_at = time.monotonic()
         log.info("OpenID provider %s: %d signing keys (%s)", self._issuer, len(keys), ", ".join(sorted(keys)))
