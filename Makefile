@@ -4,7 +4,7 @@ PY_VERSION ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 GEN := build/gen
-PROTOS := $(wildcard protos/normreg/v1/*.proto)
+PROTOS := $(wildcard protos/normreg/v1/*.proto protos/normreg/events/v1/*.proto)
 # google/api and google/type protos come from the googleapis-common-protos wheel (its stubs are the runtime's).
 GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(list(google.api.__path__)[0]).parent.parent)')
 STAMP_VENV := $(VENV)/.installed

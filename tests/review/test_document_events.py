@@ -238,7 +238,9 @@ async def test_every_change_of_a_review_is_published_in_order_with_its_own_seque
         ("normreg.review.v1.claimed", 2, "reviews/doc1-v1-r1", "/normreg/review"),
         ("normreg.review.v1.cancelled", 3, "reviews/doc1-v1-r1", "/normreg/review"),
     ]
-    assert events[0].data["due_date"] == "2026-03-23"
+    # The payloads are the published messages (normreg.events.v1), dates as google.type.Date.
+    assert events[0].dataschema == "type.googleapis.com/normreg.events.v1.ReviewCreated"
+    assert events[0].data["due_date"] == {"year": 2026, "month": 3, "day": 23}
     assert events[1].data["assignee"] == "rita"
     assert events[2].data["reason"] == "政策调整，撤回草案"
 

@@ -31,6 +31,8 @@ class CloudEvent(BaseModel):
     subject: str
     time: dt.datetime
     datacontenttype: str = "application/json"
+    # The protobuf message `data` is (in the proto3 JSON mapping), as a type URL; see event_data.py.
+    dataschema: str | None = None
     # Position of the event in its subject's stream, from 1, without gaps.
     sequence: int = Field(ge=1)
     data: dict[str, Any]
@@ -51,7 +53,8 @@ class CloudEvent(BaseModel):
         return cls.model_validate_json(raw)
 
 
-_EXTENSIONS = ("traceparent", "tracestate", "checkpoint")
+# Optional attributes, left out of the JSON when unset.
+_EXTENSIONS = ("dataschema", "traceparent", "tracestate", "checkpoint")
 
 
 def canonical_json(value: Any) -> str:

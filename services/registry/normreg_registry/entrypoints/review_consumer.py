@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from normreg.events.v1.review_events_pb2 import ReviewDecided
+from normreg_common import event_data
 from normreg_common.consuming import Consuming
 from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.port import Delivery
@@ -24,17 +26,22 @@ DECIDED = "normreg.review.v1.decided"
 
 
 def decode(event: CloudEvent) -> ReviewDecision:
-    data = event.data
+    """The decision in a `decided` event, read with its published message (ReviewDecided)."""
+    data = event_data.read(event, ReviewDecided)
+    if not data.document.startswith("documents/") or not data.reviewer:
+        raise event_data.UnreadableData(f"{event.subject}: a decision needs a document and a reviewer")
+    if data.version_number < 1 or data.review_round < 1:
+        raise event_data.UnreadableData(f"{event.subject}: version_number and review_round start at 1")
     return ReviewDecision(
         source=event.source,
         subject=event.subject,
         sequence=event.sequence,
-        document_id=str(data["document"]).removeprefix("documents/"),
-        decision=str(data["decision"]),
-        version=int(data["version_number"]),
-        review_round=int(data["review_round"]),
-        reviewer=review_decision_actor(str(data["reviewer"]), str(data.get("reviewing_office", ""))),
-        review=str(data["review"]),
+        document_id=data.document.removeprefix("documents/"),
+        decision=data.decision,
+        version=data.version_number,
+        review_round=data.review_round,
+        reviewer=review_decision_actor(data.reviewer, data.reviewing_office),
+        review=data.review,
         at=event.time,
     )
 
