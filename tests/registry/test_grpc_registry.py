@@ -279,8 +279,13 @@ async def test_comment_only_inside_the_window_and_anonymous(system: System, cloc
             end_date=day(str(today + dt.timedelta(days=15))),
         )
     )
+    # Announced for tomorrow: the draft is not public yet, so the public does not see it.
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await a.public.SubmitComment(rpb.SubmitCommentRequest(name=doc.name, text="建议增加公园"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    # Those who see it are told the window has not begun.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.drafter.SubmitComment(rpb.SubmitCommentRequest(name=doc.name, text="建议增加公园"))
     assert error_reason(err.value) == "OUTSIDE_COMMENT_WINDOW"
     clock.advance(days=1)
     comment = await a.public.SubmitComment(rpb.SubmitCommentRequest(name=doc.name, text="建议增加公园"))

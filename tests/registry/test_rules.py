@@ -429,3 +429,94 @@ async def test_an_imported_document_says_in_its_history_it_was_promulgated_befor
     assert rows == []
     history = await svc.get_history(REGISTRAR_P, doc.id)
     assert [e.action for e in history] == ["imported"]
+
+
+# ---- audit: hidden fields, future windows, hidden amendments -----------------------------------
+
+PUBLIC_P = principal("", org="")
+EVALUATOR_P = principal("eve", Role.EVALUATOR, org="某大学")
+OTHER_P = principal("bob", Role.DRAFTER, org="市教育局")
+
+
+async def list_by_org(svc: RegistryService, who: Principal, org: str) -> list[str]:
+    docs, _ = await svc.list_documents(
+        who, after="", page_size=50, state="", kind="", issuing_body="", drafting_org=org
+    )
+    return [d.id for d in docs]
+
+
+async def test_filters_on_hidden_fields_are_refused_for_callers_who_cannot_see_them() -> None:
+    svc, _ = registry()
+    doc_id = await adopted(svc)
+    await promulgated_number(svc, doc_id)
+    for who in (PUBLIC_P, EVALUATOR_P, OTHER_P):
+        with pytest.raises(PermissionDenied) as err:
+            await list_by_org(svc, who, DRAFTER.org)
+        assert err.value.reason == "HIDDEN_FIELD_FILTER"
+    assert await list_by_org(svc, DRAFTER, DRAFTER.org) == [doc_id]
+    assert await list_by_org(svc, REGISTRAR_P, DRAFTER.org) == [doc_id]
+    # Without the filter the public still finds the promulgated document.
+    assert await list_by_org(svc, PUBLIC_P, "") == [doc_id]
+
+
+async def test_a_draft_announced_for_a_later_comment_window_is_not_public_yet() -> None:
+    svc, clock = registry()
+    doc = await svc.create_document(
+        DRAFTER,
+        request_id="",
+        kind=Kind.NORMATIVE_DOCUMENT,
+        title="办法",
+        body="第一条 为了规范管理，制定本办法。",
+        issuing_body="赤峰市审计局",
+        number_prefix="赤审规",
+        provisional=False,
+    )
+    start = T0.date() + dt.timedelta(days=3)
+    await svc.open_public_comment(DRAFTER, doc.id, start, start + dt.timedelta(days=14))
+    for who in (PUBLIC_P, OTHER_P, EVALUATOR_P):
+        with pytest.raises(NotFound):
+            await svc.get_document(who, doc.id)
+        assert await list_by_org(svc, who, "") == []
+    assert (await svc.get_document(DRAFTER, doc.id)).latest.state == State.PUBLIC_COMMENT
+    clock.advance(days=3)
+    assert (await svc.get_document(PUBLIC_P, doc.id)).id == doc.id
+    assert await list_by_org(svc, PUBLIC_P, "") == [doc.id]
+
+
+async def in_force_with_hidden_amendment(svc: RegistryService, clock: FakeClock) -> str:
+    doc_id = await adopted(svc)
+    await promulgated_number(svc, doc_id)
+    clock.advance(days=31)
+    await svc.run_scheduler()
+    assert (await svc.get_document(PUBLIC_P, doc_id)).latest.state == State.IN_FORCE
+    await svc.start_amendment(DRAFTER, doc_id, None, "")
+    return doc_id
+
+
+async def test_a_hidden_amendment_does_not_move_the_public_etag() -> None:
+    from normreg_registry.domain import access
+
+    svc, clock = registry()
+    doc_id = await in_force_with_hidden_amendment(svc, clock)
+    before = await svc.get_document(PUBLIC_P, doc_id)
+    public_etag = access.etag_for(PUBLIC_P, before)
+    drafter_etag = access.etag_for(DRAFTER, before)
+    await svc.update_draft(DRAFTER, doc_id, title=None, body="第一条 修改后。", etag="")
+    after = await svc.get_document(PUBLIC_P, doc_id)
+    assert access.etag_for(PUBLIC_P, after) == public_etag
+    assert access.etag_for(EVALUATOR_P, after) == public_etag
+    assert access.etag_for(DRAFTER, after) != drafter_etag
+    assert [v.number for v in access.visible_versions(PUBLIC_P, after)] == [1]
+
+
+async def test_history_shows_only_entries_of_versions_the_caller_may_see() -> None:
+    svc, clock = registry()
+    doc_id = await in_force_with_hidden_amendment(svc, clock)
+    await svc.update_draft(DRAFTER, doc_id, title=None, body="第一条 修改后。", etag="")
+    for who in (EVALUATOR_P, SECRETARY_P, principal("rita", Role.REVIEWER, org="司法局")):
+        entries = await svc.get_history(who, doc_id)
+        assert entries and {e.version for e in entries} == {1}
+        assert all(e.action not in ("amendment_started", "draft_updated") for e in entries)
+    full = await svc.get_history(REGISTRAR_P, doc_id)
+    assert {e.version for e in full} == {1, 2}
+    assert any(e.actor == "alice" and e.version == 2 for e in full)

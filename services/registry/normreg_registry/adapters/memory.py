@@ -75,7 +75,7 @@ class InMemoryRepository(RegistryRepository):
 
     def save(self, doc: Document, events: Sequence[tuple[Change, Record]]) -> None:
         self._writing()
-        self._t.documents[doc.id] = _documents.dump_json(doc, exclude={"changes"})
+        self._t.documents[doc.id] = _documents.dump_json(doc, exclude={"changes", "read_on"})
         chain = self._t.history.setdefault(doc.name, [])
         for change, record in events:
             chain.append(entry_for(doc.name, change, chain[-1].hash if chain else GENESIS))

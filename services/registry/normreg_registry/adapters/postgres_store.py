@@ -37,7 +37,7 @@ _campaigns = TypeAdapter(Campaign)
 
 
 def _dump(doc: Document) -> str:
-    return _documents.dump_json(doc, exclude={"changes"}).decode()
+    return _documents.dump_json(doc, exclude={"changes", "read_on"}).decode()
 
 
 def _key(*parts: object) -> str:

@@ -110,11 +110,11 @@ class RegistryService:
     async def _read(self, work: Callable[[RegistryRepository], T]) -> T:
         return await self._uow.read(work)
 
-    @staticmethod
-    def _load(store: RegistryRepository, doc_id: str, principal: Principal) -> Document:
+    def _load(self, store: RegistryRepository, doc_id: str, principal: Principal) -> Document:
         doc = store.get(doc_id)
         if doc is None:
             raise NotFound(f"documents/{doc_id}")
+        doc.read_on = self.today()
         access.require_visible(principal, doc)
         return doc
 
@@ -207,7 +207,9 @@ class RegistryService:
         issuing_body: str,
         drafting_org: str,
     ) -> tuple[list[Document], str]:
+        access.authorize_drafting_org_filter(principal, drafting_org)
         where = DocumentFilter(state=state, kind=kind, issuing_body=issuing_body, drafting_org=drafting_org)
+        today = self.today()
 
         def work(store: RegistryRepository) -> tuple[list[Document], str]:
             found: list[Document] = []
@@ -219,6 +221,7 @@ class RegistryService:
                     return found, ""
                 for doc in batch:
                     cursor = doc.id
+                    doc.read_on = today
                     visible = access.visible_versions(principal, doc)
                     if visible and (not state or any(v.state == state for v in visible)):
                         found.append(doc)
@@ -574,7 +577,9 @@ class RegistryService:
         def work(store: RegistryRepository) -> list[HistoryEntry]:
             doc = self._load(store, doc_id, principal)
             access.authorize_op(principal, doc, Op.READ_HISTORY, "reading the internal history")
-            return store.history(doc.name)
+            # Entries of versions the caller may not see (and who drafted them) are not its to read.
+            readable = access.history_versions(principal, doc)
+            return [e for e in store.history(doc.name) if e.version in readable]
 
         return await self._read(work)
 

@@ -74,8 +74,9 @@ OPERATIONS: dict[Op, OpRule] = {
     Op.REPORTS: OpRule(_roles(RG)),
 }
 
-# Fields of a document the public may not see, and who may filter a listing by them.
-HIDDEN_FIELD_READERS: dict[str, frozenset[Role]] = {"drafting_org": _roles(RG, SE, RV)}
+# Roles that see the internal side of every document (who drafted it, procedures, revisions); a
+# drafter sees it of its own organisation's documents.
+INTERNAL_READERS = (RG, SE, RV)
 
 DELIBERATION_STATES = frozenset({State.AWAITING_DELIBERATION, State.ADOPTED})
 
@@ -98,7 +99,7 @@ def role_table() -> dict[str, dict[str, bool]]:
 
 
 def can_see_version(principal: Principal, doc: Document, version: Version) -> bool:
-    if version.state in PUBLIC_STATES:
+    if version.state in PUBLIC_STATES and _public_yet(doc, version):
         return True
     if principal.has(Role.REGISTRAR):
         return True
@@ -107,6 +108,14 @@ def can_see_version(principal: Principal, doc: Document, version: Version) -> bo
     if Role.REVIEWER in principal.roles and version.review_round > 0:
         return True
     return Role.SECRETARY in principal.roles and (version.state in DELIBERATION_STATES or version.deliberated)
+
+
+def _public_yet(doc: Document, version: Version) -> bool:
+    """A draft is public from the first day of its comment window, not from when it was announced."""
+    window = version.comment_window
+    if version.state != State.PUBLIC_COMMENT or window is None or doc.read_on is None:
+        return True
+    return window.start <= doc.read_on
 
 
 def visible_versions(principal: Principal, doc: Document) -> list[Version]:
@@ -124,17 +133,36 @@ def is_own_org(principal: Principal, doc: Document) -> bool:
     return bool(principal.org) and principal.org == doc.drafting_org
 
 
-def sees_hidden_field(principal: Principal, field: str) -> bool:
-    """Whether the caller may see (and so filter by) a field hidden from the public."""
-    readers = HIDDEN_FIELD_READERS.get(field)
-    if readers is None:
-        return True
-    return principal.has(*readers)
+def sees_internal(principal: Principal, doc: Document) -> bool:
+    """Whether the caller sees the internal side of the document: who drafted it, procedures, revisions."""
+    if principal.is_public or principal.roles == frozenset({EV}):
+        return False
+    return principal.has(*INTERNAL_READERS) or is_own_org(principal, doc)
+
+
+def authorize_drafting_org_filter(principal: Principal, drafting_org: str) -> None:
+    """A listing filtered by who drafted: only for callers who see that field (a drafter, of its own
+    organisation) — otherwise the filter itself would tell who drafted what."""
+    if not drafting_org or principal.has(*INTERNAL_READERS):
+        return
+    if Role.DRAFTER in principal.roles and principal.org == drafting_org:
+        return
+    raise PermissionDenied(
+        "HIDDEN_FIELD_FILTER", "drafting_org is not visible to this caller, so it cannot filter by it"
+    )
 
 
 def history_versions(principal: Principal, doc: Document) -> set[int]:
-    """The versions whose history entries the caller may read: those it may see, every one for the registrar."""
+    """The versions whose history entries the caller may read: those it may see."""
     return {v.number for v in visible_versions(principal, doc)}
+
+
+def etag_for(principal: Principal, doc: Document) -> str:
+    """The etag of what the caller sees: a change to a version hidden from it does not move it."""
+    visible = visible_versions(principal, doc)
+    if len(visible) == len(doc.versions):
+        return doc.etag
+    return f"s{max((v.last_change for v in visible), default=0)}"
 
 
 # ---- acting -----------------------------------------------------------------------------------

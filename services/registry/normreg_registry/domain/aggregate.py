@@ -44,6 +44,9 @@ class DocumentState:
     sequence: int = 0
     updated_at: dt.datetime | None = None
     changes: list[Change] = field(default_factory=list, repr=False, compare=False)
+    # The day the document is read on, set by the use case that loads it: visibility rules that depend
+    # on the date (a comment window announced for later) read it. Never stored.
+    read_on: dt.date | None = field(default=None, repr=False, compare=False)
 
     # ---- identity and lookup -------------------------------------------------------------------
 
@@ -118,6 +121,9 @@ class DocumentState:
     ) -> None:
         self.sequence += 1
         self.updated_at = at
+        for v in self.versions:
+            if v.number == version:
+                v.last_change = self.sequence
         self.changes.append(
             Change(action, version, source, target, str(principal), at, reason, details or {}, self.sequence)
         )

@@ -97,6 +97,8 @@ class Version:
     sent_back: bool = False
     deliberated: bool = False
     adopted_on: dt.date | None = None
+    # The sequence of the document's newest change to this version: the etag of what a caller sees.
+    last_change: int = 0
     drafters: list[str] = field(default_factory=list)
     comment_window: CommentWindow | None = None
     completed_comment_windows: list[CommentWindow] = field(default_factory=list)

@@ -8,7 +8,7 @@ from google.protobuf import timestamp_pb2
 from normreg.v1 import document_pb2 as pb
 from normreg_common import proto_dates
 from normreg_common.paging import PAGE_BYTES
-from normreg_common.principal import Principal, Role
+from normreg_common.principal import Principal
 
 from normreg_registry.domain import access
 from normreg_registry.domain.cleanup import Campaign
@@ -33,10 +33,7 @@ def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
 
 
 def _internal(principal: Principal, doc: Document) -> bool:
-    """Callers who may see the internal side of the document (drafting org, procedures, revisions)."""
-    if principal.is_public or principal.roles == frozenset({Role.EVALUATOR}):
-        return False
-    return principal.has(Role.REGISTRAR, Role.REVIEWER, Role.SECRETARY) or access.is_own_org(principal, doc)
+    return access.sees_internal(principal, doc)
 
 
 def version_pb(doc: Document, v: Version, internal: bool, full: bool = True) -> pb.Version:
@@ -90,7 +87,7 @@ def document_pb(doc: Document, principal: Principal, *, full: bool = True) -> pb
         title=newest.title,
         state=STATE_TO_PB[newest.state],
         versions=[version_pb(doc, v, internal, full) for v in visible],
-        etag=doc.etag,
+        etag=access.etag_for(principal, doc),
         create_time=timestamp(doc.created_at),
         update_time=timestamp(doc.updated_at),
         provisional=doc.provisional,
