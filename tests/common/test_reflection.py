@@ -96,3 +96,24 @@ async def test_a_method_is_described_by_reflection(system: System, version: str,
     behaviours = first.GetOptions().Extensions[field_behavior_pb2.field_behavior]
     assert described.input_type.full_name.startswith("normreg.v1.")
     assert list(behaviours), f"{described.input_type.full_name}.{first.name} has no field_behavior"
+
+
+async def test_the_error_reason_catalogue_is_read_by_reflection(system: System) -> None:
+    from normreg.v1 import error_reason_pb2
+
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{system.apps['registry'].port}")
+    try:
+        [reply] = await ask(
+            channel, "v1", [reflection_pb2.ServerReflectionRequest(file_containing_symbol="normreg.v1.ErrorReason")]
+        )
+    finally:
+        await channel.close()
+    files = [
+        descriptor_pb2.FileDescriptorProto.FromString(raw)
+        for raw in reply.file_descriptor_response.file_descriptor_proto
+    ]
+    [catalogue] = [f for f in files if f.name == "normreg/v1/error_reason.proto"]
+    [reasons] = [e for e in catalogue.enum_type if e.name == "ErrorReason"]
+    retry = {v.name: v.options.Extensions[error_reason_pb2.retry] for v in reasons.value}
+    assert retry["LEGALITY_REVIEW_NOT_APPROVED"] == error_reason_pb2.RETRY_AFTER_CHANGE
+    assert retry["ETAG_MISMATCH"] == error_reason_pb2.RETRY_AFTER_CHANGE

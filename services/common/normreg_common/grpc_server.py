@@ -17,6 +17,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
 from grpc_status import rpc_status
+from normreg.v1 import error_reason_pb2
 
 from normreg_common.auth import Authenticator
 from normreg_common.errors import InvalidArgument, NormregError, PermissionDenied
@@ -111,7 +112,14 @@ def current_peer_service() -> str:
     return _peer_service.get()
 
 
+# The published catalogue of reasons (normreg.v1.ErrorReason); importing it also lets server
+# reflection describe it to clients.
+_CATALOGUED = frozenset(error_reason_pb2.ErrorReason.keys())
+
+
 def to_status(error: NormregError, domain: str) -> status_pb2.Status:
+    if error.reason not in _CATALOGUED:
+        log.error("reason %s is not in the published catalogue (protos/normreg/v1/error_reason.proto)", error.reason)
     details: list[Any] = [
         error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=dict(error.metadata))
     ]
