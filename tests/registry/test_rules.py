@@ -520,3 +520,58 @@ async def test_history_shows_only_entries_of_versions_the_caller_may_see() -> No
     full = await svc.get_history(REGISTRAR_P, doc_id)
     assert {e.version for e in full} == {1, 2}
     assert any(e.actor == "alice" and e.version == 2 for e in full)
+
+
+# ---- 4. evaluations are due, visibly ------------------------------------------------------------
+
+
+async def test_evaluations_are_due_visibly_six_months_before_the_validity_ends() -> None:
+    svc, clock = registry()
+    doc_id = await adopted(svc)
+    await promulgated_number(svc, doc_id)
+    clock.advance(days=31)
+    await svc.run_scheduler()
+    doc = await svc.get_document(REGISTRAR_P, doc_id)
+    p = doc.latest.promulgation
+    assert p is not None and p.validity_end is not None
+    assert await svc.due_evaluations(REGISTRAR_P) == []
+    # The day the six-month window opens, the document is due, and stays due until evaluated.
+    clock.set(dt.datetime.combine(p.validity_end, T0.timetz()) - dt.timedelta(days=190))
+    assert await svc.due_evaluations(REGISTRAR_P) == []
+    clock.advance(days=10)
+    (due,) = await svc.due_evaluations(EVALUATOR_P)
+    assert due.version == f"documents/{doc_id}/versions/1"
+    assert due.validity_end == p.validity_end
+    assert due.due_from <= clock.now().date() < p.validity_end
+    with pytest.raises(PermissionDenied):
+        await svc.due_evaluations(DRAFTER)
+    _, evaluation = await svc.record_evaluation(
+        EVALUATOR_P,
+        doc_id,
+        evaluator="某大学法学院",
+        method="问卷调查",
+        findings="部分条款已不适应",
+        conclusion="AMEND",
+    )
+    assert await svc.due_evaluations(REGISTRAR_P) == []
+    await svc.start_amendment(DRAFTER, doc_id, evaluation.id, "")
+    _, listed = await svc.list_evaluations(DRAFTER, doc_id)
+    assert [(e.id, e.led_to) for e in listed] == [(evaluation.id, f"documents/{doc_id}/versions/2")]
+    with pytest.raises(PermissionDenied):
+        await svc.list_evaluations(PUBLIC_P, doc_id)
+
+
+async def test_list_evaluations_and_due_evaluations_over_grpc(system: System) -> None:
+    a = Actors(system)
+    doc = await create(a)
+    registrar = a.registrar
+    due = await registrar.ListDueEvaluations(rpb.ListDueEvaluationsRequest())
+    assert list(due.evaluations) == []
+    listed = await a.drafter.ListEvaluations(rpb.ListEvaluationsRequest(parent=doc.name))
+    assert list(listed.evaluations) == []
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.public.ListDueEvaluations(rpb.ListDueEvaluationsRequest())
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.drafter.ListEvaluations(rpb.ListEvaluationsRequest(parent="documents/No"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -69,6 +69,15 @@ class DueFiling:
 
 
 @dataclass(frozen=True)
+class DueEvaluation:
+    version: str
+    title: str
+    uniform_number: str
+    validity_end: dt.date
+    due_from: dt.date
+
+
+@dataclass(frozen=True)
 class ReviewDecision:
     """A legality review decision as the review service reported it, decoded at the edge."""
 
@@ -444,6 +453,35 @@ class RegistryService:
             return self._save(store, doc), e
 
         return await self._write(work)
+
+    async def list_evaluations(self, principal: Principal, doc_id: str) -> tuple[Document, list[Evaluation]]:
+        def work(store: RegistryRepository) -> tuple[Document, list[Evaluation]]:
+            doc = self._load(store, doc_id, principal)
+            access.authorize_op(principal, doc, Op.LIST_EVALUATIONS, "listing evaluations")
+            return doc, list(doc.evaluations)
+
+        return await self._read(work)
+
+    async def due_evaluations(self, principal: Principal) -> list[DueEvaluation]:
+        access.authorize_role(principal, OPERATIONS[Op.LIST_DUE_EVALUATIONS], "listing due evaluations")
+        today = self.today()
+
+        def work(store: RegistryRepository) -> list[DueEvaluation]:
+            out = []
+            for doc_id in store.ids_with_states([State.IN_FORCE.value]):
+                doc = store.get(doc_id)
+                due = doc.evaluation_due(today, self._profile) if doc is not None else None
+                if doc is None or due is None:
+                    continue
+                v, due_from = due
+                assert v.promulgation is not None and v.promulgation.validity_end is not None
+                number = str(v.promulgation.number or "")
+                out.append(
+                    DueEvaluation(doc.version_name(v.number), v.title, number, v.promulgation.validity_end, due_from)
+                )
+            return sorted(out, key=lambda d: (d.validity_end, d.version))
+
+        return await self._read(work)
 
     async def start_amendment(
         self, principal: Principal, doc_id: str, evaluation: int | None, request_id: str

@@ -35,6 +35,7 @@ class Op(enum.StrEnum):
     RECORD_FILING_REVIEW = "record_filing_review"
     RECORD_EVALUATION = "record_evaluation"
     LIST_EVALUATIONS = "list_evaluations"
+    LIST_DUE_EVALUATIONS = "list_due_evaluations"
     IMPORT = "import"
     CLEANUP = "cleanup"
     READ_HISTORY = "read_history"
@@ -67,6 +68,7 @@ OPERATIONS: dict[Op, OpRule] = {
     Op.RECORD_FILING_REVIEW: OpRule(_roles(RG)),
     Op.RECORD_EVALUATION: OpRule(_roles(EV)),
     Op.LIST_EVALUATIONS: OpRule(_roles(D, SE, RG, EV)),
+    Op.LIST_DUE_EVALUATIONS: OpRule(_roles(RG, EV)),
     Op.IMPORT: OpRule(_roles(RG)),
     Op.CLEANUP: OpRule(_roles(RG)),
     Op.READ_HISTORY: OpRule(_roles(D, RV, SE, RG, EV), own_org=True),

@@ -6,14 +6,26 @@ import datetime as dt
 
 from normreg_common.errors import FailedPrecondition, InvalidArgument
 from normreg_common.principal import Principal
+from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.domain import access
+from normreg_registry.domain import access, deadlines
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.aggregate import DocumentState
-from normreg_registry.domain.versions import Evaluation
+from normreg_registry.domain.versions import Evaluation, Version
 
 
 class Evaluations(DocumentState):
+    def evaluation_due(self, today: dt.date, profile: JurisdictionProfile) -> tuple[Version, dt.date] | None:
+        """The version in force whose validity ends within the evaluation window and that has no
+        evaluation yet, with the day from which it is due; None when nothing is due."""
+        v = self.in_force_version()
+        if v is None or v.promulgation is None or v.promulgation.validity_end is None:
+            return None
+        due_from = deadlines.evaluation_due_from(v.promulgation.validity_end, profile)
+        if due_from > today or any(e.version == v.number for e in self.evaluations):
+            return None
+        return v, due_from
+
     def record_evaluation(
         self,
         principal: Principal,

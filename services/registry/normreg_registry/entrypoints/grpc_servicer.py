@@ -330,6 +330,23 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         )
         return convert.evaluation_pb(doc, e)
 
+    async def ListEvaluations(
+        self, request: rpb.ListEvaluationsRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.ListEvaluationsResponse:
+        doc, evaluations = await self._s.list_evaluations(current_principal(), doc_id(request.parent, "parent"))
+        return rpb.ListEvaluationsResponse(evaluations=[convert.evaluation_pb(doc, e) for e in evaluations])
+
+    async def ListDueEvaluations(
+        self, request: rpb.ListDueEvaluationsRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.ListDueEvaluationsResponse:
+        out = []
+        for d in await self._s.due_evaluations(current_principal()):
+            item = rpb.DueEvaluation(version=d.version, title=d.title, uniform_number=d.uniform_number)
+            proto_dates.fill(item, "validity_end_date", d.validity_end)
+            proto_dates.fill(item, "due_from", d.due_from)
+            out.append(item)
+        return rpb.ListDueEvaluationsResponse(evaluations=out)
+
     async def StartAmendment(
         self, request: rpb.StartAmendmentRequest, context: grpc.aio.ServicerContext
     ) -> pb.Document:
