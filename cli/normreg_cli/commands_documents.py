@@ -32,6 +32,7 @@ async def create(ctx: Context, args: argparse.Namespace) -> None:
             issuing_body=args.issuing_body,
             number_prefix=args.prefix,
             provisional=args.provisional,
+            filing_exemption_reason=args.not_filed_because,
         )
     )
     ctx.show(doc, lambda: views_registry.document(doc, ctx.tz))
@@ -150,6 +151,12 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--issuing-body", required=True, metavar="BODY", help="e.g. 赤峰市人民政府")
     p.add_argument("--prefix", default="", help="prefix of its uniform number, e.g. 赤政规")
     p.add_argument("--provisional", action="store_true", help="暂行/试行: the shorter validity period")
+    p.add_argument(
+        "--not-filed-because",
+        default="",
+        metavar="REASON",
+        help="only for a document that need not be filed (e.g. 内部工作制度): why; it then leaves the 报备率",
+    )
     p.add_argument("--request-id", default="", metavar="ID", help="a retry with the same id returns the first result")
 
     p = add_command(subparsers, "get", get, "read a document with its versions")

@@ -40,7 +40,7 @@ async def record_filing(ctx: Context, args: argparse.Namespace) -> None:
 async def filing_review(ctx: Context, args: argparse.Namespace) -> None:
     outcome = FILING_OUTCOME.value(args.outcome)
     filing = await ctx.clients.registry.RecordFilingReview(
-        rpb.RecordFilingReviewRequest(name=args.name, outcome=outcome, note=args.note)
+        rpb.RecordFilingReviewRequest(name=args.name, outcome=outcome, note=args.note, recipient=args.recipient)
     )
     ctx.show(filing, lambda: views_registry.filing(filing))
 
@@ -52,7 +52,7 @@ async def due_filings(ctx: Context, args: argparse.Namespace) -> None:
 
 async def report(ctx: Context, args: argparse.Namespace) -> None:
     response = await ctx.clients.registry.GetFilingReport(
-        rpb.GetFilingReportRequest(year=args.year, issuing_body=args.issuing_body)
+        rpb.GetFilingReportRequest(year=args.year, issuing_body=args.issuing_body, recipient=args.recipient)
     )
     ctx.show(response, lambda: views_registry.filing_report(response))
 
@@ -79,6 +79,7 @@ def register(subparsers: Subparsers) -> None:
     )
     outcome.add_argument("--revoked", dest="outcome", action="store_const", const="revoked", help="revoked")
     p.add_argument("--note", default="")
+    p.add_argument("--recipient", default="", help="whose outcome (needed when several filings await one)")
 
     p = add_command(subparsers, "due-filings", due_filings, "registrar: filings due soon, and overdue ones")
     p.add_argument("--within", type=positive_int, default=0, metavar="DAYS", help="due within DAYS (default 7)")
@@ -88,3 +89,4 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("--year", type=positive_int, default=0, help="one year (default all)")
     p.add_argument("--issuing-body", default="", metavar="BODY")
+    p.add_argument("--recipient", default="", metavar="BODY", help="only the filings with this recipient")

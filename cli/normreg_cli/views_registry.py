@@ -48,6 +48,7 @@ def document(doc: pb.Document, tz: ZoneInfo, *, text: bool = False) -> str:
             ("number prefix", doc.number_prefix),
             ("drafting org", doc.drafting_org),
             ("provisional", "yes (暂行/试行)" if doc.provisional else ""),
+            ("filing", "required" if doc.filing_required else f"not required: {doc.filing_exemption_reason}"),
             ("created", timestamp(doc.create_time, tz)),
             ("updated", timestamp(doc.update_time, tz)),
             ("etag", doc.etag),
@@ -163,10 +164,17 @@ def filing(f: pb.Filing) -> str:
 
 def due_filings(response: rpb.ListDueFilingsResponse) -> str:
     rows = [
-        [f.document, f.title, f.uniform_number, dates.text(f.due_date), "OVERDUE" if f.overdue else "due"]
+        [
+            f.document,
+            f.title,
+            f.uniform_number,
+            f.recipient or "?",
+            dates.text(f.due_date),
+            "OVERDUE" if f.overdue else "due",
+        ]
         for f in response.filings
     ]
-    return table(["document", "title", "number", "due", "status"], rows, empty="no filings due")
+    return table(["document", "title", "number", "recipient", "due", "status"], rows, empty="no filings due")
 
 
 def filing_report(response: rpb.GetFilingReportResponse) -> str:
@@ -174,6 +182,7 @@ def filing_report(response: rpb.GetFilingReportResponse) -> str:
         [
             str(r.year),
             r.issuing_body,
+            r.recipient or "?",
             str(r.required),
             str(r.filed),
             str(r.filed_on_time),
@@ -184,7 +193,7 @@ def filing_report(response: rpb.GetFilingReportResponse) -> str:
         ]
         for r in response.rows
     ]
-    headers = ["year", "issuing body", "required", "filed", "on time", "complete"]
+    headers = ["year", "issuing body", "recipient", "required", "filed", "on time", "complete"]
     rates = ["报备率 filing", "及时率 timely", "规范率 conformity"]
     return table([*headers, *rates], rows, empty="nothing to report")
 

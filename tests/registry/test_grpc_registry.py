@@ -89,6 +89,9 @@ async def decide(s: System, doc: pb.Document, decision: str) -> None:
     await s.pump()
 
 
+PROVINCE_GOVERNMENT = "内蒙古自治区人民政府"
+
+
 async def to_adopted(s: System, a: Actors) -> pb.Document:
     doc = await create(a)
     doc = await a.drafter.SubmitForReview(rpb.SubmitForReviewRequest(name=doc.name))
@@ -312,29 +315,39 @@ async def test_filing_report_is_computed_from_events(system: System, clock: Fake
     complete = pb.FilingMaterials(text=True, drafting_explanation=True, legal_basis=True, legality_review_opinion=True)
     missing = pb.FilingMaterials(text=True, drafting_explanation=True, legal_basis=False, legality_review_opinion=True)
     due_soon = await a.registrar.ListDueFilings(rpb.ListDueFilingsRequest(within_days=30))
-    assert len(due_soon.filings) == 4 and not any(f.overdue for f in due_soon.filings)
+    # A normative document of the city government is filed with the province's government and the
+    # city's standing committee: two obligations each.
+    assert len(due_soon.filings) == 8 and not any(f.overdue for f in due_soon.filings)
+    assert {f.recipient for f in due_soon.filings} == {PROVINCE_GOVERNMENT, "赤峰市人大常委会"}
     clock.advance(days=10)
     await a.registrar.RecordFiling(
         rpb.RecordFilingRequest(
-            name=docs[0].name, filed_date=day(clock.now().date()), recipient="内蒙古自治区人民政府", materials=complete
+            name=docs[0].name, filed_date=day(clock.now().date()), recipient=PROVINCE_GOVERNMENT, materials=complete
         )
     )
     await a.registrar.RecordFiling(
         rpb.RecordFilingRequest(
-            name=docs[2].name, filed_date=day(clock.now().date()), recipient="内蒙古自治区人民政府", materials=missing
+            name=docs[2].name, filed_date=day(clock.now().date()), recipient=PROVINCE_GOVERNMENT, materials=missing
         )
     )
     clock.advance(days=25)
     overdue = await a.registrar.ListDueFilings(rpb.ListDueFilingsRequest())
-    assert {f.document for f in overdue.filings} == {docs[1].name + "/versions/1", docs[3].name + "/versions/1"}
+    to_province = {f.document for f in overdue.filings if f.recipient == PROVINCE_GOVERNMENT}
+    assert to_province == {docs[1].name + "/versions/1", docs[3].name + "/versions/1"}
+    assert len([f for f in overdue.filings if f.recipient == "赤峰市人大常委会"]) == 4
     assert all(f.overdue for f in overdue.filings)
     filing = await a.registrar.RecordFiling(
         rpb.RecordFilingRequest(
-            name=docs[1].name, filed_date=day(clock.now().date()), recipient="内蒙古自治区人民政府", materials=complete
+            name=docs[1].name, filed_date=day(clock.now().date()), recipient=PROVINCE_GOVERNMENT, materials=complete
         )
     )
     assert not filing.on_time and iso(filing.due_date) == str(promulgated_on + dt.timedelta(days=30))
     report = await a.registrar.GetFilingReport(rpb.GetFilingReportRequest(year=2026))
+    assert {(r.recipient, r.required, r.filed) for r in report.rows} == {
+        (PROVINCE_GOVERNMENT, 4, 3),
+        ("赤峰市人大常委会", 4, 0),
+    }
+    report = await a.registrar.GetFilingReport(rpb.GetFilingReportRequest(year=2026, recipient=PROVINCE_GOVERNMENT))
     [row] = report.rows
     assert (row.required, row.filed, row.filed_on_time, row.filed_complete) == (4, 3, 2, 2)
     assert row.filing_rate == pytest.approx(0.75)
@@ -416,8 +429,9 @@ async def test_the_jurisdiction_profile_sets_the_filing_deadline(tmp_path: objec
         a = Actors(s)
         doc = await a.registrar.Promulgate(rpb.PromulgateRequest(name=(await to_adopted(s, a)).name))
         due = await a.registrar.ListDueFilings(rpb.ListDueFilingsRequest(within_days=30))
-        assert [(f.document, iso(f.due_date)) for f in due.filings] == [
-            (f"{doc.name}/versions/1", str(clock.now().date() + dt.timedelta(days=20)))
-        ]
+        assert {(f.document, f.recipient, iso(f.due_date)) for f in due.filings} == {
+            (f"{doc.name}/versions/1", recipient, str(clock.now().date() + dt.timedelta(days=20)))
+            for recipient in (PROVINCE_GOVERNMENT, "赤峰市人大常委会")
+        }
     finally:
         await s.stop()

@@ -78,8 +78,55 @@ def _weekdays_before(ordinal: int) -> int:
 
 
 @dataclass(frozen=True)
+class FilingRoute:
+    """Who receives a filing of one kind of document from one issuing body (filing-review.md).
+
+    An empty `issuing_body` is the route for every other issuing body of the jurisdiction (its
+    departments): the table names the government and the standing committee, not each bureau.
+    """
+
+    kind: str
+    recipients: tuple[str, ...]
+    issuing_body: str = ""
+
+
+def city_routes(city: str, province: str) -> tuple[FilingRoute, ...]:
+    """The routing table of a city with legislative power (设区的市) in `province`."""
+    rule_recipients = ("国务院", f"{city}人大常委会", f"{province}人大常委会", f"{province}人民政府")
+    return (
+        FilingRoute("GOVERNMENT_RULE", rule_recipients, f"{city}人民政府"),
+        # A rule issued in another body's name is still the city government's rule.
+        FilingRoute("GOVERNMENT_RULE", rule_recipients),
+        FilingRoute("NORMATIVE_DOCUMENT", (f"{province}人民政府", f"{city}人大常委会"), f"{city}人民政府"),
+        # A department's normative document goes to the government of its level (its 司法局 receives it).
+        FilingRoute("NORMATIVE_DOCUMENT", (f"{city}人民政府",)),
+        # A local regulation is approved by the province's standing committee, which files it onwards.
+        FilingRoute("LOCAL_REGULATION", (f"{province}人大常委会",)),
+    )
+
+
+def province_routes(province: str) -> tuple[FilingRoute, ...]:
+    return (
+        FilingRoute("GOVERNMENT_RULE", ("国务院", f"{province}人大常委会")),
+        FilingRoute("NORMATIVE_DOCUMENT", ("国务院", f"{province}人大常委会"), f"{province}人民政府"),
+        FilingRoute("NORMATIVE_DOCUMENT", (f"{province}人民政府",)),
+        FilingRoute("LOCAL_REGULATION", ("全国人大常委会", "国务院")),
+    )
+
+
+@dataclass(frozen=True)
 class JurisdictionProfile:
     name: str = "chifeng"
+    # The jurisdiction a deployment serves, the bodies that issue documents in it, and its superior.
+    jurisdiction: str = "赤峰市"
+    issuing_bodies: tuple[str, ...] = ("赤峰市人民政府", "赤峰市人大常委会")
+    superior: str = "内蒙古自治区"
+    filing_routes: tuple[FilingRoute, ...] = city_routes("赤峰市", "内蒙古自治区")
+    # The recipient's own limits (备案审查), in calendar days: materials to be completed after a
+    # request (补充报送), a correction to be made (纠正), the recipient's review itself.
+    completion_days: int = 15
+    correction_days: int = 30
+    recipient_review_days: int = 60
     timezone: str = "Asia/Shanghai"
     # Public comment minimum: rules in calendar days, normative documents in working days.
     comment_min_days_rules: int = 30
@@ -111,6 +158,28 @@ class JurisdictionProfile:
             return self.calendar.add_working_days(promulgated, self.filing_deadline_days)
         return promulgated + dt.timedelta(days=self.filing_deadline_days)
 
+    def filing_recipients(self, issuing_body: str, kind: str) -> tuple[str, ...]:
+        """The recipients of a filing by the routing table: the issuing body's own route, else the
+        kind's route for any body, else none (a kind the table does not name is not filed)."""
+        general: tuple[str, ...] = ()
+        for route in self.filing_routes:
+            if route.kind != kind:
+                continue
+            if route.issuing_body == issuing_body:
+                return route.recipients
+            if not route.issuing_body and not general:
+                general = route.recipients
+        return general
+
+    def completion_due(self, requested: dt.date) -> dt.date:
+        return requested + dt.timedelta(days=self.completion_days)
+
+    def correction_due(self, decided: dt.date) -> dt.date:
+        return decided + dt.timedelta(days=self.correction_days)
+
+    def recipient_review_due(self, registered: dt.date) -> dt.date:
+        return registered + dt.timedelta(days=self.recipient_review_days)
+
     def review_due(self, requested: dt.date) -> dt.date:
         return self.calendar.add_working_days(requested, self.review_time_limit_working_days)
 
@@ -138,6 +207,20 @@ PROFILES: dict[str, JurisdictionProfile] = {
     "chifeng": JurisdictionProfile(),
     # Some provinces require filing within 20 days.
     "filing20": JurisdictionProfile(name="filing20", filing_deadline_days=20),
+    # A small federation: the province and a second city of it.
+    "neimenggu": JurisdictionProfile(
+        name="neimenggu",
+        jurisdiction="内蒙古自治区",
+        issuing_bodies=("内蒙古自治区人民政府", "内蒙古自治区人大常委会"),
+        superior="国务院",
+        filing_routes=province_routes("内蒙古自治区"),
+    ),
+    "wuhai": JurisdictionProfile(
+        name="wuhai",
+        jurisdiction="乌海市",
+        issuing_bodies=("乌海市人民政府", "乌海市人大常委会"),
+        filing_routes=city_routes("乌海市", "内蒙古自治区"),
+    ),
 }
 
 

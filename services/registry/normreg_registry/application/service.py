@@ -35,9 +35,10 @@ from normreg_registry.domain.history import (
     verify_chain,
     witness_problems,
 )
-from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Action, Kind, Procedure, State
+from normreg_registry.domain.lifecycle import PROMULGATED_STATES, Action, Kind, Procedure, State
 from normreg_registry.domain.model import Document, Evaluation, ImportedVersion, Version
 from normreg_registry.domain.numbers import UniformNumber, registration_number
+from normreg_registry.domain.versions import Filing
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class DueFiling:
     uniform_number: str
     due_date: dt.date
     overdue: bool
+    # Empty for a version promulgated before its recipients were derived from the routing table.
+    recipient: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,8 +169,11 @@ class RegistryService:
         issuing_body: str,
         number_prefix: str,
         provisional: bool,
+        filing_exemption_reason: str = "",
     ) -> Document:
         access.authorize_role(principal, OPERATIONS[Op.CREATE], "creating a draft")
+        # Only when given, so a retry of a request stored before the field existed hashes the same.
+        exemption = {"filing_exemption_reason": filing_exemption_reason} if filing_exemption_reason else {}
         request = idempotency.Request(
             idempotency.caller_of(principal),
             "CreateDocument",
@@ -179,6 +185,7 @@ class RegistryService:
                 issuing_body=issuing_body,
                 number_prefix=number_prefix,
                 provisional=provisional,
+                **exemption,
             ),
         )
 
@@ -196,6 +203,7 @@ class RegistryService:
                 provisional=provisional,
                 principal=principal,
                 at=self._clock.now(),
+                filing_exemption_reason=filing_exemption_reason,
             )
             request.remember(store, doc.id)
             return self._save(store, doc)
@@ -403,6 +411,8 @@ class RegistryService:
         recipient: str,
         materials: dict[str, bool],
     ) -> tuple[Document, Version]:
+        recipient = recipient.strip()
+
         def work(store: RegistryRepository) -> tuple[Document, Version]:
             doc = self._load(store, doc_id, principal)
             v = doc.record_filing(
@@ -419,14 +429,26 @@ class RegistryService:
         return await self._write(work)
 
     async def record_filing_review(
-        self, principal: Principal, doc_id: str, version: int | None, outcome: str, note: str
-    ) -> tuple[Document, Version]:
-        def work(store: RegistryRepository) -> tuple[Document, Version]:
+        self,
+        principal: Principal,
+        doc_id: str,
+        version: int | None,
+        outcome: str,
+        note: str,
+        recipient: str = "",
+    ) -> tuple[Document, Filing]:
+        def work(store: RegistryRepository) -> tuple[Document, Filing]:
             doc = self._load(store, doc_id, principal)
-            v = doc.record_filing_review(
-                principal, self._clock.now(), version=version, outcome=outcome, note=note, today=self.today()
+            f = doc.record_filing_review(
+                principal,
+                self._clock.now(),
+                version=version,
+                outcome=outcome,
+                note=note,
+                today=self.today(),
+                recipient=recipient.strip(),
             )
-            return self._save(store, doc), v
+            return self._save(store, doc), f
 
         return await self._write(work)
 
@@ -667,7 +689,9 @@ class RegistryService:
 
     # ---- filing --------------------------------------------------------------------------------
 
-    async def filing_report(self, principal: Principal, year: int, issuing_body: str) -> list[ReportRow]:
+    async def filing_report(
+        self, principal: Principal, year: int, issuing_body: str, recipient: str = ""
+    ) -> list[ReportRow]:
         access.authorize_role(principal, OPERATIONS[Op.REPORTS], "reading the filing report")
 
         def work(store: RegistryRepository) -> list[ReportRow]:
@@ -677,7 +701,7 @@ class RegistryService:
             ):
                 data = json.loads(raw)["data"]
                 events.append((type_, document, version, data["details"]))
-            return FilingReport.from_events(events).select(year, issuing_body)
+            return FilingReport.from_events(events).select(year, issuing_body, recipient)
 
         return await self._read(work)
 
@@ -688,11 +712,13 @@ class RegistryService:
 
         def work(store: RegistryRepository) -> list[DueFiling]:
             out = [
-                DueFiling(doc.version_name(v.number), v.title, str(v.promulgation.number or ""), due, due < today)
-                for doc, v, due in self._unfiled(store)
+                DueFiling(
+                    doc.version_name(v.number), v.title, str(v.promulgation.number or ""), due, due < today, recipient
+                )
+                for doc, v, recipient, due in self._unfiled(store)
                 if due <= horizon and v.promulgation is not None
             ]
-            return sorted(out, key=lambda d: (d.due_date, d.document))
+            return sorted(out, key=lambda d: (d.due_date, d.document, d.recipient))
 
         return await self._read(work)
 
@@ -701,31 +727,34 @@ class RegistryService:
         today = self.today()
 
         def work(store: RegistryRepository) -> tuple[int, int]:
-            dues = [due for _, _, due in self._unfiled(store)]
+            dues = [due for _, _, _, due in self._unfiled(store)]
             overdue = sum(1 for due in dues if due < today)
             return len(dues) - overdue, overdue
 
         return await self._read(work)
 
-    def _unfiled(self, store: RegistryRepository) -> list[tuple[Document, Version, dt.date]]:
-        """Promulgated versions that must be filed and are not, with their filing deadline."""
-        out = []
+    def _unfiled(self, store: RegistryRepository) -> list[tuple[Document, Version, str, dt.date]]:
+        """Filing obligations of promulgated versions not yet met: (document, version, recipient, due)."""
+        out: list[tuple[Document, Version, str, dt.date]] = []
         for doc_id in store.ids_with_states([s.value for s in PROMULGATED_STATES]):
             doc = store.get(doc_id)
-            if doc is None or doc.kind not in FILING_KINDS:
+            if doc is None or not doc.filing_required:
                 continue
             for v in doc.versions:
-                if v.promulgation is None or v.filing is not None:
+                if v.promulgation is None or v.state in {State.REPEALED, State.DECLARED_INVALID}:
                     continue
-                if v.state in {State.REPEALED, State.DECLARED_INVALID}:
+                if v.obligations:
+                    out.extend((doc, v, o.recipient, o.due_date) for o in v.obligations if o.filing is None)
                     continue
+                # Imported, or promulgated before obligations were kept per recipient: one obligation
+                # whose recipient is not known.
                 try:
                     due = self._profile.filing_due(v.promulgation.promulgation_date)
                 except (OverflowError, ValueError):
                     # Stored before dates were bounded: such a deadline lies beyond any calendar.
                     log.error("%s: no filing deadline for %s", doc.version_name(v.number), v.promulgation)
                     continue
-                out.append((doc, v, due))
+                out.append((doc, v, "", due))
         return out
 
     # ---- cleanup -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from normreg_common.errors import Aborted, InvalidArgument
 from normreg_common.principal import Principal
 
 from normreg_registry.domain import access, names
-from normreg_registry.domain.lifecycle import TRANSITIONS, Action, Kind, State, check_transition
+from normreg_registry.domain.lifecycle import FILING_KINDS, TRANSITIONS, Action, Kind, State, check_transition
 from normreg_registry.domain.versions import Evaluation, Version
 
 
@@ -39,6 +39,8 @@ class DocumentState:
     drafting_org: str
     provisional: bool
     created_at: dt.datetime
+    # Set at drafting when the document need not be filed (an internal working document): why not.
+    filing_exemption_reason: str = ""
     versions: list[Version] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
     sequence: int = 0
@@ -53,6 +55,11 @@ class DocumentState:
     @property
     def name(self) -> str:
         return names.document(self.id)
+
+    @property
+    def filing_required(self) -> bool:
+        """Its kind is filed, and no one said at drafting why this one is not (报备率 counts only these)."""
+        return self.kind in FILING_KINDS and not self.filing_exemption_reason
 
     @property
     def etag(self) -> str:

@@ -30,6 +30,7 @@ class Drafting(DocumentState):
         provisional: bool,
         principal: Principal,
         at: dt.datetime,
+        filing_exemption_reason: str = "",
     ) -> Self:
         access.authorize_role(principal, access.OPERATIONS[Op.CREATE], "creating a draft")
         if kind in IMPORT_ONLY_KINDS:
@@ -48,9 +49,18 @@ class Drafting(DocumentState):
             provisional=provisional,
             created_at=at,
             updated_at=at,
+            filing_exemption_reason=filing_exemption_reason.strip(),
         )
         doc.versions.append(Version(1, State.DRAFTING, title, body, at, at, drafters=[principal.subject]))
-        doc._record("created", 1, None, State.DRAFTING, principal, at)
+        doc._record(
+            "created",
+            1,
+            None,
+            State.DRAFTING,
+            principal,
+            at,
+            details={"filing_required": doc.filing_required, "filing_exemption_reason": doc.filing_exemption_reason},
+        )
         return doc
 
     def update_draft(

@@ -10,9 +10,9 @@ from normreg_common.profile import JurisdictionProfile
 
 from normreg_registry.domain import access, deadlines, gates
 from normreg_registry.domain.drafting import Drafting
-from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Action, State
+from normreg_registry.domain.lifecycle import PROMULGATED_STATES, Action, State
 from normreg_registry.domain.numbers import UniformNumber
-from normreg_registry.domain.versions import Promulgation, TimelineEntry, Version
+from normreg_registry.domain.versions import FilingObligation, Promulgation, TimelineEntry, Version
 
 
 class Enactment(Drafting):
@@ -50,7 +50,10 @@ class Enactment(Drafting):
         v.promulgation = Promulgation(
             number, registration_number, promulgation_date, effective, validity_end, early_effect_reason.strip()
         )
-        filing_required = self.kind in FILING_KINDS
+        filing_required = self.filing_required
+        filing_due = deadlines.filing_due(promulgation_date, profile)
+        recipients = profile.filing_recipients(self.issuing_body, self.kind.value) if filing_required else ()
+        v.obligations = [FilingObligation(r, filing_due) for r in recipients]
         self._move(
             v,
             Action.PROMULGATE,
@@ -63,7 +66,8 @@ class Enactment(Drafting):
                 "effective_date": str(effective),
                 "validity_end_date": str(validity_end or ""),
                 "filing_required": filing_required,
-                "filing_due_date": str(deadlines.filing_due(promulgation_date, profile)) if filing_required else "",
+                "filing_due_date": str(filing_due) if filing_required else "",
+                "filing_recipients": list(recipients),
                 "kind": self.kind.value,
                 "issuing_body": self.issuing_body,
             },
@@ -105,14 +109,18 @@ class Enactment(Drafting):
                     at,
                     details={"validity_end_date": str(p.validity_end)},
                 )
-            if (
-                v.promulgation
-                and self.kind in FILING_KINDS
-                and v.filing is None
-                and not v.filing_overdue_flagged
-                and v.state in PROMULGATED_STATES
-                and today > deadlines.filing_due(v.promulgation.promulgation_date, profile)
-            ):
+            if v.promulgation is None or v.filing_overdue_flagged or v.state not in PROMULGATED_STATES:
+                continue
+            if v.obligations:
+                missing = [(o.recipient, o.due_date) for o in v.obligations if o.filing is None and today > o.due_date]
+            elif self.filing_required:
+                # Imported, or promulgated before obligations were kept per recipient: one obligation
+                # whose recipient is not known.
+                due = deadlines.filing_due(v.promulgation.promulgation_date, profile)
+                missing = [("", due)] if today > due else []
+            else:
+                missing = []
+            if missing:
                 v.filing_overdue_flagged = True
                 self._record(
                     "filing_overdue",
@@ -121,7 +129,7 @@ class Enactment(Drafting):
                     v.state,
                     principal,
                     at,
-                    details={"due_date": str(deadlines.filing_due(v.promulgation.promulgation_date, profile))},
+                    details={"due_date": str(missing[0][1]), "recipients": [r for r, _ in missing if r]},
                 )
         return self.sequence != before
 

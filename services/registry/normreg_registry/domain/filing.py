@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from normreg_common.errors import FailedPrecondition
+from normreg_common.errors import FailedPrecondition, InvalidArgument
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
@@ -12,7 +12,7 @@ from normreg_registry.domain import access, deadlines, gates
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.amendment import Amendment
 from normreg_registry.domain.lifecycle import Action, State
-from normreg_registry.domain.versions import Filing, Version
+from normreg_registry.domain.versions import Filing, FilingObligation, Version
 
 
 class Filings(Amendment):
@@ -29,12 +29,20 @@ class Filings(Amendment):
     ) -> Version:
         access.authorize_op(principal, self, Op.RECORD_FILING, "recording a filing")
         v = self._filing_version(version)
-        gates.filing_allowed(self.kind, v, self.version_name(v.number), self.name)
-        assert v.promulgation is not None
+        obligation = v.obligation(recipient)
+        earlier = obligation.filing if obligation else None
+        gates.filing_allowed(self.kind, v, earlier, self.version_name(v.number), self.name)
+        if v.promulgation is None:
+            raise FailedPrecondition("NOT_PROMULGATED", f"{self.version_name(v.number)} was never promulgated")
         gates.filed_date(filed_date, v.promulgation.promulgation_date, profile.local_date(at))
-        due = deadlines.filing_due(v.promulgation.promulgation_date, profile)
-        refiling = v.filing is not None
-        v.filing = Filing(filed_date, recipient, dict(materials), due)
+        if obligation is None:
+            # A recipient the routing table does not name (or a document registered before it had
+            # obligations): the filing is kept, with the deadline every filing of it has.
+            obligation = FilingObligation(recipient, deadlines.filing_due(v.promulgation.promulgation_date, profile))
+            v.obligations.append(obligation)
+        due = obligation.due_date
+        refiling = earlier is not None
+        filing = obligation.filing = Filing(filed_date, recipient, dict(materials), due)
         self._record(
             "filing_recorded",
             v.number,
@@ -47,8 +55,8 @@ class Filings(Amendment):
                 "due_date": str(due),
                 "recipient": recipient,
                 "materials": dict(materials),
-                "complete": v.filing.complete,
-                "on_time": v.filing.on_time,
+                "complete": filing.complete,
+                "on_time": filing.on_time,
                 "refiling": refiling,
             },
         )
@@ -63,20 +71,47 @@ class Filings(Amendment):
         outcome: str,
         note: str,
         today: dt.date,
-    ) -> Version:
+        recipient: str = "",
+    ) -> Filing:
+        """The outcome of the filing with `recipient`; without one, of the only filing still awaiting
+        an outcome."""
         access.authorize_op(principal, self, Op.RECORD_FILING_REVIEW, "recording a filing review")
         v = self._filing_version(version)
-        gates.filing_review_open(v, self.version_name(v.number), self.name)
-        assert v.filing is not None
-        v.filing.outcome = outcome
-        v.filing.outcome_note = note
+        if recipient:
+            obligation = v.obligation(recipient)
+            candidate = obligation.filing if obligation else None
+        else:
+            open_ = [f for f in v.filings if not f.outcome]
+            if len(open_) > 1:
+                raise InvalidArgument(
+                    "recipient",
+                    f"{self.version_name(v.number)} awaits the outcome of "
+                    + ", ".join(f.recipient for f in open_)
+                    + "; name the recipient",
+                )
+            candidate = open_[0] if open_ else v.latest_filing
+        filing = gates.filing_review_open(candidate, recipient, self.version_name(v.number), self.name)
+        filing.outcome = outcome
+        filing.outcome_note = note
         self._record(
-            "filing_reviewed", v.number, v.state, v.state, principal, at, details={"outcome": outcome, "note": note}
+            "filing_reviewed",
+            v.number,
+            v.state,
+            v.state,
+            principal,
+            at,
+            details={"outcome": outcome, "note": note, "recipient": filing.recipient},
         )
         if outcome == "REVOKED" and v.state == State.IN_FORCE:
             # The superior body revoked it: it stops having effect.
-            self._end(Action.DECLARE_INVALID, principal, at, f"revoked by the filing authority: {note}", today)
-        return v
+            self._end(
+                Action.DECLARE_INVALID,
+                principal,
+                at,
+                f"revoked by the filing authority {filing.recipient}: {note}",
+                today,
+            )
+        return filing
 
     def _filing_version(self, version: int | None) -> Version:
         if version is not None:

@@ -17,7 +17,7 @@ from normreg_registry.domain.lifecycle import (
     Kind,
     State,
 )
-from normreg_registry.domain.versions import Version
+from normreg_registry.domain.versions import Filing, Version
 
 # States in which a version has not (or no longer) passed legality review, and could still.
 _BEFORE_APPROVAL = frozenset({State.DRAFTING, State.PUBLIC_COMMENT, State.LEGALITY_REVIEW, State.REJECTED})
@@ -204,7 +204,8 @@ def procedure_in_time(v: Version, resource: str) -> None:
         )
 
 
-def filing_allowed(kind: Kind, v: Version, version_name: str, resource: str) -> None:
+def filing_allowed(kind: Kind, v: Version, earlier: Filing | None, version_name: str, resource: str) -> None:
+    """`earlier` is the filing already sent to the same recipient, if any."""
     if v.state in {State.REPEALED, State.DECLARED_INVALID}:
         raise FailedPrecondition(
             "FILING_AFTER_REPEAL",
@@ -213,10 +214,10 @@ def filing_allowed(kind: Kind, v: Version, version_name: str, resource: str) -> 
         )
     if kind not in FILING_KINDS:
         raise FailedPrecondition("FILING_NOT_REQUIRED", f"{kind} documents are not filed", resource=resource)
-    if v.filing is not None and v.filing.outcome != "CORRECTION_REQUIRED":
+    if earlier is not None and earlier.outcome != "CORRECTION_REQUIRED":
         raise FailedPrecondition(
             "FILING_ALREADY_RECORDED",
-            f"{version_name} was filed on {v.filing.filed_date}; "
+            f"{version_name} was filed with {earlier.recipient} on {earlier.filed_date}; "
             "a new filing is accepted only after the recipient required a correction",
             resource=resource,
         )
@@ -229,15 +230,17 @@ def filed_date(filed: dt.date, promulgated: dt.date, today: dt.date) -> None:
         raise InvalidArgument("filed_date", "a document cannot be filed before it is promulgated")
 
 
-def filing_review_open(v: Version, version_name: str, resource: str) -> None:
-    if v.filing is None:
-        raise FailedPrecondition("NOT_FILED", f"{version_name} has not been filed", resource=resource)
-    if v.filing.outcome:
+def filing_review_open(filing: Filing | None, recipient: str, version_name: str, resource: str) -> Filing:
+    if filing is None:
+        to = f" with {recipient}" if recipient else ""
+        raise FailedPrecondition("NOT_FILED", f"{version_name} has not been filed{to}", resource=resource)
+    if filing.outcome:
         raise FailedPrecondition(
             "FILING_REVIEW_ALREADY_RECORDED",
-            f"the recipient's outcome ({v.filing.outcome}) is already recorded",
+            f"the outcome of {filing.recipient} ({filing.outcome}) is already recorded",
             resource=resource,
         )
+    return filing
 
 
 def step_date(day: dt.date, field: str, earlier: list[tuple[dt.date | None, str]], today: dt.date | None) -> None:

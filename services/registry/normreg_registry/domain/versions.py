@@ -59,6 +59,15 @@ class Filing:
 
 
 @dataclass
+class FilingObligation:
+    """One recipient a promulgated version must be filed with, its deadline, and the filing once sent."""
+
+    recipient: str
+    due_date: dt.date
+    filing: Filing | None = None
+
+
+@dataclass
 class Evaluation:
     id: int
     version: int
@@ -104,6 +113,8 @@ class Version:
     completed_comment_windows: list[CommentWindow] = field(default_factory=list)
     procedures: dict[Procedure, ProcedureRecord] = field(default_factory=dict)
     promulgation: Promulgation | None = None
+    obligations: list[FilingObligation] = field(default_factory=list)
+    # Stored before filings had one obligation per recipient; moved into `obligations` on load.
     filing: Filing | None = None
     filing_overdue_flagged: bool = False
     evaluation_due_flagged: bool = False
@@ -112,6 +123,24 @@ class Version:
     repealed_by: str = ""
     state_reason: str = ""
     timeline: list[TimelineEntry] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.filing is not None:
+            if not any(o.recipient == self.filing.recipient for o in self.obligations):
+                self.obligations.append(FilingObligation(self.filing.recipient, self.filing.due_date, self.filing))
+            self.filing = None
+
+    def obligation(self, recipient: str) -> FilingObligation | None:
+        return next((o for o in self.obligations if o.recipient == recipient), None)
+
+    @property
+    def filings(self) -> list[Filing]:
+        return [o.filing for o in self.obligations if o.filing is not None]
+
+    @property
+    def latest_filing(self) -> Filing | None:
+        filings = self.filings
+        return max(filings, key=lambda f: f.filed_date) if filings else None
 
     @property
     def articles(self) -> tuple[Article, ...]:

@@ -15,6 +15,7 @@ from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import HistoryEntry
 from normreg_registry.domain.lifecycle import Kind, Procedure, State
 from normreg_registry.domain.model import Document, Evaluation, Version
+from normreg_registry.domain.versions import Filing
 
 STATE_TO_PB = {s: pb.VersionState.Value(f"VERSION_STATE_{s.value}") for s in State}
 STATE_FROM_PB = {v: k for k, v in STATE_TO_PB.items()}
@@ -68,6 +69,11 @@ def version_pb(doc: Document, v: Version, internal: bool, full: bool = True) -> 
             pb.ProcedureRecord(procedure=PROCEDURE_TO_PB[r.procedure], summary=r.summary, record_time=timestamp(r.at))
             for r in v.procedures.values()
         )
+        for o in v.obligations:
+            slot = out.filing_obligations.add(recipient=o.recipient)
+            proto_dates.fill(slot, "due_date", o.due_date)
+            if o.filing is not None:
+                slot.filing.CopyFrom(filing_pb(doc, v, o.filing))
     elif v.state in {State.REPEALED, State.DECLARED_INVALID, State.EXPIRED}:
         # Why a rule stopped applying is public; why a draft was rejected is not.
         out.state_reason = v.state_reason
@@ -91,6 +97,8 @@ def document_pb(doc: Document, principal: Principal, *, full: bool = True) -> pb
         create_time=timestamp(doc.created_at),
         update_time=timestamp(doc.updated_at),
         provisional=doc.provisional,
+        filing_required=doc.filing_required,
+        filing_exemption_reason=doc.filing_exemption_reason if internal else "",
     )
 
 
@@ -117,9 +125,7 @@ def bounded_full(
     return out
 
 
-def filing_pb(doc: Document, v: Version) -> pb.Filing:
-    f = v.filing
-    assert f is not None
+def filing_pb(doc: Document, v: Version, f: Filing) -> pb.Filing:
     out = pb.Filing(
         document=doc.name,
         version_number=v.number,

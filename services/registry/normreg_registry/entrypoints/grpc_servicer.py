@@ -23,8 +23,9 @@ from normreg_registry.application.service import RegistryService
 from normreg_registry.domain import access, names
 from normreg_registry.domain.cleanup import Outcome
 from normreg_registry.domain.lifecycle import State
-from normreg_registry.domain.model import Document, ImportedVersion
+from normreg_registry.domain.model import Document, ImportedVersion, Version
 from normreg_registry.domain.numbers import UniformNumber
+from normreg_registry.domain.versions import Filing
 from normreg_registry.entrypoints import convert
 from normreg_registry.entrypoints import requests as rq
 
@@ -88,6 +89,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
             body=request.body,
             issuing_body=request.issuing_body,
             number_prefix=request.number_prefix,
+            filing_exemption_reason=request.filing_exemption_reason,
         )
         if request.kind not in convert.KIND_FROM_PB:
             raise InvalidArgument("kind", "a document kind is required")
@@ -100,6 +102,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
             issuing_body=cmd.issuing_body,
             number_prefix=cmd.number_prefix,
             provisional=request.provisional,
+            filing_exemption_reason=cmd.filing_exemption_reason,
         )
         return self._doc(doc)
 
@@ -304,16 +307,21 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
             recipient=cmd.recipient,
             materials=materials,
         )
-        return convert.filing_pb(doc, v)
+        obligation = v.obligation(cmd.recipient.strip())
+        assert obligation is not None and obligation.filing is not None  # the filing just recorded
+        return convert.filing_pb(doc, v, obligation.filing)
 
     async def RecordFilingReview(
         self, request: rpb.RecordFilingReviewRequest, context: grpc.aio.ServicerContext
     ) -> pb.Filing:
         document, version = doc_or_version(request.name)
         outcome = enum_value(FILING_OUTCOMES, request.outcome, "outcome")
-        cmd = parse(rq.FilingReview, note=request.note)
-        doc, v = await self._s.record_filing_review(current_principal(), document, version, outcome, cmd.note)
-        return convert.filing_pb(doc, v)
+        cmd = parse(rq.FilingReview, note=request.note, recipient=request.recipient)
+        doc, filing = await self._s.record_filing_review(
+            current_principal(), document, version, outcome, cmd.note, cmd.recipient
+        )
+        v = doc.version(version) if version is not None else _filed_version(doc, filing)
+        return convert.filing_pb(doc, v, filing)
 
     async def RecordEvaluation(
         self, request: rpb.RecordEvaluationRequest, context: grpc.aio.ServicerContext
@@ -457,7 +465,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     ) -> rpb.GetFilingReportResponse:
         if request.year and not 1900 <= request.year <= 2999:
             raise InvalidArgument("year", "a four-digit year, or 0 for all years")
-        rows = await self._s.filing_report(current_principal(), request.year, request.issuing_body)
+        rows = await self._s.filing_report(current_principal(), request.year, request.issuing_body, request.recipient)
         return rpb.GetFilingReportResponse(
             rows=[
                 pb.FilingReportRow(
@@ -470,6 +478,7 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
                     filing_rate=r.filing_rate,
                     timeliness_rate=r.timeliness_rate,
                     conformity_rate=r.conformity_rate,
+                    recipient=r.recipient,
                 )
                 for r in rows
             ]
@@ -482,7 +491,9 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
             raise InvalidArgument("within_days", "between 0 and 366")
         due = await self._s.due_filings(current_principal(), request.within_days or 7)
         return rpb.ListDueFilingsResponse(
-            filings=[_due_filing(d.document, d.title, d.uniform_number, d.due_date, d.overdue) for d in due]
+            filings=[
+                _due_filing(d.document, d.title, d.uniform_number, d.due_date, d.overdue, d.recipient) for d in due
+            ]
         )
 
     async def CreateCleanupCampaign(
@@ -521,8 +532,12 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         return convert.campaign_pb(campaign)
 
 
-def _due_filing(document: str, title: str, number: str, due: dt.date, overdue: bool) -> pb.DueFiling:
-    out = pb.DueFiling(document=document, title=title, uniform_number=number, overdue=overdue)
+def _filed_version(doc: Document, filing: Filing) -> Version:
+    return next(v for v in reversed(doc.versions) if any(f is filing for f in v.filings))
+
+
+def _due_filing(document: str, title: str, number: str, due: dt.date, overdue: bool, recipient: str) -> pb.DueFiling:
+    out = pb.DueFiling(document=document, title=title, uniform_number=number, overdue=overdue, recipient=recipient)
     proto_dates.fill(out, "due_date", due)
     return out
 

@@ -31,6 +31,7 @@ class CreateDocument(Command):
     body: Body
     issuing_body: RequiredShortText
     number_prefix: Annotated[ShortText, Field(max_length=20, pattern=r"^[^\s〔〕\[\]()（）【】]*$")]
+    filing_exemption_reason: Reason = ""
 
 
 class UpdateDraft(Command):
@@ -72,6 +73,7 @@ class Filing(Command):
 
 class FilingReview(Command):
     note: Reason
+    recipient: ShortText = ""
 
 
 class Evaluation(Command):
