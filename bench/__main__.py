@@ -19,12 +19,12 @@ import os
 import time
 from collections.abc import Iterator
 
-from bench import corpus, event_to_searchable, portal, transport, write_path
+from bench import corpus, event_to_searchable, idle, portal, transport, write_path
 from bench.infra import real_backends
 from bench.procs import Backends
 from bench.stats import VERDICTS
 
-BENCHMARKS = ("write_path", "transport", "event_to_searchable", "search", "import", "portal")
+BENCHMARKS = ("idle", "write_path", "transport", "event_to_searchable", "search", "import", "portal")
 
 
 @contextlib.contextmanager
@@ -48,6 +48,8 @@ def parse() -> argparse.Namespace:
 async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
     selected = args.only or list(BENCHMARKS)
     quick = args.quick
+    if "idle" in selected:
+        await idle.main(backends, window_s=20.0 if quick else 60.0)
     if "write_path" in selected:
         await write_path.main(total=400 if quick else 2000, runs=args.runs or (2 if quick else 5))
     if "transport" in selected:

@@ -1,7 +1,8 @@
 """An embedded, durable event log in one SQLite file that several processes share.
 
-One partition per topic; offsets are dense from 0. Consumers poll, which keeps it simple and works
-across processes.
+One partition per topic; offsets are dense from 0. Consumers read with a query and, when they are
+caught up, sleep until the file is written (inotify on its directory, see `filewatch`), which works
+across processes and costs nothing while nothing happens.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from normreg_common.eventlog.filewatch import POLL_MIN_S, FileWatch
 from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
 from normreg_common.sqlite import Database
 
@@ -25,8 +27,6 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (topic, offset)
 ) WITHOUT ROWID;
 """
-
-POLL_INTERVAL_S = 0.01
 
 
 class SqliteEventLog(EventLog):
@@ -85,12 +85,16 @@ class SqliteConsumer(Consumer):
         self._next: dict[str, int] = {}
         self._registry = registry
         self._closed = False
+        self._watch = FileWatch(path)
+        self._caught_up = False
 
     async def start(self) -> None:
         await self._db.open()
+        self._watch.start()
         await self.rewind()
 
     async def rewind(self) -> None:
+        self._caught_up = False
         for topic in self._topics:
             last = await self._loader(topic, 0)
             self._next[topic] = 0 if last is None else last + 1
@@ -98,12 +102,27 @@ class SqliteConsumer(Consumer):
     async def poll(self, max_records: int = 500, timeout: float = 0.5) -> list[Delivery]:
         deadline = time.monotonic() + timeout
         while True:
-            batch = await self._db.read(lambda conn: self._fetch(conn, max_records))
-            if batch or time.monotonic() >= deadline or self._closed:
-                for delivery in batch:
-                    self._next[delivery.topic] = delivery.offset + 1
-                return batch
-            await asyncio.sleep(POLL_INTERVAL_S)
+            if self._must_read():
+                # Cleared before the read: a commit after the read's snapshot sets it again.
+                self._watch.changed.clear()
+                batch = await self._db.read(lambda conn: self._fetch(conn, max_records))
+                if batch:
+                    for delivery in batch:
+                        self._next[delivery.topic] = delivery.offset + 1
+                    self._watch.found()
+                    return batch
+                self._caught_up = not self._watch.settling()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._closed:
+                return []
+            if self._caught_up:
+                await self._watch.wait(remaining)
+            else:
+                await asyncio.sleep(min(remaining, POLL_MIN_S))
+
+    def _must_read(self) -> bool:
+        """False only when a read found nothing and the file has not been written since."""
+        return not (self._caught_up and self._watch.watching and not self._watch.changed.is_set())
 
     def _fetch(self, conn: sqlite3.Connection, max_records: int) -> list[Delivery]:
         out: list[Delivery] = []
@@ -141,6 +160,7 @@ class SqliteConsumer(Consumer):
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self._watch.close()
             await self._db.close()
             if self in self._registry:
                 self._registry.remove(self)

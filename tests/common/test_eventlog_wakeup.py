@@ -1,0 +1,109 @@
+"""Consumers of the embedded log sleep while it is quiet and wake when another process writes it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from normreg_common.eventlog import filewatch, sqlite_log
+from normreg_common.eventlog.port import Record
+from normreg_common.eventlog.sqlite_log import SqliteConsumer, SqliteEventLog
+
+pytestmark = pytest.mark.asyncio
+
+
+async def no_position(topic: str, partition: int) -> int | None:
+    return None
+
+
+async def test_a_write_by_another_connection_wakes_the_watch(tmp_path: Path) -> None:
+    producer = SqliteEventLog(tmp_path / "events.db")
+    await producer.start()
+    # The consumer's side is a second log object on the same file, as in another process.
+    reader = SqliteEventLog(tmp_path / "events.db")
+    await reader.start()
+    consumer = reader.consumer(["t"], "g", no_position)
+    await consumer.start()
+    try:
+        assert isinstance(consumer, SqliteConsumer)
+        if sys.platform.startswith("linux"):
+            assert consumer._watch.watching
+        assert await consumer.poll(timeout=0.0) == []
+        consumer._watch.changed.clear()
+        await producer.publish([Record("t", "k", b"v")])
+        # Without notification this would wait for ever (wait_for's bound only ends a broken test).
+        await asyncio.wait_for(consumer._watch.changed.wait(), timeout=30)
+        got = await consumer.poll(timeout=30)
+        assert [(d.key, d.value) for d in got] == [("k", b"v")]
+    finally:
+        await consumer.close()
+        await reader.close()
+        await producer.close()
+
+
+async def test_a_caught_up_consumer_does_not_query_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = SqliteEventLog(tmp_path / "events.db")
+    await log.start()
+    consumer = log.consumer(["t"], "g", no_position)
+    await consumer.start()
+    try:
+        assert isinstance(consumer, SqliteConsumer)
+        if not consumer._watch.watching:
+            pytest.skip("no inotify on this platform")
+        reads = 0
+        fetch = consumer._fetch
+
+        def counting(conn: sqlite3.Connection, max_records: int) -> list[sqlite_log.Delivery]:
+            nonlocal reads
+            reads += 1
+            return fetch(conn, max_records)
+
+        monkeypatch.setattr(consumer, "_fetch", counting)
+        assert await consumer.poll(timeout=0.0) == []
+        assert reads == 1
+        for _ in range(3):
+            assert await consumer.poll(timeout=0.01) == []
+        assert reads == 1, "an idle consumer queried the log"
+        await log.publish([Record("t", "k", b"v")])
+        got = await consumer.poll(timeout=30)
+        assert [d.value for d in got] == [b"v"]
+        assert reads >= 2
+    finally:
+        await consumer.close()
+        await log.close()
+
+
+async def test_without_notification_consumers_poll_and_still_see_every_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(self: filewatch.FileWatch) -> None:
+        return None
+
+    monkeypatch.setattr(filewatch.FileWatch, "start", unavailable)
+    log = SqliteEventLog(tmp_path / "events.db")
+    await log.start()
+    consumer = log.consumer(["t"], "g", no_position)
+    await consumer.start()
+    try:
+        assert isinstance(consumer, SqliteConsumer)
+        assert not consumer._watch.watching
+        assert await consumer.poll(timeout=0.05) == []
+
+        async def later() -> None:
+            await asyncio.sleep(0.05)
+            await log.publish([Record("t", str(i), b"x") for i in range(5)])
+
+        task = asyncio.create_task(later())
+        got: list[sqlite_log.Delivery] = []
+        while len(got) < 5:
+            got.extend(await consumer.poll(timeout=1.0))
+        await task
+        assert [d.key for d in got] == [str(i) for i in range(5)]
+    finally:
+        await consumer.close()
+        await log.close()
