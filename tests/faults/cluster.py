@@ -151,6 +151,8 @@ class Cluster:
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "NORMREG_JWT_KEY": TEST_KEY,
+            # One checkpoint key for every registry process, as a deployment's Secret gives it.
+            "NORMREG_CHECKPOINT_KEY": TEST_KEY,
             # conftest takes these out of os.environ: the services get them explicitly.
             "NORMREG_KAFKA_BOOTSTRAP": kafka,
             "NORMREG_KAFKA_TOPIC_PREFIX": self.topic_prefix,

@@ -66,6 +66,8 @@ class Replicas:
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "NORMREG_JWT_KEY": TEST_KEY,
+            # One checkpoint key for every registry process, as a deployment's Secret gives it.
+            "NORMREG_CHECKPOINT_KEY": TEST_KEY,
             "NORMREG_KAFKA_BOOTSTRAP": kafka,
             "NORMREG_KAFKA_TOPIC_PREFIX": self.topic_prefix,
             "NORMREG_POSTGRES_URL": postgres_url,
