@@ -30,7 +30,7 @@ $(STAMP_VENV): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	@mkdir -p $(GEN)
 	$(PY) -m pip install -q -e '.[dev]'
-	$(PY) -c 'import site, pathlib; roots = ["services/common", "services/registry", "services/review", "services/search", "services/portal", "cli", "build/gen"]; pathlib.Path(site.getsitepackages()[0], "normreg-src.pth").write_text("".join(str(pathlib.Path(r).resolve()) + "\n" for r in roots))'
+	$(PY) -c 'import site, pathlib; roots = ["services/common", "services/registry", "services/review", "services/search", "services/filing", "services/portal", "cli", "build/gen"]; pathlib.Path(site.getsitepackages()[0], "normreg-src.pth").write_text("".join(str(pathlib.Path(r).resolve()) + "\n" for r in roots))'
 	@touch $@
 
 gen: $(STAMP_GEN)

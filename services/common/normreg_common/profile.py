@@ -127,6 +127,8 @@ class JurisdictionProfile:
     completion_days: int = 15
     correction_days: int = 30
     recipient_review_days: int = 60
+    # A review suggestion (审查建议) is answered to its requester within this many days.
+    suggestion_reply_days: int = 60
     timezone: str = "Asia/Shanghai"
     # Public comment minimum: rules in calendar days, normative documents in working days.
     comment_min_days_rules: int = 30
@@ -179,6 +181,9 @@ class JurisdictionProfile:
 
     def recipient_review_due(self, registered: dt.date) -> dt.date:
         return registered + dt.timedelta(days=self.recipient_review_days)
+
+    def suggestion_reply_due(self, received: dt.date) -> dt.date:
+        return received + dt.timedelta(days=self.suggestion_reply_days)
 
     def review_due(self, requested: dt.date) -> dt.date:
         return self.calendar.add_working_days(requested, self.review_time_limit_working_days)

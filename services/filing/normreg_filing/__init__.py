@@ -1,0 +1,1 @@
+"""The recipient side of filing (备案审查): filings received from subordinate jurisdictions."""

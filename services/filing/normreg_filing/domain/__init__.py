@@ -1,0 +1,1 @@
+"""Pure domain of filing review: standard library and normreg_common only."""
