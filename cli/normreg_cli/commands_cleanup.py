@@ -26,6 +26,16 @@ async def evaluate(ctx: Context, args: argparse.Namespace) -> None:
     ctx.show(evaluation, lambda: views_registry.evaluation(evaluation, ctx.tz))
 
 
+async def evaluations(ctx: Context, args: argparse.Namespace) -> None:
+    response = await ctx.clients.registry.ListEvaluations(rpb.ListEvaluationsRequest(parent=args.name))
+    ctx.show(response, lambda: views_registry.evaluations(response))
+
+
+async def due_evaluations(ctx: Context, args: argparse.Namespace) -> None:
+    response = await ctx.clients.registry.ListDueEvaluations(rpb.ListDueEvaluationsRequest())
+    ctx.show(response, lambda: views_registry.due_evaluations(response))
+
+
 async def cleanup_create(ctx: Context, args: argparse.Namespace) -> None:
     campaign = await ctx.clients.registry.CreateCleanupCampaign(
         rpb.CreateCleanupCampaignRequest(request_id=args.request_id, title=args.title, documents=args.documents)
@@ -59,6 +69,12 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--method", required=True, help="e.g. 问卷调查、座谈")
     p.add_argument("--findings", required=True)
     p.add_argument("--conclusion", required=True, type=CONCLUSION.parse, metavar="WORD", help=CONCLUSION.help())
+
+    p = add_command(subparsers, "evaluations", evaluations, "a document's evaluations and what each led to")
+    p.add_argument("name", type=document_name, metavar="DOCUMENT")
+    add_command(
+        subparsers, "due-evaluations", due_evaluations, "registrar, evaluator: documents whose evaluation is due"
+    )
 
     group = add_group(subparsers, "cleanup", "registrar: cleanup campaigns (create, outcome, apply)")
     p = add_command(group, "create", cleanup_create, "start a campaign over documents in force")

@@ -55,7 +55,7 @@ who does what:
   reviewer     reviews, review-get, review-claim, review-decide
   secretary    deliberate
   registrar    promulgate, file, file-review, due-filings, report, repeal, invalidate, cleanup, history, verify
-  evaluator    evaluate
+  evaluator    evaluate, evaluations, due-evaluations
   admin        reindex, dead-letters
   anyone       search, show, consultations, comment, get, list
 

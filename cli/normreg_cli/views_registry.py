@@ -213,6 +213,22 @@ def evaluation(e: pb.Evaluation, tz: ZoneInfo) -> str:
     )
 
 
+def evaluations(response: rpb.ListEvaluationsResponse) -> str:
+    rows = [
+        [e.name, str(e.version_number), e.evaluator, CONCLUSION.label(e.conclusion), e.led_to]
+        for e in response.evaluations
+    ]
+    return table(["evaluation", "version", "evaluator", "conclusion", "led to"], rows, empty="no evaluations")
+
+
+def due_evaluations(response: rpb.ListDueEvaluationsResponse) -> str:
+    rows = [
+        [e.version, e.title, e.uniform_number, dates.text(e.validity_end_date), dates.text(e.due_from)]
+        for e in response.evaluations
+    ]
+    return table(["version", "title", "number", "valid until", "due from"], rows, empty="no evaluations due")
+
+
 def campaign(c: pb.CleanupCampaign, tz: ZoneInfo) -> str:
     head = fields(
         [

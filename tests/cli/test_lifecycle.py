@@ -309,3 +309,19 @@ async def test_a_token_signed_with_another_key_is_refused_with_a_hint_for_dev_id
     assert result.err.startswith("error: UNAUTHENTICATED (INVALID_TOKEN): invalid bearer token: ")
     assert result.err.rstrip().endswith("run normreg with the same settings as the servers)")
     assert result.err.count("\n") == 1
+
+
+async def test_due_evaluations_and_a_documents_evaluations_are_listed(
+    cli: Cli, registry: System, clock: FakeClock
+) -> None:
+    name = await to_adopted(cli, registry)
+    await cli.ok("--as", REGISTRAR, "promulgate", name)
+    assert "no evaluations due" in (await cli.ok("--as", REGISTRAR, "due-evaluations")).out
+    # Five years of validity from 2026-04-01: the evaluation is due from six months before the end.
+    clock.advance(days=5 * 365 - 150)
+    await registry.pump()
+    await registry.apps["registry"].run_scheduler_once()
+    due = await cli.ok("--as", REGISTRAR, "due-evaluations")
+    row = due.out.splitlines()[2].split()
+    assert row[0] == f"{name}/versions/1" and row[-2:] == ["2031-03-31", "2030-09-30"]
+    assert "no evaluations" in (await cli.ok("--as", REGISTRAR, "evaluations", name)).out
