@@ -1,0 +1,130 @@
+"""The filing review service's own database (SQLite): received filings, review suggestions, the
+promulgations seen on subordinates' streams, and the inbox of events already applied. Aggregates are
+kept whole as JSON beside the columns listings filter on."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
+
+from normreg_common.inbox import INBOX_SCHEMA, accept_sequence
+from normreg_common.sqlite import Database
+from pydantic import TypeAdapter
+
+from normreg_filing.domain.received import ReceivedFiling
+from normreg_filing.domain.suggestions import ReviewSuggestion
+from normreg_filing.domain.supervision import SeenPromulgation
+
+T = TypeVar("T")
+
+SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS received_filings (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    sender TEXT NOT NULL,
+    document TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    state TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (sender, document, recipient)
+);
+CREATE TABLE IF NOT EXISTS review_suggestions (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    sender TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen_promulgations (
+    sender TEXT NOT NULL,
+    document TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (sender, document, recipient)
+);
+"""
+    + INBOX_SCHEMA
+)
+
+_filing = TypeAdapter(ReceivedFiling)
+_suggestion = TypeAdapter(ReviewSuggestion)
+_seen = TypeAdapter(SeenPromulgation)
+
+
+class FilingRepository:
+    """Runs inside one transaction on the database thread."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._c = conn
+
+    def filing(self, id: str) -> ReceivedFiling | None:
+        row = self._c.execute("SELECT body FROM received_filings WHERE id = ?", (id,)).fetchone()
+        return None if row is None else _filing.validate_json(row[0])
+
+    def filing_of(self, sender: str, document: str, recipient: str) -> ReceivedFiling | None:
+        row = self._c.execute(
+            "SELECT body FROM received_filings WHERE sender = ? AND document = ? AND recipient = ?",
+            (sender, document, recipient),
+        ).fetchone()
+        return None if row is None else _filing.validate_json(row[0])
+
+    def save_filing(self, f: ReceivedFiling) -> None:
+        body = _filing.dump_json(f, exclude={"changes"}).decode()
+        self._c.execute(
+            "INSERT INTO received_filings (id, sender, document, recipient, state, body) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
+            (f.id, f.sender, f.document, f.recipient, f.state.value, body),
+        )
+
+    def filings(self, sender: str = "", state: str = "") -> list[ReceivedFiling]:
+        rows = self._c.execute(
+            "SELECT body FROM received_filings WHERE (? = '' OR sender = ?) AND (? = '' OR state = ?) ORDER BY pos",
+            (sender, sender, state, state),
+        ).fetchall()
+        return [_filing.validate_json(r[0]) for r in rows]
+
+    def suggestion(self, id: str) -> ReviewSuggestion | None:
+        row = self._c.execute("SELECT body FROM review_suggestions WHERE id = ?", (id,)).fetchone()
+        return None if row is None else _suggestion.validate_json(row[0])
+
+    def save_suggestion(self, s: ReviewSuggestion) -> None:
+        self._c.execute(
+            "INSERT INTO review_suggestions (id, sender, body) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            (s.id, s.sender, _suggestion.dump_json(s).decode()),
+        )
+
+    def suggestions(self, sender: str = "") -> list[ReviewSuggestion]:
+        rows = self._c.execute(
+            "SELECT body FROM review_suggestions WHERE (? = '' OR sender = ?) ORDER BY pos", (sender, sender)
+        ).fetchall()
+        return [_suggestion.validate_json(r[0]) for r in rows]
+
+    def see(self, p: SeenPromulgation) -> None:
+        self._c.execute(
+            "INSERT INTO seen_promulgations (sender, document, recipient, body) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (p.sender, p.document, p.recipient, _seen.dump_json(p).decode()),
+        )
+
+    def seen(self, sender: str = "") -> list[SeenPromulgation]:
+        rows = self._c.execute(
+            "SELECT body FROM seen_promulgations WHERE (? = '' OR sender = ?) ORDER BY sender, document, recipient",
+            (sender, sender),
+        ).fetchall()
+        return [_seen.validate_json(r[0]) for r in rows]
+
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        return accept_sequence(self._c, source, subject, sequence)
+
+
+class SqliteFilingStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def write(self, work: Callable[[FilingRepository], T]) -> T:
+        return await self._db.transaction(lambda conn: work(FilingRepository(conn)))
+
+    async def read(self, work: Callable[[FilingRepository], T]) -> T:
+        return await self._db.read(lambda conn: work(FilingRepository(conn)))

@@ -1,0 +1,206 @@
+"""FilingReviewService's use cases: what arrives from subordinates' streams, and what the recipient's
+reviewers and the public do with it. Every write is one transaction of the service's own store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+
+from normreg_common.clock import Clock
+from normreg_common.errors import NotFound
+from normreg_common.principal import Principal
+from normreg_common.profile import JurisdictionProfile
+
+from normreg_filing.application.inbound import FilingSent, Inbound
+from normreg_filing.application.ports import Repository as FilingRepository
+from normreg_filing.application.ports import Store
+from normreg_filing.domain.lifecycle import FilingState, Outcome
+from normreg_filing.domain.received import ReceivedFiling, authorize
+from normreg_filing.domain.suggestions import ReviewSuggestion
+from normreg_filing.domain.supervision import (
+    MissingFiling,
+    SeenPromulgation,
+    SubordinateReport,
+    missing_filings,
+    subordinate_report,
+)
+
+
+class FilingReviewService:
+    def __init__(self, store: Store, clock: Clock, profile: JurisdictionProfile) -> None:
+        self._store = store
+        self._clock = clock
+        self._profile = profile
+
+    @property
+    def bodies(self) -> frozenset[str]:
+        """The recipients this deployment receives filings for."""
+        return frozenset(self._profile.issuing_bodies)
+
+    def today(self) -> dt.date:
+        return self._profile.local_date(self._clock.now())
+
+    # ---- from subordinates' streams ------------------------------------------------------------
+
+    async def apply(self, sender: str, inbound: Sequence[Inbound]) -> int:
+        """Applies a batch of one subordinate's events once each; returns how many changed anything."""
+
+        def work(repo: FilingRepository) -> int:
+            changed = 0
+            for item in inbound:
+                if not repo.accept_sequence(f"{sender}:{item.source}", item.subject, item.sequence):
+                    continue
+                for message in item.messages:
+                    if isinstance(message, SeenPromulgation):
+                        repo.see(message)
+                    else:
+                        self._arrived(repo, message)
+                    changed += 1
+            return changed
+
+        return await self._store.write(work)
+
+    def _arrived(self, repo: FilingRepository, m: FilingSent) -> None:
+        existing = repo.filing_of(m.sender, m.document, m.recipient)
+        if existing is None:
+            repo.save_filing(
+                ReceivedFiling.receive(
+                    id=uuid.uuid4().hex[:16],
+                    sender=m.sender,
+                    issuing_body=m.issuing_body,
+                    document=m.document,
+                    title=m.title,
+                    kind=m.kind,
+                    uniform_number=m.uniform_number,
+                    promulgation_date=m.promulgation_date,
+                    due_date=m.due_date,
+                    filed_date=m.filed_date,
+                    recipient=m.recipient,
+                    materials=m.materials,
+                    at=m.at,
+                )
+            )
+            return
+        # Sent again: the materials asked for, or the answer to a required correction.
+        if existing.state == FilingState.MATERIALS_REQUESTED:
+            existing.complete_materials(m.at, self._profile, m.materials)
+        elif existing.state == FilingState.CORRECTION_REQUIRED:
+            existing.answer_correction(m.at, f"refiled on {m.filed_date}")
+        else:
+            return
+        repo.save_filing(existing)
+
+    # ---- the recipient's reviewers -------------------------------------------------------------
+
+    async def list_received(
+        self, principal: Principal, *, sender: str = "", state: str = "", due_before: dt.date | None = None
+    ) -> list[ReceivedFiling]:
+        authorize(principal, "listing received filings")
+        filings = await self._store.read(lambda repo: repo.filings(sender, state))
+        if due_before is not None:
+            filings = [f for f in filings if f.review_due is not None and f.review_due <= due_before]
+        return filings
+
+    async def get_received(self, principal: Principal, id: str) -> ReceivedFiling:
+        authorize(principal, "reading a received filing")
+        return await self._store.read(lambda repo: self._filing(repo, id))
+
+    async def register(self, principal: Principal, id: str, missing: list[str], note: str) -> ReceivedFiling:
+        return await self._change(
+            id, lambda f: f.register(principal, self._clock.now(), self._profile, missing=missing, note=note)
+        )
+
+    async def decide(
+        self, principal: Principal, id: str, outcome: Outcome, reasons: str, provisions: list[str], note: str
+    ) -> ReceivedFiling:
+        return await self._change(
+            id,
+            lambda f: f.decide(
+                principal,
+                self._clock.now(),
+                self._profile,
+                outcome=outcome,
+                reasons=reasons,
+                provisions=provisions,
+                note=note,
+            ),
+        )
+
+    async def record_correction_response(self, principal: Principal, id: str, response: str) -> ReceivedFiling:
+        """The issuing body's answer as received on paper or by letter, recorded by a reviewer."""
+        authorize(principal, "recording the answer to a correction")
+        return await self._change(id, lambda f: f.answer_correction(self._clock.now(), response, str(principal)))
+
+    async def _change(self, id: str, step: Callable[[ReceivedFiling], None]) -> ReceivedFiling:
+        def work(repo: FilingRepository) -> ReceivedFiling:
+            f = self._filing(repo, id)
+            step(f)
+            repo.save_filing(f)
+            return f
+
+        return await self._store.write(work)
+
+    @staticmethod
+    def _filing(repo: FilingRepository, id: str) -> ReceivedFiling:
+        f = repo.filing(id)
+        if f is None:
+            raise NotFound(f"receivedFilings/{id}")
+        return f
+
+    # ---- review suggestions --------------------------------------------------------------------
+
+    async def submit_suggestion(
+        self,
+        *,
+        document: str,
+        sender: str,
+        provisions: list[str],
+        reasons: str,
+        contact: str,
+        requester_kind: str,
+    ) -> ReviewSuggestion:
+        """Anyone, without an account: the public's way to ask for a review (审查建议)."""
+        s = ReviewSuggestion.submit(
+            id=uuid.uuid4().hex[:16],
+            document=document,
+            sender=sender,
+            provisions=provisions,
+            reasons=reasons,
+            contact=contact,
+            requester_kind=requester_kind,
+            at=self._clock.now(),
+            profile=self._profile,
+        )
+        await self._store.write(lambda repo: repo.save_suggestion(s))
+        return s
+
+    async def list_suggestions(self, principal: Principal, sender: str = "") -> list[ReviewSuggestion]:
+        authorize(principal, "listing review suggestions")
+        return await self._store.read(lambda repo: repo.suggestions(sender))
+
+    async def reply_to_suggestion(self, principal: Principal, id: str, reply: str) -> ReviewSuggestion:
+        def work(repo: FilingRepository) -> ReviewSuggestion:
+            s = repo.suggestion(id)
+            if s is None:
+                raise NotFound(f"reviewSuggestions/{id}")
+            s.answer(principal, self._clock.now(), self._profile, reply)
+            repo.save_suggestion(s)
+            return s
+
+        return await self._store.write(work)
+
+    # ---- supervision ---------------------------------------------------------------------------
+
+    async def missing(self, principal: Principal, sender: str = "") -> list[MissingFiling]:
+        authorize(principal, "listing missed filings")
+        today = self.today()
+        return await self._store.read(lambda repo: missing_filings(repo.seen(sender), repo.filings(sender), today))
+
+    async def report(self, principal: Principal, sender: str, year: int) -> SubordinateReport:
+        authorize(principal, "reading the report on a subordinate jurisdiction")
+        return await self._store.read(
+            lambda repo: subordinate_report(
+                sender, year, repo.seen(sender), repo.filings(sender), repo.suggestions(sender)
+            )
+        )

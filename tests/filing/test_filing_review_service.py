@@ -1,0 +1,132 @@
+"""FilingReviewService on its SQLite store, fed with the events a city's registry really publishes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from normreg_common.clock import FakeClock
+from normreg_common.errors import FailedPrecondition, PermissionDenied
+from normreg_common.events import CloudEvent
+from normreg_common.principal import PUBLIC, SCHEDULER, Role
+from normreg_common.profile import PROFILES
+from normreg_common.sqlite import Database
+from normreg_filing.adapters.sqlite_store import SCHEMA, SqliteFilingStore
+from normreg_filing.application.inbound import Inbound, translate
+from normreg_filing.application.service import FilingReviewService
+from normreg_filing.domain.lifecycle import FilingState, Outcome
+from normreg_registry.application.events import to_records
+from normreg_registry.domain.lifecycle import Kind
+from normreg_registry.domain.model import Document
+
+from tests.conftest import principal
+from tests.registry.test_domain_lifecycle import DRAFTER, PROFILE, REGISTRAR, at, promulgate, to_adopted
+
+PROVINCE = PROFILES["neimenggu"]
+REVIEWER = principal("wu", Role.REVIEWER, org="内蒙古自治区司法厅")
+SOME_MATERIALS = {"text": True, "drafting_explanation": False, "legal_basis": True, "legality_review_opinion": True}
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[FilingReviewService]:
+    db = Database(tmp_path / "filing.db", SCHEMA)
+    await db.open()
+    yield FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), PROVINCE)
+    await db.close()
+
+
+def city_document(id: str, kind: Kind, issuing_body: str = "赤峰市人民政府") -> Document:
+    doc = Document.create(
+        id=id,
+        kind=kind,
+        title=f"赤峰市测试办法{id}",
+        body="第一条 为了测试，制定本办法。",
+        issuing_body=issuing_body,
+        number_prefix="赤政规",
+        provisional=False,
+        principal=DRAFTER,
+        at=at(),
+    )
+    to_adopted(doc)
+    promulgate(doc, at(4))
+    return doc
+
+
+def stream(doc: Document, service: FilingReviewService) -> list[Inbound]:
+    """The document's events as they leave the registry, read back as the recipient reads them."""
+    return [
+        translate(CloudEvent.from_bytes(record.value), "chifeng", service.bodies)
+        for _, record in to_records(doc, doc.pop_changes())
+    ]
+
+
+async def test_a_filing_sent_to_the_province_arrives_once_and_the_unfiled_one_is_missing(
+    service: FilingReviewService,
+) -> None:
+    rule = city_document("rule1", Kind.GOVERNMENT_RULE)
+    other = city_document("nd1", Kind.NORMATIVE_DOCUMENT)
+    rule.record_filing(
+        REGISTRAR,
+        at(10),
+        PROFILE,
+        version=None,
+        filed_date=at(10).date(),
+        recipient="内蒙古自治区人民政府",
+        materials=SOME_MATERIALS,
+    )
+    events = stream(rule, service) + stream(other, service)
+    # Delivered twice (a consumer restarted before committing its position): applied once.
+    assert await service.apply("chifeng", events) > 0
+    assert await service.apply("chifeng", events) == 0
+    [filing] = await service.list_received(REVIEWER, sender="chifeng")
+    assert (filing.document, filing.recipient, filing.complete_on_arrival) == (
+        "documents/rule1/versions/1",
+        "内蒙古自治区人民政府",
+        False,
+    )
+    missing = await service.missing(REVIEWER)
+    # The rule also goes to the province's standing committee; the normative document to the
+    # province's government: neither has arrived.
+    assert {(m.promulgation.document, m.promulgation.recipient, m.overdue) for m in missing} == {
+        ("documents/rule1/versions/1", "内蒙古自治区人大常委会", False),
+        ("documents/nd1/versions/1", "内蒙古自治区人民政府", False),
+    }
+
+
+async def test_the_province_registers_requests_materials_decides_and_reports_exactly(
+    service: FilingReviewService,
+) -> None:
+    rule = city_document("rule1", Kind.GOVERNMENT_RULE)
+    rule.record_filing(
+        REGISTRAR,
+        at(10),
+        PROFILE,
+        version=None,
+        filed_date=at(10).date(),
+        recipient="内蒙古自治区人民政府",
+        materials=SOME_MATERIALS,
+    )
+    await service.apply("chifeng", stream(rule, service))
+    [filing] = await service.list_received(REVIEWER)
+    filing = await service.register(REVIEWER, filing.id, [], "缺起草说明")
+    assert filing.state == FilingState.MATERIALS_REQUESTED and filing.materials_requested == ["drafting_explanation"]
+    with pytest.raises(FailedPrecondition) as refused:
+        await service.decide(REVIEWER, filing.id, Outcome.ACCEPTED, "", [], "")
+    assert refused.value.reason == "FILING_MATERIALS_MISSING"
+    suggestion = await service.submit_suggestion(
+        document="documents/rule1",
+        sender="chifeng",
+        provisions=["第一条"],
+        reasons="与上位法抵触",
+        contact="citizen@example.cn",
+        requester_kind="citizen",
+    )
+    with pytest.raises(PermissionDenied):
+        await service.list_suggestions(PUBLIC)
+    await service.reply_to_suggestion(REVIEWER, suggestion.id, "已研究并答复")
+    report = await service.report(REVIEWER, "chifeng", 2026)
+    assert (report.required, report.filed, report.filed_on_time, report.filed_conforming) == (2, 1, 1, 0)
+    assert (report.suggestions_received, report.suggestions_answered_on_time) == (1, 1)
+    with pytest.raises(PermissionDenied):
+        await service.report(SCHEDULER, "chifeng", 2026)
