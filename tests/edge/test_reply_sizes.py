@@ -144,3 +144,37 @@ async def test_lists_of_long_drafts_are_paged_by_bytes_and_lose_nothing(system: 
     )
     assert len(documents) > 1
     assert sorted(d.name for p in documents for d in p.documents) == sorted(names)  # type: ignore[attr-defined]
+
+
+async def test_a_page_of_long_comments_ends_by_bytes_and_loses_none(system: System) -> None:
+    from normreg_common.text import COMMENT_MAX
+
+    drafter = system.stub("registry", system.token("alice", "drafter", org=ORG))
+    doc = await drafter.CreateDocument(
+        rpb.CreateDocumentRequest(
+            kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
+            title="赤峰市养犬管理办法",
+            body="第一条 为了规范养犬行为，制定本办法。",
+            issuing_body="赤峰市人民政府",
+            number_prefix="赤政规",
+        )
+    )
+    today = system.clock.now().date()
+    await drafter.OpenPublicComment(
+        rpb.OpenPublicCommentRequest(name=doc.name, start_date=day(today), end_date=day(today + dt.timedelta(days=14)))
+    )
+    public = system.stub("registry")
+    # 280 comments and replies at their size limit: 8.4 MB, more than a reply may carry.
+    long_text = "建议增加停放点" * COMMENT_MAX
+    for i in range(280):
+        request = rpb.CreateCommentRequest(parent=doc.name, comment=pb.Comment(text=f"{i}{long_text}"[:COMMENT_MAX]))
+        comment = await public.CreateComment(request)
+        reply = rpb.ReplyToCommentRequest(name=comment.name, reply=f"答复{i}{long_text}"[:COMMENT_MAX])
+        await drafter.ReplyToComment(reply)
+    pages = await _pages(
+        drafter.ListComments, lambda t: rpb.ListCommentsRequest(name=doc.name, page_size=500, page_token=t)
+    )
+    assert len(pages) > 1
+    assert all(p.ByteSize() <= PAGE_BYTES + 64 * 1024 for p in pages)  # type: ignore[attr-defined]
+    seen = [c.name for p in pages for c in p.comments]  # type: ignore[attr-defined]
+    assert len(seen) == len(set(seen)) == 280

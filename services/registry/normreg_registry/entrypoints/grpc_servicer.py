@@ -208,16 +208,21 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         query = {"name": name}
         after = COMMENT_PAGES.decode(request.page_token, query) or 0
         views, next_cursor = await self._s.list_comments(current_principal(), name, after, page_size(request.page_size))
+        comments = [
+            pb.Comment(
+                name=v.name,
+                text=v.text,
+                reply=v.reply,
+                create_time=convert.timestamp(dt.datetime.fromisoformat(v.created_at)),
+            )
+            for v in views
+        ]
+        # 500 comments with their replies can outweigh a reply: the page also ends at PAGE_BYTES.
+        kept = fits(comments, lambda c: c.ByteSize())
+        if kept < len(comments):
+            next_cursor = comments[kept - 1].name.rsplit("/", 1)[1]
         return rpb.ListCommentsResponse(
-            comments=[
-                pb.Comment(
-                    name=v.name,
-                    text=v.text,
-                    reply=v.reply,
-                    create_time=convert.timestamp(dt.datetime.fromisoformat(v.created_at)),
-                )
-                for v in views
-            ],
+            comments=comments[:kept],
             next_page_token=COMMENT_PAGES.encode(int(next_cursor), query) if next_cursor else "",
         )
 
