@@ -269,7 +269,10 @@ async def test_no_request_from_the_descriptors_or_raw_bytes_gets_internal_or_unk
         finally:
             await channel.close()
     # Every service any .proto declares was served by one of the running services, and fuzzed.
-    assert fuzzed == set(SERVICES), set(SERVICES) - fuzzed
+    assert fuzzed == set(SERVICES), (
+        f"declared in a .proto but served by none of the services this test starts: {set(SERVICES) - fuzzed}; "
+        "start the service that serves it in the `system` fixture so that it is fuzzed too"
+    )
     assert calls >= 36 * CALLS_PER_METHOD
     assert failures == [], "\n".join(failures[:40])
 
