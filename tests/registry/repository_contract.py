@@ -9,7 +9,7 @@ import json
 
 import pytest
 from normreg_common.errors import AlreadyExists
-from normreg_common.eventlog.port import Delivery
+from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.principal import Role
 from normreg_registry.application.events import to_records
 from normreg_registry.application.ports import DocumentFilter, RegistryRepository, UnitOfWork
@@ -179,6 +179,17 @@ class RegistryRepositoryContract:
         assert one is not None and one.reply == "采纳" and one.created_at == T0.isoformat()
         assert await uow.read(lambda s: s.comment("documents/d2", 1, ids[1])) is None
         assert await uow.read(lambda s: s.comment("documents/d1", 2, ids[1])) is None
+
+    async def test_comments_are_counted_per_version_and_their_events_are_not_history(self, uow: UnitOfWork) -> None:
+        await uow.write(lambda s: save(s, draft("d1")))
+        for document, version in [("documents/d1", 1), ("documents/d1", 1), ("documents/d1", 2), ("documents/d2", 1)]:
+            await uow.write(lambda s, d=document, v=version: s.add_comment(d, v, "意见", T0))
+        counts = await uow.read(
+            lambda s: [s.comment_count("documents/d1", 1), s.comment_count("documents/d1", 2), s.comment_count("x", 1)]
+        )
+        assert counts == [2, 1, 0]
+        await uow.write(lambda s: s.publish(Record("normreg.documents", "documents/d1", b"{}")))
+        assert len(await uow.read(lambda s: s.history("documents/d1"))) == 1
 
     async def test_campaigns_read_back_as_saved(self, uow: UnitOfWork) -> None:
         campaign = Campaign("c1", "2026年清理", ["documents/a", "documents/b"], T0)

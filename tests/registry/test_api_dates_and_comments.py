@@ -10,11 +10,14 @@ from pathlib import Path
 import grpc
 import pytest
 from google.type import date_pb2
+from normreg.events.v1.comment_events_pb2 import CommentReceived
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import text as iso
 from normreg_cli.dates import to_pb as day
+from normreg_common import event_data
 from normreg_common.clock import FakeClock
+from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 
 from tests.harness import System, error_reason, field_violations
 from tests.registry.test_grpc_registry import Actors, create
@@ -128,3 +131,55 @@ async def test_an_impossible_or_partial_date_is_invalid_and_named(
     assert field_violations(err.value)[0] == field
     unchanged = await a.drafter.GetDocument(rpb.GetDocumentRequest(name=doc.name))
     assert unchanged.etag == doc.etag
+
+
+async def _document_events(system: System) -> list[CloudEvent]:
+    async def none(topic: str, partition: int) -> int | None:
+        return None
+
+    await system.pump()
+    consumer = system.event_log.consumer([DOCUMENTS_TOPIC], "comment-events-test", none)
+    await consumer.start()
+    try:
+        return [CloudEvent.from_bytes(d.value) for d in await consumer.poll(max_records=1000, timeout=0)]
+    finally:
+        await consumer.close()
+
+
+async def test_each_comment_publishes_the_count_of_its_version_without_moving_the_etag(
+    system: System, clock: FakeClock
+) -> None:
+    a = Actors(system)
+    doc = await open_for_comment(a, clock.now().date())
+    before = await a.drafter.GetDocument(rpb.GetDocumentRequest(name=doc.name))
+    history = await a.drafter.GetHistory(rpb.GetHistoryRequest(name=doc.name))
+    parent = f"{doc.name}/versions/1"
+    for text in ("建议", "再议"):
+        await a.public.CreateComment(rpb.CreateCommentRequest(parent=parent, comment=pb.Comment(text=text)))
+
+    # A comment is not an edit: the drafter's etag and the document's history stay where they were.
+    after = await a.drafter.GetDocument(rpb.GetDocumentRequest(name=doc.name))
+    assert after.etag == before.etag
+    assert await a.drafter.GetHistory(rpb.GetHistoryRequest(name=doc.name)) == history
+
+    comments = [e for e in await _document_events(system) if e.type == "normreg.registry.v1.comment_received"]
+    assert [(e.subject, e.sequence, e.dataschema) for e in comments] == [
+        (f"{parent}/comments", n, "type.googleapis.com/normreg.events.v1.CommentReceived") for n in (1, 2)
+    ]
+    # Read with the published message alone, as a consumer would.
+    received = [event_data.read(e, CommentReceived) for e in comments]
+    assert [(m.document, m.version, m.version_number, m.comment_count) for m in received] == [
+        (doc.name, parent, 1, 1),
+        (doc.name, parent, 1, 2),
+    ]
+    assert all("建议" not in e.to_bytes().decode() for e in comments)  # the text stays with the drafters
+
+
+async def test_a_refused_comment_publishes_nothing(system: System, clock: FakeClock) -> None:
+    a = Actors(system)
+    doc = await open_for_comment(a, clock.now().date())
+    with pytest.raises(grpc.aio.AioRpcError):
+        await a.public.CreateComment(
+            rpb.CreateCommentRequest(parent=f"{doc.name}/versions/2", comment=pb.Comment(text="建议"))
+        )
+    assert [e for e in await _document_events(system) if e.type.endswith(".comment_received")] == []

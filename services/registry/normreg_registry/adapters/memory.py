@@ -152,6 +152,13 @@ class InMemoryRepository(RegistryRepository):
         self._t.comments[comment_id] = (document, StoredComment(comment_id, version, text, at.isoformat(), ""))
         return comment_id
 
+    def comment_count(self, document: str, version: int) -> int:
+        return sum(1 for d, c in self._t.comments.values() if d == document and c.version == version)
+
+    def publish(self, record: Record) -> None:
+        self._writing()
+        self._t.outbox.append(record)
+
     def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]:
         found = [c for i, (d, c) in sorted(self._t.comments.items()) if d == document and i > after_id]
         return found[:limit]

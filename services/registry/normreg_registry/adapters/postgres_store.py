@@ -226,6 +226,18 @@ class PostgresStore(RegistryRepository):
         assert row is not None
         return int(row[0])
 
+    def comment_count(self, document: str, version: int) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM comments WHERE document = %s AND version = %s", (document, version)
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def publish(self, record: Record) -> None:
+        self.conn.execute(
+            "INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s)", (record.topic, record.key, record.value)
+        )
+
     def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]:
         rows = self.conn.execute(
             "SELECT id, version, text, created_at, reply FROM comments "

@@ -284,6 +284,18 @@ class Store(RegistryRepository):
         )
         return int(cursor.lastrowid or 0)
 
+    def comment_count(self, document: str, version: int) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM comments WHERE document = ? AND version = ?", (document, version)
+        ).fetchone()
+        return int(row[0])
+
+    def publish(self, record: Record) -> None:
+        self.conn.execute(
+            "INSERT INTO outbox (topic, key, value, created_at) VALUES (?, ?, ?, ?)",
+            (record.topic, record.key, record.value, time.time()),
+        )
+
     def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]:
         rows = self.conn.execute(
             "SELECT id, version, text, created_at, reply FROM comments "

@@ -1,13 +1,17 @@
 """Turns recorded changes into CloudEvents for the documents topic.
 
-Every event carries a full snapshot of the version it changed, so a consumer can rebuild its view
-from the newest event per version alone, whatever came before it.
+Every change event carries a full snapshot of the version it changed, so a consumer can rebuild its view
+from the newest event per version alone, whatever came before it. A comment on a version open for
+comment is an event of its own stream (normreg.events.v1.CommentReceived), not a change.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from normreg.events.v1 import comment_events_pb2 as ev
+from normreg_common.event_data import dataschema, to_data
 from normreg_common.eventlog.port import Record
 from normreg_common.events import DOCUMENTS_TOPIC, REGISTRY_SOURCE, CloudEvent
 from normreg_common.tracing import current_traceparent
@@ -71,3 +75,22 @@ def to_records(doc: Document, changes: list[Change], checkpoint: str | None = No
         )
         out.append((change, Record(DOCUMENTS_TOPIC, doc.name, event.to_bytes())))
     return out
+
+
+def comment_received(doc: Document, version: int, count: int, at: dt.datetime) -> Record:
+    """The event of the `count`-th comment on a version open for comment. Its stream is the
+    version's comments, not the document's: a comment changes neither the document nor its etag."""
+    message = ev.CommentReceived(
+        document=doc.name, version=doc.version_name(version), version_number=version, comment_count=count
+    )
+    event = CloudEvent(
+        source=REGISTRY_SOURCE,
+        type=EVENT_TYPE_PREFIX + "comment_received",
+        subject=f"{doc.version_name(version)}/comments",
+        time=at,
+        sequence=count,
+        dataschema=dataschema(message),
+        data=to_data(message),
+        traceparent=current_traceparent(),
+    )
+    return Record(DOCUMENTS_TOPIC, doc.name, event.to_bytes())

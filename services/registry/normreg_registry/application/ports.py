@@ -109,6 +109,15 @@ class RegistryRepository(abc.ABC):
     def add_comment(self, document: str, version: int, text: str, at: dt.datetime) -> int: ...
 
     @abc.abstractmethod
+    def comment_count(self, document: str, version: int) -> int:
+        """Comments received on one version; read in the transaction that adds one, it is that
+        comment's position (the document is locked for the write, so two comments never share one)."""
+
+    @abc.abstractmethod
+    def publish(self, record: Record) -> None:
+        """Put an event that is not a change of a document (no history entry) in the outbox."""
+
+    @abc.abstractmethod
     def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]: ...
 
     @abc.abstractmethod

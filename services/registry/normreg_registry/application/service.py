@@ -20,7 +20,7 @@ from normreg_common.eventlog.port import Delivery
 from normreg_common.principal import SCHEDULER, Principal
 from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.application.events import to_records
+from normreg_registry.application.events import comment_received, to_records
 from normreg_registry.application.ports import DocumentFilter, RegistryRepository, UnitOfWork
 from normreg_registry.domain import access
 from normreg_registry.domain.access import OPERATIONS, Op
@@ -286,6 +286,7 @@ class RegistryService:
                     resource=doc.version_name(version),
                 )
             comment_id = store.add_comment(doc.name, v.number, text, at)
+            store.publish(comment_received(doc, v.number, store.comment_count(doc.name, v.number), at))
             return CommentView(f"{doc.version_name(v.number)}/comments/{comment_id}", text, at.isoformat(), "")
 
         return await self._write(work)
