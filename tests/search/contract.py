@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from normreg_search.index.port import SearchIndex
-from normreg_search.model import PublicVersion
+from normreg_search.model import CommentCount, PublicVersion
 from normreg_search.query import DateRange, SearchQuery, Sort
 
 from tests.search.helpers import change, hidden, public
@@ -299,6 +299,33 @@ class IndexContract:
         rest, _ = await index.open_consultations(D(2026, 3, 5), 2, 2)
         assert total == 3
         assert names(first + rest) == ["documents/p1/versions/1", "documents/p2/versions/1", "documents/p3/versions/1"]
+
+    # ---- comment counts ------------------------------------------------------------------------------
+
+    async def test_a_comment_count_keeps_the_highest_whatever_the_order_or_copies(self, loaded: SearchIndex) -> None:
+        name = DOGS_OPEN.name
+        assert await loaded.comment_counts([name]) == {}
+        await loaded.apply([], comments=[CommentCount(name, 2), CommentCount(name, 1), CommentCount(name, 2)])
+        assert await loaded.comment_counts([name]) == {name: 2}
+        await loaded.apply([], comments=[CommentCount(name, 1)])  # a late copy
+        assert await loaded.comment_counts([name]) == {name: 2}
+        await loaded.apply([change(DOGS_OPEN, 5)], comments=[CommentCount(name, 3)])
+        assert await loaded.comment_counts([name, PARKS_CLOSED.name, "documents/x/versions/1"]) == {name: 3}
+        # The count lives beside the version: the version reads back as it was written.
+        assert await loaded.get(name) == DOGS_OPEN
+
+    async def test_a_comment_count_read_before_its_version_and_across_a_rebuild_is_kept(
+        self, index: SearchIndex
+    ) -> None:
+        await index.apply([], comments=[CommentCount(DOGS_OPEN.name, 4)])
+        await index.apply([change(DOGS_OPEN, 2)])
+        assert await index.comment_counts([DOGS_OPEN.name]) == {DOGS_OPEN.name: 4}
+        build = await index.begin_rebuild()
+        await build.apply([change(DOGS_OPEN, 2)])
+        await build.switch()
+        assert await index.comment_counts([DOGS_OPEN.name]) == {DOGS_OPEN.name: 4}
+        await index.apply([], comments=[CommentCount(DOGS_OPEN.name, 5)])
+        assert await index.comment_counts([DOGS_OPEN.name]) == {DOGS_OPEN.name: 5}
 
     # ---- rebuild ------------------------------------------------------------------------------------------
 

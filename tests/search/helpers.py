@@ -11,6 +11,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from normreg.events.v1.comment_events_pb2 import CommentReceived
+from normreg_common import event_data
 from normreg_common.events import REGISTRY_SOURCE, CloudEvent
 from normreg_search.model import Article, PublicVersion, TimelineEvent, VersionChange
 
@@ -242,3 +244,19 @@ def change(version: PublicVersion, sequence: int = 1) -> VersionChange:
 
 def hidden(doc: str, number: int, sequence: int) -> VersionChange:
     return VersionChange(f"documents/{doc}/versions/{number}", f"documents/{doc}", sequence, None)
+
+
+def comment_event(doc: str, number: int, count: int) -> CloudEvent:
+    """The registry's event for the `count`-th comment on version `number` of `doc`, written from the
+    published message (normreg.events.v1.CommentReceived) as any producer would."""
+    version = f"documents/{doc}/versions/{number}"
+    message = CommentReceived(document=f"documents/{doc}", version=version, version_number=number, comment_count=count)
+    return CloudEvent(
+        source=REGISTRY_SOURCE,
+        type="normreg.registry.v1.comment_received",
+        subject=f"{version}/comments",
+        time=T0,
+        sequence=count,
+        dataschema=event_data.dataschema(message),
+        data=event_data.to_data(message),
+    )

@@ -22,7 +22,7 @@ from normreg_search.bootstrap import SearchApp
 
 from tests.conftest import SHANGHAI
 from tests.search.conftest import publish
-from tests.search.helpers import lifecycle, registry_event
+from tests.search.helpers import comment_event, lifecycle, registry_event
 
 TIMEOUT = 10.0
 
@@ -309,6 +309,25 @@ async def test_consultations_are_listed_during_their_window_only(
     assert len((await consultations(stub)).consultations) == 1
     clock.set(dt.datetime(2026, 4, 1, 0, 0, tzinfo=SHANGHAI))
     assert list((await consultations(stub)).consultations) == []
+
+
+async def test_a_consultation_carries_the_count_of_comments_received(
+    stub: sgrpc.SearchServiceStub, app: SearchApp, event_log: SqliteEventLog
+) -> None:
+    assert [c.comment_count for c in (await consultations(stub)).consultations] == [0]
+    late_and_repeated = [comment_event("dogs", 1, n) for n in (2, 1, 2)]
+    not_a_comment = comment_event("dogs", 1, 3).model_copy(update={"data": {"comment_count": "three"}})
+    await publish(event_log, [*late_and_repeated, not_a_comment])
+    await app.sync()
+    assert [c.comment_count for c in (await consultations(stub)).consultations] == [2]
+    draft = await stub.GetPublicDocument(spb.GetPublicDocumentRequest(name="documents/dogs"), timeout=TIMEOUT)
+    assert draft.comment_count == 2
+    # A bad event was set aside; the next comment still counts.
+    await publish(event_log, [comment_event("dogs", 1, 3)])
+    await app.sync()
+    assert [c.comment_count for c in (await consultations(stub)).consultations] == [3]
+    rule = await stub.GetPublicDocument(spb.GetPublicDocumentRequest(name="documents/rule1"), timeout=TIMEOUT)
+    assert rule.comment_count == 0
 
 
 async def test_a_consultation_closed_early_leaves_the_list(

@@ -88,6 +88,9 @@ class PublicVersion:
     # Validity interval [valid_from, valid_to): valid on D when valid_from <= D < valid_to.
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
+    # Comments received on a draft open for comment: set on read from the index's comment counts
+    # (registry comment events), never from a version's own events.
+    comment_count: int = 0
 
     @property
     def visibility(self) -> Visibility:
@@ -116,6 +119,15 @@ class PublicVersion:
             and self.comment_end is not None
             and self.comment_start <= day <= self.comment_end
         )
+
+
+@dataclass(frozen=True)
+class CommentCount:
+    """Comments the registry has received on a version open for comment, as of one of its events.
+    Counts only grow: an index keeps the highest it has read, so copies and late events change nothing."""
+
+    name: str  # documents/{d}/versions/{n}
+    count: int
 
 
 @dataclass(frozen=True)

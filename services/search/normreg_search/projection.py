@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from normreg.events.v1.comment_events_pb2 import CommentReceived
+from normreg_common import event_data
 from normreg_common.dates import DATE_MAX
 from normreg_common.events import CloudEvent
 
@@ -23,6 +25,7 @@ from normreg_search.model import (
     PUBLIC_TIMELINE_EVENTS,
     SEARCHABLE_STATES,
     Article,
+    CommentCount,
     PublicVersion,
     TimelineEvent,
     VersionChange,
@@ -30,6 +33,7 @@ from normreg_search.model import (
 )
 
 EVENT_TYPE_PREFIX = "normreg.registry.v1."
+COMMENT_RECEIVED = EVENT_TYPE_PREFIX + "comment_received"
 ENDED_STATES = frozenset({"AMENDED", "REPEALED", "DECLARED_INVALID", "EXPIRED"})
 
 
@@ -51,6 +55,21 @@ def project(event: CloudEvent, tz: dt.tzinfo) -> VersionChange | None:
         return None
     view = public_view(head, version, tz)
     return VersionChange(name=name, document=document, sequence=event.sequence, version=view)
+
+
+def project_comment(event: CloudEvent) -> CommentCount | None:
+    """The comment count a comment_received event gives its version, or None for any other event.
+    Read with the published message (normreg.events.v1.CommentReceived); an event that is not one
+    raises event_data.UnreadableData, and the consumer sets it aside."""
+    if event.type != COMMENT_RECEIVED:
+        return None
+    data = event_data.read(event, CommentReceived)
+    document = data.document
+    if not document.startswith("documents/") or not data.version.startswith(f"{document}/versions/"):
+        raise event_data.UnreadableData(f"{event.subject}: {data.version!r} is not a version of {document!r}")
+    if data.comment_count < 1:
+        raise event_data.UnreadableData(f"{event.subject}: comment_count {data.comment_count}")
+    return CommentCount(name=data.version, count=data.comment_count)
 
 
 def public_view(head: Mapping[str, Any], version: Mapping[str, Any], tz: dt.tzinfo) -> PublicVersion | None:

@@ -4,7 +4,8 @@ version, list open consultations. No protobuf here; the servicer converts."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from normreg_common.clock import Clock
 from normreg_common.errors import NotFound
@@ -49,7 +50,7 @@ class PublicSearch:
         found = await self._index.get(name)
         if found is None or not self._public_today(found):
             raise NotFound(name)
-        return found
+        return (await self._with_comment_counts([found]))[0]
 
     async def document(self, document: str, valid_on: dt.date | None = None) -> PublicVersion:
         """The version valid today; else the newest promulgated one; else a draft open for comment.
@@ -65,7 +66,7 @@ class PublicSearch:
         chosen = self.pick(versions)
         if chosen is None:
             raise NotFound(document)
-        return chosen
+        return (await self._with_comment_counts([chosen]))[0]
 
     async def public_versions(self, document: str) -> list[PublicVersion]:
         """Every version of `document` the public may see today, oldest first."""
@@ -90,7 +91,14 @@ class PublicSearch:
         return max(open_, key=lambda v: v.version_number) if open_ else None
 
     async def consultations(self, offset: int, limit: int) -> tuple[list[PublicVersion], int]:
-        return await self._index.open_consultations(self.today(), offset, limit)
+        found, total = await self._index.open_consultations(self.today(), offset, limit)
+        return await self._with_comment_counts(found), total
+
+    async def _with_comment_counts(self, versions: Sequence[PublicVersion]) -> list[PublicVersion]:
+        """Drafts open for comment with the count of comments received; other versions as they are."""
+        drafts = [v.name for v in versions if v.visibility is Visibility.CONSULTATION]
+        counts = await self._index.comment_counts(drafts) if drafts else {}
+        return [replace(v, comment_count=counts[v.name]) if v.name in counts else v for v in versions]
 
     def _public_today(self, version: PublicVersion) -> bool:
         if version.visibility is Visibility.SEARCHABLE:

@@ -29,8 +29,8 @@ from pydantic import ValidationError
 from normreg_search import witness
 from normreg_search.index.elasticsearch import IndexBusy
 from normreg_search.index.port import SearchIndex
-from normreg_search.model import VersionChange
-from normreg_search.projection import project
+from normreg_search.model import CommentCount, VersionChange
+from normreg_search.projection import project, project_comment
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def _set_aside(delivery: Delivery, why: str) -> None:
 @dataclass(frozen=True)
 class Projected:
     change: VersionChange | None
+    comment: CommentCount | None
     # (subject, sequence, checkpoint) when the event carries the registry's signed checkpoint.
     checkpoint: tuple[str, int, str] | None
 
@@ -82,10 +83,11 @@ def projection_consumer(
     def decode(delivery: Delivery) -> Projected:
         event = CloudEvent.from_bytes(delivery.value)
         checkpoint = (event.subject, event.sequence, event.checkpoint) if event.checkpoint else None
-        return Projected(project(event, tz), checkpoint)
+        return Projected(project(event, tz), project_comment(event), checkpoint)
 
     async def apply(batch: Sequence[Delivery], items: list[Projected]) -> None:
         changes = [i.change for i in items if i.change is not None]
+        comments = [i.comment for i in items if i.comment is not None]
         checkpoints = [i.checkpoint for i in items if i.checkpoint is not None]
 
         def positions(conn: sqlite3.Connection) -> None:
@@ -93,7 +95,7 @@ def projection_consumer(
             save_positions(conn, group, batch)
 
         with tracing.span("normreg.search", "index apply", **{"normreg.index.changes": len(changes)}):
-            await index.apply(changes, on_commit=positions)
+            await index.apply(changes, comments=comments, on_commit=positions)
 
     return Consuming(
         decode, apply, dead_letters, consumer=CONSUMER, infrastructure=(TransportError, ApiError, IndexBusy)

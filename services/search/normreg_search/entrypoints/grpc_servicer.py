@@ -91,6 +91,7 @@ def public_document_pb(v: PublicVersion, versions: list[PublicVersion] | None = 
         repealed_by=v.repealed_by,
         versions=[summary_pb(x) for x in versions or ()],
         comment_window=_window(v.comment_start, v.comment_end),
+        comment_count=v.comment_count,
     )
     proto_dates.fill(out, "promulgation_date", v.promulgation_date)
     proto_dates.fill(out, "effective_date", v.effective_date)
@@ -146,6 +147,7 @@ def consultation_pb(v: PublicVersion) -> spb.Consultation:
         kind=KIND_TO_PB.get(v.kind, pb.DOCUMENT_KIND_UNSPECIFIED),
         issuing_body=v.issuing_body,
         window=window,
+        comment_count=v.comment_count,
     )
 
 

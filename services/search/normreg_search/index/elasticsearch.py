@@ -33,9 +33,10 @@ from normreg_search.index.port import (
     decode_version,
     effective_states,
     encode_version,
+    highest_counts,
     latest_per_version,
 )
-from normreg_search.model import PublicVersion, VersionChange, Visibility
+from normreg_search.model import CommentCount, PublicVersion, VersionChange, Visibility
 from normreg_search.query import (
     FACET_ISSUING_BODIES,
     FACET_KINDS,
@@ -310,6 +311,13 @@ class ElasticsearchIndex(SearchIndex):
             priority=100,
             meta={"managed_by": "normreg-search"},
         )
+        if not await self._client.indices.exists(index=self.comments_index):
+            with contextlib.suppress(BadRequestError):  # another instance created it first
+                await self._client.indices.create(
+                    index=self.comments_index,
+                    settings=_settings(self._shards, self._replicas, self._refresh_interval),
+                    mappings={"dynamic": "strict", "properties": {"count": {"type": "integer"}}},
+                )
         if await self._client.indices.exists_alias(name=self.alias):
             return
         first = f"{self.alias}-v{await self._next_generation()}"
@@ -329,7 +337,7 @@ class ElasticsearchIndex(SearchIndex):
 
     async def drop_everything(self) -> None:
         """Delete the physical indices, alias and template (test clean-up)."""
-        for name in await self._physical_indices():
+        for name in [*await self._physical_indices(), self.comments_index]:
             await self._client.indices.delete(index=name, ignore_unavailable=True)
         with contextlib.suppress(NotFoundError):
             await self._client.indices.delete_index_template(name=f"{self.alias}-template")
@@ -352,8 +360,15 @@ class ElasticsearchIndex(SearchIndex):
 
     # ---- writes ------------------------------------------------------------------------------------
 
-    async def apply(self, changes: Sequence[VersionChange], *, on_commit: OnCommit | None = None) -> int:
+    async def apply(
+        self,
+        changes: Sequence[VersionChange],
+        *,
+        comments: Sequence[CommentCount] = (),
+        on_commit: OnCommit | None = None,
+    ) -> int:
         applied = await self._bulk(self.alias, changes, self._refresh)
+        await self._count_comments(comments)
         if on_commit is not None:
             await self._db.transaction(on_commit)
         return applied
@@ -387,7 +402,38 @@ class ElasticsearchIndex(SearchIndex):
                     raise error(f"indexing {result.get('_id')} failed ({status}): {result.get('error')}")
         return applied
 
+    @property
+    def comments_index(self) -> str:
+        # Beside the versions' physical indices (not matched by their template, untouched by a
+        # rebuild): counts come from the registry's comment events, which a rebuild need not replay.
+        return f"{self.alias}-comments"
+
+    async def _count_comments(self, comments: Sequence[CommentCount]) -> None:
+        counts = highest_counts(comments)
+        if not counts:
+            return
+        operations: list[dict[str, Any]] = []
+        for name, count in counts.items():
+            # External version = the count: a lower or repeated count gets 409, so the highest stays.
+            operations.append(
+                {"index": {"_index": self.comments_index, "_id": name, "version": count, "version_type": "external"}}
+            )
+            operations.append({"count": count})
+        response = await self._client.bulk(operations=operations, refresh=self._refresh)
+        for item in response["items"]:
+            result = item["index"]
+            status = int(result.get("status", 0))
+            if status not in (200, 201, 409):
+                error = IndexBusy if status == 429 or status >= 500 else IndexWriteError
+                raise error(f"counting comments of {result.get('_id')} failed ({status}): {result.get('error')}")
+
     # ---- reads -------------------------------------------------------------------------------------
+
+    async def comment_counts(self, names: Sequence[str]) -> dict[str, int]:
+        if not names:
+            return {}
+        found = await self._client.mget(index=self.comments_index, ids=list(names))
+        return {d["_id"]: int(d["_source"]["count"]) for d in found["docs"] if d.get("found")}
 
     async def get(self, name: str) -> PublicVersion | None:
         try:

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from normreg_search.model import DEFAULT_STATES, PublicVersion, VersionChange
+from normreg_search.model import DEFAULT_STATES, CommentCount, PublicVersion, VersionChange
 from normreg_search.query import SearchQuery, SearchResult
 
 OnCommit = Callable[[sqlite3.Connection], None]
@@ -46,6 +46,14 @@ def latest_per_version(changes: Sequence[VersionChange]) -> list[VersionChange]:
         if current is None or change.sequence > current.sequence:
             newest[change.name] = change
     return list(newest.values())
+
+
+def highest_counts(comments: Sequence[CommentCount]) -> dict[str, int]:
+    """The highest count of each version in a batch."""
+    out: dict[str, int] = {}
+    for c in comments:
+        out[c.name] = max(c.count, out.get(c.name, 0))
+    return out
 
 
 def effective_states(query: SearchQuery) -> frozenset[str] | None:
@@ -78,8 +86,20 @@ class SearchIndex(abc.ABC):
     async def close(self) -> None: ...
 
     @abc.abstractmethod
-    async def apply(self, changes: Sequence[VersionChange], *, on_commit: OnCommit | None = None) -> int:
-        """Apply the changes newer than what each version holds; returns how many were applied."""
+    async def apply(
+        self,
+        changes: Sequence[VersionChange],
+        *,
+        comments: Sequence[CommentCount] = (),
+        on_commit: OnCommit | None = None,
+    ) -> int:
+        """Apply the changes newer than what each version holds, and keep for each version the
+        highest comment count read; returns how many changes were applied. Comment counts are
+        kept beside the versions, not in them: a rebuild of the versions keeps them."""
+
+    @abc.abstractmethod
+    async def comment_counts(self, names: Sequence[str]) -> dict[str, int]:
+        """The comment count of each named version that has one."""
 
     @abc.abstractmethod
     async def get(self, name: str) -> PublicVersion | None:

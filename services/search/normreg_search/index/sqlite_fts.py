@@ -36,9 +36,10 @@ from normreg_search.index.port import (
     decode_version,
     effective_states,
     encode_version,
+    highest_counts,
     latest_per_version,
 )
-from normreg_search.model import PublicVersion, VersionChange, Visibility
+from normreg_search.model import CommentCount, PublicVersion, VersionChange, Visibility
 from normreg_search.query import (
     FACET_ISSUING_BODIES,
     FACET_KINDS,
@@ -55,6 +56,10 @@ META_SCHEMA = """
 CREATE TABLE IF NOT EXISTS search_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS comment_counts (
+    name TEXT PRIMARY KEY,
+    count INTEGER NOT NULL
 );
 """
 
@@ -378,7 +383,9 @@ class SqliteFtsIndex(SearchIndex):
 
     async def open(self) -> None:
         def work(conn: sqlite3.Connection) -> int:
-            conn.execute(META_SCHEMA)
+            for statement in META_SCHEMA.split(";"):  # execute() takes one statement; executescript() commits
+                if statement.strip():
+                    conn.execute(statement)
             row = conn.execute("SELECT value FROM search_meta WHERE key = 'generation'").fetchone()
             generation = int(row["value"]) if row else 1
             _create(conn, generation)
@@ -394,14 +401,36 @@ class SqliteFtsIndex(SearchIndex):
     # Every method names its tables inside the function that runs on the database's thread, where
     # the switch of generations also happens: no read can see a generation that was just dropped.
 
-    async def apply(self, changes: Sequence[VersionChange], *, on_commit: OnCommit | None = None) -> int:
+    async def apply(
+        self,
+        changes: Sequence[VersionChange],
+        *,
+        comments: Sequence[CommentCount] = (),
+        on_commit: OnCommit | None = None,
+    ) -> int:
         def work(conn: sqlite3.Connection) -> int:
             applied = _apply(conn, self._generation, changes)
+            conn.executemany(
+                "INSERT INTO comment_counts (name, count) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET count = max(count, excluded.count)",
+                list(highest_counts(comments).items()),
+            )
             if on_commit is not None:
                 on_commit(conn)
             return applied
 
         return await self._db.transaction(work)
+
+    async def comment_counts(self, names: Sequence[str]) -> dict[str, int]:
+        if not names:
+            return {}
+        marks = ",".join("?" * len(names))
+
+        def work(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            sql = f"SELECT name, count FROM comment_counts WHERE name IN ({marks})"
+            return conn.execute(sql, list(names)).fetchall()
+
+        return {r["name"]: int(r["count"]) for r in await self._db.read(work)}
 
     async def _select(self, where: str, args: Sequence[Any], order: str) -> list[PublicVersion]:
         def work(conn: sqlite3.Connection) -> list[sqlite3.Row]:
