@@ -90,14 +90,24 @@ def test_a_reader_searches_opens_an_article_goes_back_in_time_and_compares_versi
 def test_a_citizen_comments_on_an_open_consultation(browser: Browser, site: Site) -> None:
     b = browser
     b.open("/consultations")
+    listed_before = int(text_of(b, ".doclist .comment-count"))
     b.click_and_load(".doclist a")
     assert b.driver.current_url.endswith(f"/consultations/{site.ids['bikes']}")
+    before = int(text_of(b, "#comment-count"))
+    assert before == listed_before
     b.screenshots("consultation")
     b.driver.find_element(By.ID, "text").send_keys("建议在地铁站口增加停放点。")
     b.click_and_load("#comment-form button[type=submit]")
     assert "您的意见已提交" in text_of(b, ".success")
     b.screenshots("consultation-sent")
     assert "建议在地铁站口增加停放点。" in site.run(site.comments_of(site.ids["bikes"]))
+    # The count comes from the registry's comment event through the search index: let the relay and
+    # the projection run as their loops would, then the page shows one more.
+    site.run(site.settle())
+    b.open(f"/consultations/{site.ids['bikes']}")
+    assert int(text_of(b, "#comment-count")) == before + 1
+    b.open("/consultations")
+    assert int(text_of(b, ".doclist .comment-count")) == before + 1
 
 
 def test_a_drafts_url_shows_the_same_page_as_a_missing_one(browser: Browser, site: Site) -> None:

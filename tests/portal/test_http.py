@@ -267,3 +267,31 @@ def test_the_json_api_matches_its_openapi_description(http: httpx.Client, site: 
     open_now = http.get("/api/v1/consultations").json()["consultations"]
     assert [c["id"] for c in open_now] == [site.ids["bikes"]]
     assert set(open_now[0]) <= set(schema["Consultation"]["properties"])
+
+
+def test_the_comment_count_of_an_open_draft_is_on_its_pages_and_in_the_api(http: httpx.Client, site: Site) -> None:
+    doc = site.ids["bikes"]
+    site.reset_limits()
+
+    def shown() -> tuple[int, int, int]:
+        [listed] = http.get("/api/v1/consultations").json()["consultations"]
+        detail = re.search(r'id="comment-count">(\d+)<', http.get(f"/consultations/{doc}").text)
+        on_list = re.search(r'class="comment-count">(\d+)<', http.get("/consultations").text)
+        assert detail and on_list
+        return listed["comment_count"], int(detail.group(1)), int(on_list.group(1))
+
+    site.run(site.settle())
+    before = shown()
+    assert len(set(before)) == 1
+    assert http.get("/consultations").headers["cache-control"] == "no-cache"
+    form = {"text": "再增加一些停放点", "csrf_token": comment_form(http, doc)}
+    sent = http.post(f"/consultations/{doc}/comments", data=form)
+    assert sent.status_code == 303
+    site.run(site.settle())
+    assert shown() == (before[0] + 1,) * 3
+    assert (
+        http.get("/api/v1/openapi.json").json()["components"]["schemas"]["Consultation"]["properties"]["comment_count"][
+            "type"
+        ]
+        == "integer"
+    )

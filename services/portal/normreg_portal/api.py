@@ -103,6 +103,7 @@ def consultation_json(c: spb.Consultation) -> dict[str, Any]:
         "issuing_body": c.issuing_body,
         "start_date": dates.iso(c.window.start_date),
         "end_date": dates.iso(c.window.end_date),
+        "comment_count": c.comment_count,
         "url": f"/consultations/{doc_id}",
     }
 

@@ -30,7 +30,10 @@ async def consultation_list(request: Request) -> Response:
         token = page.next_page_token
         if not token:
             break
-    return render(request.app.state.templates, request, "consultations.html", {"consultations": found})
+    response = render(request.app.state.templates, request, "consultations.html", {"consultations": found})
+    # The comment counts change as people comment: a browser asks again rather than show a minute-old list.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 async def open_draft(request: Request, doc_id: str) -> spb.PublicDocument:

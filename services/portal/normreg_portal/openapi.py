@@ -44,6 +44,18 @@ _VERSION = {
         "valid_to": _date("Day it stopped being valid (exclusive); empty while valid."),
     },
 }
+
+
+def _count() -> dict[str, Any]:
+    return {
+        "type": "integer",
+        "minimum": 0,
+        "readOnly": True,
+        "description": "Comments received so far on this draft. "
+        "Counted from the registry's events: a comment just submitted shows up within moments.",
+    }
+
+
 _DOCUMENT = {
     "type": "object",
     "properties": {
@@ -120,6 +132,7 @@ _CONSULTATION = {
         "issuing_body": _string(),
         "start_date": _date("First day of the comment period."),
         "end_date": _date("Last day of the comment period."),
+        "comment_count": _count(),
         "url": _string("Page with the text and the comment form."),
     },
 }
