@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from normreg_common.clock import FakeClock
 from normreg_common.errors import FailedPrecondition, PermissionDenied
 from normreg_common.events import CloudEvent
+from normreg_common.federation import Untrusted, public_key_text, sign
 from normreg_common.principal import PUBLIC, SCHEDULER, Role
 from normreg_common.profile import PROFILES
 from normreg_common.sqlite import Database
 from normreg_filing.adapters.sqlite_store import SCHEMA, SqliteFilingStore
-from normreg_filing.application.inbound import Inbound, translate
+from normreg_filing.application.inbound import Inbound, read_trusted, translate
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_registry.application.events import to_records
@@ -130,3 +133,39 @@ async def test_the_province_registers_requests_materials_decides_and_reports_exa
     assert (report.suggestions_received, report.suggestions_answered_on_time) == (1, 1)
     with pytest.raises(PermissionDenied):
         await service.report(SCHEDULER, "chifeng", 2026)
+
+
+async def test_a_forged_filing_on_a_citys_stream_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    chifeng, intruder = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    profile = dataclasses.replace(PROVINCE, federation_keys=(("chifeng", (public_key_text(chifeng),)),))
+    db = Database(tmp_path / "filing.db", SCHEMA)
+    await db.open()
+    try:
+        service = FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), profile)
+        rule = city_document("rule1", Kind.GOVERNMENT_RULE)
+        rule.record_filing(
+            REGISTRAR,
+            at(10),
+            PROFILE,
+            version=None,
+            filed_date=at(10).date(),
+            recipient="内蒙古自治区人民政府",
+            materials=SOME_MATERIALS,
+        )
+        records = [CloudEvent.from_bytes(r.value) for _, r in to_records(rule, rule.pop_changes())]
+        forged = [sign(e, "chifeng", intruder).to_bytes() for e in records]
+        for raw in forged:
+            with pytest.raises(Untrusted):
+                read_trusted(raw, "chifeng", profile, service.bodies)
+        with pytest.raises(ValueError):
+            read_trusted(b"{not an event", "chifeng", profile, service.bodies)
+        assert await service.list_received(REVIEWER) == []
+        genuine = [
+            read_trusted(sign(e, "chifeng", chifeng).to_bytes(), "chifeng", profile, service.bodies) for e in records
+        ]
+        await service.apply("chifeng", genuine)
+        # Replayed: dropped by the stream's sequence, applied once.
+        assert await service.apply("chifeng", genuine) == 0
+        assert len(await service.list_received(REVIEWER)) == 1
+    finally:
+        await db.close()

@@ -43,6 +43,10 @@ class CloudEvent(BaseModel):
     # Extension attribute: the registry's signed checkpoint of the subject's history after this
     # event (normreg_common.checkpoints), kept by witnesses outside the registry.
     checkpoint: str | None = None
+    # Extension attributes for events that cross jurisdictions (normreg_common.federation): the
+    # jurisdiction that sent it, and its Ed25519 signature over everything else in the event.
+    jurisdiction: str | None = None
+    jurisdictionsig: str | None = None
 
     def to_bytes(self) -> bytes:
         absent = {name for name in _EXTENSIONS if getattr(self, name) is None}
@@ -54,7 +58,7 @@ class CloudEvent(BaseModel):
 
 
 # Optional attributes, left out of the JSON when unset.
-_EXTENSIONS = ("dataschema", "traceparent", "tracestate", "checkpoint")
+_EXTENSIONS = ("dataschema", "traceparent", "tracestate", "checkpoint", "jurisdiction", "jurisdictionsig")
 
 
 def canonical_json(value: Any) -> str:

@@ -127,6 +127,9 @@ class JurisdictionProfile:
     completion_days: int = 15
     correction_days: int = 30
     recipient_review_days: int = 60
+    # Trust between jurisdictions: the Ed25519 public keys (base64 of the 32 raw bytes) each other
+    # jurisdiction signs its cross-jurisdiction events with, by jurisdiction name.
+    federation_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # A review suggestion (审查建议) is answered to its requester within this many days.
     suggestion_reply_days: int = 60
     timezone: str = "Asia/Shanghai"
@@ -172,6 +175,9 @@ class JurisdictionProfile:
             if not route.issuing_body and not general:
                 general = route.recipients
         return general
+
+    def keys_of(self, jurisdiction: str) -> tuple[str, ...]:
+        return next((keys for name, keys in self.federation_keys if name == jurisdiction), ())
 
     def completion_due(self, requested: dt.date) -> dt.date:
         return requested + dt.timedelta(days=self.completion_days)

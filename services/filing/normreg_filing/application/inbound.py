@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from normreg_common.events import CloudEvent
+from normreg_common.federation import verify
+from normreg_common.profile import JurisdictionProfile
 from pydantic import BaseModel, ConfigDict, Field
 
 from normreg_filing.domain.supervision import SeenPromulgation
@@ -116,3 +118,12 @@ def translate(event: CloudEvent, sender: str, bodies: frozenset[str]) -> Inbound
                 )
             )
     return Inbound(event.source, event.subject, event.sequence, tuple(messages))
+
+
+def read_trusted(raw: bytes, sender: str, profile: JurisdictionProfile, bodies: frozenset[str]) -> Inbound:
+    """A record of `sender`'s stream, believed only when `sender` signed it with a key the profile
+    lists for it. Raises (normreg_common.federation.Untrusted, or a validation error for a record
+    that is not an event): the consumer sets it aside as a dead letter and applies nothing of it."""
+    event = CloudEvent.from_bytes(raw)
+    verify(event, sender, profile.keys_of(sender))
+    return translate(event, sender, bodies)
