@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from normreg_common.clock import FakeClock
 from normreg_common.errors import FailedPrecondition, PermissionDenied
+from normreg_common.eventlog.port import Delivery
 from normreg_common.events import CloudEvent
 from normreg_common.federation import Untrusted, public_key_text, sign
 from normreg_common.principal import PUBLIC, SCHEDULER, Role
@@ -19,6 +20,7 @@ from normreg_filing.adapters.sqlite_store import SCHEMA, SqliteFilingStore
 from normreg_filing.application.inbound import Inbound, read_trusted, translate
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.domain.lifecycle import FilingState, Outcome
+from normreg_filing.entrypoints.subordinate_events import subordinate_events_handler
 from normreg_registry.application.events import to_records
 from normreg_registry.domain.lifecycle import Kind
 from normreg_registry.domain.model import Document
@@ -166,6 +168,39 @@ async def test_a_forged_filing_on_a_citys_stream_is_refused_and_changes_nothing(
         await service.apply("chifeng", genuine)
         # Replayed: dropped by the stream's sequence, applied once.
         assert await service.apply("chifeng", genuine) == 0
+        assert len(await service.list_received(REVIEWER)) == 1
+    finally:
+        await db.close()
+
+
+async def test_the_subordinate_consumer_sets_forged_records_aside_as_dead_letters_and_applies_the_rest(
+    tmp_path: Path,
+) -> None:
+    chifeng, intruder = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    profile = dataclasses.replace(PROVINCE, federation_keys=(("chifeng", (public_key_text(chifeng),)),))
+    db = Database(tmp_path / "filing.db", SCHEMA)
+    await db.open()
+    try:
+        service = FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), profile)
+        handler = subordinate_events_handler(service, db, "chifeng", profile)
+        rule = city_document("rule1", Kind.GOVERNMENT_RULE)
+        rule.record_filing(
+            REGISTRAR,
+            at(10),
+            PROFILE,
+            version=None,
+            filed_date=at(10).date(),
+            recipient="内蒙古自治区人民政府",
+            materials=SOME_MATERIALS,
+        )
+        events = [CloudEvent.from_bytes(r.value) for _, r in to_records(rule, rule.pop_changes())]
+        values = [sign(events[0], "chifeng", intruder).to_bytes(), b"\xff not json"]
+        values += [sign(e, "chifeng", chifeng).to_bytes() for e in events]
+        batch = [Delivery("chifeng.normreg.documents", 0, i, rule.name, v) for i, v in enumerate(values)]
+        await handler(batch)
+        letters = await handler.dead_letters.list(10)
+        assert sorted(letter.offset for letter in letters) == [0, 1]
+        assert any("BAD_SIGNATURE" in letter.error for letter in letters)
         assert len(await service.list_received(REVIEWER)) == 1
     finally:
         await db.close()

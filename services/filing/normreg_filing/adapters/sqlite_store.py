@@ -5,10 +5,12 @@ kept whole as JSON beside the columns listings filter on."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from normreg_common.inbox import INBOX_SCHEMA, accept_sequence
+from normreg_common.deadletters import DEAD_LETTER_SCHEMA
+from normreg_common.eventlog.port import Delivery
+from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
 from normreg_common.sqlite import Database
 from pydantic import TypeAdapter
 
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS seen_promulgations (
 );
 """
     + INBOX_SCHEMA
+    + DEAD_LETTER_SCHEMA
 )
 
 _filing = TypeAdapter(ReceivedFiling)
@@ -117,6 +120,9 @@ class FilingRepository:
 
     def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
         return accept_sequence(self._c, source, subject, sequence)
+
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        save_positions(self._c, group, deliveries)
 
 
 class SqliteFilingStore:

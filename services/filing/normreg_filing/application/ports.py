@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
+
+from normreg_common.eventlog.port import Delivery
 
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
@@ -26,6 +28,8 @@ class Repository(Protocol):
     def seen(self, sender: str = "") -> list[SeenPromulgation]: ...
     # True, and remembered, when the event is newer than anything applied for its stream.
     def accept_sequence(self, source: str, subject: str, sequence: int) -> bool: ...
+    # The consumer's positions, in the same transaction as what it applied.
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None: ...
 
 
 class Store(Protocol):

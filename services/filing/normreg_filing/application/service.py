@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from normreg_common.clock import Clock
 from normreg_common.errors import NotFound
+from normreg_common.eventlog.port import Delivery
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
@@ -43,10 +44,15 @@ class FilingReviewService:
 
     # ---- from subordinates' streams ------------------------------------------------------------
 
-    async def apply(self, sender: str, inbound: Sequence[Inbound]) -> int:
-        """Applies a batch of one subordinate's events once each; returns how many changed anything."""
+    async def apply(
+        self, sender: str, inbound: Sequence[Inbound], group: str = "", deliveries: Sequence[Delivery] = ()
+    ) -> int:
+        """Applies a batch of one subordinate's events once each, with the consumer's positions in the
+        same transaction; returns how many messages changed anything."""
 
         def work(repo: FilingRepository) -> int:
+            if group:
+                repo.save_positions(group, deliveries)
             changed = 0
             for item in inbound:
                 if not repo.accept_sequence(f"{sender}:{item.source}", item.subject, item.sequence):

@@ -1,0 +1,1 @@
+"""How the filing review service is reached: consumers of subordinates streams."""
