@@ -15,9 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 DOCUMENTS_TOPIC = "normreg.documents"
 REVIEWS_TOPIC = "normreg.reviews"
+# What a recipient tells senders about their filings (the filing review service).
+FILINGS_TOPIC = "normreg.filings"
 
 REGISTRY_SOURCE = "/normreg/registry"
 REVIEW_SOURCE = "/normreg/review"
+FILING_SOURCE = "/normreg/filing"
 
 
 class CloudEvent(BaseModel):
