@@ -24,7 +24,7 @@ from normreg_cli.corpus import CorpusLaw
 from normreg_common.clock import FakeClock
 from normreg_common.profile import JurisdictionProfile
 from normreg_common.sqlite import Database
-from normreg_search import analysis
+from normreg_search import analysis, understanding
 from normreg_search.index.elasticsearch import ElasticsearchIndex
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
@@ -211,3 +211,76 @@ async def test_search_quality_on_the_corpus(corpus_path: Path, corpus_index: tup
     assert title1 >= 0.95, title_misses
     assert not leaked
     assert found_when_asked == len(old)
+
+
+# ---- the judged set: everyday queries, each with the law a lawyer would point to ------------------
+
+JUDGED = Path(__file__).with_name("judged_queries.tsv")
+
+
+@dataclass(frozen=True)
+class Judged:
+    query: str
+    laws: tuple[str, ...]  # short titles; any of them is the right answer
+    kind: str
+
+
+def judged_queries() -> list[Judged]:
+    out = []
+    for line in JUDGED.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            query, laws, kind = line.split("\t")
+            out.append(Judged(query, tuple(laws.split("|")), kind))
+    return out
+
+
+def test_the_judged_set_is_large_and_varied() -> None:
+    judged = judged_queries()
+    kinds = {j.kind for j in judged}
+    assert len(judged) >= 120
+    assert kinds == {"question", "lay", "article", "title", "multi"}
+    assert len({j.query for j in judged}) == len(judged)
+
+
+async def test_everyday_queries_find_the_law_a_lawyer_would_cite(
+    corpus_path: Path, corpus_index: tuple[str, SearchIndex, float]
+) -> None:
+    backend, index, _ = corpus_index
+    laws, _ = corpus(corpus_path)
+    service = PublicSearch(index, FakeClock(T0), JurisdictionProfile())
+    by_short = {understanding.short_title(law.versions[-1].title): f"documents/{doc_id(law)}" for law in laws}
+    judged = judged_queries()
+    first = in_ten = 0
+    empty: list[str] = []
+    wrong: list[str] = []
+    per_kind: dict[str, list[int]] = {}
+    for item in judged:
+        wanted = {by_short[understanding.short_title(law)] for law in item.laws}
+        page = await service.search(SearchQuery(text=item.query, limit=10))
+        found = [h.version.document for h in page.hits]
+        titles = [h.version.title for h in page.hits[:3]]
+        if not found:
+            empty.append(item.query)
+        hit_first = bool(found) and found[0] in wanted
+        first += hit_first
+        in_ten += bool(wanted & set(found))
+        per_kind.setdefault(item.kind, []).append(hit_first)
+        if not hit_first:
+            wrong.append(f"{item.query} -> {titles} (want {item.laws})")
+        if item.kind == "article" and hit_first:
+            # The article asked for is the first snippet of the law.
+            label = parse_query(item.query).article
+            articles = [s.field for s in page.hits[0].snippets if s.field != "title"]
+            assert articles[:1] == [label], item.query
+    recall10 = in_ten / len(judged)
+    right_first = first / len(judged)
+    print(
+        f"\n[{backend}] judged set (n={len(judged)}): recall@10 {recall10:.3f}  right law first {right_first:.3f}"
+        f"  zero results {len(empty)}"
+        + "".join(f"\n[{backend}]   {kind}: first {sum(v) / len(v):.2f} (n={len(v)})" for kind, v in per_kind.items())
+    )
+    for miss in wrong:
+        print(f"[{backend}]   not first: {miss}")
+    assert not empty
+    assert recall10 >= 0.95, wrong
+    assert right_first >= 0.8, wrong

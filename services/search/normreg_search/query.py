@@ -1,50 +1,79 @@
 """What the public may ask, and how a query string is read. Standard library only.
 
-A query is a list of clauses separated by white space; a clause in double quotes ("..." or “...”)
-is a phrase. Every clause must match:
-- a phrase: its tokens adjacent, in the title or the body;
-- otherwise: each of its bigrams and words somewhere in the title or the body, and each single CJK
-  character anywhere in the text. Documents where the clause occurs verbatim rank higher, and a
-  title equal to the whole query ranks first.
+A clause in double quotes ("..." or “...”) is a phrase: its tokens must be adjacent, in the title or
+in one article. The rest of the query is read by `understanding`: fillers dropped, table terms
+expanded to their statutory wordings, article labels normalised, the rest cut into bigrams. Each of
+those is a term; an article matches when it holds at least `minimum_should_match` of them (all of
+one, half of more), and articles rank by BM25 over every term, so an article holding more of the
+query ranks higher. A document ranks by its best article, plus its title: a title that is the query
+(or the law the query names, in full or short form) ranks first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
+import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
 
-from normreg_search import analysis
+from normreg_search import analysis, understanding
 from normreg_search.model import PublicVersion
 
 MAX_CLAUSES = 16
 MAX_TOKENS = 128
-_CLAUSES = re.compile(r'"([^"]*)"?|“([^”]*)”?|(\S+)')
+MAX_TERMS = 24
+_CLAUSES = re.compile(r'"([^"]*)"?|“([^”]*)”?')
+
+
+class Field(enum.StrEnum):
+    TEXT = "text"  # the title and the article's text, as bigrams and words
+    CHARS = "chars"  # single CJK characters
+    LABEL = "label"  # the article's label, one token (第三十条)
 
 
 @dataclass(frozen=True)
 class Clause:
-    # Tokens of the bigram stream in position order: what must be adjacent for a phrase, and what
-    # ranks higher when adjacent for the other clauses. A one-character CJK run at either end is
-    # left out (it goes to required_chars): in the text that character may end or start a longer
-    # run, where it is part of a bigram, not a token of its own.
+    """A quoted phrase."""
+
+    # Tokens of the bigram stream in position order, to be adjacent. A one-character CJK run at
+    # either end is left out (it goes to required_chars): in the text that character may end or
+    # start a longer run, where it is part of a bigram, not a token of its own.
     tokens: tuple[str, ...]
-    # Tokens that must occur in the title or the body (bigrams and words); unquoted clauses only.
-    required: tuple[str, ...]
     # Single CJK characters that must occur somewhere (the unigram stream).
     required_chars: tuple[str, ...]
-    phrase: bool
-    # Folded strings to highlight: the clause's text, then its runs.
+    # Folded strings to highlight.
     surfaces: tuple[str, ...]
+    phrase: bool = True
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing asked about, matched where any of its alternatives occurs (each a token sequence
+    that must be adjacent)."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    field: Field = Field.TEXT
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
     text: str
     clauses: tuple[Clause, ...]
-    # analysis.title_key of the whole query, to rank an exact title first.
+    terms: tuple[Term, ...]
+    minimum_should_match: int
+    # The unquoted pieces as typed (between fillers): ranked higher where they occur verbatim in an
+    # article (those of two tokens or more) or in a title.
+    boost_phrases: tuple[tuple[str, ...], ...]
+    title_phrases: tuple[tuple[str, ...], ...]
+    # The article asked for, as its label (第三十条), or "".
+    article: str
+    # Keys of titles that rank first: the whole query as a title, and the short titles it names.
     key: str
+    short_keys: tuple[str, ...]
+    surfaces: tuple[str, ...] = field(default=())
 
     @property
     def empty(self) -> bool:
@@ -53,32 +82,83 @@ class ParsedQuery:
 
     @property
     def matchable(self) -> bool:
-        """False when the text has nothing to search for (only punctuation): nothing matches."""
-        return bool(self.clauses)
+        """False when the text has nothing to search for (only punctuation or fillers)."""
+        return bool(self.clauses or self.terms)
 
     @property
-    def boost_phrases(self) -> tuple[tuple[str, ...], ...]:
-        return tuple(c.tokens for c in self.clauses if not c.phrase and len(c.tokens) >= 2)
+    def title_keys(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.key, *self.short_keys) if k)
 
 
-def parse_query(text: str) -> ParsedQuery:
+def short_key(title: str) -> str:
+    """One token standing for a title's short form (understanding.short_title).
+
+    >>> short_key("中华人民共和国刑法") == short_key("《刑法》")
+    True
+    """
+    short = understanding.short_title(title)
+    if not short:
+        return ""
+    return "s" + hashlib.sha1(short.encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+def surface_tokens(surface: str) -> tuple[str, ...]:
+    return tuple(analysis.bigram_tokens(surface))
+
+
+def parse_query(text: str, terms: understanding.Terms | None = None) -> ParsedQuery:
     clauses: list[Clause] = []
     budget = MAX_TOKENS
     for match in _CLAUSES.finditer(text):
-        quoted = match.group(1) if match.group(1) is not None else match.group(2)
-        raw = quoted if quoted is not None else match.group(3)
-        clause = _clause(raw, phrase=quoted is not None)
+        raw = match.group(1) if match.group(1) is not None else match.group(2)
+        clause = _phrase(raw)
         if clause is None or len(clause.tokens) > budget:
             continue
         budget -= len(clause.tokens)
         clauses.append(clause)
         if len(clauses) == MAX_CLAUSES:
             break
-    key = analysis.title_key(text.replace('"', " ").replace("“", " ").replace("”", " "))
-    return ParsedQuery(text=text, clauses=tuple(clauses), key=key)
+    loose = _CLAUSES.sub(" ", text)
+    read = understanding.understand(loose, terms, max_concepts=MAX_TERMS)
+    found: list[Term] = []
+    surfaces: list[str] = [s for c in clauses for s in c.surfaces]
+    for concept in read.concepts:
+        alternatives = tuple(dict.fromkeys(t for s in concept.surfaces if (t := surface_tokens(s))))
+        if not alternatives:
+            continue
+        single = alternatives[0]
+        if len(alternatives) == 1 and len(single) == 1 and len(single[0]) == 1 and analysis.is_cjk(single[0]):
+            found.append(Term(alternatives, Field.CHARS))
+        else:
+            found.append(Term(alternatives))
+        surfaces.extend(concept.surfaces)
+    if read.article:
+        found.append(Term(((read.article,),), Field.LABEL))
+        surfaces.append(read.article)
+    pieces = tuple(dict.fromkeys(tokens for piece in read.pieces if (tokens := surface_tokens(piece))))
+    boosts = tuple(tokens for tokens in pieces if len(tokens) >= 2)
+    stripped = text.replace('"', " ").replace("“", " ").replace("”", " ")
+    return ParsedQuery(
+        text=text,
+        clauses=tuple(clauses),
+        terms=tuple(found),
+        minimum_should_match=understanding.minimum_should_match(len(found)),
+        boost_phrases=boosts,
+        title_phrases=pieces,
+        article=read.article,
+        key=analysis.title_key(stripped),
+        short_keys=tuple(dict.fromkeys(k for t in read.titles if (k := short_key(t)))),
+        surfaces=tuple(dict.fromkeys(s for s in surfaces if s)),
+    )
 
 
-def _clause(raw: str, *, phrase: bool) -> Clause | None:
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str, relaxed: bool) -> ParsedQuery:
+    parsed = parse_query(text)
+    return dataclasses.replace(parsed, minimum_should_match=min(1, parsed.minimum_should_match)) if relaxed else parsed
+
+
+def _phrase(raw: str) -> Clause | None:
     runs = list(analysis.runs(raw))
     if not runs:
         return None
@@ -86,22 +166,13 @@ def _clause(raw: str, *, phrase: bool) -> Clause | None:
     first = 1 if single[0] else 0
     last = len(runs) - 1 if single[-1] and len(runs) > 1 else len(runs)
     tokens = [token for run in runs[first:last] for token in analysis.run_tokens(run)]
-    chars = [run.text for run, one in zip(runs, single, strict=True) if one]
-    if phrase:
-        required: list[str] = []
-        chars = [run.text for run in runs[:first] + runs[last:]]
-    else:
-        required = [
-            token for run, one in zip(runs, single, strict=True) if not one for token in analysis.run_tokens(run)
-        ]
+    chars = [run.text for run in runs[:first] + runs[last:]]
     # The clause as typed marks best where it occurs verbatim; its runs mark the rest.
     surfaces = [analysis.fold(raw).strip()] if len(runs) > 1 else []
     surfaces.extend(run.text for run in runs)
     return Clause(
         tokens=tuple(tokens),
-        required=tuple(dict.fromkeys(required)),
         required_chars=tuple(dict.fromkeys(chars)),
-        phrase=phrase,
         surfaces=tuple(dict.fromkeys(surfaces)),
     )
 
@@ -137,9 +208,13 @@ class SearchQuery:
     offset: int = 0
     limit: int = 20
 
+    # Every term suffices (minimum_should_match 1): what the service asks when the query as read
+    # found nothing, so a query the corpus can answer at all never comes back empty.
+    relaxed: bool = False
+
     @property
     def parsed(self) -> ParsedQuery:
-        return parse_query(self.text)
+        return _parsed(self.text, self.relaxed)
 
 
 FACET_STATES = "states"

@@ -3,6 +3,7 @@ version, list open consultations. No protobuf here; the servicer converts."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -42,6 +43,10 @@ class PublicSearch:
 
     async def search(self, query: SearchQuery) -> SearchPage:
         result: SearchResult = await self._index.search(query)
+        if not result.total and query.parsed.minimum_should_match > 1:
+            # Nothing holds enough of the query: rank whatever holds any of it rather than nothing.
+            query = dataclasses.replace(query, relaxed=True)
+            result = await self._index.search(query)
         parsed = query.parsed
         hits = tuple(FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed))) for h in result.hits)
         return SearchPage(hits=hits, total=result.total, facets=result.facets)

@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from normreg_search import analysis
+from normreg_search import analysis, understanding
 from normreg_search.model import PublicVersion
 from normreg_search.query import ParsedQuery
 
@@ -32,17 +32,18 @@ def snippets(version: PublicVersion, query: ParsedQuery) -> list[Snippet]:
     texts = [version.title] + [a.text for a in version.articles] + ([] if version.articles else [version.body])
     pattern = _pattern(query, [analysis.fold(t) for t in texts])
     if pattern is None:
-        return []
+        pattern = re.compile(r"(?!)")  # marks nothing: the asked-for article is still shown
     out: list[Snippet] = []
     if pattern.search(analysis.fold(version.title)):
         out.append(Snippet("title", _highlight(version.title, pattern, 0, len(version.title))))
     if version.articles:
         scored = []
         for index, article in enumerate(version.articles):
+            asked = bool(query.article) and understanding.normalise_labels(article.label) == query.article
             score, first = _score(article.text, pattern)
-            if score:
-                scored.append((-score, index, first))
-        for _, index, first in sorted(scored)[:MAX_ARTICLES]:
+            if score or asked:
+                scored.append((not asked, -score, index, first))
+        for _, _, index, first in sorted(scored)[:MAX_ARTICLES]:
             article = version.articles[index]
             out.append(Snippet(article.label, _window(article.text, pattern, first)))
     elif version.body:
@@ -56,12 +57,13 @@ def _pattern(query: ParsedQuery, folded_texts: list[str]) -> re.Pattern[str] | N
     """Alternation of the strings to mark, longest first. A clause's text that occurs nowhere in the
     version (the words were matched apart) is replaced by its bigrams."""
     terms: set[str] = set()
-    for clause in query.clauses:
-        for surface in clause.surfaces:
-            if len(surface) > 2 and analysis.is_cjk(surface[0]) and not any(surface in t for t in folded_texts):
-                terms.update(analysis.bigram_tokens(surface))
-            else:
-                terms.add(surface)
+    for surface in query.surfaces:
+        if surface == query.article:
+            continue
+        if len(surface) > 2 and analysis.is_cjk(surface[0]) and not any(surface in t for t in folded_texts):
+            terms.update(analysis.bigram_tokens(surface))
+        else:
+            terms.add(surface)
     terms.discard("")
     if not terms:
         return None

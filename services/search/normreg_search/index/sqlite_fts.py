@@ -3,14 +3,17 @@
 """The embedded index: SQLite FTS5 in `{data_dir}/search.db`, standard library only.
 
 Each physical index is a generation of three tables: `g{n}_versions` (the public views, their
-filter columns and the last applied sequence), `g{n}_fts` (the token streams of searchable
-versions, `rowid` = the version's id) and `g{n}_titles` (their titles alone). `search_meta.generation`
-names the live one; a rebuild fills `g{n+1}` and switches that row in one transaction.
+filter columns and the last applied sequence), `g{n}_articles` (one row per article of a searchable
+version: its title, label, text and characters as token streams; a version without articles is
+one row) and `g{n}_titles` (titles alone, with the keys of the full and the short title).
+`search_meta.generation` names the live one; a rebuild fills `g{n+1}` and switches that row in one
+transaction.
 
-Ranking: FTS5's bm25() normalises by the length of the whole row, so in one table a long law's
-title match would drown in its body. The titles table gives titles their own length normalisation
-(as Elasticsearch does per field); a search adds up the body score, the title score and a bonus
-for the query's clauses occurring verbatim.
+Ranking: articles are scored with bm25() over every term of the query (an OR), restricted to those
+holding `minimum_should_match` of the terms (one MATCH per term, counted); a version scores as its
+best article, plus its title's own bm25 (titles get their own length normalisation, as
+Elasticsearch does per field), plus a constant when its title is the query or the law the query
+names, so that title ranks first.
 
 The FTS5 `ascii` tokenizer splits on ASCII white space and punctuation only, so the tokens made by
 `analysis` (CJK bigrams and characters, lower-case letter/digit words) are indexed as they are.
@@ -28,7 +31,7 @@ from typing import Any, NamedTuple
 
 from normreg_common.sqlite import Database
 
-from normreg_search import analysis
+from normreg_search import analysis, understanding
 from normreg_search.index.port import (
     IndexBuild,
     OnCommit,
@@ -45,10 +48,14 @@ from normreg_search.query import (
     FACET_KINDS,
     FACET_STATES,
     FACET_YEARS,
+    Clause,
+    Field,
     ParsedQuery,
     SearchQuery,
     SearchResult,
     Sort,
+    Term,
+    short_key,
 )
 from normreg_search.query import Hit as SearchHit
 
@@ -63,23 +70,32 @@ CREATE TABLE IF NOT EXISTS comment_counts (
 );
 """
 
-# bm25() column weights. The fts table (title, body, chars) scores the body; the titles table
-# (title, key) scores titles, the key being the whole title as one token (an exact title match).
-BODY_WEIGHTS = (0.0, 1.0, 0.3)
-PHRASE_WEIGHTS = (0.0, 1.0, 0.0)
-TITLE_WEIGHTS = (1.0, 4.0)
+# bm25() column weights. The articles table (vid, title, label, body, chars) scores articles; the
+# titles table (title, key, short) scores titles, the keys being whole titles as one token.
+ARTICLE_WEIGHTS = (0.5, 2.0, 1.0, 0.3)
+TITLE_WEIGHTS = (1.0, 4.0, 4.0)
 TITLE_FACTOR = 3.0
+# A title that is the query, or the law it names, ranks first.
+TITLE_KEY_BONUS = 1000.0
 MAX_FACET_VALUES = 50
 
 
 class _Tables(NamedTuple):
     versions: str
-    fts: str
+    articles: str
     titles: str
 
 
 def _tables(generation: int) -> _Tables:
-    return _Tables(f"g{generation}_versions", f"g{generation}_fts", f"g{generation}_titles")
+    return _Tables(f"g{generation}_versions", f"g{generation}_articles", f"g{generation}_titles")
+
+
+# An article's rowid is its version's id * ARTICLES_PER_VERSION + its position: the version's rows
+# are one rowid range (deleted as one), and the version is rowid / ARTICLES_PER_VERSION.
+ARTICLES_PER_VERSION = 10_000
+
+# Tables of earlier layouts, dropped with their generation.
+_OLD_TABLES = ("fts",)
 
 
 def _weights(weights: tuple[float, ...]) -> str:
@@ -87,7 +103,7 @@ def _weights(weights: tuple[float, ...]) -> str:
 
 
 def _create(conn: sqlite3.Connection, generation: int) -> None:
-    versions, fts, titles = _tables(generation)
+    versions, articles, titles = _tables(generation)
     # One statement at a time: executescript() would commit the caller's transaction.
     ddl = f"""
         CREATE TABLE IF NOT EXISTS {versions} (
@@ -115,8 +131,10 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
         CREATE INDEX IF NOT EXISTS {versions}_number ON {versions} (uniform_number) WHERE uniform_number != '';
         CREATE INDEX IF NOT EXISTS {versions}_comment ON {versions} (visibility, comment_end);
         CREATE INDEX IF NOT EXISTS {versions}_state ON {versions} (visibility, state, promulgation_date);
-        CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(title, body, chars, tokenize = 'ascii');
-        CREATE VIRTUAL TABLE IF NOT EXISTS {titles} USING fts5(title, key, tokenize = 'ascii');
+        CREATE VIRTUAL TABLE IF NOT EXISTS {articles} USING fts5(
+            title, label, body, chars, tokenize = 'ascii'
+        );
+        CREATE VIRTUAL TABLE IF NOT EXISTS {titles} USING fts5(title, key, short, tokenize = 'ascii');
         """
     for statement in ddl.split(";"):
         if statement.strip():
@@ -124,8 +142,57 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
 
 
 def _drop(conn: sqlite3.Connection, generation: int) -> None:
-    for table in _tables(generation):
+    for table in (*_tables(generation), *(f"g{generation}_{old}" for old in _OLD_TABLES)):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _upgrade(conn: sqlite3.Connection, generation: int) -> None:
+    """A generation written by an earlier layout (one row per version, no articles table) is
+    re-tokenised from the public views it stores, in place."""
+    versions, _, titles = _tables(generation)
+    old = f"g{generation}_fts"
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (old,)).fetchone()
+    if exists is None:
+        return
+    conn.execute(f"DROP TABLE {old}")
+    conn.execute(f"DROP TABLE IF EXISTS {titles}")
+    _create(conn, generation)
+    for row in conn.execute(f"SELECT id, payload FROM {versions} WHERE visibility = 'searchable'").fetchall():
+        _insert_text(conn, generation, int(row["id"]), decode_version(json.loads(row["payload"])))
+
+
+def _insert_text(conn: sqlite3.Connection, generation: int, rowid: int, v: PublicVersion) -> None:
+    _, articles, titles = _tables(generation)
+    title = analysis.bigram_stream(v.title)
+    base = rowid * ARTICLES_PER_VERSION
+    conn.executemany(
+        f"INSERT INTO {articles} (rowid, title, label, body, chars) VALUES (?, ?, ?, ?, ?)",
+        [
+            (base + i, title, label, analysis.bigram_stream(text), analysis.unigram_stream(chars_of))
+            for i, (label, text, chars_of) in enumerate(_article_rows(v))
+        ],
+    )
+    conn.execute(
+        f"INSERT INTO {titles} (rowid, title, key, short) VALUES (?, ?, ?, ?)",
+        (rowid, title, analysis.title_key(v.title), short_key(v.title)),
+    )
+
+
+def _article_rows(v: PublicVersion) -> list[tuple[str, str, str]]:
+    """(label token, text, text for the character stream) per article; the title's characters go
+    with the first. A version without articles is one article of its whole body."""
+    if v.articles:
+        rows = [(understanding.normalise_labels(a.label), a.text, a.text) for a in v.articles]
+    else:
+        rows = [("", v.body, v.body)]
+    if len(rows) > ARTICLES_PER_VERSION:
+        tail = rows[ARTICLES_PER_VERSION - 1 :]
+        rows = rows[: ARTICLES_PER_VERSION - 1]
+        joined = "\n".join(text for _, text, _ in tail)
+        rows.append((tail[0][0], joined, joined))
+    label, text, chars = rows[0]
+    rows[0] = (label, text, v.title + "\n" + chars)
+    return rows
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -133,11 +200,14 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def _text_hash(v: PublicVersion) -> str:
-    return hashlib.sha256(f"{v.title}\x00{v.body}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{v.title}\x00{v.body}".encode())
+    for article in v.articles:
+        digest.update(f"\x00{article.label}\x01{article.text}".encode())
+    return digest.hexdigest()[:32]
 
 
 def _apply(conn: sqlite3.Connection, generation: int, changes: Sequence[VersionChange]) -> int:
-    versions, fts, titles = _tables(generation)
+    versions, articles, titles = _tables(generation)
     applied = 0
     for change in latest_per_version(changes):
         row = conn.execute(f"SELECT id, sequence, text_hash FROM {versions} WHERE name = ?", (change.name,)).fetchone()
@@ -183,19 +253,14 @@ def _apply(conn: sqlite3.Connection, generation: int, changes: Sequence[VersionC
             conn.execute(f"UPDATE {versions} SET {assignments} WHERE id = ?", (*values, row["id"]))
             rowid = row["id"]
             old_hash = row["text_hash"]
-        if old_hash is not None and old_hash != new_hash:
-            conn.execute(f"DELETE FROM {fts} WHERE rowid = ?", (rowid,))
+        if old_hash is not None and old_hash != new_hash and rowid is not None:
+            base = rowid * ARTICLES_PER_VERSION
+            conn.execute(
+                f"DELETE FROM {articles} WHERE rowid >= ? AND rowid < ?", (base, base + ARTICLES_PER_VERSION)
+            )
             conn.execute(f"DELETE FROM {titles} WHERE rowid = ?", (rowid,))
-        if v is not None and new_hash is not None and new_hash != old_hash:
-            title = analysis.bigram_stream(v.title)
-            conn.execute(
-                f"INSERT INTO {fts} (rowid, title, body, chars) VALUES (?, ?, ?, ?)",
-                (rowid, title, analysis.bigram_stream(v.body), analysis.unigram_stream(v.title + "\n" + v.body)),
-            )
-            conn.execute(
-                f"INSERT INTO {titles} (rowid, title, key) VALUES (?, ?, ?)",
-                (rowid, title, analysis.title_key(v.title)),
-            )
+        if v is not None and new_hash is not None and new_hash != old_hash and rowid is not None:
+            _insert_text(conn, generation, rowid, v)
         applied += 1
     return applied
 
@@ -204,34 +269,71 @@ def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def match_expression(query: ParsedQuery) -> str:
-    """FTS5 query requiring every clause (see query.py for the semantics)."""
+_COLUMNS = {Field.TEXT: "{title body}", Field.CHARS: "chars", Field.LABEL: "label"}
+
+
+def term_expression(term: Term) -> str:
+    alternatives = " OR ".join(_quote(" ".join(tokens)) for tokens in term.alternatives)
+    return f"{_COLUMNS[term.field]} : ({alternatives})"
+
+
+def _clause_expression(clause: Clause) -> str:
     parts = []
-    for clause in query.clauses:
-        sub = []
-        if clause.phrase and clause.tokens:
-            sub.append("{title body} : " + _quote(" ".join(clause.tokens)))
-        if clause.required:
-            sub.append("{title body} : (" + " AND ".join(_quote(t) for t in clause.required) + ")")
-        if clause.required_chars:
-            sub.append("chars : (" + " AND ".join(_quote(t) for t in clause.required_chars) + ")")
-        parts.append(" AND ".join(sub))
-    return " AND ".join(f"({p})" for p in parts)
+    if clause.tokens:
+        parts.append("{title body} : " + _quote(" ".join(clause.tokens)))
+    if clause.required_chars:
+        parts.append("chars : (" + " AND ".join(_quote(t) for t in clause.required_chars) + ")")
+    return " AND ".join(parts)
 
 
-def phrase_expression(query: ParsedQuery) -> str:
-    """The unquoted clauses as phrases: documents holding them verbatim score higher."""
-    return " OR ".join("{title body} : " + _quote(" ".join(tokens)) for tokens in query.boost_phrases)
+def match_expression(query: ParsedQuery) -> str:
+    """FTS5 query of an article: every quoted phrase, and any term (see query.py); the verbatim
+    pieces are there to score, not to match."""
+    required = [e for clause in query.clauses if (e := _clause_expression(clause))]
+    optional = [term_expression(term) for term in query.terms]
+    if optional:
+        optional += ["{title body} : " + _quote(" ".join(tokens)) for tokens in query.boost_phrases]
+        required.append("(" + " OR ".join(optional) + ")")
+    return " AND ".join(f"({e})" for e in required)
 
 
 def title_expression(query: ParsedQuery) -> str:
-    """A clause of the query verbatim in a title, or the whole query as the title. Single shared
-    bigrams do not count: long queries would otherwise favour titles made of common words."""
-    parts = [_quote(" ".join(clause.tokens)) for clause in query.clauses if clause.tokens]
-    expression = "title : (" + " OR ".join(dict.fromkeys(parts)) + ")" if parts else ""
+    """A piece of the query, a quoted phrase or a term's wording verbatim in a title. Single shared
+    bigrams of a longer piece do not count: long queries would otherwise favour titles made of
+    common words."""
+    phrases = [c.tokens for c in query.clauses if c.tokens]
+    phrases += list(query.title_phrases)
+    phrases += [alt for term in query.terms if term.field is Field.TEXT for alt in term.alternatives if len(alt) > 1]
+    parts = [_quote(" ".join(tokens)) for tokens in dict.fromkeys(phrases)]
+    return "title : (" + " OR ".join(parts) + ")" if parts else ""
+
+
+def key_expression(query: ParsedQuery) -> str:
+    keys = []
     if query.key:
-        expression = f"{expression} OR key : {_quote(query.key)}" if expression else f"key : {_quote(query.key)}"
-    return expression
+        keys.append(f"key : {_quote(query.key)}")
+    keys += [f"short : {_quote(k)}" for k in query.short_keys]
+    return " OR ".join(keys)
+
+
+def _matching(tables: _Tables, parsed: ParsedQuery) -> tuple[str, list[Any]]:
+    """A subquery of (id, s): the versions matching, each with its best article's score."""
+    articles, titles = tables.articles, tables.titles
+    sql = (
+        f"SELECT rowid / {ARTICLES_PER_VERSION} AS id, -bm25({articles}, {_weights(ARTICLE_WEIGHTS)}) AS s "
+        f"FROM {articles} WHERE {articles} MATCH ?"
+    )
+    args: list[Any] = [match_expression(parsed)]
+    if parsed.minimum_should_match > 1:
+        each = " UNION ALL ".join(f"SELECT rowid FROM {articles} WHERE {articles} MATCH ?" for _ in parsed.terms)
+        sql += f" AND rowid IN (SELECT rowid FROM ({each}) GROUP BY rowid HAVING count(*) >= ?)"
+        args += [term_expression(term) for term in parsed.terms]
+        args.append(parsed.minimum_should_match)
+    keys = key_expression(parsed)
+    if keys:
+        sql += f" UNION ALL SELECT rowid AS id, 0.0 AS s FROM {titles} WHERE {titles} MATCH ?"
+        args.append(keys)
+    return f"SELECT id, max(s) AS s FROM ({sql}) GROUP BY id", args
 
 
 class _Filters:
@@ -292,20 +394,19 @@ _ORDER = {
 
 
 def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> SearchResult:
-    versions, fts, titles = _tables(generation)
+    tables = _tables(generation)
+    versions, titles = tables.versions, tables.titles
     parsed = query.parsed
     if not parsed.empty and not parsed.matchable:
         return SearchResult(hits=(), total=0, facets={})
     filters = _Filters(query)
     where, where_args = filters.where()
+    source_args: list[Any] = []
     if parsed.empty:
-        source, source_args, score = f"{versions} v", [], "0.0"
+        source, score = f"{versions} v", "0.0"
     else:
-        source = (
-            f"(SELECT rowid AS id, -bm25({fts}, {_weights(BODY_WEIGHTS)}) AS s FROM {fts} WHERE {fts} MATCH ?) m "
-            f"JOIN {versions} v ON v.id = m.id"
-        )
-        source_args = [match_expression(parsed)]
+        matched, source_args = _matching(tables, parsed)
+        source = f"({matched}) m JOIN {versions} v ON v.id = m.id"
         score = "m.s"
     # Facets count what matches; only the hits need the ranking joins below.
     matching, matching_args = source, list(source_args)
@@ -318,14 +419,11 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
             )
             source_args.append(title)
             score += f" + {TITLE_FACTOR} * coalesce(t.t, 0.0)"
-        phrases = phrase_expression(parsed)
-        if phrases:
-            source += (
-                f" LEFT JOIN (SELECT rowid AS id, -bm25({fts}, {_weights(PHRASE_WEIGHTS)}) AS b FROM {fts} "
-                f"WHERE {fts} MATCH ?) b ON b.id = v.id"
-            )
-            source_args.append(phrases)
-            score += " + coalesce(b.b, 0.0)"
+        keys = key_expression(parsed)
+        if keys:
+            source += f" LEFT JOIN (SELECT rowid AS id FROM {titles} WHERE {titles} MATCH ?) k ON k.id = v.id"
+            source_args.append(keys)
+            score += f" + {TITLE_KEY_BONUS} * (k.id IS NOT NULL)"
     order = _ORDER.get(query.sort)
     if order is None:
         order = f"{score} DESC, v.name" if not parsed.empty else _ORDER[Sort.PROMULGATION_DATE_DESC]
@@ -388,6 +486,7 @@ class SqliteFtsIndex(SearchIndex):
                     conn.execute(statement)
             row = conn.execute("SELECT value FROM search_meta WHERE key = 'generation'").fetchone()
             generation = int(row["value"]) if row else 1
+            _upgrade(conn, generation)
             _create(conn, generation)
             if row is None:
                 conn.execute("INSERT INTO search_meta (key, value) VALUES ('generation', ?)", (str(generation),))

@@ -1,0 +1,386 @@
+"""How an everyday query is read: which words carry meaning, what the statutes call them, which law
+and which article it names. Standard library only, no I/O but reading the term tables once.
+
+- Question and filler words (怎么办, 如何, 是否, 吗, 的 …) separate the query into pieces; they are
+  never searched for.
+- A piece that holds a term of the table (`data/terms.tsv`, plus any files a deployment names in
+  NORMREG_SEARCH_TERMS) becomes a concept matched by any of the term's statutory wordings: 网购
+  finds 网络交易 and 电子商务, 工钱 finds 劳动报酬. Abbreviations of law names (个保法, 刑诉法) are
+  terms of the same table.
+- What remains of a piece is searched as its overlapping bigrams, each one concept: a document need
+  not hold every bigram of a long piece, most of them will do (see `minimum_should_match`).
+- Article labels are normalised (第30条, 第 30 条 and 第三十条 are one label) and the text before a
+  label is taken as the name of the law it belongs to.
+- A law is named by its title or by its short title: `short_title` drops 中华人民共和国, brackets
+  and the punctuation of 修正案 numbering, so 刑法修正案九, 《刑法修正案（九）》 and
+  中华人民共和国刑法修正案（九） read alike.
+
+>>> u = understand("单位不给加班费怎么办")
+>>> [c.surfaces for c in u.concepts]
+[('单位', '用人单位'), ('不给',), ('加班费', '延长工作时间')]
+>>> understand("刑法第30条").article, understand("刑法第30条").law
+('第三十条', '刑法')
+>>> short_title("中华人民共和国刑法修正案（九）") == short_title("刑法修正案9")
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from normreg_search import analysis
+
+TERMS_FILE = Path(__file__).with_name("data") / "terms.tsv"
+TERMS_ENV = "NORMREG_SEARCH_TERMS"
+
+# Words that ask rather than say. Longest first when matched; a word here is never searched for.
+FILLERS = (
+    "请问",
+    "我想问",
+    "想问一下",
+    "想知道",
+    "怎么办",
+    "怎么样",
+    "怎么处理",
+    "怎么算",
+    "怎么",
+    "怎样",
+    "如何",
+    "是否",
+    "是不是",
+    "能不能",
+    "可不可以",
+    "可以吗",
+    "能否",
+    "有没有",
+    "会不会",
+    "要不要",
+    "该不该",
+    "为什么",
+    "什么样",
+    "什么",
+    "哪些",
+    "哪个",
+    "哪里",
+    "多少钱",
+    "多少",
+    "多久",
+    "多长时间",
+    "几年",
+    "几天",
+    "规定",
+    "法律规定",
+    "有关规定",
+    "相关规定",
+    "依法",
+    "应该",
+    "应当怎么",
+    "需要",
+    "可以",
+    "一下",
+    "问题",
+    "情况下",
+    "情况",
+    "的话",
+    "我们",
+    "我的",
+    "他们",
+    "别人",
+    "自己",
+    "了吗",
+    "会被",
+    "被人",
+    "归谁",
+    "给谁",
+    "找谁",
+    "算不算",
+    "属不属于",
+    "怎么判",
+    "该怎么",
+    "之后",
+    "以后",
+    "时候",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "呀",
+    "了",
+    "的",
+    "我",
+    "你",
+    "他",
+    "她",
+    "谁",
+)
+# Words holding a one-character filler that must not be cut there.
+PROTECTED = ("为了", "了解", "除了", "目的", "的确", "有的", "其他", "他人", "利他", "你我", "自我", "谁的")
+# A law's name ends with one of these; the text before an article label ending so names a law.
+LAW_ENDINGS = ("法", "法典", "条例", "规定", "办法", "决定", "解释", "规则", "细则", "修正案", "宪法", "通则")
+NATION = "中华人民共和国"
+
+_DIGITS = "零一二三四五六七八九"
+_CN_NUM = "零〇一二三四五六七八九十百千两"
+_ARTICLE = re.compile(rf"第\s*([0-9]+|[{_CN_NUM}]+)\s*条(?:\s*之\s*([0-9]+|[{_CN_NUM}]+))?")
+_AMENDMENT_NUMBER = re.compile(rf"修正案\s*[（(〔\[]?\s*(?:第)?\s*([0-9]+|[{_CN_NUM}]+)\s*[）)〕\]]?")
+_BRACKETS = re.compile(r"[《》〈〉「」『』（）()〔〕\[\]【】“”\"'‘’\s·•、，,。.:：;；!！?？]")
+_SEPARATORS = re.compile(r"[^\w]|_")
+
+
+def chinese_number(n: int) -> str:
+    """Article numbers as the statutes write them (1-9999).
+
+    >>> [chinese_number(n) for n in (1, 10, 15, 30, 101, 110, 1000, 1205)]
+    ['一', '十', '十五', '三十', '一百零一', '一百一十', '一千', '一千二百零五']
+    """
+    if n <= 0 or n >= 10000:
+        return str(n)
+    if n < 10:
+        return _DIGITS[n]
+    if n < 20:
+        return "十" + (_DIGITS[n % 10] if n % 10 else "")
+    out = ""
+    zero = False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // value % 10
+        if digit:
+            if zero and out:
+                out += "零"
+            out += _DIGITS[digit] + unit
+            zero = False
+        else:
+            zero = bool(out)
+    return out
+
+
+def arabic_number(text: str) -> int | None:
+    """The value of a numeral written in Chinese or Arabic digits; None when it is not one.
+
+    >>> [arabic_number(t) for t in ("三十", "十五", "一百零一", "两百", "12", "三十x")]
+    [30, 15, 101, 200, 12, None]
+    """
+    if text.isdigit():
+        return int(text)
+    values = {c: i for i, c in enumerate(_DIGITS)} | {"〇": 0, "两": 2}
+    units = {"十": 10, "百": 100, "千": 1000}
+    total = digit = 0
+    for char in text:
+        if char in values:
+            digit = values[char]
+        elif char in units:
+            total += (digit or 1) * units[char]
+            digit = 0
+        else:
+            return None
+    return total + digit
+
+
+def article_label(number: str, sub: str | None = None) -> str:
+    """第三十条 / 第十七条之一 from the numerals of a label in either script."""
+    main = arabic_number(number)
+    if main is None:
+        return ""
+    label = f"第{chinese_number(main)}条"
+    if sub:
+        extra = arabic_number(sub)
+        if extra is not None:
+            label += f"之{chinese_number(extra)}"
+    return label
+
+
+def normalise_labels(text: str) -> str:
+    """Every article label in `text` in the statutes' form (第30条 -> 第三十条)."""
+    return _ARTICLE.sub(lambda m: article_label(m.group(1), m.group(2)) or m.group(0), text)
+
+
+def short_title(title: str) -> str:
+    """A title as people shorten it: no 中华人民共和国, no brackets or punctuation, 修正案 numbered
+    in Chinese numerals without brackets, letters folded.
+
+    >>> short_title("《中华人民共和国民法典》")
+    '民法典'
+    >>> short_title("中华人民共和国刑法修正案（十一）")
+    '刑法修正案十一'
+    """
+    text = analysis.fold(title)
+    text = _AMENDMENT_NUMBER.sub(lambda m: "修正案" + _numeral(m.group(1)), text)
+    text = text.replace(NATION, "")
+    return _BRACKETS.sub("", text)
+
+
+def _numeral(text: str) -> str:
+    value = arabic_number(text)
+    return chinese_number(value) if value is not None else text
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the query asks about: found where any of its surfaces occurs (folded text)."""
+
+    surfaces: tuple[str, ...]
+    # True: from the term table; its surfaces are matched whole. False: one bigram or word.
+    term: bool = False
+
+
+@dataclass(frozen=True)
+class Understanding:
+    concepts: tuple[Concept, ...]
+    # The article asked for (第三十条), or "".
+    article: str = ""
+    # The short title of the law the query names ("刑法"), or "".
+    law: str = ""
+    # Short titles to look up among the titles: the law named before an article label, else the
+    # whole query without fillers (and what the term table says it abbreviates).
+    titles: tuple[str, ...] = ()
+    # The query between fillers, as typed (folded), without the law and article it names.
+    pieces: tuple[str, ...] = ()
+
+    @property
+    def minimum_should_match(self) -> int:
+        return minimum_should_match(len(self.concepts))
+
+
+def minimum_should_match(n: int) -> int:
+    """How many of n concepts a matching document must hold: all of one, half of more (rounded up)."""
+    return max(1, math.ceil(n / 2)) if n else 0
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The term table: a surface people type -> the wordings the statutes use for it."""
+
+    expansions: dict[str, tuple[str, ...]]
+
+    @functools.cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        keys = sorted(self.expansions, key=lambda k: (-len(k), k))
+        return re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """Non-overlapping table entries in `text`, longest first at each position."""
+        if self._pattern is None:
+            return []
+        return [(m.start(), m.end(), m.group(0)) for m in self._pattern.finditer(text)]
+
+
+def parse_terms(lines: Iterable[str]) -> dict[str, list[str]]:
+    """`term<TAB>wording|wording  # why` lines; `#` starts a comment; a term may repeat."""
+    table: dict[str, list[str]] = {}
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = re.split(r"\t+|\s{2,}", line, maxsplit=1)
+        if len(parts) != 2:
+            continue
+        key = analysis.fold(parts[0].strip())
+        wordings = [analysis.fold(w.strip()) for w in parts[1].split("|") if w.strip()]
+        if key:
+            known = table.setdefault(key, [])
+            known.extend(w for w in wordings if w != key and w not in known)
+    return table
+
+
+@functools.cache
+def load_terms(extra: str | None = None) -> Terms:
+    """The shipped table and the files named in `extra` (os.pathsep-separated), later lines adding."""
+    texts = [TERMS_FILE.read_text(encoding="utf-8")]
+    for path in (extra or "").split(os.pathsep):
+        if path.strip():
+            texts.append(Path(path.strip()).read_text(encoding="utf-8"))
+    table = parse_terms(line for text in texts for line in text.splitlines())
+    return Terms({k: tuple(v) for k, v in table.items()})
+
+
+def default_terms() -> Terms:
+    return load_terms(os.environ.get(TERMS_ENV) or None)
+
+
+_FILLER = re.compile("|".join(re.escape(f) for f in sorted((*FILLERS, *PROTECTED), key=lambda f: (-len(f), f))))
+_PROTECTED = frozenset(PROTECTED)
+
+
+def _pieces(text: str) -> list[str]:
+    """The query cut at fillers, punctuation and spaces."""
+    out: list[str] = []
+    for chunk in _SEPARATORS.split(text):
+        cursor = 0
+        for match in _FILLER.finditer(chunk):
+            if match.group(0) in _PROTECTED:
+                continue
+            if match.start() > cursor:
+                out.append(chunk[cursor : match.start()])
+            cursor = match.end()
+        if cursor < len(chunk):
+            out.append(chunk[cursor:])
+    return out
+
+
+def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24) -> Understanding:
+    table = terms if terms is not None else default_terms()
+    folded = normalise_labels(analysis.fold(text))
+    article = law = ""
+    found = _ARTICLE.search(folded)
+    if found:
+        article = article_label(found.group(1), found.group(2))
+        before = _pieces(folded[: found.start()])
+        if before:
+            law = _law_name(before[-1], table)
+            if law:
+                before = before[:-1]
+        rest = before + _pieces(folded[found.end() :])
+    else:
+        rest = _pieces(folded)
+    concepts: list[Concept] = []
+    seen: set[tuple[str, ...]] = set()
+
+    def add(concept: Concept) -> None:
+        if concept.surfaces not in seen and len(concepts) < max_concepts:
+            seen.add(concept.surfaces)
+            concepts.append(concept)
+
+    if law:
+        add(Concept((law,), term=True))
+    for piece in rest:
+        cursor = 0
+        for start, end, key in table.find(piece):
+            _add_plain(piece[cursor:start], add)
+            add(Concept((key, *table.expansions[key]), term=True))
+            cursor = end
+        _add_plain(piece[cursor:], add)
+    if law:
+        titles: tuple[str, ...] = (law,)
+    else:
+        whole = "".join(rest)
+        named = [s for c in concepts if c.term for s in c.surfaces if s.endswith(LAW_ENDINGS)]
+        named += [p for p in rest if p.endswith(LAW_ENDINGS) and len(p) > 2]
+        titles = (short_title(whole), *(short_title(w) for w in (*table.expansions.get(whole, ()), *named)))
+    return Understanding(
+        concepts=tuple(concepts),
+        article=article,
+        law=law,
+        titles=tuple(t for t in dict.fromkeys(titles) if t),
+        pieces=tuple(rest),
+    )
+
+
+def _add_plain(piece: str, add: Callable[[Concept], None]) -> None:
+    for run in analysis.runs(piece):
+        for token in analysis.run_tokens(run):
+            add(Concept((token,)))
+
+
+def _law_name(piece: str, terms: Terms) -> str:
+    """The short title a piece names when it ends with a law's name or abbreviates one, else ""."""
+    for wording in terms.expansions.get(piece, ()):
+        if wording.endswith(LAW_ENDINGS):
+            return short_title(wording)
+    if piece.endswith(LAW_ENDINGS):
+        return short_title(piece)
+    return ""
