@@ -34,7 +34,7 @@ import grpc
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
-from normreg_cli.corpus import CorpusLaw, default_path, read_corpus
+from normreg_cli.corpus import CorpusLaw, CorpusVersion, default_path, read_corpus
 from normreg_cli.main import run_async
 from normreg_common.events import CloudEvent
 from normreg_common.inbox import INBOX_SCHEMA
@@ -42,8 +42,10 @@ from normreg_common.principal import Principal, Role
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
 from normreg_registry.application.events import to_records
+from normreg_registry.domain.articles import Article
 from normreg_registry.domain.lifecycle import Kind, State
 from normreg_registry.domain.model import Document, ImportedVersion
+from normreg_registry.domain.versions import TimelineEntry
 from normreg_search.index.elasticsearch import ElasticsearchIndex
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
@@ -100,6 +102,23 @@ async def import_end_to_end(system: System, path: Path, versions: int) -> float:
     return time.perf_counter() - started
 
 
+def imported_version(v: CorpusVersion) -> ImportedVersion:
+    """What ImportDocument makes of a corpus version: its articles as given, its amending acts."""
+    return ImportedVersion(
+        v.title,
+        v.body,
+        State(v.state),
+        v.promulgation_date,
+        v.effective_date,
+        articles=tuple(Article(label, text) for label, text in v.articles),
+        public_acts=tuple(
+            TimelineEntry(day, event, title)
+            for event, acts in (("amended_by", v.amended_by), ("amends", v.amends))
+            for title, day in acts
+        ),
+    )
+
+
 def changes_of(laws: Sequence[CorpusLaw]) -> list[VersionChange]:
     """What the search projection makes of the registry's import events for these laws."""
     at = dt.datetime(2026, 1, 5, 9, 0, tzinfo=TZ)
@@ -109,10 +128,7 @@ def changes_of(laws: Sequence[CorpusLaw]) -> list[VersionChange]:
             id=hashlib.sha256(law.request_id.encode()).hexdigest()[:16],
             kind=Kind(law.kind),
             issuing_body=law.issuing_body,
-            versions=[
-                ImportedVersion(v.title, v.body, State(v.state), v.promulgation_date, v.effective_date)
-                for v in law.versions
-            ],
+            versions=[imported_version(v) for v in law.versions],
             principal=IMPORTER,
             at=at,
         )

@@ -58,6 +58,8 @@ def request_for(law: CorpusLaw) -> rpb.ImportDocumentRequest:
                 uniform_number=v.uniform_number,
                 promulgation_date=dates.to_pb(v.promulgation_date),
                 effective_date=dates.to_pb(v.effective_date),
+                amended_by=[rpb.ImportedAct(title=t, date=dates.to_pb(d)) for t, d in v.amended_by],
+                amends=[rpb.ImportedAct(title=t, date=dates.to_pb(d)) for t, d in v.amends],
             )
             for v in law.versions
         ],

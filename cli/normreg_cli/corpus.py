@@ -6,7 +6,13 @@ The file has two tables:
   version_date, status, law_department)`: one row per version of a law. Rows sharing a `law_name`
   are versions of the same law; `status` 历史版本 marks an older one.
 - `articles(id, law_id, chapter, section, article_no, article_text, ...)`: the articles of a row, in
-  `id` order, with their labels (第一条, 第十七条之一; amendment acts use 条目一).
+  `id` order, with their labels (第一条, 第十七条之一; amendment acts and decisions number their items
+  条目一, read as the act writes them, 一、; 全文 marks a text that is not divided).
+
+The newest version of a law the file marks 已被修改 with no newer version in the file is the text
+as amended (the Criminal Law, amended by its 修正案): it is the version in force. Which acts amend
+which law is read from their titles (X修正案（N）, 关于修改《X》…的决定) and goes both ways: the law's
+newest version lists the acts that amended it, each act the laws it amended.
 
 Standard library only; the corpus package itself is never imported.
 """
@@ -16,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -69,6 +76,9 @@ class CorpusVersion:
     source_status: str
     # 赤政规〔2020〕3号; the national corpus has none.
     uniform_number: str = ""
+    # (title, date) of the acts that amended this version, and of the laws this act amended.
+    amended_by: tuple[tuple[str, dt.date], ...] = ()
+    amends: tuple[tuple[str, dt.date], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,8 +120,8 @@ def read_corpus(path: Path | str | None = None) -> Iterator[CorpusLaw]:
         groups: dict[str, list[sqlite3.Row]] = {}
         for row in rows:
             groups.setdefault(row["law_name"].strip(), []).append(row)
-        for name in sorted(groups):
-            yield _law(conn, name, groups[name])
+        laws = {name: _law(conn, name, groups[name]) for name in sorted(groups)}
+        yield from link_amendments(laws).values()
     finally:
         conn.close()
 
@@ -160,6 +170,9 @@ def _law(conn: sqlite3.Connection, name: str, rows: list[sqlite3.Row]) -> Corpus
     in_force = [i for i, v in enumerate(versions) if v.state == "IN_FORCE"]
     for i in in_force[:-1]:
         versions[i] = _with_state(versions[i], "AMENDED")
+    # The newest text marked 已被修改 with nothing newer is the law as amended: in force.
+    if not in_force and versions[-1].source_status == "已被修改":
+        versions[-1] = _with_state(versions[-1], "IN_FORCE")
     newest = rows[-1]
     kind = _kind(newest["doc_type"], newest["level"])
     return CorpusLaw(
@@ -207,11 +220,64 @@ def _text(conn: sqlite3.Connection, law_id: str) -> tuple[tuple[tuple[str, str],
             section = row["section"] or ""
             if section:
                 lines.append(section.strip())
-        label = (row["article_no"] or "").strip()
+        label = _label((row["article_no"] or "").strip())
         text = (row["article_text"] or "").strip()
         articles.append((label, text))
         lines.append(f"{label} {text}" if label else text)
     return tuple(articles), "\n".join(lines)
+
+
+def _label(label: str) -> str:
+    """条目一 -> 一、 (as the act numbers its items); 全文 (an undivided text) -> no label."""
+    if label == "全文":
+        return ""
+    if label.startswith("条目"):
+        return label.removeprefix("条目") + "、"
+    return label
+
+
+_AMENDMENT = re.compile(r"^(.+?)修正案(?:（[^）]*）)?$")
+_NAMED = re.compile(r"《([^》]+)》")
+
+
+def amended_laws(title: str) -> list[str]:
+    """The titles of the laws an act amends, as its title names them; [] for other acts.
+
+    >>> amended_laws("中华人民共和国刑法修正案（十一）")
+    ['中华人民共和国刑法']
+    >>> amended_laws("全国人民代表大会常务委员会关于修改《中华人民共和国村民委员会组织法》的决定")
+    ['中华人民共和国村民委员会组织法']
+    >>> amended_laws("中华人民共和国刑法")
+    []
+    """
+    if "关于修改" in title and title.endswith("决定"):
+        return _NAMED.findall(title)
+    found = _AMENDMENT.match(title)
+    return [found.group(1)] if found else []
+
+
+def link_amendments(laws: dict[str, CorpusLaw]) -> dict[str, CorpusLaw]:
+    """Each act that amends a law of the file: on the law's newest version as amended_by, and the
+    law on the act's newest version as amends."""
+    amended_by: dict[str, list[tuple[str, dt.date]]] = {}
+    amends: dict[str, list[tuple[str, dt.date]]] = {}
+    for title, law in laws.items():
+        act = law.versions[-1]
+        for target in amended_laws(title):
+            if target in laws and target != title:
+                amended_by.setdefault(target, []).append((title, act.promulgation_date))
+                amends.setdefault(title, []).append((target, act.promulgation_date))
+    out = {}
+    for title, law in laws.items():
+        if title in amended_by or title in amends:
+            newest = replace(
+                law.versions[-1],
+                amended_by=tuple(sorted(amended_by.get(title, []), key=lambda a: (a[1], a[0]))),
+                amends=tuple(amends.get(title, [])),
+            )
+            law = replace(law, versions=(*law.versions[:-1], newest))
+        out[title] = law
+    return out
 
 
 # When a row names no issuing body (4 rows of 0.1.1): the organ its title starts with, else the

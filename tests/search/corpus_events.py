@@ -8,16 +8,35 @@ import functools
 import hashlib
 from pathlib import Path
 
-from normreg_cli.corpus import CorpusLaw, read_corpus
+from normreg_cli.corpus import CorpusLaw, CorpusVersion, read_corpus
 from normreg_common.events import CloudEvent
 from normreg_common.principal import Principal, Role
 from normreg_registry.application.events import to_records
+from normreg_registry.domain.articles import Article
 from normreg_registry.domain.lifecycle import Kind, State
 from normreg_registry.domain.model import Document, ImportedVersion
+from normreg_registry.domain.versions import TimelineEntry
 
 from tests.search.helpers import T0
 
 REGISTRAR = Principal("importer", frozenset({Role.REGISTRAR}), "司法局")
+
+
+def imported_version(v: CorpusVersion) -> ImportedVersion:
+    """What ImportDocument makes of a corpus version: its articles as given, its amending acts."""
+    return ImportedVersion(
+        v.title,
+        v.body,
+        State(v.state),
+        v.promulgation_date,
+        v.effective_date,
+        articles=tuple(Article(label, text) for label, text in v.articles),
+        public_acts=tuple(
+            TimelineEntry(day, event, title)
+            for event, acts in (("amended_by", v.amended_by), ("amends", v.amends))
+            for title, day in acts
+        ),
+    )
 
 
 def doc_id(law: CorpusLaw) -> str:
@@ -29,10 +48,7 @@ def law_events(law: CorpusLaw, at: dt.datetime = T0) -> list[CloudEvent]:
         id=doc_id(law),
         kind=Kind(law.kind),
         issuing_body=law.issuing_body,
-        versions=[
-            ImportedVersion(v.title, v.body, State(v.state), v.promulgation_date, v.effective_date)
-            for v in law.versions
-        ],
+        versions=[imported_version(v) for v in law.versions],
         principal=REGISTRAR,
         at=at,
     )

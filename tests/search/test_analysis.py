@@ -7,7 +7,7 @@ import doctest
 from hypothesis import given
 from hypothesis import strategies as st
 from normreg_search import analysis
-from normreg_search.query import parse_query
+from normreg_search.query import Field, Term, parse_query, short_key
 from normreg_search.snippets import Snippet, snippets
 
 from tests.search.helpers import public
@@ -33,14 +33,14 @@ def test_chinese_is_indexed_as_bigrams_and_characters() -> None:
     assert analysis.unigram_stream("法治，GB") == "法 治"
 
 
-def test_a_two_character_query_is_one_required_bigram() -> None:
-    [clause] = parse_query("备案").clauses
-    assert (clause.required, clause.required_chars, clause.phrase) == (("备案",), (), False)
+def test_a_two_character_query_is_one_term() -> None:
+    parsed = parse_query("备案")
+    assert (parsed.terms, parsed.clauses, parsed.minimum_should_match) == ((Term((("备案",),)),), (), 1)
 
 
 def test_single_characters_are_looked_up_alone() -> None:
-    [clause] = parse_query("2020年").clauses
-    assert (clause.required, clause.required_chars) == (("2020",), ("年",))
+    parsed = parse_query("2020年")
+    assert parsed.terms == (Term((("2020",),)), Term((("年",),), Field.CHARS))
 
 
 def test_a_quoted_phrase_keeps_its_order_but_not_its_loose_ends() -> None:
@@ -51,10 +51,37 @@ def test_a_quoted_phrase_keeps_its_order_but_not_its_loose_ends() -> None:
     assert chinese_quotes.phrase and chinese_quotes.tokens == ("法治", "治政", "政府")
 
 
-def test_white_space_separates_clauses() -> None:
+def test_quoted_phrases_are_required_and_the_rest_are_terms() -> None:
     parsed = parse_query('个人信息 "法治政府" GB/T')
-    assert [c.phrase for c in parsed.clauses] == [False, True, False]
-    assert parsed.clauses[2].required == ("gb", "t")
+    assert [c.tokens for c in parsed.clauses] == [("法治", "治政", "政府")]
+    assert parsed.terms[-2:] == (Term((("gb",),)), Term((("t",),)))
+
+
+def test_fillers_are_not_searched_and_long_pieces_need_half_their_bigrams() -> None:
+    parsed = parse_query("试用期最长多久")
+    assert [t.alternatives for t in parsed.terms] == [(("试用", "用期"),), (("最长",),)]
+    assert parsed.minimum_should_match == 2
+    assert parse_query("怎么办吗").terms == ()
+    assert parse_query("甲乙丙丁戊").minimum_should_match == 3
+
+
+def test_table_terms_match_by_any_statutory_wording() -> None:
+    [term] = parse_query("工钱").terms
+    assert term.alternatives == (("工钱",), ("劳动", "动报", "报酬"), ("工资",))
+
+
+def test_an_article_label_in_either_script_is_one_label_term() -> None:
+    for text in ("刑法第30条", "刑法第三十条", "《刑法》 第 30 条"):
+        parsed = parse_query(text)
+        assert parsed.article == "第三十条"
+        assert Term((("第三十条",),), Field.LABEL) in parsed.terms
+        assert parsed.short_keys == (short_key("中华人民共和国刑法"),)
+
+
+def test_short_titles_ignore_the_nation_brackets_and_amendment_numbering() -> None:
+    assert parse_query("刑法修正案九").short_keys[0] == short_key("中华人民共和国刑法修正案（九）")
+    assert parse_query("刑法修正案（11）").short_keys[0] == short_key("中华人民共和国刑法修正案（十一）")
+    assert short_key("个人信息保护法") in parse_query("个保法").short_keys
 
 
 def test_a_query_of_punctuation_only_has_nothing_to_match() -> None:

@@ -16,7 +16,7 @@ def test_the_real_corpus_reads_as_laws_with_their_versions(corpus_path: Path) ->
     assert len(laws) == 367
     assert sum(len(law.versions) for law in laws) == 378
     assert len({law.request_id for law in laws}) == len(laws)
-    assert Counter(v.state for law in laws for v in law.versions) == {"IN_FORCE": 352, "REPEALED": 14, "AMENDED": 12}
+    assert Counter(v.state for law in laws for v in law.versions) == {"IN_FORCE": 353, "REPEALED": 14, "AMENDED": 11}
     for law in laws:
         dates = [v.promulgation_date for v in law.versions]
         assert dates == sorted(dates), law.request_id
@@ -43,6 +43,24 @@ def test_the_body_is_the_articles_under_their_headings(corpus_path: Path) -> Non
     )
     assert version.body.startswith("第一章 总则\n第一条 为了保护个人信息权益")
     assert all(f"{label} {text}" in version.body for label, text in version.articles)
+
+
+def test_the_newest_text_marked_amended_is_the_law_as_amended_and_in_force(corpus_path: Path) -> None:
+    laws = {law.versions[-1].title: law for law in read_corpus(corpus_path)}
+    [criminal] = laws["中华人民共和国刑法"].versions
+    assert (criminal.state, criminal.source_status) == ("IN_FORCE", "已被修改")
+    acts = dict(criminal.amended_by)
+    assert acts["中华人民共和国刑法修正案（十一）"] == dt.date(2020, 12, 26)
+    assert len(acts) == 12
+    eleventh = laws["中华人民共和国刑法修正案（十一）"].versions[-1]
+    assert eleventh.amends == (("中华人民共和国刑法", dt.date(2020, 12, 26)),)
+
+
+def test_items_of_amendment_acts_are_labelled_as_the_act_numbers_them(corpus_path: Path) -> None:
+    laws = {law.versions[-1].title: law for law in read_corpus(corpus_path)}
+    eleventh = laws["中华人民共和国刑法修正案（十一）"].versions[-1]
+    assert [label for label, _ in eleventh.articles[:3]] == ["一、", "二、", "三、"]
+    assert eleventh.body.startswith("一、 将刑法第十七条修改为")
 
 
 def test_a_law_without_an_issuing_body_gets_the_organ_its_title_names(corpus_path: Path) -> None:

@@ -11,6 +11,7 @@ Every law is imported with the registry's own aggregate, its events projected an
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import statistics
 import time
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from normreg_cli.corpus import CorpusLaw
 from normreg_common.clock import FakeClock
 from normreg_common.profile import JurisdictionProfile
@@ -32,7 +35,7 @@ from normreg_search.projection import project
 from normreg_search.query import SearchQuery, parse_query
 from normreg_search.service import PublicSearch
 
-from tests.search.corpus_events import corpus, doc_id
+from tests.search.corpus_events import corpus, doc_id, law_events
 from tests.search.helpers import SHANGHAI, T0
 
 SEED = 20260302
@@ -284,3 +287,55 @@ async def test_everyday_queries_find_the_law_a_lawyer_would_cite(
     assert not empty
     assert recall10 >= 0.95, wrong
     assert right_first >= 0.8, wrong
+
+
+# ---- status from dates ------------------------------------------------------------------------------
+
+
+async def test_in_force_and_valid_today_are_the_same_versions(corpus_index: tuple[str, SearchIndex, float]) -> None:
+    _, index, _ = corpus_index
+    default = await index.search(SearchQuery(limit=1000))
+    today = await index.search(SearchQuery(valid_on=T0.date(), limit=1000))
+    assert default.total == today.total > 300
+    assert {h.version.name for h in default.hits} == {h.version.name for h in today.hits}
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2028, 12, 31)))
+@example(dt.date(2026, 12, 31))
+@example(dt.date(2027, 1, 1))
+def test_on_any_day_the_versions_in_force_are_those_valid_that_day(corpus_path: Path, day: dt.date) -> None:
+    """Import the corpus on `day`: what the default search shows (IN_FORCE) is what valid_on=day shows."""
+    laws, _ = corpus(corpus_path)
+    at = dt.datetime.combine(day, dt.time(9), tzinfo=SHANGHAI)
+    in_force: set[str] = set()
+    valid: set[str] = set()
+    for law in laws:
+        for event in law_events(law, at):
+            change = project(event, SHANGHAI)
+            if change is None or change.version is None:
+                continue
+            if change.version.state == "IN_FORCE":
+                in_force.add(change.name)
+            if change.version.valid_on(day):
+                valid.add(change.name)
+    assert in_force == valid
+
+
+async def test_the_criminal_law_is_in_force_and_its_timeline_names_its_amendments(
+    corpus_path: Path, corpus_index: tuple[str, SearchIndex, float]
+) -> None:
+    _, index, _ = corpus_index
+    service = PublicSearch(index, FakeClock(T0), JurisdictionProfile())
+    page = await service.search(SearchQuery(text="刑法"))
+    assert page.hits[0].version.title == "中华人民共和国刑法"
+    criminal = page.hits[0].version
+    amended_by = [e.note for e in criminal.timeline if e.event == "amended_by"]
+    assert "中华人民共和国刑法修正案（十一）" in amended_by
+    [eleventh] = (await service.search(SearchQuery(text="刑法修正案（十一）", limit=1))).hits
+    assert [e.note for e in eleventh.version.timeline if e.event == "amends"] == ["中华人民共和国刑法"]
+    # Four laws take effect on 2027-01-01: not in force on T0, and the version before them still is.
+    trademark = await service.search(SearchQuery(text="商标法", limit=1))
+    assert trademark.hits[0].version.effective_date is not None
+    assert trademark.hits[0].version.effective_date < dt.date(2027, 1, 1)
+    assert trademark.hits[0].version.state == "IN_FORCE"

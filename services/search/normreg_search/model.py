@@ -34,6 +34,10 @@ PUBLIC_TIMELINE_EVENTS = frozenset(
         "promulgated",
         "in_force",
         "amended",
+        # Acts a source records as having amended this version, or amended by it (an import):
+        # they do not end the version.
+        "amended_by",
+        "amends",
         "repealed",
         "declared_invalid",
         "expired",

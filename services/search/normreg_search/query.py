@@ -4,7 +4,7 @@ A clause in double quotes ("..." or “...”) is a phrase: its tokens must be a
 in one article. The rest of the query is read by `understanding`: fillers dropped, table terms
 expanded to their statutory wordings, article labels normalised, the rest cut into bigrams. Each of
 those is a term; an article matches when it holds at least `minimum_should_match` of them (all of
-one, half of more), and articles rank by BM25 over every term, so an article holding more of the
+one or two, 60% of more), and articles rank by BM25 over every term, so an article holding more of the
 query ranks higher. A document ranks by its best article, plus its title: a title that is the query
 (or the law the query names, in full or short form) ranks first.
 """
@@ -74,6 +74,8 @@ class ParsedQuery:
     key: str
     short_keys: tuple[str, ...]
     surfaces: tuple[str, ...] = field(default=())
+    # Asked again with minimum_should_match 1 because the query as read found nothing.
+    relaxed: bool = False
 
     @property
     def empty(self) -> bool:
@@ -131,12 +133,16 @@ def parse_query(text: str, terms: understanding.Terms | None = None) -> ParsedQu
             found.append(Term(alternatives, Field.CHARS))
         else:
             found.append(Term(alternatives))
-        surfaces.extend(concept.surfaces)
+        if concept.term or not (len(concept.surfaces[0]) == 2 and analysis.is_cjk(concept.surfaces[0][0])):
+            # Table terms, words, numbers and single characters are marked as such; bigrams are
+            # marked through the piece they come from.
+            surfaces.extend(concept.surfaces)
     if read.article:
         found.append(Term(((read.article,),), Field.LABEL))
         surfaces.append(read.article)
     pieces = tuple(dict.fromkeys(tokens for piece in read.pieces if (tokens := surface_tokens(piece))))
     boosts = tuple(tokens for tokens in pieces if len(tokens) >= 2)
+    surfaces.extend(read.pieces)
     stripped = text.replace('"', " ").replace("“", " ").replace("”", " ")
     return ParsedQuery(
         text=text,
@@ -155,7 +161,9 @@ def parse_query(text: str, terms: understanding.Terms | None = None) -> ParsedQu
 @functools.lru_cache(maxsize=512)
 def _parsed(text: str, relaxed: bool) -> ParsedQuery:
     parsed = parse_query(text)
-    return dataclasses.replace(parsed, minimum_should_match=min(1, parsed.minimum_should_match)) if relaxed else parsed
+    if not relaxed:
+        return parsed
+    return dataclasses.replace(parsed, minimum_should_match=min(1, parsed.minimum_should_match), relaxed=True)
 
 
 def _phrase(raw: str) -> Clause | None:
@@ -227,6 +235,8 @@ FACET_YEARS = "years"
 class Hit:
     version: PublicVersion
     score: float
+    # Positions in version.articles of its best-matching articles, best first (empty: not known).
+    articles: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

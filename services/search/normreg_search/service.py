@@ -48,7 +48,9 @@ class PublicSearch:
             query = dataclasses.replace(query, relaxed=True)
             result = await self._index.search(query)
         parsed = query.parsed
-        hits = tuple(FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed))) for h in result.hits)
+        hits = tuple(
+            FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed, h.articles))) for h in result.hits
+        )
         return SearchPage(hits=hits, total=result.total, facets=result.facets)
 
     async def version(self, name: str) -> PublicVersion:

@@ -26,10 +26,14 @@ class Snippet:
     text: str
 
 
-def snippets(version: PublicVersion, query: ParsedQuery) -> list[Snippet]:
+def snippets(version: PublicVersion, query: ParsedQuery, best: tuple[int, ...] = ()) -> list[Snippet]:
+    """`best`: positions of the articles the index found best, when it says; only those (and the
+    article the query asks for) are scanned, not every article of a long law."""
     if not query.matchable:
         return []
-    texts = [version.title] + [a.text for a in version.articles] + ([] if version.articles else [version.body])
+    candidates = _candidates(version, query, best)
+    texts = [version.title] + [version.articles[i].text for i in candidates]
+    texts += [] if version.articles else [version.body]
     pattern = _pattern(query, [analysis.fold(t) for t in texts])
     if pattern is None:
         pattern = re.compile(r"(?!)")  # marks nothing: the asked-for article is still shown
@@ -38,7 +42,8 @@ def snippets(version: PublicVersion, query: ParsedQuery) -> list[Snippet]:
         out.append(Snippet("title", _highlight(version.title, pattern, 0, len(version.title))))
     if version.articles:
         scored = []
-        for index, article in enumerate(version.articles):
+        for index in candidates:
+            article = version.articles[index]
             asked = bool(query.article) and understanding.normalise_labels(article.label) == query.article
             score, first = _score(article.text, pattern)
             if score or asked:
@@ -51,6 +56,16 @@ def snippets(version: PublicVersion, query: ParsedQuery) -> list[Snippet]:
         if score:
             out.append(Snippet("body", _window(version.body, pattern, first)))
     return out
+
+
+def _candidates(version: PublicVersion, query: ParsedQuery, best: tuple[int, ...]) -> list[int]:
+    count = len(version.articles)
+    known = [i for i in best if 0 <= i < count]
+    if not known:
+        return list(range(count))
+    if query.article:
+        known += [i for i, a in enumerate(version.articles) if understanding.normalise_labels(a.label) == query.article]
+    return list(dict.fromkeys(known))
 
 
 def _pattern(query: ParsedQuery, folded_texts: list[str]) -> re.Pattern[str] | None:

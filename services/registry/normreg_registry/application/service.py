@@ -582,6 +582,7 @@ class RegistryService:
                 principal=principal,
                 at=self._clock.now(),
                 profile=self._profile,
+                today=self.today(),
             )
             # An imported number is held like one we gave: never given again, never imported twice.
             for i, v in enumerate(doc.versions):

@@ -14,6 +14,7 @@ from normreg_common.profile import JurisdictionProfile
 from normreg_registry.domain import access, deadlines
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.aggregate import DocumentState
+from normreg_registry.domain.articles import Article
 from normreg_registry.domain.lifecycle import FILING_KINDS, PROMULGATED_STATES, Kind, State
 from normreg_registry.domain.numbers import UniformNumber
 from normreg_registry.domain.versions import Promulgation, TimelineEntry, Version
@@ -28,6 +29,30 @@ class ImportedVersion:
     effective_date: dt.date | None = None
     validity_end: dt.date | None = None
     number: UniformNumber | None = None
+    # The source's articles, kept as given; None: split from the body.
+    articles: tuple[Article, ...] | None = None
+    # Public acts the source records for this version: what amended it (amended_by) and what it
+    # amended (amends), each with its date and the other act's title. They do not end the version.
+    public_acts: tuple[TimelineEntry, ...] = ()
+
+
+def imported_states(versions: list[ImportedVersion], today: dt.date) -> list[State]:
+    """The state each imported version is in today: one said to be in force but effective after
+    today is PROMULGATED (尚未生效), and then the newest earlier version superseded by it (AMENDED in
+    the source) that is already effective is the one in force; the scheduler moves both on the day."""
+    states = [v.state for v in versions]
+    for i, v in enumerate(versions):
+        effective = v.effective_date or v.promulgation_date
+        if v.state == State.IN_FORCE and effective > today:
+            states[i] = State.PROMULGATED
+            earlier = [
+                j
+                for j in range(i)
+                if states[j] == State.AMENDED and (versions[j].effective_date or versions[j].promulgation_date) <= today
+            ]
+            if earlier and State.IN_FORCE not in states:
+                states[earlier[-1]] = State.IN_FORCE
+    return states
 
 
 class Imports(DocumentState):
@@ -42,9 +67,11 @@ class Imports(DocumentState):
         principal: Principal,
         at: dt.datetime,
         profile: JurisdictionProfile | None = None,
+        today: dt.date | None = None,
     ) -> Self:
         """`profile` gives an imported normative document the validity period one promulgated here
-        would have, when the import does not state its end."""
+        would have, when the import does not state its end. `today` (the jurisdiction's date of
+        `at`) decides which version is in force (see imported_states)."""
         access.authorize_role(principal, access.OPERATIONS[Op.IMPORT], "importing documents")
         if not versions:
             raise InvalidArgument("versions", "at least one version")
@@ -61,7 +88,8 @@ class Imports(DocumentState):
             created_at=at,
             updated_at=at,
         )
-        for i, iv in enumerate(versions, start=1):
+        states = imported_states(versions, today or at.date())
+        for i, (iv, state) in enumerate(zip(versions, states, strict=True), start=1):
             if iv.state not in PROMULGATED_STATES:
                 raise InvalidArgument(f"versions[{i - 1}].state", "imported versions must be promulgated")
             for field, day in (
@@ -71,7 +99,7 @@ class Imports(DocumentState):
             ):
                 if day is not None:
                     bounded(day, f"versions[{i - 1}].{field}")
-            version = Version(i, iv.state, iv.title, iv.body, at, at)
+            version = Version(i, state, iv.title, iv.body, at, at, given_articles=iv.articles)
             effective = iv.effective_date or iv.promulgation_date
             validity_end = iv.validity_end
             if validity_end is None and kind == Kind.NORMATIVE_DOCUMENT:
@@ -81,8 +109,10 @@ class Imports(DocumentState):
             if i > 1:
                 version.amends = i - 1
             version.timeline.append(TimelineEntry(iv.promulgation_date, "promulgated"))
-            if iv.state != State.PROMULGATED:
+            if state != State.PROMULGATED:
                 version.timeline.append(TimelineEntry(effective, "in_force"))
+            version.timeline.extend(iv.public_acts)
+            version.timeline.sort(key=lambda e: e.date)
             doc.versions.append(version)
         for prev, nxt in zip(doc.versions, doc.versions[1:], strict=False):
             prev.amended_by = nxt.number

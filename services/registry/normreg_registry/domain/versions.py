@@ -124,6 +124,9 @@ class Version:
     state_reason: str = ""
     timeline: list[TimelineEntry] = field(default_factory=list)
 
+    # The articles as a source gave them (an import): kept rather than split again from the body.
+    given_articles: tuple[Article, ...] | None = None
+
     def __post_init__(self) -> None:
         if self.filing is not None:
             if not any(o.recipient == self.filing.recipient for o in self.obligations):
@@ -144,4 +147,4 @@ class Version:
 
     @property
     def articles(self) -> tuple[Article, ...]:
-        return split_articles(self.body)
+        return self.given_articles if self.given_articles is not None else split_articles(self.body)

@@ -21,11 +21,12 @@ from normreg_common.validation import parse
 
 from normreg_registry.application.service import RegistryService
 from normreg_registry.domain import access, names
+from normreg_registry.domain.articles import Article
 from normreg_registry.domain.cleanup import Outcome
 from normreg_registry.domain.lifecycle import State
 from normreg_registry.domain.model import Document, ImportedVersion, Version
 from normreg_registry.domain.numbers import UniformNumber
-from normreg_registry.domain.versions import Filing
+from normreg_registry.domain.versions import Filing, TimelineEntry
 from normreg_registry.entrypoints import convert
 from normreg_registry.entrypoints import requests as rq
 
@@ -408,6 +409,9 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
                     "title": v.title,
                     "body": v.body,
                     "uniform_number": v.uniform_number,
+                    "articles": [{"label": a.label, "text": a.text} for a in v.articles],
+                    "amended_by": [{"title": a.title} for a in v.amended_by],
+                    "amends": [{"title": a.title} for a in v.amends],
                 }
                 for v in request.versions
             ],
@@ -433,6 +437,17 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
                     effective_date=proto_dates.read(raw, "effective_date", path=path),
                     validity_end=proto_dates.read(raw, "validity_end_date", path=path),
                     number=number,
+                    articles=tuple(Article(a.label, a.text) for a in checked.articles) if checked.articles else None,
+                    public_acts=tuple(
+                        TimelineEntry(
+                            proto_dates.required(raw_act, "date", path=f"{path}{event}.{j}."), event, act.title
+                        )
+                        for event, acts, raws in (
+                            ("amended_by", checked.amended_by, raw.amended_by),
+                            ("amends", checked.amends, raw.amends),
+                        )
+                        for j, (act, raw_act) in enumerate(zip(acts, raws, strict=True))
+                    ),
                 )
             )
         return self._doc(

@@ -87,10 +87,22 @@ class Ending(Command):
     repealed_by: ShortText = ""
 
 
+class ImportedArticle(Command):
+    label: Annotated[ShortText, Field(max_length=40)]
+    text: Body
+
+
+class ImportedAct(Command):
+    title: Title
+
+
 class ImportedVersion(Command):
     title: Title
     body: Body
     uniform_number: ShortText
+    articles: Annotated[tuple[ImportedArticle, ...], Field(max_length=5000)] = ()
+    amended_by: Annotated[tuple[ImportedAct, ...], Field(max_length=100)] = ()
+    amends: Annotated[tuple[ImportedAct, ...], Field(max_length=100)] = ()
 
 
 class ImportDocument(Command):

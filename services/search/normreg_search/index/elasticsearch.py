@@ -30,6 +30,7 @@ from normreg_search.index.port import (
     IndexBuild,
     OnCommit,
     SearchIndex,
+    article_rows,
     decode_version,
     effective_states,
     encode_version,
@@ -42,10 +43,13 @@ from normreg_search.query import (
     FACET_KINDS,
     FACET_STATES,
     FACET_YEARS,
+    Field,
     ParsedQuery,
     SearchQuery,
     SearchResult,
     Sort,
+    Term,
+    short_key,
 )
 from normreg_search.query import Hit as SearchHit
 
@@ -54,13 +58,17 @@ log = logging.getLogger(__name__)
 DEFAULT_ALIAS = "normreg-documents"
 Refresh = Literal["wait_for"] | bool
 
-TITLE_BOOST = 3.0
+TITLE_BOOST = 6.0
 CHARS_BOOST = 0.3
-KEY_BOOST = 6.0
+LABEL_BOOST = 2.0
+# A title that is the query, or the law it names, ranks first (as in the embedded index).
+TITLE_KEY_BONUS = 1000.0
+# Nested documents per version; ES refuses more than index.mapping.nested_objects.limit (10,000).
+MAX_ARTICLES = 9_000
 MAX_FACET_VALUES = 50
 # Bulk requests are split near this many bytes of JSON; gzip brings them to about a quarter.
 BULK_BYTES = 3_000_000
-TOKEN_FIELDS = ["title_tokens", "body_tokens", "chars"]
+TOKEN_FIELDS = ["title_tokens", "articles"]
 
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date", "format": "strict_date"}
@@ -86,9 +94,18 @@ MAPPINGS: dict[str, Any] = {
         "comment_start": _DATE,
         "comment_end": _DATE,
         "title_tokens": {"type": "text", "analyzer": "whitespace"},
-        "body_tokens": {"type": "text", "analyzer": "whitespace"},
-        "chars": {"type": "text", "analyzer": "whitespace", "index_options": "freqs"},
+        # One nested document per article, scored on its own (BM25 per article), the version scoring
+        # as its best article, as in the embedded index.
+        "articles": {
+            "type": "nested",
+            "properties": {
+                "label": _KEYWORD,
+                "body": {"type": "text", "analyzer": "whitespace"},
+                "chars": {"type": "text", "analyzer": "whitespace", "index_options": "freqs"},
+            },
+        },
         "key": _KEYWORD,
+        "short": _KEYWORD,
         "payload": {"type": "object", "enabled": False},
     },
 }
@@ -138,11 +155,19 @@ def _document(change: VersionChange) -> dict[str, Any]:
         payload=encode_version(v),
     )
     if change.visibility is Visibility.SEARCHABLE:
+        title = analysis.bigram_stream(v.title)
         doc.update(
-            title_tokens=analysis.bigram_stream(v.title),
-            body_tokens=analysis.bigram_stream(v.body),
-            chars=analysis.unigram_stream(v.title + "\n" + v.body),
+            title_tokens=title,
+            articles=[
+                {
+                    "label": label,
+                    "body": analysis.bigram_stream(text),
+                    "chars": analysis.unigram_stream(chars),
+                }
+                for label, text, chars in article_rows(v, MAX_ARTICLES)
+            ],
             key=analysis.title_key(v.title),
+            short=short_key(v.title),
         )
     return doc
 
@@ -169,36 +194,83 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-_TEXT_FIELDS = [f"title_tokens^{TITLE_BOOST}", "body_tokens"]
+def _phrase(tokens: tuple[str, ...]) -> dict[str, Any]:
+    return {"match_phrase": {"articles.body": " ".join(tokens)}}
+
+
+def _title_phrase(tokens: tuple[str, ...], boost: float = 1.0) -> dict[str, Any]:
+    return {"match_phrase": {"title_tokens": {"query": " ".join(tokens), "boost": boost}}}
+
+
+def term_query(term: Term) -> dict[str, Any]:
+    if term.field is Field.CHARS:
+        return {"match": {"articles.chars": {"query": term.alternatives[0][0], "boost": CHARS_BOOST}}}
+    if term.field is Field.LABEL:
+        return {"term": {"articles.label": {"value": term.alternatives[0][0], "boost": LABEL_BOOST}}}
+    alternatives = [_phrase(tokens) for tokens in term.alternatives]
+    return alternatives[0] if len(alternatives) == 1 else {"bool": {"should": alternatives}}
+
+
+def article_query(parsed: ParsedQuery) -> dict[str, Any]:
+    """An article's query: every quoted phrase, `minimum_should_match` of the terms; the verbatim
+    pieces only score. The same reading as the embedded index's MATCH."""
+    must: list[dict[str, Any]] = []
+    for clause in parsed.clauses:
+        if clause.tokens:
+            must.append(_phrase(clause.tokens))
+        if clause.required_chars:
+            chars = " ".join(clause.required_chars)
+            must.append({"match": {"articles.chars": {"query": chars, "operator": "and", "boost": CHARS_BOOST}}})
+    should: list[dict[str, Any]] = []
+    if parsed.terms:
+        must.append(
+            {
+                "bool": {
+                    "should": [term_query(term) for term in parsed.terms],
+                    "minimum_should_match": parsed.minimum_should_match,
+                }
+            }
+        )
+        should = [_phrase(tokens) for tokens in parsed.boost_phrases]
+    return {"bool": {"must": must, "should": should}}
+
+
+def title_phrases(parsed: ParsedQuery) -> list[tuple[str, ...]]:
+    phrases = [c.tokens for c in parsed.clauses if c.tokens]
+    phrases += list(parsed.title_phrases)
+    phrases += [alt for term in parsed.terms if term.field is Field.TEXT for alt in term.alternatives if len(alt) > 1]
+    return list(dict.fromkeys(phrases))
 
 
 def text_query(parsed: ParsedQuery) -> dict[str, Any]:
-    """The query DSL of query.py's semantics; the same clauses as the FTS5 adapter's MATCH."""
-    must: list[dict[str, Any]] = []
-    for clause in parsed.clauses:
-        if clause.phrase and clause.tokens:
-            must.append({"multi_match": {"query": " ".join(clause.tokens), "type": "phrase", "fields": _TEXT_FIELDS}})
-        if clause.required:
-            must.append(
-                {
-                    "multi_match": {
-                        "query": " ".join(clause.required),
-                        "type": "cross_fields",
-                        "operator": "and",
-                        "fields": _TEXT_FIELDS,
-                    }
-                }
-            )
-        if clause.required_chars:
-            chars = " ".join(clause.required_chars)
-            must.append({"match": {"chars": {"query": chars, "operator": "and", "boost": CHARS_BOOST}}})
-    should: list[dict[str, Any]] = [
-        {"multi_match": {"query": " ".join(tokens), "type": "phrase", "fields": _TEXT_FIELDS}}
-        for tokens in parsed.boost_phrases
-    ]
+    """A version matches by an article, by a title holding every piece of the query (any, when
+    relaxed), or by its title's key; it scores as its best article, plus its title's match, plus a
+    constant when its title is the query or the law the query names."""
+    keys: list[dict[str, Any]] = []
     if parsed.key:
-        should.append({"term": {"key": {"value": parsed.key, "boost": KEY_BOOST}}})
-    return {"bool": {"must": must, "should": should}}
+        keys.append({"term": {"key": parsed.key}})
+    if parsed.short_keys:
+        keys.append({"terms": {"short": list(parsed.short_keys)}})
+    matches: list[dict[str, Any]] = [
+        {
+            "nested": {
+                "path": "articles",
+                "score_mode": "max",
+                "query": article_query(parsed),
+                # The best articles' positions, for the snippets: no source, no highlighting.
+                "inner_hits": {"name": "articles", "size": 2, "_source": False},
+            }
+        }
+    ]
+    if keys:
+        matches.append({"constant_score": {"filter": {"bool": {"should": keys}}, "boost": TITLE_KEY_BONUS}})
+    pieces = [_title_phrase(tokens) for tokens in parsed.title_phrases]
+    pieces += [_title_phrase(c.tokens) for c in parsed.clauses if c.tokens]
+    if pieces:
+        held = {"bool": {"should": pieces, "minimum_should_match": 1 if parsed.relaxed else len(pieces)}}
+        matches.append({"constant_score": {"filter": held, "boost": 0.0}})
+    titles = [_title_phrase(tokens, TITLE_BOOST) for tokens in title_phrases(parsed)]
+    return {"bool": {"must": [{"bool": {"should": matches, "minimum_should_match": 1}}], "should": titles}}
 
 
 def _range(field: str, start: dt.date | None, end: dt.date | None) -> list[dict[str, Any]]:
@@ -262,6 +334,11 @@ def _sort(query: SearchQuery, parsed: ParsedQuery) -> list[Any]:
     return [{by_date: {"order": "desc", "missing": "_last"}}, {"name": "asc"}]
 
 
+def _best_articles(hit: dict[str, Any]) -> tuple[int, ...]:
+    inner = hit.get("inner_hits", {}).get("articles", {}).get("hits", {}).get("hits", [])
+    return tuple(int(h["_nested"]["offset"]) for h in inner if "_nested" in h)
+
+
 class ElasticsearchIndex(SearchIndex):
     def __init__(
         self,
@@ -319,6 +396,11 @@ class ElasticsearchIndex(SearchIndex):
                     mappings={"dynamic": "strict", "properties": {"count": {"type": "integer"}}},
                 )
         if await self._client.indices.exists_alias(name=self.alias):
+            # An index made by an earlier layout gets the new fields (its versions get articles when
+            # they are next written, or at once with `normreg reindex`).
+            await self._client.indices.put_mapping(
+                index=self.alias, properties={k: MAPPINGS["properties"][k] for k in ("articles", "short")}
+            )
             return
         first = f"{self.alias}-v{await self._next_generation()}"
         try:
@@ -502,7 +584,7 @@ class ElasticsearchIndex(SearchIndex):
             source_includes=["payload"],
         )
         hits = tuple(
-            SearchHit(decode_version(h["_source"]["payload"]), float(h.get("_score") or 0.0))
+            SearchHit(decode_version(h["_source"]["payload"]), float(h.get("_score") or 0.0), _best_articles(h))
             for h in response["hits"]["hits"]
         )
         aggregations = response["aggregations"]

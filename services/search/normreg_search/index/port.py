@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from normreg_search import understanding
 from normreg_search.model import DEFAULT_STATES, CommentCount, PublicVersion, VersionChange
 from normreg_search.query import SearchQuery, SearchResult
 
@@ -36,6 +37,25 @@ def encode_version(version: PublicVersion) -> dict[str, Any]:
 
 def decode_version(data: Any) -> PublicVersion:
     return _VERSION.validate_python(data)
+
+
+def article_rows(version: PublicVersion, limit: int) -> list[tuple[str, str, str]]:
+    """What an index holds of each article of a searchable version: (label in the statutes' form,
+    text, text for the character stream), at most `limit` of them (the rest joined into the last).
+    The title's characters go with the first article; a version without articles is one article
+    of its whole body."""
+    if version.articles:
+        rows = [(understanding.normalise_labels(a.label), a.text, a.text) for a in version.articles]
+    else:
+        rows = [("", version.body, version.body)]
+    if len(rows) > limit:
+        tail = rows[limit - 1 :]
+        rows = rows[: limit - 1]
+        joined = "\n".join(text for _, text, _ in tail)
+        rows.append((tail[0][0], joined, joined))
+    label, text, chars = rows[0]
+    rows[0] = (label, text, version.title + "\n" + chars)
+    return rows
 
 
 def latest_per_version(changes: Sequence[VersionChange]) -> list[VersionChange]:

@@ -10,8 +10,9 @@ one row) and `g{n}_titles` (titles alone, with the keys of the full and the shor
 transaction.
 
 Ranking: articles are scored with bm25() over every term of the query (an OR), restricted to those
-holding `minimum_should_match` of the terms (one MATCH per term, counted); a version scores as its
-best article, plus its title's own bm25 (titles get their own length normalisation, as
+holding `minimum_should_match` of the terms (one MATCH per term, counted); a version matches by such
+an article or by its title holding a piece of the query; it scores as its best article, plus its
+title's own bm25 (titles get their own length normalisation, as
 Elasticsearch does per field), plus a constant when its title is the query or the law the query
 names, so that title ranks first.
 
@@ -21,6 +22,7 @@ The FTS5 `ascii` tokenizer splits on ASCII white space and punctuation only, so 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -36,6 +38,7 @@ from normreg_search.index.port import (
     IndexBuild,
     OnCommit,
     SearchIndex,
+    article_rows,
     decode_version,
     effective_states,
     encode_version,
@@ -70,11 +73,11 @@ CREATE TABLE IF NOT EXISTS comment_counts (
 );
 """
 
-# bm25() column weights. The articles table (vid, title, label, body, chars) scores articles; the
-# titles table (title, key, short) scores titles, the keys being whole titles as one token.
-ARTICLE_WEIGHTS = (0.5, 2.0, 1.0, 0.3)
+# bm25() column weights. The articles table (label, body, chars) scores articles; the titles table
+# (title, key, short) scores titles, the keys being whole titles as one token.
+ARTICLE_WEIGHTS = (2.0, 1.0, 0.3)
 TITLE_WEIGHTS = (1.0, 4.0, 4.0)
-TITLE_FACTOR = 3.0
+TITLE_FACTOR = 6.0
 # A title that is the query, or the law it names, ranks first.
 TITLE_KEY_BONUS = 1000.0
 MAX_FACET_VALUES = 50
@@ -93,6 +96,15 @@ def _tables(generation: int) -> _Tables:
 # An article's rowid is its version's id * ARTICLES_PER_VERSION + its position: the version's rows
 # are one rowid range (deleted as one), and the version is rowid / ARTICLES_PER_VERSION.
 ARTICLES_PER_VERSION = 10_000
+
+# A term found in more articles than this says little about any of them (人民, 规定, 应当): it is left
+# out of the query, which then costs a fraction of the time, unless the query has nothing rarer.
+COMMON_ARTICLES = 2_000
+
+
+def _vocab(generation: int) -> str:
+    return f"g{generation}_vocab"
+
 
 # Tables of earlier layouts, dropped with their generation.
 _OLD_TABLES = ("fts",)
@@ -132,9 +144,10 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
         CREATE INDEX IF NOT EXISTS {versions}_comment ON {versions} (visibility, comment_end);
         CREATE INDEX IF NOT EXISTS {versions}_state ON {versions} (visibility, state, promulgation_date);
         CREATE VIRTUAL TABLE IF NOT EXISTS {articles} USING fts5(
-            title, label, body, chars, tokenize = 'ascii'
+            label, body, chars, tokenize = 'ascii'
         );
         CREATE VIRTUAL TABLE IF NOT EXISTS {titles} USING fts5(title, key, short, tokenize = 'ascii');
+        CREATE VIRTUAL TABLE IF NOT EXISTS {_vocab(generation)} USING fts5vocab({articles}, 'row');
         """
     for statement in ddl.split(";"):
         if statement.strip():
@@ -142,7 +155,7 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
 
 
 def _drop(conn: sqlite3.Connection, generation: int) -> None:
-    for table in (*_tables(generation), *(f"g{generation}_{old}" for old in _OLD_TABLES)):
+    for table in (_vocab(generation), *_tables(generation), *(f"g{generation}_{old}" for old in _OLD_TABLES)):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -166,33 +179,16 @@ def _insert_text(conn: sqlite3.Connection, generation: int, rowid: int, v: Publi
     title = analysis.bigram_stream(v.title)
     base = rowid * ARTICLES_PER_VERSION
     conn.executemany(
-        f"INSERT INTO {articles} (rowid, title, label, body, chars) VALUES (?, ?, ?, ?, ?)",
+        f"INSERT INTO {articles} (rowid, label, body, chars) VALUES (?, ?, ?, ?)",
         [
-            (base + i, title, label, analysis.bigram_stream(text), analysis.unigram_stream(chars_of))
-            for i, (label, text, chars_of) in enumerate(_article_rows(v))
+            (base + i, label, analysis.bigram_stream(text), analysis.unigram_stream(chars_of))
+            for i, (label, text, chars_of) in enumerate(article_rows(v, ARTICLES_PER_VERSION))
         ],
     )
     conn.execute(
         f"INSERT INTO {titles} (rowid, title, key, short) VALUES (?, ?, ?, ?)",
         (rowid, title, analysis.title_key(v.title), short_key(v.title)),
     )
-
-
-def _article_rows(v: PublicVersion) -> list[tuple[str, str, str]]:
-    """(label token, text, text for the character stream) per article; the title's characters go
-    with the first. A version without articles is one article of its whole body."""
-    if v.articles:
-        rows = [(understanding.normalise_labels(a.label), a.text, a.text) for a in v.articles]
-    else:
-        rows = [("", v.body, v.body)]
-    if len(rows) > ARTICLES_PER_VERSION:
-        tail = rows[ARTICLES_PER_VERSION - 1 :]
-        rows = rows[: ARTICLES_PER_VERSION - 1]
-        joined = "\n".join(text for _, text, _ in tail)
-        rows.append((tail[0][0], joined, joined))
-    label, text, chars = rows[0]
-    rows[0] = (label, text, v.title + "\n" + chars)
-    return rows
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -255,9 +251,7 @@ def _apply(conn: sqlite3.Connection, generation: int, changes: Sequence[VersionC
             old_hash = row["text_hash"]
         if old_hash is not None and old_hash != new_hash and rowid is not None:
             base = rowid * ARTICLES_PER_VERSION
-            conn.execute(
-                f"DELETE FROM {articles} WHERE rowid >= ? AND rowid < ?", (base, base + ARTICLES_PER_VERSION)
-            )
+            conn.execute(f"DELETE FROM {articles} WHERE rowid >= ? AND rowid < ?", (base, base + ARTICLES_PER_VERSION))
             conn.execute(f"DELETE FROM {titles} WHERE rowid = ?", (rowid,))
         if v is not None and new_hash is not None and new_hash != old_hash and rowid is not None:
             _insert_text(conn, generation, rowid, v)
@@ -269,7 +263,7 @@ def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-_COLUMNS = {Field.TEXT: "{title body}", Field.CHARS: "chars", Field.LABEL: "label"}
+_COLUMNS = {Field.TEXT: "body", Field.CHARS: "chars", Field.LABEL: "label"}
 
 
 def term_expression(term: Term) -> str:
@@ -280,19 +274,19 @@ def term_expression(term: Term) -> str:
 def _clause_expression(clause: Clause) -> str:
     parts = []
     if clause.tokens:
-        parts.append("{title body} : " + _quote(" ".join(clause.tokens)))
+        parts.append("body : " + _quote(" ".join(clause.tokens)))
     if clause.required_chars:
         parts.append("chars : (" + " AND ".join(_quote(t) for t in clause.required_chars) + ")")
     return " AND ".join(parts)
 
 
 def match_expression(query: ParsedQuery) -> str:
-    """FTS5 query of an article: every quoted phrase, and any term (see query.py); the verbatim
-    pieces are there to score, not to match."""
+    """FTS5 query of an article's text: every quoted phrase, and any term (see query.py); the
+    verbatim pieces are there to score, not to match. Titles are matched in the titles table."""
     required = [e for clause in query.clauses if (e := _clause_expression(clause))]
     optional = [term_expression(term) for term in query.terms]
     if optional:
-        optional += ["{title body} : " + _quote(" ".join(tokens)) for tokens in query.boost_phrases]
+        optional += ["body : " + _quote(" ".join(tokens)) for tokens in query.boost_phrases]
         required.append("(" + " OR ".join(optional) + ")")
     return " AND ".join(f"({e})" for e in required)
 
@@ -308,6 +302,15 @@ def title_expression(query: ParsedQuery) -> str:
     return "title : (" + " OR ".join(parts) + ")" if parts else ""
 
 
+def title_match_expression(query: ParsedQuery) -> str:
+    """A title that holds every piece of the query (any, when relaxed) makes its version match."""
+    pieces = [_quote(" ".join(tokens)) for tokens in query.title_phrases]
+    pieces += [_quote(" ".join(c.tokens)) for c in query.clauses if c.tokens]
+    if not pieces:
+        return ""
+    return "title : (" + (" OR " if query.relaxed else " AND ").join(pieces) + ")"
+
+
 def key_expression(query: ParsedQuery) -> str:
     keys = []
     if query.key:
@@ -316,24 +319,55 @@ def key_expression(query: ParsedQuery) -> str:
     return " OR ".join(keys)
 
 
+def informative(parsed: ParsedQuery, frequencies: dict[str, int]) -> ParsedQuery:
+    """The query without its text terms found in more than COMMON_ARTICLES articles (keeping the
+    rarest when all are), `minimum_should_match` counted over those left."""
+    if len(parsed.terms) <= 2:
+        return parsed
+
+    def frequency(term: Term) -> int:
+        return sum(min(frequencies.get(t, 0) for t in alt) for alt in term.alternatives)
+
+    kept = [t for t in parsed.terms if t.field is not Field.TEXT or frequency(t) <= COMMON_ARTICLES]
+    if not any(t.field is Field.TEXT for t in kept):
+        kept.append(min((t for t in parsed.terms if t.field is Field.TEXT), key=frequency))
+    if len(kept) == len(parsed.terms):
+        return parsed
+    should = min(parsed.minimum_should_match, understanding.minimum_should_match(len(kept)))
+    return dataclasses.replace(parsed, terms=tuple(kept), minimum_should_match=should)
+
+
+def _frequencies(conn: sqlite3.Connection, generation: int, parsed: ParsedQuery) -> dict[str, int]:
+    tokens = sorted({t for term in parsed.terms if term.field is Field.TEXT for alt in term.alternatives for t in alt})
+    if len(parsed.terms) <= 2 or not tokens:
+        return {}
+    rows = conn.execute(
+        f"SELECT term, doc FROM {_vocab(generation)} WHERE term IN ({', '.join('?' * len(tokens))})", tokens
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
 def _matching(tables: _Tables, parsed: ParsedQuery) -> tuple[str, list[Any]]:
     """A subquery of (id, s): the versions matching, each with its best article's score."""
     articles, titles = tables.articles, tables.titles
     sql = (
-        f"SELECT rowid / {ARTICLES_PER_VERSION} AS id, -bm25({articles}, {_weights(ARTICLE_WEIGHTS)}) AS s "
-        f"FROM {articles} WHERE {articles} MATCH ?"
+        f"SELECT rowid / {ARTICLES_PER_VERSION} AS id, -bm25({articles}, {_weights(ARTICLE_WEIGHTS)}) AS s, "
+        f"rowid % {ARTICLES_PER_VERSION} AS pos FROM {articles} WHERE {articles} MATCH ?"
     )
     args: list[Any] = [match_expression(parsed)]
     if parsed.minimum_should_match > 1:
         each = " UNION ALL ".join(f"SELECT rowid FROM {articles} WHERE {articles} MATCH ?" for _ in parsed.terms)
-        sql += f" AND rowid IN (SELECT rowid FROM ({each}) GROUP BY rowid HAVING count(*) >= ?)"
+        # `+rowid`: a plain rowid constraint would make FTS5 run the MATCH once per listed row.
+        sql += f" AND +rowid IN (SELECT rowid FROM ({each}) GROUP BY rowid HAVING count(*) >= ?)"
         args += [term_expression(term) for term in parsed.terms]
         args.append(parsed.minimum_should_match)
-    keys = key_expression(parsed)
-    if keys:
-        sql += f" UNION ALL SELECT rowid AS id, 0.0 AS s FROM {titles} WHERE {titles} MATCH ?"
-        args.append(keys)
-    return f"SELECT id, max(s) AS s FROM ({sql}) GROUP BY id", args
+    # A version whose title holds the query (or a piece of it, or is the law it names) matches too.
+    by_title = " OR ".join(f"({e})" for e in (title_match_expression(parsed), key_expression(parsed)) if e)
+    if by_title:
+        sql += f" UNION ALL SELECT rowid AS id, 0.0 AS s, NULL AS pos FROM {titles} WHERE {titles} MATCH ?"
+        args.append(by_title)
+    # SQLite gives the bare column `pos` from the row holding the max(): the best article.
+    return f"SELECT id, max(s) AS s, pos FROM ({sql}) GROUP BY id", args
 
 
 class _Filters:
@@ -402,12 +436,15 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     filters = _Filters(query)
     where, where_args = filters.where()
     source_args: list[Any] = []
+    best = "NULL"
     if parsed.empty:
         source, score = f"{versions} v", "0.0"
     else:
+        parsed = informative(parsed, _frequencies(conn, generation, parsed))
         matched, source_args = _matching(tables, parsed)
         source = f"({matched}) m JOIN {versions} v ON v.id = m.id"
         score = "m.s"
+        best = "m.pos"
     # Facets count what matches; only the hits need the ranking joins below.
     matching, matching_args = source, list(source_args)
     if not parsed.empty:
@@ -428,10 +465,18 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     if order is None:
         order = f"{score} DESC, v.name" if not parsed.empty else _ORDER[Sort.PROMULGATION_DATE_DESC]
     rows = conn.execute(
-        f"SELECT v.payload, {score} AS score FROM {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        f"SELECT v.payload, {score} AS score, {best} AS best FROM {source} WHERE {where} "
+        f"ORDER BY {order} LIMIT ? OFFSET ?",
         [*source_args, *where_args, query.limit, query.offset],
     ).fetchall()
-    hits = tuple(SearchHit(decode_version(json.loads(r["payload"])), float(r["score"])) for r in rows)
+    hits = tuple(
+        SearchHit(
+            decode_version(json.loads(r["payload"])),
+            float(r["score"]),
+            (int(r["best"]),) if r["best"] is not None else (),
+        )
+        for r in rows
+    )
     # Facets and total in one pass: group by the facet values and whether each dimension's filter holds.
     flags, flag_args = filters.selected_flags()
     common = " AND ".join(filters.common)
