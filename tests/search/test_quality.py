@@ -27,6 +27,8 @@ from normreg_cli.corpus import CorpusLaw
 from normreg_common.clock import FakeClock
 from normreg_common.profile import JurisdictionProfile
 from normreg_common.sqlite import Database
+from normreg_registry.domain.imports import imported_states
+from normreg_registry.domain.lifecycle import State
 from normreg_search import analysis, understanding
 from normreg_search.index.elasticsearch import ElasticsearchIndex
 from normreg_search.index.port import SearchIndex
@@ -35,7 +37,7 @@ from normreg_search.projection import project
 from normreg_search.query import SearchQuery, parse_query
 from normreg_search.service import PublicSearch
 
-from tests.search.corpus_events import corpus, doc_id, law_events
+from tests.search.corpus_events import corpus, doc_id, imported_version, law_events
 from tests.search.helpers import SHANGHAI, T0
 
 SEED = 20260302
@@ -90,9 +92,14 @@ def cuts_a_word(line: str, start: int, end: int) -> bool:
     return any(len(pair) == 2 and pair.isascii() and pair.isalnum() for pair in (before, after))
 
 
-def in_force(laws: tuple[CorpusLaw, ...]) -> list[tuple[CorpusLaw, int]]:
-    """(law, index of its version in force)."""
-    return [(law, i) for law in laws for i, v in enumerate(law.versions) if v.state == "IN_FORCE"]
+def in_force(laws: tuple[CorpusLaw, ...] | list[CorpusLaw]) -> list[tuple[CorpusLaw, int]]:
+    """(law, index of its version in force on T0), as the registry dates them: a version the corpus
+    marks in force whose effective date is after T0 is not yet, and the one before it still is."""
+    out = []
+    for law in laws:
+        states = imported_states([imported_version(v) for v in law.versions], T0.date())
+        out += [(law, i) for i, state in enumerate(states) if state == State.IN_FORCE]
+    return out
 
 
 def sample_phrases(laws: tuple[CorpusLaw, ...], in_force_bodies: list[str]) -> tuple[list[tuple[str, str]], int]:
@@ -124,7 +131,13 @@ def old_only_phrases(laws: tuple[CorpusLaw, ...], in_force_bodies: list[str]) ->
     text: the phrase's tokens are adjacent in no body in force (punctuation does not count)."""
     streams = [f" {analysis.bigram_stream(body)} " for body in in_force_bodies]
     rng = random.Random(SEED + 1)
-    old = [(law, v) for law in laws for v in law.versions if v.state != "IN_FORCE" and v.articles]
+    current = {(law.request_id, i) for law, i in in_force(laws)}
+    old = [
+        (law, v)
+        for law in laws
+        for i, v in enumerate(law.versions)
+        if (law.request_id, i) not in current and v.state != "IN_FORCE" and v.articles
+    ]
     out: list[tuple[str, str]] = []
     attempts = 0
     while len(out) < OLD_TEXT_PHRASES and attempts < 5000:

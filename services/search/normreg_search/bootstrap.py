@@ -27,7 +27,7 @@ from normreg_common.profile import get_profile
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
 
-from normreg_search import witness
+from normreg_search import understanding, witness
 from normreg_search.entrypoints.consumer import CONSUMER, GROUP, changes_of, projection_consumer
 from normreg_search.entrypoints.grpc_servicer import SearchServicer, register
 from normreg_search.index.elasticsearch import DEFAULT_ALIAS, ElasticsearchIndex
@@ -111,6 +111,9 @@ class SearchApp:
         return await self.db.read(lambda conn: witness.page(conn, after, limit))
 
     async def start(self) -> None:
+        # The term table (and a deployment's own, NORMREG_SEARCH_TERMS) is read now: a missing or
+        # unreadable file stops the start instead of the first search.
+        understanding.default_terms()
         await self.db.open()
         await self.index.open()
         if self._owns_log:

@@ -141,7 +141,10 @@ def parse_query(text: str, terms: understanding.Terms | None = None) -> ParsedQu
         found.append(Term(((read.article,),), Field.LABEL))
         surfaces.append(read.article)
     pieces = tuple(dict.fromkeys(tokens for piece in read.pieces if (tokens := surface_tokens(piece))))
-    boosts = tuple(tokens for tokens in pieces if len(tokens) >= 2)
+    # Each clause as typed (fillers and all) ranks higher where it occurs verbatim: a sentence
+    # pasted from a law, then the pieces between its fillers.
+    clauses_typed = [tokens for clause in loose.split() if len(tokens := surface_tokens(clause)) >= 2]
+    boosts = tuple(dict.fromkeys([*clauses_typed, *(tokens for tokens in pieces if len(tokens) >= 2)]))
     surfaces.extend(read.pieces)
     stripped = text.replace('"', " ").replace("“", " ").replace("”", " ")
     return ParsedQuery(

@@ -12,9 +12,10 @@ from normreg_common.clock import Clock
 from normreg_common.errors import NotFound
 from normreg_common.profile import JurisdictionProfile
 
+from normreg_search import analysis
 from normreg_search.index.port import SearchIndex
 from normreg_search.model import PublicVersion, Visibility
-from normreg_search.query import SearchQuery, SearchResult
+from normreg_search.query import Hit, ParsedQuery, SearchQuery, SearchResult, Sort, short_key
 from normreg_search.snippets import Snippet, snippets
 
 
@@ -30,6 +31,25 @@ class SearchPage:
     hits: tuple[FoundVersion, ...]
     total: int
     facets: dict[str, tuple[tuple[str, int], ...]]
+
+
+def law_before_its_amending_acts(hits: list[Hit], parsed: ParsedQuery) -> list[Hit]:
+    """An amending act (刑法修正案（八）) repeats the words it put into a law; the reader wants the
+    law as amended. Within a page, a law found below an act that amended it moves up just above
+    that act, unless the query names the act itself."""
+    out = list(hits)
+    for hit in hits:
+        amended = {e.note for e in hit.version.timeline if e.event == "amends"}
+        named = short_key(hit.version.title) in parsed.short_keys or analysis.title_key(hit.version.title) == parsed.key
+        if not amended or named:
+            continue
+        position = out.index(hit)
+        for later in out[position + 1 :]:
+            if later.version.title in amended:
+                out.remove(later)
+                out.insert(position, later)
+                break
+    return out
 
 
 class PublicSearch:
@@ -48,9 +68,10 @@ class PublicSearch:
             query = dataclasses.replace(query, relaxed=True)
             result = await self._index.search(query)
         parsed = query.parsed
-        hits = tuple(
-            FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed, h.articles))) for h in result.hits
-        )
+        found = list(result.hits)
+        if query.sort is Sort.RELEVANCE and not parsed.empty:
+            found = law_before_its_amending_acts(found, parsed)
+        hits = tuple(FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed, h.articles))) for h in found)
         return SearchPage(hits=hits, total=result.total, facets=result.facets)
 
     async def version(self, name: str) -> PublicVersion:

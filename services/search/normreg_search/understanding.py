@@ -309,19 +309,26 @@ _PROTECTED = frozenset(PROTECTED)
 
 
 def _pieces(text: str) -> list[str]:
-    """The query cut at fillers, punctuation and spaces."""
+    """The query cut at fillers, punctuation and spaces. A single CJK character left between
+    fillers (有 of 年假有几天) is dropped: only a character typed on its own is searched alone."""
     out: list[str] = []
     for chunk in _SEPARATORS.split(text):
         cursor = 0
+        parts: list[str] = []
         for match in _FILLER.finditer(chunk):
             if match.group(0) in _PROTECTED:
                 continue
             if match.start() > cursor:
-                out.append(chunk[cursor : match.start()])
+                parts.append(chunk[cursor : match.start()])
             cursor = match.end()
         if cursor < len(chunk):
-            out.append(chunk[cursor:])
+            parts.append(chunk[cursor:])
+        out.extend(p for p in parts if p == chunk or not _lone_character(p))
     return out
+
+
+def _lone_character(piece: str) -> bool:
+    return len(piece) == 1 and analysis.is_cjk(piece)
 
 
 def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24) -> Understanding:
@@ -352,16 +359,17 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
     for piece in rest:
         cursor = 0
         for start, end, key in table.find(piece):
-            _add_plain(piece[cursor:start], add)
+            _add_plain(piece[cursor:start], add, piece)
             add(Concept((key, *table.expansions[key]), term=True))
             cursor = end
-        _add_plain(piece[cursor:], add)
+        _add_plain(piece[cursor:], add, piece)
     if law:
         titles: tuple[str, ...] = (law,)
     else:
         whole = "".join(rest)
-        named = [s for c in concepts if c.term for s in c.surfaces if s.endswith(LAW_ENDINGS)]
-        named += [p for p in rest if p.endswith(LAW_ENDINGS) and len(p) > 2]
+        # A piece that is a law's name, or a table term abbreviating one (the whole piece: 安全 in
+        # 食品安全法 is not a law's name).
+        named = [w for p in rest for w in (p, *table.expansions.get(p, ())) if w.endswith(LAW_ENDINGS) and len(w) > 2]
         titles = (short_title(whole), *(short_title(w) for w in (*table.expansions.get(whole, ()), *named)))
     return Understanding(
         concepts=tuple(concepts),
@@ -372,7 +380,11 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
     )
 
 
-def _add_plain(piece: str, add: Callable[[Concept], None]) -> None:
+def _add_plain(piece: str, add: Callable[[Concept], None], whole: str) -> None:
+    """The bigrams and words of what a piece holds besides table terms; a single CJK character
+    left over beside a term (后 of 离婚后) is not searched alone."""
+    if piece != whole and _lone_character(piece):
+        return
     for run in analysis.runs(piece):
         for token in analysis.run_tokens(run):
             add(Concept((token,)))
@@ -383,6 +395,6 @@ def _law_name(piece: str, terms: Terms) -> str:
     for wording in terms.expansions.get(piece, ()):
         if wording.endswith(LAW_ENDINGS):
             return short_title(wording)
-    if piece.endswith(LAW_ENDINGS):
+    if piece.endswith(LAW_ENDINGS) and len(piece) > 2:
         return short_title(piece)
     return ""

@@ -206,7 +206,16 @@ def term_query(term: Term) -> dict[str, Any]:
     if term.field is Field.CHARS:
         return {"match": {"articles.chars": {"query": term.alternatives[0][0], "boost": CHARS_BOOST}}}
     if term.field is Field.LABEL:
-        return {"term": {"articles.label": {"value": term.alternatives[0][0], "boost": LABEL_BOOST}}}
+        # An article by its label, or a text citing it.
+        label = term.alternatives[0][0]
+        return {
+            "bool": {
+                "should": [
+                    {"term": {"articles.label": {"value": label, "boost": LABEL_BOOST}}},
+                    _phrase(tuple(analysis.bigram_tokens(label))),
+                ]
+            }
+        }
     alternatives = [_phrase(tokens) for tokens in term.alternatives]
     return alternatives[0] if len(alternatives) == 1 else {"bool": {"should": alternatives}}
 
@@ -264,6 +273,9 @@ def text_query(parsed: ParsedQuery) -> dict[str, Any]:
     ]
     if keys:
         matches.append({"constant_score": {"filter": {"bool": {"should": keys}}, "boost": TITLE_KEY_BONUS}})
+    if parsed.key:
+        # The title typed in full ranks above the laws the query names by short title.
+        matches.append({"constant_score": {"filter": {"term": {"key": parsed.key}}, "boost": TITLE_KEY_BONUS}})
     pieces = [_title_phrase(tokens) for tokens in parsed.title_phrases]
     pieces += [_title_phrase(c.tokens) for c in parsed.clauses if c.tokens]
     if pieces:

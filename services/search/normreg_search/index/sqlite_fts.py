@@ -268,7 +268,12 @@ _COLUMNS = {Field.TEXT: "body", Field.CHARS: "chars", Field.LABEL: "label"}
 
 def term_expression(term: Term) -> str:
     alternatives = " OR ".join(_quote(" ".join(tokens)) for tokens in term.alternatives)
-    return f"{_COLUMNS[term.field]} : ({alternatives})"
+    expression = f"{_COLUMNS[term.field]} : ({alternatives})"
+    if term.field is Field.LABEL:
+        # An article by its label, or a text citing it.
+        cited = " OR ".join(_quote(" ".join(analysis.bigram_tokens(t[0]))) for t in term.alternatives)
+        expression = f"({expression} OR body : ({cited}))"
+    return expression
 
 
 def _clause_expression(clause: Clause) -> str:
@@ -329,10 +334,13 @@ def informative(parsed: ParsedQuery, frequencies: dict[str, int]) -> ParsedQuery
         return sum(min(frequencies.get(t, 0) for t in alt) for alt in term.alternatives)
 
     kept = [t for t in parsed.terms if t.field is not Field.TEXT or frequency(t) <= COMMON_ARTICLES]
-    if not any(t.field is Field.TEXT for t in kept):
-        kept.append(min((t for t in parsed.terms if t.field is Field.TEXT), key=frequency))
     if len(kept) == len(parsed.terms):
         return parsed
+    if not any(t.field is Field.TEXT for t in kept):
+        kept.append(min((t for t in parsed.terms if t.field is Field.TEXT), key=frequency))
+    # What the common words said is kept by the pieces they were typed in, each a phrase (rare as a
+    # whole): a sentence pasted from a law still finds that law.
+    kept += [Term((tokens,)) for tokens in parsed.boost_phrases if len(tokens) > 2]
     should = min(parsed.minimum_should_match, understanding.minimum_should_match(len(kept)))
     return dataclasses.replace(parsed, terms=tuple(kept), minimum_should_match=should)
 
@@ -461,6 +469,11 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
             source += f" LEFT JOIN (SELECT rowid AS id FROM {titles} WHERE {titles} MATCH ?) k ON k.id = v.id"
             source_args.append(keys)
             score += f" + {TITLE_KEY_BONUS} * (k.id IS NOT NULL)"
+            if parsed.key:
+                # The title typed in full ranks above the laws the query names by short title.
+                source += f" LEFT JOIN (SELECT rowid AS id FROM {titles} WHERE {titles} MATCH ?) x ON x.id = v.id"
+                source_args.append(f"key : {_quote(parsed.key)}")
+                score += f" + {TITLE_KEY_BONUS} * (x.id IS NOT NULL)"
     order = _ORDER.get(query.sort)
     if order is None:
         order = f"{score} DESC, v.name" if not parsed.empty else _ORDER[Sort.PROMULGATION_DATE_DESC]
