@@ -395,6 +395,6 @@ def _law_name(piece: str, terms: Terms) -> str:
     for wording in terms.expansions.get(piece, ()):
         if wording.endswith(LAW_ENDINGS):
             return short_title(wording)
-    if piece.endswith(LAW_ENDINGS) and len(piece) > 2:
+    if any(piece.endswith(e) and len(piece) > len(e) for e in LAW_ENDINGS):
         return short_title(piece)
     return ""
