@@ -37,22 +37,23 @@ class ImportedVersion:
 
 
 def imported_states(versions: list[ImportedVersion], today: dt.date) -> list[State]:
-    """The state each imported version is in today: one said to be in force but effective after
+    """The state each imported version is in today: one said to be in force but taking effect after
     today is PROMULGATED (尚未生效), and then the newest earlier version superseded by it (AMENDED in
     the source) that is already effective is the one in force; the scheduler moves both on the day."""
     states = [v.state for v in versions]
     for i, v in enumerate(versions):
-        effective = v.effective_date or v.promulgation_date
-        if v.state == State.IN_FORCE and effective > today:
+        if v.state == State.IN_FORCE and _takes_effect(v) > today:
             states[i] = State.PROMULGATED
-            earlier = [
-                j
-                for j in range(i)
-                if states[j] == State.AMENDED and (versions[j].effective_date or versions[j].promulgation_date) <= today
-            ]
+            earlier = [j for j in range(i) if states[j] == State.AMENDED and _takes_effect(versions[j]) <= today]
             if earlier and State.IN_FORCE not in states:
                 states[earlier[-1]] = State.IN_FORCE
     return states
+
+
+def _takes_effect(v: ImportedVersion) -> dt.date:
+    """Its effective date, but never before it was promulgated (a consolidated text may carry the
+    first edition's effective date)."""
+    return max(v.effective_date or v.promulgation_date, v.promulgation_date)
 
 
 class Imports(DocumentState):
