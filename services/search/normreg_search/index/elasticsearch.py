@@ -179,6 +179,8 @@ def _chunks(changes: Sequence[VersionChange]) -> Iterator[list[tuple[VersionChan
     for change in changes:
         document = _document(change)
         estimate = 1_000 + 3 * sum(len(v) for v in document.values() if isinstance(v, str))
+        # The token streams of the articles (UTF-8: three bytes a character).
+        estimate += 3 * sum(len(text) + 40 for a in document.get("articles", ()) for text in a.values())
         if change.version is not None:
             estimate += 6 * len(change.version.body)  # the body and the articles, in the payload
         if chunk and size + estimate > BULK_BYTES:
