@@ -185,7 +185,9 @@ def queries(laws: Sequence[CorpusLaw], n: int, seed: int = 7) -> list[str]:
         if i % 2 == 0:
             out.append(version.title)
             continue
-        texts = [text for _, text in version.articles if len(text) > 12] or [version.title]
+        # One line of an article: a query holds no line break.
+        texts = [line for _, text in version.articles for line in text.splitlines() if len(line) > 12]
+        texts = texts or [version.title]
         text = rng.choice(texts)
         start = rng.randrange(0, max(1, len(text) - 8))
         phrase = text[start : start + rng.randint(4, 8)].strip("，。；：、（）《》 ")
