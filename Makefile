@@ -11,7 +11,7 @@ STAMP_VENV := $(VENV)/.installed
 STAMP_GEN := $(GEN)/.stamp
 PYTEST_ARGS ?=
 
-.PHONY: all setup gen lint fmt typecheck test test-fast run run-tls run-real infra-up infra-down corpus bench faults clean deploy-check browser-tools
+.PHONY: all setup gen lint fmt typecheck test test-fast run run-tls run-real infra-up infra-down corpus bench bench-scale faults clean deploy-check browser-tools
 
 all: setup
 
@@ -86,6 +86,13 @@ corpus: setup
 bench: setup browser-tools
 	bash deploy/local/node-tools.sh lighthouse
 	$(PY) -m bench
+
+# A generated corpus of SIZE documents (default a million) imported end to end, by hand:
+#   make bench-scale SIZE=100000 BACKENDS=embedded
+SIZE ?= 1000000
+BACKENDS ?= embedded,real
+bench-scale: setup
+	$(PY) -m bench --only scale --size $(SIZE) --runs 1 --backends $(BACKENDS)
 
 faults: setup
 	bash deploy/local/with-infra.sh $(VENV)/bin/pytest -q tests/faults

@@ -4,6 +4,7 @@ same run, as a ratio, with the median of several runs and their spread [min..max
     python -m bench                       # everything, embedded and on Kafka + Elasticsearch
     python -m bench --quick               # fewer and shorter runs (a smoke test of the figures)
     python -m bench --only write_path --only search --backends embedded
+    python -m bench --only scale --size 100k --runs 1   # a generated corpus (bench/synthetic.py) end to end
 
 The real backends are those NORMREG_KAFKA_BOOTSTRAP / NORMREG_ELASTICSEARCH_URL name, else the local
 ones of deploy/local (started if needed, stopped again afterwards; NORMREG_INFRA_DIR chooses which).
@@ -16,15 +17,17 @@ import argparse
 import asyncio
 import contextlib
 import os
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
-from bench import corpus, event_to_searchable, idle, portal, transport, write_path
+from bench import corpus, event_to_searchable, idle, portal, synthetic, transport, write_path
 from bench.infra import real_backends
 from bench.procs import Backends
 from bench.stats import VERDICTS
 
-BENCHMARKS = ("idle", "write_path", "transport", "event_to_searchable", "search", "import", "portal")
+BENCHMARKS = ("idle", "write_path", "transport", "event_to_searchable", "search", "import", "scale", "portal")
 
 
 @contextlib.contextmanager
@@ -42,6 +45,10 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer, shorter runs")
     parser.add_argument("--backends", default="embedded,real", help="embedded, real or both (default embedded,real)")
     parser.add_argument("--runs", type=int, default=0, help="runs per figure (default 5 for the write path, else 3)")
+    parser.add_argument(
+        "--size", default="10k", help="documents of the generated corpus for `scale` (10k, 100k, 1m, N)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated corpus")
     return parser.parse_args()
 
 
@@ -66,6 +73,14 @@ async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
             do_search="search" in selected,
             n_queries=30 if quick else 60,
         )
+    if "scale" in selected:
+        size = synthetic.size_of(args.size)
+        with tempfile.TemporaryDirectory(prefix="normreg-scale-") as tmp:
+            path = Path(tmp) / f"synthetic-{size}.db"
+            started = time.monotonic()
+            synthetic.write_laws_db(synthetic.generate(size, args.seed), path)
+            print(f"\n== scale: {size} generated documents (seed {args.seed}) in {time.monotonic() - started:.0f}s")
+            await corpus.main(backends, runs=args.runs or 1, do_import=True, do_search=False, path=path)
     if "portal" in selected:
         await portal.main(runs=args.runs or (1 if quick else 3), n_queries=30 if quick else 60)
 

@@ -54,7 +54,7 @@ from normreg_search.projection import project
 from normreg_search.query import SearchQuery
 
 from bench.infra import forget
-from bench.procs import KEY, Backends, System, echo_process, peak_rss_mb
+from bench.procs import KEY, Backends, System, disk_mb, echo_process, peak_rss_mb
 from bench.stats import Run, at_least, at_most, line, summarise
 
 PUBLIC = [
@@ -326,6 +326,9 @@ async def run_backend(
                     imported.append(versions / seconds)
                     for name, proc in system.procs.items():
                         rss.setdefault(name, []).append(peak_rss_mb(proc.pid))
+                    if run == 0:
+                        sizes = ", ".join(f"{k} {v:.0f} MiB" for k, v in disk_mb(system.data_dir).items())
+                        print(f"{backends.name} on disk after the import: {sizes}", flush=True)
                     if do_search and run == 0:
                         await measure_search(system, texts, runs, figures)
             finally:

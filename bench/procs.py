@@ -96,6 +96,16 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def disk_mb(directory: Path) -> dict[str, float]:
+    """MiB on disk per SQLite database in a data directory, its -wal file included (registry.db: ...)."""
+    sizes: dict[str, float] = {}
+    for path in directory.glob("*.db*"):
+        if path.suffix in (".db", ".db-wal") or path.name.endswith(".db-wal"):
+            key = path.name.removesuffix("-wal")
+            sizes[key] = sizes.get(key, 0.0) + path.stat().st_blocks * 512 / 2**20
+    return dict(sorted(sizes.items()))
+
+
 @dataclass
 class Backends:
     """Empty: the embedded event log and index. Else a real Kafka and Elasticsearch."""

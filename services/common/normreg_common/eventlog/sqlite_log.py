@@ -102,7 +102,8 @@ class SqliteConsumer(Consumer):
     async def poll(self, max_records: int = 500, timeout: float = 0.5) -> list[Delivery]:
         deadline = time.monotonic() + timeout
         while True:
-            if self._must_read():
+            # A drain (timeout 0) always reads: it promises everything committed before it.
+            if timeout <= 0 or self._must_read():
                 # Cleared before the read: a commit after the read's snapshot sets it again.
                 self._watch.changed.clear()
                 batch = await self._db.read(lambda conn: self._fetch(conn, max_records))

@@ -1,0 +1,148 @@
+"""Ten thousand generated documents go in through `normreg import` and the event log, and every one of
+them comes out of search: a test of correctness at size (counts exact, each version found by its
+uniform number or listed), not of speed. An interrupted import resumes where it stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from normreg.v1 import document_pb2 as pb
+from normreg.v1 import registry_service_pb2 as rpb
+from normreg.v1 import search_service_pb2 as spb
+from normreg_cli.corpus import CorpusLaw, read_corpus
+from normreg_cli.main import run_async
+from normreg_common.clock import FakeClock
+
+from bench.synthetic import Generator, write_laws_db
+from tests.harness import System
+
+pytestmark = pytest.mark.asyncio
+
+SIZE = int(os.environ.get("NORMREG_SCALE_TEST_SIZE", "10000"))
+PUBLIC = [pb.VERSION_STATE_IN_FORCE, pb.VERSION_STATE_AMENDED, pb.VERSION_STATE_REPEALED]
+
+
+@pytest.fixture
+async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
+    s = System(tmp_path, clock, services=("registry", "search"))
+    await s.start()
+    yield s
+    await s.stop()
+
+
+async def cli(s: System, *argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    addresses = ["--registry", f"127.0.0.1:{s.apps['registry'].port}", "--search", f"127.0.0.1:{s.apps['search'].port}"]
+    code = await run_async(["--token", s.token("reg", "registrar"), *addresses, *argv], out, err, settings=s.settings)
+    return code, out.getvalue(), err.getvalue()
+
+
+async def count_documents(s: System) -> int:
+    registrar = s.stub("registry", s.token("reg", "registrar"))
+    total, token = 0, ""
+    while True:
+        page = await registrar.ListDocuments(rpb.ListDocumentsRequest(page_size=500, page_token=token))
+        total += len(page.documents)
+        token = page.next_page_token
+        if not token:
+            return total
+
+
+async def searchable(s: System, bodies: set[str]) -> list[tuple[str, str, int]]:
+    """(title, uniform number, state) of every public version search lists, body by body and page by
+    page (one listing stops at 10,000 hits, as Elasticsearch's does)."""
+    search = s.stub("search")
+    out: list[tuple[str, str, int]] = []
+    for body in sorted(bodies):
+        token = ""
+        while True:
+            reply = await search.SearchDocuments(
+                spb.SearchDocumentsRequest(
+                    states=PUBLIC,
+                    issuing_bodies=[body],
+                    page_size=100,
+                    page_token=token,
+                    sort=spb.SORT_ORDER_PROMULGATION_DATE_DESC,
+                )
+            )
+            out.extend((h.title, h.uniform_number, h.state) for h in reply.hits)
+            token = reply.next_page_token
+            if not token:
+                break
+    return out
+
+
+def expected(docs: list[CorpusLaw]) -> list[tuple[str, str, int]]:
+    return [
+        (v.title, v.uniform_number, pb.VersionState.Value(f"VERSION_STATE_{v.state}")) for d in docs for v in d.versions
+    ]
+
+
+async def test_ten_thousand_documents_are_all_searchable_with_exact_counts(
+    system: System, corpus_path: Path, tmp_path: Path
+) -> None:
+    docs = list(Generator(list(read_corpus(corpus_path)), seed=11).documents(SIZE))
+    path = tmp_path / "synthetic.db"
+    write_laws_db(iter(docs), path)
+    code, out, err = await cli(system, "import", "--path", str(path), "--concurrency", "16")
+    assert code == 0, err
+    assert f"{SIZE} laws" in out
+    assert "/s" in err and "left" in err, "progress shows the rate and the time left"
+    await system.pump(rounds=2000)
+    assert await count_documents(system) == SIZE
+
+    listed = await searchable(system, {d.issuing_body for d in docs})
+    assert Counter(listed) == Counter(expected(docs))
+    search = system.stub("search")
+    total = await search.SearchDocuments(spb.SearchDocumentsRequest(states=PUBLIC, page_size=1))
+    assert total.total == sum(len(d.versions) for d in docs)
+    in_force = await search.SearchDocuments(spb.SearchDocumentsRequest(page_size=1))
+    assert in_force.total == sum(d.versions[-1].state == "IN_FORCE" for d in docs)
+    # Found by number and by words of its title, through the whole pipeline.
+    for d in docs[:: max(1, SIZE // 50)]:
+        v = d.versions[-1]
+        if v.uniform_number:
+            got = await search.GetPublicDocument(spb.GetPublicDocumentRequest(uniform_number=v.uniform_number))
+            assert got.title == v.title
+        reply = await search.SearchDocuments(spb.SearchDocumentsRequest(query=v.title, states=PUBLIC, page_size=20))
+        assert v.title in [h.title for h in reply.hits], v.title
+
+
+async def test_an_interrupted_import_resumes_where_it_stopped(
+    system: System, corpus_path: Path, tmp_path: Path
+) -> None:
+    docs = list(Generator(list(read_corpus(corpus_path)), seed=12).documents(600))
+    path = tmp_path / "synthetic.db"
+    write_laws_db(iter(docs), path)
+    checkpoint = path.with_name(path.name + ".imported")
+
+    def recorded() -> int:
+        try:
+            return int(json.loads(checkpoint.read_text())["done"])
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    first = asyncio.create_task(cli(system, "import", "--path", str(path), "--concurrency", "4"))
+    while recorded() < 100 and not first.done():  # noqa: ASYNC110 (the checkpoint file is the signal)
+        await asyncio.sleep(0.05)
+    assert not first.done(), "the first run should still be going"
+    first.cancel()  # as ^C or a crash would
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    stopped_at = recorded()
+    assert 100 <= stopped_at < 600
+
+    code, out, err = await cli(system, "import", "--path", str(path), "--resume")
+    assert code == 0, err
+    assert f"resuming after the first {stopped_at} documents" in err
+    assert "600 laws" in out
+    await system.pump(rounds=2000)
+    assert await count_documents(system) == 600
+    assert Counter(await searchable(system, {d.issuing_body for d in docs})) == Counter(expected(docs))
