@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator
 
 import uvicorn
+import uvloop
 from normreg_common.grpc_server import install_signal_handlers
 from normreg_common.tls import ServerTls, http_server_ssl_context
 
@@ -64,7 +65,8 @@ async def serve(settings: PortalSettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(PortalSettings()))
+    # uvloop (libuv) runs the HTTP side of every page faster than the standard loop.
+    uvloop.run(serve(PortalSettings()))
 
 
 if __name__ == "__main__":
