@@ -44,6 +44,17 @@ def test_chapter_headings_leave_the_articles_and_make_the_contents() -> None:
     assert shape.articles[2].paragraphs == ("丙。", "丙的第二款。")
 
 
+def test_headings_the_registry_parsed_out_of_the_articles_still_make_the_contents() -> None:
+    body = "第一章 总则\n第一条 为了规范养犬。\n第二章 登记\n第一节 申请\n第二条 养犬实行登记。\n第三条 登记免费。"
+    articles = [("第一条", "为了规范养犬。"), ("第二条", "养犬实行登记。"), ("第三条", "登记免费。")]
+    parts = outline(body, articles).parts
+    assert [(p.label, p.title, [a.label for a in p.articles]) for p in parts] == [
+        ("第一章", "总则", ["第一条"]),
+        ("第二章", "登记", []),
+        ("第一节", "申请", ["第二条", "第三条"]),
+    ]
+
+
 def test_a_body_without_articles_is_all_preamble() -> None:
     shape = outline("一段。\n\n二段。", [])
     assert (shape.parts, shape.preamble) == ((), ("一段。", "二段。"))

@@ -1,8 +1,9 @@
 """A document's text as a reader navigates it: chapters (章) and sections (节) holding articles (条).
 
-SearchService returns the articles as the registry split them: a heading such as "第二章 审批"
-ends up at the end of the article before it. Here headings are taken back out of the article text
-and become the table of contents.
+The registry parses headings as structure, so an article's text no longer holds them: they are
+found in the body, between the articles they separate. Texts indexed before that still carry a
+heading such as "第二章 审批" at the end of the article before it; those are taken back out of the
+article text. Either way the headings become the table of contents.
 """
 
 from __future__ import annotations
@@ -66,7 +67,15 @@ def outline(body: str, articles: list[tuple[str, str]]) -> Outline:
             parts.append(Part(heading.group(1), heading.group(2).strip(), _level(heading.group(1))))
         else:
             preamble.append(line)
-    for label, text in articles:
+    between = _headings_between_articles(body, [label for label, _ in articles])
+    for index, (label, text) in enumerate(articles):
+        if index:
+            glued = set(_paragraphs(articles[index - 1][1]))
+            for line in between[index]:
+                if line not in glued:
+                    match = _HEADING.match(line)
+                    if match:
+                        parts.append(Part(match.group(1), match.group(2).strip(), _level(match.group(1))))
         kept: list[str] = []
         headings: list[Part] = []
         for line in _paragraphs(text):
@@ -81,6 +90,20 @@ def outline(body: str, articles: list[tuple[str, str]]) -> Outline:
         parts[-1].articles.append(Article(label, tuple(kept)))
         parts.extend(headings)
     return Outline(tuple(p for p in parts if p.label or p.articles), tuple(preamble))
+
+
+def _headings_between_articles(body: str, labels: list[str]) -> list[list[str]]:
+    """For each article, the heading lines of the body that stand between it and the article before."""
+    found: list[list[str]] = [[] for _ in labels]
+    lines = _paragraphs(body)
+    index = -1
+    for line in lines:
+        following = index + 1
+        if following < len(labels) and line.startswith(labels[following]):
+            index = following
+        elif _HEADING.match(line) and 0 <= index < len(labels) - 1:
+            found[index + 1].append(line)
+    return found
 
 
 def _level(label: str) -> int:
