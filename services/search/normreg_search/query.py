@@ -25,6 +25,9 @@ from normreg_search.model import PublicVersion
 MAX_CLAUSES = 16
 MAX_TOKENS = 128
 MAX_TERMS = 24
+# An unquoted clause of at least this many tokens (seven CJK characters) reads as a run pasted from a
+# law: an article holding all of it verbatim ranks above articles that only share its words.
+VERBATIM_TOKENS = 6
 _CLAUSES = re.compile(r'"([^"]*)"?|“([^”]*)”?')
 
 
@@ -74,6 +77,16 @@ class ParsedQuery:
     key: str
     short_keys: tuple[str, ...]
     surfaces: tuple[str, ...] = field(default=())
+    # Clauses as typed (folded), long enough to read as pasted from a law (VERBATIM_TOKENS): an
+    # article holding one's tokens adjacent gets a constant that no sum of shared common bigrams
+    # outweighs, and within a page one holding it character for character, punctuation included,
+    # comes before one holding only its tokens.
+    verbatim: tuple[str, ...] = field(default=())
+
+    @property
+    def verbatim_tokens(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(dict.fromkeys(surface_tokens(v) for v in self.verbatim))
+
     # Asked again with minimum_should_match 1 because the query as read found nothing.
     relaxed: bool = False
 
@@ -158,6 +171,11 @@ def parse_query(text: str, terms: understanding.Terms | None = None) -> ParsedQu
         key=analysis.title_key(stripped),
         short_keys=tuple(dict.fromkeys(k for t in read.titles if (k := short_key(t)))),
         surfaces=tuple(dict.fromkeys(s for s in surfaces if s)),
+        verbatim=tuple(
+            dict.fromkeys(
+                analysis.fold(clause) for clause in loose.split() if len(surface_tokens(clause)) >= VERBATIM_TOKENS
+            )
+        ),
     )
 
 

@@ -63,6 +63,9 @@ CHARS_BOOST = 0.3
 LABEL_BOOST = 2.0
 # A title that is the query, or the law it names, ranks first (as in the embedded index).
 TITLE_KEY_BONUS = 1000.0
+# An article holding a long typed clause verbatim (ParsedQuery.verbatim): above any sum of shared
+# bigrams, below a title the query names.
+VERBATIM_BONUS = 500.0
 # Nested documents per version; ES refuses more than index.mapping.nested_objects.limit (10,000).
 MAX_ARTICLES = 9_000
 MAX_FACET_VALUES = 50
@@ -243,6 +246,10 @@ def article_query(parsed: ParsedQuery) -> dict[str, Any]:
             }
         )
         should = [_phrase(tokens) for tokens in parsed.boost_phrases]
+        should += [
+            {"constant_score": {"filter": _phrase(tokens), "boost": VERBATIM_BONUS}}
+            for tokens in parsed.verbatim_tokens
+        ]
     return {"bool": {"must": must, "should": should}}
 
 

@@ -80,6 +80,9 @@ TITLE_WEIGHTS = (1.0, 4.0, 4.0)
 TITLE_FACTOR = 6.0
 # A title that is the query, or the law it names, ranks first.
 TITLE_KEY_BONUS = 1000.0
+# An article holding a long typed clause verbatim (ParsedQuery.verbatim): above any sum of shared
+# bigrams, below a title the query names.
+VERBATIM_BONUS = 500.0
 MAX_FACET_VALUES = 50
 
 
@@ -464,6 +467,15 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
             )
             source_args.append(title)
             score += f" + {TITLE_FACTOR} * coalesce(t.t, 0.0)"
+        if parsed.verbatim:
+            # Phrase matches of the whole run: cheap, the rarest bigram of it bounds the rows read.
+            held = " OR ".join(_quote(" ".join(tokens)) for tokens in parsed.verbatim_tokens)
+            source += (
+                f" LEFT JOIN (SELECT DISTINCT rowid / {ARTICLES_PER_VERSION} AS id FROM {tables.articles} "
+                f"WHERE {tables.articles} MATCH ?) p ON p.id = v.id"
+            )
+            source_args.append(f"body : ({held})")
+            score += f" + {VERBATIM_BONUS} * (p.id IS NOT NULL)"
         keys = key_expression(parsed)
         if keys:
             source += f" LEFT JOIN (SELECT rowid AS id FROM {titles} WHERE {titles} MATCH ?) k ON k.id = v.id"
