@@ -12,8 +12,9 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+import grpc
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 
@@ -124,6 +125,24 @@ def request_for(law: CorpusLaw) -> rpb.ImportDocumentRequest:
     )
 
 
+# A call that timed out or found the registry unavailable is sent again: the request id makes the
+# second call return the document the first one may have imported, so a long import outlives a stall.
+RETRIED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+ATTEMPTS = 5
+
+
+async def _import_one(registry: Any, request: rpb.ImportDocumentRequest) -> pb.Document:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            document: pb.Document = await registry.ImportDocument(request)
+            return document
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() not in RETRIED or attempt == ATTEMPTS:
+                raise
+            await asyncio.sleep(min(30.0, 2.0**attempt))
+    raise AssertionError("unreachable")
+
+
 async def import_corpus(ctx: Context, args: argparse.Namespace) -> int | None:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
@@ -162,7 +181,7 @@ async def import_corpus(ctx: Context, args: argparse.Namespace) -> int | None:
         nonlocal done, versions, contiguous, last_saved
         while (item := await queue.get()) is not None:
             i, law = item
-            document = await registry.ImportDocument(request_for(law))
+            document = await _import_one(registry, request_for(law))
             versions += len(document.versions)
             done += 1
             finished.add(i)
