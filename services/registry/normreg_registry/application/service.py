@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -729,15 +729,23 @@ class RegistryService:
         today = self.today()
 
         def work(store: RegistryRepository) -> tuple[int, int]:
-            dues = [due for _, _, _, due in self._unfiled(store)]
-            overdue = sum(1 for due in dues if due < today)
-            return len(dues) - overdue, overdue
+            # Counted one document at a time: this runs every scheduler interval over the whole
+            # registry, and holding every document for it grew the process by gigabytes at 100k.
+            due = overdue = 0
+            for _, _, _, day in self._each_unfiled(store):
+                if day < today:
+                    overdue += 1
+                else:
+                    due += 1
+            return due, overdue
 
         return await self._read(work)
 
     def _unfiled(self, store: RegistryRepository) -> list[tuple[Document, Version, str, dt.date]]:
         """Filing obligations of promulgated versions not yet met: (document, version, recipient, due)."""
-        out: list[tuple[Document, Version, str, dt.date]] = []
+        return list(self._each_unfiled(store))
+
+    def _each_unfiled(self, store: RegistryRepository) -> Iterator[tuple[Document, Version, str, dt.date]]:
         for doc_id in store.ids_with_states([s.value for s in PROMULGATED_STATES]):
             doc = store.get(doc_id)
             if doc is None or not doc.filing_required:
@@ -746,7 +754,7 @@ class RegistryService:
                 if v.promulgation is None or v.state in {State.REPEALED, State.DECLARED_INVALID}:
                     continue
                 if v.obligations:
-                    out.extend((doc, v, o.recipient, o.due_date) for o in v.obligations if o.filing is None)
+                    yield from ((doc, v, o.recipient, o.due_date) for o in v.obligations if o.filing is None)
                     continue
                 # Imported, or promulgated before obligations were kept per recipient: one obligation
                 # whose recipient is not known.
@@ -756,8 +764,7 @@ class RegistryService:
                     # Stored before dates were bounded: such a deadline lies beyond any calendar.
                     log.error("%s: no filing deadline for %s", doc.version_name(v.number), v.promulgation)
                     continue
-                out.append((doc, v, "", due))
-        return out
+                yield doc, v, "", due
 
     # ---- cleanup -------------------------------------------------------------------------------
 
