@@ -55,6 +55,16 @@ def test_headings_the_registry_parsed_out_of_the_articles_still_make_the_content
     ]
 
 
+@given(
+    st.text(alphabet="第一二章节条 \n甲乙。", max_size=80),
+    st.lists(st.tuples(st.sampled_from(["", "第一条", "第二条", "一、"]), st.text(max_size=20)), max_size=5),
+)
+def test_any_text_and_articles_make_an_outline(body: str, articles: list[tuple[str, str]]) -> None:
+    # Imported articles can come without a label; no document may make its page fail.
+    shape = outline(body, articles)
+    assert [a.label for a in shape.articles] == [label for label, _ in articles]
+
+
 def test_a_body_without_articles_is_all_preamble() -> None:
     shape = outline("一段。\n\n二段。", [])
     assert (shape.parts, shape.preamble) == ((), ("一段。", "二段。"))

@@ -60,7 +60,8 @@ def outline(body: str, articles: list[tuple[str, str]]) -> Outline:
     if not articles:
         return Outline((), tuple(_paragraphs(body)))
     first = articles[0][0]
-    head = body.split(first, 1)[0] if first in body else ""
+    # Imported articles may carry no label: then nothing marks where the first one starts.
+    head = body.split(first, 1)[0] if first and first in body else ""
     for line in _paragraphs(head):
         heading = _HEADING.match(line)
         if heading:
@@ -99,7 +100,7 @@ def _headings_between_articles(body: str, labels: list[str]) -> list[list[str]]:
     index = -1
     for line in lines:
         following = index + 1
-        if following < len(labels) and line.startswith(labels[following]):
+        if following < len(labels) and labels[following] and line.startswith(labels[following]):
             index = following
         elif _HEADING.match(line) and 0 <= index < len(labels) - 1:
             found[index + 1].append(line)
