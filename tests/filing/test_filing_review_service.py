@@ -29,6 +29,7 @@ from tests.conftest import principal
 from tests.registry.test_domain_lifecycle import DRAFTER, PROFILE, REGISTRAR, at, promulgate, to_adopted
 
 PROVINCE = PROFILES["neimenggu"]
+PROVINCE_KEY = Ed25519PrivateKey.generate()
 REVIEWER = principal("wu", Role.REVIEWER, org="内蒙古自治区司法厅")
 SOME_MATERIALS = {"text": True, "drafting_explanation": False, "legal_basis": True, "legality_review_opinion": True}
 
@@ -37,7 +38,7 @@ SOME_MATERIALS = {"text": True, "drafting_explanation": False, "legal_basis": Tr
 async def service(tmp_path: Path) -> AsyncIterator[FilingReviewService]:
     db = Database(tmp_path / "filing.db", SCHEMA)
     await db.open()
-    yield FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), PROVINCE)
+    yield FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), PROVINCE, key=PROVINCE_KEY)
     await db.close()
 
 
@@ -143,7 +144,7 @@ async def test_a_forged_filing_on_a_citys_stream_is_refused_and_changes_nothing(
     db = Database(tmp_path / "filing.db", SCHEMA)
     await db.open()
     try:
-        service = FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), profile)
+        service = FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), profile, key=PROVINCE_KEY)
         rule = city_document("rule1", Kind.GOVERNMENT_RULE)
         rule.record_filing(
             REGISTRAR,
@@ -181,7 +182,7 @@ async def test_the_subordinate_consumer_sets_forged_records_aside_as_dead_letter
     db = Database(tmp_path / "filing.db", SCHEMA)
     await db.open()
     try:
-        service = FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), profile)
+        service = FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), profile, key=PROVINCE_KEY)
         handler = subordinate_events_handler(service, db, "chifeng", profile)
         rule = city_document("rule1", Kind.GOVERNMENT_RULE)
         rule.record_filing(

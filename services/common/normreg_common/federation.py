@@ -78,3 +78,35 @@ def verify(event: CloudEvent, expected: str, keys: Iterable[str]) -> None:
         except (InvalidSignature, ValueError, binascii.Error):
             continue
     raise Untrusted("BAD_SIGNATURE", f"event {event.id} is not signed by a key of {expected}")
+
+
+def private_key_text(key: Ed25519PrivateKey) -> str:
+    """How a deployment keeps its own key: base64 of the 32 raw private bytes."""
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    return base64.b64encode(raw).decode()
+
+
+def private_key_from_text(text: str) -> Ed25519PrivateKey:
+    try:
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(text.strip(), validate=True))
+    except (binascii.Error, ValueError):
+        raise ValueError("a jurisdiction's signing key is base64 of 32 raw Ed25519 private bytes") from None
+
+
+def parse_keys(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Other jurisdictions' public keys as written in a setting: `name=KEY[ KEY…][,name=KEY…]` (several
+    keys of one jurisdiction while it rotates). Each key is checked to be an Ed25519 public key."""
+    out: dict[str, list[str]] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, keys = part.partition("=")
+        if not sep or not name.strip() or not keys.split():
+            raise ValueError(f"{part!r}: expected jurisdiction=KEY[ KEY…]")
+        for key in keys.split():
+            try:
+                Ed25519PublicKey.from_public_bytes(base64.b64decode(key, validate=True))
+            except (binascii.Error, ValueError):
+                raise ValueError(f"{name.strip()}: {key!r} is not base64 of an Ed25519 public key") from None
+            out.setdefault(name.strip(), []).append(key)
+    return tuple((name, tuple(keys)) for name, keys in out.items())

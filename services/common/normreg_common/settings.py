@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Literal, Self
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from normreg_common import federation
 from normreg_common.auth import Authenticator, TokenCodec, load_or_create_key
 from normreg_common.checkpoints import CheckpointSigner
 from normreg_common.eventlog.kafka_security import KafkaSecurity
+from normreg_common.files import write_new_private
+from normreg_common.profile import JurisdictionProfile, get_profile
 from normreg_common.tls import ClientTls, ServerTls
 
 
@@ -37,6 +42,12 @@ class Settings(BaseSettings):
     # a rewritten history, though never unwitness what was already witnessed.
     checkpoint_key: str = Field(default="", repr=False)
     profile: str = "chifeng"
+    # This jurisdiction's Ed25519 key, base64 of the 32 raw private bytes: it signs every event that
+    # crosses to another jurisdiction. Empty = a development key kept in data_dir/federation.key.
+    federation_key: str = Field(default="", repr=False)
+    # Other jurisdictions' public keys, `name=KEY[ KEY…],name=KEY…`, added to those the profile lists:
+    # events on their streams are believed only when signed with one of them.
+    federation_keys: str = ""
     registry_addr: str = "127.0.0.1:50051"
     review_addr: str = "127.0.0.1:50052"
     search_addr: str = "127.0.0.1:50053"
@@ -128,6 +139,14 @@ class Settings(BaseSettings):
     oidc_leeway_s: float = 30.0
 
     @model_validator(mode="after")
+    def _federation(self) -> Self:
+        # Refused at start rather than at the first event from a jurisdiction.
+        federation.parse_keys(self.federation_keys)
+        if self.federation_key:
+            federation.private_key_from_text(self.federation_key)
+        return self
+
+    @model_validator(mode="after")
     def _pairs(self) -> Self:
         for cert, key in (
             ("tls_cert_file", "tls_key_file"),
@@ -198,6 +217,25 @@ class Settings(BaseSettings):
         # The development key is made like the token key: random, created 0600, kept across restarts.
         key = self.checkpoint_key or load_or_create_key(self.data_dir / "checkpoint.key")
         return CheckpointSigner(key.encode())
+
+    def federation_signer(self) -> Ed25519PrivateKey:
+        if self.federation_key:
+            return federation.private_key_from_text(self.federation_key)
+        path = self.data_dir / "federation.key"
+        if not path.exists():
+            write_new_private(path, federation.private_key_text(Ed25519PrivateKey.generate()) + "\n")
+        return federation.private_key_from_text(path.read_text())
+
+    def jurisdiction_profile(self) -> JurisdictionProfile:
+        """The profile named by `profile`, with the keys of `federation_keys` beside those it lists."""
+        profile = get_profile(self.profile)
+        extra = federation.parse_keys(self.federation_keys)
+        if not extra:
+            return profile
+        merged = {name: list(keys) for name, keys in profile.federation_keys}
+        for name, keys in extra:
+            merged.setdefault(name, []).extend(k for k in keys if k not in merged.get(name, []))
+        return dataclasses.replace(profile, federation_keys=tuple((n, tuple(k)) for n, k in merged.items()))
 
     def token_codec(self) -> TokenCodec:
         key = self.jwt_key or load_or_create_key(self.data_dir / "dev-jwt.key")

@@ -1,6 +1,6 @@
 """The filing review service's own database (SQLite): received filings, review suggestions, the
-promulgations seen on subordinates' streams, and the inbox of events already applied. Aggregates are
-kept whole as JSON beside the columns listings filter on."""
+promulgations seen on subordinates' streams, the outbox of the events it sends back, and the inbox of
+events already applied. Aggregates are kept whole as JSON beside the columns listings filter on."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from normreg_common.deadletters import DEAD_LETTER_SCHEMA
-from normreg_common.eventlog.port import Delivery
+from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
+from normreg_common.outbox import OUTBOX_SCHEMA, enqueue
 from normreg_common.sqlite import Database
 from pydantic import TypeAdapter
 
+from normreg_filing.application.ports import FilingRepository, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
 from normreg_filing.domain.supervision import SeenPromulgation
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS seen_promulgations (
     PRIMARY KEY (sender, document, recipient)
 );
 """
+    + OUTBOX_SCHEMA
     + INBOX_SCHEMA
     + DEAD_LETTER_SCHEMA
 )
@@ -55,8 +58,8 @@ _suggestion = TypeAdapter(ReviewSuggestion)
 _seen = TypeAdapter(SeenPromulgation)
 
 
-class FilingRepository:
-    """Runs inside one transaction on the database thread."""
+class SqliteFilingRepository(FilingRepository):
+    """Runs inside one transaction on the database thread (writers are serialised by it)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._c = conn
@@ -72,13 +75,14 @@ class FilingRepository:
         ).fetchone()
         return None if row is None else _filing.validate_json(row[0])
 
-    def save_filing(self, f: ReceivedFiling) -> None:
+    def save_filing(self, f: ReceivedFiling, events: Sequence[Record] = ()) -> None:
         body = _filing.dump_json(f, exclude={"changes"}).decode()
         self._c.execute(
             "INSERT INTO received_filings (id, sender, document, recipient, state, body) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
             (f.id, f.sender, f.document, f.recipient, f.state.value, body),
         )
+        enqueue(self._c, events)
 
     def filings(self, sender: str = "", state: str = "") -> list[ReceivedFiling]:
         rows = self._c.execute(
@@ -124,13 +128,25 @@ class FilingRepository:
     def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
         save_positions(self._c, group, deliveries)
 
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        row = self._c.execute(
+            "SELECT offset FROM consumer_positions WHERE grp = ? AND topic = ? AND partition = ?",
+            (group, topic, partition),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
-class SqliteFilingStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+
+class SqliteFilingStore(UnitOfWork):
+    """Each unit is one transaction on the database's single thread; `on_commit` wakes the relay."""
+
+    def __init__(self, db: Database, on_commit: Callable[[], None] = lambda: None) -> None:
+        self.db = db
+        self._on_commit = on_commit
 
     async def write(self, work: Callable[[FilingRepository], T]) -> T:
-        return await self._db.transaction(lambda conn: work(FilingRepository(conn)))
+        result = await self.db.transaction(lambda conn: work(SqliteFilingRepository(conn)))
+        self._on_commit()
+        return result
 
     async def read(self, work: Callable[[FilingRepository], T]) -> T:
-        return await self._db.read(lambda conn: work(FilingRepository(conn)))
+        return await self.db.read(lambda conn: work(SqliteFilingRepository(conn)))

@@ -1,11 +1,25 @@
-"""The store the use cases need; adapters implement it (SQLite today)."""
+"""What the filing review service's use cases need from storage: one repository per unit of work, and
+the unit of work that runs it as one transaction. Adapters: `adapters.sqlite_store` (embedded),
+`adapters.postgres_store` and `adapters.memory` (tests); all pass `tests/filing/repository_contract.py`.
+
+The contract every adapter keeps:
+- `UnitOfWork.write(work)` runs `work(repository)` as one atomic transaction: everything it wrote is
+  durable when `write` returns, and nothing of it is when `work` raises (the exception propagates).
+- Writes are serialisable: a unit that read a filing or a suggestion sees no other unit's change to
+  it before it commits (an adapter locks what it returns, or serialises the units).
+- `UnitOfWork.read(work)` sees only committed state and must not write.
+- The events of a change are stored with it (`save_filing(f, events)`), in the order given, in the
+  outbox the adapter's relay publishes after commit: they are never lost when the log is down or the
+  process is killed, and never published for a change that was rolled back.
+"""
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from normreg_common.eventlog.port import Delivery
+from normreg_common.eventlog.port import Delivery, Record
 
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
@@ -14,24 +28,71 @@ from normreg_filing.domain.supervision import SeenPromulgation
 T = TypeVar("T")
 
 
-class Repository(Protocol):
+class FilingRepository(abc.ABC):
     """One transaction's view of the service's data."""
 
+    # ---- received filings ----------------------------------------------------------------------
+
+    @abc.abstractmethod
     def filing(self, id: str) -> ReceivedFiling | None: ...
-    def filing_of(self, sender: str, document: str, recipient: str) -> ReceivedFiling | None: ...
-    def save_filing(self, f: ReceivedFiling) -> None: ...
-    def filings(self, sender: str = "", state: str = "") -> list[ReceivedFiling]: ...
+
+    @abc.abstractmethod
+    def filing_of(self, sender: str, document: str, recipient: str) -> ReceivedFiling | None:
+        """The filing of one document with one recipient: a sender files it once, then completes or answers."""
+
+    @abc.abstractmethod
+    def save_filing(self, f: ReceivedFiling, events: Sequence[Record] = ()) -> None:
+        """Stores the filing (its recorded changes are not kept) and, in the same unit, its events."""
+
+    @abc.abstractmethod
+    def filings(self, sender: str = "", state: str = "") -> list[ReceivedFiling]:
+        """In arrival order; an empty filter matches every value."""
+
+    # ---- review suggestions --------------------------------------------------------------------
+
+    @abc.abstractmethod
     def suggestion(self, id: str) -> ReviewSuggestion | None: ...
+
+    @abc.abstractmethod
     def save_suggestion(self, s: ReviewSuggestion) -> None: ...
-    def suggestions(self, sender: str = "") -> list[ReviewSuggestion]: ...
-    def see(self, p: SeenPromulgation) -> None: ...
-    def seen(self, sender: str = "") -> list[SeenPromulgation]: ...
-    # True, and remembered, when the event is newer than anything applied for its stream.
-    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool: ...
-    # The consumer's positions, in the same transaction as what it applied.
-    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None: ...
+
+    @abc.abstractmethod
+    def suggestions(self, sender: str = "") -> list[ReviewSuggestion]:
+        """In submission order."""
+
+    # ---- promulgations seen on subordinates' streams --------------------------------------------
+
+    @abc.abstractmethod
+    def see(self, p: SeenPromulgation) -> None:
+        """Remembers a promulgation once per (sender, document, recipient); seeing it again changes nothing."""
+
+    @abc.abstractmethod
+    def seen(self, sender: str = "") -> list[SeenPromulgation]:
+        """Ordered by sender, document and recipient."""
+
+    # ---- inbound events ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        """True, and remembered, when `sequence` is newer than anything applied for that stream."""
+
+    @abc.abstractmethod
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        """The consumer group's positions after these deliveries, saved with the unit's effects."""
+
+    @abc.abstractmethod
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        """The last offset the group applied in that partition; None before the first."""
 
 
-class Store(Protocol):
-    async def write(self, work: Callable[[Repository], T]) -> T: ...
-    async def read(self, work: Callable[[Repository], T]) -> T: ...
+class UnitOfWork(abc.ABC):
+    @abc.abstractmethod
+    async def write(self, work: Callable[[FilingRepository], T]) -> T: ...
+
+    @abc.abstractmethod
+    async def read(self, work: Callable[[FilingRepository], T]) -> T: ...
+
+
+# The names the use cases were first written against.
+Repository = FilingRepository
+Store = UnitOfWork

@@ -1,5 +1,7 @@
 """FilingReviewService's use cases: what arrives from subordinates' streams, and what the recipient's
-reviewers and the public do with it. Every write is one transaction of the service's own store."""
+reviewers and the public do with it. Every write is one transaction of the service's own store, and
+what the sender is told of a change (signed with this jurisdiction's key) is written to the outbox in
+that same transaction."""
 
 from __future__ import annotations
 
@@ -7,12 +9,14 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from normreg_common.clock import Clock
 from normreg_common.errors import NotFound
 from normreg_common.eventlog.port import Delivery
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
+from normreg_filing.application.events import to_records
 from normreg_filing.application.inbound import FilingSent, Inbound
 from normreg_filing.application.ports import Repository as FilingRepository
 from normreg_filing.application.ports import Store
@@ -29,10 +33,12 @@ from normreg_filing.domain.supervision import (
 
 
 class FilingReviewService:
-    def __init__(self, store: Store, clock: Clock, profile: JurisdictionProfile) -> None:
+    def __init__(self, store: Store, clock: Clock, profile: JurisdictionProfile, *, key: Ed25519PrivateKey) -> None:
+        """`key` signs the events sent back to senders as this jurisdiction (`profile.name`)."""
         self._store = store
         self._clock = clock
         self._profile = profile
+        self._key = key
 
     @property
     def bodies(self) -> frozenset[str]:
@@ -70,7 +76,8 @@ class FilingReviewService:
     def _arrived(self, repo: FilingRepository, m: FilingSent) -> None:
         existing = repo.filing_of(m.sender, m.document, m.recipient)
         if existing is None:
-            repo.save_filing(
+            self._save(
+                repo,
                 ReceivedFiling.receive(
                     id=uuid.uuid4().hex[:16],
                     sender=m.sender,
@@ -85,7 +92,7 @@ class FilingReviewService:
                     recipient=m.recipient,
                     materials=m.materials,
                     at=m.at,
-                )
+                ),
             )
             return
         # Sent again: the materials asked for, or the answer to a required correction.
@@ -95,7 +102,14 @@ class FilingReviewService:
             existing.answer_correction(m.at, f"refiled on {m.filed_date}")
         else:
             return
-        repo.save_filing(existing)
+        self._save(repo, existing)
+
+    def _save(self, repo: FilingRepository, f: ReceivedFiling) -> None:
+        """Stores the filing with the signed events of its new changes, numbered on from the last."""
+        records = to_records(f, f.changes, f.published_sequence + 1, self._profile.name, self._key)
+        f.published_sequence += len(records)
+        f.changes.clear()
+        repo.save_filing(f, records)
 
     # ---- the recipient's reviewers -------------------------------------------------------------
 
@@ -142,7 +156,7 @@ class FilingReviewService:
         def work(repo: FilingRepository) -> ReceivedFiling:
             f = self._filing(repo, id)
             step(f)
-            repo.save_filing(f)
+            self._save(repo, f)
             return f
 
         return await self._store.write(work)

@@ -61,6 +61,9 @@ class ReceivedFiling:
     # The recipient's own working notes: never sent to the sender, never public.
     internal_notes: list[str] = field(default_factory=list)
     sequence: int = 0
+    # The sequence of the last event the sender was sent about this filing: only some changes are
+    # told (application.events), and the sender's stream of them is numbered without gaps.
+    published_sequence: int = 0
     changes: list[Change] = field(default_factory=list, repr=False, compare=False)
 
     @property

@@ -1,0 +1,116 @@
+"""An in-memory filing store for tests: the same port and contract as SQLite and PostgreSQL, in
+dictionaries. A unit of work that raises is rolled back to the state before it began; `outbox` holds
+what a relay would publish."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from normreg_common.eventlog.port import Delivery, Record
+
+from normreg_filing.application.ports import FilingRepository, UnitOfWork
+from normreg_filing.domain.received import ReceivedFiling
+from normreg_filing.domain.suggestions import ReviewSuggestion
+from normreg_filing.domain.supervision import SeenPromulgation
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Tables:
+    # Insertion order of the dictionaries is arrival order.
+    filings: dict[str, ReceivedFiling] = field(default_factory=dict)
+    suggestions: dict[str, ReviewSuggestion] = field(default_factory=dict)
+    seen: dict[tuple[str, str, str], SeenPromulgation] = field(default_factory=dict)
+    outbox: list[Record] = field(default_factory=list)
+    sequences: dict[tuple[str, str], int] = field(default_factory=dict)
+    positions: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    def __init__(self) -> None:
+        self.tables = _Tables()
+
+    @property
+    def outbox(self) -> list[Record]:
+        return self.tables.outbox
+
+    async def write(self, work: Callable[[FilingRepository], T]) -> T:
+        before = copy.deepcopy(self.tables)
+        try:
+            return work(InMemoryRepository(self.tables))
+        except BaseException:
+            self.tables = before
+            raise
+
+    async def read(self, work: Callable[[FilingRepository], T]) -> T:
+        return work(InMemoryRepository(copy.deepcopy(self.tables)))
+
+
+def _filing(f: ReceivedFiling) -> ReceivedFiling:
+    # Callers mutate what they load; what is stored changes only through save_filing.
+    return copy.deepcopy(replace(f, changes=[]))
+
+
+class InMemoryRepository(FilingRepository):
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    def filing(self, id: str) -> ReceivedFiling | None:
+        stored = self._t.filings.get(id)
+        return None if stored is None else _filing(stored)
+
+    def filing_of(self, sender: str, document: str, recipient: str) -> ReceivedFiling | None:
+        for f in self._t.filings.values():
+            if (f.sender, f.document, f.recipient) == (sender, document, recipient):
+                return _filing(f)
+        return None
+
+    def save_filing(self, f: ReceivedFiling, events: Sequence[Record] = ()) -> None:
+        key = (f.sender, f.document, f.recipient)
+        for other in self._t.filings.values():
+            if other.id != f.id and (other.sender, other.document, other.recipient) == key:
+                raise ValueError(f"{f.document} already has a filing with {f.recipient}: {other.name}")
+        self._t.filings[f.id] = _filing(f)
+        self._t.outbox.extend(events)
+
+    def filings(self, sender: str = "", state: str = "") -> list[ReceivedFiling]:
+        return [
+            _filing(f)
+            for f in self._t.filings.values()
+            if (not sender or f.sender == sender) and (not state or f.state.value == state)
+        ]
+
+    def suggestion(self, id: str) -> ReviewSuggestion | None:
+        stored = self._t.suggestions.get(id)
+        return None if stored is None else copy.deepcopy(stored)
+
+    def save_suggestion(self, s: ReviewSuggestion) -> None:
+        self._t.suggestions[s.id] = copy.deepcopy(s)
+
+    def suggestions(self, sender: str = "") -> list[ReviewSuggestion]:
+        return [copy.deepcopy(s) for s in self._t.suggestions.values() if not sender or s.sender == sender]
+
+    def see(self, p: SeenPromulgation) -> None:
+        self._t.seen.setdefault((p.sender, p.document, p.recipient), p)
+
+    def seen(self, sender: str = "") -> list[SeenPromulgation]:
+        return [p for key, p in sorted(self._t.seen.items()) if not sender or key[0] == sender]
+
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        applied = self._t.sequences.get((source, subject))
+        if applied is not None and applied >= sequence:
+            return False
+        self._t.sequences[(source, subject)] = sequence
+        return True
+
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        for d in deliveries:
+            key = (group, d.topic, d.partition)
+            self._t.positions[key] = max(d.offset, self._t.positions.get(key, -1))
+
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        return self._t.positions.get((group, topic, partition))

@@ -1,0 +1,132 @@
+"""The filing review service's store on PostgreSQL: the same operations as the SQLite store. A filing
+or a suggestion read inside a write is locked until commit, so replicas acting on one take turns and
+its events leave the outbox in the order of its changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.postgres import inbox
+from normreg_common.postgres.database import Conn, PostgresDatabase
+from normreg_common.postgres.outbox import enqueue
+from pydantic import TypeAdapter
+
+from normreg_filing.application.ports import FilingRepository, UnitOfWork
+from normreg_filing.domain.received import ReceivedFiling
+from normreg_filing.domain.suggestions import ReviewSuggestion
+from normreg_filing.domain.supervision import SeenPromulgation
+
+MIGRATIONS = Path(__file__).with_name("postgres_migrations")
+T = TypeVar("T")
+
+_filing = TypeAdapter(ReceivedFiling)
+_suggestion = TypeAdapter(ReviewSuggestion)
+_seen = TypeAdapter(SeenPromulgation)
+
+
+class PostgresFilingStore(UnitOfWork):
+    """Each unit is one transaction on a pooled connection; the database runs a unit again when the
+    server aborted it for a deadlock or a serialization failure (it had no effect)."""
+
+    def __init__(self, db: PostgresDatabase, on_commit: Callable[[], None] = lambda: None) -> None:
+        self.db = db
+        self._on_commit = on_commit
+
+    async def write(self, work: Callable[[FilingRepository], T]) -> T:
+        result = await self.db.transaction(lambda conn: work(PostgresFilingRepository(conn)))
+        self._on_commit()
+        return result
+
+    async def read(self, work: Callable[[FilingRepository], T]) -> T:
+        return await self.db.read(lambda conn: work(PostgresFilingRepository(conn)))
+
+
+class PostgresFilingRepository(FilingRepository):
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        # Reads in a write transaction lock what they read; read-only transactions lock nothing.
+        self._for_update = "" if conn.read_only else " FOR UPDATE"
+
+    def filing(self, id: str) -> ReceivedFiling | None:
+        row = self.conn.execute(
+            f"SELECT body FROM received_filings WHERE id = %s{self._for_update}",  # noqa: S608 - constants
+            (id,),
+        ).fetchone()
+        return None if row is None else _filing.validate_json(row[0])
+
+    def filing_of(self, sender: str, document: str, recipient: str) -> ReceivedFiling | None:
+        row = self.conn.execute(
+            "SELECT body FROM received_filings WHERE sender = %s AND document = %s AND recipient = %s"  # noqa: S608
+            f"{self._for_update}",
+            (sender, document, recipient),
+        ).fetchone()
+        return None if row is None else _filing.validate_json(row[0])
+
+    def save_filing(self, f: ReceivedFiling, events: Sequence[Record] = ()) -> None:
+        body = _filing.dump_json(f, exclude={"changes"}).decode()
+        self.conn.execute(
+            "INSERT INTO received_filings (id, sender, document, recipient, state, body)"
+            " VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
+            (f.id, f.sender, f.document, f.recipient, f.state.value, body),
+        )
+        enqueue(self.conn, events)
+
+    def filings(self, sender: str = "", state: str = "") -> list[ReceivedFiling]:
+        rows = self.conn.execute(
+            "SELECT body FROM received_filings WHERE (%s = '' OR sender = %s) AND (%s = '' OR state = %s) ORDER BY pos",
+            (sender, sender, state, state),
+        ).fetchall()
+        return [_filing.validate_json(r[0]) for r in rows]
+
+    def suggestion(self, id: str) -> ReviewSuggestion | None:
+        row = self.conn.execute(
+            f"SELECT body FROM review_suggestions WHERE id = %s{self._for_update}",  # noqa: S608 - constants
+            (id,),
+        ).fetchone()
+        return None if row is None else _suggestion.validate_json(row[0])
+
+    def save_suggestion(self, s: ReviewSuggestion) -> None:
+        self.conn.execute(
+            "INSERT INTO review_suggestions (id, sender, body) VALUES (%s, %s, %s)"
+            " ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            (s.id, s.sender, _suggestion.dump_json(s).decode()),
+        )
+
+    def suggestions(self, sender: str = "") -> list[ReviewSuggestion]:
+        rows = self.conn.execute(
+            "SELECT body FROM review_suggestions WHERE (%s = '' OR sender = %s) ORDER BY pos", (sender, sender)
+        ).fetchall()
+        return [_suggestion.validate_json(r[0]) for r in rows]
+
+    def see(self, p: SeenPromulgation) -> None:
+        self.conn.execute(
+            "INSERT INTO seen_promulgations (sender, document, recipient, body) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (p.sender, p.document, p.recipient, _seen.dump_json(p).decode()),
+        )
+
+    def seen(self, sender: str = "") -> list[SeenPromulgation]:
+        rows = self.conn.execute(
+            # Byte order, as SQLite and Python sort, whatever the database's collation.
+            "SELECT body FROM seen_promulgations WHERE (%s = '' OR sender = %s) "
+            'ORDER BY sender COLLATE "C", document COLLATE "C", recipient COLLATE "C"',
+            (sender, sender),
+        ).fetchall()
+        return [_seen.validate_json(r[0]) for r in rows]
+
+    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
+        return inbox.accept_sequence(self.conn, source, subject, sequence)
+
+    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
+        inbox.save_positions(self.conn, group, deliveries)
+
+    def position(self, group: str, topic: str, partition: int) -> int | None:
+        row = self.conn.execute(
+            'SELECT "offset" FROM consumer_positions WHERE grp = %s AND topic = %s AND partition = %s',
+            (group, topic, partition),
+        ).fetchone()
+        return None if row is None else int(row[0])

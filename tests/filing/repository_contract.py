@@ -1,0 +1,183 @@
+"""The contract of the filing review service's repository port and unit of work. Every adapter's test
+class subclasses FilingRepositoryContract and provides the `uow` fixture (a fresh, empty, open store)
+and `outbox` (what its relay would publish, in order)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.events import FILINGS_TOPIC
+from normreg_filing.application.ports import FilingRepository, UnitOfWork
+from normreg_filing.domain.lifecycle import FilingState
+from normreg_filing.domain.received import ReceivedFiling
+from normreg_filing.domain.suggestions import ReviewSuggestion
+
+from tests.filing.test_filing_review_domain import PROVINCE, REVIEWER, at, received, seen
+
+
+def event(f: ReceivedFiling, n: int) -> Record:
+    return Record(FILINGS_TOPIC, f.document, f"{f.name}:{n}".encode())
+
+
+def suggestion(id: str, sender: str = "chifeng") -> ReviewSuggestion:
+    return ReviewSuggestion.submit(
+        id=id,
+        document="documents/a1",
+        sender=sender,
+        provisions=["第三条"],
+        reasons="与上位法抵触",
+        contact="13800000000",
+        requester_kind="citizen",
+        at=at(12),
+        profile=PROVINCE,
+    )
+
+
+def same(a: ReceivedFiling | None, b: ReceivedFiling) -> bool:
+    """Equal as stored: the recorded changes are not kept."""
+    return a is not None and dataclasses.replace(a, changes=[]) == dataclasses.replace(b, changes=[])
+
+
+class Boom(Exception):
+    pass
+
+
+class FilingRepositoryContract:
+    @pytest.fixture
+    def uow(self) -> UnitOfWork:
+        raise NotImplementedError
+
+    async def outbox(self, uow: UnitOfWork) -> list[Record]:
+        raise NotImplementedError
+
+    async def test_a_saved_filing_reads_back_equal_and_updates_in_place(self, uow: UnitOfWork) -> None:
+        f = received()
+        await uow.write(lambda r: r.save_filing(f))
+        assert same(await uow.read(lambda r: r.filing(f.id)), f)
+        assert same(await uow.read(lambda r: r.filing_of(f.sender, f.document, f.recipient)), f)
+        f.register(REVIEWER, at(11), PROVINCE, missing=["drafting_explanation"], note="内部意见")
+        await uow.write(lambda r: r.save_filing(f))
+        loaded = await uow.read(lambda r: r.filing(f.id))
+        assert same(loaded, f)
+        assert loaded is not None and loaded.state == FilingState.MATERIALS_REQUESTED
+        assert loaded.internal_notes == ["内部意见"] and loaded.changes == []
+        assert await uow.read(lambda r: r.filing("missing")) is None
+        assert await uow.read(lambda r: r.filing_of(f.sender, f.document, "国务院")) is None
+
+    async def test_what_a_caller_changes_after_loading_is_not_stored_until_saved(self, uow: UnitOfWork) -> None:
+        f = received()
+        await uow.write(lambda r: r.save_filing(f))
+
+        def change_without_saving(r: FilingRepository) -> None:
+            loaded = r.filing(f.id)
+            assert loaded is not None
+            loaded.register(REVIEWER, at(11), PROVINCE, missing=[], note="")
+
+        await uow.write(change_without_saving)
+        loaded = await uow.read(lambda r: r.filing(f.id))
+        assert loaded is not None and loaded.state == FilingState.RECEIVED
+
+    async def test_one_filing_per_document_and_recipient(self, uow: UnitOfWork) -> None:
+        f = received()
+        await uow.write(lambda r: r.save_filing(f))
+        twin = dataclasses.replace(f, id="another")
+        with pytest.raises(Exception):  # noqa: B017 - each database names its own integrity error
+            await uow.write(lambda r: r.save_filing(twin))
+        assert [x.id for x in await uow.read(lambda r: r.filings())] == [f.id]
+
+    async def test_listings_follow_arrival_and_filter_by_sender_and_state(self, uow: UnitOfWork) -> None:
+        filings = [
+            received("documents/c/versions/1"),
+            received("documents/a/versions/1", sender="wuhai"),
+            received("documents/b/versions/1"),
+        ]
+        for f in filings:
+            await uow.write(lambda r, f=f: r.save_filing(f))
+        filings[2].register(REVIEWER, at(11), PROVINCE, missing=[], note="")
+        await uow.write(lambda r: r.save_filing(filings[2]))
+        assert [f.id for f in await uow.read(lambda r: r.filings())] == [f.id for f in filings]
+        assert [f.id for f in await uow.read(lambda r: r.filings(sender="chifeng"))] == [filings[0].id, filings[2].id]
+        registered = await uow.read(lambda r: r.filings(state=FilingState.REGISTERED.value))
+        assert [f.id for f in registered] == [filings[2].id]
+        assert await uow.read(lambda r: r.filings(sender="wuhai", state=FilingState.REGISTERED.value)) == []
+
+    async def test_events_are_stored_with_their_change_in_order(self, uow: UnitOfWork) -> None:
+        f, g = received("documents/a/versions/1"), received("documents/b/versions/1")
+        await uow.write(lambda r: r.save_filing(f, [event(f, 1), event(f, 2)]))
+        await uow.write(lambda r: (r.save_filing(g, [event(g, 1)]), r.save_filing(f, [event(f, 3)])))
+        assert await self.outbox(uow) == [event(f, 1), event(f, 2), event(g, 1), event(f, 3)]
+
+    async def test_a_unit_that_raises_leaves_nothing_behind_not_even_its_events(self, uow: UnitOfWork) -> None:
+        f = received()
+        await uow.write(lambda r: r.save_filing(f, [event(f, 1)]))
+
+        def fail(r: FilingRepository) -> None:
+            loaded = r.filing(f.id)
+            assert loaded is not None
+            loaded.register(REVIEWER, at(11), PROVINCE, missing=[], note="")
+            r.save_filing(loaded, [event(f, 2)])
+            other = received("documents/b/versions/1")
+            r.save_filing(other, [event(other, 1)])
+            r.save_suggestion(suggestion("s1"))
+            r.see(seen("documents/z/versions/1"))
+            r.accept_sequence("chifeng:/normreg/registry", "documents/a", 9)
+            r.save_positions("filing:chifeng", [Delivery("normreg.documents", 0, 5, "k", b"")])
+            raise Boom
+
+        with pytest.raises(Boom):
+            await uow.write(fail)
+        loaded = await uow.read(lambda r: r.filing(f.id))
+        assert loaded is not None and loaded.state == FilingState.RECEIVED
+        assert [x.id for x in await uow.read(lambda r: r.filings())] == [f.id]
+        assert await uow.read(lambda r: r.suggestions()) == []
+        assert await uow.read(lambda r: r.seen()) == []
+        assert await uow.read(lambda r: r.position("filing:chifeng", "normreg.documents", 0)) is None
+        assert await self.outbox(uow) == [event(f, 1)]
+        assert await uow.write(lambda r: r.accept_sequence("chifeng:/normreg/registry", "documents/a", 9))
+
+    async def test_suggestions_read_back_update_and_list_by_sender(self, uow: UnitOfWork) -> None:
+        one, two, three = suggestion("s1"), suggestion("s2", sender="wuhai"), suggestion("s3")
+        for s in (one, two, three):
+            await uow.write(lambda r, s=s: r.save_suggestion(s))
+        assert await uow.read(lambda r: r.suggestion("s1")) == one
+        assert await uow.read(lambda r: r.suggestion("nope")) is None
+        one.answer(REVIEWER, at(20), PROVINCE, "已研究，答复如下")
+        await uow.write(lambda r: r.save_suggestion(one))
+        loaded = await uow.read(lambda r: r.suggestion("s1"))
+        assert loaded == one and loaded is not None and loaded.answered_on_time
+        assert [s.id for s in await uow.read(lambda r: r.suggestions())] == ["s1", "s2", "s3"]
+        assert [s.id for s in await uow.read(lambda r: r.suggestions("chifeng"))] == ["s1", "s3"]
+
+    async def test_a_promulgation_is_seen_once_and_listed_in_order(self, uow: UnitOfWork) -> None:
+        first = seen("documents/b/versions/1")
+        await uow.write(lambda r: r.see(first))
+        # Seen again (a stream read twice): the first sighting stands.
+        await uow.write(lambda r: r.see(dataclasses.replace(first, title="改过的标题")))
+        await uow.write(lambda r: r.see(seen("documents/a/versions/1")))
+        await uow.write(lambda r: r.see(seen("documents/c/versions/1", sender="wuhai")))
+        everything = await uow.read(lambda r: r.seen())
+        assert [(p.sender, p.document) for p in everything] == [
+            ("chifeng", "documents/a/versions/1"),
+            ("chifeng", "documents/b/versions/1"),
+            ("wuhai", "documents/c/versions/1"),
+        ]
+        assert everything[1] == first
+        assert [p.document for p in await uow.read(lambda r: r.seen("wuhai"))] == ["documents/c/versions/1"]
+
+    async def test_inbound_sequences_and_positions(self, uow: UnitOfWork) -> None:
+        assert await uow.write(lambda r: r.accept_sequence("chifeng:/normreg/registry", "documents/d1", 3))
+        assert not await uow.write(lambda r: r.accept_sequence("chifeng:/normreg/registry", "documents/d1", 3))
+        assert not await uow.write(lambda r: r.accept_sequence("chifeng:/normreg/registry", "documents/d1", 2))
+        # Another sender's stream with the same subject is its own stream.
+        assert await uow.write(lambda r: r.accept_sequence("wuhai:/normreg/registry", "documents/d1", 1))
+        assert await uow.write(lambda r: r.accept_sequence("chifeng:/normreg/registry", "documents/d1", 4))
+        batch = [Delivery("normreg.documents", 0, 7, "k", b""), Delivery("normreg.documents", 0, 5, "k", b"")]
+        assert await uow.read(lambda r: r.position("filing:chifeng", "normreg.documents", 0)) is None
+        await uow.write(lambda r: r.save_positions("filing:chifeng", batch))
+        assert await uow.read(lambda r: r.position("filing:chifeng", "normreg.documents", 0)) == 7
+        # Positions never go back (a batch replayed after a crash).
+        await uow.write(lambda r: r.save_positions("filing:chifeng", batch[1:]))
+        assert await uow.read(lambda r: r.position("filing:chifeng", "normreg.documents", 0)) == 7
+        assert await uow.read(lambda r: r.position("filing:wuhai", "normreg.documents", 0)) is None
