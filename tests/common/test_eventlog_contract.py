@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -42,6 +42,37 @@ class EventLogContract(abc.ABC):
     @abc.abstractmethod
     @pytest.fixture
     async def log(self, tmp_path: Path) -> AsyncIterator[EventLog]: ...
+
+    @abc.abstractmethod
+    @pytest.fixture
+    def prefixed(self, tmp_path: Path) -> Callable[[str], EventLog]:
+        """Logs of one cluster (one file) under a topic prefix each: several deployments."""
+
+    async def test_a_topic_prefix_keeps_deployments_apart(self, prefixed: Callable[[str], EventLog]) -> None:
+        tag = uuid.uuid4().hex[:8]
+        a, b, reader = prefixed(f"a{tag}."), prefixed(f"b{tag}."), prefixed(f"a{tag}.")
+        for log in (a, b, reader):
+            await log.start()
+        try:
+            await a.ensure_topics(["docs"])
+            await b.ensure_topics(["docs"])
+            await a.publish([Record("docs", "k", b"from-a")])
+            await b.publish([Record("docs", "k", b"from-b")])
+            for log, expected in ((b, b"from-b"), (reader, b"from-a")):
+                consumer = log.consumer(["docs"], f"g-{tag}", Positions().load)
+                await consumer.start()
+                try:
+                    got = await collect(consumer, 1)
+                    got += await consumer.poll(timeout=1.0)
+                    lag = await consumer.lag()
+                finally:
+                    await consumer.close()
+                # Deliveries and positions carry the logical topic name, whatever the prefix.
+                assert [(d.topic, d.value) for d in got] == [("docs", expected)]
+                assert lag == {("docs", got[0].partition): 1}
+        finally:
+            for log in (a, b, reader):
+                await log.close()
 
     @pytest.fixture
     async def topic(self, log: EventLog) -> str:
@@ -135,6 +166,10 @@ class TestSqliteEventLog(EventLogContract):
         yield log
         await log.close()
 
+    @pytest.fixture
+    def prefixed(self, tmp_path: Path) -> Callable[[str], EventLog]:
+        return lambda prefix: SqliteEventLog(tmp_path / "shared.db", topic_prefix=prefix)
+
     async def test_the_log_is_shared_by_processes_through_its_file(self, tmp_path: Path) -> None:
         writer = SqliteEventLog(tmp_path / "shared.db")
         reader = SqliteEventLog(tmp_path / "shared.db")
@@ -161,27 +196,8 @@ class TestKafkaEventLog(EventLogContract):
         yield log
         await log.close()
 
-    async def test_a_topic_prefix_keeps_deployments_apart(self, kafka_bootstrap: str) -> None:
+    @pytest.fixture
+    def prefixed(self, kafka_bootstrap: str) -> Callable[[str], EventLog]:
         from normreg_common.eventlog.kafka_log import KafkaEventLog
 
-        tag = uuid.uuid4().hex[:8]
-        a = KafkaEventLog(kafka_bootstrap, client_id="a", partitions=1, topic_prefix=f"a{tag}.")
-        b = KafkaEventLog(kafka_bootstrap, client_id="b", partitions=1, topic_prefix=f"b{tag}.")
-        await a.start()
-        await b.start()
-        try:
-            await a.ensure_topics(["docs"])
-            await b.ensure_topics(["docs"])
-            await a.publish([Record("docs", "k", b"from-a")])
-            await b.publish([Record("docs", "k", b"from-b")])
-            consumer = b.consumer(["docs"], f"g-{tag}", Positions().load)
-            await consumer.start()
-            try:
-                got = await collect(consumer, 1)
-                got += await consumer.poll(timeout=1.0)
-            finally:
-                await consumer.close()
-        finally:
-            await a.close()
-            await b.close()
-        assert [(d.topic, d.value) for d in got] == [("docs", b"from-b")]
+        return lambda prefix: KafkaEventLog(kafka_bootstrap, client_id="prefix-test", partitions=1, topic_prefix=prefix)

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from normreg_common.eventlog.factory import event_log_from_settings
+from normreg_common.eventlog.port import Record
 from normreg_common.events import CloudEvent
 from normreg_common.federation import parse_keys, private_key_text, public_key_text, sign, verify
 from normreg_common.settings import Settings
 from pydantic import ValidationError
 
+from tests.common.test_eventlog_contract import Positions, collect
 from tests.common.test_federation import event
 
 CHIFENG = Ed25519PrivateKey.generate()
@@ -53,3 +56,29 @@ def test_the_signing_key_is_the_configured_one_or_a_kept_development_key(tmp_pat
     assert (tmp_path / "dev" / "federation.key").stat().st_mode & 0o777 == 0o600
     with pytest.raises(ValidationError):
         Settings(federation_key="c2hvcnQ=")
+
+
+async def test_deployments_sharing_one_embedded_log_file_keep_apart_by_topic_prefix(tmp_path: Path) -> None:
+    shared = str(tmp_path / "federation" / "eventlog.db")
+    (tmp_path / "federation").mkdir()
+    city = Settings(data_dir=tmp_path / "chifeng", event_log_file=shared, topic_prefix="chifeng.")
+    province = Settings(data_dir=tmp_path / "neimenggu", event_log_file=shared, kafka_topic_prefix="neimenggu.")
+    assert (city.topics_prefix, province.topics_prefix) == ("chifeng.", "neimenggu.")
+    own, theirs = event_log_from_settings(city, "registry"), event_log_from_settings(province, "registry")
+    # The province reads the city's stream under the city's prefix.
+    watching = event_log_from_settings(province, "filing", topic_prefix=city.topics_prefix)
+    for log in (own, theirs, watching):
+        await log.start()
+    try:
+        await own.publish([Record("normreg.documents", "documents/a", b"city")])
+        await theirs.publish([Record("normreg.documents", "documents/b", b"province")])
+        for log, expected in ((watching, [b"city"]), (theirs, [b"province"])):
+            consumer = log.consumer(["normreg.documents"], "g", Positions().load)
+            await consumer.start()
+            try:
+                assert [d.value for d in await collect(consumer, 1)] == expected
+            finally:
+                await consumer.close()
+    finally:
+        for log in (own, theirs, watching):
+            await log.close()

@@ -29,8 +29,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     # host:port[,host:port]; empty = the embedded event log under data_dir.
     kafka_bootstrap: str = ""
-    # Namespaces the Kafka topics, e.g. "chifeng." -> chifeng.normreg.documents.
+    # Namespaces the topics of the event log, Kafka or embedded, e.g. "chifeng." ->
+    # chifeng.normreg.documents: deployments sharing one cluster (or one embedded log file) keep
+    # apart by it, and read each other's streams under the other's prefix.
+    topic_prefix: str = ""
+    # The older name of topic_prefix, from when only Kafka had one; used when topic_prefix is unset.
     kafka_topic_prefix: str = ""
+    # The embedded event log's file; empty = data_dir/eventlog.db. Several deployments on one
+    # machine may share one file (each under its own topic_prefix).
+    event_log_file: str = ""
     # http://host:port; empty = the embedded index under data_dir.
     elasticsearch_url: str = ""
     # Name of the alias in front of the versioned indices ({name}-v{n}); empty = normreg-documents.
@@ -208,7 +215,11 @@ class Settings(BaseSettings):
 
     @property
     def event_log_path(self) -> Path:
-        return self.data_dir / "eventlog.db"
+        return Path(self.event_log_file) if self.event_log_file else self.data_dir / "eventlog.db"
+
+    @property
+    def topics_prefix(self) -> str:
+        return self.topic_prefix or self.kafka_topic_prefix
 
     def metrics_addr(self, service: str) -> str:
         return str(getattr(self, f"{service}_metrics_addr"))

@@ -3,6 +3,9 @@
 One partition per topic; offsets are dense from 0. Consumers read with a query and, when they are
 caught up, sleep until the file is written (inotify on its directory, see `filewatch`), which works
 across processes and costs nothing while nothing happens.
+
+`topic_prefix` namespaces the stored topics as on Kafka, so several deployments (a province and its
+cities) can share one file, each on its own topics; services keep using the logical names.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ CREATE TABLE IF NOT EXISTS records (
 
 
 class SqliteEventLog(EventLog):
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, topic_prefix: str = "") -> None:
         self._path = path
+        self._prefix = topic_prefix
         self._db = Database(path, SCHEMA)
         self._consumers: list[SqliteConsumer] = []
 
@@ -48,10 +52,11 @@ class SqliteEventLog(EventLog):
 
     async def publish(self, records: Sequence[Record]) -> None:
         if records:
-            await self._db.transaction(lambda conn: _append(conn, records))
+            stored = [Record(self._prefix + r.topic, r.key, r.value) for r in records] if self._prefix else records
+            await self._db.transaction(lambda conn: _append(conn, stored))
 
     def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer:
-        consumer = SqliteConsumer(self._path, topics, positions, self._consumers)
+        consumer = SqliteConsumer(self._path, topics, positions, self._consumers, topic_prefix=self._prefix)
         self._consumers.append(consumer)
         return consumer
 
@@ -77,10 +82,14 @@ class SqliteConsumer(Consumer):
         topics: Sequence[str],
         positions: PositionLoader,
         registry: list[SqliteConsumer],
+        *,
+        topic_prefix: str = "",
     ) -> None:
         # Its own connection: consumers may live in another process than the producers.
         self._db = Database(path, SCHEMA)
+        # Logical names; what is stored is prefixed. Deliveries and positions use the logical names.
         self._topics = list(topics)
+        self._prefix = topic_prefix
         self._loader = positions
         self._next: dict[str, int] = {}
         self._registry = registry
@@ -131,7 +140,7 @@ class SqliteConsumer(Consumer):
             rows = conn.execute(
                 "SELECT offset, key, value, appended_at FROM records WHERE topic = ? AND offset >= ? "
                 "ORDER BY offset LIMIT ?",
-                (topic, self._next[topic], max_records - len(out)),
+                (self._prefix + topic, self._next[topic], max_records - len(out)),
             ).fetchall()
             out.extend(
                 Delivery(topic, 0, row["offset"], row["key"], bytes(row["value"]), row["appended_at"]) for row in rows
@@ -154,7 +163,7 @@ class SqliteConsumer(Consumer):
     def _ends(self, conn: sqlite3.Connection) -> dict[str, int]:
         ends: dict[str, int] = {}
         for topic in self._topics:
-            row = conn.execute("SELECT MAX(offset) FROM records WHERE topic = ?", (topic,)).fetchone()
+            row = conn.execute("SELECT MAX(offset) FROM records WHERE topic = ?", (self._prefix + topic,)).fetchone()
             ends[topic] = 0 if row[0] is None else int(row[0]) + 1
         return ends
 
