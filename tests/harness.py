@@ -15,7 +15,12 @@ from typing import Any
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from normreg.v1 import registry_service_pb2_grpc, review_service_pb2_grpc, search_service_pb2_grpc
+from normreg.v1 import (
+    filing_review_service_pb2_grpc,
+    registry_service_pb2_grpc,
+    review_service_pb2_grpc,
+    search_service_pb2_grpc,
+)
 from normreg_common.auth import Authenticator, TokenCodec
 from normreg_common.clock import Clock
 from normreg_common.eventlog.port import EventLog
@@ -28,6 +33,7 @@ STUBS = {
     "registry": registry_service_pb2_grpc.RegistryServiceStub,
     "review": review_service_pb2_grpc.ReviewServiceStub,
     "search": search_service_pb2_grpc.SearchServiceStub,
+    "filing": filing_review_service_pb2_grpc.FilingReviewServiceStub,
 }
 
 
@@ -65,6 +71,7 @@ class System:
             registry_addr="127.0.0.1:0",
             review_addr="127.0.0.1:0",
             search_addr="127.0.0.1:0",
+            filing_addr="127.0.0.1:0",
             jwt_key=TEST_KEY,
             **(settings or {}),
         )

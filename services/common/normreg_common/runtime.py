@@ -32,10 +32,11 @@ class Runtime:
         owns_event_log: bool,
         topics: Sequence[str],
         relay: Relay,
-        consumer: ConsumerRunner,
+        consumer: ConsumerRunner | None,
         server: grpc.aio.Server,
         background: bool,
         loops: Sequence[Loop] = (),
+        more_consumers: Sequence[ConsumerRunner] = (),
         metrics_interval_s: float = 5.0,
     ) -> None:
         self._name = name
@@ -44,11 +45,15 @@ class Runtime:
         self._owns_event_log = owns_event_log
         self._topics = list(topics)
         self._relay = relay
-        self._consumer = consumer
+        # A service may read several streams (the filing service: one per subordinate jurisdiction)
+        # or none of its own.
+        self._consumers = [c for c in (consumer, *more_consumers) if c is not None]
         self._server = server
         self._background = background
-        self.sampler = Sampler([outbox_probe(name, relay), consumer_probe(consumer)], metrics_interval_s)
-        self._loops = [relay.run, consumer.run, self.sampler.run, *loops]
+        self.sampler = Sampler(
+            [outbox_probe(name, relay), *(consumer_probe(c) for c in self._consumers)], metrics_interval_s
+        )
+        self._loops = [relay.run, *(c.run for c in self._consumers), self.sampler.run, *loops]
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -61,7 +66,8 @@ class Runtime:
             await self._event_log.start()
         await self._event_log.ensure_topics(self._topics)
         # After the database: the consumer resumes from the positions stored there.
-        await self._consumer.start()
+        for consumer in self._consumers:
+            await consumer.start()
         await self._server.start()
         await mark_serving(self._server)
         if self._background:
@@ -72,7 +78,10 @@ class Runtime:
 
     async def sync(self) -> int:
         """Without background loops: consume every event already in the log, then relay the whole outbox."""
-        return await self._consumer.drain() + await self._relay.drain()
+        consumed = 0
+        for consumer in self._consumers:
+            consumed += await consumer.drain()
+        return consumed + await self._relay.drain()
 
     async def stop(self, grace: float = 1.0) -> None:
         self._stop.set()
@@ -81,7 +90,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        await self._consumer.close()
+        for consumer in self._consumers:
+            await consumer.close()
         if self._owns_event_log:
             await self._event_log.close()
         await self._db.close()

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     registry_addr: str = "127.0.0.1:50051"
     review_addr: str = "127.0.0.1:50052"
     search_addr: str = "127.0.0.1:50053"
+    # The filing review service (the recipient's side of filing).
+    filing_addr: str = "127.0.0.1:50054"
+    # Review suggestions a client without a token may submit per window, counted per client
+    # address (the portal, which limits each of its own clients, counts as one).
+    filing_suggestion_limit: int = Field(default=30, ge=1)
+    filing_suggestion_window_s: float = Field(default=60.0, gt=0)
     # Seconds between scheduler runs (time-driven transitions).
     scheduler_interval_s: float = 60.0
     reviewing_office: str = "司法局"
@@ -69,6 +75,7 @@ class Settings(BaseSettings):
     registry_metrics_addr: str = ""
     review_metrics_addr: str = ""
     search_metrics_addr: str = ""
+    filing_metrics_addr: str = ""
     # Seconds between refreshes of the gauges that need a query (outbox backlog, consumer lag).
     metrics_interval_s: float = 5.0
     # OTLP/gRPC collector for traces, e.g. http://otel-collector:4317; empty = no tracing at all.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 import unicodedata
-from collections import deque
+
+from normreg_common.ratelimit import RateLimiter as RateLimiter
 
 CSRF_COOKIE = "normreg_csrf"
 CSRF_FIELD = "csrf_token"
@@ -42,33 +42,3 @@ def clean_comment(text: str) -> tuple[str, str]:
     if len(text) > COMMENT_MAX:
         return text, f"意见最多 {COMMENT_MAX} 字，当前 {len(text)} 字，请精简后再提交。"
     return text, ""
-
-
-class RateLimiter:
-    """At most `limit` events per `window_s` per key, in memory (one portal process)."""
-
-    def __init__(self, limit: int, window_s: float, max_keys: int = 50_000) -> None:
-        self._limit = limit
-        self._window_s = window_s
-        self._max_keys = max_keys
-        self._events: dict[str, deque[float]] = {}
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        if len(self._events) >= self._max_keys:
-            self._prune(now)
-        events = self._events.setdefault(key, deque())
-        while events and now - events[0] >= self._window_s:
-            events.popleft()
-        if len(events) >= self._limit:
-            return False
-        events.append(now)
-        return True
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, v in self._events.items() if not v or now - v[-1] >= self._window_s]:
-            del self._events[key]
-        if len(self._events) >= self._max_keys:
-            # Still full of active clients: forget the oldest half rather than grow without bound.
-            for key in sorted(self._events, key=lambda k: self._events[k][-1])[: self._max_keys // 2]:
-                del self._events[key]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from normreg_common.clock import Clock
-from normreg_common.errors import NotFound
+from normreg_common.errors import Aborted, InvalidArgument, NotFound
 from normreg_common.eventlog.port import Delivery
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
@@ -20,6 +20,7 @@ from normreg_filing.application.events import to_records
 from normreg_filing.application.inbound import FilingSent, Inbound
 from normreg_filing.application.ports import Repository as FilingRepository
 from normreg_filing.application.ports import Store
+from normreg_filing.domain import access
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_filing.domain.received import ReceivedFiling, authorize
 from normreg_filing.domain.suggestions import ReviewSuggestion
@@ -111,28 +112,46 @@ class FilingReviewService:
         f.changes.clear()
         repo.save_filing(f, records)
 
-    # ---- the recipient's reviewers -------------------------------------------------------------
+    # ---- the recipient's reviewers (and the sender's people, reading) ------------------------
 
     async def list_received(
-        self, principal: Principal, *, sender: str = "", state: str = "", due_before: dt.date | None = None
+        self,
+        principal: Principal,
+        *,
+        sender: str = "",
+        state: str = "",
+        due_before: dt.date | None = None,
+        recipient: str = "",
     ) -> list[ReceivedFiling]:
-        authorize(principal, "listing received filings")
+        """Reviewers see every filing; the sender's people their issuing body's, without notes."""
+        access.check_may_list(principal)
         filings = await self._store.read(lambda repo: repo.filings(sender, state))
         if due_before is not None:
-            filings = [f for f in filings if f.review_due is not None and f.review_due <= due_before]
-        return filings
+            filings = [f for f in filings if (due := access.awaited_due(f)) is not None and due <= due_before]
+        if recipient:
+            filings = [f for f in filings if f.recipient == recipient]
+        return [access.view(principal, f) for f in filings if access.visible(principal, f)]
 
     async def get_received(self, principal: Principal, id: str) -> ReceivedFiling:
-        authorize(principal, "reading a received filing")
-        return await self._store.read(lambda repo: self._filing(repo, id))
+        access.check_may_list(principal)
+        return access.view(principal, await self._store.read(lambda repo: self._filing(repo, id)))
 
-    async def register(self, principal: Principal, id: str, missing: list[str], note: str) -> ReceivedFiling:
+    async def register(
+        self, principal: Principal, id: str, missing: list[str], note: str, etag: str = ""
+    ) -> ReceivedFiling:
         return await self._change(
-            id, lambda f: f.register(principal, self._clock.now(), self._profile, missing=missing, note=note)
+            id, lambda f: f.register(principal, self._clock.now(), self._profile, missing=missing, note=note), etag
         )
 
     async def decide(
-        self, principal: Principal, id: str, outcome: Outcome, reasons: str, provisions: list[str], note: str
+        self,
+        principal: Principal,
+        id: str,
+        outcome: Outcome,
+        reasons: str,
+        provisions: list[str],
+        note: str,
+        etag: str = "",
     ) -> ReceivedFiling:
         return await self._change(
             id,
@@ -145,16 +164,21 @@ class FilingReviewService:
                 provisions=provisions,
                 note=note,
             ),
+            etag,
         )
 
-    async def record_correction_response(self, principal: Principal, id: str, response: str) -> ReceivedFiling:
+    async def record_correction_response(
+        self, principal: Principal, id: str, response: str, etag: str = ""
+    ) -> ReceivedFiling:
         """The issuing body's answer as received on paper or by letter, recorded by a reviewer."""
         authorize(principal, "recording the answer to a correction")
-        return await self._change(id, lambda f: f.answer_correction(self._clock.now(), response, str(principal)))
+        return await self._change(id, lambda f: f.answer_correction(self._clock.now(), response, str(principal)), etag)
 
-    async def _change(self, id: str, step: Callable[[ReceivedFiling], None]) -> ReceivedFiling:
+    async def _change(self, id: str, step: Callable[[ReceivedFiling], None], etag: str = "") -> ReceivedFiling:
         def work(repo: FilingRepository) -> ReceivedFiling:
             f = self._filing(repo, id)
+            if etag and etag != access.etag(f):
+                raise Aborted(f"{f.name} changed since it was read; read it again")
             step(f)
             self._save(repo, f)
             return f
@@ -180,7 +204,12 @@ class FilingReviewService:
         contact: str,
         requester_kind: str,
     ) -> ReviewSuggestion:
-        """Anyone, without an account: the public's way to ask for a review (审查建议)."""
+        """Anyone, without an account: the public's way to ask for a review (审查建议). `sender` is
+        the jurisdiction that issued the document: this deployment's own when empty, else one the
+        recipient knows (so the yearly counts per subordinate cannot be filled with invented names)."""
+        sender = sender or self._profile.name
+        if sender not in await self.jurisdictions():
+            raise InvalidArgument("sender", f"{sender!r} is not a jurisdiction this recipient receives filings from")
         s = ReviewSuggestion.submit(
             id=uuid.uuid4().hex[:16],
             document=document,
@@ -195,9 +224,12 @@ class FilingReviewService:
         await self._store.write(lambda repo: repo.save_suggestion(s))
         return s
 
-    async def list_suggestions(self, principal: Principal, sender: str = "") -> list[ReviewSuggestion]:
+    async def list_suggestions(
+        self, principal: Principal, sender: str = "", *, unanswered_only: bool = False
+    ) -> list[ReviewSuggestion]:
         authorize(principal, "listing review suggestions")
-        return await self._store.read(lambda repo: repo.suggestions(sender))
+        found = await self._store.read(lambda repo: repo.suggestions(sender))
+        return [s for s in found if not (unanswered_only and s.answered)]
 
     async def reply_to_suggestion(self, principal: Principal, id: str, reply: str) -> ReviewSuggestion:
         def work(repo: FilingRepository) -> ReviewSuggestion:
@@ -212,10 +244,26 @@ class FilingReviewService:
 
     # ---- supervision ---------------------------------------------------------------------------
 
-    async def missing(self, principal: Principal, sender: str = "") -> list[MissingFiling]:
+    async def jurisdictions(self) -> list[str]:
+        """This deployment's own jurisdiction, those its profile lists keys for, and every sender it
+        has seen a promulgation, a filing or a suggestion of."""
+
+        def work(repo: FilingRepository) -> set[str]:
+            return (
+                {p.sender for p in repo.seen()}
+                | {f.sender for f in repo.filings()}
+                | {s.sender for s in repo.suggestions()}
+            )
+
+        names = {self._profile.name, *(name for name, _ in self._profile.federation_keys)}
+        return sorted(names | await self._store.read(work))
+
+    async def missing(self, principal: Principal, sender: str = "", overdue: bool | None = None) -> list[MissingFiling]:
+        """Missed filings; `overdue` True/False keeps those past/before their deadline only."""
         authorize(principal, "listing missed filings")
         today = self.today()
-        return await self._store.read(lambda repo: missing_filings(repo.seen(sender), repo.filings(sender), today))
+        found = await self._store.read(lambda repo: missing_filings(repo.seen(sender), repo.filings(sender), today))
+        return [m for m in found if overdue is None or m.overdue == overdue]
 
     async def report(self, principal: Principal, sender: str, year: int) -> SubordinateReport:
         authorize(principal, "reading the report on a subordinate jurisdiction")
@@ -224,3 +272,9 @@ class FilingReviewService:
                 sender, year, repo.seen(sender), repo.filings(sender), repo.suggestions(sender)
             )
         )
+
+    async def reports(self, principal: Principal, year: int) -> list[SubordinateReport]:
+        """One report per jurisdiction the recipient knows of (`jurisdictions`)."""
+        authorize(principal, "reading the report on subordinate jurisdictions")
+        senders = await self.jurisdictions()
+        return [await self.report(principal, sender, year) for sender in senders]

@@ -1,0 +1,91 @@
+"""Wires the filing review service from settings: its database, the event log, the gRPC server and
+the outbox relay. It reads no stream of its own jurisdiction: what it reviews arrives on
+subordinates' streams, whose consumers are added per subordinate (`subordinates`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from normreg_common.auth import Authenticator
+from normreg_common.clock import Clock, SystemClock
+from normreg_common.eventlog.factory import event_log_from_settings
+from normreg_common.eventlog.port import EventLog
+from normreg_common.events import FILINGS_TOPIC
+from normreg_common.grpc_server import create_server
+from normreg_common.inbox import ConsumerRunner
+from normreg_common.outbox import OUTBOX_SCHEMA, OutboxRelay
+from normreg_common.profile import get_profile
+from normreg_common.ratelimit import RateLimiter
+from normreg_common.runtime import Runtime
+from normreg_common.settings import Settings
+from normreg_common.sqlite import Database
+
+from normreg_filing.adapters.sqlite_store import SCHEMA, SqliteFilingStore
+from normreg_filing.application.service import FilingReviewService
+from normreg_filing.entrypoints.grpc_servicer import register
+
+DOMAIN = "normreg.filing"
+# A decision carries reasons and provisions, a correction response a letter's substance.
+REQUEST_LIMITS = {
+    "DecideFilingReview": 256 * 1024,
+    "RecordCorrectionResponse": 256 * 1024,
+    "ReplyToReviewSuggestion": 256 * 1024,
+}
+
+
+class FilingApp:
+    def __init__(self, *, service: FilingReviewService, runtime: Runtime, port: int, db: Database) -> None:
+        self.port = port
+        self.service = service
+        self.db = db
+        self._runtime = runtime
+
+    async def start(self) -> None:
+        await self._runtime.start()
+
+    async def stop(self, grace: float = 1.0) -> None:
+        await self._runtime.stop(grace)
+
+    async def sync(self) -> int:
+        """Consume every event already in the logs, then relay the whole outbox; how many records moved."""
+        return await self._runtime.sync()
+
+
+async def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    event_log: EventLog | None = None,
+    background: bool = True,
+    codec: Authenticator | None = None,
+    subordinates: Sequence[ConsumerRunner] = (),
+) -> FilingApp:
+    # The outbox carries the recipient's events to the senders (their relay publishes what is written).
+    db = Database(settings.data_dir / "filing.db", SCHEMA + OUTBOX_SCHEMA, synchronous=settings.sqlite_synchronous)
+    owns_event_log = event_log is None
+    log = event_log if event_log is not None else event_log_from_settings(settings, "filing")
+    relay = OutboxRelay(db, log, service="filing")
+    service = FilingReviewService(SqliteFilingStore(db), clock or SystemClock(), get_profile(settings.profile))
+    limiter = RateLimiter(settings.filing_suggestion_limit, settings.filing_suggestion_window_s)
+    server, port = create_server(
+        settings.filing_addr,
+        codec or settings.authenticator(),
+        DOMAIN,
+        [register(service, limiter)],
+        request_limits=REQUEST_LIMITS,
+        tls=settings.server_tls(),
+    )
+    runtime = Runtime(
+        name="filing",
+        db=db,
+        event_log=log,
+        owns_event_log=owns_event_log,
+        topics=[FILINGS_TOPIC],
+        relay=relay,
+        consumer=None,
+        more_consumers=subordinates,
+        server=server,
+        background=background,
+        metrics_interval_s=settings.metrics_interval_s,
+    )
+    return FilingApp(service=service, runtime=runtime, port=port, db=db)
