@@ -8,19 +8,21 @@ from collections.abc import Sequence
 
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
+from normreg_common.databases import outbox_relay, service_database
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import EventLog
 from normreg_common.events import FILINGS_TOPIC
 from normreg_common.grpc_server import create_server
 from normreg_common.inbox import ConsumerRunner
-from normreg_common.outbox import OUTBOX_SCHEMA, OutboxRelay
-from normreg_common.profile import get_profile
+from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.ratelimit import RateLimiter
 from normreg_common.runtime import Runtime
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
 
-from normreg_filing.adapters.sqlite_store import SCHEMA, SqliteFilingStore
+from normreg_filing.adapters.postgres_store import MIGRATIONS
+from normreg_filing.adapters.sqlite_store import SCHEMA
+from normreg_filing.adapters.stores import unit_of_work
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.entrypoints.grpc_servicer import register
 
@@ -34,7 +36,9 @@ REQUEST_LIMITS = {
 
 
 class FilingApp:
-    def __init__(self, *, service: FilingReviewService, runtime: Runtime, port: int, db: Database) -> None:
+    def __init__(
+        self, *, service: FilingReviewService, runtime: Runtime, port: int, db: Database | PostgresDatabase
+    ) -> None:
         self.port = port
         self.service = service
         self.db = db
@@ -60,12 +64,17 @@ async def create_app(
     codec: Authenticator | None = None,
     subordinates: Sequence[ConsumerRunner] = (),
 ) -> FilingApp:
-    # The outbox carries the recipient's events to the senders (their relay publishes what is written).
-    db = Database(settings.data_dir / "filing.db", SCHEMA + OUTBOX_SCHEMA, synchronous=settings.sqlite_synchronous)
+    db = service_database(settings, "filing", sqlite_schema=SCHEMA, migrations=MIGRATIONS)
     owns_event_log = event_log is None
     log = event_log if event_log is not None else event_log_from_settings(settings, "filing")
-    relay = OutboxRelay(db, log, service="filing")
-    service = FilingReviewService(SqliteFilingStore(db), clock or SystemClock(), get_profile(settings.profile))
+    # The outbox carries what the senders are told (signed with this jurisdiction's key).
+    relay = outbox_relay(db, log, service="filing")
+    service = FilingReviewService(
+        unit_of_work(db, on_commit=relay.notify),
+        clock or SystemClock(),
+        settings.jurisdiction_profile(),
+        key=settings.federation_signer(),
+    )
     limiter = RateLimiter(settings.filing_suggestion_limit, settings.filing_suggestion_window_s)
     server, port = create_server(
         settings.filing_addr,
