@@ -110,3 +110,19 @@ def parse_keys(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
                 raise ValueError(f"{name.strip()}: {key!r} is not base64 of an Ed25519 public key") from None
             out.setdefault(name.strip(), []).append(key)
     return tuple((name, tuple(keys)) for name, keys in out.items())
+
+
+def parse_peers(text: str) -> tuple[tuple[str, str], ...]:
+    """The other deployments on the shared log, as a setting writes them: `name=topic-prefix,…`
+    (`chifeng=chifeng.,wuhai=wuhai.`). Their streams are read under their prefixes."""
+    out: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, prefix = (s.strip() for s in part.partition("="))
+        if not sep or not name:
+            raise ValueError(f"{part!r}: expected jurisdiction=topic-prefix")
+        if name in out:
+            raise ValueError(f"{name} is listed twice")
+        out[name] = prefix
+    return tuple(out.items())

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # Other jurisdictions' public keys, `name=KEY[ KEY…],name=KEY…`, added to those the profile lists:
     # events on their streams are believed only when signed with one of them.
     federation_keys: str = ""
+    # The other deployments on the shared event log and their topic prefixes, `name=prefix,…`
+    # (`chifeng=chifeng.,wuhai=wuhai.`): the filing service reads their registries' streams for the
+    # promulgations and filings addressed to this jurisdiction's bodies.
+    federation_peers: str = ""
     registry_addr: str = "127.0.0.1:50051"
     review_addr: str = "127.0.0.1:50052"
     search_addr: str = "127.0.0.1:50053"
@@ -156,6 +160,7 @@ class Settings(BaseSettings):
     def _federation(self) -> Self:
         # Refused at start rather than at the first event from a jurisdiction.
         federation.parse_keys(self.federation_keys)
+        federation.parse_peers(self.federation_peers)
         if self.federation_key:
             federation.private_key_from_text(self.federation_key)
         return self
@@ -243,6 +248,10 @@ class Settings(BaseSettings):
         if not path.exists():
             write_new_private(path, federation.private_key_text(Ed25519PrivateKey.generate()) + "\n")
         return federation.private_key_from_text(path.read_text())
+
+    def peers(self) -> tuple[tuple[str, str], ...]:
+        """(jurisdiction, topic prefix) of each other deployment on the shared log."""
+        return federation.parse_peers(self.federation_peers)
 
     def jurisdiction_profile(self) -> JurisdictionProfile:
         """The profile named by `profile`, with the keys of `federation_keys` beside those it lists."""

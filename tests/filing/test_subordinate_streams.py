@@ -1,0 +1,100 @@
+"""The filing service reads every peer deployment's stream on the shared log under the peer's prefix,
+and only what the peer signed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from normreg_common.clock import FakeClock
+from normreg_common.eventlog.port import Record
+from normreg_common.eventlog.sqlite_log import SqliteEventLog
+from normreg_common.events import CloudEvent
+from normreg_common.federation import public_key_text, sign
+from normreg_common.settings import Settings
+from normreg_common.sqlite import Database
+from normreg_filing.adapters.sqlite_store import SCHEMA, SqliteFilingStore
+from normreg_filing.application.service import FilingReviewService
+from normreg_filing.entrypoints.subordinate_events import subordinate_consumers
+from normreg_registry.application.events import to_records
+from normreg_registry.domain.lifecycle import Kind
+
+from tests.filing.test_filing_review_service import PROVINCE_KEY, REVIEWER, city_document
+from tests.registry.test_domain_lifecycle import at
+
+CHIFENG = Ed25519PrivateKey.generate()
+WUHAI = Ed25519PrivateKey.generate()
+
+
+def signed(kind: Kind, id: str, key: Ed25519PrivateKey, jurisdiction: str, issuing_body: str) -> list[Record]:
+    doc = city_document(id, kind, issuing_body)
+    return [
+        Record(r.topic, r.key, sign(CloudEvent.from_bytes(r.value), jurisdiction, key).to_bytes())
+        for _, r in to_records(doc, doc.pop_changes())
+    ]
+
+
+async def test_the_province_reads_each_citys_stream_under_its_prefix_and_believes_only_its_key(
+    tmp_path: Path,
+) -> None:
+    shared = tmp_path / "eventlog.db"
+    settings = Settings(
+        data_dir=tmp_path / "neimenggu",
+        profile="neimenggu",
+        event_log_file=str(shared),
+        topic_prefix="neimenggu.",
+        federation_peers="chifeng=chifeng.,wuhai=wuhai.,neimenggu=neimenggu.",
+        federation_keys=f"chifeng={public_key_text(CHIFENG)},wuhai={public_key_text(WUHAI)}",
+    )
+    profile = settings.jurisdiction_profile()
+    (tmp_path / "neimenggu").mkdir()
+    db = Database(tmp_path / "neimenggu" / "filing.db", SCHEMA)
+    await db.open()
+    chifeng, wuhai = SqliteEventLog(shared, topic_prefix="chifeng."), SqliteEventLog(shared, topic_prefix="wuhai.")
+    await chifeng.start()
+    await wuhai.start()
+    try:
+        service = FilingReviewService(SqliteFilingStore(db), FakeClock(at(12)), profile, key=PROVINCE_KEY)
+        consumers = subordinate_consumers(settings, service, db, profile)
+        # Its own stream is not among them.
+        assert [runner.name for _, runner in consumers] == ["filing:chifeng", "filing:wuhai"]
+        await chifeng.publish(signed(Kind.NORMATIVE_DOCUMENT, "nd1", CHIFENG, "chifeng", "赤峰市人民政府"))
+        # A rule of any city body goes to both of the province's bodies. A record on wuhai's stream
+        # signed with chifeng's key claims wuhai in vain.
+        await wuhai.publish(signed(Kind.GOVERNMENT_RULE, "r2", CHIFENG, "wuhai", "乌海市人民政府"))
+        await wuhai.publish(signed(Kind.GOVERNMENT_RULE, "r3", WUHAI, "wuhai", "乌海市人民政府"))
+        for _, runner in consumers:
+            await runner.start()
+            await runner.drain()
+        missing = await service.missing(REVIEWER)
+        assert {(m.promulgation.sender, m.promulgation.document) for m in missing} == {
+            ("chifeng", "documents/nd1/versions/1"),
+            ("wuhai", "documents/r3/versions/1"),
+        }
+        wuhai_handler = consumers[1][0]
+        letters = await wuhai_handler.dead_letters.list(100)
+        assert letters and all("BAD_SIGNATURE" in letter.error for letter in letters)
+        assert {letter.key for letter in letters} == {"documents/r2"}
+        for _, runner in consumers:
+            await runner.close()
+    finally:
+        await chifeng.close()
+        await wuhai.close()
+        await db.close()
+
+
+def test_a_peer_without_a_known_key_is_refused_at_start(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, profile="neimenggu", federation_peers="chifeng=chifeng.")
+    profile = settings.jurisdiction_profile()
+    service = FilingReviewService(
+        SqliteFilingStore(Database(tmp_path / "f.db", SCHEMA)), FakeClock(at(1)), profile, key=PROVINCE_KEY
+    )
+    with pytest.raises(ValueError, match="NORMREG_FEDERATION_KEYS"):
+        subordinate_consumers(settings, service, Database(tmp_path / "f.db", SCHEMA), profile)
+
+
+@pytest.mark.parametrize("bad", ["chifeng", "=x.", "chifeng=a.,chifeng=b."])
+def test_a_malformed_peer_list_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        Settings(federation_peers=bad)
