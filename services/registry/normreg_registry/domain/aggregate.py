@@ -10,7 +10,7 @@ from typing import Any
 from normreg_common.errors import Aborted, InvalidArgument
 from normreg_common.principal import Principal
 
-from normreg_registry.domain import access, names
+from normreg_registry.domain import access, gates, names
 from normreg_registry.domain.lifecycle import FILING_KINDS, TRANSITIONS, Action, Kind, State, check_transition
 from normreg_registry.domain.versions import Evaluation, Version
 
@@ -96,6 +96,11 @@ class DocumentState:
 
     def _can(self, action: Action, v: Version) -> bool:
         return v.state in TRANSITIONS[action].sources
+
+    def _in_order(self, day: dt.date, field: str, *earlier: tuple[dt.date | None, str]) -> None:
+        """A step is not dated before the steps it follows (each given as its date and its name)."""
+        for previous, what in earlier:
+            gates.STEP_IN_ORDER.check(self.name, day=day, previous=previous, field=field, what=what)
 
     def _move(
         self,

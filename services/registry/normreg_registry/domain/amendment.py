@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from normreg_common.errors import FailedPrecondition, InvalidArgument
+from normreg_common.errors import InvalidArgument
 from normreg_common.principal import Principal
 
-from normreg_registry.domain import access
+from normreg_registry.domain import access, gates
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.evaluation import Evaluations
 from normreg_registry.domain.lifecycle import PHRASES, PRE_PROMULGATION, Action, State
@@ -23,19 +23,12 @@ class Amendment(Evaluations):
 
     def _start_amendment(self, principal: Principal, at: dt.datetime, evaluation: int | None) -> Version:
         current = self.in_force_version()
-        if current is None:
-            raise FailedPrecondition(
-                "NOT_IN_FORCE",
-                f"only a document in force can be amended; {self.name} has no version in force",
-                resource=self.name,
-            )
-        open_ = [v for v in self.versions if v.state in PRE_PROMULGATION | {State.PROMULGATED}]
-        if open_:
-            raise FailedPrecondition(
-                "AMENDMENT_IN_PROGRESS",
-                f"{self.version_name(open_[0].number)} is already on its way ({open_[0].state})",
-                resource=self.name,
-            )
+        gates.IN_FORCE.check(self.name, version=current, state=self.latest.state, step="an amendment")
+        assert current is not None
+        under_way = next((v for v in self.versions if v.state in PRE_PROMULGATION | {State.PROMULGATED}), None)
+        gates.NO_AMENDMENT_UNDER_WAY.check(
+            self.name, under_way=under_way, version=self.version_name(under_way.number) if under_way else ""
+        )
         number = self.latest.number + 1
         new = Version(
             number,
@@ -102,12 +95,8 @@ class Amendment(Evaluations):
     ) -> None:
         """Performs a cleanup outcome; the campaign has already been authorised as a whole."""
         v = self.in_force_version()
-        if v is None:
-            raise FailedPrecondition(
-                "CLEANUP_DOCUMENT_NOT_IN_FORCE",
-                f"{self.name} is no longer in force ({self.latest.state}); record its outcome again",
-                resource=self.name,
-            )
+        gates.STILL_IN_FORCE.check(self.name, version=v, state=self.latest.state)
+        assert v is not None
         note = f"cleanup {campaign}: {reason}"
         if outcome == "RETAIN":
             self._record("cleanup_retained", v.number, v.state, v.state, principal, at, reason=note)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from normreg_common.errors import FailedPrecondition, InvalidArgument
+from normreg_common.errors import InvalidArgument
+
+from normreg_registry.domain import gates
 
 OUTCOMES = ("RETAIN", "AMEND", "REPEAL", "DECLARE_INVALID")
 
@@ -33,8 +35,7 @@ class Campaign:
         return f"cleanupCampaigns/{self.id}"
 
     def record(self, outcome: Outcome) -> None:
-        if self.applied:
-            raise FailedPrecondition("CLEANUP_ALREADY_APPLIED", f"{self.name} was already applied", resource=self.name)
+        gates.CAMPAIGN_OPEN.check(self.name, applied=self.applied)
         if outcome.document not in self.documents:
             raise InvalidArgument("outcome.document", f"{outcome.document} is not part of {self.name}")
         if outcome.outcome not in OUTCOMES:
@@ -44,19 +45,8 @@ class Campaign:
         self.outcomes[outcome.document] = outcome
 
     def check_ready(self) -> None:
-        if self.applied:
-            raise FailedPrecondition("CLEANUP_ALREADY_APPLIED", f"{self.name} was already applied", resource=self.name)
+        gates.CAMPAIGN_OPEN.check(self.name, applied=self.applied)
         missing = [d for d in self.documents if d not in self.outcomes]
-        if missing:
-            raise FailedPrecondition(
-                "CLEANUP_OUTCOMES_INCOMPLETE",
-                f"{len(missing)} document(s) have no outcome yet, e.g. {missing[0]}",
-                resource=self.name,
-            )
+        gates.OUTCOMES_COMPLETE.check(self.name, missing=missing, count=len(missing), first=next(iter(missing), ""))
         unremedied = [o.document for o in self.outcomes.values() if o.missing_procedure and not o.remedy.strip()]
-        if unremedied:
-            raise FailedPrecondition(
-                "CLEANUP_REMEDY_MISSING",
-                f"{unremedied[0]} was flagged for a missing procedure and has no recorded remedy (补正)",
-                resource=self.name,
-            )
+        gates.REMEDIES_RECORDED.check(self.name, unremedied=unremedied, first=next(iter(unremedied), ""))

@@ -7,6 +7,8 @@ import datetime as dt
 
 from normreg_common.profile import JurisdictionProfile, add_months, add_years
 
+from normreg_registry.domain.lifecycle import RULE_KINDS, Kind
+
 
 def default_effective_date(promulgated: dt.date, profile: JurisdictionProfile) -> dt.date:
     return promulgated + dt.timedelta(days=profile.effective_delay_days)
@@ -36,3 +38,18 @@ def expired(end: dt.date | None, today: dt.date) -> bool:
 
 def expiry_day(end: dt.date) -> dt.date:
     return end + dt.timedelta(days=1)
+
+
+def comment_period(kind: Kind, start: dt.date, end: dt.date, profile: JurisdictionProfile) -> tuple[int, int, str]:
+    """(length, minimum, unit) of a comment period: calendar days for rules, working days otherwise."""
+    if kind in RULE_KINDS:
+        return (end - start).days + 1, profile.comment_min_days_rules, "days"
+    working = profile.calendar.working_days_between(start, end)
+    return working, profile.comment_min_working_days_normative, "working days"
+
+
+def validity_years(provisional: bool, requested: int, profile: JurisdictionProfile) -> tuple[int, int]:
+    """(years, maximum) of a normative document's validity: the request, or the profile's default."""
+    if provisional:
+        return requested or profile.validity_years_provisional, profile.validity_years_provisional
+    return requested or profile.validity_years_default, profile.validity_years_max

@@ -6,9 +6,10 @@ import datetime as dt
 
 from normreg_common.principal import Principal
 
-from normreg_registry.domain import access, gates
+from normreg_registry.domain import access, gates, legality
 from normreg_registry.domain.aggregate import DocumentState
-from normreg_registry.domain.lifecycle import Action
+from normreg_registry.domain.lifecycle import MAJOR_DECISION_PROCEDURES, PROCEDURE_NAMES, Action
+from normreg_registry.domain.versions import Version
 
 DECISIONS = {"APPROVE": Action.APPROVE, "RETURN_FOR_REVISION": Action.RETURN, "REJECT": Action.REJECT}
 OUTCOMES = {Action.APPROVE: "APPROVED", Action.RETURN: "RETURNED", Action.REJECT: "REJECTED"}
@@ -57,22 +58,25 @@ class Deliberation(DocumentState):
         v = self.latest
         # The government office belongs to the same government as the drafting office: a topic it may
         # not yet deliberate is refused with the rule and where review stands, not hidden from it.
-        if adopt and access.takes_part_in(principal, action) and gates.awaits_legality_review(v):
-            gates.legality_review_approved(v, self.version_name(v.number), self.name)
+        if adopt and access.takes_part_in(principal, action) and legality.awaits_review(v):
+            self._require_legality_approval(v)
         self._authorize_transition(principal, action)
         self._check(action, v)
-        gates.step_date(
+        self._in_order(
             meeting_date,
             "meeting_date",
-            [
-                (self.created_at.date(), "the document's creation"),
-                (v.review_decided_at.date() if v.review_decided_at else None, "the legality review decision"),
-            ],
-            None,
+            (self.created_at.date(), "the document's creation"),
+            (v.review_decided_at.date() if v.review_decided_at else None, "the legality review decision"),
         )
         if adopt:
-            gates.legality_review_approved(v, self.version_name(v.number), self.name)
-            gates.major_decision_procedures(self.kind, v, self.name)
+            self._require_legality_approval(v)
+            missing = [p for p in MAJOR_DECISION_PROCEDURES if p not in v.procedures]
+            gates.PROCEDURES_RECORDED.check(
+                self.name,
+                kind=self.kind,
+                missing=",".join(p.value for p in missing),
+                names=", ".join(PROCEDURE_NAMES[p] for p in missing),
+            )
             v.adopted_on = meeting_date
         else:
             # Sent back for redrafting: the approval no longer stands for what comes back.
@@ -81,4 +85,10 @@ class Deliberation(DocumentState):
         v.deliberated = True
         self._move(
             v, action, principal, at, reason=reason, details={"meeting": meeting, "meeting_date": str(meeting_date)}
+        )
+
+    def _require_legality_approval(self, v: Version) -> None:
+        review = legality.situation(v)
+        gates.LEGALITY_REVIEW_APPROVED.check(
+            self.name, v=v, version=self.version_name(v.number), words=review.words, **review.metadata
         )

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Self
 
-from normreg_common.errors import FailedPrecondition
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.domain import access, gates
+from normreg_registry.domain import access, deadlines, gates, request_dates
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.aggregate import DocumentState
-from normreg_registry.domain.lifecycle import IMPORT_ONLY_KINDS, Action, Kind, Procedure, State
+from normreg_registry.domain.lifecycle import Action, Kind, Procedure, State
 from normreg_registry.domain.versions import CommentWindow, ProcedureRecord, TimelineEntry, Version
 
 
@@ -33,13 +32,8 @@ class Drafting(DocumentState):
         filing_exemption_reason: str = "",
     ) -> Self:
         access.authorize_role(principal, access.OPERATIONS[Op.CREATE], "creating a draft")
-        if kind in IMPORT_ONLY_KINDS:
-            raise FailedPrecondition(
-                "KIND_IMPORT_ONLY",
-                f"{kind} documents are made by national bodies; register them with ImportDocument",
-            )
-        if not principal.org:
-            raise FailedPrecondition("NO_ORGANISATION", "the caller's token names no drafting organisation")
+        gates.DRAFTABLE_KIND.check(kind=kind)
+        gates.DRAFTING_ORGANISATION.check(org=principal.org)
         doc = cls(
             id=id,
             kind=kind,
@@ -69,7 +63,7 @@ class Drafting(DocumentState):
         access.authorize_op(principal, self, Op.UPDATE_DRAFT, "editing a draft")
         self.check_etag(etag)
         v = self.latest
-        gates.editable(v, self.version_name(v.number), self.name)
+        gates.EDITABLE.check(self.name, v=v, version=self.version_name(v.number))
         if title is not None:
             v.title = title
         if body is not None:
@@ -93,7 +87,11 @@ class Drafting(DocumentState):
         self._authorize_transition(principal, Action.OPEN_COMMENT)
         v = self.latest
         self._check(Action.OPEN_COMMENT, v)
-        gates.comment_period(self.kind, start, end, profile.local_date(at), profile, self.name)
+        request_dates.comment_window(start, end, profile.local_date(at))
+        length, minimum, unit = deadlines.comment_period(self.kind, start, end, profile)
+        gates.COMMENT_PERIOD_LONG_ENOUGH.check(
+            self.name, kind=self.kind, start=start, end=end, length=length, minimum=minimum, unit=unit
+        )
         v.comment_window = CommentWindow(start, end)
         self._move(v, Action.OPEN_COMMENT, principal, at, details={"start": str(start), "end": str(end)})
         v.timeline.append(TimelineEntry(start, "comment_opened", f"意见征集 {start} 至 {end}"))
@@ -102,11 +100,11 @@ class Drafting(DocumentState):
         self._authorize_transition(principal, Action.CLOSE_COMMENT)
         v = self.latest
         self._check(Action.CLOSE_COMMENT, v)
+        gates.OPEN_FOR_COMMENT.check(self.name, v=v)
         window = v.comment_window
-        if window is None:
-            raise FailedPrecondition("NOT_OPEN_FOR_COMMENT", f"{self.name} has no comment window", resource=self.name)
+        assert window is not None
         today = profile.local_date(at)
-        gates.comment_period_over(v, today, self.name)
+        gates.COMMENT_PERIOD_OVER.check(self.name, window=window, today=today)
         v.completed_comment_windows.append(window)
         v.comment_window = None
         if Procedure.PUBLIC_PARTICIPATION not in v.procedures:
@@ -118,13 +116,15 @@ class Drafting(DocumentState):
 
     def check_comment_allowed(self, at: dt.datetime, profile: JurisdictionProfile) -> Version:
         v = self.latest
-        gates.comment_accepted(v, profile.local_date(at), self.name)
+        gates.OPEN_FOR_COMMENT.check(self.name, v=v)
+        assert v.comment_window is not None
+        gates.INSIDE_COMMENT_WINDOW.check(self.name, window=v.comment_window, today=profile.local_date(at))
         return v
 
     def record_procedure(self, principal: Principal, at: dt.datetime, procedure: Procedure, summary: str) -> None:
         access.authorize_op(principal, self, Op.RECORD_PROCEDURE, "recording a procedure")
         v = self.latest
-        gates.procedure_in_time(v, self.name)
+        gates.PROCEDURE_IN_TIME.check(self.name, v=v)
         v.procedures[procedure] = ProcedureRecord(procedure, summary, at)
         self._record(
             "procedure_recorded", v.number, v.state, v.state, principal, at, details={"procedure": procedure.value}
@@ -135,7 +135,7 @@ class Drafting(DocumentState):
         self.check_etag(etag)
         v = self.latest
         self._check(Action.SUBMIT, v)
-        gates.has_text(v, self.name)
+        gates.HAS_TEXT.check(self.name, v=v)
         v.review_round += 1
         v.review_requested_at = at
         v.review_outcome = ""

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from normreg_common.errors import InvalidArgument
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.domain import access, deadlines, gates
+from normreg_registry.domain import access, deadlines, gates, request_dates
 from normreg_registry.domain.drafting import Drafting
-from normreg_registry.domain.lifecycle import PROMULGATED_STATES, Action, State
+from normreg_registry.domain.lifecycle import PROMULGATED_STATES, Action, Kind, State
 from normreg_registry.domain.numbers import UniformNumber
 from normreg_registry.domain.versions import FilingObligation, Promulgation, TimelineEntry, Version
 
@@ -33,19 +34,24 @@ class Enactment(Drafting):
         v = self.latest
         self._check(Action.PROMULGATE, v)
         today = profile.local_date(at)
-        gates.step_date(
+        request_dates.not_in_future(promulgation_date, "promulgation_date", today)
+        self._in_order(
             promulgation_date,
             "promulgation_date",
-            [
-                (profile.local_date(v.created_at), "the version's creation"),
-                (v.adopted_on, "its adoption at deliberation"),
-            ],
-            today,
+            (profile.local_date(v.created_at), "the version's creation"),
+            (v.adopted_on, "its adoption at deliberation"),
         )
-        effective = gates.effective_date(
-            promulgation_date, effective_date, early_effect_reason, today, profile, self.name
+        default = deadlines.default_effective_date(promulgation_date, profile)
+        effective = effective_date or default
+        request_dates.effective_date(effective, promulgation_date)
+        gates.EARLY_EFFECT_EXPLAINED.check(
+            self.name,
+            effective=effective,
+            default=default,
+            reason=early_effect_reason,
+            delay=profile.effective_delay_days,
         )
-        years = gates.validity_years(self.kind, self.provisional, validity_years, profile, self.name)
+        years = self._validity_years(validity_years, profile)
         validity_end = deadlines.validity_end(effective, years) if years else None
         v.promulgation = Promulgation(
             number, registration_number, promulgation_date, effective, validity_end, early_effect_reason.strip()
@@ -73,6 +79,20 @@ class Enactment(Drafting):
             },
         )
         v.timeline.append(TimelineEntry(promulgation_date, "promulgated", str(number)))
+
+    def _validity_years(self, requested: int, profile: JurisdictionProfile) -> int:
+        """Years of validity of a normative document (0 for kinds without a validity period)."""
+        if self.kind != Kind.NORMATIVE_DOCUMENT:
+            if requested:
+                raise InvalidArgument(
+                    "validity_years", f"a validity period applies to normative documents, not {self.kind}"
+                )
+            return 0
+        years, maximum = deadlines.validity_years(self.provisional, requested, profile)
+        gates.VALIDITY_WITHIN_MAXIMUM.check(
+            self.name, years=years, maximum=maximum, which="provisional (暂行/试行) " if self.provisional else ""
+        )
+        return years
 
     def run_clock(self, principal: Principal, at: dt.datetime, profile: JurisdictionProfile) -> bool:
         """Time-driven transitions due at `at`. True when anything changed."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from normreg_common.errors import FailedPrecondition, InvalidArgument
+from normreg_common.errors import InvalidArgument
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.domain import access, deadlines
+from normreg_registry.domain import access, deadlines, gates
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.aggregate import DocumentState
 from normreg_registry.domain.versions import Evaluation, Version
@@ -38,12 +38,8 @@ class Evaluations(DocumentState):
     ) -> Evaluation:
         access.authorize_op(principal, self, Op.RECORD_EVALUATION, "recording an evaluation")
         v = self.in_force_version()
-        if v is None:
-            raise FailedPrecondition(
-                "NOT_IN_FORCE",
-                f"post-enactment evaluation is of documents in force; {self.name} is {self.latest.state}",
-                resource=self.name,
-            )
+        gates.IN_FORCE.check(self.name, version=v, state=self.latest.state, step="post-enactment evaluation")
+        assert v is not None
         evaluation = Evaluation(len(self.evaluations) + 1, v.number, evaluator, method, findings, conclusion, at)
         self.evaluations.append(evaluation)
         self._record(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from normreg_common.errors import FailedPrecondition, InvalidArgument
+from normreg_common.errors import InvalidArgument
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.domain import access, deadlines, gates
+from normreg_registry.domain import access, deadlines, gates, request_dates
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.amendment import Amendment
 from normreg_registry.domain.lifecycle import Action, State
@@ -31,10 +31,12 @@ class Filings(Amendment):
         v = self._filing_version(version)
         obligation = v.obligation(recipient)
         earlier = obligation.filing if obligation else None
-        gates.filing_allowed(self.kind, v, earlier, self.version_name(v.number), self.name)
-        if v.promulgation is None:
-            raise FailedPrecondition("NOT_PROMULGATED", f"{self.version_name(v.number)} was never promulgated")
-        gates.filed_date(filed_date, v.promulgation.promulgation_date, profile.local_date(at))
+        version_name = self.version_name(v.number)
+        gates.STILL_IN_EFFECT.check(self.name, v=v, version=version_name)
+        gates.FILED_KIND.check(self.name, kind=self.kind)
+        gates.NOT_YET_FILED.check(self.name, earlier=earlier, version=version_name)
+        assert v.promulgation is not None
+        request_dates.filed_date(filed_date, v.promulgation.promulgation_date, profile.local_date(at))
         if obligation is None:
             # A recipient the routing table does not name (or a document registered before it had
             # obligations): the filing is kept, with the deadline every filing of it has.
@@ -90,7 +92,11 @@ class Filings(Amendment):
                     + "; name the recipient",
                 )
             candidate = open_[0] if open_ else v.latest_filing
-        filing = gates.filing_review_open(candidate, recipient, self.version_name(v.number), self.name)
+        to = f" with {recipient}" if recipient else ""
+        gates.FILED.check(self.name, filing=candidate, version=self.version_name(v.number), to=to)
+        assert candidate is not None
+        filing = candidate
+        gates.OUTCOME_OPEN.check(self.name, filing=filing)
         filing.outcome = outcome
         filing.outcome_note = note
         self._record(
@@ -116,12 +122,10 @@ class Filings(Amendment):
     def _filing_version(self, version: int | None) -> Version:
         if version is not None:
             v = self.version(version)
-            if v.promulgation is None:
-                raise FailedPrecondition(
-                    "NOT_PROMULGATED", f"{self.version_name(version)} was never promulgated", resource=self.name
-                )
+            gates.PROMULGATED.check(self.name, v=v, version=self.version_name(version))
             return v
         promulgated = [v for v in self.versions if v.promulgation is not None]
-        if not promulgated:
-            raise FailedPrecondition("NOT_PROMULGATED", f"{self.name} has not been promulgated", resource=self.name)
-        return promulgated[-1]
+        last = promulgated[-1] if promulgated else None
+        gates.PROMULGATED.check(self.name, v=last, version=self.name)
+        assert last is not None
+        return last

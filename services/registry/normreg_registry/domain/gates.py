@@ -1,259 +1,88 @@
-"""The gates of the law, as pure functions: each takes what it judges and raises the rule's
-FAILED_PRECONDITION (or INVALID_ARGUMENT for a date that cannot be) — or returns what it decided."""
+"""The gates of the law: each refuses a step with FAILED_PRECONDITION, its ErrorInfo reason, and the rule
+in people's words after what it found (`gate.Gate`). A predicate reads only the facts its caller names;
+what it needs computed (periods, a review's situation) comes from `deadlines` and `legality`."""
 
 from __future__ import annotations
 
-import datetime as dt
+from normreg_registry.domain import legality
+from normreg_registry.domain.gate import Gate
+from normreg_registry.domain.lifecycle import FILING_KINDS, IMPORT_ONLY_KINDS, Kind, State
 
-from normreg_common.errors import FailedPrecondition, InvalidArgument
-from normreg_common.profile import JurisdictionProfile
+_BEFORE_DELIBERATION = {State.DRAFTING, State.PUBLIC_COMMENT, State.LEGALITY_REVIEW, State.AWAITING_DELIBERATION}
 
-from normreg_registry.domain import deadlines
-from normreg_registry.domain.lifecycle import (
-    FILING_KINDS,
-    MAJOR_DECISION_PROCEDURES,
-    PROCEDURE_NAMES,
-    RULE_KINDS,
-    Kind,
-    State,
-)
-from normreg_registry.domain.versions import Filing, Version
+# fmt: off
+# Deliberation. 审议的议题未经合法性审查或审查不合法的，不得提交讨论.
+LEGALITY_REVIEW_APPROVED = Gate("LEGALITY_REVIEW_NOT_APPROVED",
+    "a topic not reviewed for legality, or found unlawful, may not be deliberated",
+    lambda v, **_: not legality.approved(v),
+    "{version} revision {v.revision} has no approved legality review: {words}", ("situation", "since", "revision"))
+PROCEDURES_RECORDED = Gate("MAJOR_DECISION_PROCEDURES_MISSING",
+    "a major administrative decision needs public participation, expert argumentation, risk assessment and legality "
+    "review before deliberation", lambda kind, missing, **_: kind == Kind.MAJOR_DECISION and bool(missing),
+    "missing: {names}", ("missing",))
+STEP_IN_ORDER = Gate("DATE_BEFORE_PREVIOUS_STEP", "a step cannot be dated before the one it follows (a document "
+    "promulgated before it was registered is registered with ImportDocument)",
+    lambda day, previous, **_: previous is not None and day < previous,
+    "{field} {day} is before {what} ({previous})", ("field", "previous"))
 
-# States in which a version has not (or no longer) passed legality review, and could still.
-_BEFORE_APPROVAL = frozenset({State.DRAFTING, State.PUBLIC_COMMENT, State.LEGALITY_REVIEW, State.REJECTED})
+# Drafting and public comment.
+DRAFTABLE_KIND = Gate("KIND_IMPORT_ONLY", "register them with ImportDocument",
+    lambda kind, **_: kind in IMPORT_ONLY_KINDS, "{kind} documents are made by national bodies")
+DRAFTING_ORGANISATION = Gate("NO_ORGANISATION", "a draft belongs to the organisation that drafts it",
+    lambda org, **_: not org, "the caller's token names no drafting organisation")
+EDITABLE = Gate("NOT_EDITABLE", "only a version in DRAFTING can be edited",
+    lambda v, **_: v.state != State.DRAFTING, "{version} is {v.state}")
+HAS_TEXT = Gate("EMPTY_DRAFT", "legality review reads a text",
+    lambda v, **_: not v.body.strip(), "{resource} has no text to review")
+PROCEDURE_IN_TIME = Gate("PROCEDURE_TOO_LATE", "procedures are recorded before deliberation",
+    lambda v, **_: v.state not in _BEFORE_DELIBERATION, "{resource} is {v.state}")
+COMMENT_PERIOD_LONG_ENOUGH = Gate("COMMENT_PERIOD_TOO_SHORT",
+    "a comment period on a {kind} must last at least {minimum} {unit}",
+    lambda length, minimum, **_: length < minimum, "{start}..{end} is {length} {unit}")
+COMMENT_PERIOD_OVER = Gate("COMMENT_PERIOD_NOT_OVER", "it cannot be shortened below what was announced",
+    lambda window, today, **_: today <= window.end, "the comment period of {resource} runs until {window.end}")
+OPEN_FOR_COMMENT = Gate("NOT_OPEN_FOR_COMMENT", "comments are received only while a draft is open for public comment",
+    lambda v, **_: v.state != State.PUBLIC_COMMENT or v.comment_window is None,
+    "{resource} is not open for public comment")
+INSIDE_COMMENT_WINDOW = Gate("OUTSIDE_COMMENT_WINDOW",
+    "comments on {resource} are accepted from {window.start} to {window.end}",
+    lambda window, today, **_: not window.contains(today), "today is {today}")
 
+# Promulgation and after.
+EARLY_EFFECT_EXPLAINED = Gate("EARLY_EFFECT_REASON_REQUIRED", "the effective date defaults to {delay} days after "
+    "promulgation ({default}); an earlier date needs a recorded reason",
+    lambda effective, default, reason, **_: effective < default and not reason.strip(),
+    "no reason is recorded for {effective}")
+VALIDITY_WITHIN_MAXIMUM = Gate("VALIDITY_TOO_LONG", "a {which}normative document is valid for at most {maximum} years",
+    lambda years, maximum, **_: years > maximum, "{years} requested")
+IN_FORCE = Gate("NOT_IN_FORCE", "{step} is of a document in force",
+    lambda version, **_: version is None, "{resource} has no version in force (it is {state})")
+NO_AMENDMENT_UNDER_WAY = Gate("AMENDMENT_IN_PROGRESS", "one amendment at a time",
+    lambda under_way, **_: under_way is not None, "{version} is already on its way ({under_way.state})")
 
-def awaits_legality_review(v: Version) -> bool:
-    return v.state in _BEFORE_APPROVAL or (v.state == State.AWAITING_DELIBERATION and v.approved_revision != v.revision)
+# Filing with the superior body.
+PROMULGATED = Gate("NOT_PROMULGATED", "only what was promulgated is filed",
+    lambda v, **_: v is None or v.promulgation is None, "{version} was never promulgated")
+STILL_IN_EFFECT = Gate("FILING_AFTER_REPEAL", "a document no longer in effect is not filed",
+    lambda v, **_: v.state in {State.REPEALED, State.DECLARED_INVALID}, "{version} is {v.state}")
+FILED_KIND = Gate("FILING_NOT_REQUIRED", "local regulations, government rules and normative documents are filed",
+    lambda kind, **_: kind not in FILING_KINDS, "{kind} documents are not filed")
+NOT_YET_FILED = Gate("FILING_ALREADY_RECORDED",
+    "a new filing is accepted only after the recipient required a correction",
+    lambda earlier, **_: earlier is not None and earlier.outcome != "CORRECTION_REQUIRED",
+    "{version} was filed with {earlier.recipient} on {earlier.filed_date}")
+FILED = Gate("NOT_FILED", "an outcome is recorded for a filing",
+    lambda filing, **_: filing is None, "{version} has not been filed{to}")
+OUTCOME_OPEN = Gate("FILING_REVIEW_ALREADY_RECORDED", "a recipient records one outcome per filing",
+    lambda filing, **_: bool(filing.outcome), "the outcome of {filing.recipient} ({filing.outcome}) is recorded")
 
-
-def legality_situation(v: Version) -> tuple[str, str, dict[str, str]]:
-    """Where legality review of `v` stands: (code, words, details). Never the draft's text."""
-    if v.state == State.REJECTED or v.review_outcome == "REJECTED":
-        day = _day(v.review_decided_at)
-        return "REJECTED", f"legality review rejected it{' on ' + day if day else ''}", {"since": day}
-    if v.state == State.LEGALITY_REVIEW:
-        day = _day(v.review_requested_at)
-        return "IN_REVIEW", f"it is in legality review{' since ' + day if day else ''}", {"since": day}
-    if v.review_round == 0:
-        return "NEVER_SUBMITTED", "it was never submitted for legality review", {}
-    if v.last_approved_revision and v.last_approved_revision != v.revision:
-        voided_by = v.last_approved_revision + 1
-        return (
-            "APPROVAL_VOIDED",
-            f"the approval of revision {v.last_approved_revision} was voided by the edit of revision {voided_by}",
-            {"revision": str(voided_by)},
-        )
-    if v.sent_back:
-        return "SENT_BACK", "deliberation sent it back; it must pass legality review again", {}
-    if v.review_outcome == "RETURNED":
-        day = _day(v.review_decided_at)
-        return "RETURNED", f"legality review returned it for revision{' on ' + day if day else ''}", {"since": day}
-    return "NOT_APPROVED", "it has no approval for this revision", {}
-
-
-def _day(at: dt.datetime | None) -> str:
-    return at.date().isoformat() if at is not None else ""
-
-
-def legality_review_approved(v: Version, version_name: str, resource: str) -> None:
-    # 审议的议题未经合法性审查或审查不合法的，不得提交讨论.
-    if v.approved_revision == 0 or v.approved_revision != v.revision:
-        code, words, details = legality_situation(v)
-        raise FailedPrecondition(
-            "LEGALITY_REVIEW_NOT_APPROVED",
-            f"{version_name} revision {v.revision} has no approved legality review: {words}; "
-            "a topic not reviewed for legality, or found unlawful, may not be deliberated",
-            resource=resource,
-            situation=code,
-            **{k: val for k, val in details.items() if val},
-        )
-
-
-def major_decision_procedures(kind: Kind, v: Version, resource: str) -> None:
-    if kind != Kind.MAJOR_DECISION:
-        return
-    missing = [p for p in MAJOR_DECISION_PROCEDURES if p not in v.procedures]
-    if missing:
-        raise FailedPrecondition(
-            "MAJOR_DECISION_PROCEDURES_MISSING",
-            "a major administrative decision needs public participation, expert argumentation, "
-            "risk assessment and legality review before deliberation; missing: "
-            + ", ".join(PROCEDURE_NAMES[p] for p in missing),
-            resource=resource,
-            missing=",".join(p.value for p in missing),
-        )
-
-
-def comment_period(
-    kind: Kind, start: dt.date, end: dt.date, today: dt.date, profile: JurisdictionProfile, resource: str
-) -> None:
-    if start < today:
-        raise InvalidArgument("start_date", f"a comment period cannot start in the past ({start} < {today})")
-    if end < start:
-        raise InvalidArgument("end_date", "the comment period ends before it starts")
-    if kind in RULE_KINDS:
-        days = (end - start).days + 1
-        minimum = profile.comment_min_days_rules
-        if days < minimum:
-            raise FailedPrecondition(
-                "COMMENT_PERIOD_TOO_SHORT",
-                f"a comment period on a {kind} must last at least {minimum} days; {start}..{end} is {days} days",
-                resource=resource,
-            )
-        return
-    working = profile.calendar.working_days_between(start, end)
-    minimum = profile.comment_min_working_days_normative
-    if working < minimum:
-        raise FailedPrecondition(
-            "COMMENT_PERIOD_TOO_SHORT",
-            f"a comment period on a {kind} must last at least {minimum} working days; {start}..{end} has {working}",
-            resource=resource,
-        )
-
-
-def comment_period_over(v: Version, today: dt.date, resource: str) -> None:
-    window = v.comment_window
-    if window is not None and today <= window.end:
-        raise FailedPrecondition(
-            "COMMENT_PERIOD_NOT_OVER",
-            f"the comment period of {resource} runs until {window.end}; "
-            "it cannot be shortened below what was announced",
-            resource=resource,
-        )
-
-
-def comment_accepted(v: Version, today: dt.date, resource: str) -> None:
-    if v.state != State.PUBLIC_COMMENT or v.comment_window is None:
-        raise FailedPrecondition(
-            "NOT_OPEN_FOR_COMMENT", f"{resource} is not open for public comment", resource=resource
-        )
-    if not v.comment_window.contains(today):
-        raise FailedPrecondition(
-            "OUTSIDE_COMMENT_WINDOW",
-            f"comments on {resource} are accepted from {v.comment_window.start} to "
-            f"{v.comment_window.end}; today is {today}",
-            resource=resource,
-        )
-
-
-def editable(v: Version, version_name: str, resource: str) -> None:
-    if v.state != State.DRAFTING:
-        raise FailedPrecondition(
-            "NOT_EDITABLE",
-            f"{version_name} is {v.state}; only a version in DRAFTING can be edited",
-            resource=resource,
-        )
-
-
-def has_text(v: Version, resource: str) -> None:
-    if not v.body.strip():
-        raise FailedPrecondition("EMPTY_DRAFT", f"{resource} has no text to review", resource=resource)
-
-
-def effective_date(
-    promulgation_date: dt.date,
-    requested: dt.date | None,
-    early_effect_reason: str,
-    today: dt.date,
-    profile: JurisdictionProfile,
-    resource: str,
-) -> dt.date:
-    """The effective date: the profile's default delay, or an earlier one with a recorded reason."""
-    if promulgation_date > today:
-        raise InvalidArgument("promulgation_date", f"{promulgation_date} is in the future")
-    default = deadlines.default_effective_date(promulgation_date, profile)
-    effective = requested or default
-    if effective < promulgation_date:
-        raise InvalidArgument("effective_date", "a document cannot take effect before it is promulgated")
-    if effective < default and not early_effect_reason.strip():
-        raise FailedPrecondition(
-            "EARLY_EFFECT_REASON_REQUIRED",
-            f"the effective date defaults to {profile.effective_delay_days} days after promulgation "
-            f"({default}); an earlier date ({effective}) needs a recorded reason",
-            resource=resource,
-        )
-    return effective
-
-
-def validity_years(kind: Kind, provisional: bool, requested: int, profile: JurisdictionProfile, resource: str) -> int:
-    """Years of validity of a normative document (0 for kinds without a validity period)."""
-    if kind != Kind.NORMATIVE_DOCUMENT:
-        if requested:
-            raise InvalidArgument("validity_years", f"a validity period applies to normative documents, not {kind}")
-        return 0
-    maximum = profile.validity_years_provisional if provisional else profile.validity_years_max
-    default = profile.validity_years_provisional if provisional else profile.validity_years_default
-    years = requested or default
-    if years > maximum:
-        raise FailedPrecondition(
-            "VALIDITY_TOO_LONG",
-            f"a {'provisional (暂行/试行) ' if provisional else ''}normative document is valid "
-            f"for at most {maximum} years; {years} requested",
-            resource=resource,
-        )
-    return years
-
-
-def procedure_in_time(v: Version, resource: str) -> None:
-    if v.state not in {State.DRAFTING, State.PUBLIC_COMMENT, State.LEGALITY_REVIEW, State.AWAITING_DELIBERATION}:
-        raise FailedPrecondition(
-            "PROCEDURE_TOO_LATE",
-            f"procedures are recorded before deliberation; {resource} is {v.state}",
-            resource=resource,
-        )
-
-
-def filing_allowed(kind: Kind, v: Version, earlier: Filing | None, version_name: str, resource: str) -> None:
-    """`earlier` is the filing already sent to the same recipient, if any."""
-    if v.state in {State.REPEALED, State.DECLARED_INVALID}:
-        raise FailedPrecondition(
-            "FILING_AFTER_REPEAL",
-            f"{version_name} is {v.state}; a document no longer in effect is not filed",
-            resource=resource,
-        )
-    if kind not in FILING_KINDS:
-        raise FailedPrecondition("FILING_NOT_REQUIRED", f"{kind} documents are not filed", resource=resource)
-    if earlier is not None and earlier.outcome != "CORRECTION_REQUIRED":
-        raise FailedPrecondition(
-            "FILING_ALREADY_RECORDED",
-            f"{version_name} was filed with {earlier.recipient} on {earlier.filed_date}; "
-            "a new filing is accepted only after the recipient required a correction",
-            resource=resource,
-        )
-
-
-def filed_date(filed: dt.date, promulgated: dt.date, today: dt.date) -> None:
-    if filed > today:
-        raise InvalidArgument("filed_date", f"{filed} is in the future")
-    if filed < promulgated:
-        raise InvalidArgument("filed_date", "a document cannot be filed before it is promulgated")
-
-
-def filing_review_open(filing: Filing | None, recipient: str, version_name: str, resource: str) -> Filing:
-    if filing is None:
-        to = f" with {recipient}" if recipient else ""
-        raise FailedPrecondition("NOT_FILED", f"{version_name} has not been filed{to}", resource=resource)
-    if filing.outcome:
-        raise FailedPrecondition(
-            "FILING_REVIEW_ALREADY_RECORDED",
-            f"the outcome of {filing.recipient} ({filing.outcome}) is already recorded",
-            resource=resource,
-        )
-    return filing
-
-
-def step_date(day: dt.date, field: str, earlier: list[tuple[dt.date | None, str]], today: dt.date | None) -> None:
-    """A step's date is not in the future and not before the steps it follows (each given as its date and
-    a name). A document promulgated before it was registered is imported (ImportDocument), not promulgated."""
-    if today is not None and day > today:
-        raise InvalidArgument(field, f"{day} is in the future")
-    for before, what in earlier:
-        if before is not None and day < before:
-            raise FailedPrecondition(
-                "DATE_BEFORE_PREVIOUS_STEP",
-                f"{field} {day} is before {what} ({before}); a step cannot be dated before the one it follows "
-                "(a document promulgated before it was registered is registered with ImportDocument)",
-                field=field,
-                previous=str(before),
-            )
+# Cleanup campaigns.
+CAMPAIGN_OPEN = Gate("CLEANUP_ALREADY_APPLIED", "a campaign is applied once",
+    lambda applied, **_: applied, "{resource} was already applied")
+OUTCOMES_COMPLETE = Gate("CLEANUP_OUTCOMES_INCOMPLETE", "every document of a campaign needs its outcome",
+    lambda missing, **_: bool(missing), "{count} document(s) have no outcome yet, e.g. {first}")
+REMEDIES_RECORDED = Gate("CLEANUP_REMEDY_MISSING", "a missing procedure needs a recorded remedy (补正)",
+    lambda unremedied, **_: bool(unremedied), "{first} was flagged for a missing procedure and has no remedy")
+STILL_IN_FORCE = Gate("CLEANUP_DOCUMENT_NOT_IN_FORCE", "record its outcome again",
+    lambda version, **_: version is None, "{resource} is no longer in force ({state})")
+# fmt: on
