@@ -33,7 +33,7 @@ async def comment(ctx: Context, args: argparse.Namespace) -> None:
 
 async def comments(ctx: Context, args: argparse.Namespace) -> None:
     response = await ctx.clients.registry.ListComments(
-        rpb.ListCommentsRequest(name=args.name, page_size=args.page_size, page_token=args.page_token)
+        rpb.ListCommentsRequest(parent=args.name, page_size=args.page_size, page_token=args.page_token)
     )
     ctx.show(response, lambda: views_registry.comments(response, ctx.tz, next_page_hint(response.next_page_token)))
 
@@ -57,7 +57,9 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("text", help="the comment")
 
     p = add_command(subparsers, "comments", comments, "drafter: list the comments on a draft")
-    p.add_argument("name", type=document_name, metavar="DOCUMENT")
+    p.add_argument(
+        "name", type=document_name, metavar="DOCUMENT", help="every version's comments, or documents/{d}/versions/{v}"
+    )
     add_paging(p)
 
     p = add_command(subparsers, "reply", reply, "drafter: answer a comment")

@@ -180,6 +180,18 @@ class RegistryRepositoryContract:
         assert await uow.read(lambda s: s.comment("documents/d2", 1, ids[1])) is None
         assert await uow.read(lambda s: s.comment("documents/d1", 2, ids[1])) is None
 
+    async def test_comments_are_listed_under_one_version_or_every_version(self, uow: UnitOfWork) -> None:
+        for version, text in [(1, "一"), (2, "二"), (1, "三"), (2, "四")]:
+            await uow.write(lambda s, v=version, t=text: s.add_comment("documents/d1", v, t, T0))
+        second = await uow.read(lambda s: s.comments("documents/d1", 0, 10, 2))
+        assert [(c.version, c.text) for c in second] == [(2, "二"), (2, "四")]
+        page = await uow.read(lambda s: s.comments("documents/d1", 0, 1, 1))
+        rest = await uow.read(lambda s: s.comments("documents/d1", page[-1].id, 10, 1))
+        assert [c.text for c in page + rest] == ["一", "三"]
+        every = await uow.read(lambda s: s.comments("documents/d1", 0, 10))
+        assert [c.text for c in every] == ["一", "二", "三", "四"]
+        assert await uow.read(lambda s: s.comments("documents/d1", 0, 10, 3)) == []
+
     async def test_comments_are_counted_per_version_and_their_events_are_not_history(self, uow: UnitOfWork) -> None:
         await uow.write(lambda s: save(s, draft("d1")))
         for document, version in [("documents/d1", 1), ("documents/d1", 1), ("documents/d1", 2), ("documents/d2", 1)]:

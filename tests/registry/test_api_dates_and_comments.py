@@ -68,6 +68,59 @@ async def test_a_comment_on_a_version_that_is_not_open_is_refused(system: System
     assert list(listed.comments) == []
 
 
+async def test_comments_are_listed_under_their_parent_version_or_every_version(
+    system: System, clock: FakeClock
+) -> None:
+    a = Actors(system)
+    doc = await open_for_comment(a, clock.now().date())
+    for text in ("建议", "再议", "三议"):
+        await a.public.CreateComment(rpb.CreateCommentRequest(parent=doc.name, comment=pb.Comment(text=text)))
+    version = f"{doc.name}/versions/1"
+    for parent in (version, f"{doc.name}/versions/-", doc.name):
+        listed = await a.drafter.ListComments(rpb.ListCommentsRequest(parent=parent))
+        assert [c.text for c in listed.comments] == ["建议", "再议", "三议"], parent
+    first = await a.drafter.ListComments(rpb.ListCommentsRequest(parent=version, page_size=2))
+    rest = await a.drafter.ListComments(
+        rpb.ListCommentsRequest(parent=version, page_size=2, page_token=first.next_page_token)
+    )
+    assert [c.text for c in [*first.comments, *rest.comments]] == ["建议", "再议", "三议"]
+    # A page token is bound to its parent: one version's token does not page every version.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.drafter.ListComments(rpb.ListCommentsRequest(parent=doc.name, page_token=first.next_page_token))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violations(err.value) == ["page_token"]
+
+
+async def test_the_deprecated_name_of_list_comments_is_served_and_parent_wins(system: System, clock: FakeClock) -> None:
+    a = Actors(system)
+    doc = await open_for_comment(a, clock.now().date())
+    await a.public.CreateComment(rpb.CreateCommentRequest(parent=doc.name, comment=pb.Comment(text="建议")))
+    old = await a.drafter.ListComments(rpb.ListCommentsRequest(name=doc.name))
+    assert [c.text for c in old.comments] == ["建议"]
+    # Both set: parent is read, as a Date wins over its text twin.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.drafter.ListComments(rpb.ListCommentsRequest(parent=f"{doc.name}/versions/2", name=doc.name))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("parent", "code"),
+    [
+        ("documents/x/versions/1/comments", grpc.StatusCode.INVALID_ARGUMENT),
+        ("versions/1", grpc.StatusCode.INVALID_ARGUMENT),
+        ("", grpc.StatusCode.INVALID_ARGUMENT),
+        ("documents/nothere/versions/-", grpc.StatusCode.NOT_FOUND),
+    ],
+)
+async def test_a_bad_parent_of_list_comments_is_refused(system: System, parent: str, code: grpc.StatusCode) -> None:
+    a = Actors(system)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.drafter.ListComments(rpb.ListCommentsRequest(parent=parent))
+    assert err.value.code() == code
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        assert field_violations(err.value) == ["parent"]
+
+
 @pytest.mark.parametrize(
     ("request_fields", "field"),
     [

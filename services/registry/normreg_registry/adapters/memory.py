@@ -159,8 +159,12 @@ class InMemoryRepository(RegistryRepository):
         self._writing()
         self._t.outbox.append(record)
 
-    def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]:
-        found = [c for i, (d, c) in sorted(self._t.comments.items()) if d == document and i > after_id]
+    def comments(self, document: str, after_id: int, limit: int, version: int | None = None) -> list[StoredComment]:
+        found = [
+            c
+            for i, (d, c) in sorted(self._t.comments.items())
+            if d == document and i > after_id and version in (None, c.version)
+        ]
         return found[:limit]
 
     def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None:

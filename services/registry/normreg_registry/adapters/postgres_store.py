@@ -238,11 +238,14 @@ class PostgresStore(RegistryRepository):
             "INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s)", (record.topic, record.key, record.value)
         )
 
-    def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]:
+    def comments(self, document: str, after_id: int, limit: int, version: int | None = None) -> list[StoredComment]:
+        of_version, params = "", [document, after_id, limit]
+        if version is not None:
+            of_version, params = (" AND version = %s", [document, after_id, version, limit])
         rows = self.conn.execute(
-            "SELECT id, version, text, created_at, reply FROM comments "
-            "WHERE document = %s AND id > %s ORDER BY id LIMIT %s",
-            (document, after_id, limit),
+            "SELECT id, version, text, created_at, reply FROM comments "  # noqa: S608 - constants only
+            f"WHERE document = %s AND id > %s{of_version} ORDER BY id LIMIT %s",
+            params,
         ).fetchall()
         return [StoredComment(*row) for row in rows]
 

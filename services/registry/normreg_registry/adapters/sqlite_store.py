@@ -296,11 +296,14 @@ class Store(RegistryRepository):
             (record.topic, record.key, record.value, time.time()),
         )
 
-    def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]:
+    def comments(self, document: str, after_id: int, limit: int, version: int | None = None) -> list[StoredComment]:
+        of_version, params = "", [document, after_id, limit]
+        if version is not None:
+            of_version, params = (" AND version = ?", [document, after_id, version, limit])
         rows = self.conn.execute(
-            "SELECT id, version, text, created_at, reply FROM comments "
-            "WHERE document = ? AND id > ? ORDER BY id LIMIT ?",
-            (document, after_id, limit),
+            "SELECT id, version, text, created_at, reply FROM comments "  # noqa: S608 - constants only
+            f"WHERE document = ? AND id > ?{of_version} ORDER BY id LIMIT ?",
+            params,
         ).fetchall()
         return [StoredComment(*row) for row in rows]
 

@@ -118,7 +118,8 @@ class RegistryRepository(abc.ABC):
         """Put an event that is not a change of a document (no history entry) in the outbox."""
 
     @abc.abstractmethod
-    def comments(self, document: str, after_id: int, limit: int) -> list[StoredComment]: ...
+    def comments(self, document: str, after_id: int, limit: int, version: int | None = None) -> list[StoredComment]:
+        """Comments on the document after `after_id`, oldest first; on `version` only when given."""
 
     @abc.abstractmethod
     def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None: ...

@@ -292,12 +292,16 @@ class RegistryService:
         return await self._write(work)
 
     async def list_comments(
-        self, principal: Principal, doc_id: str, after_id: int, page_size: int
+        self, principal: Principal, doc_id: str, after_id: int, page_size: int, version: int | None = None
     ) -> tuple[list[CommentView], str]:
+        """The comments on `version`, or on every version of the document."""
+
         def work(store: RegistryRepository) -> tuple[list[CommentView], str]:
             doc = self._load(store, doc_id, principal)
             access.authorize_op(principal, doc, Op.LIST_COMMENTS, "reading comments")
-            rows = store.comments(doc.name, after_id, page_size + 1)
+            if version is not None and all(v.number != version for v in doc.versions):
+                raise NotFound(doc.version_name(version))
+            rows = store.comments(doc.name, after_id, page_size + 1, version)
             views = [
                 CommentView(f"{doc.version_name(r.version)}/comments/{r.id}", r.text, r.created_at, r.reply)
                 for r in rows[:page_size]

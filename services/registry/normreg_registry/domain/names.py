@@ -6,6 +6,8 @@
 ('a1b2', 3)
 >>> parse_document_or_version("documents/a1b2")
 ('a1b2', None)
+>>> parse_comments_parent("documents/a1b2/versions/-")
+('a1b2', None)
 >>> parse_comment(comment("a1b2", 1, 42))
 ('a1b2', 1, 42)
 >>> parse_evaluation(evaluation("a1b2", 2), "a1b2")
@@ -69,6 +71,14 @@ def parse_document_or_version(name: str, field: str = "name") -> tuple[str, int 
     if match is not None:
         return match[1], int(match[2])
     return parse_document(name, field), None
+
+
+def parse_comments_parent(name: str, field: str = "parent") -> tuple[str, int | None]:
+    """The parent of a list of comments: one version, or every version (`versions/-`, AIP-159, or the
+    document itself)."""
+    if name.endswith("/versions/-"):
+        return parse_document(name.removesuffix("/versions/-"), field), None
+    return parse_document_or_version(name, field)
 
 
 def parse_comment(name: str, field: str = "name") -> tuple[str, int, int]:

@@ -205,10 +205,17 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     async def ListComments(
         self, request: rpb.ListCommentsRequest, context: grpc.aio.ServicerContext
     ) -> rpb.ListCommentsResponse:
-        name = doc_id(request.name)
-        query = {"name": name}
+        # The deprecated `name` (documents/{d}) is served for one release, when parent is unset.
+        if request.parent or not request.name:
+            name, version = names.parse_comments_parent(request.parent, "parent")
+        else:
+            name, version = doc_id(request.name), None
+        # Every version is the query the deprecated `name` always had: its page tokens stay valid.
+        query: dict[str, object] = {"name": name} if version is None else {"name": name, "version": version}
         after = COMMENT_PAGES.decode(request.page_token, query) or 0
-        views, next_cursor = await self._s.list_comments(current_principal(), name, after, page_size(request.page_size))
+        views, next_cursor = await self._s.list_comments(
+            current_principal(), name, after, page_size(request.page_size), version
+        )
         comments = [
             pb.Comment(
                 name=v.name,
