@@ -12,8 +12,9 @@ from normreg.v1 import error_reason_pb2
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "services", ROOT / "cli"]
 REASON = re.compile(r"^[A-Z][A-Z_]{3,}$")
-# Errors whose first positional argument is the reason.
-REASON_FIRST = {"FailedPrecondition", "PermissionDenied", "AlreadyExists"}
+# Errors whose first positional argument is the reason, and the registry's gates of the law, which
+# raise FailedPrecondition with theirs.
+REASON_FIRST = {"FailedPrecondition", "PermissionDenied", "AlreadyExists", "Gate"}
 
 
 def _constant(node: ast.AST | None) -> str | None:
