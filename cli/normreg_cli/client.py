@@ -1,4 +1,4 @@
-"""Channels to the three services: every call carries the bearer token and a deadline; a failed call
+"""Channels to the services: every call carries the bearer token and a deadline; a failed call
 becomes one readable line.
 
 The token and the deadline are added by a client interceptor, so no command can forget them.
@@ -12,11 +12,18 @@ from typing import Any, cast
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from normreg.v1 import registry_service_pb2_grpc, review_service_pb2_grpc, search_service_pb2_grpc
+from normreg.v1 import (
+    filing_review_service_pb2_grpc,
+    registry_service_pb2_grpc,
+    review_service_pb2_grpc,
+    search_service_pb2_grpc,
+)
 from normreg_common.tls import ClientTls, grpc_channel_credentials
 
 DEFAULT_TIMEOUT_S = 30.0
-SERVICES = ("registry", "review", "search")
+SERVICES = ("registry", "review", "search", "filing")
+# The services that keep dead letters of their own consumers.
+DEAD_LETTER_SERVICES = ("registry", "review", "search")
 
 
 class _CallOptions(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
@@ -94,6 +101,13 @@ class Clients:
         return cast(
             "search_service_pb2_grpc.SearchServiceAsyncStub",
             search_service_pb2_grpc.SearchServiceStub(self._channel("search")),
+        )
+
+    @property
+    def filing(self) -> filing_review_service_pb2_grpc.FilingReviewServiceAsyncStub:
+        return cast(
+            "filing_review_service_pb2_grpc.FilingReviewServiceAsyncStub",
+            filing_review_service_pb2_grpc.FilingReviewServiceStub(self._channel("filing")),
         )
 
     async def close(self) -> None:

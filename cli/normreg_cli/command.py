@@ -91,7 +91,9 @@ def global_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
     return parser
 
 
-GLOBAL_NOTE = "global options (--json, --token, --as, --registry, --review, --search, --timeout): see normreg -h"
+GLOBAL_NOTE = (
+    "global options (--json, --token, --as, --registry, --review, --search, --filing, --timeout): see normreg -h"
+)
 
 
 def add_command(

@@ -12,7 +12,7 @@ from typing import cast
 from normreg.v1 import dead_letter_service_pb2 as pb
 from normreg.v1 import dead_letter_service_pb2_grpc as pb_grpc
 
-from normreg_cli.client import SERVICES
+from normreg_cli.client import DEAD_LETTER_SERVICES as SERVICES
 from normreg_cli.command import Context, Subparsers, add_command, add_group
 from normreg_cli.render import table
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from normreg.v1 import document_pb2 as pb
+from normreg.v1 import filing_review_service_pb2 as filing_pb
 from normreg.v1 import review_service_pb2 as review_pb
 from normreg.v1 import search_service_pb2 as search_pb
 
@@ -131,4 +132,32 @@ SORT = Words(
     search_pb.SortOrder,
     "SORT_ORDER_",
     aliases={"promulgated": "promulgation_date_desc", "effective": "effective_date_desc"},
+)
+RECEIVED_STATE = Words(
+    filing_pb.ReceivedFilingState,
+    "RECEIVED_FILING_STATE_",
+    {
+        "received": "已接收",
+        "materials_requested": "补充报送",
+        "registered": "已登记",
+        "correction_required": "要求纠正",
+        "accepted": "准予备案",
+        "revoked": "撤销",
+    },
+)
+REVIEW_OUTCOME = Words(
+    filing_pb.FilingReviewOutcome,
+    "FILING_REVIEW_OUTCOME_",
+    {"accepted": "准予备案", "correction_required": "要求纠正", "revoked": "予以撤销"},
+)
+REQUESTER_KIND = Words(
+    filing_pb.RequesterKind,
+    "REQUESTER_KIND_",
+    {"citizen": "公民", "organisation": "组织", "state_body": "国家机关"},
+)
+MISSING_STATUS = Words(
+    filing_pb.MissingFilingStatus,
+    "MISSING_FILING_STATUS_",
+    {"before_deadline": "未到期", "after_deadline": "已逾期（漏报）"},
+    aliases={"before": "before_deadline", "after": "after_deadline", "overdue": "after_deadline"},
 )

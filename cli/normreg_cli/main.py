@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "normreg_cli.commands_comments",
     "normreg_cli.commands_review",
     "normreg_cli.commands_filing",
+    "normreg_cli.commands_filing_review",
     "normreg_cli.commands_cleanup",
     "normreg_cli.commands_history",
     "normreg_cli.commands_verify",
@@ -54,10 +55,13 @@ who does what:
   drafter      create, edit, comment-open, comment-close, comments, reply, procedure, submit, amend, withdraw
   reviewer     reviews, review-get, review-claim, review-decide
   secretary    deliberate
+  filing reviewer (reviewer at the recipient)
+               received-filings, received-filing, register-filing, decide-filing, correction-response,
+               review-suggestions, reply-suggestion, subordinate-report, missing-filings
   registrar    promulgate, file, file-review, due-filings, report, repeal, invalidate, cleanup, history, verify
   evaluator    evaluate, evaluations, due-evaluations
   admin        reindex, dead-letters
-  anyone       search, show, consultations, comment, get, list
+  anyone       search, show, consultations, comment, get, list, suggest-review
 
 identity: --token JWT, or $NORMREG_TOKEN; without one you are the public.
   FOR DEVELOPMENT, --as ROLE[,ROLE]:SUBJECT[@ORG] signs a token with the local dev key
@@ -125,7 +129,7 @@ async def run_async(
     except UsageError as exc:
         err.write(f"{prog}: error: {exc}\n")
         return USAGE_ERROR
-    # --registry / --review / --search, else NORMREG_*_ADDR, else the defaults in Settings.
+    # --registry / --review / --search / --filing, else NORMREG_*_ADDR, else the defaults in Settings.
     addresses = {service: getattr(args, service) or getattr(settings, f"{service}_addr") for service in SERVICES}
     clients = Clients(addresses, token, args.timeout, tls=settings.client_tls())
     ctx = Context(

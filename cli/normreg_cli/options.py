@@ -23,6 +23,14 @@ def review_name(text: str) -> str:
     return _prefixed(text, "reviews")
 
 
+def received_filing_name(text: str) -> str:
+    return _prefixed(text, "receivedFilings")
+
+
+def suggestion_name(text: str) -> str:
+    return _prefixed(text, "reviewSuggestions")
+
+
 def campaign_name(text: str) -> str:
     return _prefixed(text, "cleanupCampaigns")
 

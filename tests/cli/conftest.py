@@ -48,6 +48,7 @@ class Cli:
             registry_addr=addresses.get("registry", NOWHERE),
             review_addr=addresses.get("review", NOWHERE),
             search_addr=addresses.get("search", NOWHERE),
+            filing_addr=addresses.get("filing", NOWHERE),
         )
 
     async def __call__(self, *argv: str, env: dict[str, str] | None = None) -> Result:
