@@ -1,6 +1,7 @@
 """Wires the filing review service from settings: its database, the event log, the gRPC server and
 the outbox relay. It reads no stream of its own jurisdiction: what it reviews arrives on
-subordinates' streams, whose consumers are added per subordinate (`subordinates`)."""
+subordinates' streams, one consumer per peer deployment of NORMREG_FEDERATION_PEERS (or the
+`subordinates` a caller gives)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from normreg_filing.adapters.sqlite_store import SCHEMA
 from normreg_filing.adapters.stores import unit_of_work
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.entrypoints.grpc_servicer import register
+from normreg_filing.entrypoints.subordinate_events import subordinate_consumers
 
 DOMAIN = "normreg.filing"
 # A decision carries reasons and provisions, a correction response a letter's substance.
@@ -62,19 +64,22 @@ async def create_app(
     event_log: EventLog | None = None,
     background: bool = True,
     codec: Authenticator | None = None,
-    subordinates: Sequence[ConsumerRunner] = (),
+    subordinates: Sequence[ConsumerRunner] | None = None,
 ) -> FilingApp:
     db = service_database(settings, "filing", sqlite_schema=SCHEMA, migrations=MIGRATIONS)
     owns_event_log = event_log is None
     log = event_log if event_log is not None else event_log_from_settings(settings, "filing")
     # The outbox carries what the senders are told (signed with this jurisdiction's key).
     relay = outbox_relay(db, log, service="filing")
+    profile = settings.jurisdiction_profile()
     service = FilingReviewService(
         unit_of_work(db, on_commit=relay.notify),
         clock or SystemClock(),
-        settings.jurisdiction_profile(),
+        profile,
         key=settings.federation_signer(),
     )
+    if subordinates is None:
+        subordinates = [runner for _, runner in subordinate_consumers(settings, service, db, profile)]
     limiter = RateLimiter(settings.filing_suggestion_limit, settings.filing_suggestion_window_s)
     server, port = create_server(
         settings.filing_addr,
