@@ -11,7 +11,7 @@ STAMP_VENV := $(VENV)/.installed
 STAMP_GEN := $(GEN)/.stamp
 PYTEST_ARGS ?=
 
-.PHONY: all setup gen lint fmt typecheck test test-fast run run-tls run-real infra-up infra-down corpus bench bench-scale faults clean deploy-check browser-tools
+.PHONY: all setup gen lint fmt typecheck test test-fast run run-federation run-tls run-real infra-up infra-down corpus bench bench-scale faults clean deploy-check browser-tools
 
 all: setup
 
@@ -65,6 +65,10 @@ test: setup browser-tools
 
 run: setup
 	$(PY) -m normreg_cli.run_all
+
+# A province and two of its cities, each its own deployment, on one shared embedded event log.
+run-federation: setup
+	$(PY) -m normreg_cli.run_federation
 
 # The same over TLS with client certificates: a throw-away CA and certificates under var/tls.
 run-tls: setup
