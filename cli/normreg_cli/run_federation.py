@@ -101,7 +101,7 @@ def environments(root: Path, members: list[Deployment], base: dict[str, str]) ->
             # One /metrics port per service and machine would clash between deployments.
             env[f"NORMREG_{service.upper()}_METRICS_ADDR"] = ""
         out[d.name] = env
-        client = {k: env[k] for k in ("NORMREG_DATA_DIR", "NORMREG_PROFILE") if k in env}
+        client: dict[str, str] = {k: env[k] for k in ("NORMREG_DATA_DIR", "NORMREG_PROFILE")}
         client |= {f"NORMREG_{s.upper()}_ADDR": d.address(s) for s in PROVINCE_SERVICES}
         d.cli_env.write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in client.items()))
     return out
