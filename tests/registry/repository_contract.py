@@ -90,6 +90,33 @@ class RegistryRepositoryContract:
         assert len(await uow.read(lambda s: s.history("documents/d1"))) == 1
         assert await uow.write(lambda s: s.accept_sequence("src", "documents/d1", 5))
 
+    async def test_an_isolated_part_that_raises_is_undone_and_the_rest_of_the_unit_stands(
+        self, uow: UnitOfWork
+    ) -> None:
+        def refused(s: RegistryRepository) -> None:
+            save(s, draft("d2"))
+            s.remember("import", "r2", "d2")
+            s.hold_number("赤政规〔2026〕2号", "赤政规", 2026, 2, "documents/d2")
+            raise Boom
+
+        def batch(s: RegistryRepository) -> int:
+            s.isolated(lambda: (save(s, draft("d1")), s.remember("import", "r1", "d1")))
+            with pytest.raises(Boom):
+                s.isolated(lambda: refused(s))
+            s.isolated(lambda: save(s, draft("d3")))
+            return 3
+
+        assert await uow.write(batch) == 3
+        assert await uow.read(lambda s: s.all_ids()) == ["d1", "d3"]
+        assert await uow.read(lambda s: s.remembered("import", "r1")) == "d1"
+        assert await uow.read(lambda s: s.remembered("import", "r2")) is None
+        assert await uow.read(lambda s: s.number_holder("赤政规〔2026〕2号")) is None
+        assert await uow.read(lambda s: s.history("documents/d2")) == []
+        assert [d for _, d, _, _ in await uow.read(lambda s: list(s.events_of_types(["created"])))] == [
+            "documents/d1",
+            "documents/d3",
+        ]
+
     async def test_history_is_one_linked_entry_per_change(self, uow: UnitOfWork) -> None:
         doc = draft("d1")
         await uow.write(lambda s: save(s, doc))

@@ -66,6 +66,7 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "ListDueFilings": ("none", REGISTRAR_ONLY_PUBLIC),
     "VerifyHistory": ("none", REGISTRAR_ONLY_PUBLIC),
     "ImportDocument": ("none", REGISTRAR_ONLY_PUBLIC),
+    "ImportDocuments": ("none", REGISTRAR_ONLY_PUBLIC),
     "CreateDocument": ("none", row(OK, OK, PD, PD, PD, PD, PD, OK)),
 }
 
@@ -213,6 +214,9 @@ def request_for(rpc: str, name: str, n: int) -> tuple[str, Any]:
                     )
                 ],
             )
+        case "ImportDocuments":
+            _, single = request_for("ImportDocument", name, n)
+            return rpc, rpb.ImportDocumentsRequest(documents=[single])
         case "CreateDocument":
             return rpc, rpb.CreateDocumentRequest(
                 kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT, title="新文件", body="", issuing_body="赤峰市人民政府"

@@ -26,7 +26,7 @@ from normreg_registry.adapters.postgres_store import MIGRATIONS
 from normreg_registry.adapters.sqlite_store import SCHEMA
 from normreg_registry.adapters.stores import unit_of_work
 from normreg_registry.application.service import RegistryService
-from normreg_registry.entrypoints.grpc_servicer import REQUEST_LIMITS, RegistryServicer, register
+from normreg_registry.entrypoints.grpc_servicer import DOMAIN, REQUEST_LIMITS, RegistryServicer, register
 from normreg_registry.entrypoints.review_consumer import CONSUMER, GROUP, review_decision_consumer
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class RegistryApp:
         server, self.port = create_server(
             settings.registry_addr,
             codec,
-            "normreg.registry",
+            DOMAIN,
             [
                 register(RegistryServicer(self.service)),
                 deadletter_api.register(deadletter_api.DeadLetterServicer(self.review_decisions)),

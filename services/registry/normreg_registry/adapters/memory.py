@@ -6,6 +6,7 @@ a mutated object behind; a unit that raises is rolled back to the state before i
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,15 @@ class InMemoryRepository(RegistryRepository):
     def _writing(self) -> None:
         if self._read_only:
             raise RuntimeError("a read unit of work must not write")
+
+    def isolated(self, work: Callable[[], T]) -> T:
+        before = copy.deepcopy(self._t)
+        try:
+            return work()
+        except BaseException:
+            for f in dataclasses.fields(self._t):
+                setattr(self._t, f.name, getattr(before, f.name))
+            raise
 
     def get(self, doc_id: str) -> Document | None:
         raw = self._t.documents.get(doc_id)

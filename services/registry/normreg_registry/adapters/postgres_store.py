@@ -72,6 +72,11 @@ class PostgresStore(RegistryRepository):
     def _lock(self, namespace: str, *parts: object) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (_key(namespace, *parts),))
 
+    def isolated(self, work: Callable[[], T]) -> T:
+        # A nested transaction is a savepoint: rolled back on an exception, which propagates.
+        with self.conn.transaction():
+            return work()
+
     # documents
     def get(self, doc_id: str) -> Document | None:
         row = self.conn.execute(

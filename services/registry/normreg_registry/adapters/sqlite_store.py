@@ -193,6 +193,18 @@ class Store(RegistryRepository):
             ),
         )
 
+    def isolated(self, work: Callable[[], T]) -> T:
+        # Nested in the group commit's own savepoint (normreg_common.sqlite).
+        self.conn.execute("SAVEPOINT part")
+        try:
+            result = work()
+        except BaseException:
+            self.conn.execute("ROLLBACK TO part")
+            self.conn.execute("RELEASE part")
+            raise
+        self.conn.execute("RELEASE part")
+        return result
+
     def find(self, where: DocumentFilter, *, after: str, limit: int) -> Iterator[Document]:
         sql = "SELECT body FROM documents WHERE id > ?"
         params: list[Any] = [after]

@@ -7,6 +7,7 @@ The contract every adapter keeps:
   durable when `write` returns, and nothing of it is when `work` raises (the exception propagates).
 - Writes are serialisable: a unit that read a document, a number or a sequence sees no other unit's
   change to it before it commits (an adapter locks what `get` returns, or serialises the units).
+- `RegistryRepository.isolated(part)` undoes what `part` wrote when it raises, and only that.
 - `UnitOfWork.read(work)` sees only committed state and must not write.
 - Events are stored with the change they describe (`save`), in the order given, and are published by
   the adapter's relay after commit; they are never lost when the log is down.
@@ -57,6 +58,11 @@ class RegistryRepository(abc.ABC):
     @abc.abstractmethod
     def save(self, doc: Document, events: Sequence[tuple[Change, Record]]) -> None:
         """Stores the document, appends one hash-chained history entry per change and its event."""
+
+    @abc.abstractmethod
+    def isolated(self, work: Callable[[], T]) -> T:
+        """Runs `work` inside the unit so that, when it raises, everything it wrote is undone and the
+        rest of the unit stands (a savepoint): one refused item of a batch leaves the others."""
 
     @abc.abstractmethod
     def find(self, where: DocumentFilter, *, after: str, limit: int) -> Iterator[Document]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import uuid
@@ -15,7 +16,7 @@ from typing import TypeVar
 from normreg_common import idempotency
 from normreg_common.checkpoints import Checkpoint, CheckpointSigner, InvalidCheckpoint
 from normreg_common.clock import Clock
-from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NormregError, NotFound
 from normreg_common.eventlog.port import Delivery
 from normreg_common.principal import SCHEDULER, Principal
 from normreg_common.profile import JurisdictionProfile
@@ -69,6 +70,16 @@ class DueFiling:
     overdue: bool
     # Empty for a version promulgated before its recipients were derived from the routing table.
     recipient: str = ""
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One document of an import, checked at the edge."""
+
+    request_id: str
+    kind: Kind
+    issuing_body: str
+    versions: list[ImportedVersion]
 
 
 @dataclass(frozen=True)
@@ -563,47 +574,71 @@ class RegistryService:
         versions: list[ImportedVersion],
     ) -> Document:
         access.authorize_role(principal, OPERATIONS[Op.IMPORT], "importing documents")
+        item = ImportItem(request_id, kind, issuing_body, versions)
+        return await self._write(lambda store: self._import(store, principal, item))
+
+    async def import_documents(
+        self, principal: Principal, items: Sequence[ImportItem | NormregError]
+    ) -> list[Document | NormregError]:
+        """Imports a batch in one transaction, each item as `import_document` would and inside its
+        own savepoint: an item refused (or already refused at the edge, passed in as its error) is
+        answered with its error and changes nothing, and the others are imported all the same."""
+        access.authorize_role(principal, OPERATIONS[Op.IMPORT], "importing documents")
+
+        def work(store: RegistryRepository) -> list[Document | NormregError]:
+            out: list[Document | NormregError] = []
+            for item in items:
+                if isinstance(item, NormregError):
+                    out.append(item)
+                    continue
+                try:
+                    out.append(store.isolated(functools.partial(self._import, store, principal, item)))
+                except NormregError as refused:
+                    out.append(refused)
+            return out
+
+        return await self._write(work)
+
+    def _import(self, store: RegistryRepository, principal: Principal, item: ImportItem) -> Document:
         # The id names the source document for every registrar of this registry: one law is imported
         # once whoever imports it, so the caller is the registry itself.
         request = idempotency.Request(
             "registry",
             "ImportDocument",
-            request_id,
+            item.request_id,
             idempotency.request_hash(
-                kind=kind.value, issuing_body=issuing_body, versions=[dataclasses.asdict(v) for v in versions]
+                kind=item.kind.value,
+                issuing_body=item.issuing_body,
+                versions=[dataclasses.asdict(v) for v in item.versions],
             ),
         )
-
-        def work(store: RegistryRepository) -> Document:
-            existing = request.replayed(store)
-            if existing is not None:
-                return self._load(store, existing, principal)
-            doc = Document.imported(
-                id=self._new_id(),
-                kind=kind,
-                issuing_body=issuing_body,
-                versions=versions,
-                principal=principal,
-                at=self._clock.now(),
-                profile=self._profile,
-                today=self.today(),
-            )
-            # An imported number is held like one we gave: never given again, never imported twice.
-            for i, v in enumerate(doc.versions):
-                number = v.promulgation.number if v.promulgation else None
-                if number is None:
-                    continue
-                holder = store.number_holder(str(number))
-                if holder is not None:
-                    raise AlreadyExists(
-                        "UNIFORM_NUMBER_TAKEN",
-                        f"versions[{i}].uniform_number {number} is already held by {holder}; numbers are never reused",
-                    )
-                store.hold_number(str(number), number.prefix, number.year, number.sequence, doc.name)
-            request.remember(store, doc.id)
-            return self._save(store, doc)
-
-        return await self._write(work)
+        existing = request.replayed(store)
+        if existing is not None:
+            return self._load(store, existing, principal)
+        doc = Document.imported(
+            id=self._new_id(),
+            kind=item.kind,
+            issuing_body=item.issuing_body,
+            versions=item.versions,
+            principal=principal,
+            at=self._clock.now(),
+            profile=self._profile,
+            today=self.today(),
+        )
+        # An imported number is held like one we gave: never given again, never imported twice.
+        for i, v in enumerate(doc.versions):
+            number = v.promulgation.number if v.promulgation else None
+            if number is None:
+                continue
+            holder = store.number_holder(str(number))
+            if holder is not None:
+                raise AlreadyExists(
+                    "UNIFORM_NUMBER_TAKEN",
+                    f"versions[{i}].uniform_number {number} is already held by {holder}; numbers are never reused",
+                )
+            store.hold_number(str(number), number.prefix, number.year, number.sequence, doc.name)
+        request.remember(store, doc.id)
+        return self._save(store, doc)
 
     # ---- review decisions arriving as events ---------------------------------------------------
 

@@ -14,13 +14,14 @@ from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg_common import paging, proto_dates
 from normreg_common.checkpoints import TOKEN_MAX as CHECKPOINT_TOKEN_MAX
-from normreg_common.errors import InvalidArgument, NotFound
-from normreg_common.grpc_server import current_principal
+from normreg_common.errors import InvalidArgument, NormregError, NotFound
+from normreg_common.grpc_server import current_principal, to_status
 from normreg_common.paging import IdCursor, IntCursor, PageTokens, fits
 from normreg_common.validation import parse
 
-from normreg_registry.application.service import RegistryService
+from normreg_registry.application.service import ImportItem, RegistryService
 from normreg_registry.domain import access, names
+from normreg_registry.domain.access import OPERATIONS, Op
 from normreg_registry.domain.articles import Article
 from normreg_registry.domain.cleanup import Outcome
 from normreg_registry.domain.lifecycle import State
@@ -36,10 +37,13 @@ REQUEST_LIMITS = {
     "CreateDocument": 2 * 1024 * 1024,
     "UpdateDraft": 2 * 1024 * 1024,
     "ImportDocument": 8 * 1024 * 1024,
+    "ImportDocuments": 32 * 1024 * 1024,
     "CreateCleanupCampaign": 256 * 1024,
     "VerifyHistory": 8 * 1024 * 1024,
 }
 MAX_CHECKPOINTS = 10_000
+MAX_IMPORT_BATCH = 200
+DOMAIN = "normreg.registry"
 FILING_OUTCOMES = {1: "ACCEPTED", 2: "CORRECTION_REQUIRED", 3: "REVOKED"}
 CONCLUSIONS = {1: "CONTINUE", 2: "AMEND", 3: "REPEAL"}
 CLEANUP_OUTCOMES = {1: "RETAIN", 2: "AMEND", 3: "REPEAL", 4: "DECLARE_INVALID"}
@@ -69,6 +73,70 @@ def enum_value(mapping: dict[int, str], value: int, field: str) -> str:
     if value not in mapping:
         raise InvalidArgument(field, f"one of {', '.join(mapping.values())} is required")
     return mapping[value]
+
+
+def import_item(request: rpb.ImportDocumentRequest) -> ImportItem:
+    """One document to import, checked: what ImportDocument and each item of ImportDocuments parse."""
+    if request.kind not in convert.KIND_FROM_PB:
+        raise InvalidArgument("kind", "a document kind is required")
+    cmd = parse(
+        rq.ImportDocument,
+        request_id=request.request_id,
+        issuing_body=request.issuing_body,
+        versions=[
+            {
+                "title": v.title,
+                "body": v.body,
+                "uniform_number": v.uniform_number,
+                "articles": [{"label": a.label, "text": a.text} for a in v.articles],
+                "amended_by": [{"title": a.title} for a in v.amended_by],
+                "amends": [{"title": a.title} for a in v.amends],
+            }
+            for v in request.versions
+        ],
+    )
+    versions = []
+    for i, (raw, checked) in enumerate(zip(request.versions, cmd.versions, strict=True)):
+        state = convert.STATE_FROM_PB.get(raw.state)
+        if state is None:
+            raise InvalidArgument(f"versions[{i}].state", "a state is required")
+        number = None
+        if checked.uniform_number:
+            try:
+                number = UniformNumber.parse(checked.uniform_number)
+            except ValueError as exc:
+                raise InvalidArgument(f"versions[{i}].uniform_number", str(exc)) from None
+        path = f"versions.{i}."
+        versions.append(
+            ImportedVersion(
+                title=checked.title,
+                body=checked.body,
+                state=State(state),
+                promulgation_date=proto_dates.required(raw, "promulgation_date", path=path),
+                effective_date=proto_dates.read(raw, "effective_date", path=path),
+                validity_end=proto_dates.read(raw, "validity_end_date", path=path),
+                number=number,
+                articles=tuple(Article(a.label, a.text) for a in checked.articles) if checked.articles else None,
+                public_acts=tuple(
+                    TimelineEntry(proto_dates.required(raw_act, "date", path=f"{path}{event}.{j}."), event, act.title)
+                    for event, acts, raws in (
+                        ("amended_by", checked.amended_by, raw.amended_by),
+                        ("amends", checked.amends, raw.amends),
+                    )
+                    for j, (act, raw_act) in enumerate(zip(acts, raws, strict=True))
+                ),
+            )
+        )
+    return ImportItem(cmd.request_id, convert.KIND_FROM_PB[request.kind], cmd.issuing_body, versions)
+
+
+def prefixed(error: NormregError, prefix: str) -> NormregError:
+    """An item's error with its field named from the batch request (documents[3].versions[0].title)."""
+    if not isinstance(error, InvalidArgument):
+        return error
+    named = InvalidArgument(f"{prefix}.{error.field}" if error.field else prefix, error.description)
+    named.reason = error.reason
+    return named
 
 
 class RegistryServicer(rgrpc.RegistryServiceServicer):
@@ -405,67 +473,52 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     async def ImportDocument(
         self, request: rpb.ImportDocumentRequest, context: grpc.aio.ServicerContext
     ) -> pb.Document:
-        if request.kind not in convert.KIND_FROM_PB:
-            raise InvalidArgument("kind", "a document kind is required")
-        cmd = parse(
-            rq.ImportDocument,
-            request_id=request.request_id,
-            issuing_body=request.issuing_body,
-            versions=[
-                {
-                    "title": v.title,
-                    "body": v.body,
-                    "uniform_number": v.uniform_number,
-                    "articles": [{"label": a.label, "text": a.text} for a in v.articles],
-                    "amended_by": [{"title": a.title} for a in v.amended_by],
-                    "amends": [{"title": a.title} for a in v.amends],
-                }
-                for v in request.versions
-            ],
-        )
-        versions = []
-        for i, (raw, checked) in enumerate(zip(request.versions, cmd.versions, strict=True)):
-            state = convert.STATE_FROM_PB.get(raw.state)
-            if state is None:
-                raise InvalidArgument(f"versions[{i}].state", "a state is required")
-            number = None
-            if checked.uniform_number:
-                try:
-                    number = UniformNumber.parse(checked.uniform_number)
-                except ValueError as exc:
-                    raise InvalidArgument(f"versions[{i}].uniform_number", str(exc)) from None
-            path = f"versions.{i}."
-            versions.append(
-                ImportedVersion(
-                    title=checked.title,
-                    body=checked.body,
-                    state=State(state),
-                    promulgation_date=proto_dates.required(raw, "promulgation_date", path=path),
-                    effective_date=proto_dates.read(raw, "effective_date", path=path),
-                    validity_end=proto_dates.read(raw, "validity_end_date", path=path),
-                    number=number,
-                    articles=tuple(Article(a.label, a.text) for a in checked.articles) if checked.articles else None,
-                    public_acts=tuple(
-                        TimelineEntry(
-                            proto_dates.required(raw_act, "date", path=f"{path}{event}.{j}."), event, act.title
-                        )
-                        for event, acts, raws in (
-                            ("amended_by", checked.amended_by, raw.amended_by),
-                            ("amends", checked.amends, raw.amends),
-                        )
-                        for j, (act, raw_act) in enumerate(zip(acts, raws, strict=True))
-                    ),
-                )
-            )
+        item = import_item(request)
         return self._doc(
             await self._s.import_document(
                 current_principal(),
-                request_id=cmd.request_id,
-                kind=convert.KIND_FROM_PB[request.kind],
-                issuing_body=cmd.issuing_body,
-                versions=versions,
+                request_id=item.request_id,
+                kind=item.kind,
+                issuing_body=item.issuing_body,
+                versions=item.versions,
             )
         )
+
+    async def ImportDocuments(
+        self, request: rpb.ImportDocumentsRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.ImportDocumentsResponse:
+        principal = current_principal()
+        # Authorised before anything is read, so the public learns nothing from the items' errors.
+        access.authorize_role(principal, OPERATIONS[Op.IMPORT], "importing documents")
+        if not request.documents:
+            raise InvalidArgument("documents", "at least one document is required")
+        if len(request.documents) > MAX_IMPORT_BATCH:
+            raise InvalidArgument("documents", f"at most {MAX_IMPORT_BATCH} documents per call")
+        items: list[ImportItem | NormregError] = []
+        for document in request.documents:
+            try:
+                if document.ByteSize() > REQUEST_LIMITS["ImportDocument"]:
+                    too_large = InvalidArgument(
+                        "", f"a document weighs at most {REQUEST_LIMITS['ImportDocument']} bytes"
+                    )
+                    too_large.reason = "REQUEST_TOO_LARGE"
+                    raise too_large
+                items.append(import_item(document))
+            except NormregError as refused:
+                items.append(refused)
+        outcomes = await self._s.import_documents(principal, items)
+        results = []
+        for i, (document, outcome) in enumerate(zip(request.documents, outcomes, strict=True)):
+            if isinstance(outcome, NormregError):
+                error = to_status(prefixed(outcome, f"documents[{i}]"), DOMAIN)
+                results.append(rpb.ImportDocumentResult(request_id=document.request_id, error=error))
+            else:
+                results.append(
+                    rpb.ImportDocumentResult(
+                        request_id=document.request_id, document=outcome.name, version_count=len(outcome.versions)
+                    )
+                )
+        return rpb.ImportDocumentsResponse(results=results)
 
     async def GetHistory(
         self, request: rpb.GetHistoryRequest, context: grpc.aio.ServicerContext
