@@ -11,16 +11,21 @@ import json
 import sqlite3
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import grpc
+from google.rpc import code_pb2, error_details_pb2
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 
 from normreg_cli import dates
 from normreg_cli.command import Context, Subparsers, UsageError, add_command
 from normreg_cli.corpus import CorpusLaw, count_documents, default_path, read_corpus
+
+# What the registry takes in one ImportDocuments call.
+MAX_BATCH = 200
 
 
 class Progress:
@@ -62,6 +67,14 @@ class Progress:
         elif done * 10 // self._total != self._last_line:
             self._last_line = done * 10 // self._total
             self._out.write(f"importing: {self.text(done)}\n")
+
+    def interrupt(self, line: str) -> None:
+        """A line of its own (a refused document), the bar redrawn after it."""
+        if self._tty:
+            self._out.write("\r\x1b[K")
+            self._last_draw = 0.0
+        self._out.write(line + "\n")
+        self._out.flush()
 
     def close(self) -> None:
         if self._tty:
@@ -125,17 +138,21 @@ def request_for(law: CorpusLaw) -> rpb.ImportDocumentRequest:
     )
 
 
-# A call that timed out or found the registry unavailable is sent again: the request id makes the
-# second call return the document the first one may have imported, so a long import outlives a stall.
+# A call that timed out or found the registry unavailable is sent again: the request ids make the
+# second call return the documents the first one may have imported, so a long import outlives a stall.
 RETRIED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 ATTEMPTS = 5
+# A call carries at most this many bytes of documents (the registry takes 32 MiB): a few MB keep
+# the registry's transaction short and its memory small while the call overhead is spread thin.
+BATCH_BYTES = 4 * 1024 * 1024
 
 
-async def _import_one(registry: Any, request: rpb.ImportDocumentRequest) -> pb.Document:
+async def _import_batch(registry: Any, batch: list[rpb.ImportDocumentRequest]) -> list[rpb.ImportDocumentResult]:
+    request = rpb.ImportDocumentsRequest(documents=batch)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            document: pb.Document = await registry.ImportDocument(request)
-            return document
+            reply: rpb.ImportDocumentsResponse = await registry.ImportDocuments(request)
+            return list(reply.results)
         except grpc.aio.AioRpcError as exc:
             if exc.code() not in RETRIED or attempt == ATTEMPTS:
                 raise
@@ -143,9 +160,37 @@ async def _import_one(registry: Any, request: rpb.ImportDocumentRequest) -> pb.D
     raise AssertionError("unreachable")
 
 
+def batches(laws: Iterable[CorpusLaw], size: int, start: int) -> Iterator[tuple[int, list[rpb.ImportDocumentRequest]]]:
+    """(index of the first, requests) of consecutive documents, at most `size` or BATCH_BYTES a call."""
+    batch: list[rpb.ImportDocumentRequest] = []
+    weight = 0
+    first = start
+    for i, law in enumerate(laws, start=start):
+        request = request_for(law)
+        if batch and (len(batch) >= size or weight + request.ByteSize() > BATCH_BYTES):
+            yield first, batch
+            batch, weight, first = [], 0, i
+        batch.append(request)
+        weight += request.ByteSize()
+    if batch:
+        yield first, batch
+
+
+def _refusal(result: rpb.ImportDocumentResult) -> str:
+    code = code_pb2.Code.Name(result.error.code) if result.error.code in code_pb2.Code.values() else result.error.code
+    reason = ""
+    for detail in result.error.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            reason = f" ({info.reason})"
+    return f"refused {result.request_id}: {code}{reason}: {result.error.message}"
+
+
 async def import_corpus(ctx: Context, args: argparse.Namespace) -> int | None:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if not 1 <= args.batch <= MAX_BATCH:
+        raise UsageError(f"--batch must be between 1 and {MAX_BATCH}")
     try:
         path = Path(args.path) if args.path else default_path()
         total = count_documents(path)
@@ -164,30 +209,38 @@ async def import_corpus(ctx: Context, args: argparse.Namespace) -> int | None:
     registry = ctx.clients.registry
     progress = Progress(total, ctx.err if ctx.err is not sys.stdout else sys.stderr, already=skip)
     # Bounded, so a file of a million documents is read as it is sent.
-    queue: asyncio.Queue[tuple[int, CorpusLaw] | None] = asyncio.Queue(maxsize=4 * args.concurrency)
-    finished: set[int] = set()
+    queue: asyncio.Queue[tuple[int, list[rpb.ImportDocumentRequest]] | None] = asyncio.Queue(
+        maxsize=2 * args.concurrency
+    )
+    finished: dict[int, int] = {}
     contiguous = skip
     done = skip
     versions = 0
+    refused = 0
     last_saved = time.monotonic()
 
     async def feed() -> None:
-        for i, law in enumerate(laws, start=skip):
-            await queue.put((i, law))
+        for item in batches(laws, args.batch, skip):
+            await queue.put(item)
         for _ in range(args.concurrency):
             await queue.put(None)
 
     async def worker() -> None:
-        nonlocal done, versions, contiguous, last_saved
+        nonlocal done, versions, refused, contiguous, last_saved
         while (item := await queue.get()) is not None:
-            i, law = item
-            document = await _import_one(registry, request_for(law))
-            versions += len(document.versions)
-            done += 1
-            finished.add(i)
+            first, batch = item
+            for result in await _import_batch(registry, batch):
+                if result.HasField("error"):
+                    # Reported and passed: the same document would be refused again by a rerun.
+                    refused += 1
+                    progress.interrupt(_refusal(result))
+                else:
+                    versions += result.version_count
+            done += len(batch)
+            # Documents before `contiguous` are all answered: what --resume skips.
+            finished[first] = len(batch)
             while contiguous in finished:
-                finished.discard(contiguous)
-                contiguous += 1
+                contiguous += finished.pop(contiguous)
             if time.monotonic() - last_saved > 1.0:
                 last_saved = time.monotonic()
                 checkpoint.save(contiguous)
@@ -203,12 +256,13 @@ async def import_corpus(ctx: Context, args: argparse.Namespace) -> int | None:
         progress.close()
         checkpoint.save(contiguous)
     elapsed = time.monotonic() - started
-    imported = done - skip
+    imported = done - skip - refused
     ctx.print(
-        f"{done} laws ({versions} versions in this run) are in the registry; {elapsed:.1f}s, "
+        f"{done - refused} laws ({versions} versions in this run) are in the registry; {elapsed:.1f}s, "
         f"{imported / elapsed if elapsed > 0 else 0:.0f} laws/s"
+        + (f"; {refused} refused (listed above)" if refused else "")
     )
-    return None
+    return 1 if refused else None
 
 
 def register(subparsers: Subparsers) -> None:
@@ -221,7 +275,10 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("--path", default=None, help="laws.db (default: var/corpus/laws.db or $NORMREG_CORPUS)")
     p.add_argument("--limit", type=int, default=0, help="import only the first N laws")
-    p.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
+    p.add_argument("--concurrency", type=int, default=4, help="calls in flight (default 4)")
+    p.add_argument(
+        "--batch", type=int, default=50, help=f"documents per call (default 50, at most {MAX_BATCH}; and 4 MiB)"
+    )
     p.add_argument(
         "--resume",
         action="store_true",

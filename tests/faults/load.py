@@ -33,6 +33,8 @@ class Load:
     rate: float  # writes started per second
     concurrency: int = 8
     repeal_every: int = 4
+    # Laws per call: 1 sends ImportDocument, more send them together with ImportDocuments.
+    batch: int = 1
     # Give up on one write after this long: a server that never comes back fails the test.
     write_deadline_s: float = 180.0
     acked: dict[str, str] = field(default_factory=dict)  # title -> documents/{id}
@@ -66,36 +68,54 @@ class Load:
             await asyncio.sleep(0.1)
 
     async def _write(self, i: int) -> None:
-        title = self.title(i)
-        body = BODY.format(n=i)
-        doc = await self._call(
-            "ImportDocument",
-            rpb.ImportDocumentRequest(
-                request_id=f"{self.run}-{i}",
-                kind=pb.DOCUMENT_KIND_NATIONAL_LAW,
-                issuing_body="全国人民代表大会常务委员会",
-                versions=[
-                    rpb.ImportedVersion(
-                        title=title,
-                        body=body,
-                        state=pb.VERSION_STATE_AMENDED,
-                        promulgation_date=day("2001-06-01"),
-                    ),
-                    rpb.ImportedVersion(
-                        title=title,
-                        body=body + "第三条 本法自公布之日起施行。",
-                        state=pb.VERSION_STATE_IN_FORCE,
-                        promulgation_date=day("2012-06-01"),
-                        effective_date=day("2012-07-01"),
-                    ),
-                ],
-            ),
-        )
+        if self.batch > 1:
+            await self._write_batch(i)
+            return
+        doc = await self._call("ImportDocument", self._import(i))
         assert isinstance(doc, pb.Document)
-        self.acked[title] = doc.name
+        await self._acknowledged(i, doc.name)
+
+    async def _write_batch(self, i: int) -> None:
+        """Laws i*batch … i*batch+batch-1 in one ImportDocuments call (one transaction)."""
+        numbers = range((i - 1) * self.batch + 1, i * self.batch + 1)
+        reply = await self._call(
+            "ImportDocuments", rpb.ImportDocumentsRequest(documents=[self._import(n) for n in numbers])
+        )
+        assert isinstance(reply, rpb.ImportDocumentsResponse)
+        assert [r.request_id for r in reply.results] == [f"{self.run}-{n}" for n in numbers]
+        for n, result in zip(numbers, reply.results, strict=True):
+            assert not result.HasField("error"), result.error
+            await self._acknowledged(n, result.document)
+
+    async def _acknowledged(self, i: int, name: str) -> None:
+        self.acked[self.title(i)] = name
         self.ack_times.append(time.monotonic())
         if i % self.repeal_every == 0:
-            await self._repeal(doc.name)
+            await self._repeal(name)
+
+    def _import(self, i: int) -> rpb.ImportDocumentRequest:
+        title = self.title(i)
+        body = BODY.format(n=i)
+        return rpb.ImportDocumentRequest(
+            request_id=f"{self.run}-{i}",
+            kind=pb.DOCUMENT_KIND_NATIONAL_LAW,
+            issuing_body="全国人民代表大会常务委员会",
+            versions=[
+                rpb.ImportedVersion(
+                    title=title,
+                    body=body,
+                    state=pb.VERSION_STATE_AMENDED,
+                    promulgation_date=day("2001-06-01"),
+                ),
+                rpb.ImportedVersion(
+                    title=title,
+                    body=body + "第三条 本法自公布之日起施行。",
+                    state=pb.VERSION_STATE_IN_FORCE,
+                    promulgation_date=day("2012-06-01"),
+                    effective_date=day("2012-07-01"),
+                ),
+            ],
+        )
 
     async def _repeal(self, name: str) -> None:
         try:
