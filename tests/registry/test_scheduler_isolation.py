@@ -59,6 +59,9 @@ async def test_a_document_whose_deadline_overflows_does_not_stop_the_run_or_the_
         stored["versions"][0]["promulgation"]["promulgation_date"] = "9999-12-31"
         stored["versions"][0]["promulgation"]["effective_date"] = "9999-12-31"
         conn.execute("UPDATE documents SET body = ? WHERE id = ?", (json.dumps(stored, ensure_ascii=False), doc_id))
+        # Stored then, it has no schedule either (those are kept since): the scheduler reads it.
+        conn.execute("DELETE FROM clock WHERE document = ?", (doc_id,))
+        conn.execute("DELETE FROM unfiled WHERE document = ?", (doc_id,))
         conn.commit()
     finally:
         conn.close()

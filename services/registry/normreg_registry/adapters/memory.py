@@ -14,7 +14,13 @@ from typing import TypeVar
 
 from normreg_common.errors import AlreadyExists
 from normreg_common.eventlog.port import Delivery, Record
-from normreg_registry.application.ports import DocumentFilter, RegistryRepository, StoredComment, UnitOfWork
+from normreg_registry.application.ports import (
+    DocumentFilter,
+    RegistryRepository,
+    StoredComment,
+    UnfiledObligation,
+    UnitOfWork,
+)
 from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
@@ -40,6 +46,8 @@ class _Tables:
     campaigns: dict[str, bytes] = field(default_factory=dict)
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     positions: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    clock: dict[str, dt.date] = field(default_factory=dict)
+    unfiled: dict[str, list[UnfiledObligation]] = field(default_factory=dict)
 
 
 class InMemoryUnitOfWork(UnitOfWork):
@@ -69,6 +77,22 @@ class InMemoryRepository(RegistryRepository):
     def _writing(self) -> None:
         if self._read_only:
             raise RuntimeError("a read unit of work must not write")
+
+    def schedule(self, doc_id: str, wake_on: dt.date | None, unfiled: Sequence[UnfiledObligation]) -> None:
+        self._writing()
+        self._t.clock[doc_id] = wake_on or dt.date.max
+        self._t.unfiled[doc_id] = list(unfiled)
+
+    def clock_due(self, today: dt.date) -> list[str]:
+        return sorted(d for d in self._t.documents if d not in self._t.clock or self._t.clock[d] <= today)
+
+    def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
+        found = [o for rows in self._t.unfiled.values() for o in rows if until is None or o.due <= until]
+        return sorted(found, key=lambda o: (o.due, o.document, o.version, o.recipient))
+
+    def unfiled_counts(self, today: dt.date) -> tuple[int, int]:
+        rows = [o for rows in self._t.unfiled.values() for o in rows]
+        return sum(1 for o in rows if o.due >= today), sum(1 for o in rows if o.due < today)
 
     def isolated(self, work: Callable[[], T]) -> T:
         before = copy.deepcopy(self._t)

@@ -22,7 +22,13 @@ from normreg_common.errors import AlreadyExists
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.postgres import inbox
 from normreg_common.postgres.database import Conn, PostgresDatabase
-from normreg_registry.application.ports import DocumentFilter, RegistryRepository, StoredComment, UnitOfWork
+from normreg_registry.application.ports import (
+    DocumentFilter,
+    RegistryRepository,
+    StoredComment,
+    UnfiledObligation,
+    UnitOfWork,
+)
 from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
@@ -136,6 +142,47 @@ class PostgresStore(RegistryRepository):
                 entry.hash,
             ),
         )
+
+    # the clock
+    def schedule(self, doc_id: str, wake_on: dt.date | None, unfiled: Sequence[UnfiledObligation]) -> None:
+        self.conn.execute(
+            "INSERT INTO clock (document, wake_on) VALUES (%s, %s) ON CONFLICT (document) DO UPDATE SET "
+            "wake_on = excluded.wake_on",
+            (doc_id, wake_on or dt.date.max),
+        )
+        self.conn.execute("DELETE FROM unfiled WHERE document = %s", (doc_id,))
+        if unfiled:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO unfiled (document, version, recipient, due) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (document, version, recipient) DO UPDATE SET due = excluded.due",
+                    [(o.document, o.version, o.recipient, o.due) for o in unfiled],
+                )
+
+    def clock_due(self, today: dt.date) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT document FROM clock WHERE wake_on <= %s UNION "
+            "SELECT id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM clock c WHERE c.document = d.id) "
+            "ORDER BY 1",
+            (today,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
+        rows = self.conn.execute(
+            "SELECT document, version, recipient, due FROM unfiled WHERE due <= %s "
+            "ORDER BY due, document, version, recipient",
+            (until or dt.date.max,),
+        ).fetchall()
+        return [UnfiledObligation(r[0], int(r[1]), r[2], r[3]) for r in rows]
+
+    def unfiled_counts(self, today: dt.date) -> tuple[int, int]:
+        row = self.conn.execute(
+            "SELECT count(*) FILTER (WHERE due >= %s), count(*) FILTER (WHERE due < %s) FROM unfiled",
+            (today, today),
+        ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
 
     def find(self, where: DocumentFilter, *, after: str, limit: int) -> Iterator[Document]:
         sql = "SELECT body::text FROM documents WHERE id > %s"

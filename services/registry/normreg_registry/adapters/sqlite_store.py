@@ -17,7 +17,13 @@ from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
 from normreg_common.outbox import OUTBOX_SCHEMA
 from normreg_common.sqlite import Database
-from normreg_registry.application.ports import DocumentFilter, RegistryRepository, StoredComment, UnitOfWork
+from normreg_registry.application.ports import (
+    DocumentFilter,
+    RegistryRepository,
+    StoredComment,
+    UnfiledObligation,
+    UnitOfWork,
+)
 from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
@@ -98,6 +104,20 @@ CREATE TABLE IF NOT EXISTS event_index (
     version INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS event_index_type ON event_index (type);
+-- What the clock will do, kept with each save: a scheduler run reads only the documents due.
+CREATE TABLE IF NOT EXISTS clock (
+    document TEXT PRIMARY KEY,
+    wake_on TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS clock_wake ON clock (wake_on);
+CREATE TABLE IF NOT EXISTS unfiled (
+    document TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    recipient TEXT NOT NULL,
+    due TEXT NOT NULL,
+    PRIMARY KEY (document, version, recipient)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unfiled_due ON unfiled (due);
 """
     + OUTBOX_SCHEMA
     + INBOX_SCHEMA
@@ -106,6 +126,8 @@ CREATE INDEX IF NOT EXISTS event_index_type ON event_index (type);
 )
 
 T = TypeVar("T")
+# The next clock day of a document the clock has nothing left to do for.
+NEVER = dt.date.max
 
 _documents = TypeAdapter(Document)
 _campaigns = TypeAdapter(Campaign)
@@ -235,6 +257,43 @@ class Store(RegistryRepository):
 
     def all_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
+
+    # the clock
+    def schedule(self, doc_id: str, wake_on: dt.date | None, unfiled: Sequence[UnfiledObligation]) -> None:
+        self.conn.execute(
+            "INSERT INTO clock (document, wake_on) VALUES (?, ?) ON CONFLICT (document) DO UPDATE SET "
+            "wake_on = excluded.wake_on",
+            (doc_id, (wake_on or NEVER).isoformat()),
+        )
+        self.conn.execute("DELETE FROM unfiled WHERE document = ?", (doc_id,))
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO unfiled (document, version, recipient, due) VALUES (?, ?, ?, ?)",
+            [(o.document, o.version, o.recipient, o.due.isoformat()) for o in unfiled],
+        )
+
+    def clock_due(self, today: dt.date) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT document FROM clock WHERE wake_on <= ? UNION "
+            "SELECT id FROM documents WHERE NOT EXISTS (SELECT 1 FROM clock WHERE clock.document = documents.id) "
+            "ORDER BY 1",
+            (today.isoformat(),),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
+        rows = self.conn.execute(
+            "SELECT document, version, recipient, due FROM unfiled WHERE due <= ? ORDER BY due, document, version, "
+            "recipient",
+            ((until or NEVER).isoformat(),),
+        ).fetchall()
+        return [UnfiledObligation(r[0], int(r[1]), r[2], dt.date.fromisoformat(r[3])) for r in rows]
+
+    def unfiled_counts(self, today: dt.date) -> tuple[int, int]:
+        row = self.conn.execute(
+            "SELECT count(*) FILTER (WHERE due >= ?), count(*) FILTER (WHERE due < ?) FROM unfiled",
+            (today.isoformat(), today.isoformat()),
+        ).fetchone()
+        return int(row[0]), int(row[1])
 
     # history
     def history(self, document: str) -> list[HistoryEntry]:

@@ -40,6 +40,16 @@ class StoredComment:
 
 
 @dataclass(frozen=True)
+class UnfiledObligation:
+    """A filing a promulgated version still owes: to `recipient` ("" when not recorded) by `due`."""
+
+    document: str
+    version: int
+    recipient: str
+    due: dt.date
+
+
+@dataclass(frozen=True)
 class DocumentFilter:
     """Listing filters on stored fields; `state` matches a document any of whose versions is in it."""
 
@@ -74,6 +84,25 @@ class RegistryRepository(abc.ABC):
 
     @abc.abstractmethod
     def all_ids(self) -> list[str]: ...
+
+    # ---- what the clock will do: kept beside each document so a scheduler run reads only those due
+
+    @abc.abstractmethod
+    def schedule(self, doc_id: str, wake_on: dt.date | None, unfiled: Sequence[UnfiledObligation]) -> None:
+        """Replaces the document's next clock day (None: nothing left) and its unmet filing obligations."""
+
+    @abc.abstractmethod
+    def clock_due(self, today: dt.date) -> list[str]:
+        """Ids, in id order, of documents whose next clock day is on or before `today`, and of those
+        never scheduled (stored before schedules were kept)."""
+
+    @abc.abstractmethod
+    def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
+        """Unmet filing obligations due on or before `until` (all when None), by due day then document."""
+
+    @abc.abstractmethod
+    def unfiled_counts(self, today: dt.date) -> tuple[int, int]:
+        """Unmet filing obligations not yet due (due on or after `today`), and those overdue."""
 
     @abc.abstractmethod
     def history(self, document: str) -> list[HistoryEntry]: ...

@@ -22,7 +22,7 @@ from normreg_common.principal import SCHEDULER, Principal
 from normreg_common.profile import JurisdictionProfile
 
 from normreg_registry.application.events import comment_received, to_records
-from normreg_registry.application.ports import DocumentFilter, RegistryRepository, UnitOfWork
+from normreg_registry.application.ports import DocumentFilter, RegistryRepository, UnfiledObligation, UnitOfWork
 from normreg_registry.domain import access
 from normreg_registry.domain.access import OPERATIONS, Op
 from normreg_registry.domain.cleanup import Campaign, Outcome
@@ -152,7 +152,11 @@ class RegistryService:
                 head = entry_for(doc.name, change, head).hash
             checkpoint = self._signer.sign(Checkpoint(doc.name, changes[-1].sequence, head, document_digest(doc)))
         store.save(doc, to_records(doc, changes, checkpoint))
+        self._schedule(store, doc)
         return doc
+
+    def _schedule(self, store: RegistryRepository, doc: Document) -> None:
+        store.schedule(doc.id, doc.next_clock_day(self._profile), list(self._unfiled_of(doc)))
 
     def _mutate(
         self, doc_id: str, principal: Principal, change: Callable[[Document, dt.datetime], None]
@@ -752,13 +756,18 @@ class RegistryService:
         horizon = today + dt.timedelta(days=within_days)
 
         def work(store: RegistryRepository) -> list[DueFiling]:
-            out = [
-                DueFiling(
-                    doc.version_name(v.number), v.title, str(v.promulgation.number or ""), due, due < today, recipient
-                )
-                for doc, v, recipient, due in self._unfiled(store)
-                if due <= horizon and v.promulgation is not None
-            ]
+            out = []
+            docs: dict[str, Document | None] = {}
+            # Only the documents that owe a filing by the horizon are read.
+            for o in store.unfiled(horizon):
+                if o.document not in docs:
+                    docs[o.document] = store.get(o.document)
+                doc = docs[o.document]
+                v = next((v for v in doc.versions if v.number == o.version), None) if doc else None
+                if doc is None or v is None or v.promulgation is None:
+                    continue
+                number = str(v.promulgation.number or "")
+                out.append(DueFiling(doc.version_name(v.number), v.title, number, o.due, o.due < today, o.recipient))
             return sorted(out, key=lambda d: (d.due_date, d.document, d.recipient))
 
         return await self._read(work)
@@ -766,44 +775,36 @@ class RegistryService:
     async def filing_obligations(self) -> tuple[int, int]:
         """For monitoring: versions still to be filed whose deadline has not passed, and those overdue."""
         today = self.today()
+        # Counted in the store's table of unmet obligations: this runs every scheduler interval, and
+        # reading every document for it grew the process by gigabytes and a core's minute at 100k.
+        return await self._read(lambda store: store.unfiled_counts(today))
 
-        def work(store: RegistryRepository) -> tuple[int, int]:
-            # Counted one document at a time: this runs every scheduler interval over the whole
-            # registry, and holding every document for it grew the process by gigabytes at 100k.
-            due = overdue = 0
-            for _, _, _, day in self._each_unfiled(store):
-                if day < today:
-                    overdue += 1
-                else:
-                    due += 1
-            return due, overdue
-
-        return await self._read(work)
-
-    def _unfiled(self, store: RegistryRepository) -> list[tuple[Document, Version, str, dt.date]]:
-        """Filing obligations of promulgated versions not yet met: (document, version, recipient, due)."""
-        return list(self._each_unfiled(store))
-
-    def _each_unfiled(self, store: RegistryRepository) -> Iterator[tuple[Document, Version, str, dt.date]]:
-        for doc_id in store.ids_with_states([s.value for s in PROMULGATED_STATES]):
-            doc = store.get(doc_id)
-            if doc is None or not doc.filing_required:
+    def _unfiled_of(self, doc: Document) -> Iterator[UnfiledObligation]:
+        """Filing obligations of the document's promulgated versions not yet met."""
+        # As the registry has always listed them: a document with a version promulgated and not
+        # ended owes the filings of each version that was promulgated and is neither repealed nor
+        # declared invalid.
+        if not doc.filing_required or not any(v.state in PROMULGATED_STATES for v in doc.versions):
+            return
+        for v in doc.versions:
+            if v.promulgation is None or v.state in {State.REPEALED, State.DECLARED_INVALID}:
                 continue
-            for v in doc.versions:
-                if v.promulgation is None or v.state in {State.REPEALED, State.DECLARED_INVALID}:
-                    continue
-                if v.obligations:
-                    yield from ((doc, v, o.recipient, o.due_date) for o in v.obligations if o.filing is None)
-                    continue
-                # Imported, or promulgated before obligations were kept per recipient: one obligation
-                # whose recipient is not known.
-                try:
-                    due = self._profile.filing_due(v.promulgation.promulgation_date)
-                except (OverflowError, ValueError):
-                    # Stored before dates were bounded: such a deadline lies beyond any calendar.
-                    log.error("%s: no filing deadline for %s", doc.version_name(v.number), v.promulgation)
-                    continue
-                yield doc, v, "", due
+            if v.obligations:
+                yield from (
+                    UnfiledObligation(doc.id, v.number, o.recipient, o.due_date)
+                    for o in v.obligations
+                    if o.filing is None
+                )
+                continue
+            # Imported, or promulgated before obligations were kept per recipient: one obligation
+            # whose recipient is not known.
+            try:
+                due = self._profile.filing_due(v.promulgation.promulgation_date)
+            except (OverflowError, ValueError):
+                # Stored before dates were bounded: such a deadline lies beyond any calendar.
+                log.error("%s: no filing deadline for %s", doc.version_name(v.number), v.promulgation)
+                continue
+            yield UnfiledObligation(doc.id, v.number, "", due)
 
     # ---- cleanup -------------------------------------------------------------------------------
 
@@ -888,17 +889,18 @@ class RegistryService:
     async def run_scheduler(self) -> SchedulerRun:
         """Applies every time-driven transition due now, each document in its own transaction: one
         that fails is rolled back and reported, and the run goes on with the others."""
-        ids = await self._read(
-            lambda store: store.ids_with_states(
-                [State.PUBLIC_COMMENT.value, State.PROMULGATED.value, State.IN_FORCE.value]
-            )
-        )
+        today = self.today()
+        # Only the documents whose next clock day has come (or that were never scheduled).
+        ids = await self._read(lambda store: store.clock_due(today))
         run = SchedulerRun()
         for doc_id in ids:
 
             def work(store: RegistryRepository, doc_id: str = doc_id) -> bool:
                 doc = store.get(doc_id)
-                if doc is None or not doc.run_clock(SCHEDULER, self._clock.now(), self._profile):
+                if doc is None:
+                    return False
+                if not doc.run_clock(SCHEDULER, self._clock.now(), self._profile):
+                    self._schedule(store, doc)
                     return False
                 self._save(store, doc)
                 return True

@@ -153,6 +153,36 @@ class Enactment(Drafting):
                 )
         return self.sequence != before
 
+    def next_clock_day(self, profile: JurisdictionProfile) -> dt.date | None:
+        """The first local day on which `run_clock` changes something, as things stand; None when the
+        clock has nothing left to do. Kept in step with `run_clock` condition by condition, so the
+        scheduler reads only the documents due instead of every document each run."""
+        days: list[dt.date] = []
+        v = self.latest
+        if self._can(Action.CLOSE_COMMENT, v) and v.comment_window:
+            days.append(_after(v.comment_window.end))
+        for v in self.versions:
+            p = v.promulgation
+            if p is None:
+                continue
+            if self._can(Action.ENTER_INTO_FORCE, v):
+                days.append(p.effective_date)
+            if self._can(Action.EXPIRE, v) and p.validity_end:
+                days.append(_after(p.validity_end))
+            if v.state == State.IN_FORCE and p.validity_end and not v.evaluation_due_flagged:
+                days.append(deadlines.evaluation_due_from(p.validity_end, profile))
+            if v.filing_overdue_flagged or v.state not in PROMULGATED_STATES:
+                continue
+            if v.obligations:
+                days.extend(_after(o.due_date) for o in v.obligations if o.filing is None)
+            elif self.filing_required:
+                try:
+                    days.append(_after(deadlines.filing_due(p.promulgation_date, profile)))
+                except (OverflowError, ValueError):
+                    # Stored before dates were bounded: a deadline beyond any calendar never comes.
+                    continue
+        return min(days, default=None)
+
     def _enter_into_force(self, v: Version, principal: Principal, at: dt.datetime) -> None:
         assert v.promulgation is not None
         effective = v.promulgation.effective_date
@@ -173,3 +203,8 @@ class Enactment(Drafting):
             previous.timeline.append(TimelineEntry(effective, "amended", "", self.version_name(v.number)))
         self._move(v, Action.ENTER_INTO_FORCE, principal, at)
         v.timeline.append(TimelineEntry(effective, "in_force"))
+
+
+def _after(day: dt.date) -> dt.date:
+    """The day after `day` (`run_clock` acts when today > day); the last day there is, at the end."""
+    return day if day == dt.date.max else day + dt.timedelta(days=1)
