@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import os
 import random
 import tempfile
 import time
@@ -54,7 +55,7 @@ from normreg_search.projection import project
 from normreg_search.query import SearchQuery
 
 from bench.infra import forget
-from bench.procs import KEY, Backends, System, disk_mb, echo_process, peak_rss_mb
+from bench.procs import KEY, Backends, System, disk_mb, echo_process, peak_rss_mb, rss_mb
 from bench.stats import Run, at_least, at_most, line, summarise
 
 PUBLIC = [
@@ -84,7 +85,7 @@ async def import_end_to_end(system: System, path: Path, versions: int) -> float:
     out, err = io.StringIO(), io.StringIO()
     started = time.perf_counter()
     code = await run_async(
-        ["--as", "registrar:bench", "import", "--path", str(path), "--concurrency", "8"],
+        ["--as", "registrar:bench", "import", "--path", str(path)],
         out,
         err,
         settings=settings,
@@ -160,6 +161,18 @@ async def direct_load(backends: Backends, directory: Path, changes: list[Version
             await index.drop_everything()
         await index.close()
         await db.close()
+
+
+async def sample_rss(system: System, label: str, every_s: float = 60.0) -> None:
+    """Each service's resident memory every minute of an import: flat, or growing with the corpus."""
+    started = time.perf_counter()
+    while True:
+        await asyncio.sleep(every_s)
+        now = ", ".join(f"{name} {rss_mb(proc.pid):.0f}" for name, proc in system.procs.items())
+        print(
+            f"  {label} RSS MiB at {time.perf_counter() - started:.0f}s: {now} (load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
 
 
 async def echo_peak_rss() -> float:
@@ -322,7 +335,11 @@ async def run_backend(
             system = System(Path(tmp), backends)
             try:
                 with system.running():
-                    seconds = await import_end_to_end(system, path, versions)
+                    sampling = asyncio.create_task(sample_rss(system, path.name))
+                    try:
+                        seconds = await import_end_to_end(system, path, versions)
+                    finally:
+                        sampling.cancel()
                     imported.append(versions / seconds)
                     for name, proc in system.procs.items():
                         rss.setdefault(name, []).append(peak_rss_mb(proc.pid))

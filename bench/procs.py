@@ -96,6 +96,14 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def rss_mb(pid: int) -> float:
+    """VmRSS: resident memory now, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def disk_mb(directory: Path) -> dict[str, float]:
     """MiB on disk per SQLite database in a data directory, its -wal file included (registry.db: ...)."""
     sizes: dict[str, float] = {}

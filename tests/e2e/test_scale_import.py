@@ -1,6 +1,8 @@
 """Ten thousand generated documents go in through `normreg import` and the event log, and every one of
 them comes out of search: a test of correctness at size (counts exact, each version found by its
-uniform number or listed), not of speed. An interrupted import resumes where it stopped."""
+uniform number or listed), not of speed. The same on Kafka and Elasticsearch, with 2,000 documents by
+default (NORMREG_SCALE_TEST_SIZE_REAL; 10,000 there adds minutes to the suite for no other check).
+An interrupted import resumes where it stopped."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import asyncio
 import io
 import json
 import os
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +22,7 @@ from normreg.v1 import search_service_pb2 as spb
 from normreg_cli.corpus import CorpusLaw, read_corpus
 from normreg_cli.main import run_async
 from normreg_common.clock import FakeClock
+from normreg_common.eventlog.kafka_log import KafkaEventLog
 
 from bench.synthetic import Generator, write_laws_db
 from tests.harness import System
@@ -26,12 +30,38 @@ from tests.harness import System
 pytestmark = pytest.mark.asyncio
 
 SIZE = int(os.environ.get("NORMREG_SCALE_TEST_SIZE", "10000"))
+REAL_SIZE = int(os.environ.get("NORMREG_SCALE_TEST_SIZE_REAL", "2000"))
 PUBLIC = [pb.VERSION_STATE_IN_FORCE, pb.VERSION_STATE_AMENDED, pb.VERSION_STATE_REPEALED]
 
 
 @pytest.fixture
 async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
     s = System(tmp_path, clock, services=("registry", "search"))
+    await s.start()
+    yield s
+    await s.stop()
+
+
+@pytest.fixture
+async def real_system(
+    tmp_path: Path, clock: FakeClock, kafka_bootstrap: str, elasticsearch_url: str
+) -> AsyncIterator[System]:
+    suffix = uuid.uuid4().hex[:8]
+    log = KafkaEventLog(kafka_bootstrap, client_id=f"scale-{suffix}", partitions=3, topic_prefix=f"s{suffix}.")
+    s = System(
+        tmp_path,
+        clock,
+        services=("registry", "search"),
+        event_log=log,
+        settings={
+            "kafka_bootstrap": kafka_bootstrap,
+            "elasticsearch_url": elasticsearch_url,
+            "kafka_topic_prefix": f"s{suffix}.",
+            "elasticsearch_index_prefix": f"normreg-scale-{suffix}",
+        },
+    )
+    s.quiet_rounds = 4
+    s.pause_s = 0.25
     await s.start()
     yield s
     await s.stop()
@@ -88,15 +118,27 @@ def expected(docs: list[CorpusLaw]) -> list[tuple[str, str, int]]:
 async def test_ten_thousand_documents_are_all_searchable_with_exact_counts(
     system: System, corpus_path: Path, tmp_path: Path
 ) -> None:
-    docs = list(Generator(list(read_corpus(corpus_path)), seed=11).documents(SIZE))
+    await import_and_find_every_version(system, corpus_path, tmp_path, SIZE)
+
+
+@pytest.mark.kafka
+@pytest.mark.elasticsearch
+async def test_an_import_on_kafka_and_elasticsearch_is_all_searchable_with_exact_counts(
+    real_system: System, corpus_path: Path, tmp_path: Path
+) -> None:
+    await import_and_find_every_version(real_system, corpus_path, tmp_path, REAL_SIZE)
+
+
+async def import_and_find_every_version(system: System, corpus_path: Path, tmp_path: Path, size: int) -> None:
+    docs = list(Generator(list(read_corpus(corpus_path)), seed=11).documents(size))
     path = tmp_path / "synthetic.db"
     write_laws_db(iter(docs), path)
-    code, out, err = await cli(system, "import", "--path", str(path), "--concurrency", "16")
+    code, out, err = await cli(system, "import", "--path", str(path))
     assert code == 0, err
-    assert f"{SIZE} laws" in out
+    assert f"{size} laws" in out
     assert "/s" in err and "left" in err, "progress shows the rate and the time left"
     await system.pump(rounds=2000)
-    assert await count_documents(system) == SIZE
+    assert await count_documents(system) == size
 
     listed = await searchable(system, {d.issuing_body for d in docs})
     assert Counter(listed) == Counter(expected(docs))
@@ -106,7 +148,7 @@ async def test_ten_thousand_documents_are_all_searchable_with_exact_counts(
     in_force = await search.SearchDocuments(spb.SearchDocumentsRequest(page_size=1))
     assert in_force.total == sum(d.versions[-1].state == "IN_FORCE" for d in docs)
     # Found by number and by words of its title, through the whole pipeline.
-    for d in docs[:: max(1, SIZE // 50)]:
+    for d in docs[:: max(1, size // 50)]:
         v = d.versions[-1]
         if v.uniform_number:
             got = await search.GetPublicDocument(spb.GetPublicDocumentRequest(uniform_number=v.uniform_number))
