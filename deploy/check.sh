@@ -126,7 +126,7 @@ for name, svc in s.items():
     if not svc.get("healthcheck", {}).get("test"):
         problems.append(f"{name}: no healthcheck")
 data_volumes = set()
-for name in ("registry", "review", "search"):
+for name in ("registry", "review", "search", "filing"):
     svc = s[name]
     env = svc["environment"]
     if env.get("NORMREG_JWT_KEY") != os.environ["KEY"]:
@@ -149,7 +149,7 @@ for name in ("registry", "review", "search"):
             problems.append(f"{name}: depends on {dep} without service_healthy")
     if "kafka" not in (svc.get("depends_on") or {}):
         problems.append(f"{name}: does not wait for kafka")
-if len(data_volumes) != 3:
+if len(data_volumes) != 4:
     problems.append(f"the services share /data volumes: {sorted(data_volumes)}")
 if "elasticsearch" not in s["search"].get("depends_on", {}):
     problems.append("search does not wait for elasticsearch")
@@ -234,7 +234,7 @@ docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 by = {(d["kind"], d["metadata"]["name"]): d for d in docs}
 config = by[("ConfigMap", "normreg-config")]["data"]
 problems = []
-for name in ("registry", "review", "search"):
+for name in ("registry", "review", "search", "filing"):
     sts, svc = by.get(("StatefulSet", name)), by.get(("Service", name))
     if not sts or not svc:
         problems.append(f"{name}: needs a StatefulSet and a Service")

@@ -50,6 +50,7 @@ SERVICES = {
     "registry": "normreg_registry",
     "review": "normreg_review",
     "search": "normreg_search",
+    "filing": "normreg_filing",
     "portal": "normreg_portal",
 }
 # Services that speak HTTP: the health check asks GET /healthz.
@@ -268,6 +269,7 @@ def smoke(runtime: Stage) -> None:
     probe = (
         "import importlib, json, sys\n"
         "mods = ['normreg_registry.bootstrap', 'normreg_review.bootstrap', 'normreg_search.bootstrap',"
+        " 'normreg_filing.bootstrap',"
         " 'normreg_cli.main', 'normreg.v1.registry_service_pb2_grpc']\n"
         "files = {m: importlib.import_module(m).__file__ for m in mods}\n"
         "try:\n    import grpc_tools\n    tools = True\nexcept ImportError:\n    tools = False\n"

@@ -26,10 +26,15 @@ from normreg_common.settings import Settings
 from normreg_portal.settings import PortalSettings
 
 # The portal last: it only reads through the others.
-SERVICES = ("registry", "review", "search", "portal")
+SERVICES = ("registry", "review", "search", "filing", "portal")
 CLI_IDENTITY = "cli"
 # Each service's /metrics when NORMREG_<SERVICE>_METRICS_ADDR is unset.
-METRICS_ADDRS = {"registry": "127.0.0.1:9461", "review": "127.0.0.1:9462", "search": "127.0.0.1:9463"}
+METRICS_ADDRS = {
+    "registry": "127.0.0.1:9461",
+    "review": "127.0.0.1:9462",
+    "search": "127.0.0.1:9463",
+    "filing": "127.0.0.1:9464",
+}
 
 
 def _host(address: str) -> str:
@@ -74,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault(f"NORMREG_{name.upper()}_METRICS_ADDR", address)
     settings = PortalSettings()
     private_dir(settings.data_dir)
-    # Create the development signing key once, before three processes race to create it.
+    # Create the development signing keys once, before the processes race to create them.
     settings.token_codec()
+    settings.federation_signer()
     use_tls = args.tls or os.environ.get("NORMREG_RUN_TLS", "") in ("1", "true", "yes")
     extra: Mapping[str, Mapping[str, str]] = {}
     if use_tls:
@@ -106,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  registry  {settings.registry_addr}\n"
         f"  review    {settings.review_addr}\n"
         f"  search    {settings.search_addr}\n"
+        f"  filing    {settings.filing_addr}   (the recipient's filing review, 备案审查)\n"
         f"  portal    {scheme}://{settings.portal_addr}/   (the public's website)\n"
         f"  transport {transport}\n"
         f"metrics\n{metrics}"

@@ -23,7 +23,7 @@ from normreg_cli.main import run_async
 from normreg_common.settings import Settings
 from normreg_common.tls import ClientTls, grpc_channel_credentials
 
-ROLES = ("registry", "review", "search", "portal")
+ROLES = ("registry", "review", "search", "filing", "portal")
 READY_ATTEMPTS = 300  # health checks 0.1 s apart: the services start in a few seconds
 
 
@@ -38,7 +38,7 @@ def free_ports(n: int) -> list[int]:
 
 
 def environment(data_dir: Path) -> dict[str, str]:
-    ports = free_ports(7)
+    ports = free_ports(9)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NORMREG_")}
     env.update(
         NORMREG_DATA_DIR=str(data_dir),
@@ -49,6 +49,8 @@ def environment(data_dir: Path) -> dict[str, str]:
         NORMREG_REGISTRY_METRICS_ADDR=f"127.0.0.1:{ports[4]}",
         NORMREG_REVIEW_METRICS_ADDR=f"127.0.0.1:{ports[5]}",
         NORMREG_SEARCH_METRICS_ADDR=f"127.0.0.1:{ports[6]}",
+        NORMREG_FILING_ADDR=f"127.0.0.1:{ports[7]}",
+        NORMREG_FILING_METRICS_ADDR=f"127.0.0.1:{ports[8]}",
     )
     return env
 
@@ -140,7 +142,7 @@ async def test_make_run_tls_runs_every_service_and_the_cli_over_mutual_tls(
             Path(client["NORMREG_TLS_CLIENT_KEY_FILE"]),
         )
     )
-    for role in ("registry", "review", "search"):
+    for role in ("registry", "review", "search", "filing"):
         await wait_serving(env[f"NORMREG_{role.upper()}_ADDR"], credentials)
 
     with_tls = {**env, **client}
@@ -155,6 +157,10 @@ async def test_make_run_tls_runs_every_service_and_the_cli_over_mutual_tls(
     code, out, err = await cli(env, *create)
     assert code == 1
     assert "测试办法" not in out
+    # The filing service answers the CLI over the same mutual TLS.
+    code, out, err = await cli(with_tls, "--as", "reviewer:wu@司法局", "received-filings")
+    assert code == 0, err
+    assert "no received filings" in out
 
     # The portal is HTTPS with a certificate of the same CA.
     trusted = ssl.create_default_context(cafile=client["NORMREG_TLS_CA_FILE"])
