@@ -23,6 +23,7 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from normreg.v1 import document_pb2 as pb
+from normreg.v1 import filing_review_service_pb2 as fpb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_common import auth
 from normreg_common.clock import FakeClock
@@ -97,7 +98,7 @@ def _strings(names: list[str]) -> dict[str, list[str]]:
 
 
 def _pool_of(field: FieldDescriptor) -> str:
-    if field.name in ("name", "parent", "document", "evaluation", "campaign") or field.name.endswith("_name"):
+    if field.name in ("name", "parent", "document", "evaluation", "campaign", "sender") or field.name.endswith("_name"):
         return "name"
     if field.name == "page_token":
         return "page_token"
@@ -200,7 +201,7 @@ def bad_claims_tokens() -> list[str]:
 
 @pytest.fixture
 async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock)
+    s = System(tmp_path, clock, services=("registry", "review", "search", "filing"))
     await s.start()
     yield s
     await s.stop()
@@ -222,7 +223,23 @@ async def _seed(s: System) -> list[str]:
         )
         names += [doc.name, f"{doc.name}/versions/1", f"{doc.name}/versions/1/comments/1", f"{doc.name}/evaluations/1"]
     await s.pump()
-    return [*names, "赤峰市人民政府", "赤政规〔2026〕1号", "reviews/1", "2026-03-02", "2026-04-30"]
+    filing = s.stub("filing")
+    suggestion = await filing.SubmitReviewSuggestion(
+        fpb.SubmitReviewSuggestionRequest(
+            review_suggestion=fpb.ReviewSuggestion(document=names[0], reasons="与上位法抵触", contact="a@b.cn")
+        )
+    )
+    return [
+        *names,
+        "赤峰市人民政府",
+        "赤政规〔2026〕1号",
+        "reviews/1",
+        "2026-03-02",
+        "2026-04-30",
+        suggestion.name,
+        "receivedFilings/0123456789abcdef",
+        "chifeng",
+    ]
 
 
 def _callers(s: System) -> list[tuple[tuple[str, str], ...]]:
