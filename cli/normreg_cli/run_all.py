@@ -24,6 +24,7 @@ from normreg_common.devca import DevCA
 from normreg_common.files import private_dir
 from normreg_common.settings import Settings
 from normreg_portal.settings import PortalSettings
+from normreg_search.processes import process_count
 
 # The portal last: it only reads through the others.
 SERVICES = ("registry", "review", "search", "filing", "portal")
@@ -71,6 +72,11 @@ def tls_environments(settings: Settings) -> tuple[dict[str, dict[str, str]], Pat
     return services, cli_env
 
 
+def _search_processes(settings: Settings) -> str:
+    count = process_count(settings)
+    return "1 process" if count == 1 else f"{count} processes: 1 writes the index, {count - 1} read it"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_all", description="the whole normreg system on this machine")
     parser.add_argument("--tls", action="store_true", help="TLS everywhere, with a throw-away CA under <data_dir>/tls")
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "normreg is starting\n"
         f"  registry  {settings.registry_addr}\n"
         f"  review    {settings.review_addr}\n"
-        f"  search    {settings.search_addr}\n"
+        f"  search    {settings.search_addr}   ({_search_processes(settings)})\n"
         f"  filing    {settings.filing_addr}   (the recipient's filing review, 备案审查)\n"
         f"  portal    {scheme}://{settings.portal_addr}/   (the public's website)\n"
         f"  transport {transport}\n"

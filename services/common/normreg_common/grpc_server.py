@@ -276,6 +276,15 @@ def _serve_reflection(server: grpc.aio.Server, names: Sequence[str]) -> None:
     )
 
 
+# Beside other processes on one port: a client's HTTP/2 connection, and every call on it, stays with
+# the process that accepted it, so connections are told to reconnect every so often (GOAWAY) and
+# a process that started later gets its share. Calls under way may take their time to finish.
+_SHARED_PORT_OPTIONS = (
+    ("grpc.max_connection_age_ms", 30_000),
+    ("grpc.max_connection_age_grace_ms", 3_600_000),
+)
+
+
 def create_server(
     address: str,
     authenticator: Authenticator,
@@ -285,12 +294,14 @@ def create_server(
     max_concurrent_rpcs: int = 1000,
     request_limits: Mapping[str, int] | None = None,
     tls: ServerTls | None = None,
+    reuse_port: bool = False,
 ) -> tuple[grpc.aio.Server, int]:
     """Builds a server with our interceptor, health and reflection; returns it with the bound port.
 
     `request_limits` maps a method's name (`CreateDocument`) to the bytes its request may weigh;
     others get DEFAULT_REQUEST_BYTES. The transport refuses anything above the largest of them
     before reading it. With `tls` the port speaks only TLS (mutual TLS when it names a client CA).
+    `reuse_port`: several processes listen on the same address, the kernel spreading connections.
     """
     limits = dict(request_limits or {})
     server = grpc.aio.server(
@@ -306,6 +317,8 @@ def create_server(
             # Without probing, a stream's receive window stays at HTTP/2's 64 KiB instead of growing to
             # megabytes: a caller cannot park much more than a request's limit in our buffers.
             ("grpc.http2.bdp_probe", 0),
+            ("grpc.so_reuseport", 1 if reuse_port else 0),
+            *_SHARED_PORT_OPTIONS * reuse_port,
         ],
     )
     names = [add(server) for add in register]
@@ -324,6 +337,11 @@ async def mark_serving(server: grpc.aio.Server) -> None:
     health_servicer: health.aio.HealthServicer = server.health_servicer
     for name in [*server.service_names, ""]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
+async def mark_not_serving(server: grpc.aio.Server) -> None:
+    health_servicer: health.aio.HealthServicer = server.health_servicer
+    await health_servicer.enter_graceful_shutdown()
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     # address (the portal, which limits each of its own clients, counts as one).
     filing_suggestion_limit: int = Field(default=30, ge=1)
     filing_suggestion_window_s: float = Field(default=60.0, gt=0)
+    # How many processes serve search_addr together (SO_REUSEPORT): one of them consumes the events
+    # and writes the index, the others only read it. 0 = one per core this process may run on.
+    search_processes: int = Field(default=1, ge=0, le=64)
+    # Set by the search service for the processes it starts; not for operators:
+    # "writer" consumes and writes, "reader" only reads and hands writes to search_writer_addr.
+    search_role: Literal["", "writer", "reader"] = ""
+    search_writer_addr: str = ""
     # Seconds between scheduler runs (time-driven transitions).
     scheduler_interval_s: float = 60.0
     reviewing_office: str = "司法局"

@@ -28,10 +28,13 @@ _Unit = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.
 
 
 class Database:
-    def __init__(self, path: Path | str, schema: str, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: Path | str, schema: str, *, synchronous: str = "FULL", read_only: bool = False) -> None:
+        """`read_only`: a reader of a database another process writes (WAL lets both run at once). It
+        neither creates nor changes anything, and SQLite refuses any write it would attempt."""
         # FULL: a transaction acknowledged to a client survives power loss, not only a process crash.
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
+        self._read_only = read_only
         self._path = str(path)
         self._name = Path(path).name
         self._schema = schema
@@ -46,6 +49,9 @@ class Database:
         await self._submit(self._open)
 
     def _open(self) -> None:
+        if self._read_only:
+            self._conn = self._open_read_only()
+            return
         if self._path != ":memory:" and not self._path.startswith("file:"):
             # SQLite gives its -wal and -shm files the database file's mode.
             private_file(Path(self._path))
@@ -58,6 +64,16 @@ class Database:
         conn.executescript(self._schema)
         self._conn = conn
 
+    def _open_read_only(self) -> sqlite3.Connection:
+        # The writer made the file, its schema and WAL mode; a reader that finds no file must not make one.
+        uri = f"file:{Path(self._path).resolve()}?mode=rw"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        # query_only, not mode=ro: a reader of a WAL database must be able to share its -shm index.
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
     async def close(self) -> None:
         if self._conn is not None:
             await self._submit(self._conn.close)
@@ -65,6 +81,8 @@ class Database:
         self._executor.shutdown(wait=True)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._read_only:
+            raise sqlite3.OperationalError(f"{self._name} is opened read-only in this process")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         # The unit runs on the database thread in its caller's context: the events it writes carry the
@@ -80,7 +98,19 @@ class Database:
             return await future
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._read_only:
+            return await self._submit(lambda: self._in_snapshot(work))
         return await self._submit(lambda: work(self._connection()))
+
+    def _in_snapshot(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        # Another process writes: the statements of one unit must all see the same commit (hits and
+        # facet counts of one search, the generation and the tables it names).
+        conn = self._connection()
+        conn.execute("BEGIN")
+        try:
+            return work(conn)
+        finally:
+            conn.execute("COMMIT")
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:

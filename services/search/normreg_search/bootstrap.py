@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
+import grpc
 from normreg_common import deadletter_api
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
@@ -20,15 +21,17 @@ from normreg_common.deadletters import DEAD_LETTER_SCHEMA, DeadLetters
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import Consumer, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC
-from normreg_common.grpc_server import create_server, mark_serving
+from normreg_common.grpc_server import create_server, mark_not_serving, mark_serving
 from normreg_common.inbox import INBOX_SCHEMA, ConsumerRunner, position_loader
 from normreg_common.metrics import Sampler, consumer_probe
 from normreg_common.profile import get_profile
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
+from normreg_common.tls import grpc_channel_credentials, grpc_server_credentials
 
 from normreg_search import understanding, witness
 from normreg_search.entrypoints.consumer import CONSUMER, GROUP, changes_of, projection_consumer
+from normreg_search.entrypoints.forwarding import ForwardingDeadLetterServicer, ForwardingSearchServicer, Writer
 from normreg_search.entrypoints.grpc_servicer import SearchServicer, register
 from normreg_search.index.elasticsearch import DEFAULT_ALIAS, ElasticsearchIndex
 from normreg_search.index.port import IndexBuild, SearchIndex
@@ -54,11 +57,20 @@ def index_from_settings(settings: Settings, db: Database) -> SearchIndex:
 
 
 class SearchApp:
+    """One search process. Its role (settings.search_role) says what it does with the index:
+
+    - "" (alone): consumes the events, writes the index and answers searches;
+    - "writer": the same, beside readers on the same port (SO_REUSEPORT), and also on
+      settings.search_writer_addr, where readers hand over the calls that write;
+    - "reader": only answers; opens search.db read-only, follows the writer's rebuilds, consumes
+      nothing, and passes RebuildIndex and RetryDeadLetter to the writer.
+    """
+
     def __init__(
         self,
         settings: Settings,
         clock: Clock,
-        event_log: EventLog,
+        event_log: EventLog | None,
         owns_log: bool,
         background: bool,
         codec: Authenticator,
@@ -68,12 +80,19 @@ class SearchApp:
         """`index_factory` replaces the backend chosen from settings (tests name their own ES alias)."""
         self.settings = settings
         self.profile = get_profile(settings.profile)
+        self.role = settings.search_role
+        reader = self.role == "reader"
+        if reader and not settings.search_writer_addr:
+            raise ValueError("a reading search process needs NORMREG_SEARCH_WRITER_ADDR")
+        if not reader and event_log is None:
+            raise ValueError("the search process that writes the index needs the event log")
         # A projection that can be rebuilt from the log: NORMAL is durable enough, and positions
         # roll back with the rows they describe.
         self.db = Database(
             settings.data_dir / "search.db",
             INBOX_SCHEMA + DEAD_LETTER_SCHEMA + META_SCHEMA + WITNESS_SCHEMA,
             synchronous="NORMAL",
+            read_only=reader,
         )
         self.index = (index_factory or (lambda db: index_from_settings(settings, db)))(self.db)
         self.event_log = event_log
@@ -81,31 +100,61 @@ class SearchApp:
         self._background = background
         self.service = PublicSearch(self.index, clock, self.profile)
         self.projection = projection_consumer(self.index, self.profile.tz, DeadLetters(self.db, GROUP))
-        self.consumer = ConsumerRunner(
-            event_log.consumer([DOCUMENTS_TOPIC], GROUP, position_loader(self.db, GROUP)),
-            self.projection,
-            CONSUMER,
-        )
+        self.consumer: ConsumerRunner | None = None
+        self._writer: Writer | None = None
+        if event_log is not None and not reader:
+            self.consumer = ConsumerRunner(
+                event_log.consumer([DOCUMENTS_TOPIC], GROUP, position_loader(self.db, GROUP)),
+                self.projection,
+                CONSUMER,
+            )
+        servicers: list[Callable[[grpc.aio.Server], str]]
+        if reader:
+            self._writer = Writer(_channel(settings, settings.search_writer_addr))
+            servicers = [
+                register(ForwardingSearchServicer(self.service, witnessed=self.witnessed, writer=self._writer)),
+                deadletter_api.register(ForwardingDeadLetterServicer(self.projection, writer=self._writer)),
+            ]
+        else:
+            servicers = [
+                register(SearchServicer(self.service, rebuild=self.reindex, witnessed=self.witnessed)),
+                deadletter_api.register(deadletter_api.DeadLetterServicer(self.projection)),
+            ]
         self.server, self.port = create_server(
             settings.search_addr,
             codec,
             "normreg.search",
-            [
-                register(SearchServicer(self.service, rebuild=self.reindex, witnessed=self.witnessed)),
-                deadletter_api.register(deadletter_api.DeadLetterServicer(self.projection)),
-            ],
+            servicers,
             tls=settings.server_tls(),
+            reuse_port=bool(self.role),
         )
+        if self.role == "writer":
+            tls = settings.server_tls()
+            private = settings.search_writer_addr
+            bound = (
+                self.server.add_secure_port(private, grpc_server_credentials(tls))
+                if tls
+                else self.server.add_insecure_port(private)
+            )
+            if bound == 0:
+                raise RuntimeError(f"could not bind {private}")
         # One consumer step at a time; held by reindex() while it switches indices.
         self._consuming = asyncio.Lock()
         self._reindexing = asyncio.Lock()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.sampler = Sampler([consumer_probe(self.consumer)], settings.metrics_interval_s)
+        self.sampler = Sampler(
+            [consumer_probe(self.consumer)] if self.consumer is not None else [], settings.metrics_interval_s
+        )
         self._sampling: asyncio.Task[None] | None = None
         # Background mode: how many polls found nothing, so callers can wait until caught up.
         self._empty_polls = 0
         self._progress = asyncio.Condition()
+
+    def _consumer(self) -> ConsumerRunner:
+        if self.consumer is None:
+            raise RuntimeError("this search process only reads the index; the writer consumes the events")
+        return self.consumer
 
     async def witnessed(self, after: int, limit: int) -> list[Witnessed]:
         return await self.db.read(lambda conn: witness.page(conn, after, limit))
@@ -115,14 +164,17 @@ class SearchApp:
         # unreadable file stops the start instead of the first search.
         understanding.default_terms()
         await self.db.open()
-        await self.index.open()
-        if self._owns_log:
-            await self.event_log.start()
-        await self.event_log.ensure_topics([DOCUMENTS_TOPIC])
-        await self.consumer.start()
+        if self.consumer is None or self.event_log is None:
+            await self.index.open_for_reading()
+        else:
+            await self.index.open()
+            if self._owns_log:
+                await self.event_log.start()
+            await self.event_log.ensure_topics([DOCUMENTS_TOPIC])
+            await self.consumer.start()
         await self.server.start()
         await mark_serving(self.server)
-        if self._background:
+        if self._background and self.consumer is not None:
             self._task = asyncio.create_task(self._consume())
             self._sampling = asyncio.create_task(self.sampler.run(self._stop))
 
@@ -131,7 +183,7 @@ class SearchApp:
         while not self._stop.is_set():
             try:
                 async with self._consuming:
-                    applied = await self.consumer.step(timeout=POLL_TIMEOUT_S)
+                    applied = await self._consumer().step(timeout=POLL_TIMEOUT_S)
                 backoff = 0.1
                 if applied == 0:
                     async with self._progress:
@@ -158,7 +210,7 @@ class SearchApp:
     async def sync(self) -> int:
         """Apply every event already in the log; afterwards searches see all of it."""
         async with self._consuming:
-            processed = await self.consumer.drain()
+            processed = await self._consumer().drain()
         await self.index.refresh()
         return processed
 
@@ -172,6 +224,8 @@ class SearchApp:
         """
         async with self._reindexing:
             build = await self.index.begin_rebuild()
+            if self.event_log is None:
+                raise RuntimeError("only the search process that writes the index can rebuild it")
             replay = _Replay(self.event_log, self.profile.tz, slow_start=bool(self.settings.kafka_bootstrap))
             try:
                 await replay.consumer.start()
@@ -189,14 +243,20 @@ class SearchApp:
 
     async def stop(self, grace: float = 1.0) -> None:
         self._stop.set()
+        # Health says NOT_SERVING first, so checks steer new callers to the other processes while
+        # the calls under way finish.
+        await mark_not_serving(self.server)
         await self.server.stop(grace)
         for task in (self._task, self._sampling):
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await self.consumer.close()
+        if self.consumer is not None:
+            await self.consumer.close()
+        if self._writer is not None:
+            await self._writer.close()
         await self.index.close()
-        if self._owns_log:
+        if self._owns_log and self.event_log is not None:
             await self.event_log.close()
         await self.db.close()
 
@@ -240,5 +300,14 @@ async def create_app(
     codec: Authenticator | None = None,
 ) -> SearchApp:
     owns = event_log is None
-    log_ = event_log or event_log_from_settings(settings, "search")
-    return SearchApp(settings, clock or SystemClock(), log_, owns, background, codec or settings.authenticator())
+    # A reader consumes nothing, so it does not touch the event log at all.
+    if event_log is None and settings.search_role != "reader":
+        event_log = event_log_from_settings(settings, "search")
+    return SearchApp(settings, clock or SystemClock(), event_log, owns, background, codec or settings.authenticator())
+
+
+def _channel(settings: Settings, address: str) -> grpc.aio.Channel:
+    tls = settings.client_tls() if settings.server_tls() is not None else None
+    if tls is None:
+        return grpc.aio.insecure_channel(address)
+    return grpc.aio.secure_channel(address, grpc_channel_credentials(tls))

@@ -432,6 +432,10 @@ class ElasticsearchIndex(SearchIndex):
                 raise
             await self._client.indices.put_alias(index=first, name=self.alias, is_write_index=True)
 
+    async def open_for_reading(self) -> None:
+        # The writing process made the template, the alias and its indices; reads go through the alias.
+        return None
+
     async def close(self) -> None:
         await self._client.close()
 

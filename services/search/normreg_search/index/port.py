@@ -102,6 +102,10 @@ class SearchIndex(abc.ABC):
     async def open(self) -> None:
         """Create what is missing (tables, template, alias and first physical index)."""
 
+    async def open_for_reading(self) -> None:
+        """Open an index another process owns and writes: create nothing, follow its switches."""
+        await self.open()
+
     @abc.abstractmethod
     async def close(self) -> None: ...
 

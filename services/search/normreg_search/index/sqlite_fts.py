@@ -535,6 +535,13 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     return SearchResult(hits=hits, total=total, facets=facets)
 
 
+def _current_generation(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM search_meta WHERE key = 'generation'").fetchone()
+    if row is None:
+        raise RuntimeError("the search index has no generation yet: its writing process has not opened it")
+    return int(row["value"])
+
+
 def _payloads(rows: Sequence[sqlite3.Row]) -> list[PublicVersion]:
     return [decode_version(json.loads(r["payload"])) for r in rows]
 
@@ -544,6 +551,8 @@ class SqliteFtsIndex(SearchIndex):
         """`db` is search.db, opened by the caller with META_SCHEMA (and the inbox schema)."""
         self._db = db
         self._generation = 0
+        # Opened for reading only: the writing process may switch generations at any time.
+        self._following = False
 
     @property
     def generation(self) -> int:
@@ -563,6 +572,16 @@ class SqliteFtsIndex(SearchIndex):
             return generation
 
         self._generation = await self._db.transaction(work)
+
+    async def open_for_reading(self) -> None:
+        self._following = True
+        self._generation = await self._db.read(_current_generation)
+
+    def _live(self, conn: sqlite3.Connection) -> int:
+        """The generation to read: another process's rebuild may have switched it since the last read."""
+        if self._following:
+            self._generation = _current_generation(conn)
+        return self._generation
 
     async def close(self) -> None:
         return None
@@ -603,7 +622,7 @@ class SqliteFtsIndex(SearchIndex):
 
     async def _select(self, where: str, args: Sequence[Any], order: str) -> list[PublicVersion]:
         def work(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-            versions = _tables(self._generation).versions
+            versions = _tables(self._live(conn)).versions
             return conn.execute(f"SELECT payload FROM {versions} WHERE {where} ORDER BY {order}", args).fetchall()
 
         return _payloads(await self._db.read(work))
@@ -619,14 +638,14 @@ class SqliteFtsIndex(SearchIndex):
         return await self._select("uniform_number = ? AND visibility = 'searchable'", (number,), "name")
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        return await self._db.read(lambda conn: _search(conn, self._generation, query))
+        return await self._db.read(lambda conn: _search(conn, self._live(conn), query))
 
     async def open_consultations(self, day: dt.date, offset: int, limit: int) -> tuple[list[PublicVersion], int]:
         iso = day.isoformat()
         where = "visibility = 'consultation' AND comment_start <= ? AND comment_end >= ?"
 
         def work(conn: sqlite3.Connection) -> tuple[list[PublicVersion], int]:
-            versions = _tables(self._generation).versions
+            versions = _tables(self._live(conn)).versions
             rows = conn.execute(
                 f"SELECT payload FROM {versions} WHERE {where} ORDER BY comment_end, name LIMIT ? OFFSET ?",
                 (iso, iso, limit, offset),
@@ -639,7 +658,7 @@ class SqliteFtsIndex(SearchIndex):
     async def entries(self) -> dict[str, tuple[int, PublicVersion | None]]:
         rows = await self._db.read(
             lambda conn: conn.execute(
-                f"SELECT name, sequence, payload FROM {_tables(self._generation).versions}"
+                f"SELECT name, sequence, payload FROM {_tables(self._live(conn)).versions}"
             ).fetchall()
         )
         return {
