@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 
 PARTITIONS = 6
 MAX_RECORD_BYTES = 8 * 1024 * 1024
+# How often consumers refresh the cluster's metadata (aiokafka's default is five minutes).
+METADATA_MAX_AGE_MS = 10_000
+# How long a service waits at start for the topics it created to have leaders.
+TOPIC_READY_S = 30.0
 
 
 class KafkaEventLog(EventLog):
@@ -104,6 +109,7 @@ class KafkaEventLog(EventLog):
                             for t in missing
                         ]
                     )
+                await _until_led(admin, missing)
         finally:
             await admin.close()
 
@@ -182,6 +188,9 @@ class KafkaConsumer(Consumer):
             fetch_max_bytes=4 * MAX_RECORD_BYTES,
             max_partition_fetch_bytes=MAX_RECORD_BYTES,
             isolation_level="read_committed",
+            # A topic another deployment creates later (a province's outcomes, a city's documents)
+            # is found within this, not at aiokafka's default five minutes.
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
             **security.client_options(),
         )
 
@@ -261,3 +270,23 @@ class KafkaConsumer(Consumer):
 
     async def close(self) -> None:
         await self._consumer.stop()
+
+
+async def _until_led(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+    """Returns once every partition of `topics` has a leader in the cluster's metadata.
+
+    A consumer that subscribes to a topic created a moment ago may find it missing from the metadata
+    and be assigned nothing; it would learn of the topic only at its next metadata refresh, minutes
+    later. So a service that creates its topics waits for them before its consumers join."""
+    deadline = time.monotonic() + TOPIC_READY_S
+    while True:
+        described = await admin.describe_topics(topics)
+        if all(
+            t.get("error_code") == 0 and t.get("partitions") and all(p.get("leader", -1) >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        if time.monotonic() > deadline:
+            log.warning("topics %s still have no leader after %.0fs; going on", topics, TOPIC_READY_S)
+            return
+        await asyncio.sleep(0.1)
