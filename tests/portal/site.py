@@ -53,6 +53,7 @@ DOGS_V2 = """第一章 总则
 第六条 本办法自公布之日起三十日后施行。"""
 FIREWORKS = "第一条 为了加强烟花爆竹燃放管理，制定本规定。\n第二条 春节期间允许在指定区域燃放。"
 BIKES = "第一条 为了规范共享单车停放秩序，制定本办法。\n第二条 共享单车应当在划定的停放区域内停放。"
+ROADS = "第一条 为了规范临时占用道路行为，制定本办法。"
 SECRET_DRAFT = "第一条 本草案尚未公开，不得出现在门户网站上。"
 MARKUP = '第一条 标记<script>alert("x")</script>与<b onmouseover="alert(1)">文字</b>须原样显示。'
 
@@ -132,6 +133,11 @@ class Site:
     async def settle(self) -> None:
         await self.system.pump()
 
+    async def declare_invalid(self, doc_id: str, reason: str) -> None:
+        registrar = People(self.system).registrar
+        await registrar.DeclareInvalid(rpb.DeclareInvalidRequest(name=f"documents/{doc_id}", reason=reason))
+        await self.settle()
+
     async def seed(self) -> None:
         p = People(self.system)
         dogs = await p.to_in_force("赤峰市养犬管理办法", DOGS_V1)
@@ -165,6 +171,9 @@ class Site:
         self.ids["fireworks"] = fireworks.name.split("/")[1]
         markup = await p.to_in_force("赤峰市<i>标记</i>测试办法", MARKUP)
         self.ids["markup"] = markup.name.split("/")[1]
+        # In force until a test declares it invalid (no other test counts it).
+        roads = await p.to_in_force("赤峰市临时占用道路管理办法", ROADS)
+        self.ids["roads"] = roads.name.split("/")[1]
 
         bikes = await p.create("赤峰市共享单车停放管理办法", BIKES)
         today = self.clock.now().date()

@@ -185,6 +185,24 @@ def test_a_document_shows_status_toc_anchors_timeline_versions_and_links(http: h
     assert "已废止" in repealed and "废止" in repealed
 
 
+def test_a_change_of_status_shows_on_the_next_request_of_a_page_already_shown(http: httpx.Client, site: Site) -> None:
+    """Pages are kept rendered, but keyed by the service's exact reply: a rule declared invalid
+    right after its page was served (and kept) reads so on the very next request, as does the
+    version's own page."""
+    doc = site.ids["roads"]
+    urls = [f"/documents/{doc}", f"/documents/{doc}/versions/1"]
+    shown = [http.get(url).text for url in urls]
+    assert [http.get(url).text for url in urls] == shown
+    for page in shown:
+        assert '<span class="badge badge-in-force">现行有效</span>' in page
+    site.run(site.declare_invalid(doc, "上位法已废止"))
+    for url in urls:
+        page = http.get(url).text
+        assert '<span class="badge badge-in-force">现行有效</span>' not in page, url
+        assert '<span class="badge badge-invalid">已失效</span>' in page, url
+        assert "为了规范临时占用道路行为" in page, url
+
+
 def comment_form(http: httpx.Client, doc: str) -> str:
     page = http.get(f"/consultations/{doc}")
     assert page.status_code == 200

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import grpc
 from normreg.v1 import document_pb2 as pb
@@ -36,6 +36,13 @@ class Gateway:
         self._search_channel = _channel(search_addr, tls)
         self._registry_channel = _channel(registry_addr, tls)
         self.search_stub = sgrpc.SearchServiceStub(self._search_channel)
+        # GetPublicDocument's reply as the bytes on the wire: a page already rendered from the same
+        # bytes needs neither their parsing nor a second serialisation to recognise them.
+        self._public_document_bytes = self._search_channel.unary_unary(
+            "/normreg.v1.SearchService/GetPublicDocument",
+            request_serializer=spb.GetPublicDocumentRequest.SerializeToString,
+            response_deserializer=None,
+        )
         self.registry_stub = rgrpc.RegistryServiceStub(self._registry_channel)
         self.timeout_s = timeout_s
 
@@ -60,6 +67,22 @@ class Gateway:
         return await self._call(
             lambda: self.search_stub.GetPublicDocument(request, timeout=self.timeout_s, wait_for_ready=True)
         )
+
+    async def document_bytes(self, document_id: str, valid_on: dt.date | None = None) -> bytes:
+        """`document`'s reply, serialised (spb.PublicDocument.FromString reads it)."""
+        request = spb.GetPublicDocumentRequest(name=f"documents/{document_id}")
+        dates.set_date(request, "valid_on", valid_on)
+        return await self._bytes(request)
+
+    async def version_bytes(self, document_id: str, number: int) -> bytes:
+        """`version`'s reply, serialised."""
+        return await self._bytes(spb.GetPublicDocumentRequest(name=f"documents/{document_id}/versions/{number}"))
+
+    async def _bytes(self, request: spb.GetPublicDocumentRequest) -> bytes:
+        reply = await self._call(
+            lambda: self._public_document_bytes(request, timeout=self.timeout_s, wait_for_ready=True)
+        )
+        return cast(bytes, reply)
 
     async def by_number(self, uniform_number: str) -> spb.PublicDocument:
         request = spb.GetPublicDocumentRequest(uniform_number=uniform_number)

@@ -12,12 +12,13 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
 
 from normreg_portal import dates, labels, searchform
 from normreg_portal.compare import compare
 from normreg_portal.errors import BadRequest, NotFound
 from normreg_portal.gateway import Gateway
-from normreg_portal.rendering import document_id, render, render_reply, version_number
+from normreg_portal.rendering import Page, Redirect, cached_page, document_id, render, render_reply, version_number
 from normreg_portal.structure import outline
 
 DOCUMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -116,43 +117,50 @@ async def document(request: Request) -> Response:
         except ValueError:
             raise BadRequest("日期格式应为 年-月-日，例如 2025-01-01。") from None
     try:
-        found = await gateway(request).document(doc_id, valid_on)
+        serialised = await gateway(request).document_bytes(doc_id, valid_on)
     except NotFound:
         if valid_on is None:
             raise
         raise NotFound(f"该文件在{dates.chinese(valid_on)}没有有效的版本，或文件不存在。") from None
-    if found.state == pb.VERSION_STATE_PUBLIC_COMMENT:
-        return RedirectResponse(f"/consultations/{doc_id}", status_code=303)
-    return render_document(request, found, valid_on=valid_on.isoformat() if valid_on else "", pinned=False)
+    return document_page(request, doc_id, serialised, valid_on=valid_on.isoformat() if valid_on else "", pinned=False)
 
 
 async def version(request: Request) -> Response:
     doc_id = checked_id(request)
     number = checked_version(str(request.path_params["number"]))
-    found = await gateway(request).version(doc_id, number)
-    if found.state == pb.VERSION_STATE_PUBLIC_COMMENT:
-        return RedirectResponse(f"/consultations/{doc_id}", status_code=303)
-    return render_document(request, found, valid_on="", pinned=True)
+    serialised = await gateway(request).version_bytes(doc_id, number)
+    return document_page(request, doc_id, serialised, valid_on="", pinned=True)
 
 
-def render_document(request: Request, found: spb.PublicDocument, *, valid_on: str, pinned: bool) -> Response:
+def document_page(request: Request, doc_id: str, serialised: bytes, *, valid_on: str, pinned: bool) -> Response:
+    """The page of the PublicDocument whose bytes are `serialised`: read and rendered only the first
+    time these exact bytes are shown, so a changed status or timeline is a new page at once."""
     base = public_base(request)
+    templates: Jinja2Templates = request.app.state.templates
 
-    def context() -> dict[str, Any]:
-        promulgated = [v for v in found.versions if v.state != pb.VERSION_STATE_PUBLIC_COMMENT]
-        return {
-            "doc": found,
-            "doc_id": document_id(found.name),
-            "number": version_number(found.name),
-            "outline": outline(found.body, [(a.label, a.text) for a in found.articles]),
-            "versions": promulgated,
-            "valid_on": valid_on,
-            "pinned": pinned,
-            "comparable": len(promulgated) > 1,
-            "base": base,
-        }
+    def make() -> Page:
+        found = spb.PublicDocument.FromString(serialised)
+        if found.state == pb.VERSION_STATE_PUBLIC_COMMENT:
+            return Redirect(f"/consultations/{doc_id}")
+        context = document_context(found, valid_on=valid_on, pinned=pinned, base=base)
+        return templates.env.get_template("document.html").render(context).encode()
 
-    return render_reply(request, "document.html", found, (valid_on, pinned, base), context)
+    return cached_page(request, serialised, ("document.html", valid_on, pinned, base), make)
+
+
+def document_context(found: spb.PublicDocument, *, valid_on: str, pinned: bool, base: str) -> dict[str, Any]:
+    promulgated = [v for v in found.versions if v.state != pb.VERSION_STATE_PUBLIC_COMMENT]
+    return {
+        "doc": found,
+        "doc_id": document_id(found.name),
+        "number": version_number(found.name),
+        "outline": outline(found.body, [(a.label, a.text) for a in found.articles]),
+        "versions": promulgated,
+        "valid_on": valid_on,
+        "pinned": pinned,
+        "comparable": len(promulgated) > 1,
+        "base": base,
+    }
 
 
 def public_base(request: Request) -> str:

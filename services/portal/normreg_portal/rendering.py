@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from google.protobuf.message import Message
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from normreg_portal import dates, labels
@@ -83,17 +84,32 @@ def render(
     return HTMLResponse(templates.env.get_template(name).render(context), status_code=status_code)
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """What a reply answers instead of a page (a draft open for comment has its own page)."""
+
+    location: str
+
+    def response(self) -> Response:
+        return RedirectResponse(self.location, status_code=303)
+
+
+# A rendered page's UTF-8 bytes, or where to send the reader instead.
+Page = bytes | Redirect
+
+
 class PageCache:
-    """Rendered pages keyed by the exact reply of the service they show and the page's own
-    parameters. A page is a pure function of those, so a hit is the same bytes a render would give;
-    any change in the reply (a new version, a state, a timeline entry) is a different key. It saves
-    the rendering, not the call: every request still asks the service."""
+    """Rendered pages, encoded once, keyed by the exact reply of the service they show and the
+    page's own parameters. A page is a pure function of those, so a hit is the same bytes a render
+    would give; any change in the reply (a new version, a state, a timeline entry) is a different
+    key, so a cached page is never stale. It saves the rendering, not the call: every request still
+    asks the service."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._pages: OrderedDict[tuple[Any, ...], Page] = OrderedDict()
 
-    def page(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+    def page(self, key: tuple[Any, ...], make: Callable[[], Page]) -> Page:
         if self._size <= 0:
             return make()
         found = self._pages.get(key)
@@ -107,12 +123,31 @@ class PageCache:
         return made
 
 
+def reply_digest(serialised: bytes) -> bytes:
+    """What identifies a service's reply in a page's key: a digest of its bytes (sha256 is the
+    fastest of hashlib's on long input here, and collisions are out of reach)."""
+    return hashlib.sha256(serialised).digest()
+
+
 def render_reply(
     request: Request, name: str, reply: Message, params: tuple[Any, ...], context: Callable[[], dict[str, Any]]
-) -> HTMLResponse:
+) -> Response:
     """`name` rendered with `context()` for this service `reply`, through the page cache."""
     templates: Jinja2Templates = request.app.state.templates
+    return cached_page(
+        request,
+        reply.SerializeToString(deterministic=True),
+        (name, *params),
+        lambda: templates.env.get_template(name).render(context()).encode(),
+    )
+
+
+def cached_page(request: Request, serialised: bytes, params: tuple[Any, ...], make: Callable[[], Page]) -> Response:
+    """The page `make()` gives for the reply whose bytes are `serialised` and the page's `params`,
+    through the page cache: on a hit the reply is neither parsed nor rendered nor encoded again."""
     cache: PageCache = request.app.state.pages
-    digest = hashlib.blake2b(reply.SerializeToString(deterministic=True), digest_size=16).digest()
-    body = cache.page((name, digest, *params), lambda: templates.env.get_template(name).render(context()))
-    return HTMLResponse(body)
+    return page_response(cache.page((reply_digest(serialised), *params), make))
+
+
+def page_response(page: Page) -> Response:
+    return page.response() if isinstance(page, Redirect) else HTMLResponse(page)

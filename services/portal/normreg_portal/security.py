@@ -3,7 +3,6 @@ from another host), and the usual hardening. Pure ASGI, so streaming responses k
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -20,6 +19,12 @@ HEADERS = {
 }
 
 
+# Encoded once: every response gets them, so the per-response work is one pass over its headers.
+RAW = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()]
+STATIC_CACHE = (b"cache-control", b"public, max-age=31536000, immutable")
+PAGE_CACHE = (b"cache-control", b"public, max-age=60")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,13 +37,11 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
-                if path.startswith("/static/"):
-                    headers.setdefault("Cache-Control", "public, max-age=31536000, immutable")
-                else:
-                    headers.setdefault("Cache-Control", "public, max-age=60")
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                cache = STATIC_CACHE if path.startswith("/static/") else PAGE_CACHE
+                headers += [pair for pair in (*RAW, cache) if pair[0] not in present]
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, with_headers)
