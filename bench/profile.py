@@ -12,6 +12,7 @@ including callees. Loopback only, bounded in time.
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import collections
 import contextlib
@@ -49,7 +50,7 @@ def py_spy() -> str:
 def record(pid: int, out: Path, seconds: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603
         [py_spy(), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "200", "--format", "raw",
-         "--output", str(out), "--nonblocking", "--threads", "--gil"],
+         "--output", str(out), "--nonblocking", "--threads", "--gil", *(["--native"] if os.environ.get("NATIVE") else [])],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -61,8 +62,10 @@ def summary(raw: Path, top: int = 25) -> str:
     inclusive: collections.Counter[str] = collections.Counter()
     threads: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in raw.read_text().splitlines():
+    for line in raw.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue  # the tail of a frame whose text held a line break or a NUL
         n = int(count)
         frames = stack.split(";")
         total += n

@@ -212,6 +212,12 @@ class PostgresStore(RegistryRepository):
         return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id").fetchall()]
 
     # history
+    def history_head(self, document: str) -> str:
+        row = self.conn.execute(
+            "SELECT hash FROM history WHERE document = %s ORDER BY sequence DESC LIMIT 1", (document,)
+        ).fetchone()
+        return GENESIS if row is None else str(row[0])
+
     def history(self, document: str) -> list[HistoryEntry]:
         rows = self.conn.execute(
             "SELECT document, sequence, version, action, actor, time, from_state, to_state, reason, previous_hash, "

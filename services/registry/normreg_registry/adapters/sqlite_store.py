@@ -296,6 +296,12 @@ class Store(RegistryRepository):
         return int(row[0]), int(row[1])
 
     # history
+    def history_head(self, document: str) -> str:
+        row = self.conn.execute(
+            "SELECT hash FROM history WHERE document = ? ORDER BY sequence DESC LIMIT 1", (document,)
+        ).fetchone()
+        return GENESIS if row is None else str(row[0])
+
     def history(self, document: str) -> list[HistoryEntry]:
         rows = self.conn.execute(
             "SELECT document, sequence, version, action, actor, time, from_state, to_state, reason, previous_hash, "

@@ -24,7 +24,7 @@ from typing import TypeVar
 from normreg_common.eventlog.port import Delivery, Record
 
 from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import HistoryEntry
+from normreg_registry.domain.history import GENESIS, HistoryEntry
 from normreg_registry.domain.model import Change, Document
 
 T = TypeVar("T")
@@ -106,6 +106,12 @@ class RegistryRepository(abc.ABC):
 
     @abc.abstractmethod
     def history(self, document: str) -> list[HistoryEntry]: ...
+
+    def history_head(self, document: str) -> str:
+        """The hash of the document's newest history entry (GENESIS before the first). Stores over
+        a database read that one row instead of the whole chain."""
+        chain = self.history(document)
+        return chain[-1].hash if chain else GENESIS
 
     @abc.abstractmethod
     def events_of_types(self, types: Sequence[str]) -> Iterator[tuple[str, str, int, bytes]]:

@@ -28,7 +28,6 @@ from normreg_registry.domain.access import OPERATIONS, Op
 from normreg_registry.domain.cleanup import Campaign, Outcome
 from normreg_registry.domain.filing_report import FilingReport, ReportRow
 from normreg_registry.domain.history import (
-    GENESIS,
     HistoryEntry,
     document_digest,
     entry_for,
@@ -146,8 +145,7 @@ class RegistryService:
         checkpoint = None
         if changes and self._signer is not None:
             # The head the store is about to write, computed the way every store computes it.
-            chain = store.history(doc.name)
-            head = chain[-1].hash if chain else GENESIS
+            head = store.history_head(doc.name)
             for change in changes:
                 head = entry_for(doc.name, change, head).hash
             checkpoint = self._signer.sign(Checkpoint(doc.name, changes[-1].sequence, head, document_digest(doc)))

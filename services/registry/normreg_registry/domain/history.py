@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Protocol
 
 from normreg_common.checkpoints import Checkpoint
@@ -31,12 +31,16 @@ class HistoryEntry:
     hash: str = ""
 
     def computed_hash(self) -> str:
-        body = asdict(self)
-        body.pop("hash")
+        # Every field but the hash, as dataclasses.asdict gives them (they are all flat), without its
+        # recursive copy: this runs at least once per write.
+        body = {name: getattr(self, name) for name in _HASHED}
         return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
     def sealed(self) -> HistoryEntry:
-        return HistoryEntry(**{**asdict(self), "hash": self.computed_hash()})
+        return replace(self, hash=self.computed_hash())
+
+
+_HASHED = tuple(f.name for f in fields(HistoryEntry) if f.name != "hash")
 
 
 def verify_chain(document: str, entries: list[HistoryEntry]) -> list[str]:
