@@ -12,10 +12,10 @@ including callees. Loopback only, bounded in time.
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import collections
 import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -38,6 +38,8 @@ from bench.procs import KEY, Backends, System, free_port, service, wait_serving
 from bench.write_path import create_request
 
 SECONDS = 12
+# NATIVE=1: compiled frames too (grpc's core, protobuf, the event loop) where py-spy can unwind them.
+NATIVE = ["--native"] if os.environ.get("NATIVE") else []
 
 
 def py_spy() -> str:
@@ -50,7 +52,7 @@ def py_spy() -> str:
 def record(pid: int, out: Path, seconds: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603
         [py_spy(), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "200", "--format", "raw",
-         "--output", str(out), "--nonblocking", "--threads", "--gil", *(["--native"] if os.environ.get("NATIVE") else [])],
+         "--output", str(out), "--nonblocking", "--threads", "--gil", *NATIVE],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
