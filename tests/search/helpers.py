@@ -1,18 +1,24 @@
 """Registry-shaped events for the search tests, and small builders of public views.
 
 `registry_event` builds what normreg_registry.application.events.to_records puts on the documents
-topic (type, subject, sequence, data.document head, data.version snapshot). Every internal field is
-filled with a value containing SECRET, so a test can assert that none reaches the index.
+topic (type, subject, sequence, the published message of normreg.events.v1 with its head and version
+snapshot), written from the .proto alone as any producer would; `legacy=True` builds the JSON
+snapshot the registry wrote before the messages were published, which consumers still read for one
+release. Every internal field is filled with a value containing SECRET, so a test can assert that
+none reaches the index.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from google.protobuf import json_format
+from normreg.events.v1 import document_events_pb2 as dev
 from normreg.events.v1.comment_events_pb2 import CommentReceived
-from normreg_common import event_data
+from normreg_common import document_events, event_data
 from normreg_common.events import REGISTRY_SOURCE, CloudEvent
 from normreg_search.model import Article, PublicVersion, TimelineEvent, VersionChange
 
@@ -41,8 +47,31 @@ def registry_event(
     amended_by: int | None = None,
     repealed_by: str = "",
     updated_at: dt.datetime = T0,
+    legacy: bool = False,
 ) -> CloudEvent:
     name = f"documents/{doc}"
+    if not legacy:
+        return _published_event(
+            name,
+            number,
+            sequence,
+            state,
+            action=action,
+            title=title,
+            body=body,
+            kind=kind,
+            issuing_body=issuing_body,
+            uniform_number=uniform_number,
+            promulgation_date=promulgation_date,
+            effective_date=effective_date,
+            validity_end=validity_end,
+            comment_window=comment_window,
+            timeline=timeline,
+            amends=amends,
+            amended_by=amended_by,
+            repealed_by=repealed_by,
+            updated_at=updated_at,
+        )
     promulgation: dict[str, Any] | None = None
     if promulgation_date:
         promulgation = {
@@ -124,9 +153,104 @@ def registry_event(
     )
 
 
-def lifecycle(doc: str = "rule1") -> list[CloudEvent]:
+def _date(text: str | None) -> dict[str, int] | None:
+    if not text:
+        return None
+    day = dt.date.fromisoformat(text)
+    return {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _published_event(
+    name: str,
+    number: int,
+    sequence: int,
+    state: str,
+    *,
+    action: str,
+    title: str,
+    body: str,
+    kind: str,
+    issuing_body: str,
+    uniform_number: str,
+    promulgation_date: str,
+    effective_date: str,
+    validity_end: str | None,
+    comment_window: tuple[str, str] | None,
+    timeline: list[tuple[str, str, str, str]] | None,
+    amends: int | None,
+    amended_by: int | None,
+    repealed_by: str,
+    updated_at: dt.datetime,
+) -> CloudEvent:
+    message_class = document_events.message_class(f"normreg.registry.v1.{action}") or dev.DocumentEvent
+    version: dict[str, Any] = {
+        "name": f"{name}/versions/{number}",
+        "number": number,
+        "state": state,
+        "title": title,
+        "body": body,
+        "articles": [
+            {"label": line.split(" ", 1)[0], "text": line.split(" ", 1)[1]}
+            for line in body.splitlines()
+            if line.startswith("第") and " " in line
+        ],
+        "revision": 3,
+        "timeline": [
+            {"date": _date(d), "event": e, "note": note, "related": related} for d, e, note, related in (timeline or [])
+        ]
+        + [{"date": _date("2026-01-01"), "event": "review_returned", "note": "SECRET-TIMELINE-NOTE", "related": ""}],
+        "amends": f"{name}/versions/{amends}" if amends else "",
+        "amended_by": f"{name}/versions/{amended_by}" if amended_by else "",
+        "repealed_by": repealed_by,
+        "create_time": T0.isoformat(),
+        "update_time": updated_at.isoformat(),
+    }
+    if comment_window:
+        version["comment_window"] = {"start_date": _date(comment_window[0]), "end_date": _date(comment_window[1])}
+    if promulgation_date:
+        version["promulgation"] = {
+            "uniform_number": uniform_number,
+            "registration_number": "SECRET-REGISTRATION",
+            "promulgation_date": _date(promulgation_date),
+            "effective_date": _date(effective_date or promulgation_date),
+            "validity_end_date": _date(validity_end),
+        }
+    data = {
+        "change": {
+            "version_number": number,
+            "to_state": state,
+            "actor": "SECRET-ACTOR",
+            "reason": "SECRET-REASON",
+        },
+        "document": {
+            "name": name,
+            "kind": kind,
+            "issuing_body": issuing_body,
+            "number_prefix": "赤政规",
+            "drafting_org": "SECRET-DRAFTING-ORG",
+            "version_count": number,
+        },
+        "version": version,
+    }
+    message = json_format.ParseDict(data, message_class())
+    return CloudEvent(
+        source=REGISTRY_SOURCE,
+        type=f"normreg.registry.v1.{action}",
+        subject=name,
+        time=updated_at,
+        sequence=sequence,
+        dataschema=event_data.dataschema(message),
+        data=event_data.to_data(message) | {"secret_field_added_later": "SECRET-FUTURE-FIELD"},
+    )
+
+
+_registry_event = registry_event
+
+
+def lifecycle(doc: str = "rule1", *, legacy: bool = False) -> list[CloudEvent]:
     """A document's whole public life, in order: a draft opened for comment and closed again,
     promulgated, in force, amended by version 2, which is later repealed."""
+    registry_event = partial(_registry_event, legacy=legacy)
     body1 = "第一条 为了推进法治政府建设，制定本办法。\n第二条 旧条款只在第一版中出现。"
     body2 = "第一条 为了推进法治政府建设，制定本办法。\n第二条 新条款规定备案审查。"
     promulgated1 = [("2024-01-10", "promulgated", "赤政规〔2024〕1号", ""), ("2024-02-10", "in_force", "", "")]

@@ -1,22 +1,24 @@
 """From a registry event to the public view of the version it changed. Pure: no I/O, no clock.
 
-Each registry event carries the full snapshot of the one version it changed (`data.version`) and the
-document head (`data.document`). The public view is copied from them by allow-list; internal fields
-(drafting organisation, drafters, actors, reasons of internal steps, procedures, reviews, filing)
-are never read. The index keeps, per version, the highest `sequence` applied and ignores any event
-at or below it, so duplicates and out-of-order copies change nothing.
+Every registry document event carries the published message (normreg.events.v1, see
+normreg_common.document_events) that starts with the document head and the full snapshot of the one
+version it changed; it is read as DocumentEvent, so a type added later still updates the view. The
+public view is copied from it by allow-list; internal fields (drafting organisation, actors, reasons
+of internal steps, registration numbers) are never read. The index keeps, per version, the highest
+`sequence` applied and ignores any event at or below it, so duplicates and out-of-order copies
+change nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 from normreg.events.v1.comment_events_pb2 import CommentReceived
-from normreg_common import event_data
+from normreg.events.v1.document_events_pb2 import DocumentHead, VersionSnapshot
+from normreg_common import document_events, event_data
 from normreg_common.dates import DATE_MAX
+from normreg_common.event_fields import date_of
 from normreg_common.events import CloudEvent
 
 from normreg_search.model import (
@@ -32,28 +34,26 @@ from normreg_search.model import (
     Visibility,
 )
 
-EVENT_TYPE_PREFIX = "normreg.registry.v1."
+EVENT_TYPE_PREFIX = document_events.TYPE_PREFIX
 COMMENT_RECEIVED = EVENT_TYPE_PREFIX + "comment_received"
 ENDED_STATES = frozenset({"AMENDED", "REPEALED", "DECLARED_INVALID", "EXPIRED"})
 
 
 def project(event: CloudEvent, tz: dt.tzinfo) -> VersionChange | None:
     """The change to apply for `event`, or None when the event is not about a document version.
+    Data that is not a document event raises event_data.UnreadableData (the consumer sets it aside).
 
     `tz` is the jurisdiction's time zone, used only to date an ending the registry recorded
     without a date.
     """
-    if not event.type.startswith(EVENT_TYPE_PREFIX):
+    data = document_events.read_common(event)
+    if data is None:
         return None
-    head = event.data.get("document")
-    version = event.data.get("version")
-    if not isinstance(head, Mapping) or not isinstance(version, Mapping):
-        return None
-    document = _text(head.get("name")) or event.subject
-    name = _text(version.get("name"))
+    document = data.document.name or event.subject
+    name = data.version.name
     if not document.startswith("documents/") or not name.startswith(f"{document}/versions/"):
-        return None
-    view = public_view(head, version, tz)
+        raise event_data.UnreadableData(f"{event.type} of {event.subject}: {name!r} is not a version of {document!r}")
+    view = public_view(data.document, data.version, tz)
     return VersionChange(name=name, document=document, sequence=event.sequence, version=view)
 
 
@@ -72,51 +72,46 @@ def project_comment(event: CloudEvent) -> CommentCount | None:
     return CommentCount(name=data.version, count=data.comment_count)
 
 
-def public_view(head: Mapping[str, Any], version: Mapping[str, Any], tz: dt.tzinfo) -> PublicVersion | None:
-    document = _text(head.get("name"))
-    state = _text(version.get("state"))
-    kind = _text(head.get("kind"))
-    promulgation = version.get("promulgation")
-    promulgation = promulgation if isinstance(promulgation, Mapping) else {}
-    window = version.get("comment_window")
-    window = window if isinstance(window, Mapping) else {}
-    promulgated = _date(promulgation.get("promulgation_date"))
-    effective = _date(promulgation.get("effective_date"))
-    validity_end = _date(promulgation.get("validity_end"))
+def public_view(head: DocumentHead, version: VersionSnapshot, tz: dt.tzinfo) -> PublicVersion | None:
+    document = head.name
+    state = version.state
+    kind = head.kind
+    promulgation = version.promulgation
+    window = version.comment_window
+    promulgated = date_of(promulgation.promulgation_date)
+    effective = date_of(promulgation.effective_date)
+    validity_end = date_of(promulgation.validity_end_date)
     timeline = tuple(
-        TimelineEvent(_text(e.get("date")), _text(e.get("event")), _text(e.get("note")), _text(e.get("related")))
-        for e in _list(version.get("timeline"))
-        if isinstance(e, Mapping) and e.get("event") in PUBLIC_TIMELINE_EVENTS
+        TimelineEvent(_iso(date_of(e.date)), e.event, e.note, e.related)
+        for e in version.timeline
+        if e.event in PUBLIC_TIMELINE_EVENTS
     )
     view = PublicVersion(
-        name=_text(version.get("name")),
+        name=version.name,
         document=document,
-        version_number=int(version.get("number") or 0),
-        title=_text(version.get("title")),
+        version_number=version.number,
+        title=version.title,
         kind=kind if kind in KINDS else "",
         state=state,
-        issuing_body=_text(head.get("issuing_body")),
-        uniform_number=_text(promulgation.get("uniform_number")) if state in SEARCHABLE_STATES else "",
+        issuing_body=head.issuing_body,
+        uniform_number=promulgation.uniform_number if state in SEARCHABLE_STATES else "",
         promulgation_date=promulgated if state in SEARCHABLE_STATES else None,
         effective_date=effective if state in SEARCHABLE_STATES else None,
         validity_end_date=validity_end if state in SEARCHABLE_STATES else None,
-        body=_text(version.get("body")),
-        articles=tuple(
-            Article(_text(a.get("label")), _text(a.get("text")))
-            for a in _list(version.get("articles"))
-            if isinstance(a, Mapping)
-        ),
+        body=version.body,
+        articles=tuple(Article(a.label, a.text) for a in version.articles),
         timeline=timeline,
-        amends=_version_ref(document, version.get("amends")),
-        amended_by=_version_ref(document, version.get("amended_by")),
-        repealed_by=_text(version.get("repealed_by")),
-        comment_start=_date(window.get("start")) if state == "PUBLIC_COMMENT" else None,
-        comment_end=_date(window.get("end")) if state == "PUBLIC_COMMENT" else None,
+        amends=_version_ref(document, version.amends),
+        amended_by=_version_ref(document, version.amended_by),
+        repealed_by=version.repealed_by,
+        comment_start=date_of(window.start_date) if state == "PUBLIC_COMMENT" else None,
+        comment_end=date_of(window.end_date) if state == "PUBLIC_COMMENT" else None,
     )
     if view.visibility is Visibility.HIDDEN:
         return None
     if view.visibility is Visibility.SEARCHABLE:
-        valid_from, valid_to = validity_interval(view, _datetime(version.get("updated_at")), tz)
+        changed = version.update_time.ToDatetime(dt.UTC) if version.HasField("update_time") else None
+        valid_from, valid_to = validity_interval(view, changed, tz)
         view = replace(view, valid_from=valid_from, valid_to=valid_to)
     return view
 
@@ -149,34 +144,17 @@ def validity_interval(
     return valid_from, valid_to
 
 
-def _version_ref(document: str, number: Any) -> str:
-    if isinstance(number, int) and not isinstance(number, bool) and number > 0:
-        return f"{document}/versions/{number}"
-    return ""
+def _version_ref(document: str, name: str) -> str:
+    """A version of the same document, or nothing: a link elsewhere is not this document's to show."""
+    return name if name.startswith(f"{document}/versions/") else ""
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else ""
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _date(value: Any) -> dt.date | None:
-    if not isinstance(value, str) or not value:
-        return None
+def _date(value: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value[:10])
+        return dt.date.fromisoformat(value[:10]) if value else None
     except ValueError:
         return None
-
-
-def _datetime(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)

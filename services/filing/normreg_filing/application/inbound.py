@@ -1,4 +1,5 @@
-"""What the recipient takes from a subordinate registry's document events, translated at the edge:
+"""What the recipient takes from a subordinate registry's document events (their published messages,
+normreg.events.v1), translated at the edge:
 a promulgation naming one of this jurisdiction's bodies among its recipients, a filing sent to one
 of them, and the completion of requested materials (a refiling with the same recipient). Everything
 else on the stream is of no concern here and is skipped."""
@@ -7,16 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
+from google.type import date_pb2
+from normreg.events.v1 import document_events_pb2 as dev
+from normreg_common import document_events
+from normreg_common.event_data import UnreadableData
+from normreg_common.event_fields import date_of
 from normreg_common.events import CloudEvent
 from normreg_common.federation import verify
 from normreg_common.profile import JurisdictionProfile
-from pydantic import BaseModel, ConfigDict, Field
 
 from normreg_filing.domain.supervision import SeenPromulgation
 
-REGISTRY_TYPE_PREFIX = "normreg.registry.v1."
+REGISTRY_TYPE_PREFIX = document_events.TYPE_PREFIX
+PROMULGATED = REGISTRY_TYPE_PREFIX + "promulgated"
+FILING_RECORDED = REGISTRY_TYPE_PREFIX + "filing_recorded"
 
 
 @dataclass(frozen=True)
@@ -44,80 +50,66 @@ class Inbound:
     messages: tuple[SeenPromulgation | FilingSent, ...]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _Head(_Model):
-    name: str
-    kind: str
-    issuing_body: str
-
-
-class _Promulgation(_Model):
-    uniform_number: str = ""
-    promulgation_date: dt.date
-
-
-class _Version(_Model):
-    name: str
-    title: str
-    promulgation: _Promulgation | None = None
-
-
-class _Data(_Model):
-    version_number: int = Field(ge=1)
-    details: dict[str, Any]
-    document: _Head
-    version: _Version
-
-
 def translate(event: CloudEvent, sender: str, bodies: frozenset[str]) -> Inbound:
     """`sender` is the jurisdiction whose stream this is; `bodies` are the recipients this deployment
-    receives for. Raises for data that is not what the registry publishes (a dead letter)."""
+    receives for. Read with the published messages (normreg.events.v1 DocumentPromulgated,
+    DocumentFilingRecorded); raises for data that is not what the registry publishes (a dead letter)."""
     messages: list[SeenPromulgation | FilingSent] = []
-    if event.type in (REGISTRY_TYPE_PREFIX + "promulgated", REGISTRY_TYPE_PREFIX + "filing_recorded"):
-        data = _Data.model_validate(event.data)
-        p = data.version.promulgation
-        if p is None:
-            raise ValueError(f"{event.type} of {data.version.name} carries no promulgation")
-        details = data.details
-        if event.type.endswith("promulgated") and details.get("filing_required"):
-            due = dt.date.fromisoformat(str(details["filing_due_date"]))
-            for recipient in details.get("filing_recipients") or []:
+    if event.type == PROMULGATED:
+        promulgated = document_events.read(event, dev.DocumentPromulgated)
+        p = _promulgation(event, promulgated.version)
+        if promulgated.filing_required:
+            due = _required_date(event, promulgated.filing_due_date, "filing_due_date")
+            for recipient in promulgated.filing_recipients:
                 if recipient in bodies:
                     messages.append(
                         SeenPromulgation(
                             sender=sender,
-                            document=data.version.name,
-                            title=data.version.title,
-                            issuing_body=data.document.issuing_body,
-                            kind=data.document.kind,
+                            document=promulgated.version.name,
+                            title=promulgated.version.title,
+                            issuing_body=promulgated.document.issuing_body,
+                            kind=promulgated.document.kind,
                             uniform_number=p.uniform_number,
-                            promulgation_date=p.promulgation_date,
+                            promulgation_date=_required_date(event, p.promulgation_date, "promulgation_date"),
                             due_date=due,
-                            recipient=str(recipient),
+                            recipient=recipient,
                         )
                     )
-        elif event.type.endswith("filing_recorded") and details.get("recipient") in bodies:
+    elif event.type == FILING_RECORDED:
+        filed = document_events.read(event, dev.DocumentFilingRecorded)
+        p = _promulgation(event, filed.version)
+        if filed.recipient in bodies:
             messages.append(
                 FilingSent(
                     sender=sender,
-                    document=data.version.name,
-                    title=data.version.title,
-                    issuing_body=data.document.issuing_body,
-                    kind=data.document.kind,
+                    document=filed.version.name,
+                    title=filed.version.title,
+                    issuing_body=filed.document.issuing_body,
+                    kind=filed.document.kind,
                     uniform_number=p.uniform_number,
-                    promulgation_date=p.promulgation_date,
-                    due_date=dt.date.fromisoformat(str(details["due_date"])),
-                    filed_date=dt.date.fromisoformat(str(details["filed_date"])),
-                    recipient=str(details["recipient"]),
-                    materials={str(k): bool(v) for k, v in dict(details.get("materials") or {}).items()},
-                    refiling=bool(details.get("refiling")),
+                    promulgation_date=_required_date(event, p.promulgation_date, "promulgation_date"),
+                    due_date=_required_date(event, filed.due_date, "due_date"),
+                    filed_date=_required_date(event, filed.filed_date, "filed_date"),
+                    recipient=filed.recipient,
+                    materials=dict(filed.materials),
+                    refiling=filed.refiling,
                     at=event.time,
                 )
             )
     return Inbound(event.source, event.subject, event.sequence, tuple(messages))
+
+
+def _promulgation(event: CloudEvent, version: dev.VersionSnapshot) -> dev.DocumentPromulgation:
+    if not version.HasField("promulgation"):
+        raise UnreadableData(f"{event.type} of {version.name or event.subject} carries no promulgation")
+    return version.promulgation
+
+
+def _required_date(event: CloudEvent, value: date_pb2.Date, field: str) -> dt.date:
+    day = date_of(value)
+    if day is None:
+        raise UnreadableData(f"{event.type} of {event.subject} has no {field}")
+    return day
 
 
 def read_trusted(raw: bytes, sender: str, profile: JurisdictionProfile, bodies: frozenset[str]) -> Inbound:

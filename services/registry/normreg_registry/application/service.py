@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +20,7 @@ from normreg_common.eventlog.port import Delivery
 from normreg_common.principal import SCHEDULER, Principal
 from normreg_common.profile import JurisdictionProfile
 
+from normreg_registry.application.document_events import recorded_details
 from normreg_registry.application.events import comment_received, to_records
 from normreg_registry.application.ports import DocumentFilter, RegistryRepository, UnfiledObligation, UnitOfWork
 from normreg_registry.domain import access
@@ -742,8 +742,7 @@ class RegistryService:
             for type_, document, version, raw in store.events_of_types(
                 ["promulgated", "imported", "filing_recorded", "filing_reviewed"]
             ):
-                data = json.loads(raw)["data"]
-                events.append((type_, document, version, data["details"]))
+                events.append((type_, document, version, recorded_details(raw)))
             return FilingReport.from_events(events).select(year, issuing_body, recipient)
 
         return await self._read(work)

@@ -1,20 +1,24 @@
 """Consumes the registry's document events: a review request opens a review task, a withdrawal
-cancels the open ones. The registry's event data is translated here, at the edge, and nowhere else."""
+cancels the open ones. The events are read with their published messages (normreg.events.v1
+DocumentReviewRequested, DocumentWithdrawn; normreg_common.document_events), and translated here, at
+the edge, and nowhere else."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 
+from normreg.events.v1 import document_events_pb2 as dev
+from normreg_common import document_events
 from normreg_common.consuming import Consuming
 from normreg_common.deadletters import DeadLetters
+from normreg_common.event_data import UnreadableData
 from normreg_common.eventlog.port import Delivery, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 from normreg_common.inbox import ConsumerRunner, position_loader
 from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 from normreg_common.validation import resource_id
-from pydantic import BaseModel, ConfigDict, Field
 
 from normreg_review.application.inbound import DocumentWithdrawn, Inbound, ReviewRequested
 from normreg_review.application.service import ReviewService
@@ -23,62 +27,34 @@ log = logging.getLogger(__name__)
 
 GROUP = "review"
 CONSUMER = "review:documents"
-REGISTRY_TYPE_PREFIX = "normreg.registry.v1."
+REGISTRY_TYPE_PREFIX = document_events.TYPE_PREFIX
 REVIEW_REQUESTED = REGISTRY_TYPE_PREFIX + "review_requested"
 WITHDRAWN = REGISTRY_TYPE_PREFIX + "withdrawn"
 
 
-class _Snapshot(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _RequestDetails(_Snapshot):
-    review_round: int = Field(ge=1)
-    revision: int = Field(ge=1)
-    drafters: list[str]
-
-
-class _DocumentHead(_Snapshot):
-    name: str
-    drafting_org: str
-
-
-class _VersionSnapshot(_Snapshot):
-    title: str
-    body: str
-
-
-class _ReviewRequestedData(_Snapshot):
-    version_number: int = Field(ge=1)
-    actor: str
-    details: _RequestDetails
-    document: _DocumentHead
-    version: _VersionSnapshot
-
-
-class _WithdrawnData(_Snapshot):
-    actor: str = ""
-    reason: str = ""
-
-
 def _message(event: CloudEvent) -> ReviewRequested | DocumentWithdrawn | None:
     if event.type == REVIEW_REQUESTED:
-        data = _ReviewRequestedData.model_validate(event.data)
+        data = document_events.read(event, dev.DocumentReviewRequested)
+        if data.review_round < 1 or data.revision < 1 or data.change.version_number < 1:
+            raise UnreadableData(
+                f"{event.subject}: review round {data.review_round}, revision {data.revision} "
+                f"of version {data.change.version_number}"
+            )
         return ReviewRequested(
             document_id=resource_id(data.document.name, "documents", "document.name"),
-            version_number=data.version_number,
-            review_round=data.details.review_round,
-            revision=data.details.revision,
+            version_number=data.change.version_number,
+            review_round=data.review_round,
+            revision=data.revision,
             title=data.version.title,
             body=data.version.body,
             drafting_org=data.document.drafting_org,
-            drafters=tuple(data.details.drafters),
-            requested_by=data.actor,
+            drafters=tuple(data.drafters),
+            requested_by=data.change.actor,
             at=event.time,
         )
     if event.type == WITHDRAWN:
-        withdrawn = _WithdrawnData.model_validate(event.data)
-        return DocumentWithdrawn(event.subject, withdrawn.actor, withdrawn.reason, event.time)
+        withdrawn = document_events.read(event, dev.DocumentWithdrawn)
+        return DocumentWithdrawn(event.subject, withdrawn.change.actor, withdrawn.change.reason, event.time)
     return None
 
 
