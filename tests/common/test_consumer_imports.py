@@ -49,6 +49,7 @@ def test_the_consumers_run_without_the_registry_loaded() -> None:
         "normreg_review.bootstrap",
         "normreg_filing.entrypoints.subordinate_events",
         "normreg_filing.application.service",
+        "normreg_filing.bootstrap",
     ]
     code = "import sys\n" + "".join(f"import {m}\n" for m in entrypoints)
     code += "print(sorted(m for m in sys.modules if m.split('.')[0] == 'normreg_registry'))"
