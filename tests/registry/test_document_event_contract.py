@@ -20,7 +20,7 @@ from google.protobuf import json_format, symbol_database
 from google.protobuf.message import Message
 from normreg.events.v1 import document_events_pb2 as dev
 from normreg_common import document_events
-from normreg_common.event_data import TYPE_URL_PREFIX
+from normreg_common.event_data import TYPE_URL_PREFIX, to_data
 from normreg_common.eventlog.port import Delivery
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 from normreg_common.principal import REVIEW_SERVICE, SCHEDULER
@@ -246,7 +246,7 @@ def _scenario() -> None:
     _publish(c)
 
     # Declared invalid; and one that expires at the end of its validity period.
-    d = _new("d")
+    d = _new("d", Kind.GOVERNMENT_RULE)  # a rule: no validity period
     _adopt(d, 1)
     _promulgate(d, at(4), 2)
     d.run_clock(SCHEDULER, at(34), PROFILE)
@@ -310,8 +310,10 @@ def test_the_event_is_its_published_message_and_keeps_what_the_change_recorded(a
     assert common.version.name == f"{event.subject}/versions/{common.change.version_number}"
     assert (common.version.state, common.version.title) == (published.state.value, published.title)
     assert common.change.to_state in {"", *State}
-    # Nothing the change recorded was dropped on the way (details the head carries aside).
+    # Nothing the change recorded was dropped on the way (details the head carries aside), and the
+    # data written straight from the domain is the message's own JSON, key for key.
     assert data == published.strict
+    assert event.data == to_data(published.strict)
 
 
 @pytest.mark.parametrize("action", EMITTED)

@@ -9,14 +9,17 @@ over every action the domain records keeps that from happening.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import logging
 from typing import Any
 
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2
 from normreg.events.v1 import document_events_pb2 as dev
 from normreg_common import document_events
-from normreg_common.event_data import to_data
+from normreg_common.event_data import dataschema, to_data
 from normreg_common.event_fields import date_of, fill, to_date
 from normreg_common.events import CloudEvent
 
@@ -27,12 +30,96 @@ log = logging.getLogger(__name__)
 EVENT_TYPE_PREFIX = document_events.TYPE_PREFIX
 
 
+def data_of(doc: Document, change: Change) -> tuple[str, dict[str, Any]]:
+    """`dataschema` and `data` of the event of `change`: `message_of` in the proto3 JSON mapping
+    (.proto field names, every field present), with the common part written straight from the
+    domain rather than through the message, which took four fifths of a write's event cost for a
+    long text. The contract tests hold the two equal for every action."""
+    cls = _message_class(change.action)
+    specific = cls()
+    fill(specific, _details(doc, change))
+    v = doc.version(change.version)
+    data: dict[str, Any] = {
+        "change": {
+            "version_number": change.version,
+            "from_state": change.from_state.value if change.from_state else "",
+            "to_state": change.to_state.value if change.to_state else "",
+            "actor": change.actor,
+            "reason": change.reason,
+        },
+        "document": {
+            "name": doc.name,
+            "kind": doc.kind.value,
+            "issuing_body": doc.issuing_body,
+            "number_prefix": doc.number_prefix,
+            "drafting_org": doc.drafting_org,
+            "provisional": doc.provisional,
+            "version_count": len(doc.versions),
+        },
+        "version": _snapshot_data(doc, v),
+    }
+    data.update(to_data(specific))
+    return dataschema(cls), data
+
+
+def _snapshot_data(doc: Document, v: Version) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": doc.version_name(v.number),
+        "number": v.number,
+        "state": v.state.value,
+        "title": v.title,
+        "body": v.body,
+        "articles": [{"label": a.label, "text": a.text} for a in v.articles],
+        "revision": v.revision,
+        "timeline": [
+            {"date": _json_date(e.date), "event": e.event, "note": e.note, "related": e.related} for e in v.timeline
+        ],
+        "amends": doc.version_name(v.amends) if v.amends else "",
+        "amended_by": doc.version_name(v.amended_by) if v.amended_by else "",
+        "repealed_by": v.repealed_by,
+        "create_time": _json_time(v.created_at),
+        "update_time": _json_time(v.updated_at),
+    }
+    if v.comment_window is not None:
+        out["comment_window"] = {
+            "start_date": _json_date(v.comment_window.start),
+            "end_date": _json_date(v.comment_window.end),
+        }
+    p = v.promulgation
+    if p is not None:
+        out["promulgation"] = {
+            "uniform_number": str(p.number) if p.number else "",
+            "registration_number": p.registration_number,
+            "promulgation_date": _json_date(p.promulgation_date),
+            "effective_date": _json_date(p.effective_date),
+        }
+        if p.validity_end is not None:
+            out["promulgation"]["validity_end_date"] = _json_date(p.validity_end)
+    return out
+
+
+def _json_date(day: dt.date) -> dict[str, int]:
+    return {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _json_time(at: dt.datetime) -> str:
+    stamp = Timestamp()
+    stamp.FromDatetime(at)
+    return stamp.ToJsonString()
+
+
+@functools.cache
+def _message_class(action: str) -> type[Message]:
+    cls = document_events.message_class(EVENT_TYPE_PREFIX + action)
+    if cls is None:
+        log.error("no published message for the document event %s; publishing its common part", action)
+        return dev.DocumentEvent
+    return cls
+
+
 def message_of(doc: Document, change: Change, *, strict: bool = False) -> Message:
     """The published message of `change`. `strict` refuses a detail the message has no field for."""
-    cls = document_events.message_class(EVENT_TYPE_PREFIX + change.action)
-    if cls is None:
-        log.error("no published message for the document event %s; publishing its common part", change.action)
-        cls = dev.DocumentEvent
+    cls = _message_class(change.action)
     common = common_part(doc, change)
     # Every document event message starts with DocumentEvent's three fields, numbered alike.
     message = cls.FromString(common.SerializeToString())

@@ -1,7 +1,7 @@
 """Turns recorded changes into CloudEvents for the documents topic.
 
 Each change is published as its message of normreg.events.v1 (document_events.proto, written by
-`document_events.message_of`), named in `dataschema`; every one carries the snapshot of the version
+`document_events.data_of`), named in `dataschema`; every one carries the snapshot of the version
 it changed, so a consumer can rebuild its view from the newest event per version alone, whatever came
 before it. A comment on a version open for comment is an event of its own stream
 (normreg.events.v1.CommentReceived), not a change.
@@ -17,7 +17,7 @@ from normreg_common.eventlog.port import Record
 from normreg_common.events import DOCUMENTS_TOPIC, REGISTRY_SOURCE, CloudEvent
 from normreg_common.tracing import current_traceparent
 
-from normreg_registry.application.document_events import EVENT_TYPE_PREFIX, message_of
+from normreg_registry.application.document_events import EVENT_TYPE_PREFIX, data_of
 from normreg_registry.domain.model import Change, Document
 
 
@@ -27,15 +27,15 @@ def to_records(doc: Document, changes: list[Change], checkpoint: str | None = No
     out = []
     traceparent = current_traceparent()
     for change in changes:
-        message = message_of(doc, change)
+        schema, data = data_of(doc, change)
         event = CloudEvent(
             source=REGISTRY_SOURCE,
             type=EVENT_TYPE_PREFIX + change.action,
             subject=doc.name,
             time=change.at,
             sequence=change.sequence,
-            dataschema=dataschema(message),
-            data=to_data(message),
+            dataschema=schema,
+            data=data,
             traceparent=traceparent,
             checkpoint=checkpoint if change is changes[-1] else None,
         )
