@@ -13,6 +13,7 @@ from normreg.v1 import search_service_pb2 as spb
 from normreg_portal import dates, guards, searchform
 from normreg_portal.compare import compare
 from normreg_portal.highlight import snippet_html
+from normreg_portal.rendering import PageCache
 from normreg_portal.structure import outline
 
 
@@ -183,3 +184,26 @@ def test_a_browser_that_cannot_start_fails_the_run_in_ci(monkeypatch: pytest.Mon
     monkeypatch.setattr(browser, "REAL_SERVERS_REQUIRED", False)
     with pytest.raises(pytest.skip.Exception):
         browser.unavailable("chromium did not start")
+
+
+def test_a_kept_page_is_found_only_by_the_very_same_reply_and_the_cache_stays_bounded() -> None:
+    cache = PageCache(size=3, max_bytes=100)
+    made: list[str] = []
+
+    def make(text: str) -> bytes:
+        made.append(text)
+        return text.encode()
+
+    reply = b"\x0a\x05state" * 3
+    assert cache.page((reply, "p"), lambda: make("a")) == b"a"
+    assert cache.page((bytes(bytearray(reply)), "p"), lambda: make("b")) == b"a"  # equal bytes: kept
+    changed = reply[:-1] + b"x"
+    assert cache.page((changed, "p"), lambda: make("c")) == b"c"  # one byte differs: rendered
+    assert cache.page((reply, "q"), lambda: make("d")) == b"d"  # other parameters: rendered
+    assert made == ["a", "c", "d"]
+    cache.page((b"1", "p"), lambda: make("e"))
+    assert cache.page((reply, "p"), lambda: make("f")) == b"f"  # the oldest of more than 3 went
+    cache.page((b"x" * 90, "p"), lambda: make("g"))
+    assert cache.held_bytes <= 100
+    assert cache.page((b"y" * 200, "p"), lambda: make("h")) == b"h"  # larger than the bound: not kept
+    assert cache.held_bytes <= 100

@@ -134,5 +134,5 @@ def create_app(settings: PortalSettings, gateway: Gateway | None = None) -> Star
     app.state.templates = make_templates(settings.portal_site_name)
     app.state.limiter = RateLimiter(settings.portal_comment_limit, settings.portal_comment_window_s)
     app.state.cache = feeds.Cache()
-    app.state.pages = PageCache(settings.portal_page_cache)
+    app.state.pages = PageCache(settings.portal_page_cache, settings.portal_page_cache_mb * 2**20)
     return app

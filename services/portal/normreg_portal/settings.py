@@ -20,6 +20,8 @@ class PortalSettings(Settings):
     portal_metrics_addr: str = ""
     # Rendered pages kept, keyed by the service's exact reply (0: render every time).
     portal_page_cache: int = 512
+    # ... and at most this many MiB of them, with the replies that are their keys.
+    portal_page_cache_mb: int = 128
     # Deadline of each call to the services.
     portal_backend_timeout_s: float = 5.0
 
