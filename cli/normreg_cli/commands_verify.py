@@ -9,6 +9,11 @@
    public state) for versions the registry does not have in a public state; the drafts listed as open
    for comment are compared with the registry's, and a draft whose window contains today must be listed.
 
+3. With `--received-filings`, the filing review service (which keeps no hash chain of its own): what each
+   sender was told of its filing — the events in its outbox — is numbered without gaps, signed with
+   this jurisdiction's key, and leads to the state the filing is in (VerifyReceivedFilings); events
+   the event log has not acknowledged yet count as a difference.
+
 Run it once writes have settled: an event still on its way shows as a difference.
 """
 
@@ -25,6 +30,7 @@ from typing import TypeVar
 import grpc
 from google.protobuf import json_format
 from normreg.v1 import document_pb2 as pb
+from normreg.v1 import filing_review_service_pb2 as fpb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import search_service_pb2 as spb
 
@@ -307,6 +313,10 @@ async def verify(ctx: Context, args: argparse.Namespace) -> int:
     history = await verify_history(ctx, args.name)
     report = await compare_with_index(ctx, args.name)
     agrees = history.intact and not report.differences
+    filings = None
+    if args.received_filings:
+        filings = await ctx.clients.filing.VerifyReceivedFilings(fpb.VerifyReceivedFilingsRequest())
+        agrees = agrees and not filings.problems and not filings.events_unsent
     if ctx.as_json:
         body = {
             "agrees": agrees,
@@ -315,11 +325,28 @@ async def verify(ctx: Context, args: argparse.Namespace) -> int:
             ),
             "index": report.as_dict(),
         }
+        if filings is not None:
+            body["filings"] = json_format.MessageToDict(
+                filings, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+            )
         ctx.print(json.dumps(body, ensure_ascii=False, indent=2))
     else:
         ctx.print(f"history: {views_registry.verification(history)}")
         ctx.print(_index_summary(report))
+        if filings is not None:
+            ctx.print(_filings_summary(filings))
     return 0 if agrees else DIFFERS
+
+
+def _filings_summary(result: fpb.VerifyReceivedFilingsResponse) -> str:
+    head = f"filings: {result.filings_checked} received filings, {result.events_checked} events told to senders"
+    if not result.problems and not result.events_unsent:
+        return f"{head}: agrees"
+    lines = [f"{head}: DIFFERS"]
+    if result.events_unsent:
+        lines.append(f"  {result.events_unsent} events not yet acknowledged by the event log")
+    lines += [table(["filing", "problem"], [[p.filing or "-", p.problem] for p in result.problems])]
+    return "\n".join(lines)
 
 
 def register(subparsers: Subparsers) -> None:
@@ -338,4 +365,10 @@ def register(subparsers: Subparsers) -> None:
         "--history-only",
         action="store_true",
         help="only the registry's own checks (chains, states): not the index, not the witness",
+    )
+    p.add_argument(
+        "--received-filings",
+        action="store_true",
+        help="also the filing review service: what senders were told agrees with the received filings "
+        "(needs the role reviewer there)",
     )

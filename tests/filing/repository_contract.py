@@ -108,6 +108,14 @@ class FilingRepositoryContract:
         await uow.write(lambda r: r.save_filing(f, [event(f, 1), event(f, 2)]))
         await uow.write(lambda r: (r.save_filing(g, [event(g, 1)]), r.save_filing(f, [event(f, 3)])))
         assert await self.outbox(uow) == [event(f, 1), event(f, 2), event(g, 1), event(f, 3)]
+        # Read back through the port in write order, paged by position; none acknowledged yet.
+        entries = await uow.read(lambda r: r.outbox(0, 10))
+        assert [e.record for e in entries] == await self.outbox(uow)
+        positions = [e.position for e in entries]
+        assert positions == sorted(positions) and positions[0] > 0 and not any(e.sent for e in entries)
+        rest = await uow.read(lambda r: r.outbox(positions[1], 2))
+        assert [e.position for e in rest] == positions[2:4]
+        assert await uow.read(lambda r: r.outbox(positions[-1], 10)) == []
 
     async def test_a_unit_that_raises_leaves_nothing_behind_not_even_its_events(self, uow: UnitOfWork) -> None:
         f = received()

@@ -13,22 +13,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from normreg.events.v1 import filing_events_pb2 as ev
 from normreg_common.clock import FakeClock
 from normreg_common.databases import outbox_relay
-from normreg_common.errors import FailedPrecondition, InvalidArgument
+from normreg_common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from normreg_common.event_data import read
 from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.events import FILINGS_TOPIC, CloudEvent
-from normreg_common.federation import public_key_text, verify
+from normreg_common.federation import public_key_text, sign, verify
 from normreg_common.sqlite import Database
 from normreg_filing.adapters.memory import InMemoryUnitOfWork
 from normreg_filing.adapters.sqlite_store import SCHEMA
 from normreg_filing.adapters.stores import unit_of_work
 from normreg_filing.application.inbound import FilingSent, Inbound
 from normreg_filing.application.service import FilingReviewService
+from normreg_filing.application.verification import Problem
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 
 from tests.common.test_eventlog_contract import Positions, collect
-from tests.filing.test_filing_review_domain import ALL, PROVINCE, REVIEWER, at
+from tests.filing.test_filing_review_domain import ALL, CITY_REGISTRAR, PROVINCE, REVIEWER, at
 
 KEY = Ed25519PrivateKey.generate()
 DOCUMENT = "documents/rule1/versions/1"
@@ -168,3 +169,52 @@ async def test_the_relay_sends_the_outbox_in_order_and_once_after_a_restart(
         ("correction_answered", 3),
     ]
     assert {d.key for d in got} == {DOCUMENT}
+
+
+async def accepted_after_correction() -> tuple[InMemoryUnitOfWork, FilingReviewService, str]:
+    uow = InMemoryUnitOfWork()
+    service = FilingReviewService(uow, FakeClock(at(11)), PROVINCE, key=KEY)
+    await service.apply("chifeng", [sent({**ALL, "drafting_explanation": False}, 5)])
+    [filing] = await service.list_received(REVIEWER)
+    await service.register(REVIEWER, filing.id, [], "")
+    await service.apply("chifeng", [sent({"drafting_explanation": True}, 6, filed=13, refiling=True)])
+    await service.decide(REVIEWER, filing.id, Outcome.CORRECTION_REQUIRED, "越权", ["第三条"], "")
+    await service.apply("chifeng", [sent(ALL, 7, filed=20, refiling=True)])
+    await service.decide(REVIEWER, filing.id, Outcome.ACCEPTED, "", [], "")
+    return uow, service, filing.id
+
+
+async def test_verify_finds_what_the_sender_was_told_agrees_with_every_filing() -> None:
+    uow, service, _ = await accepted_after_correction()
+    result = await service.verify_received_filings(REVIEWER)
+    assert (result.filings_checked, result.events_checked, result.events_unsent, result.problems) == (1, 5, 5, [])
+    uow.tables.sent = 5
+    assert (await service.verify_received_filings(REVIEWER)).events_unsent == 0
+    with pytest.raises(PermissionDenied):
+        await service.verify_received_filings(CITY_REGISTRAR)
+
+
+async def test_verify_reports_a_forged_a_lost_and_an_untold_change() -> None:
+    uow, service, id = await accepted_after_correction()
+    name = f"receivedFilings/{id}"
+    # An event rewritten in the outbox and signed with another key.
+    forged = CloudEvent.from_bytes(uow.outbox[1].value).model_copy(update={"jurisdictionsig": None})
+    uow.outbox[1] = Record(FILINGS_TOPIC, DOCUMENT, sign(forged, "neimenggu", Ed25519PrivateKey.generate()).to_bytes())
+    problems = (await service.verify_received_filings(REVIEWER)).problems
+    assert [p.filing for p in problems] == ["", name]
+    assert "BAD_SIGNATURE" in problems[0].problem and "expected 1..5" in problems[1].problem
+    # An event lost.
+    uow, service, id = await accepted_after_correction()
+    del uow.outbox[2]
+    [lost] = (await service.verify_received_filings(REVIEWER)).problems
+    assert "[1, 2, 4, 5]" in lost.problem
+    # A state changed in the store without telling the sender.
+    uow, service, id = await accepted_after_correction()
+    uow.tables.filings[id].state = FilingState.REVOKED
+    [untold] = (await service.verify_received_filings(REVIEWER)).problems
+    assert untold.problem == "the sender was told ACCEPTED, the filing is REVOKED"
+    # Events of a filing the service does not hold.
+    name = f"receivedFilings/{id}"
+    del uow.tables.filings[id]
+    [orphan] = (await service.verify_received_filings(REVIEWER)).problems
+    assert orphan == Problem(name, "5 events of a filing this service does not hold")

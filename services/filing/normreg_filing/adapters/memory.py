@@ -1,6 +1,6 @@
 """An in-memory filing store for tests: the same port and contract as SQLite and PostgreSQL, in
 dictionaries. A unit of work that raises is rolled back to the state before it began; `outbox` holds
-what a relay would publish."""
+what a relay would publish (`sent` marks how many of them a relay has; none unless a test says so)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from normreg_common.eventlog.port import Delivery, Record
 
-from normreg_filing.application.ports import FilingRepository, UnitOfWork
+from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
 from normreg_filing.domain.supervision import SeenPromulgation
@@ -26,6 +26,7 @@ class _Tables:
     suggestions: dict[str, ReviewSuggestion] = field(default_factory=dict)
     seen: dict[tuple[str, str, str], SeenPromulgation] = field(default_factory=dict)
     outbox: list[Record] = field(default_factory=list)
+    sent: int = 0
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     positions: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
@@ -83,6 +84,10 @@ class InMemoryRepository(FilingRepository):
             for f in self._t.filings.values()
             if (not sender or f.sender == sender) and (not state or f.state.value == state)
         ]
+
+    def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
+        rows = list(enumerate(self._t.outbox, start=1))[after : after + limit]
+        return [OutboxEntry(i, r, i <= self._t.sent) for i, r in rows]
 
     def suggestion(self, id: str) -> ReviewSuggestion | None:
         stored = self._t.suggestions.get(id)

@@ -14,7 +14,7 @@ from normreg_common.postgres.database import Conn, PostgresDatabase
 from normreg_common.postgres.outbox import enqueue
 from pydantic import TypeAdapter
 
-from normreg_filing.application.ports import FilingRepository, UnitOfWork
+from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
 from normreg_filing.domain.supervision import SeenPromulgation
@@ -81,6 +81,12 @@ class PostgresFilingRepository(FilingRepository):
             (sender, sender, state, state),
         ).fetchall()
         return [_filing.validate_json(r[0]) for r in rows]
+
+    def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
+        rows = self.conn.execute(
+            "SELECT id, topic, key, value, sent_at FROM outbox WHERE id > %s ORDER BY id LIMIT %s", (after, limit)
+        ).fetchall()
+        return [OutboxEntry(int(r[0]), Record(str(r[1]), str(r[2]), bytes(r[3])), r[4] is not None) for r in rows]
 
     def suggestion(self, id: str) -> ReviewSuggestion | None:
         row = self.conn.execute(

@@ -15,7 +15,7 @@ from normreg_common.outbox import OUTBOX_SCHEMA, enqueue
 from normreg_common.sqlite import Database
 from pydantic import TypeAdapter
 
-from normreg_filing.application.ports import FilingRepository, UnitOfWork
+from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
 from normreg_filing.domain.supervision import SeenPromulgation
@@ -90,6 +90,12 @@ class SqliteFilingRepository(FilingRepository):
             (sender, sender, state, state),
         ).fetchall()
         return [_filing.validate_json(r[0]) for r in rows]
+
+    def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
+        rows = self._c.execute(
+            "SELECT id, topic, key, value, sent_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+        ).fetchall()
+        return [OutboxEntry(int(r[0]), Record(r[1], r[2], bytes(r[3])), r[4] is not None) for r in rows]
 
     def suggestion(self, id: str) -> ReviewSuggestion | None:
         row = self._c.execute("SELECT body FROM review_suggestions WHERE id = ?", (id,)).fetchone()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from normreg_common.eventlog.port import Delivery, Record
@@ -26,6 +27,15 @@ from normreg_filing.domain.suggestions import ReviewSuggestion
 from normreg_filing.domain.supervision import SeenPromulgation
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An event the service wrote, in write order; `sent` once the event log acknowledged it."""
+
+    position: int
+    record: Record
+    sent: bool
 
 
 class FilingRepository(abc.ABC):
@@ -47,6 +57,10 @@ class FilingRepository(abc.ABC):
     @abc.abstractmethod
     def filings(self, sender: str = "", state: str = "") -> list[ReceivedFiling]:
         """In arrival order; an empty filter matches every value."""
+
+    @abc.abstractmethod
+    def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
+        """The events written, in write order, after position `after` (positions are positive)."""
 
     # ---- review suggestions --------------------------------------------------------------------
 

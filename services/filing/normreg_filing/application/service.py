@@ -13,13 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from normreg_common.clock import Clock
 from normreg_common.errors import Aborted, InvalidArgument, NotFound
 from normreg_common.eventlog.port import Delivery
+from normreg_common.federation import public_key_text
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
 from normreg_filing.application.events import to_records
 from normreg_filing.application.inbound import FilingSent, Inbound
+from normreg_filing.application.ports import OutboxEntry, Store
 from normreg_filing.application.ports import Repository as FilingRepository
-from normreg_filing.application.ports import Store
+from normreg_filing.application.verification import Verification, compare_told
 from normreg_filing.domain import access
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_filing.domain.received import ReceivedFiling, authorize
@@ -278,3 +280,20 @@ class FilingReviewService:
         authorize(principal, "reading the report on subordinate jurisdictions")
         senders = await self.jurisdictions()
         return [await self.report(principal, sender, year) for sender in senders]
+
+    # ---- verification --------------------------------------------------------------------------
+
+    async def verify_received_filings(self, principal: Principal) -> Verification:
+        """What the senders were told against what this service holds (application.verification),
+        read in one snapshot."""
+        authorize(principal, "verifying the received filings")
+
+        def work(repo: FilingRepository) -> tuple[list[ReceivedFiling], list[OutboxEntry]]:
+            entries: list[OutboxEntry] = []
+            while page := repo.outbox(entries[-1].position if entries else 0, 1000):
+                entries.extend(page)
+            return repo.filings(), entries
+
+        filings, entries = await self._store.read(work)
+        keys = {public_key_text(self._key), *self._profile.keys_of(self._profile.name)}
+        return compare_told(filings, entries, self._profile.name, keys)

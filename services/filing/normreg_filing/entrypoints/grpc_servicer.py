@@ -265,6 +265,17 @@ class FilingReviewServicer(pb_grpc.FilingReviewServiceServicer):
             missing_filings=window[:count], next_page_token=_MISSING.encode(start + count, filters) if more else ""
         )
 
+    async def VerifyReceivedFilings(
+        self, request: pb.VerifyReceivedFilingsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VerifyReceivedFilingsResponse:
+        result = await self._service.verify_received_filings(current_principal())
+        return pb.VerifyReceivedFilingsResponse(
+            filings_checked=result.filings_checked,
+            events_checked=result.events_checked,
+            events_unsent=result.events_unsent,
+            problems=[pb.FilingVerificationProblem(filing=p.filing, problem=p.problem) for p in result.problems],
+        )
+
 
 def _filing_id(name: str) -> str:
     return resource_id(name, "receivedFilings")
