@@ -120,6 +120,7 @@ def _requests(filings: list[str], suggestions: list[str]) -> dict[str, st.Search
         "ListMissingFilings": st.builds(
             pb.ListMissingFilingsRequest, page_size=size, page_token=token, sender=sender, status=_ENUM
         ),
+        "VerifyReceivedFilings": st.just(pb.VerifyReceivedFilingsRequest()),
     }
 
 

@@ -51,6 +51,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "ReplyToReviewSuggestion": REVIEWERS_ONLY,
     "GetSubordinateFilingReport": REVIEWERS_ONLY,
     "ListMissingFilings": REVIEWERS_ONLY,
+    "VerifyReceivedFilings": REVIEWERS_ONLY,
 }
 _ids = itertools.count()
 
@@ -85,6 +86,7 @@ async def _prepared(system: System, method: str) -> pb.SubmitReviewSuggestionReq
         "ListReviewSuggestions": lambda: pb.ListReviewSuggestionsRequest(),
         "GetSubordinateFilingReport": lambda: pb.GetSubordinateFilingReportRequest(year=2026),
         "ListMissingFilings": lambda: pb.ListMissingFilingsRequest(),
+        "VerifyReceivedFilings": lambda: pb.VerifyReceivedFilingsRequest(),
     }
     if method == "ReplyToReviewSuggestion":
         submitted = await staff.SubmitReviewSuggestion(pb.SubmitReviewSuggestionRequest(review_suggestion=suggestion))
