@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 from google.protobuf import field_mask_pb2
+from normreg.v1 import filing_review_service_pb2 as fpb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import review_service_pb2 as vpb
 from normreg_cli.dates import to_pb as day
@@ -64,7 +65,7 @@ class Site:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="portal-site", daemon=True)
         self.clock = FakeClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI))
-        self.system = System(data_dir, self.clock)
+        self.system = System(data_dir, self.clock, services=("registry", "review", "search", "filing"))
         self.server: uvicorn.Server | None = None
         self.serving: asyncio.Task[None] | None = None
         self.url = ""
@@ -96,9 +97,12 @@ class Site:
             jwt_key=TEST_KEY,
             portal_addr="127.0.0.1:0",
             portal_comment_limit=3,
+            portal_suggestion_limit=3,
         )
         gateway = Gateway(
-            f"127.0.0.1:{self.system.apps['search'].port}", f"127.0.0.1:{self.system.apps['registry'].port}"
+            f"127.0.0.1:{self.system.apps['search'].port}",
+            f"127.0.0.1:{self.system.apps['registry'].port}",
+            filing_addr=f"127.0.0.1:{self.system.apps['filing'].port}",
         )
         config = uvicorn.Config(
             create_app(settings, gateway), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
@@ -123,12 +127,19 @@ class Site:
         assert self.server is not None
         app = self.server.config.app
         app.state.limiter = RateLimiter(app.state.settings.portal_comment_limit, 600.0)
+        app.state.suggestion_limiter = RateLimiter(app.state.settings.portal_suggestion_limit, 600.0)
 
     async def comments_of(self, doc_id: str) -> list[str]:
         """What the drafting office reads of the comments on `doc_id`."""
         drafter = self.system.stub("registry", self.system.token("zhang", "drafter", org=ORG))
         listed = await drafter.ListComments(rpb.ListCommentsRequest(name=f"documents/{doc_id}"))
         return [c.text for c in listed.comments]
+
+    async def suggestions(self) -> list[fpb.ReviewSuggestion]:
+        """The review suggestions as the filing service's reviewers read them, contact included."""
+        reviewer = self.system.stub("filing", self.system.token("wu", "reviewer", org="司法局"))
+        listed = await reviewer.ListReviewSuggestions(fpb.ListReviewSuggestionsRequest())
+        return list(listed.review_suggestions)
 
     async def settle(self) -> None:
         await self.system.pump()

@@ -110,6 +110,30 @@ def test_a_citizen_comments_on_an_open_consultation(browser: Browser, site: Site
     assert int(text_of(b, ".doclist .comment-count")) == before + 1
 
 
+def test_a_citizen_asks_for_a_review_from_a_documents_page(browser: Browser, site: Site) -> None:
+    b = browser
+    site.reset_limits()
+    b.open(f"/documents/{site.ids['dogs']}")
+    b.click_and_load(".suggest a")
+    assert b.driver.current_url.endswith(f"/documents/{site.ids['dogs']}/review-suggestion")
+    b.screenshots("review-suggestion")
+    b.driver.find_element(By.ID, "provisions").send_keys("第四条")
+    b.driver.find_element(By.ID, "reasons").send_keys("第四条对犬链长度的限制缺乏上位法依据。")
+    b.driver.find_element(By.CSS_SELECTOR, "input[name=requester][value=citizen]").click()
+    b.driver.find_element(By.ID, "contact").send_keys("dog-owner@example.cn")
+    b.click_and_load("#suggestion-form button[type=submit]")
+    assert "审查建议已提交" in text_of(b, ".success")
+    assert "dog-owner@example.cn" not in b.driver.page_source
+    b.screenshots("review-suggestion-sent")
+    stored = site.run(site.suggestions())
+    assert any(
+        s.contact == "dog-owner@example.cn"
+        and list(s.provisions) == ["第四条"]
+        and s.document.endswith(site.ids["dogs"])
+        for s in stored
+    )
+
+
 def test_a_drafts_url_shows_the_same_page_as_a_missing_one(browser: Browser, site: Site) -> None:
     b = browser
     b.open(f"/documents/{site.ids['secret']}")
@@ -133,6 +157,7 @@ PAGES = [
     ("/documents/{fireworks}", "repealed"),
     ("/consultations", "consultations"),
     ("/consultations/{bikes}", ""),
+    ("/documents/{dogs}/review-suggestion", ""),
     ("/documents/{secret}", ""),
 ]
 

@@ -38,6 +38,7 @@ PAGES = [
     "/documents/{fireworks}",
     "/consultations",
     "/consultations/{bikes}",
+    "/documents/{dogs}/review-suggestion",
 ]
 
 
@@ -240,6 +241,65 @@ def test_the_comment_form_checks_token_size_and_rate(http: httpx.Client, site: S
     assert "已结束" not in site.run(
         site.comments_of(site.ids["dogs"]),
     )
+
+
+def suggestion_form(http: httpx.Client, doc: str) -> str:
+    page = http.get(f"/documents/{doc}/review-suggestion")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    return token.group(1)
+
+
+def test_the_review_suggestion_form_checks_token_size_and_rate_and_never_shows_the_contact(
+    http: httpx.Client, site: Site
+) -> None:
+    doc = site.ids["dogs"]
+    assert f'href="/documents/{doc}/review-suggestion"' in http.get(f"/documents/{doc}").text
+    site.reset_limits()
+    token = suggestion_form(http, doc)
+    url = f"/documents/{doc}/review-suggestion"
+    good = {
+        "reasons": "第一条与道路交通安全法抵触",
+        "contact": "电话 13900000000",
+        "provisions": "第一条",
+        "csrf_token": token,
+    }
+    before = len(site.run(site.suggestions()))
+    assert http.post(url, data={k: v for k, v in good.items() if k != "csrf_token"}).status_code == 403
+    assert http.post(url, data={**good, "csrf_token": token + "x"}).status_code == 403
+    with httpx.Client(base_url=site.url) as stranger:  # no cookie: a form posted from another site
+        assert stranger.post(url, data=good).status_code == 403
+    no_reasons = http.post(url, data={**good, "reasons": " \n "})
+    assert no_reasons.status_code == 400 and "请填写审查建议的理由" in no_reasons.text
+    no_contact = http.post(url, data={**good, "contact": "\x00 "})
+    assert no_contact.status_code == 400 and "请留下联系方式" in no_contact.text
+    long = http.post(url, data={**good, "reasons": "长" * 5001})
+    assert long.status_code == 400 and "最多 5000 字" in long.text
+    assert http.post(url, data={**good, "reasons": "长" * 70_000}).status_code == 413
+    assert len(site.run(site.suggestions())) == before
+    sent = http.post(url, data={**good, "requester": "organisation", "provisions": "第一条、第二条"})
+    assert (sent.status_code, sent.headers["location"]) == (303, f"{url}?sent=1#suggestion-form")
+    thanks = http.get(sent.headers["location"])
+    assert "审查建议已提交" in thanks.text and "13900000000" not in thanks.text
+    stored = site.run(site.suggestions())[-1]
+    assert (stored.document, stored.sender, list(stored.provisions), stored.contact) == (
+        f"documents/{doc}",
+        "chifeng",
+        ["第一条", "第二条"],
+        "电话 13900000000",
+    )
+    # Three per window in this suite's settings: two more pass, the next is refused.
+    for i in range(2):
+        assert http.post(url, data={**good, "reasons": f"第{i}条理由"}).status_code == 303
+    limited = http.post(url, data=good)
+    assert limited.status_code == 429 and "过于频繁" in limited.text
+    site.reset_limits()
+    # A repealed document offers no form; hidden drafts and unknown documents: the same 404 as everywhere.
+    assert "review-suggestion" not in http.get(f"/documents/{site.ids['fireworks']}").text
+    for hidden in (site.ids["secret"], "no-such-document"):
+        assert http.post(f"/documents/{hidden}/review-suggestion", data=good).status_code == 404
+        assert http.get(f"/documents/{hidden}/review-suggestion").status_code == 404
 
 
 def test_feed_sitemap_and_robots_describe_the_public_rules(http: httpx.Client, site: Site) -> None:

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from normreg_portal import api, consultations, feeds, pages
+from normreg_portal import api, consultations, feeds, pages, suggestions
 from normreg_portal.errors import NotFound, PortalError
 from normreg_portal.gateway import Gateway
 from normreg_portal.guards import RateLimiter
@@ -90,6 +90,8 @@ def routes() -> list[Route | Mount]:
         Route("/consultations", consultations.consultation_list),
         Route("/consultations/{document}", consultations.consultation),
         Route("/consultations/{document}/comments", consultations.submit, methods=["POST"]),
+        Route("/documents/{document}/review-suggestion", suggestions.form, methods=["GET"]),
+        Route("/documents/{document}/review-suggestion", suggestions.submit, methods=["POST"]),
         Route("/feed.atom", feeds.feed),
         Route("/sitemap.xml", feeds.sitemap),
         Route("/robots.txt", feeds.robots),
@@ -117,6 +119,7 @@ def create_app(settings: PortalSettings, gateway: Gateway | None = None) -> Star
                 settings.registry_addr,
                 timeout_s=settings.portal_backend_timeout_s,
                 tls=settings.client_tls(),
+                filing_addr=settings.filing_addr,
             )
         try:
             yield
@@ -133,6 +136,7 @@ def create_app(settings: PortalSettings, gateway: Gateway | None = None) -> Star
     app.state.gateway = gateway
     app.state.templates = make_templates(settings.portal_site_name)
     app.state.limiter = RateLimiter(settings.portal_comment_limit, settings.portal_comment_window_s)
+    app.state.suggestion_limiter = RateLimiter(settings.portal_suggestion_limit, settings.portal_suggestion_window_s)
     app.state.cache = feeds.Cache()
     app.state.pages = PageCache(settings.portal_page_cache, settings.portal_page_cache_mb * 2**20)
     return app

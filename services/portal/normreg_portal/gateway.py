@@ -1,4 +1,5 @@
-"""The portal's only way to the rest of normreg: SearchService for reading, RegistryService.CreateComment for writing.
+"""The portal's only way to the rest of normreg: SearchService for reading; RegistryService.CreateComment
+and FilingReviewService.SubmitReviewSuggestion for writing.
 
 Every call has a deadline; every gRPC error becomes a PortalError a page can show. The portal never
 sends a token: it sees exactly what the anonymous public sees.
@@ -13,6 +14,8 @@ from typing import TypeVar, cast
 
 import grpc
 from normreg.v1 import document_pb2 as pb
+from normreg.v1 import filing_review_service_pb2 as fpb
+from normreg.v1 import filing_review_service_pb2_grpc as fgrpc
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg.v1 import search_service_pb2 as spb
@@ -20,7 +23,7 @@ from normreg.v1 import search_service_pb2_grpc as sgrpc
 from normreg_common.tls import ClientTls, grpc_channel_credentials
 
 from normreg_portal import dates
-from normreg_portal.errors import BadRequest, Conflict, NotFound, PortalError, Unavailable
+from normreg_portal.errors import BadRequest, Conflict, NotFound, PortalError, TooMany, Unavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,10 +34,19 @@ CHANNEL_OPTIONS = [("grpc.keepalive_time_ms", 30_000), ("grpc.max_receive_messag
 
 class Gateway:
     def __init__(
-        self, search_addr: str, registry_addr: str, timeout_s: float = 5.0, tls: ClientTls | None = None
+        self,
+        search_addr: str,
+        registry_addr: str,
+        timeout_s: float = 5.0,
+        tls: ClientTls | None = None,
+        *,
+        filing_addr: str = "",
     ) -> None:
+        """`filing_addr`: the filing service that receives review suggestions; empty = no form."""
         self._search_channel = _channel(search_addr, tls)
         self._registry_channel = _channel(registry_addr, tls)
+        self._filing_channel = _channel(filing_addr, tls) if filing_addr else None
+        self.filing_stub = fgrpc.FilingReviewServiceStub(self._filing_channel) if self._filing_channel else None
         self.search_stub = sgrpc.SearchServiceStub(self._search_channel)
         # GetPublicDocument's reply as the bytes on the wire: a page already rendered from the same
         # bytes needs neither their parsing nor a second serialisation to recognise them.
@@ -49,6 +61,12 @@ class Gateway:
     async def close(self) -> None:
         await self._search_channel.close()
         await self._registry_channel.close()
+        if self._filing_channel is not None:
+            await self._filing_channel.close()
+
+    @property
+    def takes_suggestions(self) -> bool:
+        return self.filing_stub is not None
 
     async def search(self, request: spb.SearchDocumentsRequest) -> spb.SearchDocumentsResponse:
         return await self._call(
@@ -103,6 +121,16 @@ class Gateway:
             lambda: self.registry_stub.CreateComment(request, timeout=self.timeout_s, wait_for_ready=True)
         )
 
+    async def submit_review_suggestion(self, suggestion: fpb.ReviewSuggestion) -> fpb.ReviewSuggestion:
+        """A review suggestion (审查建议) to the filing service; its reply never carries the contact."""
+        stub = self.filing_stub
+        if stub is None:
+            raise NotFound()
+        request = fpb.SubmitReviewSuggestionRequest(review_suggestion=suggestion)
+        return await self._call(
+            lambda: stub.SubmitReviewSuggestion(request, timeout=self.timeout_s, wait_for_ready=True)
+        )
+
     async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
             return await call()
@@ -126,5 +154,7 @@ def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
         return Conflict("征求意见期未开始或已经结束，意见未能提交。")
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
         return NotFound()
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return TooMany("提交过于频繁，请稍后再试。")
     log.warning("portal: %s from a backend call: %s", code.name, error.details())
     return Unavailable()

@@ -20,6 +20,8 @@ CSRF_FIELD = "csrf_token"
 FORM_MAX_BYTES = 64 * 1024
 COMMENT_MAX = 5000
 COMMENT_MIN = 2
+# A review suggestion's one-line fields: the provisions it names, and the requester's contact.
+LINE_MAX = 200
 
 
 def new_csrf_token() -> str:
@@ -30,6 +32,12 @@ def csrf_ok(cookie: str | None, submitted: str | None) -> bool:
     if not cookie or not submitted or len(cookie) > 100:
         return False
     return hmac.compare_digest(cookie.encode(), submitted.encode())
+
+
+def clean_line(text: str) -> str:
+    """One line: NFC, control characters (line breaks included) removed, spaces trimmed."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cf")).strip()
 
 
 def clean_comment(text: str) -> tuple[str, str]:

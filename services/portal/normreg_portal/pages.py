@@ -137,12 +137,14 @@ def document_page(request: Request, doc_id: str, serialised: bytes, *, valid_on:
     time these exact bytes are shown, so a changed status or timeline is a new page at once."""
     base = public_base(request)
     templates: Jinja2Templates = request.app.state.templates
+    suggestions = gateway(request).takes_suggestions
 
     def make() -> Page:
         found = spb.PublicDocument.FromString(serialised)
         if found.state == pb.VERSION_STATE_PUBLIC_COMMENT:
             return Redirect(f"/consultations/{doc_id}")
         context = document_context(found, valid_on=valid_on, pinned=pinned, base=base)
+        context["suggestions"] = suggestions
         return templates.env.get_template("document.html").render(context).encode()
 
     return cached_page(request, serialised, ("document.html", valid_on, pinned, base), make)

@@ -16,6 +16,9 @@ class PortalSettings(Settings):
     # Comments one client (address) may send per window.
     portal_comment_limit: int = 5
     portal_comment_window_s: float = 600.0
+    # Review suggestions (审查建议) one client may send per window.
+    portal_suggestion_limit: int = 5
+    portal_suggestion_window_s: float = 600.0
     # The portal has no /metrics port of its own yet; `make run` lists none for it.
     portal_metrics_addr: str = ""
     # Rendered pages kept, keyed by the service's exact reply (0: render every time).
