@@ -305,14 +305,18 @@ async def verify_history(ctx: Context, name: str) -> rpb.VerifyHistoryResponse:
 
 
 async def verify(ctx: Context, args: argparse.Namespace) -> int:
-    if args.history_only:
+    if args.history_only and not args.received_filings:
         # Without the search service, so without its witnessed checkpoints.
         history = await ctx.clients.registry.VerifyHistory(rpb.VerifyHistoryRequest(name=args.name))
         ctx.show(history, lambda: views_registry.verification(history))
         return 0 if history.intact else DIFFERS
-    history = await verify_history(ctx, args.name)
-    report = await compare_with_index(ctx, args.name)
-    agrees = history.intact and not report.differences
+    if args.history_only:
+        history = await ctx.clients.registry.VerifyHistory(rpb.VerifyHistoryRequest(name=args.name))
+        report = None
+    else:
+        history = await verify_history(ctx, args.name)
+        report = await compare_with_index(ctx, args.name)
+    agrees = history.intact and not (report and report.differences)
     filings = None
     if args.received_filings:
         filings = await ctx.clients.filing.VerifyReceivedFilings(fpb.VerifyReceivedFilingsRequest())
@@ -323,8 +327,9 @@ async def verify(ctx: Context, args: argparse.Namespace) -> int:
             "history": json_format.MessageToDict(
                 history, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
             ),
-            "index": report.as_dict(),
         }
+        if report is not None:
+            body["index"] = report.as_dict()
         if filings is not None:
             body["filings"] = json_format.MessageToDict(
                 filings, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
@@ -332,7 +337,8 @@ async def verify(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(json.dumps(body, ensure_ascii=False, indent=2))
     else:
         ctx.print(f"history: {views_registry.verification(history)}")
-        ctx.print(_index_summary(report))
+        if report is not None:
+            ctx.print(_index_summary(report))
         if filings is not None:
             ctx.print(_filings_summary(filings))
     return 0 if agrees else DIFFERS

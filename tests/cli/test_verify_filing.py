@@ -44,11 +44,15 @@ async def test_verify_with_filing_agrees_once_the_outbox_is_sent_and_reports_a_l
     assert "filings: 1 received filings, 3 events told to senders: agrees" in done.out
     as_json = (await cli.ok("--as", VERIFIER, "--json", "verify", "--received-filings")).json()
     assert as_json["agrees"] and as_json["filings"]["events_checked"] == 3
+    # Where no search service runs (a province's filing office): the registry's own checks and these.
+    alone = await cli.ok("--as", VERIFIER, "verify", "--history-only", "--received-filings")
+    assert "agrees" in alone.out and "index" not in alone.out
     # An event lost from what was told: the numbering has a gap.
     with sqlite3.connect(tmp_path / "filing.db") as conn:
         conn.execute("DELETE FROM outbox WHERE id = (SELECT MIN(id) + 1 FROM outbox)")
     lost = await cli("--as", VERIFIER, "verify", "--received-filings")
     assert lost.code == 1
     assert f"receivedFilings/{filing.id}" in lost.out and "expected 1..3" in lost.out
+    assert (await cli("--as", VERIFIER, "verify", "--history-only", "--received-filings")).code == 1
     # Without --filing the registry's checks alone, which agree.
     assert (await cli("--as", VERIFIER, "verify")).code == 0

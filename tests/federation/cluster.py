@@ -35,8 +35,8 @@ STUBS: dict[str, Any] = {
     "search": search_service_pb2_grpc.SearchServiceStub,
     "filing": filing_review_service_pb2_grpc.FilingReviewServiceStub,
 }
-# The province has nothing to draft here: its registry and search (for verify) and its filing service.
-PROVINCE_SERVICES = ("registry", "search", "filing")
+# The province drafts nothing here: its registry (verified like the others') and its filing service.
+PROVINCE_SERVICES = ("registry", "filing")
 
 
 class ClockedService(Service):
