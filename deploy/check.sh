@@ -163,8 +163,8 @@ else:
         problems.append("portal: holds the signing key, which it does not need")
     if "--http" not in portal["healthcheck"]["test"]:
         problems.append("portal: the healthcheck must ask GET /healthz (--http)")
-    if set(portal.get("depends_on") or {}) != {"search", "registry"}:
-        problems.append("portal: must wait for search and registry")
+    if set(portal.get("depends_on") or {}) != {"search", "registry", "filing"}:
+        problems.append("portal: must wait for search, registry and filing")
 print("\n".join(problems) or f"ok: {len(s)} services; ports on 127.0.0.1 only; /data volumes {sorted(data_volumes)}; "
       "healthchecks; depends_on service_healthy")
 sys.exit(1 if problems else 0)
