@@ -73,7 +73,7 @@ VALUES = st.recursive(
             max_size=6,
         ),
     ),
-    max_leaves=25,
+    max_leaves=10,
 )
 DATA = st.dictionaries(
     st.sampled_from(["change", "document", "version", "details", "version_number", "actor", "review_round"]),
@@ -96,7 +96,7 @@ def event(action: str, data: dict[str, Any], published: bool) -> CloudEvent:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(action=ACTIONS, data=DATA, published=st.booleans())
 def test_any_data_reads_as_the_message_or_is_unreadable(action: str, data: dict[str, Any], published: bool) -> None:
     e = event(action, data, published)
