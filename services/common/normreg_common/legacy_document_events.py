@@ -131,7 +131,11 @@ def _text(value: Any) -> str:
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    if not isinstance(value, int) or isinstance(value, bool):
+        return 0
+    if not -(2**31) <= value < 2**31:
+        raise UnreadableData(f"{value} is out of range")
+    return value
 
 
 def _list(value: Any) -> list[Any]:
