@@ -1,6 +1,6 @@
 """Ten thousand generated documents go in through `normreg import` and the event log, and every one of
 them comes out of search: a test of correctness at size (counts exact, each version found by its
-uniform number or listed), not of speed. The same on Kafka and Elasticsearch, with 2,000 documents by
+uniform number or listed), not of speed. The same on Kafka and Elasticsearch, with 1,000 documents by
 default (NORMREG_SCALE_TEST_SIZE_REAL; 10,000 there adds minutes to the suite for no other check).
 An interrupted import resumes where it stopped."""
 
@@ -30,7 +30,7 @@ from tests.harness import System
 pytestmark = pytest.mark.asyncio
 
 SIZE = int(os.environ.get("NORMREG_SCALE_TEST_SIZE", "10000"))
-REAL_SIZE = int(os.environ.get("NORMREG_SCALE_TEST_SIZE_REAL", "2000"))
+REAL_SIZE = int(os.environ.get("NORMREG_SCALE_TEST_SIZE_REAL", "1000"))
 PUBLIC = [pb.VERSION_STATE_IN_FORCE, pb.VERSION_STATE_AMENDED, pb.VERSION_STATE_REPEALED]
 
 
