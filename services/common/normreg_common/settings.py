@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # "writer" consumes and writes, "reader" only reads and hands writes to search_writer_addr.
     search_role: Literal["", "writer", "reader"] = ""
     search_writer_addr: str = ""
+    # Each such process's own loopback port, for the supervisor's health checks (and, the writer's,
+    # for the readers).
+    search_private_addr: str = ""
     # Seconds between scheduler runs (time-driven transitions).
     scheduler_interval_s: float = 60.0
     reviewing_office: str = "司法局"

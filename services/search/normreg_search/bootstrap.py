@@ -60,10 +60,11 @@ class SearchApp:
     """One search process. Its role (settings.search_role) says what it does with the index:
 
     - "" (alone): consumes the events, writes the index and answers searches;
-    - "writer": the same, beside readers on the same port (SO_REUSEPORT), and also on
-      settings.search_writer_addr, where readers hand over the calls that write;
+    - "writer": the same, beside readers on the same port (SO_REUSEPORT), and also on its own
+      loopback port (settings.search_private_addr), where readers hand over the calls that write;
     - "reader": only answers; opens search.db read-only, follows the writer's rebuilds, consumes
-      nothing, and passes RebuildIndex and RetryDeadLetter to the writer.
+      nothing, and passes RebuildIndex and RetryDeadLetter to the writer (search_writer_addr); it
+      too answers on a port of its own, where the supervisor checks its health.
     """
 
     def __init__(
@@ -128,9 +129,9 @@ class SearchApp:
             tls=settings.server_tls(),
             reuse_port=bool(self.role),
         )
-        if self.role == "writer":
+        if self.role:
             tls = settings.server_tls()
-            private = settings.search_writer_addr
+            private = settings.search_private_addr or settings.search_writer_addr
             bound = (
                 self.server.add_secure_port(private, grpc_server_credentials(tls))
                 if tls

@@ -9,7 +9,9 @@ SO_REUSEPORT, the kernel spreading connections among them:
 - the others are readers: they open search.db read-only (SQLite's WAL lets them read while the
   writer writes), consume nothing, and hand the calls that write to the writer's private port.
 
-The writer starts first, so the readers find its schema. A process that dies is started again;
+The writer starts first, so the readers find its schema; the supervisor says "serving" once every
+process answers its health check on its own loopback port, and keeps asking every few seconds: a
+process that stops answering (hung) is killed. A process that dies is started again;
 one that keeps dying within seconds of its start stops them all (the supervisor exits non-zero, so
 `make run` or the orchestrator notices). SIGTERM or SIGINT stops every process gracefully: each
 says NOT_SERVING, finishes the calls under way within its grace, and exits.
@@ -38,6 +40,10 @@ EARLY_EXITS_ALLOWED = 3
 # Readers need the writer's schema: how long the writer may take to answer its health check.
 WRITER_START_S = 120.0
 STOP_GRACE_S = 15.0
+# Every process's health is asked on its own port this often; one that has not answered SERVING
+# this many times in a row (hung, not dead) is killed, and so started again.
+HEALTH_EVERY_S = 5.0
+HEALTH_FAILURES_ALLOWED = 3
 
 
 def process_count(settings: Settings) -> int:
@@ -87,6 +93,11 @@ class _Worker:
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     early_exits: int = field(default=0)
+    health_failures: int = field(default=0)
+
+    @property
+    def private(self) -> str:
+        return self.env["NORMREG_SEARCH_PRIVATE_ADDR"]
 
     @property
     def role(self) -> str:
@@ -95,30 +106,47 @@ class _Worker:
     def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "normreg_search"], env=self.env)
         self.started = time.monotonic()
+        self.health_failures = 0
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
 
-def _wait_serving(address: str, worker: _Worker, settings: Settings, timeout: float) -> None:
+def _health_channel(address: str, settings: Settings) -> grpc.Channel:
     tls = settings.client_tls() if settings.server_tls() is not None else None
-    channel = (
-        grpc.insecure_channel(address) if tls is None else grpc.secure_channel(address, grpc_channel_credentials(tls))
-    )
+    if tls is None:
+        return grpc.insecure_channel(address)
+    return grpc.secure_channel(address, grpc_channel_credentials(tls))
+
+
+def _serving(channel: grpc.Channel) -> bool:
+    try:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+    except grpc.RpcError:
+        return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def _wait_serving(worker: _Worker, settings: Settings, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    with channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
+    with _health_channel(worker.private, settings) as channel:
+        while not _serving(channel):
             if not worker.running():
                 raise RuntimeError(f"the search {worker.role} exited while starting")
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                if time.monotonic() > deadline:
-                    raise
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the search {worker.role} did not serve within {timeout:.0f}s")
             time.sleep(0.1)
+
+
+def _check_health(workers: list[_Worker], settings: Settings) -> None:
+    for worker in workers:
+        if not worker.running() or time.monotonic() - worker.started < EARLY_EXIT_S:
+            continue
+        with _health_channel(worker.private, settings) as channel:
+            worker.health_failures = 0 if _serving(channel) else worker.health_failures + 1
+        if worker.health_failures >= HEALTH_FAILURES_ALLOWED and worker.proc is not None:
+            print(f"search: the {worker.role} does not answer its health checks; restarting it", file=sys.stderr)
+            worker.proc.kill()
 
 
 def supervise(settings: Settings, count: int, environ: Mapping[str, str] | None = None) -> int:
@@ -133,6 +161,7 @@ def supervise(settings: Settings, count: int, environ: Mapping[str, str] | None 
             "NORMREG_SEARCH_ADDR": address,
             "NORMREG_SEARCH_ROLE": "writer" if index == 0 else "reader",
             "NORMREG_SEARCH_WRITER_ADDR": writer_addr,
+            "NORMREG_SEARCH_PRIVATE_ADDR": writer_addr if index == 0 else private_address(),
             "NORMREG_SEARCH_PROCESSES": "1",
             "NORMREG_SEARCH_METRICS_ADDR": metrics_address(metrics, index),
         }
@@ -148,11 +177,18 @@ def supervise(settings: Settings, count: int, environ: Mapping[str, str] | None 
     code = 0
     try:
         workers[0].start()
-        _wait_serving(writer_addr, workers[0], settings, WRITER_START_S)
+        _wait_serving(workers[0], settings, WRITER_START_S)
         for worker in workers[1:]:
             worker.start()
-        print(f"search: {count} processes on {address} (1 writer, {count - 1} readers)", file=sys.stderr, flush=True)
+        for worker in workers[1:]:
+            _wait_serving(worker, settings, WRITER_START_S)
+        print(f"search: {count} processes serving {address} (1 writer, {count - 1} readers)", file=sys.stderr)
+        sys.stderr.flush()
+        checked = time.monotonic()
         while not stopping:
+            if time.monotonic() - checked > HEALTH_EVERY_S:
+                _check_health(workers, settings)
+                checked = time.monotonic()
             for worker in workers:
                 if worker.running():
                     if time.monotonic() - worker.started > EARLY_EXIT_S:
