@@ -5,6 +5,7 @@ same run, as a ratio, with the median of several runs and their spread [min..max
     python -m bench --quick               # fewer and shorter runs (a smoke test of the figures)
     python -m bench --only write_path --only search --backends embedded
     python -m bench --only scale --size 100k --runs 1   # a generated corpus (bench/synthetic.py) end to end
+    python -m bench --only search_scale --size 100k     # searched through 1..N search processes
 
 The real backends are those NORMREG_KAFKA_BOOTSTRAP / NORMREG_ELASTICSEARCH_URL name, else the local
 ones of deploy/local (started if needed, stopped again afterwards; NORMREG_INFRA_DIR chooses which).
@@ -22,12 +23,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench import corpus, event_to_searchable, idle, portal, synthetic, transport, write_path
+from bench import corpus, event_to_searchable, idle, portal, search_scale, synthetic, transport, write_path
 from bench.infra import real_backends
 from bench.procs import Backends
 from bench.stats import VERDICTS
 
-BENCHMARKS = ("idle", "write_path", "transport", "event_to_searchable", "search", "import", "scale", "portal")
+BENCHMARKS = (
+    "idle",
+    "write_path",
+    "transport",
+    "event_to_searchable",
+    "search",
+    "search_scale",
+    "import",
+    "scale",
+    "portal",
+)
 
 
 @contextlib.contextmanager
@@ -49,6 +60,9 @@ def parse() -> argparse.Namespace:
         "--size", default="10k", help="documents of the generated corpus for `scale` (10k, 100k, 1m, N)"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated corpus")
+    parser.add_argument(
+        "--shards", type=int, default=1, help="primary shards of the Elasticsearch index of `search_scale`"
+    )
     return parser.parse_args()
 
 
@@ -72,6 +86,15 @@ async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
             do_import="import" in selected,
             do_search="search" in selected,
             n_queries=30 if quick else 60,
+        )
+    if "search_scale" in selected:
+        await search_scale.main(
+            backends,
+            size=synthetic.size_of(args.size),
+            seed=args.seed,
+            runs=args.runs or (1 if quick else 3),
+            n_queries=30 if quick else 60,
+            shards=args.shards,
         )
     if "scale" in selected:
         size = synthetic.size_of(args.size)

@@ -1,0 +1,275 @@
+"""Search at size: a generated corpus (bench/synthetic.py) indexed, then searched through the search
+service run as 1, 2, … processes on one address, each figure beside the backend alone asked the
+same query in the same run.
+
+    python -m bench --only search_scale --backends embedded            # 10k, as in `make bench`
+    python -m bench --only search_scale --size 100k --runs 1           # by hand
+    python -m bench --only search_scale --backends real --shards 2     # Elasticsearch, 2 primaries
+
+The index is built straight through the backend's bulk path (the index adapter's `apply` in
+batches, what the projection does with the registry's import events), not through the registry:
+this figure is about searching, and an import of 100k through the registry takes an hour here.
+The event log stays empty, so the search service only reads. Elasticsearch runs without Kafka.
+
+Figures:
+- throughput at 32 concurrent clients (each its own connection) with 1 … N processes, and what
+  each added process adds as a share of what one process does (goal ≥ 0.8);
+- p50 and p99 at 1 and at 32 concurrent clients, each beside the backend alone: the embedded index
+  adapter called in this process on a read-only connection to the same file (one connection, as in
+  one search process), or Elasticsearch's `_search` with the body the adapter sends, over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import grpc
+from normreg.v1 import search_service_pb2 as spb
+from normreg.v1 import search_service_pb2_grpc as sgrpc
+from normreg_cli.corpus import CorpusLaw, read_corpus
+from normreg_common.deadletters import DEAD_LETTER_SCHEMA
+from normreg_common.inbox import INBOX_SCHEMA
+from normreg_common.sqlite import Database
+from normreg_search.index.elasticsearch import ElasticsearchIndex
+from normreg_search.index.port import SearchIndex
+from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
+from normreg_search.query import SearchQuery
+from normreg_search.witness import WITNESS_SCHEMA
+
+from bench import synthetic
+from bench.corpus import changes_of, drive, elasticsearch_bodies, queries
+from bench.procs import KEY, Backends, disk_mb, free_port, wait_serving
+from bench.stats import Run, at_least, at_most, line
+
+CLIENTS = 32
+# Laws read per bulk apply: each holds ~1.3 versions of ~15 articles.
+CHUNK = 400
+SCHEMA = INBOX_SCHEMA + DEAD_LETTER_SCHEMA + META_SCHEMA + WITNESS_SCHEMA
+
+
+async def build_index(
+    backends: Backends, data_dir: Path, corpus: Path, alias: str, shards: int
+) -> tuple[float, int, list[CorpusLaw]]:
+    """Seconds to index the corpus through the backend's bulk path, versions indexed, and a sample
+    of the laws (every 10th, at most 3,000) to draw queries from."""
+    db = Database(data_dir / "search.db", SCHEMA, synchronous="NORMAL")
+    await db.open()
+    index: SearchIndex = (
+        ElasticsearchIndex(backends.elasticsearch, db, alias=alias, shards=shards)
+        if backends.real
+        else SqliteFtsIndex(db)
+    )
+    await index.open()
+    sample: list[CorpusLaw] = []
+    versions = 0
+    started = time.perf_counter()
+    try:
+        chunk: list[CorpusLaw] = []
+        for i, law in enumerate(read_corpus(corpus)):
+            if i % 10 == 0 and len(sample) < 3000:
+                sample.append(law)
+            chunk.append(law)
+            if len(chunk) >= CHUNK:
+                versions += await index.apply(changes_of(chunk))
+                chunk = []
+        if chunk:
+            versions += await index.apply(changes_of(chunk))
+        await index.refresh()
+        return time.perf_counter() - started, versions, sample
+    finally:
+        await index.close()
+        await db.close()
+
+
+@contextlib.contextmanager
+def search_service(backends: Backends, data_dir: Path, alias: str, processes: int) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "NORMREG_DATA_DIR": str(data_dir),
+        "NORMREG_JWT_KEY": KEY,
+        "NORMREG_SEARCH_ADDR": f"127.0.0.1:{port}",
+        "NORMREG_SEARCH_PROCESSES": str(processes),
+        "NORMREG_SEARCH_METRICS_ADDR": "",
+        "NORMREG_KAFKA_BOOTSTRAP": "",
+        "NORMREG_ELASTICSEARCH_URL": backends.elasticsearch if backends.real else "",
+        "NORMREG_ELASTICSEARCH_INDEX_PREFIX": alias if backends.real else "",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = data_dir / f"search-{processes}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "normreg_search"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        if processes == 1:
+            wait_serving(port, proc=proc)
+        else:
+            # The supervisor says so once every process answers its health check.
+            deadline = time.monotonic() + 120
+            while b"processes serving" not in log.read_bytes():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the search processes did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _channel(address: str) -> grpc.aio.Channel:
+    # A connection of its own, as each of 32 separate clients has: the kernel spreads connections,
+    # not calls, over the processes.
+    return grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+
+
+async def _via_service(address: str, texts: list[str], concurrency: int) -> Run:
+    channels = [_channel(address) for _ in range(concurrency)]
+    stubs = [sgrpc.SearchServiceStub(c) for c in channels]
+    free = asyncio.Queue[sgrpc.SearchServiceStub]()
+    for stub in stubs:
+        free.put_nowait(stub)
+
+    async def call(text: str) -> object:
+        stub = await free.get()
+        try:
+            return await stub.SearchDocuments(spb.SearchDocumentsRequest(query=text, page_size=20), timeout=60)
+        finally:
+            free.put_nowait(stub)
+
+    try:
+        for stub in stubs:  # every connection up before the clock starts
+            await stub.SearchDocuments(spb.SearchDocumentsRequest(query=texts[0], page_size=20), timeout=60)
+        return await drive(call, texts, concurrency)
+    finally:
+        for channel in channels:
+            await channel.close()
+
+
+@contextlib.asynccontextmanager
+async def backend_alone(backends: Backends, data_dir: Path, alias: str, texts: list[str]) -> Any:
+    """The call that asks the backend alone what the service asks it for a query."""
+    if backends.real:
+        bodies = await elasticsearch_bodies(backends.elasticsearch, alias, texts)
+        async with aiohttp.ClientSession(backends.elasticsearch) as http:
+
+            async def direct_es(text: str) -> object:
+                async with http.post(
+                    f"/{alias}/_search", params={"_source_includes": "payload"}, json=bodies[text]
+                ) as response:
+                    response.raise_for_status()
+                    return await response.json()
+
+            yield direct_es
+        return
+    db = Database(data_dir / "search.db", SCHEMA, read_only=True)
+    await db.open()
+    index = SqliteFtsIndex(db)
+    await index.open_for_reading()
+    try:
+
+        async def direct_fts(text: str) -> object:
+            return await index.search(SearchQuery(text=text, limit=20))
+
+        yield direct_fts
+    finally:
+        await db.close()
+
+
+async def measure(
+    backends: Backends, data_dir: Path, alias: str, texts: list[str], runs: int, process_counts: list[int]
+) -> list[str]:
+    floor: dict[int, list[Run]] = {1: [], CLIENTS: []}
+    subject: dict[tuple[int, int], list[Run]] = {}
+    async with backend_alone(backends, data_dir, alias, texts) as direct:
+        alone: Callable[[str], Awaitable[object]] = direct
+        for text in texts[:10]:
+            await alone(text)
+        for processes in process_counts:
+            with search_service(backends, data_dir, alias, processes) as address:
+                await _via_service(address, texts[:10], 1)  # warm
+                for _ in range(runs):
+                    for concurrency in (1, CLIENTS):
+                        items = texts if concurrency == 1 else texts * 4
+                        if processes == 1:
+                            floor[concurrency].append(await drive(alone, items, concurrency))
+                        run = await _via_service(address, items, concurrency)
+                        subject.setdefault((processes, concurrency), []).append(run)
+    name = f"{backends.name} search"
+    out = []
+    for concurrency in (1, CLIENTS):
+        one = subject[(1, concurrency)]
+        out += [
+            line(f"{name} c={concurrency} p50 (1 process)", [r.p50_ms for r in one],
+                 [r.p50_ms for r in floor[concurrency]], "ms", False, at_most(1.2)),
+            line(f"{name} c={concurrency} p99 (1 process)", [r.p99_ms for r in one],
+                 [r.p99_ms for r in floor[concurrency]], "ms", False),
+        ]  # fmt: skip
+    base = [r.throughput for r in subject[(1, CLIENTS)]]
+    out.append(
+        line(f"{name} c={CLIENTS} throughput, 1 process", base, [r.throughput for r in floor[CLIENTS]], "req/s", True)
+    )
+    for processes in process_counts[1:]:
+        runs_p = subject[(processes, CLIENTS)]
+        # What each added process adds, as a share of what one process does: (T_n / T_1 - 1) / (n - 1).
+        gains = [(r.throughput / b - 1) / (processes - 1) for r, b in zip(runs_p, base, strict=True)]
+        out.append(
+            line(f"{name} c={CLIENTS} throughput, {processes} processes", [r.throughput for r in runs_p], base,
+                 "req/s", True)
+        )  # fmt: skip
+        out.append(
+            line(f"{name} gain per added process (of one process)", gains, [1.0] * len(gains), "x", True,
+                 at_least(0.8))
+        )  # fmt: skip
+        out.append(
+            line(f"{name} c={CLIENTS} p50 ({processes} processes)", [r.p50_ms for r in runs_p],
+                 [r.p50_ms for r in floor[CLIENTS]], "ms", False)
+        )  # fmt: skip
+    return out
+
+
+async def main(backends: list[Backends], *, size: int, seed: int, runs: int, n_queries: int, shards: int) -> None:
+    cores = len(os.sched_getaffinity(0))
+    process_counts = list(range(1, max(2, cores) + 1))
+    with tempfile.TemporaryDirectory(prefix="normreg-search-scale-") as tmp:
+        corpus = Path(tmp) / f"synthetic-{size}.db"
+        started = time.monotonic()
+        synthetic.write_laws_db(synthetic.generate(size, seed), corpus)
+        print(f"\n== search at size: {size} generated documents (seed {seed}) in {time.monotonic() - started:.0f}s")
+        for b in backends:
+            data_dir = Path(tmp) / b.name
+            data_dir.mkdir()
+            alias = f"normreg-bench-scale-{uuid.uuid4().hex[:8]}"
+            try:
+                seconds, versions, sample = await build_index(b, data_dir, corpus, alias, shards)
+                sizes = ", ".join(f"{k} {v:.0f} MiB" for k, v in disk_mb(data_dir).items())
+                where = f"{shards} primary shard(s)" if b.real else sizes
+                print(
+                    f"{b.name}: {versions} versions indexed through the bulk path in {seconds:.0f}s "
+                    f"({versions / seconds:.0f}/s; {where}); load average {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+                texts = queries(sample, n_queries)
+                for text in await measure(b, data_dir, alias, texts, runs, process_counts):
+                    print(text, flush=True)
+                print(f"(load average {os.getloadavg()[0]:.1f} after {b.name})", flush=True)
+            finally:
+                if b.real:
+                    es = ElasticsearchIndex(b.elasticsearch, None, alias=alias)  # type: ignore[arg-type]
+                    try:
+                        await es.drop_everything()
+                    finally:
+                        await es.close()
