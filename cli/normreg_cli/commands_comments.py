@@ -63,5 +63,5 @@ def register(subparsers: Subparsers) -> None:
     add_paging(p)
 
     p = add_command(subparsers, "reply", reply, "drafter: answer a comment")
-    p.add_argument("comment", metavar="COMMENT", help="documents/{d}/versions/{v}/comments/{c}")
+    p.add_argument("comment", type=document_name, metavar="COMMENT", help="documents/{d}/versions/{v}/comments/{c}")
     p.add_argument("text", help="the answer")

@@ -210,13 +210,13 @@ def register(subparsers: Subparsers) -> None:
 
     p = add_command(subparsers, "amend", amend, "drafter: start an amendment (a new version) of a document in force")
     _name(p)
-    p.add_argument("--evaluation", default="", help="documents/{d}/evaluations/{e} that led to it")
+    p.add_argument("--evaluation", type=document_name, default="", help="documents/{d}/evaluations/{e} that led to it")
     p.add_argument("--request-id", default="", metavar="ID")
 
     p = add_command(subparsers, "repeal", repeal, "registrar: repeal a document in force (废止)")
     _name(p)
     p.add_argument("--reason", required=True)
-    p.add_argument("--evaluation", default="", help="documents/{d}/evaluations/{e} that led to it")
+    p.add_argument("--evaluation", type=document_name, default="", help="documents/{d}/evaluations/{e} that led to it")
     p.add_argument(
         "--repealed-by", default="", type=document_name, metavar="DOCUMENT", help="the document repealing it"
     )

@@ -15,7 +15,8 @@ V = TypeVar("V", bound=int)
 
 
 def document_name(text: str) -> str:
-    """`abc`, `documents/abc` or `documents/abc/versions/2`: a bare id gets the collection prefix."""
+    """`abc`, `documents/abc`, `abc/versions/2` or anything under a document (`abc/evaluations/1`,
+    `abc/versions/1/comments/3`): a name without the collection gets its prefix."""
     return _prefixed(text, "documents")
 
 

@@ -325,3 +325,30 @@ async def test_due_evaluations_and_a_documents_evaluations_are_listed(
     row = due.out.splitlines()[2].split()
     assert row[0] == f"{name}/versions/1" and row[-2:] == ["2031-03-31", "2030-09-30"]
     assert "no evaluations" in (await cli.ok("--as", REGISTRAR, "evaluations", name)).out
+
+
+async def test_names_under_a_document_may_leave_out_the_collection_as_the_document_may(
+    cli: Cli, registry: System, clock: FakeClock
+) -> None:
+    name = await create(cli)
+    doc_id = name.removeprefix("documents/")
+    await cli.ok("--as", DRAFTER, "comment-open", doc_id, "--start", "2026-03-02", "--end", "2026-03-13")
+    await cli.ok("comment", doc_id, "建议增加公园绿地")
+    answered = await cli.ok("--as", DRAFTER, "reply", f"{doc_id}/versions/1/comments/1", "已采纳")
+    assert "reply     已采纳" in answered.out
+    listed = await cli.ok("--as", DRAFTER, "comments", f"{doc_id}/versions/1", "--json")
+    assert [c["reply"] for c in listed.json()["comments"]] == ["已采纳"]
+
+    enacted = await to_adopted(cli, registry)
+    await cli.ok("--as", REGISTRAR, "promulgate", enacted)
+    clock.advance(days=30)
+    await registry.apps["registry"].service.run_scheduler()
+    enacted_id = enacted.removeprefix("documents/")
+    await cli.ok(
+        "--as", "evaluator:eve@某大学", "evaluate", enacted_id, "--evaluator", "某大学法学院", "--method", "问卷调查",
+        "--findings", "部分条款已不适应", "--conclusion", "amend",
+    )  # fmt: skip
+    amended = await cli.ok(
+        "--as", DRAFTER, "amend", enacted_id, "--evaluation", f"{enacted_id}/evaluations/1", "--json"
+    )
+    assert len(amended.json()["versions"]) == 2
