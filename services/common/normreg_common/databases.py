@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from normreg_common.eventlog.port import EventLog
-from normreg_common.outbox import OutboxRelay, Relay
+from normreg_common.outbox import OutboxRelay
+from normreg_common.outbox_relay import Relay
 from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.postgres.outbox import PostgresOutboxRelay
 from normreg_common.settings import Settings

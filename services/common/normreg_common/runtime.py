@@ -15,7 +15,7 @@ from normreg_common.eventlog.port import EventLog
 from normreg_common.grpc_server import mark_serving
 from normreg_common.inbox import ConsumerRunner
 from normreg_common.metrics import Sampler, consumer_probe, outbox_probe
-from normreg_common.outbox import Relay
+from normreg_common.outbox_relay import Relay
 from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 

@@ -15,17 +15,12 @@ order by sequence.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
-from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import EventLog, Record
-from normreg_common.outbox import wait_any, wait_or_stop
+from normreg_common.outbox_relay import RelayLoop
 from normreg_common.postgres.database import Conn, PostgresDatabase
-
-log = logging.getLogger(__name__)
 
 
 def enqueue(conn: Conn, records: Sequence[Record]) -> None:
@@ -36,7 +31,7 @@ def enqueue(conn: Conn, records: Sequence[Record]) -> None:
         )
 
 
-class PostgresOutboxRelay:
+class PostgresOutboxRelay(RelayLoop):
     def __init__(
         self,
         db: PostgresDatabase,
@@ -46,15 +41,8 @@ class PostgresOutboxRelay:
         idle_poll_s: float = 1.0,
         service: str = "",
     ) -> None:
+        super().__init__(log_, batch_size=batch_size, idle_poll_s=idle_poll_s, service=service)
         self._db = db
-        self.service = service
-        self._log = log_
-        self._batch_size = batch_size
-        self._idle_poll_s = idle_poll_s
-        self._wakeup = asyncio.Event()
-
-    def notify(self) -> None:
-        self._wakeup.set()
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows this relay may send now; returns how many were sent."""
@@ -77,18 +65,10 @@ class PostgresOutboxRelay:
             sendable = [r for r in rows if int(r[0]) in sendable_ids]
             if not sendable:
                 return 0
-            records = [Record(str(r[1]), str(r[2]), bytes(r[3])) for r in sendable]
-            with tracing.message_spans(f"normreg.{self.service}", "publish", [(r.topic, r.value) for r in records]):
-                await self._log.publish(records)
-            metrics.record_published(self.service, len(records))
+            # The locks are held while publishing, and the rows marked in the same transaction.
+            await self.publish([Record(str(r[1]), str(r[2]), bytes(r[3])) for r in sendable])
             await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", ([int(r[0]) for r in sendable],))
             return len(sendable)
-
-    async def drain(self) -> int:
-        total = 0
-        while sent := await self.relay_once():
-            total += sent
-        return total
 
     async def pending(self) -> int:
         async with self._db.connection() as conn:
@@ -97,7 +77,6 @@ class PostgresOutboxRelay:
         return int(row[0]) if row else 0
 
     async def backlog(self) -> tuple[int, float | None]:
-        """How many rows wait, and when the oldest of them was committed (Unix time; None when none)."""
         async with self._db.connection() as conn:
             cursor = await conn.execute(
                 "SELECT count(*), extract(epoch FROM min(created_at)) FROM outbox WHERE sent_at IS NULL"
@@ -106,23 +85,6 @@ class PostgresOutboxRelay:
         if row is None:
             return 0, None
         return int(row[0]), None if row[1] is None else float(row[1])
-
-    async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.1
-        while not stop.is_set():
-            try:
-                sent = await self.relay_once()
-                backoff = 0.1
-            except Exception:
-                metrics.record_publish_failure(self.service)
-                # The log or the database is unreachable: the rows stay, locks go with the transaction.
-                log.warning("outbox relay: publish failed, retrying in %.1fs", backoff, exc_info=True)
-                await wait_or_stop(stop, backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if sent == 0:
-                self._wakeup.clear()
-                await wait_any(stop, self._wakeup, self._idle_poll_s)
 
 
 def sendable_prefix(ours: set[int], unsent: list[tuple[int, str]]) -> set[int]:

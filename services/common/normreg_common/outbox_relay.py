@@ -1,0 +1,98 @@
+"""What every outbox relay does, whatever database holds the outbox: publish a batch to the event log
+(traced and counted), drain, and run — woken by a commit, polling when idle, backing off while the
+log is unreachable (the rows stay; writes go on being accepted). A database's relay says only how it
+takes a batch of unsent rows and marks them sent (`relay_once`) and how it counts what waits."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+from typing import Protocol
+
+from normreg_common import metrics, tracing
+from normreg_common.eventlog.port import EventLog, Record
+
+log = logging.getLogger(__name__)
+
+
+class Relay(Protocol):
+    """What the runtime needs of an outbox relay."""
+
+    def notify(self) -> None: ...
+
+    async def drain(self) -> int: ...
+
+    async def pending(self) -> int: ...
+
+    async def backlog(self) -> tuple[int, float | None]: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+class RelayLoop(abc.ABC):
+    def __init__(self, log_: EventLog, *, batch_size: int = 500, idle_poll_s: float = 1.0, service: str = "") -> None:
+        self.service = service
+        self._log = log_
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._wakeup = asyncio.Event()
+
+    @abc.abstractmethod
+    async def relay_once(self) -> int:
+        """Publish one batch of unsent rows (with `publish`) and mark them sent; how many were sent."""
+
+    @abc.abstractmethod
+    async def pending(self) -> int: ...
+
+    @abc.abstractmethod
+    async def backlog(self) -> tuple[int, float | None]:
+        """How many rows wait, and when the oldest of them was committed (Unix time; None when unknown)."""
+
+    def notify(self) -> None:
+        """Called after a commit that enqueued records, so they leave without waiting for the poll."""
+        self._wakeup.set()
+
+    async def publish(self, records: list[Record]) -> None:
+        """Returns once the log acknowledged every record; only then may they be marked sent."""
+        with tracing.message_spans(f"normreg.{self.service}", "publish", [(r.topic, r.value) for r in records]):
+            await self._log.publish(records)
+        metrics.record_published(self.service, len(records))
+
+    async def drain(self) -> int:
+        total = 0
+        while sent := await self.relay_once():
+            total += sent
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                sent = await self.relay_once()
+                backoff = 0.1
+            except Exception:
+                metrics.record_publish_failure(self.service)
+                # The log or the database is unreachable: keep the rows, try again later.
+                log.warning("outbox relay: publish failed, retrying in %.1fs", backoff, exc_info=True)
+                await wait_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if sent == 0:
+                self._wakeup.clear()
+                await wait_any(stop, self._wakeup, self._idle_poll_s)
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def wait_any(stop: asyncio.Event, wakeup: asyncio.Event, seconds: float) -> None:
+    tasks = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wakeup.wait())]
+    try:
+        await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
