@@ -22,6 +22,7 @@ from normreg_common.errors import AlreadyExists
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.postgres import inbox
 from normreg_common.postgres.database import Conn, PostgresDatabase
+from normreg_registry.adapters import rows
 from normreg_registry.application.ports import (
     DocumentFilter,
     RegistryRepository,
@@ -30,20 +31,12 @@ from normreg_registry.application.ports import (
     UnitOfWork,
 )
 from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
+from normreg_registry.domain.history import HistoryEntry
 from normreg_registry.domain.model import Change, Document
 from psycopg import errors
-from pydantic import TypeAdapter
 
 MIGRATIONS = Path(__file__).with_name("postgres_migrations")
 T = TypeVar("T")
-
-_documents = TypeAdapter(Document)
-_campaigns = TypeAdapter(Campaign)
-
-
-def _dump(doc: Document) -> str:
-    return _documents.dump_json(doc, exclude={"changes", "read_on"}).decode()
 
 
 def _key(*parts: object) -> str:
@@ -89,24 +82,13 @@ class PostgresStore(RegistryRepository):
             f"SELECT body::text FROM documents WHERE id = %s{self._for_update}",  # noqa: S608 - a constant
             (doc_id,),
         ).fetchone()
-        return None if row is None else _documents.validate_json(row[0])
+        return None if row is None else rows.load_document(row[0])
 
     def save(self, doc: Document, records: Sequence[tuple[Change, Record]]) -> None:
-        states = sorted({v.state.value for v in doc.versions})
         self.conn.execute(
-            "INSERT INTO documents (id, kind, issuing_body, drafting_org, state, states, created_at, body) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-            "states = excluded.states, body = excluded.body",
-            (
-                doc.id,
-                doc.kind.value,
-                doc.issuing_body,
-                doc.drafting_org,
-                doc.latest.state.value,
-                states,
-                doc.created_at.isoformat(),
-                _dump(doc),
-            ),
+            f"INSERT INTO documents ({rows.DOCUMENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "  # noqa: S608 - constants only
+            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, states = excluded.states, body = excluded.body",
+            rows.document_row(doc, rows.POSTGRES),
         )
         for change, record in records:
             self._append_history(doc.name, change)
@@ -124,23 +106,10 @@ class PostgresStore(RegistryRepository):
         row = self.conn.execute(
             "SELECT hash FROM history WHERE document = %s ORDER BY sequence DESC LIMIT 1", (document,)
         ).fetchone()
-        previous = GENESIS if row is None else row[0]
-        entry = entry_for(document, change, previous)
+        entry = rows.next_history_entry(document, change, None if row is None else row[0])
         self.conn.execute(
-            "INSERT INTO history VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                entry.document,
-                entry.sequence,
-                entry.version,
-                entry.action,
-                entry.actor,
-                entry.time,
-                entry.from_state,
-                entry.to_state,
-                entry.reason,
-                entry.previous_hash,
-                entry.hash,
-            ),
+            f"INSERT INTO history ({rows.HISTORY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608 - constants only
+            rows.history_row(entry),
         )
 
     # the clock
@@ -148,15 +117,15 @@ class PostgresStore(RegistryRepository):
         self.conn.execute(
             "INSERT INTO clock (document, wake_on) VALUES (%s, %s) ON CONFLICT (document) DO UPDATE SET "
             "wake_on = excluded.wake_on",
-            (doc_id, wake_on or dt.date.max),
+            (doc_id, rows.POSTGRES.day(wake_on or rows.NEVER)),
         )
         self.conn.execute("DELETE FROM unfiled WHERE document = %s", (doc_id,))
         if unfiled:
             with self.conn.cursor() as cursor:
                 cursor.executemany(
-                    "INSERT INTO unfiled (document, version, recipient, due) VALUES (%s, %s, %s, %s) "
+                    f"INSERT INTO unfiled ({rows.UNFILED_COLUMNS}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - constants only
                     "ON CONFLICT (document, version, recipient) DO UPDATE SET due = excluded.due",
-                    [(o.document, o.version, o.recipient, o.due) for o in unfiled],
+                    [rows.unfiled_row(o, rows.POSTGRES) for o in unfiled],
                 )
 
     def clock_due(self, today: dt.date) -> list[str]:
@@ -169,12 +138,12 @@ class PostgresStore(RegistryRepository):
         return [r[0] for r in rows]
 
     def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
-        rows = self.conn.execute(
-            "SELECT document, version, recipient, due FROM unfiled WHERE due <= %s "
+        found = self.conn.execute(
+            f"SELECT {rows.UNFILED_COLUMNS} FROM unfiled WHERE due <= %s "  # noqa: S608 - constants only
             "ORDER BY due, document, version, recipient",
-            (until or dt.date.max,),
+            (rows.POSTGRES.day(until or rows.NEVER),),
         ).fetchall()
-        return [UnfiledObligation(r[0], int(r[1]), r[2], r[3]) for r in rows]
+        return [rows.unfiled_obligation(r, rows.POSTGRES) for r in found]
 
     def unfiled_counts(self, today: dt.date) -> tuple[int, int]:
         row = self.conn.execute(
@@ -202,7 +171,7 @@ class PostgresStore(RegistryRepository):
         sql += " ORDER BY id LIMIT %s"
         params.append(limit)
         for row in self.conn.execute(sql.encode(), params).fetchall():
-            yield _documents.validate_json(row[0])
+            yield rows.load_document(row[0])
 
     def ids_with_states(self, states: Sequence[str]) -> list[str]:
         rows = self.conn.execute("SELECT id FROM documents WHERE states && %s ORDER BY id", (list(states),)).fetchall()
@@ -219,12 +188,11 @@ class PostgresStore(RegistryRepository):
         return GENESIS if row is None else str(row[0])
 
     def history(self, document: str) -> list[HistoryEntry]:
-        rows = self.conn.execute(
-            "SELECT document, sequence, version, action, actor, time, from_state, to_state, reason, previous_hash, "
-            "hash FROM history WHERE document = %s ORDER BY sequence",
+        found = self.conn.execute(
+            f"SELECT {rows.HISTORY_COLUMNS} FROM history WHERE document = %s ORDER BY sequence",  # noqa: S608
             (document,),
         ).fetchall()
-        return [HistoryEntry(*row) for row in rows]
+        return [rows.history_entry(row) for row in found]
 
     # idempotency
     def remembered(self, scope: str, request_id: str) -> str | None:
@@ -300,20 +268,20 @@ class PostgresStore(RegistryRepository):
         of_version, params = "", [document, after_id, limit]
         if version is not None:
             of_version, params = (" AND version = %s", [document, after_id, version, limit])
-        rows = self.conn.execute(
-            "SELECT id, version, text, created_at, reply FROM comments "  # noqa: S608 - constants only
+        found = self.conn.execute(
+            f"SELECT {rows.COMMENT_COLUMNS} FROM comments "  # noqa: S608 - constants only
             f"WHERE document = %s AND id > %s{of_version} ORDER BY id LIMIT %s",
             params,
         ).fetchall()
-        return [StoredComment(*row) for row in rows]
+        return [rows.comment(row) for row in found]
 
     def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None:
         row = self.conn.execute(
-            "SELECT id, version, text, created_at, reply FROM comments "  # noqa: S608 - constants only
+            f"SELECT {rows.COMMENT_COLUMNS} FROM comments "  # noqa: S608 - constants only
             f"WHERE document = %s AND version = %s AND id = %s{self._for_update}",
             (document, version, comment_id),
         ).fetchone()
-        return None if row is None else StoredComment(*row)
+        return None if row is None else rows.comment(row)
 
     def reply(self, comment_id: int, reply: str) -> None:
         self.conn.execute("UPDATE comments SET reply = %s WHERE id = %s", (reply, comment_id))
@@ -324,12 +292,12 @@ class PostgresStore(RegistryRepository):
             f"SELECT body::text FROM campaigns WHERE id = %s{self._for_update}",  # noqa: S608 - a constant
             (campaign_id,),
         ).fetchone()
-        return None if row is None else _campaigns.validate_json(row[0])
+        return None if row is None else rows.load_campaign(row[0])
 
     def save_campaign(self, campaign: Campaign) -> None:
         self.conn.execute(
             "INSERT INTO campaigns (id, body) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-            (campaign.id, _campaigns.dump_json(campaign).decode()),
+            (campaign.id, rows.dump_campaign(campaign)),
         )
 
     # event store

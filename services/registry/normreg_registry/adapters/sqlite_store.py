@@ -17,6 +17,7 @@ from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
 from normreg_common.outbox import OUTBOX_SCHEMA
 from normreg_common.sqlite import Database
+from normreg_registry.adapters import rows
 from normreg_registry.application.ports import (
     DocumentFilter,
     RegistryRepository,
@@ -25,9 +26,8 @@ from normreg_registry.application.ports import (
     UnitOfWork,
 )
 from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
+from normreg_registry.domain.history import HistoryEntry
 from normreg_registry.domain.model import Change, Document
-from pydantic import TypeAdapter
 
 # Databases written before numbers were keyed as printed: carry their numbers over once.
 _CARRY_OVER_NUMBERS = (
@@ -126,15 +126,6 @@ CREATE INDEX IF NOT EXISTS unfiled_due ON unfiled (due);
 )
 
 T = TypeVar("T")
-# The next clock day of a document the clock has nothing left to do for.
-NEVER = dt.date.max
-
-_documents = TypeAdapter(Document)
-_campaigns = TypeAdapter(Campaign)
-
-
-def _dump(doc: Document) -> str:
-    return _documents.dump_json(doc, exclude={"changes", "read_on"}).decode()
 
 
 class SqliteUnitOfWork(UnitOfWork):
@@ -160,24 +151,13 @@ class Store(RegistryRepository):
     # documents
     def get(self, doc_id: str) -> Document | None:
         row = self.conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return None if row is None else _documents.validate_json(row[0])
+        return None if row is None else rows.load_document(row[0])
 
     def save(self, doc: Document, records: Sequence[tuple[Change, Record]]) -> None:
-        states = ",".join(sorted({v.state.value for v in doc.versions}))
         self.conn.execute(
-            "INSERT INTO documents (id, kind, issuing_body, drafting_org, state, states, created_at, body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-            "states = excluded.states, body = excluded.body",
-            (
-                doc.id,
-                doc.kind.value,
-                doc.issuing_body,
-                doc.drafting_org,
-                doc.latest.state.value,
-                states,
-                doc.created_at.isoformat(),
-                _dump(doc),
-            ),
+            f"INSERT INTO documents ({rows.DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608 - constants only
+            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, states = excluded.states, body = excluded.body",
+            rows.document_row(doc, rows.SQLITE),
         )
         now = time.time()
         for change, record in records:
@@ -193,26 +173,12 @@ class Store(RegistryRepository):
 
     def _append_history(self, document: str, change: Change) -> None:
         row = self.conn.execute(
-            "SELECT hash, sequence FROM history WHERE document = ? ORDER BY sequence DESC LIMIT 1",
-            (document,),
+            "SELECT hash FROM history WHERE document = ? ORDER BY sequence DESC LIMIT 1", (document,)
         ).fetchone()
-        previous = GENESIS if row is None else row[0]
-        entry = entry_for(document, change, previous)
+        entry = rows.next_history_entry(document, change, None if row is None else row[0])
         self.conn.execute(
-            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.document,
-                entry.sequence,
-                entry.version,
-                entry.action,
-                entry.actor,
-                entry.time,
-                entry.from_state,
-                entry.to_state,
-                entry.reason,
-                entry.previous_hash,
-                entry.hash,
-            ),
+            f"INSERT INTO history ({rows.HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - constants only
+            rows.history_row(entry),
         )
 
     def isolated(self, work: Callable[[], T]) -> T:
@@ -245,7 +211,7 @@ class Store(RegistryRepository):
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         for row in self.conn.execute(sql, params):
-            yield _documents.validate_json(row[0])
+            yield rows.load_document(row[0])
 
     def ids_with_states(self, states: Sequence[str]) -> list[str]:
         clauses = " OR ".join("(',' || states || ',') LIKE ?" for _ in states)
@@ -263,12 +229,12 @@ class Store(RegistryRepository):
         self.conn.execute(
             "INSERT INTO clock (document, wake_on) VALUES (?, ?) ON CONFLICT (document) DO UPDATE SET "
             "wake_on = excluded.wake_on",
-            (doc_id, (wake_on or NEVER).isoformat()),
+            (doc_id, rows.SQLITE.day(wake_on or rows.NEVER)),
         )
         self.conn.execute("DELETE FROM unfiled WHERE document = ?", (doc_id,))
         self.conn.executemany(
-            "INSERT OR REPLACE INTO unfiled (document, version, recipient, due) VALUES (?, ?, ?, ?)",
-            [(o.document, o.version, o.recipient, o.due.isoformat()) for o in unfiled],
+            f"INSERT OR REPLACE INTO unfiled ({rows.UNFILED_COLUMNS}) VALUES (?, ?, ?, ?)",  # noqa: S608 - constants only
+            [rows.unfiled_row(o, rows.SQLITE) for o in unfiled],
         )
 
     def clock_due(self, today: dt.date) -> list[str]:
@@ -281,12 +247,12 @@ class Store(RegistryRepository):
         return [r[0] for r in rows]
 
     def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
-        rows = self.conn.execute(
-            "SELECT document, version, recipient, due FROM unfiled WHERE due <= ? ORDER BY due, document, version, "
-            "recipient",
-            ((until or NEVER).isoformat(),),
+        found = self.conn.execute(
+            f"SELECT {rows.UNFILED_COLUMNS} FROM unfiled WHERE due <= ? "  # noqa: S608 - constants only
+            "ORDER BY due, document, version, recipient",
+            (rows.SQLITE.day(until or rows.NEVER),),
         ).fetchall()
-        return [UnfiledObligation(r[0], int(r[1]), r[2], dt.date.fromisoformat(r[3])) for r in rows]
+        return [rows.unfiled_obligation(r, rows.SQLITE) for r in found]
 
     def unfiled_counts(self, today: dt.date) -> tuple[int, int]:
         row = self.conn.execute(
@@ -303,12 +269,11 @@ class Store(RegistryRepository):
         return GENESIS if row is None else str(row[0])
 
     def history(self, document: str) -> list[HistoryEntry]:
-        rows = self.conn.execute(
-            "SELECT document, sequence, version, action, actor, time, from_state, to_state, reason, previous_hash, "
-            "hash FROM history WHERE document = ? ORDER BY sequence",
+        found = self.conn.execute(
+            f"SELECT {rows.HISTORY_COLUMNS} FROM history WHERE document = ? ORDER BY sequence",  # noqa: S608
             (document,),
         ).fetchall()
-        return [HistoryEntry(*row) for row in rows]
+        return [rows.history_entry(row) for row in found]
 
     # idempotency
     def remembered(self, scope: str, request_id: str) -> str | None:
@@ -377,19 +342,20 @@ class Store(RegistryRepository):
         of_version, params = "", [document, after_id, limit]
         if version is not None:
             of_version, params = (" AND version = ?", [document, after_id, version, limit])
-        rows = self.conn.execute(
-            "SELECT id, version, text, created_at, reply FROM comments "  # noqa: S608 - constants only
+        found = self.conn.execute(
+            f"SELECT {rows.COMMENT_COLUMNS} FROM comments "  # noqa: S608 - constants only
             f"WHERE document = ? AND id > ?{of_version} ORDER BY id LIMIT ?",
             params,
         ).fetchall()
-        return [StoredComment(*row) for row in rows]
+        return [rows.comment(row) for row in found]
 
     def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None:
         row = self.conn.execute(
-            "SELECT id, version, text, created_at, reply FROM comments WHERE document = ? AND version = ? AND id = ?",
+            f"SELECT {rows.COMMENT_COLUMNS} FROM comments "  # noqa: S608 - constants only
+            "WHERE document = ? AND version = ? AND id = ?",
             (document, version, comment_id),
         ).fetchone()
-        return None if row is None else StoredComment(*row)
+        return None if row is None else rows.comment(row)
 
     def reply(self, comment_id: int, reply: str) -> None:
         self.conn.execute("UPDATE comments SET reply = ? WHERE id = ?", (reply, comment_id))
@@ -397,12 +363,12 @@ class Store(RegistryRepository):
     # campaigns
     def campaign(self, campaign_id: str) -> Campaign | None:
         row = self.conn.execute("SELECT body FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
-        return None if row is None else _campaigns.validate_json(row[0])
+        return None if row is None else rows.load_campaign(row[0])
 
     def save_campaign(self, campaign: Campaign) -> None:
         self.conn.execute(
             "INSERT INTO campaigns (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-            (campaign.id, _campaigns.dump_json(campaign).decode()),
+            (campaign.id, rows.dump_campaign(campaign)),
         )
 
     # event store

@@ -3,7 +3,6 @@ inside a write is locked until commit, so replicas deciding or claiming one revi
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,21 +13,17 @@ from normreg_common.postgres.database import Conn, PostgresDatabase
 from normreg_common.postgres.outbox import enqueue
 from psycopg.rows import dict_row
 
+from normreg_review.adapters import rows
 from normreg_review.application.ports import ReviewFilter, ReviewRepository, UnitOfWork
-from normreg_review.domain.lifecycle import ACTIVE, Decision, ReviewState
+from normreg_review.domain.lifecycle import ACTIVE
 from normreg_review.domain.model import Review
 
 MIGRATIONS = Path(__file__).with_name("postgres_migrations")
 T = TypeVar("T")
 
-_NAMES = (
-    "id, document, version_number, review_round, revision, title, body, drafting_org, drafters, "
-    "reviewing_office, state, assignee, decision, opinion, problems, create_time, due_date, claim_time, "
-    "decide_time, cancel_reason, update_time, sequence"
-)
-_COLUMNS = [c.strip() for c in _NAMES.split(",")]
-_PLACEHOLDERS = ", ".join("%s" for _ in _COLUMNS)
-_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "id")
+_NAMES = rows.NAMES
+_PLACEHOLDERS = rows.placeholders("%s")
+_UPDATES = rows.UPDATES
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -57,13 +52,13 @@ class PostgresStore(ReviewRepository):
                 (review_id,),
             )
             row = cursor.fetchone()
-        return None if row is None else _review(row)
+        return None if row is None else rows.review(row, rows.POSTGRES)
 
     def save(self, review: Review, events: Sequence[Record]) -> None:
         self.conn.execute(
             f"INSERT INTO reviews ({_NAMES}) VALUES ({_PLACEHOLDERS}) "  # noqa: S608 - constants
             f"ON CONFLICT (id) DO UPDATE SET {_UPDATES}",
-            _row(review),
+            rows.row(review, rows.POSTGRES),
         )
         enqueue(self.conn, events)
 
@@ -87,7 +82,7 @@ class PostgresStore(ReviewRepository):
                 f"ORDER BY pos{self._for_update}",
                 (document, sorted(ACTIVE)),
             )
-            return [_review(r) for r in cursor.fetchall()]
+            return [rows.review(r, rows.POSTGRES) for r in cursor.fetchall()]
 
     def page(self, where: ReviewFilter, *, after: int, limit: int) -> list[tuple[int, Review]]:
         clauses = ["pos > %s"]
@@ -111,66 +106,4 @@ class PostgresStore(ReviewRepository):
                 f"SELECT pos, {_NAMES} FROM reviews WHERE {' AND '.join(clauses)} ORDER BY pos LIMIT %s".encode(),  # noqa: S608
                 params,
             )
-            return [(int(r["pos"]), _review(r)) for r in cursor.fetchall()]
-
-
-def _time(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse_time(value: str | None) -> dt.datetime | None:
-    return None if value is None else dt.datetime.fromisoformat(value)
-
-
-def _row(r: Review) -> tuple[Any, ...]:
-    return (
-        r.id,
-        r.document,
-        r.version_number,
-        r.review_round,
-        r.revision,
-        r.title,
-        r.body,
-        r.drafting_org,
-        list(r.drafters),
-        r.reviewing_office,
-        r.state.value,
-        r.assignee,
-        r.decision.value if r.decision else "",
-        r.opinion,
-        list(r.problems),
-        r.create_time.isoformat(),
-        r.due_date,
-        _time(r.claim_time),
-        _time(r.decide_time),
-        r.cancel_reason,
-        _time(r.update_time),
-        r.sequence,
-    )
-
-
-def _review(row: dict[str, Any]) -> Review:
-    return Review(
-        id=row["id"],
-        document=row["document"],
-        version_number=row["version_number"],
-        review_round=row["review_round"],
-        revision=row["revision"],
-        title=row["title"],
-        body=row["body"],
-        drafting_org=row["drafting_org"],
-        drafters=tuple(row["drafters"]),
-        reviewing_office=row["reviewing_office"],
-        create_time=dt.datetime.fromisoformat(row["create_time"]),
-        due_date=row["due_date"],
-        state=ReviewState(row["state"]),
-        assignee=row["assignee"],
-        decision=Decision(row["decision"]) if row["decision"] else None,
-        opinion=row["opinion"],
-        problems=tuple(row["problems"]),
-        claim_time=_parse_time(row["claim_time"]),
-        decide_time=_parse_time(row["decide_time"]),
-        cancel_reason=row["cancel_reason"],
-        update_time=_parse_time(row["update_time"]),
-        sequence=row["sequence"],
-    )
+            return [(int(r["pos"]), rows.review(r, rows.POSTGRES)) for r in cursor.fetchall()]

@@ -4,8 +4,6 @@ inside the caller's transaction on the database thread."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -16,8 +14,9 @@ from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
 from normreg_common.outbox import OUTBOX_SCHEMA, enqueue
 from normreg_common.sqlite import Database
 
+from normreg_review.adapters import rows
 from normreg_review.application.ports import ReviewFilter, ReviewRepository, UnitOfWork
-from normreg_review.domain.lifecycle import ACTIVE, Decision, ReviewState
+from normreg_review.domain.lifecycle import ACTIVE
 from normreg_review.domain.model import Review
 
 T = TypeVar("T")
@@ -59,13 +58,9 @@ CREATE INDEX IF NOT EXISTS reviews_org ON reviews (drafting_org, pos);
     + DEAD_LETTER_SCHEMA
 )
 
-_COLUMNS = (
-    "id, document, version_number, review_round, revision, title, body, drafting_org, drafters, "
-    "reviewing_office, state, assignee, decision, opinion, problems, create_time, due_date, claim_time, "
-    "decide_time, cancel_reason, update_time, sequence"
-)
-_PLACEHOLDERS = ", ".join("?" for _ in _COLUMNS.split(","))
-_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in (c.strip() for c in _COLUMNS.split(",")) if c != "id")
+_COLUMNS = rows.NAMES
+_PLACEHOLDERS = rows.placeholders("?")
+_UPDATES = rows.UPDATES
 
 
 class SqliteUnitOfWork(UnitOfWork):
@@ -90,13 +85,13 @@ class Store(ReviewRepository):
 
     def get(self, review_id: str) -> Review | None:
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()  # noqa: S608
-        return None if row is None else _review(row)
+        return None if row is None else rows.review(row, rows.SQLITE)
 
     def save(self, review: Review, events: Sequence[Record]) -> None:
         self.conn.execute(
             f"INSERT INTO reviews ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) "  # noqa: S608
             f"ON CONFLICT (id) DO UPDATE SET {_UPDATES}",
-            _row(review),
+            rows.row(review, rows.SQLITE),
         )
         enqueue(self.conn, events)
 
@@ -115,11 +110,11 @@ class Store(ReviewRepository):
 
     def active_of_document(self, document: str) -> list[Review]:
         marks = ", ".join("?" for _ in ACTIVE)
-        rows = self.conn.execute(
+        found = self.conn.execute(
             f"SELECT {_COLUMNS} FROM reviews WHERE document = ? AND state IN ({marks}) ORDER BY pos",  # noqa: S608
             (document, *sorted(ACTIVE)),
         ).fetchall()
-        return [_review(r) for r in rows]
+        return [rows.review(r, rows.SQLITE) for r in found]
 
     def page(self, where: ReviewFilter, *, after: int, limit: int) -> list[tuple[int, Review]]:
         clauses = ["pos > ?"]
@@ -138,70 +133,8 @@ class Store(ReviewRepository):
             clauses.append(f"state IN ({', '.join('?' for _ in ACTIVE)}) AND due_date < ?")
             params.extend([*sorted(ACTIVE), where.overdue_on.isoformat()])
         params.append(limit)
-        rows = self.conn.execute(
+        found = self.conn.execute(
             f"SELECT pos, {_COLUMNS} FROM reviews WHERE {' AND '.join(clauses)} ORDER BY pos LIMIT ?",  # noqa: S608
             params,
         ).fetchall()
-        return [(int(r["pos"]), _review(r)) for r in rows]
-
-
-def _time(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse_time(value: str | None) -> dt.datetime | None:
-    return None if value is None else dt.datetime.fromisoformat(value)
-
-
-def _row(r: Review) -> tuple[Any, ...]:
-    return (
-        r.id,
-        r.document,
-        r.version_number,
-        r.review_round,
-        r.revision,
-        r.title,
-        r.body,
-        r.drafting_org,
-        json.dumps(list(r.drafters), ensure_ascii=False),
-        r.reviewing_office,
-        r.state.value,
-        r.assignee,
-        r.decision.value if r.decision else "",
-        r.opinion,
-        json.dumps(list(r.problems), ensure_ascii=False),
-        r.create_time.isoformat(),
-        r.due_date.isoformat(),
-        _time(r.claim_time),
-        _time(r.decide_time),
-        r.cancel_reason,
-        _time(r.update_time),
-        r.sequence,
-    )
-
-
-def _review(row: sqlite3.Row) -> Review:
-    return Review(
-        id=row["id"],
-        document=row["document"],
-        version_number=row["version_number"],
-        review_round=row["review_round"],
-        revision=row["revision"],
-        title=row["title"],
-        body=row["body"],
-        drafting_org=row["drafting_org"],
-        drafters=tuple(json.loads(row["drafters"])),
-        reviewing_office=row["reviewing_office"],
-        create_time=dt.datetime.fromisoformat(row["create_time"]),
-        due_date=dt.date.fromisoformat(row["due_date"]),
-        state=ReviewState(row["state"]),
-        assignee=row["assignee"],
-        decision=Decision(row["decision"]) if row["decision"] else None,
-        opinion=row["opinion"],
-        problems=tuple(json.loads(row["problems"])),
-        claim_time=_parse_time(row["claim_time"]),
-        decide_time=_parse_time(row["decide_time"]),
-        cancel_reason=row["cancel_reason"],
-        update_time=_parse_time(row["update_time"]),
-        sequence=row["sequence"],
-    )
+        return [(int(r["pos"]), rows.review(r, rows.SQLITE)) for r in found]
