@@ -31,7 +31,7 @@ from normreg_registry.application.ports import (
     UnitOfWork,
 )
 from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import HistoryEntry
+from normreg_registry.domain.history import HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
 from psycopg import errors
 
@@ -103,10 +103,7 @@ class PostgresStore(RegistryRepository):
             )
 
     def _append_history(self, document: str, change: Change) -> None:
-        row = self.conn.execute(
-            "SELECT hash FROM history WHERE document = %s ORDER BY sequence DESC LIMIT 1", (document,)
-        ).fetchone()
-        entry = rows.next_history_entry(document, change, None if row is None else row[0])
+        entry = entry_for(document, change, self.history_head(document))
         self.conn.execute(
             f"INSERT INTO history ({rows.HISTORY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608 - constants only
             rows.history_row(entry),
@@ -185,7 +182,7 @@ class PostgresStore(RegistryRepository):
         row = self.conn.execute(
             "SELECT hash FROM history WHERE document = %s ORDER BY sequence DESC LIMIT 1", (document,)
         ).fetchone()
-        return GENESIS if row is None else str(row[0])
+        return rows.history_head(row)
 
     def history(self, document: str) -> list[HistoryEntry]:
         found = self.conn.execute(

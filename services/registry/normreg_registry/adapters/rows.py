@@ -13,8 +13,8 @@ from typing import Any
 
 from normreg_registry.application.ports import StoredComment, UnfiledObligation
 from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import GENESIS, HistoryEntry, entry_for
-from normreg_registry.domain.model import Change, Document
+from normreg_registry.domain.history import GENESIS, HistoryEntry
+from normreg_registry.domain.model import Document
 from pydantic import TypeAdapter
 
 _documents = TypeAdapter(Document)
@@ -71,9 +71,9 @@ def load_campaign(text: str | bytes) -> Campaign:
     return _campaigns.validate_json(text)
 
 
-def next_history_entry(document: str, change: Change, last_hash: str | None) -> HistoryEntry:
-    """The entry a change appends after the document's last (None: its first)."""
-    return entry_for(document, change, GENESIS if last_hash is None else last_hash)
+def history_head(row: Sequence[Any] | None) -> str:
+    """The hash a document's next history entry chains to, from its last entry's row (None: no entry yet)."""
+    return GENESIS if row is None else str(row[0])
 
 
 def history_row(entry: HistoryEntry) -> tuple[Any, ...]:
