@@ -296,6 +296,11 @@ async def test_pages_carry_every_filing_once(province: System) -> None:
             "due_before",
         ),
         ("GetSubordinateFilingReport", pb.GetSubordinateFilingReportRequest(year=0), "year"),
+        (
+            "GetSubordinateFilingReport",
+            pb.GetSubordinateFilingReportRequest(sender="chifeng-typo", year=2026),
+            "sender",
+        ),
         ("ListMissingFilings", pb.ListMissingFilingsRequest(status=7), "overdue"),
         ("ListMissingFilings", pb.ListMissingFilingsRequest(page_token="t1.forged"), "page_token"),
         ("ReplyToReviewSuggestion", pb.ReplyToReviewSuggestionRequest(name="reviewSuggestions/abc", reply=""), "reply"),

@@ -268,7 +268,11 @@ class FilingReviewService:
         return [m for m in found if overdue is None or m.overdue == overdue]
 
     async def report(self, principal: Principal, sender: str, year: int) -> SubordinateReport:
+        """Refuses a jurisdiction the recipient does not know: a misspelt name would read as a city
+        that filed nothing."""
         authorize(principal, "reading the report on a subordinate jurisdiction")
+        if sender not in await self.jurisdictions():
+            raise InvalidArgument("sender", f"{sender!r} is not a jurisdiction this recipient receives filings from")
         return await self._store.read(
             lambda repo: subordinate_report(
                 sender, year, repo.seen(sender), repo.filings(sender), repo.suggestions(sender)
