@@ -10,6 +10,7 @@ turns them into the same messages, so a log or topic that still holds them repla
 
 from __future__ import annotations
 
+import functools
 from typing import TypeVar
 
 from google.protobuf import json_format
@@ -34,6 +35,8 @@ def message_name(action: str) -> str:
     return "Document" + "".join(part[:1].upper() + part[1:] for part in action.split("_"))
 
 
+# Bounded: types come from the wire.
+@functools.lru_cache(maxsize=256)
 def message_class(event_type: str) -> type[Message] | None:
     """The published message of a document event type, or None when the type is not one."""
     if not event_type.startswith(TYPE_PREFIX) or event_type in NOT_DOCUMENT_CHANGES:
