@@ -74,3 +74,22 @@ def test_any_change_to_a_signed_event_breaks_its_signature(outcome: str, sequenc
     with pytest.raises(Untrusted) as err:
         verify(changed, "chifeng", KEYS)
     assert err.value.reason == "BAD_SIGNATURE"
+
+
+def test_the_signature_covers_the_envelope_and_the_datas_bytes_not_the_hop_attributes() -> None:
+    signed = sign(event(outcome="ACCEPTED"), "chifeng", CHIFENG)
+    # A relay may add or change trace context and a witness's checkpoint: still the same event.
+    verify(signed.model_copy(update={"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"}), "chifeng", KEYS)
+    # An attribute a newer sender adds, unknown to this reader, does not break the check either.
+    raw = signed.to_bytes().replace(b'{"specversion"', b'{"newattribute":"x","specversion"', 1)
+    verify(CloudEvent.from_bytes(raw), "chifeng", KEYS)
+    for change in (
+        {"subject": "documents/other"},
+        {"type": "normreg.registry.v1.repealed"},
+        {"sequence": 8},
+        {"dataschema": "type.googleapis.com/normreg.events.v1.Other"},
+        {"id": "another"},
+    ):
+        with pytest.raises(Untrusted) as err:
+            verify(signed.model_copy(update=change), "chifeng", KEYS)
+        assert err.value.reason == "BAD_SIGNATURE", change

@@ -75,6 +75,10 @@ class DeadLetter:
 
 def describe(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    # A refusal with a reason (FAILED_PRECONDITION's, a federation check's) is listed by it.
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason and reason not in text:
+        text = f"{type(exc).__name__}: {reason}: {exc}"
     return text[:ERROR_MAX]
 
 

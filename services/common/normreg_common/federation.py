@@ -8,16 +8,24 @@ for that jurisdiction. Signatures, not only Kafka ACLs: an ACL says who may writ
 who wrote an event that was copied, replayed or relayed; a signature travels with the event and is
 checked the same way on the embedded log. (ACLs per topic prefix are still worth setting.)
 
+What is signed is the envelope, not a rendering of the payload: the CloudEvents context attributes
+(id, source, type, subject, time, sequence, datacontenttype, dataschema, jurisdiction) and the
+SHA-256 of the data's bytes. A payload may change encoding (JSON today, a protobuf message named by
+`dataschema`) without touching this module, and an extension attribute a newer sender adds (or a
+hop-specific one such as `traceparent`) neither breaks nor weakens the check.
+
 An event that fails is raised as `Untrusted`; consumers set it aside as a dead letter with that
-reason, and never apply it. A replay of an event already applied is dropped by the consumer's
-per-stream sequence (inbox), like any duplicate.
+reason, and never apply it. A replay of an event already applied is refused by the consumer's
+per-stream sequence (inbox).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -34,9 +42,24 @@ class Untrusted(ValueError):
         self.reason = reason
 
 
+# The context attributes a signature covers; `jurisdictionsig` itself and the extensions that
+# change from hop to hop (traceparent, tracestate) or carry their own proof (checkpoint) are not.
+SIGNED_ATTRIBUTES = frozenset(
+    {"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "sequence"}
+    | {"jurisdiction"}
+)
+
+
+def data_bytes(event: CloudEvent) -> bytes:
+    """The bytes of the event's payload as signed: its canonical JSON (sorted keys, no spaces), which
+    any reader that parsed the event computes alike."""
+    return canonical_json(event.data).encode()
+
+
 def _signed_bytes(event: CloudEvent) -> bytes:
-    body = event.model_dump(mode="json", exclude={"jurisdictionsig"}, exclude_none=True)
-    return canonical_json(body).encode()
+    context = event.model_dump(mode="json", include=set(SIGNED_ATTRIBUTES), exclude_none=True)
+    context["datasha256"] = hashlib.sha256(data_bytes(event)).hexdigest()
+    return canonical_json(context).encode()
 
 
 def sign(event: CloudEvent, jurisdiction: str, key: Ed25519PrivateKey) -> CloudEvent:
@@ -44,6 +67,21 @@ def sign(event: CloudEvent, jurisdiction: str, key: Ed25519PrivateKey) -> CloudE
     claimed = event.model_copy(update={"jurisdiction": jurisdiction, "jurisdictionsig": None})
     signature = key.sign(_signed_bytes(claimed))
     return claimed.model_copy(update={"jurisdictionsig": base64.b64encode(signature).decode()})
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A deployment's identity between jurisdictions: its name (the profile's) and its key."""
+
+    jurisdiction: str
+    key: Ed25519PrivateKey
+
+    def sign(self, event: CloudEvent) -> CloudEvent:
+        return sign(event, self.jurisdiction, self.key)
+
+    @property
+    def public_key(self) -> str:
+        return public_key_text(self.key)
 
 
 def public_key_text(key: Ed25519PrivateKey) -> str:
