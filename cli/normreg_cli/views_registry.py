@@ -158,8 +158,25 @@ def filing(f: pb.Filing) -> str:
             ("on time", yes_no(f.on_time)),
             ("outcome", FILING_OUTCOME.label(f.outcome)),
             ("note", f.outcome_note),
+            *_reported(f),
         ]
     )
+
+
+def _reported(f: pb.Filing) -> list[tuple[str, str]]:
+    """What the recipient's own registry reported by event, when it runs normreg."""
+    if not f.reported_by:
+        return []
+    return [
+        ("reported by", f"{f.reported_by} ({f.received_filing})"),
+        ("recipient says", f.recipient_status),
+        ("registered", dates.text(f.registered_date)),
+        ("review due", dates.text(f.review_due)),
+        ("missing", ", ".join(f.missing_materials)),
+        ("complete by", dates.text(f.completion_due)),
+        ("provisions", "、".join(f.provisions)),
+        ("correct by", dates.text(f.correction_due)),
+    ]
 
 
 def due_filings(response: rpb.ListDueFilingsResponse) -> str:
@@ -168,13 +185,14 @@ def due_filings(response: rpb.ListDueFilingsResponse) -> str:
             f.document,
             f.title,
             f.uniform_number,
+            {"COMPLETE_MATERIALS": "complete-materials", "CORRECT": "correct"}.get(f.step, "file"),
             f.recipient or "?",
             dates.text(f.due_date),
             "OVERDUE" if f.overdue else "due",
         ]
         for f in response.filings
     ]
-    return table(["document", "title", "number", "recipient", "due", "status"], rows, empty="no filings due")
+    return table(["document", "title", "number", "step", "recipient", "due", "status"], rows, empty="no filings due")
 
 
 def filing_report(response: rpb.GetFilingReportResponse) -> str:

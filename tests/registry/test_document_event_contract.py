@@ -30,6 +30,7 @@ from normreg_filing.domain.supervision import SeenPromulgation
 from normreg_registry.application.document_events import message_of, recorded_details
 from normreg_registry.application.events import to_records
 from normreg_registry.domain import lifecycle as registry_lifecycle
+from normreg_registry.domain.filing_outcomes import RecipientReport, Said
 from normreg_registry.domain.lifecycle import Action, Kind, Procedure, State
 from normreg_registry.domain.model import Document, ImportedVersion
 from normreg_registry.domain.numbers import UniformNumber
@@ -280,6 +281,34 @@ def _scenario() -> None:
         today=at(0).date(),
     )
     _publish(f)
+
+    # A filing whose recipient runs normreg: what its registry reports arrives by signed event.
+    g = _new("g")
+    _adopt(g, 1)
+    _promulgate(g, at(4), 4)
+    g.record_filing(
+        REGISTRAR, at(5), PROFILE, version=None, filed_date=at(5).date(), recipient=PROVINCE, materials={"text": True}
+    )
+    _publish(g)
+    for said, fields in (
+        (Said.REGISTERED, {"on": at(6).date(), "review_due": at(66).date()}),
+        (Said.MATERIALS_REQUESTED, {"missing": ("legal_basis",), "completion_due": at(21).date()}),
+        (Said.MATERIALS_COMPLETED, {"review_due": at(70).date()}),
+        (
+            Said.DECIDED,
+            {
+                "outcome": "CORRECTION_REQUIRED",
+                "reasons": "罚款数额超过上位法",
+                "provisions": ("第二条",),
+                "on": at(12).date(),
+                "correction_due": at(42).date(),
+            },
+        ),
+        (Said.CORRECTION_ANSWERED, {"response": "已修改第二条"}),
+    ):
+        report = RecipientReport(said, "neimenggu", PROVINCE, "receivedFilings/r1", 1, **fields)  # type: ignore[arg-type]
+        g.apply_recipient_report(report, at(13), at(13).date())
+        _publish(g)
 
 
 _scenario()

@@ -40,6 +40,8 @@ class Channel(enum.Enum):
 
     CLOCK = "clock"
     REVIEW = "review"
+    # A recipient of a filing, in another jurisdiction, through its signed events.
+    FILING_RECIPIENT = "filing_recipient"
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,10 @@ REVIEW_SERVICE = SystemActor(subject="system:review", roles=frozenset(), org="",
 def review_decision_actor(reviewer: str, office: str) -> SystemActor:
     """The reviewer whose decision the review service reports: recorded by name, acting through the channel."""
     return SystemActor(subject=reviewer, roles=frozenset({Role.REVIEWER}), org=office, channel=Channel.REVIEW)
+
+
+def filing_recipient_actor(jurisdiction: str, recipient: str) -> SystemActor:
+    """A recipient body whose outcome its jurisdiction's deployment reported by signed event."""
+    return SystemActor(
+        subject=f"{jurisdiction}:{recipient}", roles=frozenset(), org=recipient, channel=Channel.FILING_RECIPIENT
+    )

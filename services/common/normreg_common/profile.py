@@ -130,6 +130,10 @@ class JurisdictionProfile:
     # Trust between jurisdictions: the Ed25519 public keys (base64 of the 32 raw bytes) each other
     # jurisdiction signs its cross-jurisdiction events with, by jurisdiction name.
     federation_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Which other jurisdiction's deployment receives filings for which recipient bodies (a body no
+    # entry names does not run normreg: its outcomes are recorded by hand). The registry believes an
+    # outcome for a filing with one of these bodies only from that jurisdiction, signed.
+    recipient_jurisdictions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # A review suggestion (审查建议) is answered to its requester within this many days.
     suggestion_reply_days: int = 60
     timezone: str = "Asia/Shanghai"
@@ -179,6 +183,14 @@ class JurisdictionProfile:
     def keys_of(self, jurisdiction: str) -> tuple[str, ...]:
         return next((keys for name, keys in self.federation_keys if name == jurisdiction), ())
 
+    def receives_for(self, jurisdiction: str) -> tuple[str, ...]:
+        """The recipient bodies whose filings `jurisdiction`'s deployment receives."""
+        return next((bodies for name, bodies in self.recipient_jurisdictions if name == jurisdiction), ())
+
+    def jurisdiction_receiving(self, recipient: str) -> str:
+        """The jurisdiction whose deployment receives filings for `recipient`; "" when none does."""
+        return next((name for name, bodies in self.recipient_jurisdictions if recipient in bodies), "")
+
     def completion_due(self, requested: dt.date) -> dt.date:
         return requested + dt.timedelta(days=self.completion_days)
 
@@ -214,10 +226,15 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise ValueError(f"cannot add {months} months to {day}")
 
 
+# The province's deployment receives its cities' filings for its government and standing committee.
+NEIMENGGU_RECEIVES = (("neimenggu", ("内蒙古自治区人民政府", "内蒙古自治区人大常委会")),)
+
 PROFILES: dict[str, JurisdictionProfile] = {
-    "chifeng": JurisdictionProfile(),
+    "chifeng": JurisdictionProfile(recipient_jurisdictions=NEIMENGGU_RECEIVES),
     # Some provinces require filing within 20 days.
-    "filing20": JurisdictionProfile(name="filing20", filing_deadline_days=20),
+    "filing20": JurisdictionProfile(
+        name="filing20", filing_deadline_days=20, recipient_jurisdictions=NEIMENGGU_RECEIVES
+    ),
     # A small federation: the province and a second city of it.
     "neimenggu": JurisdictionProfile(
         name="neimenggu",
@@ -231,6 +248,7 @@ PROFILES: dict[str, JurisdictionProfile] = {
         jurisdiction="乌海市",
         issuing_bodies=("乌海市人民政府", "乌海市人大常委会"),
         filing_routes=city_routes("乌海市", "内蒙古自治区"),
+        recipient_jurisdictions=NEIMENGGU_RECEIVES,
     ),
 }
 

@@ -1,4 +1,5 @@
-"""Wires the registry from settings: database, event log, relay, review consumer, scheduler, gRPC."""
+"""Wires the registry from settings: database, event log, relay, the consumer of review decisions and
+of what its filings' recipients report (their topics, NORMREG_FEDERATION_PEERS), scheduler, gRPC."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from normreg_common.databases import outbox_relay, service_database
 from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import EventLog
-from normreg_common.events import DOCUMENTS_TOPIC, REVIEWS_TOPIC
+from normreg_common.eventlog.qualified import qualified_consumer
+from normreg_common.events import DOCUMENTS_TOPIC, FILINGS_TOPIC, REVIEWS_TOPIC
+from normreg_common.federation import Signer
 from normreg_common.grpc_server import create_server
 from normreg_common.inbox import ConsumerRunner, position_loader
 from normreg_common.postgres.database import PostgresDatabase
-from normreg_common.profile import get_profile
 from normreg_common.runtime import Runtime
 from normreg_common.settings import Settings
 
@@ -26,10 +28,13 @@ from normreg_registry.adapters.postgres_store import MIGRATIONS
 from normreg_registry.adapters.sqlite_store import SCHEMA
 from normreg_registry.adapters.stores import unit_of_work
 from normreg_registry.application.service import RegistryService
+from normreg_registry.entrypoints.filing_outcomes_consumer import filing_outcomes_consumer
 from normreg_registry.entrypoints.grpc_servicer import DOMAIN, REQUEST_LIMITS, RegistryServicer, register
-from normreg_registry.entrypoints.review_consumer import CONSUMER, GROUP, review_decision_consumer
+from normreg_registry.entrypoints.review_consumer import CONSUMER, GROUP
 
 log = logging.getLogger(__name__)
+
+OUTCOMES_CONSUMER = "registry:filing-outcomes"
 
 
 class RegistryApp:
@@ -46,22 +51,41 @@ class RegistryApp:
         self.db = service_database(settings, "registry", sqlite_schema=SCHEMA, migrations=MIGRATIONS)
         self.relay = outbox_relay(self.db, event_log, service="registry")
         self.uow = unit_of_work(self.db, on_commit=self.relay.notify)
+        profile = settings.jurisdiction_profile()
         self.service = RegistryService(
-            self.uow, clock, get_profile(settings.profile), signer=settings.checkpoint_signer()
+            self.uow,
+            clock,
+            profile,
+            signer=settings.checkpoint_signer(),
+            federation=Signer(profile.name, settings.federation_signer()),
         )
-        self.review_decisions = review_decision_consumer(self.service, DeadLetters(self.db, GROUP))
+        # The recipients of our filings that run normreg (the profile's recipient jurisdictions, on
+        # the shared log as peers, their key known): their reports arrive on their filings topics.
+        self.recipient_prefixes = {
+            name: prefix for name, prefix in settings.peers() if profile.receives_for(name) and profile.keys_of(name)
+        }
+        self.inbound = filing_outcomes_consumer(
+            self.service, DeadLetters(self.db, GROUP), profile, self.recipient_prefixes
+        )
         consumer = ConsumerRunner(
             event_log.consumer([REVIEWS_TOPIC], GROUP, position_loader(self.db, GROUP)),
-            self.review_decisions,
+            self.inbound,
             CONSUMER,
         )
+        outcomes = []
+        for name, prefix in self.recipient_prefixes.items():
+            # A Kafka group of this deployment's own on their topic: every sender reads all of it.
+            peer_log = event_log_from_settings(settings, f"registry-{name}", topic_prefix=prefix)
+            group = f"{settings.topics_prefix}{GROUP}.filing-outcomes"
+            reader = qualified_consumer(peer_log, prefix, [FILINGS_TOPIC], group, position_loader(self.db, GROUP))
+            outcomes.append(ConsumerRunner(reader, self.inbound, f"{OUTCOMES_CONSUMER}:{name}"))
         server, self.port = create_server(
             settings.registry_addr,
             codec,
             DOMAIN,
             [
                 register(RegistryServicer(self.service)),
-                deadletter_api.register(deadletter_api.DeadLetterServicer(self.review_decisions)),
+                deadletter_api.register(deadletter_api.DeadLetterServicer(self.inbound)),
             ],
             request_limits=REQUEST_LIMITS,
             tls=settings.server_tls(),
@@ -74,6 +98,7 @@ class RegistryApp:
             topics=[DOCUMENTS_TOPIC, REVIEWS_TOPIC],
             relay=self.relay,
             consumer=consumer,
+            more_consumers=outcomes,
             server=server,
             background=background,
             loops=[self._scheduler],

@@ -5,6 +5,10 @@ Each change is published as its message of normreg.events.v1 (document_events.pr
 it changed, so a consumer can rebuild its view from the newest event per version alone, whatever came
 before it. A comment on a version open for comment is an event of its own stream
 (normreg.events.v1.CommentReceived), not a change.
+
+Every event leaves signed by the deployment's jurisdiction (normreg_common.federation) when the
+service has a signer: the superior's filing service reads this topic and believes only what the
+jurisdiction signed (promulgations, filings with their materials, and everything else on it).
 """
 
 from __future__ import annotations
@@ -15,13 +19,20 @@ from normreg.events.v1 import comment_events_pb2 as ev
 from normreg_common.event_data import dataschema, to_data
 from normreg_common.eventlog.port import Record
 from normreg_common.events import DOCUMENTS_TOPIC, REGISTRY_SOURCE, CloudEvent
+from normreg_common.federation import Signer
 from normreg_common.tracing import current_traceparent
 
 from normreg_registry.application.document_events import EVENT_TYPE_PREFIX, data_of
 from normreg_registry.domain.model import Change, Document
 
 
-def to_records(doc: Document, changes: list[Change], checkpoint: str | None = None) -> list[tuple[Change, Record]]:
+def _signed(event: CloudEvent, signer: Signer | None) -> bytes:
+    return (signer.sign(event) if signer is not None else event).to_bytes()
+
+
+def to_records(
+    doc: Document, changes: list[Change], checkpoint: str | None = None, signer: Signer | None = None
+) -> list[tuple[Change, Record]]:
     """The events of `changes`; the last one carries `checkpoint`, the signed head of the history
     after it (a CloudEvents extension attribute, for the witnesses)."""
     out = []
@@ -39,11 +50,11 @@ def to_records(doc: Document, changes: list[Change], checkpoint: str | None = No
             traceparent=traceparent,
             checkpoint=checkpoint if change is changes[-1] else None,
         )
-        out.append((change, Record(DOCUMENTS_TOPIC, doc.name, event.to_bytes())))
+        out.append((change, Record(DOCUMENTS_TOPIC, doc.name, _signed(event, signer))))
     return out
 
 
-def comment_received(doc: Document, version: int, count: int, at: dt.datetime) -> Record:
+def comment_received(doc: Document, version: int, count: int, at: dt.datetime, signer: Signer | None = None) -> Record:
     """The event of the `count`-th comment on a version open for comment. Its stream is the
     version's comments, not the document's: a comment changes neither the document nor its etag."""
     message = ev.CommentReceived(
@@ -59,4 +70,4 @@ def comment_received(doc: Document, version: int, count: int, at: dt.datetime) -
         data=to_data(message),
         traceparent=current_traceparent(),
     )
-    return Record(DOCUMENTS_TOPIC, doc.name, event.to_bytes())
+    return Record(DOCUMENTS_TOPIC, doc.name, _signed(event, signer))

@@ -17,6 +17,7 @@ from normreg_common.checkpoints import Checkpoint, CheckpointSigner, InvalidChec
 from normreg_common.clock import Clock
 from normreg_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NormregError, NotFound
 from normreg_common.eventlog.port import Delivery
+from normreg_common.federation import Signer
 from normreg_common.principal import SCHEDULER, Principal
 from normreg_common.profile import JurisdictionProfile
 
@@ -26,6 +27,7 @@ from normreg_registry.application.ports import DocumentFilter, RegistryRepositor
 from normreg_registry.domain import access
 from normreg_registry.domain.access import OPERATIONS, Op
 from normreg_registry.domain.cleanup import Campaign, Outcome
+from normreg_registry.domain.filing_outcomes import RecipientReport
 from normreg_registry.domain.filing_report import FilingReport, ReportRow
 from normreg_registry.domain.history import (
     HistoryEntry,
@@ -69,6 +71,9 @@ class DueFiling:
     overdue: bool
     # Empty for a version promulgated before its recipients were derived from the routing table.
     recipient: str = ""
+    # What is due: FILE (the filing itself), COMPLETE_MATERIALS (what the recipient asked for) or
+    # CORRECT (the correction it required), the last two as its events reported them.
+    step: str = "FILE"
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,32 @@ class ReviewDecision:
     at: dt.datetime
 
 
+class Replayed(FailedPrecondition):
+    """A recipient's event at a place of its stream already taken: a copy sent again is never applied."""
+
+    reason = "REPLAYED"
+
+    def __init__(self, stream: str, sequence: int) -> None:
+        super().__init__(
+            self.reason,
+            f"event {sequence} of {stream} was already applied; a copy is not applied again",
+            stream=stream,
+        )
+
+
+@dataclass(frozen=True)
+class RecipientEvent:
+    """A recipient's report on one of our filings, decoded and verified at the edge: `source` is the
+    signing jurisdiction and the event's source, `subject` and `sequence` its place in its stream."""
+
+    source: str
+    subject: str
+    sequence: int
+    document_id: str
+    report: RecipientReport
+    at: dt.datetime
+
+
 class RegistryService:
     def __init__(
         self,
@@ -116,13 +147,16 @@ class RegistryService:
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
         registration_code: str = "CFDR",
         signer: CheckpointSigner | None = None,
+        federation: Signer | None = None,
     ) -> None:
+        """`signer` signs the history checkpoints; `federation` signs every event as this jurisdiction's."""
         self._uow = uow
         self._clock = clock
         self._profile = profile
         self._new_id = new_id
         self._registration_code = registration_code
         self._signer = signer
+        self._federation = federation
 
     # ---- plumbing ------------------------------------------------------------------------------
 
@@ -149,7 +183,7 @@ class RegistryService:
             for change in changes:
                 head = entry_for(doc.name, change, head).hash
             checkpoint = self._signer.sign(Checkpoint(doc.name, changes[-1].sequence, head, document_digest(doc)))
-        store.save(doc, to_records(doc, changes, checkpoint))
+        store.save(doc, to_records(doc, changes, checkpoint, self._federation))
         self._schedule(store, doc)
         return doc
 
@@ -299,7 +333,8 @@ class RegistryService:
                     resource=doc.version_name(version),
                 )
             comment_id = store.add_comment(doc.name, v.number, text, at)
-            store.publish(comment_received(doc, v.number, store.comment_count(doc.name, v.number), at))
+            count = store.comment_count(doc.name, v.number)
+            store.publish(comment_received(doc, v.number, count, at, self._federation))
             return CommentView(f"{doc.version_name(v.number)}/comments/{comment_id}", text, at.isoformat(), "")
 
         return await self._write(work)
@@ -674,6 +709,31 @@ class RegistryService:
 
         return await self._write(work)
 
+    # ---- filing outcomes arriving as events from the recipients ---------------------------------
+
+    async def apply_recipient_events(
+        self, group: str, deliveries: Sequence[Delivery], events: Sequence[RecipientEvent]
+    ) -> int:
+        """Applies a batch of recipients' reports with the consumer's positions in one transaction;
+        returns how many applied. Raises for a report that cannot be applied (a copy of one already
+        applied, a document or a filing that does not exist here): the consumer then applies the batch
+        record by record and sets that one aside."""
+
+        def work(store: RegistryRepository) -> int:
+            for e in events:
+                if not store.accept_sequence(e.source, e.subject, e.sequence):
+                    raise Replayed(f"{e.source} {e.subject}", e.sequence)
+                doc = store.get(e.document_id)
+                if doc is None:
+                    raise NotFound(f"documents/{e.document_id}")
+                doc.read_on = self.today()
+                doc.apply_recipient_report(e.report, e.at, self.today())
+                self._save(store, doc)
+            store.save_positions(group, deliveries)
+            return len(events)
+
+        return await self._write(work)
+
     # ---- history -------------------------------------------------------------------------------
 
     async def get_history(self, principal: Principal, doc_id: str) -> list[HistoryEntry]:
@@ -740,7 +800,7 @@ class RegistryService:
         def work(store: RegistryRepository) -> list[ReportRow]:
             events = []
             for type_, document, version, raw in store.events_of_types(
-                ["promulgated", "imported", "filing_recorded", "filing_reviewed"]
+                ["promulgated", "imported", "filing_recorded", "filing_reviewed", "filing_materials_requested"]
             ):
                 events.append((type_, document, version, recorded_details(raw)))
             return FilingReport.from_events(events).select(year, issuing_body, recipient)
@@ -764,7 +824,12 @@ class RegistryService:
                 if doc is None or v is None or v.promulgation is None:
                     continue
                 number = str(v.promulgation.number or "")
-                out.append(DueFiling(doc.version_name(v.number), v.title, number, o.due, o.due < today, o.recipient))
+                obligation = v.obligation(o.recipient)
+                awaiting = obligation.filing.awaiting_sender if obligation and obligation.filing else None
+                step = awaiting[0] if awaiting else "FILE"
+                out.append(
+                    DueFiling(doc.version_name(v.number), v.title, number, o.due, o.due < today, o.recipient, step)
+                )
             return sorted(out, key=lambda d: (d.due_date, d.document, d.recipient))
 
         return await self._read(work)
@@ -777,7 +842,8 @@ class RegistryService:
         return await self._read(lambda store: store.unfiled_counts(today))
 
     def _unfiled_of(self, doc: Document) -> Iterator[UnfiledObligation]:
-        """Filing obligations of the document's promulgated versions not yet met."""
+        """Filing obligations of the document's promulgated versions not yet met (not filed, or filed
+        and waiting for what the recipient asked of the issuing body)."""
         # As the registry has always listed them: a document with a version promulgated and not
         # ended owes the filings of each version that was promulgated and is neither repealed nor
         # declared invalid.
@@ -787,11 +853,13 @@ class RegistryService:
             if v.promulgation is None or v.state in {State.REPEALED, State.DECLARED_INVALID}:
                 continue
             if v.obligations:
-                yield from (
-                    UnfiledObligation(doc.id, v.number, o.recipient, o.due_date)
-                    for o in v.obligations
-                    if o.filing is None
-                )
+                for o in v.obligations:
+                    if o.filing is None:
+                        yield UnfiledObligation(doc.id, v.number, o.recipient, o.due_date)
+                    elif (awaiting := o.filing.awaiting_sender) is not None:
+                        # Filed, and the recipient waits for the materials or the correction it asked
+                        # for, by its own deadline: still owed, listed and counted with the others.
+                        yield UnfiledObligation(doc.id, v.number, o.recipient, awaiting[1])
                 continue
             # Imported, or promulgated before obligations were kept per recipient: one obligation
             # whose recipient is not known.

@@ -12,7 +12,7 @@ from normreg_registry.domain import access, deadlines, gates, request_dates
 from normreg_registry.domain.access import Op
 from normreg_registry.domain.amendment import Amendment
 from normreg_registry.domain.lifecycle import Action, State
-from normreg_registry.domain.versions import Filing, FilingObligation, Version
+from normreg_registry.domain.versions import Filing, FilingObligation, TimelineEntry, Version
 
 
 class Filings(Amendment):
@@ -45,6 +45,11 @@ class Filings(Amendment):
         due = obligation.due_date
         refiling = earlier is not None
         filing = obligation.filing = Filing(filed_date, recipient, dict(materials), due)
+        if earlier is not None:
+            # Sent again (the materials asked for, or the corrected document): the same filing at the
+            # recipient, which reports on it as before.
+            filing.reported_by, filing.received_filing = earlier.reported_by, earlier.received_filing
+            filing.registered_date, filing.review_due = earlier.registered_date, earlier.review_due
         self._record(
             "filing_recorded",
             v.number,
@@ -96,6 +101,13 @@ class Filings(Amendment):
         gates.FILED.check(self.name, filing=candidate, version=self.version_name(v.number), to=to)
         assert candidate is not None
         filing = candidate
+        gates.TYPED_IN_OUTCOME.check(
+            self.name,
+            filing=filing,
+            version=self.version_name(v.number),
+            recipient=filing.recipient,
+            reported_by=filing.reported_by,
+        )
         gates.OUTCOME_OPEN.check(self.name, filing=filing)
         filing.outcome = outcome
         filing.outcome_note = note
@@ -108,16 +120,18 @@ class Filings(Amendment):
             at,
             details={"outcome": outcome, "note": note, "recipient": filing.recipient},
         )
-        if outcome == "REVOKED" and v.state == State.IN_FORCE:
-            # The superior body revoked it: it stops having effect.
-            self._end(
-                Action.DECLARE_INVALID,
-                principal,
-                at,
-                f"revoked by the filing authority {filing.recipient}: {note}",
-                today,
-            )
+        if outcome == "REVOKED":
+            self._revoked(v, principal, at, today, f"revoked by the filing authority {filing.recipient}: {note}")
         return filing
+
+    def _revoked(self, v: Version, principal: Principal, at: dt.datetime, today: dt.date, reason: str) -> None:
+        """The filing authority revoked `v`: it stops having effect, or never takes effect. A version
+        already ended (amended, repealed, expired, invalid) keeps its state; the outcome is recorded."""
+        if v.state not in {State.IN_FORCE, State.PROMULGATED}:
+            return
+        v.state_reason = reason
+        self._move(v, Action.DECLARE_INVALID, principal, at, reason=reason)
+        v.timeline.append(TimelineEntry(today, Action.DECLARE_INVALID.value, reason))
 
     def _filing_version(self, version: int | None) -> Version:
         if version is not None:

@@ -8,7 +8,9 @@ A document counts only when it is required to be filed (its kind is filed and no
 at drafting why it need not be), once per recipient the routing table sent it to: "163 filed of the
 documents required to be filed with 内蒙古自治区人民政府" is the row of that recipient.
 
-"Correct" means the recipient did not require a correction or revoke it. A refiling after a
+"Correct" means the recipient did not require a correction or revoke it; "complete" that the sender
+marked every material sent and the recipient did not ask for any that was missing (补充报送), as its
+own registry reported it. A refiling after a
 correction does not make the first filing timely or conformant: the metrics judge the first filing.
 """
 
@@ -87,6 +89,10 @@ class FilingReport:
                     entry.filed = True
                     entry.on_time = bool(data["on_time"])
                     entry.complete = bool(data["complete"])
+            elif type_ == "filing_materials_requested":
+                entry = _reviewed(required.get(key, {}), str(data.get("recipient", "")))
+                if entry is not None:
+                    entry.complete = False
             elif type_ == "filing_reviewed" and data.get("outcome") in ("CORRECTION_REQUIRED", "REVOKED"):
                 entry = _reviewed(required.get(key, {}), str(data.get("recipient", "")))
                 if entry is not None:

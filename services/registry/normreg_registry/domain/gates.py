@@ -68,11 +68,13 @@ STILL_IN_EFFECT = Gate("FILING_AFTER_REPEAL", "a document no longer in effect is
 FILED_KIND = Gate("FILING_NOT_REQUIRED", "local regulations, government rules and normative documents are filed",
     lambda kind, **_: kind not in FILING_KINDS, "{kind} documents are not filed")
 NOT_YET_FILED = Gate("FILING_ALREADY_RECORDED",
-    "a new filing is accepted only after the recipient required a correction",
-    lambda earlier, **_: earlier is not None and earlier.outcome != "CORRECTION_REQUIRED",
+    "a new filing is accepted only after the recipient required a correction or asked for materials",
+    lambda earlier, **_: earlier is not None and not earlier.open_to_refiling,
     "{version} was filed with {earlier.recipient} on {earlier.filed_date}")
 FILED = Gate("NOT_FILED", "an outcome is recorded for a filing",
     lambda filing, **_: filing is None, "{version} has not been filed{to}")
+TYPED_IN_OUTCOME = Gate("FILING_OUTCOME_REPORTED_BY_RECIPIENT", "its recipient reports it by event",
+    lambda filing, **_: bool(filing.reported_by), "{reported_by} reports on {version}", ("recipient", "reported_by"))
 OUTCOME_OPEN = Gate("FILING_REVIEW_ALREADY_RECORDED", "a recipient records one outcome per filing",
     lambda filing, **_: bool(filing.outcome), "the outcome of {filing.recipient} ({filing.outcome}) is recorded")
 

@@ -131,7 +131,8 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.ENTER_INTO_FORCE: _t({S.PROMULGATED}, S.IN_FORCE, Actor.SCHEDULER),
     Action.SUPERSEDE: _t({S.IN_FORCE}, S.AMENDED, Actor.SCHEDULER),
     Action.REPEAL: _t({S.IN_FORCE}, S.REPEALED, roles={Role.REGISTRAR}),
-    Action.DECLARE_INVALID: _t({S.IN_FORCE}, S.DECLARED_INVALID, roles={Role.REGISTRAR}),
+    # From PROMULGATED too: a document revoked by its filing authority before it took effect never does.
+    Action.DECLARE_INVALID: _t({S.IN_FORCE, S.PROMULGATED}, S.DECLARED_INVALID, roles={Role.REGISTRAR}),
     Action.EXPIRE: _t({S.IN_FORCE}, S.EXPIRED, Actor.SCHEDULER),
     Action.WITHDRAW: _t(PRE_PROMULGATION, S.WITHDRAWN, roles={Role.DRAFTER}, own_org=True),
 }

@@ -46,8 +46,36 @@ class Filing:
     due_date: dt.date
     outcome: str = ""
     outcome_note: str = ""
+    # What the recipient's own deployment reports by signed event (a recipient that runs normreg):
+    # who reports (its jurisdiction; set = the outcome is never typed in by hand), its name for the
+    # filing, and the last thing it said (recipient_status) with the dates that came with it.
+    reported_by: str = ""
+    received_filing: str = ""
+    recipient_status: str = ""
+    registered_date: dt.date | None = None
+    review_due: dt.date | None = None
+    missing: list[str] = field(default_factory=list)
+    completion_due: dt.date | None = None
+    decided_date: dt.date | None = None
+    provisions: list[str] = field(default_factory=list)
+    correction_due: dt.date | None = None
 
     MATERIALS = ("text", "drafting_explanation", "legal_basis", "legality_review_opinion")
+
+    @property
+    def open_to_refiling(self) -> bool:
+        """The recipient required a correction or asked for materials: the filing may be sent again."""
+        return self.outcome == "CORRECTION_REQUIRED" or self.recipient_status == "MATERIALS_REQUESTED"
+
+    @property
+    def awaiting_sender(self) -> tuple[str, dt.date] | None:
+        """What the recipient waits for from the issuing body, and by when: the materials it asked
+        for, or the correction it required; None when the next step is the recipient's."""
+        if self.recipient_status == "MATERIALS_REQUESTED" and self.completion_due is not None:
+            return "COMPLETE_MATERIALS", self.completion_due
+        if self.recipient_status == "CORRECTION_REQUIRED" and self.correction_due is not None:
+            return "CORRECT", self.correction_due
+        return None
 
     @property
     def complete(self) -> bool:

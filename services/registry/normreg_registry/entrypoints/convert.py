@@ -138,6 +138,13 @@ def filing_pb(doc: Document, v: Version, f: Filing) -> pb.Filing:
     )
     proto_dates.fill(out, "filed_date", f.filed_date)
     proto_dates.fill(out, "due_date", f.due_date)
+    if f.reported_by:
+        out.reported_by, out.received_filing = f.reported_by, f.received_filing
+        out.recipient_status = f.recipient_status
+        out.missing_materials.extend(f.missing)
+        out.provisions.extend(f.provisions)
+        for field in ("registered_date", "review_due", "completion_due", "decided_date", "correction_due"):
+            proto_dates.fill(out, field, getattr(f, field))
     return out
 
 

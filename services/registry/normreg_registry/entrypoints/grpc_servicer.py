@@ -572,7 +572,8 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         due = await self._s.due_filings(current_principal(), request.within_days or 7)
         return rpb.ListDueFilingsResponse(
             filings=[
-                _due_filing(d.document, d.title, d.uniform_number, d.due_date, d.overdue, d.recipient) for d in due
+                _due_filing(d.document, d.title, d.uniform_number, d.due_date, d.overdue, d.recipient, d.step)
+                for d in due
             ]
         )
 
@@ -616,8 +617,12 @@ def _filed_version(doc: Document, filing: Filing) -> Version:
     return next(v for v in reversed(doc.versions) if any(f is filing for f in v.filings))
 
 
-def _due_filing(document: str, title: str, number: str, due: dt.date, overdue: bool, recipient: str) -> pb.DueFiling:
-    out = pb.DueFiling(document=document, title=title, uniform_number=number, overdue=overdue, recipient=recipient)
+def _due_filing(
+    document: str, title: str, number: str, due: dt.date, overdue: bool, recipient: str, step: str
+) -> pb.DueFiling:
+    out = pb.DueFiling(
+        document=document, title=title, uniform_number=number, overdue=overdue, recipient=recipient, step=step
+    )
     proto_dates.fill(out, "due_date", due)
     return out
 
