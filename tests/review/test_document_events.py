@@ -18,6 +18,7 @@ from normreg_review.bootstrap import ReviewApp, create_app
 from normreg_review.domain.lifecycle import Decision, ReviewState
 
 from tests.conftest import SHANGHAI, principal
+from tests.legacy_document_snapshots import legacy_event
 from tests.review.support import BODY, ORG, TITLE, Registry, drafter, review_events
 
 RITA = principal("rita", Role.REVIEWER, org="司法局")
@@ -281,3 +282,28 @@ async def test_the_decided_event_carries_exactly_what_the_registry_applies(
     )
     assert applied
     assert doc.version(1).state == State.AWAITING_DELIBERATION
+
+
+async def test_requests_and_withdrawals_written_before_the_messages_were_published_still_act(
+    app: ReviewApp, registry: Registry, event_log: SqliteEventLog
+) -> None:
+    """A log that holds the registry's snapshots from before its events were published messages."""
+    doc = registry.draft("old")
+    doc.submit_for_review(drafter(), registry.clock.now())
+    legacy = [legacy_event(doc, change) for change in doc.pop_changes()]
+    assert all(e.dataschema is None for e in legacy)
+    await event_log.publish([Record(DOCUMENTS_TOPIC, e.subject, e.to_bytes()) for e in legacy])
+    await app.sync()
+    review = await app.service.get_review(RITA, "old-v1-r1")
+    assert (review.document, review.revision, review.title, review.body, review.drafters) == (
+        "documents/old",
+        1,
+        TITLE,
+        BODY,
+        ("alice",),
+    )
+    doc.withdraw(drafter(), registry.clock.now(), "政策调整")
+    [withdrawn] = [legacy_event(doc, change) for change in doc.pop_changes()]
+    await event_log.publish([Record(DOCUMENTS_TOPIC, withdrawn.subject, withdrawn.to_bytes())])
+    await app.sync()
+    assert await reviews(app) == [("reviews/old-v1-r1", ReviewState.CANCELLED)]

@@ -4,6 +4,7 @@ with a real node, on Elasticsearch."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from normreg_common.auth import TokenCodec
@@ -15,7 +16,9 @@ from normreg_common.sqlite import Database
 from normreg_search.bootstrap import SearchApp, create_app, index_from_settings
 from normreg_search.entrypoints.consumer import GROUP
 from normreg_search.index.elasticsearch import ElasticsearchIndex
+from normreg_search.index.port import encode_version
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
+from normreg_search.model import PublicVersion
 from normreg_search.query import SearchQuery
 
 from tests.search.conftest import AppMaker, publish, search_settings
@@ -158,3 +161,31 @@ async def test_the_backend_and_the_index_name_come_from_settings(tmp_path: Path)
     assert isinstance(default, ElasticsearchIndex) and default.alias == "normreg-documents"
     await named.close()
     await default.close()
+
+
+async def test_a_log_written_before_the_messages_were_published_builds_the_same_index(
+    apps: AppMaker, event_log: SqliteEventLog
+) -> None:
+    """An event log (or topic) that holds the snapshots the registry wrote before its events were
+    published messages: consumed and rebuilt, it gives the index the messages give."""
+    await publish(event_log, lifecycle("old", legacy=True) + lifecycle("new"))
+    app = await apps.start()
+    assert await app.sync() == 2 * len(lifecycle())
+
+    def views(entries: dict[str, tuple[int, PublicVersion | None]], doc: str) -> dict[str, str]:
+        return {
+            name.replace(doc, "x"): json.dumps([seq, encode_version(v) if v else None], ensure_ascii=False).replace(
+                doc, "x"
+            )
+            for name, (seq, v) in entries.items()
+            if name.startswith(f"documents/{doc}/")
+        }
+
+    entries = await app.index.entries()
+    assert views(entries, "old") == views(entries, "new")
+    assert [name for name in views(entries, "old") if name.startswith("documents/x/versions/")] == [
+        "documents/x/versions/1",
+        "documents/x/versions/2",
+    ]
+    await app.reindex()
+    assert await app.index.entries() == entries
