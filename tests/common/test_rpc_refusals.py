@@ -74,7 +74,7 @@ UNREACHABLE: dict[tuple[str, str, str], str] = {
     ("registry_service.proto", "Promulgate", "NOT_OPEN_FOR_COMMENT"): "the same clock run: it closes only "
     "a version it found open for comment",
     ("registry_service.proto", "RecordFilingReview", "INVALID_STATE_TRANSITION"): "a revocation declares "
-    "the version invalid only when it is in force, the one state that step starts from",
+    "the version invalid only from the states that step starts from, checked first (Filings._revoked)",
     ("registry_service.proto", "ApplyCleanupCampaign", "INVALID_STATE_TRANSITION"): "each outcome is "
     "applied to the version in force (CLEANUP_DOCUMENT_NOT_IN_FORCE otherwise), where repeal and "
     "invalidation start",
