@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import random
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -25,7 +27,7 @@ from normreg_cli import run_federation
 from normreg_common.auth import TokenCodec
 
 from tests.conftest import TEST_KEY
-from tests.faults.cluster import CHANNEL_OPTIONS, REPO, Service, drop_topics, free_port
+from tests.faults.cluster import CHANNEL_OPTIONS, REPO, Service, drop_topics
 from tests.federation.clocked import CLOCK_FILE, move
 from tests.harness import Stub
 
@@ -37,6 +39,29 @@ STUBS: dict[str, Any] = {
 }
 # The province drafts nothing here: its registry (verified like the others') and its filing service.
 PROVINCE_SERVICES = ("registry", "filing")
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def stable_port() -> int:
+    """A free port below the range the kernel hands out to outgoing connections: a service killed
+    and started again must find its port free, and with eight processes talking to Kafka and
+    Elasticsearch an ephemeral port freed by the kill is soon some client's source port."""
+    floor = _ephemeral_floor()
+    for _ in range(1000):
+        port = random.randrange(20000, floor)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port between 20000 and {floor}")
 
 
 class ClockedService(Service):
@@ -77,7 +102,7 @@ class Federation:
             CLOCK_FILE: str(self.clock_file),
         }
         self.deployments = {
-            d.name: d for d in run_federation.deployments(root / "deployments", tag=self.tag, port=free_port)
+            d.name: d for d in run_federation.deployments(root / "deployments", tag=self.tag, port=stable_port)
         }
         envs = run_federation.environments(root / "deployments", list(self.deployments.values()), base)
         self.services: dict[tuple[str, str], ClockedService] = {}
@@ -95,9 +120,9 @@ class Federation:
         return self.services[(deployment, service)]
 
     async def start(self) -> None:
-        # Registries first (they create their topics), then the rest together.
-        await asyncio.gather(*(s.start() for (_, name), s in self.services.items() if name == "registry"))
-        await asyncio.gather(*(s.start() for (_, name), s in self.services.items() if name != "registry"))
+        # All at once: each service creates the topics it writes, and a consumer that joined before
+        # another's topic existed finds it at its next metadata refresh.
+        await asyncio.gather(*(s.start() for s in self.services.values()))
 
     async def kill_and_restart(self, deployment: str, service: str) -> None:
         """kill -9, then the same process again on the same address and data."""
@@ -149,8 +174,8 @@ class Federation:
     async def close(self) -> None:
         for channel in self._channels:
             await channel.close()
-        for s in self.services.values():
-            s.stop()
+        # Stopped together: each may take a few seconds to leave its consumer group.
+        await asyncio.gather(*(asyncio.to_thread(s.stop) for s in self.services.values()))
         await asyncio.to_thread(self._drop_indices)
         await drop_topics(self.kafka, self.tag)
 
