@@ -135,7 +135,7 @@ def guide(root: Path, members: list[Deployment]) -> str:
         "  chifeng --as reviewer:li@市司法局 reviews --state open        # review-claim, review-decide --approve",
         "  chifeng --as secretary:wang@市政府办 deliberate DOC --adopt --meeting 市政府第1次常务会议 --date TODAY",
         "  chifeng --as registrar:zhao promulgate DOC",
-        "  chifeng --as registrar:zhao due-filings                    # four recipients, each with its deadline",
+        "  chifeng --as registrar:zhao due-filings --within 30        # four recipients, each with its deadline",
         "  chifeng --as registrar:zhao file DOC --date TODAY --recipient 内蒙古自治区人民政府 --materials all",
         "  neimenggu --as reviewer:wu@内蒙古自治区司法厅 received-filings",
         "  neimenggu --as reviewer:wu@内蒙古自治区司法厅 register-filing FILING",
