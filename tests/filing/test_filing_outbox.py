@@ -5,7 +5,7 @@ Kafka) in order, signed, numbered without gaps."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,10 @@ from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.events import FILINGS_TOPIC, CloudEvent
 from normreg_common.federation import public_key_text, sign, verify
+from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 from normreg_filing.adapters.memory import InMemoryUnitOfWork
+from normreg_filing.adapters.postgres_store import MIGRATIONS
 from normreg_filing.adapters.sqlite_store import SCHEMA
 from normreg_filing.adapters.stores import unit_of_work
 from normreg_filing.application.inbound import FilingSent, Inbound
@@ -128,10 +130,20 @@ async def event_log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     await log.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Database | PostgresDatabase]:
+    """Opens the service's database anew each call (a restart), SQLite or PostgreSQL."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        schema = f"{request.getfixturevalue('postgres_schema_prefix')}filing"
+        return lambda: PostgresDatabase(url, schema, MIGRATIONS, pool_size=2)
+    return lambda: Database(tmp_path / "filing.db", SCHEMA)
+
+
 async def test_the_relay_sends_the_outbox_in_order_and_once_after_a_restart(
-    tmp_path: Path, event_log: EventLog
+    database: Callable[[], Database | PostgresDatabase], event_log: EventLog
 ) -> None:
-    db = Database(tmp_path / "filing.db", SCHEMA)
+    db = database()
     await db.open()
     try:
         relay = outbox_relay(db, event_log, service="filing")
@@ -147,7 +159,7 @@ async def test_the_relay_sends_the_outbox_in_order_and_once_after_a_restart(
     finally:
         await db.close()
     # Reopened (a restart): only what was never sent leaves, once.
-    db = Database(tmp_path / "filing.db", SCHEMA)
+    db = database()
     await db.open()
     try:
         relay = outbox_relay(db, event_log, service="filing")

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from normreg_common.postgres import migrations
 from normreg_common.postgres.database import PostgresDatabase
+from normreg_filing.adapters.postgres_store import MIGRATIONS as FILING
 from normreg_registry.adapters.postgres_store import MIGRATIONS as REGISTRY
 from normreg_review.adapters.postgres_store import MIGRATIONS as REVIEW
 
@@ -23,7 +24,7 @@ async def applied(url: str, schema: str) -> list[tuple[int, str]]:
         return [(int(v), str(n)) for v, n in await cursor.fetchall()]
 
 
-@pytest.mark.parametrize("folder", [REGISTRY, REVIEW], ids=["registry", "review"])
+@pytest.mark.parametrize("folder", [REGISTRY, REVIEW, FILING], ids=["registry", "review", "filing"])
 async def test_replicas_starting_together_apply_each_migration_once(
     folder: Path, postgres_url: str, postgres_schema_prefix: str
 ) -> None:
