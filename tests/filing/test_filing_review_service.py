@@ -12,7 +12,7 @@ from normreg_common.clock import FakeClock
 from normreg_common.errors import FailedPrecondition, PermissionDenied
 from normreg_common.eventlog.port import Delivery
 from normreg_common.events import CloudEvent
-from normreg_common.federation import Untrusted, public_key_text, sign
+from normreg_common.federation import CROSSING_REGISTRY_EVENTS, Untrusted, public_key_text, sign
 from normreg_common.principal import PUBLIC, SCHEDULER, Role
 from normreg_common.profile import PROFILES
 from normreg_common.sqlite import Database
@@ -157,15 +157,23 @@ async def test_a_forged_filing_on_a_citys_stream_is_refused_and_changes_nothing(
         )
         records = [CloudEvent.from_bytes(r.value) for _, r in to_records(rule, rule.pop_changes())]
         forged = [sign(e, "chifeng", intruder).to_bytes() for e in records]
-        for raw in forged:
+        crossing = [raw for raw, e in zip(forged, records, strict=True) if e.type in CROSSING_REGISTRY_EVENTS]
+        assert len(crossing) == 2  # the promulgation and the filing
+        for raw in crossing:
             with pytest.raises(Untrusted):
                 read_trusted(raw, "chifeng", profile, service.bodies)
+        # The others are never read here, signed or not: skipped before any check, they change nothing.
+        assert [read_trusted(raw, "chifeng", profile, service.bodies) for raw in forged if raw not in crossing] == [
+            None
+        ] * (len(forged) - 2)
         with pytest.raises(ValueError):
             read_trusted(b"{not an event", "chifeng", profile, service.bodies)
         assert await service.list_received(REVIEWER) == []
-        genuine = [
+        read = [
             read_trusted(sign(e, "chifeng", chifeng).to_bytes(), "chifeng", profile, service.bodies) for e in records
         ]
+        genuine = [i for i in read if i is not None]
+        assert len(genuine) == 2
         await service.apply("chifeng", genuine)
         # Replayed: dropped by the stream's sequence, applied once.
         assert await service.apply("chifeng", genuine) == 0
@@ -195,7 +203,9 @@ async def test_the_subordinate_consumer_sets_forged_records_aside_as_dead_letter
             materials=SOME_MATERIALS,
         )
         events = [CloudEvent.from_bytes(r.value) for _, r in to_records(rule, rule.pop_changes())]
-        values = [sign(events[0], "chifeng", intruder).to_bytes(), b"\xff not json"]
+        # A forged copy of the filing itself (the first crossing event), then bytes that are no event.
+        first_crossing = next(e for e in events if e.type in CROSSING_REGISTRY_EVENTS)
+        values = [sign(first_crossing, "chifeng", intruder).to_bytes(), b"\xff not json"]
         values += [sign(e, "chifeng", chifeng).to_bytes() for e in events]
         batch = [Delivery("chifeng.normreg.documents", 0, i, rule.name, v) for i, v in enumerate(values)]
         await handler(batch)

@@ -42,6 +42,11 @@ class Untrusted(ValueError):
         self.reason = reason
 
 
+# The registry's events that cross to another jurisdiction: what a recipient's filing service reads
+# from a subordinate's stream (a promulgation naming its bodies, a filing sent to one of them, with
+# its materials). The registry signs these; the recipient verifies these and reads no other.
+CROSSING_REGISTRY_EVENTS = frozenset({"normreg.registry.v1.promulgated", "normreg.registry.v1.filing_recorded"})
+
 # The context attributes a signature covers; `jurisdictionsig` itself and the extensions that
 # change from hop to hop (traceparent, tracestate) or carry their own proof (checkpoint) are not.
 SIGNED_ATTRIBUTES = frozenset(
@@ -57,9 +62,11 @@ def data_bytes(event: CloudEvent) -> bytes:
 
 
 def _signed_bytes(event: CloudEvent) -> bytes:
-    context = event.model_dump(mode="json", include=set(SIGNED_ATTRIBUTES), exclude_none=True)
+    # Read attribute by attribute: a model dump of the event costs as much as the data's digest.
+    context: dict[str, object] = {name: getattr(event, name) for name in SIGNED_ATTRIBUTES}
+    context["time"] = event.time.isoformat()
     context["datasha256"] = hashlib.sha256(data_bytes(event)).hexdigest()
-    return canonical_json(context).encode()
+    return canonical_json({k: v for k, v in context.items() if v is not None}).encode()
 
 
 def sign(event: CloudEvent, jurisdiction: str, key: Ed25519PrivateKey) -> CloudEvent:

@@ -15,7 +15,7 @@ from normreg_common import document_events
 from normreg_common.event_data import UnreadableData
 from normreg_common.event_fields import date_of
 from normreg_common.events import CloudEvent
-from normreg_common.federation import verify
+from normreg_common.federation import CROSSING_REGISTRY_EVENTS, verify
 from normreg_common.profile import JurisdictionProfile
 
 from normreg_filing.domain.supervision import SeenPromulgation
@@ -112,10 +112,14 @@ def _required_date(event: CloudEvent, value: date_pb2.Date, field: str) -> dt.da
     return day
 
 
-def read_trusted(raw: bytes, sender: str, profile: JurisdictionProfile, bodies: frozenset[str]) -> Inbound:
+def read_trusted(raw: bytes, sender: str, profile: JurisdictionProfile, bodies: frozenset[str]) -> Inbound | None:
     """A record of `sender`'s stream, believed only when `sender` signed it with a key the profile
     lists for it. Raises (normreg_common.federation.Untrusted, or a validation error for a record
-    that is not an event): the consumer sets it aside as a dead letter and applies nothing of it."""
+    that is not an event): the consumer sets it aside as a dead letter and applies nothing of it.
+    None for an event of a type this service never reads (federation.CROSSING_REGISTRY_EVENTS are
+    the ones it does): skipped unverified, it leaves no trace, not even its place in the stream."""
     event = CloudEvent.from_bytes(raw)
+    if event.type not in CROSSING_REGISTRY_EVENTS:
+        return None
     verify(event, sender, profile.keys_of(sender))
     return translate(event, sender, bodies)

@@ -31,7 +31,7 @@ def subordinate_events_handler(
 ) -> Consuming[Inbound]:
     group = group_of(sender)
 
-    def decode(delivery: Delivery) -> Inbound:
+    def decode(delivery: Delivery) -> Inbound | None:
         return read_trusted(delivery.value, sender, profile, service.bodies)
 
     async def apply(deliveries: Sequence[Delivery], inbound: list[Inbound]) -> None:

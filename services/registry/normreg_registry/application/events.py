@@ -6,9 +6,11 @@ it changed, so a consumer can rebuild its view from the newest event per version
 before it. A comment on a version open for comment is an event of its own stream
 (normreg.events.v1.CommentReceived), not a change.
 
-Every event leaves signed by the deployment's jurisdiction (normreg_common.federation) when the
-service has a signer: the superior's filing service reads this topic and believes only what the
-jurisdiction signed (promulgations, filings with their materials, and everything else on it).
+The events that cross to another jurisdiction (a promulgation, a filing sent with its materials:
+`federation.CROSSING_REGISTRY_EVENTS`) leave signed by the deployment's jurisdiction when the service
+has a signer: the superior's filing service reads them from this topic and believes them only so.
+The others stay unsigned: a signature costs about as much as building the event, and no other
+jurisdiction reads them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from normreg.events.v1 import comment_events_pb2 as ev
 from normreg_common.event_data import dataschema, to_data
 from normreg_common.eventlog.port import Record
 from normreg_common.events import DOCUMENTS_TOPIC, REGISTRY_SOURCE, CloudEvent
-from normreg_common.federation import Signer
+from normreg_common.federation import CROSSING_REGISTRY_EVENTS, Signer
 from normreg_common.tracing import current_traceparent
 
 from normreg_registry.application.document_events import EVENT_TYPE_PREFIX, data_of
@@ -27,7 +29,8 @@ from normreg_registry.domain.model import Change, Document
 
 
 def _signed(event: CloudEvent, signer: Signer | None) -> bytes:
-    return (signer.sign(event) if signer is not None else event).to_bytes()
+    crossing = signer is not None and event.type in CROSSING_REGISTRY_EVENTS
+    return (signer.sign(event) if signer is not None and crossing else event).to_bytes()
 
 
 def to_records(
