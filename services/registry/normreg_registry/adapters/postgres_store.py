@@ -18,20 +18,18 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from normreg_common.errors import AlreadyExists
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.postgres import inbox
 from normreg_common.postgres.database import Conn, PostgresDatabase
 from normreg_registry.adapters import rows
+from normreg_registry.adapters.sql_store import SqlStore
 from normreg_registry.application.ports import (
     DocumentFilter,
     RegistryRepository,
-    StoredComment,
     UnfiledObligation,
     UnitOfWork,
 )
-from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import HistoryEntry, entry_for
+from normreg_registry.domain.history import entry_for
 from normreg_registry.domain.model import Change, Document
 from psycopg import errors
 
@@ -60,8 +58,12 @@ class PostgresUnitOfWork(UnitOfWork):
         return await self.db.read(lambda conn: work(PostgresStore(conn)))
 
 
-class PostgresStore(RegistryRepository):
+class PostgresStore(SqlStore):
     """Repository over one connection, used inside one transaction (read-only or read-write)."""
+
+    placeholder = "%s"
+    unique_violation = errors.UniqueViolation
+    body_text = "body::text"
 
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
@@ -70,6 +72,11 @@ class PostgresStore(RegistryRepository):
 
     def _lock(self, namespace: str, *parts: object) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (_key(namespace, *parts),))
+
+    def _lock_for_write(self, namespace: str, *parts: object) -> None:
+        # A read-only transaction reads what is committed: nothing to wait for.
+        if not self.conn.read_only:
+            self._lock(namespace, *parts)
 
     def isolated(self, work: Callable[[], T]) -> T:
         # A nested transaction is a savepoint: rolled back on an exception, which propagates.
@@ -174,62 +181,7 @@ class PostgresStore(RegistryRepository):
         rows = self.conn.execute("SELECT id FROM documents WHERE states && %s ORDER BY id", (list(states),)).fetchall()
         return [r[0] for r in rows]
 
-    def all_ids(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id").fetchall()]
-
-    # history
-    def history_head(self, document: str) -> str:
-        row = self.conn.execute(
-            "SELECT hash FROM history WHERE document = %s ORDER BY sequence DESC LIMIT 1", (document,)
-        ).fetchone()
-        return rows.history_head(row)
-
-    def history(self, document: str) -> list[HistoryEntry]:
-        found = self.conn.execute(
-            f"SELECT {rows.HISTORY_COLUMNS} FROM history WHERE document = %s ORDER BY sequence",  # noqa: S608
-            (document,),
-        ).fetchall()
-        return [rows.history_entry(row) for row in found]
-
-    # idempotency
-    def remembered(self, scope: str, request_id: str) -> str | None:
-        if not self.conn.read_only:
-            self._lock("idempotency", scope, request_id)
-        row = self.conn.execute(
-            "SELECT resource FROM idempotency WHERE scope = %s AND request_id = %s", (scope, request_id)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def remember(self, scope: str, request_id: str, resource: str) -> None:
-        try:
-            self.conn.execute("INSERT INTO idempotency VALUES (%s, %s, %s)", (scope, request_id, resource))
-        except errors.UniqueViolation:
-            raise AlreadyExists("REQUEST_ID_TAKEN", f"request {request_id} was already used") from None
-
     # numbers: a series (prefix, year) is chosen from under an advisory lock held until commit
-    def number_holder(self, printed: str) -> str | None:
-        self._lock("held_numbers", printed)
-        row = self.conn.execute("SELECT document FROM held_numbers WHERE printed = %s", (printed,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def highest_sequence(self, prefix: str, year: int) -> int:
-        self._lock("held_numbers", prefix, year)
-        row = self.conn.execute(
-            "SELECT max(sequence) FROM held_numbers WHERE prefix = %s AND year = %s", (prefix, year)
-        ).fetchone()
-        return 0 if row is None or row[0] is None else int(row[0])
-
-    def hold_number(self, printed: str, prefix: str, year: int, sequence: int, document: str) -> None:
-        self._lock("held_numbers", prefix, year)
-        try:
-            self.conn.execute(
-                "INSERT INTO held_numbers (printed, prefix, year, sequence, document) VALUES (%s, %s, %s, %s, %s)",
-                (printed, prefix, year, sequence, document),
-            )
-        except errors.UniqueViolation:
-            raise AlreadyExists(
-                "UNIFORM_NUMBER_TAKEN", f"{printed} is already held; numbers are never reused"
-            ) from None
 
     def next_registration(self, year: int) -> int:
         row = self.conn.execute(
@@ -249,52 +201,9 @@ class PostgresStore(RegistryRepository):
         assert row is not None
         return int(row[0])
 
-    def comment_count(self, document: str, version: int) -> int:
-        row = self.conn.execute(
-            "SELECT count(*) FROM comments WHERE document = %s AND version = %s", (document, version)
-        ).fetchone()
-        assert row is not None
-        return int(row[0])
-
     def publish(self, record: Record) -> None:
         self.conn.execute(
             "INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s)", (record.topic, record.key, record.value)
-        )
-
-    def comments(self, document: str, after_id: int, limit: int, version: int | None = None) -> list[StoredComment]:
-        of_version, params = "", [document, after_id, limit]
-        if version is not None:
-            of_version, params = (" AND version = %s", [document, after_id, version, limit])
-        found = self.conn.execute(
-            f"SELECT {rows.COMMENT_COLUMNS} FROM comments "  # noqa: S608 - constants only
-            f"WHERE document = %s AND id > %s{of_version} ORDER BY id LIMIT %s",
-            params,
-        ).fetchall()
-        return [rows.comment(row) for row in found]
-
-    def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None:
-        row = self.conn.execute(
-            f"SELECT {rows.COMMENT_COLUMNS} FROM comments "  # noqa: S608 - constants only
-            f"WHERE document = %s AND version = %s AND id = %s{self._for_update}",
-            (document, version, comment_id),
-        ).fetchone()
-        return None if row is None else rows.comment(row)
-
-    def reply(self, comment_id: int, reply: str) -> None:
-        self.conn.execute("UPDATE comments SET reply = %s WHERE id = %s", (reply, comment_id))
-
-    # campaigns
-    def campaign(self, campaign_id: str) -> Campaign | None:
-        row = self.conn.execute(
-            f"SELECT body::text FROM campaigns WHERE id = %s{self._for_update}",  # noqa: S608 - a constant
-            (campaign_id,),
-        ).fetchone()
-        return None if row is None else rows.load_campaign(row[0])
-
-    def save_campaign(self, campaign: Campaign) -> None:
-        self.conn.execute(
-            "INSERT INTO campaigns (id, body) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-            (campaign.id, rows.dump_campaign(campaign)),
         )
 
     # event store

@@ -12,21 +12,19 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from normreg_common.deadletters import DEAD_LETTER_SCHEMA
-from normreg_common.errors import AlreadyExists
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
 from normreg_common.outbox import OUTBOX_SCHEMA
 from normreg_common.sqlite import Database
 from normreg_registry.adapters import rows
+from normreg_registry.adapters.sql_store import SqlStore
 from normreg_registry.application.ports import (
     DocumentFilter,
     RegistryRepository,
-    StoredComment,
     UnfiledObligation,
     UnitOfWork,
 )
-from normreg_registry.domain.cleanup import Campaign
-from normreg_registry.domain.history import HistoryEntry, entry_for
+from normreg_registry.domain.history import entry_for
 from normreg_registry.domain.model import Change, Document
 
 # Databases written before numbers were keyed as printed: carry their numbers over once.
@@ -142,8 +140,10 @@ class SqliteUnitOfWork(UnitOfWork):
         return await self.db.read(lambda conn: work(Store(conn)))
 
 
-class Store(RegistryRepository):
+class Store(SqlStore):
     """The repository over one connection, inside the unit of work's transaction."""
+
+    unique_violation = sqlite3.IntegrityError
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -218,9 +218,6 @@ class Store(RegistryRepository):
         ).fetchall()
         return [r[0] for r in rows]
 
-    def all_ids(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
-
     # the clock
     def schedule(self, doc_id: str, wake_on: dt.date | None, unfiled: Sequence[UnfiledObligation]) -> None:
         self.conn.execute(
@@ -258,54 +255,7 @@ class Store(RegistryRepository):
         ).fetchone()
         return int(row[0]), int(row[1])
 
-    # history
-    def history_head(self, document: str) -> str:
-        row = self.conn.execute(
-            "SELECT hash FROM history WHERE document = ? ORDER BY sequence DESC LIMIT 1", (document,)
-        ).fetchone()
-        return rows.history_head(row)
-
-    def history(self, document: str) -> list[HistoryEntry]:
-        found = self.conn.execute(
-            f"SELECT {rows.HISTORY_COLUMNS} FROM history WHERE document = ? ORDER BY sequence",  # noqa: S608
-            (document,),
-        ).fetchall()
-        return [rows.history_entry(row) for row in found]
-
-    # idempotency
-    def remembered(self, scope: str, request_id: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT resource FROM idempotency WHERE scope = ? AND request_id = ?", (scope, request_id)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def remember(self, scope: str, request_id: str, resource: str) -> None:
-        try:
-            self.conn.execute("INSERT INTO idempotency VALUES (?, ?, ?)", (scope, request_id, resource))
-        except sqlite3.IntegrityError:
-            raise AlreadyExists("REQUEST_ID_TAKEN", f"request {request_id} was already used") from None
-
     # numbers
-    def number_holder(self, printed: str) -> str | None:
-        row = self.conn.execute("SELECT document FROM held_numbers WHERE printed = ?", (printed,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def highest_sequence(self, prefix: str, year: int) -> int:
-        row = self.conn.execute(
-            "SELECT MAX(sequence) FROM held_numbers WHERE prefix = ? AND year = ?", (prefix, year)
-        ).fetchone()
-        return 0 if row[0] is None else int(row[0])
-
-    def hold_number(self, printed: str, prefix: str, year: int, sequence: int, document: str) -> None:
-        try:
-            self.conn.execute(
-                "INSERT INTO held_numbers (printed, prefix, year, sequence, document) VALUES (?, ?, ?, ?, ?)",
-                (printed, prefix, year, sequence, document),
-            )
-        except sqlite3.IntegrityError:
-            raise AlreadyExists(
-                "UNIFORM_NUMBER_TAKEN", f"{printed} is already held; numbers are never reused"
-            ) from None
 
     def next_registration(self, year: int) -> int:
         row = self.conn.execute(
@@ -323,49 +273,10 @@ class Store(RegistryRepository):
         )
         return int(cursor.lastrowid or 0)
 
-    def comment_count(self, document: str, version: int) -> int:
-        row = self.conn.execute(
-            "SELECT count(*) FROM comments WHERE document = ? AND version = ?", (document, version)
-        ).fetchone()
-        return int(row[0])
-
     def publish(self, record: Record) -> None:
         self.conn.execute(
             "INSERT INTO outbox (topic, key, value, created_at) VALUES (?, ?, ?, ?)",
             (record.topic, record.key, record.value, time.time()),
-        )
-
-    def comments(self, document: str, after_id: int, limit: int, version: int | None = None) -> list[StoredComment]:
-        of_version, params = "", [document, after_id, limit]
-        if version is not None:
-            of_version, params = (" AND version = ?", [document, after_id, version, limit])
-        found = self.conn.execute(
-            f"SELECT {rows.COMMENT_COLUMNS} FROM comments "  # noqa: S608 - constants only
-            f"WHERE document = ? AND id > ?{of_version} ORDER BY id LIMIT ?",
-            params,
-        ).fetchall()
-        return [rows.comment(row) for row in found]
-
-    def comment(self, document: str, version: int, comment_id: int) -> StoredComment | None:
-        row = self.conn.execute(
-            f"SELECT {rows.COMMENT_COLUMNS} FROM comments "  # noqa: S608 - constants only
-            "WHERE document = ? AND version = ? AND id = ?",
-            (document, version, comment_id),
-        ).fetchone()
-        return None if row is None else rows.comment(row)
-
-    def reply(self, comment_id: int, reply: str) -> None:
-        self.conn.execute("UPDATE comments SET reply = ? WHERE id = ?", (reply, comment_id))
-
-    # campaigns
-    def campaign(self, campaign_id: str) -> Campaign | None:
-        row = self.conn.execute("SELECT body FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
-        return None if row is None else rows.load_campaign(row[0])
-
-    def save_campaign(self, campaign: Campaign) -> None:
-        self.conn.execute(
-            "INSERT INTO campaigns (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-            (campaign.id, rows.dump_campaign(campaign)),
         )
 
     # event store
