@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
+import string
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,41 @@ def test_a_gate_refuses_exactly_what_its_predicate_refuses() -> None:
         gates.COMMENT_PERIOD_LONG_ENOUGH.check("documents/d", length=29, **facts)
     assert err.value.reason == "COMMENT_PERIOD_TOO_SHORT"
     assert err.value.message.endswith("a comment period on a GOVERNMENT_RULE must last at least 30 days")
+
+
+def _needs(gate: Gate) -> set[str]:
+    """The facts a gate reads: its predicate's named parameters and the fields of its two texts."""
+    named = {
+        p.name
+        for p in inspect.signature(gate.refuses).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    fields = {
+        re.split(r"[.\[]", name)[0]
+        for text in (gate.rule, gate.found)
+        for _, name, _, _ in string.Formatter().parse(text)
+        if name
+    }
+    return (named | fields) - {"resource"}
+
+
+def test_every_call_of_a_gate_names_every_fact_the_gate_reads() -> None:
+    # A fact left out or misspelt would be a TypeError or KeyError at run time: INTERNAL, not the rule.
+    calls = [
+        (path.name, node.lineno, node.func.value.attr, {k.arg for k in node.keywords if k.arg is not None})
+        for path in sorted(DOMAIN.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "check"
+        and isinstance(node.func.value, ast.Attribute)
+        and isinstance(node.func.value.value, ast.Name)
+        and node.func.value.value.id == "gates"
+    ]
+    assert {gate for _, _, gate, _ in calls} == set(GATES), "a gate no call checks, or a call of no gate"
+    missing = [
+        f"{file}:{line} gates.{gate} lacks {sorted(_needs(GATES[gate]) - passed)}"
+        for file, line, gate, passed in calls
+        if not _needs(GATES[gate]) <= passed
+    ]
+    assert missing == []
