@@ -2,6 +2,7 @@
 
 Each of the registry, review and search services keeps the records its consumer could not decode or
 apply; `list` shows them (all three services unless --service names one), `retry` applies one again.
+The filing service (a province's) keeps those of its subordinates' streams: `--service filing`.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def register(subparsers: Subparsers) -> None:
         "list the records set aside by the registry's, review's and search's consumers",
         epilog="example: normreg --as admin:root dead-letters list --service registry",
     )
-    p.add_argument("--service", choices=SERVICES, help="only this service's consumer")
+    p.add_argument("--service", choices=(*SERVICES, "filing"), help="only this service's consumer")
     p = add_command(
         group,
         "retry",
@@ -73,5 +74,7 @@ def register(subparsers: Subparsers) -> None:
         "decode and apply a dead letter again; exit 1 if it fails again",
         epilog="example: normreg --as admin:root dead-letters retry --service registry normreg.reviews:0:42",
     )
-    p.add_argument("--service", choices=SERVICES, required=True, help="the service whose consumer set it aside")
+    p.add_argument(
+        "--service", choices=(*SERVICES, "filing"), required=True, help="the service whose consumer set it aside"
+    )
     p.add_argument("name", type=_name, metavar="NAME", help="deadLetters/{topic}:{partition}:{offset}")

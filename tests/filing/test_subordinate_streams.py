@@ -76,6 +76,8 @@ async def test_the_province_reads_each_citys_stream_under_its_prefix_and_believe
         letters = await wuhai_handler.dead_letters.list(100)
         assert letters and all("BAD_SIGNATURE" in letter.error for letter in letters)
         assert {letter.key for letter in letters} == {"documents/r2"}
+        # Named by the stream they came from, so each subordinate's are told apart.
+        assert {letter.topic for letter in letters} == {"wuhai.normreg.documents"}
         for _, runner in consumers:
             await runner.close()
     finally:
@@ -98,3 +100,44 @@ def test_a_peer_without_a_known_key_is_refused_at_start(tmp_path: Path) -> None:
 def test_a_malformed_peer_list_is_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         Settings(federation_peers=bad)
+
+
+async def test_an_administrator_lists_and_retries_the_filing_services_dead_letters_per_stream(tmp_path: Path) -> None:
+    from normreg_filing.bootstrap import create_app
+
+    from tests.cli.conftest import Cli
+    from tests.conftest import TEST_KEY
+
+    shared = tmp_path / "eventlog.db"
+    settings = Settings(
+        data_dir=tmp_path / "neimenggu",
+        profile="neimenggu",
+        jwt_key=TEST_KEY,
+        filing_addr="127.0.0.1:0",
+        event_log_file=str(shared),
+        topic_prefix="neimenggu.",
+        federation_peers="chifeng=chifeng.,wuhai=wuhai.",
+        federation_keys=f"chifeng={public_key_text(CHIFENG)},wuhai={public_key_text(WUHAI)}",
+    )
+    chifeng = SqliteEventLog(shared, topic_prefix="chifeng.")
+    await chifeng.start()
+    app = await create_app(settings, clock=FakeClock(at(12)), background=False)
+    await app.start()
+    try:
+        # A record on chifeng's stream signed by wuhai: set aside, named as chifeng's.
+        await chifeng.publish(signed(Kind.GOVERNMENT_RULE, "r9", WUHAI, "chifeng", "赤峰市人民政府"))
+        await app.sync()
+        cli = Cli(tmp_path / "cli", {"filing": f"127.0.0.1:{app.port}"})
+        listed = (await cli.ok("--as", "admin:root", "--json", "dead-letters", "list", "--service", "filing")).json()
+        letters = listed["dead_letters"]
+        assert letters and {d["topic"] for d in letters} == {"chifeng.normreg.documents"}
+        assert {d["consumer"] for d in letters} == {"filing:chifeng"}
+        assert all("BAD_SIGNATURE" in d["error"] for d in letters)
+        # Retried, it is still not chifeng's: it stays set aside, nothing applied.
+        first = letters[0]["name"]
+        again = await cli("--as", "admin:root", "dead-letters", "retry", "--service", "filing", first)
+        assert again.code == 1 and "BAD_SIGNATURE" in again.out
+        assert await app.service.missing(REVIEWER) == []
+    finally:
+        await app.stop(0)
+        await chifeng.close()

@@ -53,8 +53,11 @@ def _admin() -> None:
 
 
 class DeadLetterServicer(pb_grpc.DeadLetterServiceServicer):
-    def __init__(self, consuming: Consuming[Any]) -> None:
-        self._c = consuming
+    """The dead letters of a service's consumers: one (most services), or several whose records name
+    their streams apart (the filing service's, one per subordinate: their topics carry the prefix)."""
+
+    def __init__(self, consuming: Consuming[Any], *more: Consuming[Any]) -> None:
+        self._consumers = [consuming, *more]
 
     async def ListDeadLetters(
         self, request: pb.ListDeadLettersRequest, context: grpc.aio.ServicerContext
@@ -62,11 +65,18 @@ class DeadLetterServicer(pb_grpc.DeadLetterServiceServicer):
         _admin()
         size = page_size(request.page_size, default=50, maximum=200)
         skip = PAGES.decode(request.page_token, {}) or 0
-        store = self._c.dead_letters
-        found = await store.list(size + 1, skip)
-        more = len(found) > size
+        # Consumer after consumer, each in its own order (a page may span two of them); no more than
+        # the page's end is read of any.
+        every: list[pb.DeadLetter] = []
+        for c in self._consumers:
+            store = c.dead_letters
+            every.extend(letter_pb(x, store.group) for x in await store.list(skip + size + 1 - len(every)))
+            if len(every) > skip + size:
+                break
+        page = every[skip:]
+        more = len(page) > size
         return pb.ListDeadLettersResponse(
-            dead_letters=[letter_pb(x, store.group) for x in found[:size]],
+            dead_letters=page[:size],
             next_page_token=PAGES.encode(skip + size, {}) if more else "",
         )
 
@@ -80,12 +90,15 @@ class DeadLetterServicer(pb_grpc.DeadLetterServiceServicer):
                 "name", f"expected deadLetters/{{topic}}:{{partition}}:{{offset}}, got {request.name!r}"
             )
         topic, partition, offset = match[1], int(match[2]), int(match[3])
-        store = self._c.dead_letters
-        letter = await store.get(topic, partition, offset)
-        if letter is None:
+        for consumer in self._consumers:
+            store = consumer.dead_letters
+            letter = await store.get(topic, partition, offset)
+            if letter is not None:
+                break
+        else:
             raise NotFound(request.name)
         try:
-            error = await self._c.retry(letter)
+            error = await consumer.retry(letter)
         except Exception as exc:  # only the infrastructure's failures come out of retry
             raise Unavailable(f"retrying {request.name} needs the service's storage: {type(exc).__name__}") from exc
         if not error:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from normreg_common import deadletter_api
 from normreg_common.auth import Authenticator
 from normreg_common.clock import Clock, SystemClock
+from normreg_common.consuming import Consuming
 from normreg_common.databases import outbox_relay, service_database
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import EventLog
@@ -24,6 +26,7 @@ from normreg_common.sqlite import Database
 from normreg_filing.adapters.postgres_store import MIGRATIONS
 from normreg_filing.adapters.sqlite_store import SCHEMA
 from normreg_filing.adapters.stores import unit_of_work
+from normreg_filing.application.inbound import Inbound
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.entrypoints.grpc_servicer import register
 from normreg_filing.entrypoints.subordinate_events import subordinate_consumers
@@ -78,14 +81,18 @@ async def create_app(
         profile,
         key=settings.federation_signer(),
     )
+    handlers: list[Consuming[Inbound]] = []
     if subordinates is None:
-        subordinates = [runner for _, runner in subordinate_consumers(settings, service, db, profile)]
+        built = subordinate_consumers(settings, service, db, profile)
+        handlers = [handler for handler, _ in built]
+        subordinates = [runner for _, runner in built]
     limiter = RateLimiter(settings.filing_suggestion_limit, settings.filing_suggestion_window_s)
     server, port = create_server(
         settings.filing_addr,
         codec or settings.authenticator(),
         DOMAIN,
-        [register(service, limiter)],
+        [register(service, limiter)]
+        + ([deadletter_api.register(deadletter_api.DeadLetterServicer(*handlers))] if handlers else []),
         request_limits=REQUEST_LIMITS,
         tls=settings.server_tls(),
     )

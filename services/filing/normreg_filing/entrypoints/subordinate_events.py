@@ -11,6 +11,7 @@ from normreg_common.consuming import Consuming
 from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import Delivery
+from normreg_common.eventlog.qualified import qualified_consumer
 from normreg_common.events import DOCUMENTS_TOPIC
 from normreg_common.inbox import ConsumerRunner, position_loader
 from normreg_common.postgres.database import PostgresDatabase
@@ -59,6 +60,8 @@ def subordinate_consumers(
         group = group_of(sender)
         log = event_log_from_settings(settings, f"filing-{sender}", topic_prefix=prefix)
         handler = subordinate_events_handler(service, db, sender, profile)
-        consumer = log.consumer([DOCUMENTS_TOPIC], group, position_loader(db, group))
+        # Its records named by their full topic (chifeng.normreg.documents): the dead letters of every
+        # subordinate's stream are told apart, and listed and retried through one API.
+        consumer = qualified_consumer(log, prefix, [DOCUMENTS_TOPIC], group, position_loader(db, group))
         out.append((handler, ConsumerRunner(consumer, handler, group)))
     return out
