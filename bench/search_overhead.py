@@ -9,7 +9,8 @@ for the same queries times, per search (median):
   servicer   SearchServicer.SearchDocuments: + request checks, page token, building the reply;
   serialise  + SerializeToString of the reply (what grpc does before sending);
   grpc       the call over loopback gRPC with the service's interceptors (client included).
-Each line is what that stage adds to the one above. --profile prints cProfile's hottest functions
+Each line is what that stage adds to the one above. Then the cost of the facet scan (an empty
+query counts every version in force) and the index's size on disk. --profile prints cProfile's hottest functions
 of the servicer stage minus nothing (the index's own time included, for scale).
 """
 
@@ -41,7 +42,7 @@ from normreg_search.service import PublicSearch
 
 from bench import synthetic
 from bench.corpus import queries
-from bench.procs import KEY, Backends
+from bench.procs import KEY, Backends, disk_mb
 from bench.search_scale import SCHEMA, build_index
 
 
@@ -117,6 +118,12 @@ async def main(corpus: Path, size: int, rounds: int, profile: bool) -> None:
                 ms = await _median_ms(call, texts, rounds)
                 print(f"  {name:<10} {ms:8.2f} ms   +{ms - previous:6.2f}")
                 previous = ms
+            # The facet scan: an empty query lists every version in force and counts all of them.
+            everything = await _median_ms(lambda _: index.search(SearchQuery(text="", limit=20)), [""], rounds * 3)
+            found = await index.search(SearchQuery(text="", limit=20))
+            print(f"  empty query (facets over all {found.total} versions in force): {everything:.2f} ms")
+            sizes = ", ".join(f"{k} {v:.0f} MiB" for k, v in disk_mb(data).items())
+            print(f"  on disk: {sizes} ({disk_mb(data)['search.db'] * 1024 / versions:.0f} KiB a version)")
             if profile:
                 profiler = cProfile.Profile()
                 profiler.enable()

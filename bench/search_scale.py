@@ -130,6 +130,11 @@ def search_service(backends: Backends, data_dir: Path, alias: str, processes: in
             proc.wait()
 
 
+def _name(backends: Backends) -> str:
+    # Kafka plays no part here: the service's event log is the embedded one and stays empty.
+    return "elasticsearch" if backends.real else "embedded"
+
+
 def _channel(address: str) -> grpc.aio.Channel:
     # A connection of its own, as each of 32 separate clients has: the kernel spreads connections,
     # not calls, over the processes.
@@ -208,7 +213,7 @@ async def measure(
                             floor[concurrency].append(await drive(alone, items, concurrency))
                         run = await _via_service(address, items, concurrency)
                         subject.setdefault((processes, concurrency), []).append(run)
-    name = f"{backends.name} search"
+    name = f"{_name(backends)} search"
     out = []
     for concurrency in (1, CLIENTS):
         one = subject[(1, concurrency)]
@@ -258,14 +263,14 @@ async def main(backends: list[Backends], *, size: int, seed: int, runs: int, n_q
                 sizes = ", ".join(f"{k} {v:.0f} MiB" for k, v in disk_mb(data_dir).items())
                 where = f"{shards} primary shard(s)" if b.real else sizes
                 print(
-                    f"{b.name}: {versions} versions indexed through the bulk path in {seconds:.0f}s "
+                    f"{_name(b)}: {versions} versions indexed through the bulk path in {seconds:.0f}s "
                     f"({versions / seconds:.0f}/s; {where}); load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
                 texts = queries(sample, n_queries)
                 for text in await measure(b, data_dir, alias, texts, runs, process_counts):
                     print(text, flush=True)
-                print(f"(load average {os.getloadavg()[0]:.1f} after {b.name})", flush=True)
+                print(f"(load average {os.getloadavg()[0]:.1f} after {_name(b)})", flush=True)
             finally:
                 if b.real:
                     es = ElasticsearchIndex(b.elasticsearch, None, alias=alias)  # type: ignore[arg-type]

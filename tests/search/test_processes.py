@@ -13,7 +13,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +69,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Waits for `condition`, bounded by the test's timeout only."""
+    while True:
+        if condition():
+            return
+        await asyncio.sleep(0.1)
 
 
 def _children(pid: int) -> list[int]:
@@ -250,3 +258,19 @@ async def test_a_process_that_dies_is_started_again_and_sigterm_stops_them_all(
     assert cluster.proc.wait(60) == 0
     for pid in survivors:
         assert _gone(pid)
+
+
+async def test_a_process_that_stops_answering_is_replaced(cluster: Cluster, channels: list[grpc.aio.Channel]) -> None:
+    await _until_all_see(channels, "停车场", 6)
+    workers = _children(cluster.proc.pid)
+    while len(workers) < 2:
+        await asyncio.sleep(0.1)
+        workers = _children(cluster.proc.pid)
+    # Stopped, not dead: it holds its connections and answers nothing. Only the health checks on
+    # its own port can tell; the supervisor kills it and starts another.
+    os.kill(workers[1], signal.SIGSTOP)
+    await _until(lambda: workers[1] not in (now := _children(cluster.proc.pid)) and len(now) == 2)
+    for channel in channels:
+        await channel.close()
+    channels[:] = cluster.channels()
+    await _until_all_see(channels, "停车场", 6)
