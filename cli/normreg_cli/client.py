@@ -23,7 +23,7 @@ from normreg_common.tls import ClientTls, grpc_channel_credentials
 DEFAULT_TIMEOUT_S = 30.0
 SERVICES = ("registry", "review", "search", "filing")
 # The services that keep dead letters of their own consumers.
-DEAD_LETTER_SERVICES = ("registry", "review", "search")
+DEAD_LETTER_SERVICES = ("registry", "review", "search", "filing")
 
 
 class _CallOptions(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]

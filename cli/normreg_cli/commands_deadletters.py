@@ -1,8 +1,9 @@
 """`normreg dead-letters list|retry`: the records an event consumer set aside (administrators).
 
-Each of the registry, review and search services keeps the records its consumer could not decode or
-apply; `list` shows them (all three services unless --service names one), `retry` applies one again.
-The filing service (a province's) keeps those of its subordinates' streams: `--service filing`.
+Each of the registry, review, search and filing services keeps the records its consumers could not
+decode or apply; `list` shows them (every service unless --service names one), `retry` applies one
+again. The filing service reads one stream per peer jurisdiction: its column "consumer" names the
+peer that sent each record (filing:{peer}).
 """
 
 from __future__ import annotations
@@ -33,14 +34,17 @@ async def list_letters(ctx: Context, args: argparse.Namespace) -> None:
             page = await _stub(ctx, service).ListDeadLetters(pb.ListDeadLettersRequest(page_token=token))
             every.dead_letters.extend(page.dead_letters)
             rows.extend(
-                [service, d.name, d.stage, str(d.attempts), d.key, d.error[:ERROR_WIDTH]] for d in page.dead_letters
+                [service, d.consumer, d.name, d.stage, str(d.attempts), d.key, d.error[:ERROR_WIDTH]]
+                for d in page.dead_letters
             )
             token = page.next_page_token
             if not token:
                 break
     ctx.show(
         every,
-        lambda: table(["service", "dead letter", "stage", "attempts", "key", "error"], rows, empty="no dead letters"),
+        lambda: table(
+            ["service", "consumer", "dead letter", "stage", "attempts", "key", "error"], rows, empty="no dead letters"
+        ),
     )
 
 
@@ -63,10 +67,10 @@ def register(subparsers: Subparsers) -> None:
         group,
         "list",
         list_letters,
-        "list the records set aside by the registry's, review's and search's consumers",
+        "list the records set aside by the registry's, review's, search's and filing's consumers",
         epilog="example: normreg --as admin:root dead-letters list --service registry",
     )
-    p.add_argument("--service", choices=(*SERVICES, "filing"), help="only this service's consumer")
+    p.add_argument("--service", choices=SERVICES, help="only this service's consumer")
     p = add_command(
         group,
         "retry",
@@ -74,7 +78,5 @@ def register(subparsers: Subparsers) -> None:
         "decode and apply a dead letter again; exit 1 if it fails again",
         epilog="example: normreg --as admin:root dead-letters retry --service registry normreg.reviews:0:42",
     )
-    p.add_argument(
-        "--service", choices=(*SERVICES, "filing"), required=True, help="the service whose consumer set it aside"
-    )
+    p.add_argument("--service", choices=SERVICES, required=True, help="the service whose consumer set it aside")
     p.add_argument("name", type=_name, metavar="NAME", help="deadLetters/{topic}:{partition}:{offset}")

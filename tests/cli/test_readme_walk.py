@@ -62,7 +62,8 @@ def _dated(line: str, today: dt.date) -> str:
 
 @pytest.fixture
 async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock)
+    # As `make run` starts them: `dead-letters list` asks the filing service too.
+    s = System(tmp_path, clock, services=("registry", "review", "search", "filing"))
     await s.start()
     yield s
     await s.stop()

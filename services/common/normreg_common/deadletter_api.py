@@ -56,8 +56,9 @@ class DeadLetterServicer(pb_grpc.DeadLetterServiceServicer):
     """The dead letters of a service's consumers: one (most services), or several whose records name
     their streams apart (the filing service's, one per subordinate: their topics carry the prefix)."""
 
-    def __init__(self, consuming: Consuming[Any], *more: Consuming[Any]) -> None:
-        self._consumers = [consuming, *more]
+    def __init__(self, *consumers: Consuming[Any]) -> None:
+        # None at all is a filing service with no peer yet: it lists nothing, retries nothing.
+        self._consumers = list(consumers)
 
     async def ListDeadLetters(
         self, request: pb.ListDeadLettersRequest, context: grpc.aio.ServicerContext

@@ -91,8 +91,8 @@ async def create_app(
         settings.filing_addr,
         codec or settings.authenticator(),
         DOMAIN,
-        [register(service, limiter)]
-        + ([deadletter_api.register(deadletter_api.DeadLetterServicer(*handlers))] if handlers else []),
+        # Served even with no peer (an empty list), so `normreg dead-letters list` can ask every service.
+        [register(service, limiter), deadletter_api.register(deadletter_api.DeadLetterServicer(*handlers))],
         request_limits=REQUEST_LIMITS,
         tls=settings.server_tls(),
     )
