@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from normreg.v1 import dead_letter_service_pb2 as dpb
+from normreg.v1 import dead_letter_service_pb2_grpc as dgrpc
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.port import Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
-from normreg_common.events import CloudEvent
+from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 from normreg_common.federation import public_key_text, sign
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
@@ -21,6 +24,7 @@ from normreg_registry.application.events import to_records
 from normreg_registry.domain.lifecycle import Kind
 
 from tests.filing.test_filing_review_service import PROVINCE_KEY, REVIEWER, city_document
+from tests.harness import Stub, System
 from tests.registry.test_domain_lifecycle import at
 
 CHIFENG = Ed25519PrivateKey.generate()
@@ -141,3 +145,56 @@ async def test_an_administrator_lists_and_retries_the_filing_services_dead_lette
     finally:
         await app.stop(0)
         await chifeng.close()
+
+
+async def test_dead_letters_of_every_peer_page_together_and_retry_on_the_peer_that_set_them_aside(
+    tmp_path: Path,
+) -> None:
+    province = System(
+        tmp_path,
+        FakeClock(at(12)),
+        services=("filing",),
+        settings={
+            "profile": "neimenggu",
+            "federation_peers": "chifeng=chifeng.,wuhai=wuhai.",
+            "federation_keys": f"chifeng={public_key_text(CHIFENG)},wuhai={public_key_text(WUHAI)}",
+        },
+    )
+    await province.start()
+    chifeng, wuhai = (SqliteEventLog(tmp_path / "eventlog.db", topic_prefix=p) for p in ("chifeng.", "wuhai."))
+    await chifeng.start()
+    await wuhai.start()
+    try:
+        # The same position on each peer's stream: two records, two dead letters of their own.
+        await chifeng.publish([Record(DOCUMENTS_TOPIC, "documents/c1", b"{"), Record(DOCUMENTS_TOPIC, "c2", b"[")])
+        await wuhai.publish([Record(DOCUMENTS_TOPIC, "documents/w1", b"{")])
+        await province.pump()
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{province.apps['filing'].port}")
+        stub = Stub(dgrpc.DeadLetterServiceStub(channel), province.token("root", "admin", org="内蒙古自治区司法厅"))
+        whole = (await stub.ListDeadLetters(dpb.ListDeadLettersRequest())).dead_letters
+        assert [(d.consumer, d.name, d.key) for d in whole] == [
+            ("filing:chifeng", "deadLetters/chifeng.normreg.documents:0:0", "documents/c1"),
+            ("filing:chifeng", "deadLetters/chifeng.normreg.documents:0:1", "c2"),
+            ("filing:wuhai", "deadLetters/wuhai.normreg.documents:0:0", "documents/w1"),
+        ]
+        paged, token = [], ""
+        while True:
+            page = await stub.ListDeadLetters(dpb.ListDeadLettersRequest(page_size=1, page_token=token))
+            assert len(page.dead_letters) == 1
+            paged.extend(page.dead_letters)
+            token = page.next_page_token
+            if not token:
+                break
+        assert paged == list(whole)
+        again = await stub.RetryDeadLetter(dpb.RetryDeadLetterRequest(name=whole[2].name))
+        assert not again.applied and again.dead_letter.consumer == "filing:wuhai"
+        after = (await stub.ListDeadLetters(dpb.ListDeadLettersRequest())).dead_letters
+        assert [d.attempts for d in after] == [1, 1, 2]
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.RetryDeadLetter(dpb.RetryDeadLetterRequest(name="deadLetters/normreg.documents:0:0"))
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+        await channel.close()
+    finally:
+        await chifeng.close()
+        await wuhai.close()
+        await province.stop()
