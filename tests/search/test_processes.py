@@ -72,7 +72,7 @@ def _free_port() -> int:
 
 
 async def _until(condition: Callable[[], bool]) -> None:
-    """Waits for `condition`, bounded by the test's timeout only."""
+    """Waits for `condition`, bounded by the test's timeout (pytest-timeout) only."""
     while True:
         if condition():
             return
@@ -101,6 +101,14 @@ class Cluster:
     metrics_port: int
     log: SqliteEventLog
     admin: str
+    output: Path
+
+    def serving(self) -> bool:
+        """Whether the supervisor has said that every process serves; fails if it exited."""
+        text = self.output.read_text(errors="replace")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"the supervisor exited with {self.proc.returncode}:\n{text[-2000:]}")
+        return "processes serving" in text
 
     def channels(self) -> list[grpc.aio.Channel]:
         return [
@@ -138,7 +146,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     proc = _start(env, tmp_path / "search.log")
     admin = TokenCodec(TEST_KEY).issue("root", ["admin"])
     try:
-        yield Cluster(proc, f"127.0.0.1:{port}", metrics, log, admin)
+        yield Cluster(proc, f"127.0.0.1:{port}", metrics, log, admin, tmp_path / "search.log")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -236,11 +244,9 @@ async def test_a_process_that_dies_is_started_again_and_sigterm_stops_them_all(
     cluster: Cluster, channels: list[grpc.aio.Channel]
 ) -> None:
     await _until_all_see(channels, "停车场", 6)
-    # The reader starts once the writer serves, so it may not be there yet.
+    # The reader starts once the writer serves: kill it only once the supervisor says both serve.
+    await _until(lambda: cluster.serving())
     workers = _children(cluster.proc.pid)
-    while len(workers) < 2:
-        await asyncio.sleep(0.1)
-        workers = _children(cluster.proc.pid)
     assert len(workers) == 2
     os.kill(workers[1], signal.SIGKILL)  # the reader, started second
     while True:

@@ -128,14 +128,22 @@ def _serving(channel: grpc.Channel) -> bool:
 
 
 def _wait_serving(worker: _Worker, settings: Settings, timeout: float) -> None:
+    """Waits for `worker` to answer SERVING. One that exits while starting (killed, or a port
+    taken a moment ago) is started again like one that dies later; only EARLY_EXITS_ALLOWED exits
+    in a row stop the start."""
     deadline = time.monotonic() + timeout
     with _health_channel(worker.private, settings) as channel:
         while not _serving(channel):
             if not worker.running():
-                raise RuntimeError(f"the search {worker.role} exited while starting")
+                worker.early_exits += 1
+                if worker.early_exits >= EARLY_EXITS_ALLOWED:
+                    raise RuntimeError(f"the search {worker.role} keeps exiting while starting")
+                print(f"search: the {worker.role} exited while starting; starting it again", file=sys.stderr)
+                worker.start()
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the search {worker.role} did not serve within {timeout:.0f}s")
             time.sleep(0.1)
+    worker.early_exits = 0
 
 
 def _check_health(workers: list[_Worker], settings: Settings) -> None:
