@@ -4,7 +4,9 @@ cities, 赤峰市 (A) and 乌海市 (B), each its own processes, data folder and
 
 A promulgates a government rule (four filing obligations) and files it with the province, without
 its drafting explanation; the province registers it by asking for the explanation, A sends it, the
-province requires a correction, A answers, the province accepts: every step reaches A's registry
+province requires a correction of 第十二条, A amends it (v2 through legality review, deliberation and
+promulgation) and files v2 with the province as its answer; the province records the answer on the
+first filing, accepts it, and reviews v2 as a filing of its own: every step reaches A's registry
 without anyone retyping it. B promulgates a normative document and never files it: the province
 lists it as missing before its deadline and after it (every process's clock moved 31 days ahead
 through a file, no sleeping). A citizen asks the province to review A's rule; the province answers.
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import field_mask_pb2
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import filing_review_service_pb2 as fpb
 from normreg.v1 import registry_service_pb2 as rpb
@@ -87,7 +90,8 @@ class City:
 
         async def task() -> list[vpb.Review]:
             reply = await self.reviewer.ListReviews(vpb.ListReviewsRequest())
-            return [r for r in reply.reviews if r.document == doc.name]
+            # Open ones only: an amendment's task comes after the decided one of the version it amends.
+            return [r for r in reply.reviews if r.document == doc.name and r.state == vpb.REVIEW_STATE_OPEN]
 
         await eventually(lambda: _nonempty(task), SETTLE_S, f"{self.name}: a review task for {doc.name}")
         [review] = await task()
@@ -112,10 +116,23 @@ class City:
         )
         return await self.registrar.Promulgate(rpb.PromulgateRequest(name=doc.name))
 
-    async def filing(self, doc: pb.Document, recipient: str) -> pb.Filing:
+    async def filing(self, doc: pb.Document, recipient: str, version: int = 1) -> pb.Filing:
         got = await self.registrar.GetDocument(rpb.GetDocumentRequest(name=doc.name))
-        [obligation] = [o for o in got.versions[-1].filing_obligations if o.recipient == recipient]
+        [obligation] = [o for o in got.versions[version - 1].filing_obligations if o.recipient == recipient]
         return obligation.filing
+
+    async def amended(self, doc: pb.Document, body: str) -> pb.Document:
+        """An amendment of `doc` (its next version), through legality review and deliberation to
+        promulgation."""
+        started = await self.drafter.StartAmendment(rpb.StartAmendmentRequest(name=doc.name))
+        drafted = await self.drafter.UpdateDraft(
+            rpb.UpdateDraftRequest(
+                name=doc.name, update_mask=field_mask_pb2.FieldMask(paths=["body"]), body=body, etag=started.etag
+            )
+        )
+        await self.drafter.SubmitForReview(rpb.SubmitForReviewRequest(name=drafted.name))
+        await self.approve(doc)
+        return await self.promulgated(doc)
 
     async def file(self, doc: pb.Document, recipient: str, materials: dict[str, bool]) -> pb.Filing:
         return await self.registrar.RecordFiling(
@@ -239,10 +256,21 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
         ["第十二条"],
         "第十二条罚款未规定数额，超出上位法授权",
     )
-    # A's answer: the filing sent again after the correction (what the registry offers the issuing body).
+    # A's answer: 第十二条 amended (v2 through review, deliberation and promulgation), v2 filed with
+    # the province. Its filing names the filing of v1 it answers.
+    rule = await a.amended(
+        rule, "第一条 为了规范管理，制定城市绿化管理办法。\n第十二条 违反本办法的，处二百元以上一千元以下罚款。"
+    )
+    assert [v.state for v in rule.versions][-1] == pb.VERSION_STATE_PROMULGATED and len(rule.versions) == 2
+    version_2 = f"{rule.name}/versions/2"
     await a.file(rule, "内蒙古自治区人民政府", ALL)
     await eventually(
         lambda: _is(state_at_province, fpb.RECEIVED_FILING_STATE_REGISTERED), SETTLE_S, "A's answer at the province"
+    )
+    answered = await province.GetReceivedFiling(fpb.GetReceivedFilingRequest(name=filing.name))
+    assert list(answered.correction_responses) == [f"amended by {version_2}, filed on {fed.today(A)}"]
+    await eventually(
+        lambda: _is(status_at_a, "CORRECTION_ANSWERED"), SETTLE_S, "the answer recorded on v1's filing at A"
     )
     accepted = await province.DecideFilingReview(
         fpb.DecideFilingReviewRequest(name=filing.name, outcome=fpb.FILING_REVIEW_OUTCOME_ACCEPTED)
@@ -250,6 +278,25 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
     assert accepted.state == fpb.RECEIVED_FILING_STATE_ACCEPTED
     assert len(accepted.correction_responses) == 1
     await eventually(lambda: _is(status_at_a, "ACCEPTED"), SETTLE_S, "the acceptance back at A")
+    # v2 is a filing of its own (an amended rule is filed again): complete on arrival, registered and
+    # accepted by the province.
+    [amending] = [f for f in await received() if f.document == version_2]
+    assert (amending.sender, amending.recipient, amending.complete_on_arrival, amending.on_time) == (
+        A,
+        "内蒙古自治区人民政府",
+        True,
+        True,
+    )
+    amending = await province.RegisterReceivedFiling(fpb.RegisterReceivedFilingRequest(name=amending.name))
+    assert amending.state == fpb.RECEIVED_FILING_STATE_REGISTERED
+    await province.DecideFilingReview(
+        fpb.DecideFilingReviewRequest(name=amending.name, outcome=fpb.FILING_REVIEW_OUTCOME_ACCEPTED)
+    )
+
+    async def status_of_v2_at_a() -> str:
+        return (await a.filing(rule, "内蒙古自治区人民政府", version=2)).recipient_status
+
+    await eventually(lambda: _is(status_of_v2_at_a, "ACCEPTED"), SETTLE_S, "v2's acceptance back at A")
 
     # ---- a citizen's review suggestion on A's rule ----------------------------------------------
     suggestion = await public.SubmitReviewSuggestion(
@@ -276,6 +323,8 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
     after = {
         (B, notice_version, "内蒙古自治区人民政府", fpb.MISSING_FILING_STATUS_AFTER_DEADLINE),
         (A, version, "内蒙古自治区人大常委会", fpb.MISSING_FILING_STATUS_AFTER_DEADLINE),
+        # v2 was promulgated too: it is owed to the province's standing committee as well.
+        (A, version_2, "内蒙古自治区人大常委会", fpb.MISSING_FILING_STATUS_AFTER_DEADLINE),
     }
     await eventually(lambda: _equal(missing, after), SETTLE_S, "the unfiled ones overdue at the province")
 
@@ -285,8 +334,10 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
     # The province's own row (its departments file with it too) is empty here.
     assert sorted(by_city) == [A, P, B]
     chifeng, wuhai = by_city[A], by_city[B]
-    # A: two of the rule's recipients are the province's; one filed, on time, incomplete on arrival
-    # and corrected (so not conforming), accepted; one suggestion, answered on time.
+    # A: each promulgated version of the rule is required to be filed with both of the province's
+    # bodies (v1 and the amending v2: 4). Two filed (v1 and v2 with the government), both on time;
+    # v1 was incomplete on arrival and corrected (not conforming), v2 complete and never corrected
+    # (conforming); both accepted, one corrected; one suggestion, answered on time.
     assert (
         chifeng.required_count,
         chifeng.filed_count,
@@ -297,8 +348,8 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
         chifeng.revoked_count,
         chifeng.suggestions_received_count,
         chifeng.suggestions_answered_on_time_count,
-    ) == (2, 1, 1, 0, 1, 1, 0, 1, 1)
-    assert (chifeng.filing_rate, chifeng.timeliness_rate, chifeng.conformity_rate) == (0.5, 1.0, 0.0)
+    ) == (4, 2, 2, 1, 2, 1, 0, 1, 1)
+    assert (chifeng.filing_rate, chifeng.timeliness_rate, chifeng.conformity_rate) == (0.5, 1.0, 0.5)
     # B: its normative document goes to the province's government (and its own standing
     # committee, not the province's business); never filed.
     for report, required in ((wuhai, 1), (by_city[P], 0)):
@@ -317,11 +368,13 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
     assert promulgated_on.year == YEAR
 
     # ---- nothing lost, nothing twice; verify agrees everywhere ----------------------------------
-    assert len(await received()) == 1
+    assert sorted(f.document for f in await received()) == [version, version_2]
     final = await province.GetReceivedFiling(fpb.GetReceivedFilingRequest(name=filing.name))
     assert final.state == fpb.RECEIVED_FILING_STATE_ACCEPTED and len(final.correction_responses) == 1
     at_a = await a.filing(rule, "内蒙古自治区人民政府")
     assert at_a.outcome == pb.FILING_OUTCOME_ACCEPTED and at_a.complete
+    v2_at_a = await a.filing(rule, "内蒙古自治区人民政府", version=2)
+    assert (v2_at_a.outcome, v2_at_a.received_filing) == (pb.FILING_OUTCOME_ACCEPTED, amending.name)
     # Every report of the province applied at A once, every filing A sent recorded once, and the
     # province's internal notes never reached A.
     history = await a.registrar.GetHistory(rpb.GetHistoryRequest(name=rule.name))
@@ -333,8 +386,11 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
             "filing_recorded",
             "filing_materials_completed",
             "filing_reviewed",
-            "filing_recorded",
             "filing_correction_answered",
+            "filing_reviewed",
+            # v2: filed, registered, accepted.
+            "filing_recorded",
+            "filing_registered",
             "filing_reviewed",
         ]
     )

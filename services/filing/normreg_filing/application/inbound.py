@@ -1,7 +1,8 @@
 """What the recipient takes from a subordinate registry's document events (their published messages,
 normreg.events.v1), translated at the edge:
 a promulgation naming one of this jurisdiction's bodies among its recipients, a filing sent to one
-of them, and the completion of requested materials (a refiling with the same recipient). Everything
+of them, the completion of requested materials (a refiling with the same recipient), and the
+filing of an amending version that answers a required correction of the version it amends. Everything
 else on the stream is of no concern here and is skipped."""
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class FilingSent:
     materials: dict[str, bool]
     refiling: bool
     at: dt.datetime
+    # The earlier version of the same document whose required correction this filing of an
+    # amending version answers ("" when it answers none).
+    answers_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def translate(event: CloudEvent, sender: str, bodies: frozenset[str]) -> Inbound
                     materials=dict(filed.materials),
                     refiling=filed.refiling,
                     at=event.time,
+                    answers_version=filed.answers_version,
                 )
             )
     return Inbound(event.source, event.subject, event.sequence, tuple(messages))

@@ -79,6 +79,8 @@ class FilingReviewService:
     def _arrived(self, repo: FilingRepository, m: FilingSent) -> None:
         existing = repo.filing_of(m.sender, m.document, m.recipient)
         if existing is None:
+            if m.answers_version:
+                self._answered_by_amendment(repo, m)
             self._save(
                 repo,
                 ReceivedFiling.receive(
@@ -106,6 +108,20 @@ class FilingReviewService:
         else:
             return
         self._save(repo, existing)
+
+    def _answered_by_amendment(self, repo: FilingRepository, m: FilingSent) -> None:
+        """The amending version is a filing of its own (an amended rule is filed again, reviewed and
+        counted as such) and the answer to the correction required of the version it amends. Only
+        that sender's filing of that document with the same recipient is answered, and only while it
+        awaits the answer; anything else (answered already, a version of another document) is left
+        alone: the new filing still arrives."""
+        if m.answers_version.rsplit("/versions/", 1)[0] != m.document.rsplit("/versions/", 1)[0]:
+            return
+        earlier = repo.filing_of(m.sender, m.answers_version, m.recipient)
+        if earlier is None or earlier.state != FilingState.CORRECTION_REQUIRED:
+            return
+        earlier.answer_correction(m.at, f"amended by {m.document}, filed on {m.filed_date}", amended_by=m.document)
+        self._save(repo, earlier)
 
     def _save(self, repo: FilingRepository, f: ReceivedFiling) -> None:
         """Stores the filing with the signed events of its new changes, numbered on from the last."""

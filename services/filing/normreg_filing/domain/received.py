@@ -189,14 +189,16 @@ class ReceivedFiling:
         self._note(note)
         self._record(DECISIONS[outcome].value, at, str(principal), details)
 
-    def answer_correction(self, at: dt.datetime, answer: str, actor: str = "sender") -> None:
-        """The issuing body's answer to a required correction (amended, repealed or explained)."""
+    def answer_correction(self, at: dt.datetime, answer: str, actor: str = "sender", *, amended_by: str = "") -> None:
+        """The issuing body's answer to a required correction (amended, repealed or explained);
+        `amended_by` names the amending version when it answered by amending."""
         if not answer.strip():
             raise InvalidArgument("response", "the answer to a correction says what was done")
         self._move(Action.ANSWER_CORRECTION)
         self.responses.append(answer.strip())
         self.outcome = ""
-        self._record(Action.ANSWER_CORRECTION.value, at, actor, {"response": answer.strip()})
+        details = {"response": answer.strip()} | ({"amended_by": amended_by} if amended_by else {})
+        self._record(Action.ANSWER_CORRECTION.value, at, actor, details)
 
     def sender_view(self) -> dict[str, Any]:
         """What goes back to the sender: state, requests, outcome, deadlines — not the notes."""

@@ -44,6 +44,7 @@ class Filings(Amendment):
             v.obligations.append(obligation)
         due = obligation.due_date
         refiling = earlier is not None
+        answered = None if refiling else self._correction_answered_by(v, recipient)
         filing = obligation.filing = Filing(filed_date, recipient, dict(materials), due)
         if earlier is not None:
             # Sent again (the materials asked for, or the corrected document): the same filing at the
@@ -65,9 +66,28 @@ class Filings(Amendment):
                 "complete": filing.complete,
                 "on_time": filing.on_time,
                 "refiling": refiling,
+                "answers_version": self.version_name(answered[0].number) if answered else "",
+                "answers_received_filing": answered[1].received_filing if answered else "",
             },
         )
         return v
+
+    def _correction_answered_by(self, v: Version, recipient: str) -> tuple[Version, Filing] | None:
+        """The version `v` amends and its filing with `recipient`, when that recipient required a
+        correction of it and still awaits the answer: the first filing of the amending version with
+        the same recipient is that answer (an amended rule is filed again, and it answers too)."""
+        if v.amends is None:
+            return None
+        amended = self.version(v.amends)
+        obligation = amended.obligation(recipient)
+        earlier = obligation.filing if obligation else None
+        if (
+            earlier is None
+            or earlier.outcome != "CORRECTION_REQUIRED"
+            or earlier.recipient_status == "CORRECTION_ANSWERED"
+        ):
+            return None
+        return amended, earlier
 
     def record_filing_review(
         self,
