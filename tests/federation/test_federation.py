@@ -412,22 +412,34 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
     )
     assert all("内部" not in e.reason for e in history.entries)
 
-    async def found() -> list[str]:
+    async def found() -> list[tuple[str, int]]:
         hits = await a.search.SearchDocuments(
             spb.SearchDocumentsRequest(
                 query="城市绿化", states=[pb.VERSION_STATE_PROMULGATED, pb.VERSION_STATE_IN_FORCE]
             )
         )
-        return [h.document for h in hits.hits]
+        return [(h.name, h.state) for h in hits.hits if h.document == rule.name]
 
-    await eventually(lambda: _nonempty(found), SETTLE_S, "A's rule in A's public search")
-    assert (await found()).count(rule.name) == 1
+    # 31 days on, v2 took effect (the default 30 days after promulgation) and v1 is amended: the one
+    # hit is v2 in force, once.
+    async def states_at_a() -> list[int]:
+        got = await a.registrar.GetDocument(rpb.GetDocumentRequest(name=rule.name))
+        return [v.state for v in got.versions]
+
+    amended = [pb.VERSION_STATE_AMENDED, pb.VERSION_STATE_IN_FORCE]
+    await eventually(lambda: _equal(states_at_a, amended), SETTLE_S, "v2 in force at A")
+    only_v2 = [(version_2, pb.VERSION_STATE_IN_FORCE)]
+    await eventually(lambda: _equal(lambda: _sorted(found), only_v2), SETTLE_S, "A's rule in A's public search")
     # Each city: its history chains, its index and the witnessed checkpoints. The province (no search
     # service here): its registry's chains and what its filing service told the cities.
     for deployment, flags in ((A, ()), (B, ()), (P, ("--history-only", "--received-filings"))):
         done = await asyncio.to_thread(fed.cli, deployment, "--as", "registrar,reviewer:zhao", "verify", *flags)
         assert done.returncode == 0, f"{deployment}: normreg verify\n{done.stdout}\n{done.stderr}"
         assert "DIFFERS" not in done.stdout
+
+
+async def _sorted(read: Callable[[], Awaitable[list[Any]]]) -> list[Any]:
+    return sorted(await read())
 
 
 async def _equal(read: Callable[[], Awaitable[Any]], expected: Any) -> bool:
