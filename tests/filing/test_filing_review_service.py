@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from normreg_common import metrics
 from normreg_common.clock import FakeClock
 from normreg_common.errors import FailedPrecondition, PermissionDenied
 from normreg_common.eventlog.port import Delivery
@@ -82,9 +83,12 @@ async def test_a_filing_sent_to_the_province_arrives_once_and_the_unfiled_one_is
         materials=SOME_MATERIALS,
     )
     events = stream(rule, service) + stream(other, service)
-    # Delivered twice (a consumer restarted before committing its position): applied once.
+    # Delivered twice (a replay, or a record re-sent after a crash): applied once, each copy counted.
+    copies = metrics.REPLAYED_EVENTS.labels("chifeng")._value.get()
     assert await service.apply("chifeng", events) > 0
+    assert metrics.REPLAYED_EVENTS.labels("chifeng")._value.get() == copies
     assert await service.apply("chifeng", events) == 0
+    assert metrics.REPLAYED_EVENTS.labels("chifeng")._value.get() == copies + len(events)
     [filing] = await service.list_received(REVIEWER, sender="chifeng")
     assert (filing.document, filing.recipient, filing.complete_on_arrival) == (
         "documents/rule1/versions/1",

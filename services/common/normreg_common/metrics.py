@@ -83,6 +83,11 @@ DEAD_LETTERS = Counter(
     ["consumer", "topic"],
 )
 
+REPLAYED_EVENTS = Counter(
+    "normreg_replayed_events",
+    "Copies of another jurisdiction's events already applied, not applied again (replays or re-sent records)",
+    ["sender"],
+)
 SCHEDULER_RUNS = Counter("normreg_scheduler_runs", "Scheduler runs, by outcome", ["outcome"])
 SCHEDULER_TRANSITIONS = Counter(
     "normreg_scheduler_transitions", "Documents changed by time-driven transitions (in force, expired, …)"
@@ -100,6 +105,10 @@ FILING_OBLIGATIONS = Gauge(
 def record_dead_letter(consumer: str, topic: str) -> None:
     """For the consumers' dead-letter path: one record set aside."""
     DEAD_LETTERS.labels(consumer, topic).inc()
+
+
+def record_replayed(sender: str) -> None:
+    REPLAYED_EVENTS.labels(sender).inc()
 
 
 def record_published(service: str, count: int) -> None:

@@ -6,10 +6,12 @@ that same transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from normreg_common import metrics
 from normreg_common.clock import Clock
 from normreg_common.errors import Aborted, InvalidArgument, NotFound
 from normreg_common.eventlog.port import Delivery
@@ -33,6 +35,8 @@ from normreg_filing.domain.supervision import (
     missing_filings,
     subordinate_report,
 )
+
+log = logging.getLogger(__name__)
 
 
 class FilingReviewService:
@@ -59,12 +63,13 @@ class FilingReviewService:
         """Applies a batch of one subordinate's events once each, with the consumer's positions in the
         same transaction; returns how many messages changed anything."""
 
-        def work(repo: FilingRepository) -> int:
+        def work(repo: FilingRepository) -> tuple[int, list[Inbound]]:
             if group:
                 repo.save_positions(group, deliveries)
-            changed = 0
+            changed, copies = 0, []
             for item in inbound:
                 if not repo.accept_sequence(f"{sender}:{item.source}", item.subject, item.sequence):
+                    copies.append(item)
                     continue
                 for message in item.messages:
                     if isinstance(message, SeenPromulgation):
@@ -72,9 +77,21 @@ class FilingReviewService:
                     else:
                         self._arrived(repo, message)
                     changed += 1
-            return changed
+            return changed, copies
 
-        return await self._store.write(work)
+        changed, copies = await self._store.write(work)
+        # A copy of an event already applied is never applied again. It may be a replay or a record
+        # the sender's relay sent twice after a crash (the two look alike), so it is counted and
+        # logged for the operator rather than kept as a dead letter that no retry could ever apply.
+        for item in copies:
+            metrics.record_replayed(sender)
+            log.warning(
+                "event %d of %s from %s was already applied; this copy is not applied again",
+                item.sequence,
+                item.subject,
+                sender,
+            )
+        return changed
 
     def _arrived(self, repo: FilingRepository, m: FilingSent) -> None:
         existing = repo.filing_of(m.sender, m.document, m.recipient)
