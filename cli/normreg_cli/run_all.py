@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +23,8 @@ from normreg_common.files import private_dir
 from normreg_common.settings import Settings
 from normreg_portal.settings import PortalSettings
 from normreg_search.processes import process_count
+
+from normreg_cli.children import supervise
 
 # The portal last: it only reads through the others.
 SERVICES = ("registry", "review", "search", "filing", "portal")
@@ -130,32 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         "Stop with Ctrl-C.",
         flush=True,
     )
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"normreg: the {name} service exited with code {child.returncode}; stopping", file=sys.stderr)
-                code = child.returncode or 1
-                stopping = True
-        time.sleep(0.2)
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-    return code
+    return supervise(children)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,8 @@ from normreg_common.federation import public_key_text
 from normreg_common.files import private_dir
 from normreg_common.profile import get_profile
 from normreg_common.settings import Settings
+
+from normreg_cli.children import supervise
 
 PROVINCE = "neimenggu"
 CITIES = ("chifeng", "wuhai")
@@ -180,36 +180,6 @@ _SHARED = frozenset(
         "NORMREG_SCHEDULER_INTERVAL_S",
     }
 )
-
-
-def supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
-    """Waits until Ctrl-C, SIGTERM or a child's exit, then stops them all (SIGTERM, then SIGKILL)."""
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"normreg: {name} exited with code {child.returncode}; stopping", file=sys.stderr)
-                code = child.returncode or 1
-                stopping = True
-        time.sleep(0.2)
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-    return code
 
 
 if __name__ == "__main__":
