@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.eventlog.port import Record
+from normreg_common.store_ports import ConsumedStreams
 
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
@@ -38,7 +39,7 @@ class OutboxEntry:
     sent: bool
 
 
-class FilingRepository(abc.ABC):
+class FilingRepository(ConsumedStreams):
     """One transaction's view of the service's data."""
 
     # ---- received filings ----------------------------------------------------------------------
@@ -83,20 +84,6 @@ class FilingRepository(abc.ABC):
     @abc.abstractmethod
     def seen(self, sender: str = "") -> list[SeenPromulgation]:
         """Ordered by sender, document and recipient."""
-
-    # ---- inbound events ------------------------------------------------------------------------
-
-    @abc.abstractmethod
-    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
-        """True, and remembered, when `sequence` is newer than anything applied for that stream."""
-
-    @abc.abstractmethod
-    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
-        """The consumer group's positions after these deliveries, saved with the unit's effects."""
-
-    @abc.abstractmethod
-    def position(self, group: str, topic: str, partition: int) -> int | None:
-        """The last offset the group applied in that partition; None before the first."""
 
 
 class UnitOfWork(abc.ABC):

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.eventlog.port import Record
+from normreg_common.store_ports import ConsumedStreams
 
 from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import GENESIS, HistoryEntry
@@ -59,7 +60,7 @@ class DocumentFilter:
     drafting_org: str = ""
 
 
-class RegistryRepository(abc.ABC):
+class RegistryRepository(ConsumedStreams):
     # ---- documents (aggregates), their history and their events --------------------------------
 
     @abc.abstractmethod
@@ -175,20 +176,6 @@ class RegistryRepository(abc.ABC):
 
     @abc.abstractmethod
     def save_campaign(self, campaign: Campaign) -> None: ...
-
-    # ---- inbound events ------------------------------------------------------------------------
-
-    @abc.abstractmethod
-    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
-        """True, and remembered, when `sequence` is newer than anything applied for that stream."""
-
-    @abc.abstractmethod
-    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
-        """The consumer group's positions after these deliveries, saved with the unit's effects."""
-
-    @abc.abstractmethod
-    def position(self, group: str, topic: str, partition: int) -> int | None:
-        """The last offset the group applied in that partition; None before the first."""
 
 
 class UnitOfWork(abc.ABC):

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from normreg_common.eventlog.port import Delivery, Record
+from normreg_common.eventlog.port import Record
+from normreg_common.store_ports import ConsumedStreams
 
 from normreg_review.domain.lifecycle import ReviewState
 from normreg_review.domain.model import Review
@@ -32,7 +33,7 @@ class ReviewFilter:
     overdue_on: dt.date | None = None
 
 
-class ReviewRepository(abc.ABC):
+class ReviewRepository(ConsumedStreams):
     @abc.abstractmethod
     def get(self, review_id: str) -> Review | None: ...
 
@@ -47,18 +48,6 @@ class ReviewRepository(abc.ABC):
     @abc.abstractmethod
     def page(self, where: ReviewFilter, *, after: int, limit: int) -> list[tuple[int, Review]]:
         """(position, review) in arrival order after position `after`; positions are positive."""
-
-    @abc.abstractmethod
-    def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
-        """True, and remembered, when `sequence` is newer than anything applied for that stream."""
-
-    @abc.abstractmethod
-    def save_positions(self, group: str, deliveries: Sequence[Delivery]) -> None:
-        """The consumer group's positions after these deliveries, saved with the unit's effects."""
-
-    @abc.abstractmethod
-    def position(self, group: str, topic: str, partition: int) -> int | None:
-        """The last offset the group applied in that partition; None before the first."""
 
 
 class UnitOfWork(abc.ABC):
