@@ -47,6 +47,7 @@ class EventLogContract(abc.ABC):
     @pytest.fixture
     def prefixed(self, tmp_path: Path) -> Callable[[str], EventLog]:
         """Logs of one cluster (one file) under a topic prefix each: several deployments."""
+        raise NotImplementedError(f"{type(self).__name__} runs the event log contract without a `prefixed` fixture")
 
     async def test_a_topic_prefix_keeps_deployments_apart(self, prefixed: Callable[[str], EventLog]) -> None:
         tag = uuid.uuid4().hex[:8]

@@ -5,7 +5,7 @@ TLS port get nothing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,16 @@ class TestKafkaOverTlsWithScram(EventLogContract):
         await log.start()
         yield log
         await log.close()
+
+    @pytest.fixture
+    def prefixed(self, kafka_tls: KafkaTls) -> Callable[[str], EventLog]:
+        return lambda prefix: KafkaEventLog(
+            kafka_tls.sasl_ssl_bootstrap,
+            client_id="prefix-sasl-ssl",
+            partitions=1,
+            security=scram(kafka_tls),
+            topic_prefix=prefix,
+        )
 
 
 async def round_trip(bootstrap: str, security: KafkaSecurity) -> list[bytes]:
