@@ -14,11 +14,13 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import search_service_pb2 as spb
+from normreg_cli import commands_import
 from normreg_cli.corpus import CorpusLaw, read_corpus
 from normreg_cli.main import run_async
 from normreg_common.clock import FakeClock
@@ -158,7 +160,7 @@ async def import_and_find_every_version(system: System, corpus_path: Path, tmp_p
 
 
 async def test_an_interrupted_import_resumes_where_it_stopped(
-    system: System, corpus_path: Path, tmp_path: Path
+    system: System, corpus_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     docs = list(Generator(list(read_corpus(corpus_path)), seed=12).documents(600))
     path = tmp_path / "synthetic.db"
@@ -171,15 +173,28 @@ async def test_an_interrupted_import_resumes_where_it_stopped(
         except (OSError, ValueError, KeyError):
             return 0
 
-    first = asyncio.create_task(cli(system, "import", "--path", str(path), "--concurrency", "4"))
-    while recorded() < 100 and not first.done():  # noqa: ASYNC110 (the checkpoint file is the signal)
-        await asyncio.sleep(0.05)
+    # The first run's third call hangs (a registry that stopped answering), so it is interrupted
+    # after exactly two batches were answered, however fast the import runs.
+    real, calls, hang = commands_import._import_batch, 0, asyncio.Event()
+
+    async def third_call_hangs(registry: Any, batch: list[Any]) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls > 2:
+            await hang.wait()
+        return await real(registry, batch)
+
+    monkeypatch.setattr(commands_import, "_import_batch", third_call_hangs)
+    first = asyncio.create_task(cli(system, "import", "--path", str(path), "--batch", "50", "--concurrency", "1"))
+    while calls <= 2 and not first.done():  # noqa: ASYNC110 (the call count is the signal)
+        await asyncio.sleep(0.01)
     assert not first.done(), "the first run should still be going"
     first.cancel()  # as ^C or a crash would
     with pytest.raises(asyncio.CancelledError):
         await first
+    monkeypatch.setattr(commands_import, "_import_batch", real)
     stopped_at = recorded()
-    assert 100 <= stopped_at < 600
+    assert stopped_at == 100
 
     code, out, err = await cli(system, "import", "--path", str(path), "--resume")
     assert code == 0, err

@@ -394,7 +394,13 @@ async def test_a_province_and_two_cities_exchange_filings_through_kill_9(federat
     # Every report of the province applied at A once, every filing A sent recorded once, and the
     # province's internal notes never reached A.
     history = await a.registrar.GetHistory(rpb.GetHistoryRequest(name=rule.name))
-    filing_steps = [e.action for e in history.entries if e.action.startswith("filing_")]
+    # The registry's own scheduler may meanwhile have marked the obligations still unfiled overdue
+    # (each version's once, whenever its run after the clock's jump comes): not part of the exchange.
+    overdue = [e.version_number for e in history.entries if e.action == "filing_overdue"]
+    assert len(overdue) == len(set(overdue)), overdue
+    filing_steps = [
+        e.action for e in history.entries if e.action.startswith("filing_") and e.action != "filing_overdue"
+    ]
     assert sorted(filing_steps) == sorted(
         [
             "filing_recorded",
