@@ -15,13 +15,13 @@ import logging
 from typing import Any
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2
 from normreg.events.v1 import document_events_pb2 as dev
 from normreg_common import document_events
 from normreg_common.event_data import dataschema, to_data
 from normreg_common.event_fields import date_of, fill, to_date
 from normreg_common.events import CloudEvent
+from normreg_common.proto_times import rfc3339
 
 from normreg_registry.domain.model import Change, Document, Version
 
@@ -132,9 +132,7 @@ def _json_date(day: dt.date) -> dict[str, int]:
 
 
 def _json_time(at: dt.datetime) -> str:
-    stamp = Timestamp()
-    stamp.FromDatetime(at)
-    return stamp.ToJsonString()
+    return rfc3339(at)
 
 
 @functools.cache

@@ -6,7 +6,7 @@ import datetime as dt
 
 from google.protobuf import timestamp_pb2
 from normreg.v1 import document_pb2 as pb
-from normreg_common import proto_dates
+from normreg_common import proto_dates, proto_times
 from normreg_common.paging import PAGE_BYTES
 from normreg_common.principal import Principal
 
@@ -28,9 +28,7 @@ PROCEDURE_FROM_PB = {v: k for k, v in PROCEDURE_TO_PB.items()}
 def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value.astimezone(dt.UTC))
-    return ts
+    return proto_times.timestamp(value)
 
 
 def _internal(principal: Principal, doc: Document) -> bool:
