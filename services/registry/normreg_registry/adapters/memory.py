@@ -107,12 +107,19 @@ class InMemoryRepository(RegistryRepository):
         raw = self._t.documents.get(doc_id)
         return None if raw is None else _documents.validate_json(raw)
 
-    def save(self, doc: Document, events: Sequence[tuple[Change, Record]]) -> None:
+    def save(
+        self,
+        doc: Document,
+        events: Sequence[tuple[Change, Record]],
+        entries: Sequence[HistoryEntry] | None = None,
+    ) -> None:
         self._writing()
         self._t.documents[doc.id] = _documents.dump_json(doc, exclude={"changes", "read_on"})
         chain = self._t.history.setdefault(doc.name, [])
-        for change, record in events:
-            chain.append(entry_for(doc.name, change, chain[-1].hash if chain else GENESIS))
+        for i, (change, record) in enumerate(events):
+            chain.append(
+                entries[i] if entries is not None else entry_for(doc.name, change, chain[-1].hash if chain else GENESIS)
+            )
             self._t.events.append((change.action, doc.name, change.version, record.value))
             self._t.outbox.append(record)
 

@@ -29,7 +29,7 @@ from normreg_registry.application.ports import (
     UnfiledObligation,
     UnitOfWork,
 )
-from normreg_registry.domain.history import entry_for
+from normreg_registry.domain.history import HistoryEntry, entry_for
 from normreg_registry.domain.model import Change, Document
 from psycopg import errors
 
@@ -91,14 +91,21 @@ class PostgresStore(SqlStore):
         ).fetchone()
         return None if row is None else rows.load_document(row[0])
 
-    def save(self, doc: Document, records: Sequence[tuple[Change, Record]]) -> None:
+    def save(
+        self,
+        doc: Document,
+        records: Sequence[tuple[Change, Record]],
+        entries: Sequence[HistoryEntry] | None = None,
+    ) -> None:
         self.conn.execute(
             f"INSERT INTO documents ({rows.DOCUMENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "  # noqa: S608 - constants only
             "ON CONFLICT (id) DO UPDATE SET state = excluded.state, states = excluded.states, body = excluded.body",
             rows.document_row(doc, rows.POSTGRES),
         )
-        for change, record in records:
-            self._append_history(doc.name, change)
+        for i, (change, record) in enumerate(records):
+            self._append_history(
+                entries[i] if entries is not None else entry_for(doc.name, change, self.history_head(doc.name))
+            )
             row = self.conn.execute(
                 "INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s) RETURNING id",
                 (record.topic, record.key, record.value),
@@ -109,8 +116,7 @@ class PostgresStore(SqlStore):
                 (row[0], change.action, doc.name, change.version),
             )
 
-    def _append_history(self, document: str, change: Change) -> None:
-        entry = entry_for(document, change, self.history_head(document))
+    def _append_history(self, entry: HistoryEntry) -> None:
         self.conn.execute(
             f"INSERT INTO history ({rows.HISTORY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608 - constants only
             rows.history_row(entry),

@@ -67,8 +67,15 @@ class RegistryRepository(ConsumedStreams):
     def get(self, doc_id: str) -> Document | None: ...
 
     @abc.abstractmethod
-    def save(self, doc: Document, events: Sequence[tuple[Change, Record]]) -> None:
-        """Stores the document, appends one hash-chained history entry per change and its event."""
+    def save(
+        self,
+        doc: Document,
+        events: Sequence[tuple[Change, Record]],
+        entries: Sequence[HistoryEntry] | None = None,
+    ) -> None:
+        """Stores the document, appends one hash-chained history entry per change and its event.
+        `entries`, when given, are those entries as `history.entry_for` seals them after this unit's
+        head (the caller computed them to sign the head): appended as they are, not sealed again."""
 
     @abc.abstractmethod
     def isolated(self, work: Callable[[], T]) -> T:

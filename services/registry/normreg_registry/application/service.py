@@ -177,13 +177,16 @@ class RegistryService:
     def _save(self, store: RegistryRepository, doc: Document) -> Document:
         changes = doc.pop_changes()
         checkpoint = None
+        entries: list[HistoryEntry] | None = None
         if changes and self._signer is not None:
-            # The head the store is about to write, computed the way every store computes it.
+            # The entries the store would seal, sealed once: the signed head is the last one's hash.
+            entries = []
             head = store.history_head(doc.name)
             for change in changes:
-                head = entry_for(doc.name, change, head).hash
+                entries.append(entry_for(doc.name, change, head))
+                head = entries[-1].hash
             checkpoint = self._signer.sign(Checkpoint(doc.name, changes[-1].sequence, head, document_digest(doc)))
-        store.save(doc, to_records(doc, changes, checkpoint, self._federation))
+        store.save(doc, to_records(doc, changes, checkpoint, self._federation), entries)
         self._schedule(store, doc)
         return doc
 
