@@ -59,6 +59,8 @@ class CloudEvent(BaseModel):
         every event back and write it again). A sequence below 1 is still refused."""
         if attributes["sequence"] < 1:
             raise ValueError(f"sequence {attributes['sequence']} of {attributes['subject']} is below 1")
+        # Given, not defaulted: model_construct inspects a default factory's signature on every call.
+        attributes.setdefault("id", str(uuid.uuid4()))
         return cls.model_construct(**attributes)
 
     def to_bytes(self) -> bytes:
