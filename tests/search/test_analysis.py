@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -131,3 +132,37 @@ def test_a_document_without_articles_shows_its_body() -> None:
 
 def test_no_query_no_snippets() -> None:
     assert snippets(LAW, parse_query("")) == []
+
+
+def _tokens_of_runs(text: str) -> list[str]:
+    return [token for run in analysis.runs(text) for token in analysis.run_tokens(run)]
+
+
+_MIXED = st.text(
+    st.sampled_from("中华人民共和国第三十条税，。（）《》 　\n-/_＿ＧＢＴ１２gbT72ßДОМİ\u3007\U00020001ア한")
+    | st.characters(),
+    max_size=200,
+)
+
+
+@given(_MIXED)
+def test_the_indexed_stream_is_the_tokens_of_the_runs(text: str) -> None:
+    expected = _tokens_of_runs(text)
+    assert analysis.bigram_tokens(text) == expected
+    assert analysis.bigram_stream(text) == " ".join(expected)
+
+
+def test_a_long_word_is_cut_alike_in_the_stream_and_the_runs() -> None:
+    text = "ＡＢ" * 40 + "中文" + "x" * 70 + "税"
+    assert analysis.bigram_tokens(text) == _tokens_of_runs(text)
+    assert analysis.bigram_tokens(text)[0] == "ab" * 32
+
+
+def test_folding_never_moves_a_character_to_another_class() -> None:
+    # The stream folds its tokens after cutting the text: that is the same as cutting folded text
+    # only while folding keeps letters and digits, CJK characters and separators apart.
+    word = re.compile(rf"[^\W_{analysis._CJK}]")
+    for char, folded in analysis._FOLD_CHARS.items():
+        assert bool(word.match(char)) == bool(word.match(folded)), char
+        assert analysis.is_cjk(char) == analysis.is_cjk(folded), char
+        assert analysis.bigram_tokens(f"中{char}1") == _tokens_of_runs(f"中{char}1"), char

@@ -84,16 +84,32 @@ def run_tokens(run: Run) -> list[str]:
     return [text[i : i + 2] for i in range(len(text) - 1)]
 
 
+# The tokens of every run in one pass of the regular expression engine (indexing a million documents
+# spends its time here otherwise): at a CJK character, the bigram it starts, or the character alone
+# when its run is one character long (the last character of a longer run starts nothing); at a
+# letter or digit, the first MAX_WORD characters of its run, the whole run consumed. The same tokens
+# as runs() and run_tokens() (tests/search/test_analysis.py checks both on any text).
+_TOKENS = re.compile(
+    rf"(?=([{_CJK}][{_CJK}]|(?<![{_CJK}])[{_CJK}](?![{_CJK}])|[^\W_{_CJK}]{{1,{MAX_WORD}}}))"
+    rf"(?:[{_CJK}]|[^\W_{_CJK}]+)"
+)
+
+
+def _fold_tokens(tokens: str) -> str:
+    """Folding after tokenising: every folded character is of the same class (CJK, letter or digit,
+    separator) as the one it replaces, so runs are cut alike; tokens hold few characters to fold.
+    Not cached: documents are indexed once, and fold()'s cache is the snippets'."""
+    return _FOLDABLE.sub(lambda m: _FOLD_CHARS[m.group()], tokens)
+
+
 def bigram_tokens(text: str) -> list[str]:
-    out: list[str] = []
-    for run in runs(text):
-        out.extend(run_tokens(run))
-    return out
+    tokens: list[str] = _TOKENS.findall(text)
+    return _fold_tokens("\n".join(tokens)).split("\n") if tokens else []
 
 
 def bigram_stream(text: str) -> str:
     """What the title and body fields index: adjacent tokens sit at adjacent positions."""
-    return " ".join(bigram_tokens(text))
+    return _fold_tokens(" ".join(_TOKENS.findall(text)))
 
 
 def unigram_stream(text: str) -> str:
