@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from normreg_common.inbox import INBOX_SCHEMA
 from normreg_common.sqlite import Database
+from normreg_search import analysis
+from normreg_search.index import sqlite_fts
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
+from normreg_search.query import SearchQuery
 
 from tests.search.contract import ALL, IndexContract
-from tests.search.helpers import change
+from tests.search.helpers import change, hidden, public
 
 
 class TestSqliteFtsIndex(IndexContract):
@@ -60,3 +66,99 @@ async def test_positions_commit_with_the_writes_or_not_at_all(tmp_path: Path) ->
         await index.apply([change(ALL[0])], on_commit=fail)
     assert await index.entries() == {}
     await db.close()
+
+
+async def _opened(path: Path) -> tuple[Database, SqliteFtsIndex]:
+    db = Database(path, META_SCHEMA)
+    await db.open()
+    index = SqliteFtsIndex(db)
+    await index.open()
+    return db, index
+
+
+def _postings(path: Path, generation: int, token: str) -> int:
+    """Rows of the articles table holding `token`, as the index itself counts them."""
+    conn = sqlite3.connect(path)
+    row = conn.execute(f"SELECT doc FROM g{generation}_vocab WHERE term = ?", (token,)).fetchone()  # noqa: S608
+    conn.close()
+    return int(row[0]) if row else 0
+
+
+async def test_a_version_whose_text_changes_leaves_nothing_of_its_old_text_in_the_index(tmp_path: Path) -> None:
+    # The articles table keeps no copy of what it indexed: a row is taken out by making its streams
+    # again. Anything left behind would still match, so the index's own counts must fall to zero.
+    path = tmp_path / "search.db"
+    db, index = await _opened(path)
+    first = public("rule1", body="第一条 共享单车停放管理。\n第二条 违者罚款。")
+    await index.apply([change(first, 1)])
+    assert _postings(path, 1, "单车") == 1
+    second = dataclasses.replace(public("rule1", body="第一条 城市道路停车管理。"), title="赤峰市城市道路停车管理办法")
+    await index.apply([change(second, 2)])
+    assert (_postings(path, 1, "单车"), _postings(path, 1, "罚款"), _postings(path, 1, "停车")) == (0, 0, 1)
+    assert (await index.search(SearchQuery(text="共享单车"))).total == 0
+    assert (await index.search(SearchQuery(text="城市道路停车"))).total == 1
+    await index.apply([hidden("rule1", 1, 3)])
+    assert _postings(path, 1, "停车") == 0
+    assert (await index.search(SearchQuery(text="城市道路停车"))).total == 0
+    await db.close()
+
+
+async def test_a_generation_written_with_its_token_streams_is_retokenised_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    db, index = await _opened(path)
+    await index.apply([change(v) for v in ALL])
+    expected = await index.search(SearchQuery(text="规范性文件"))
+    await db.close()
+    # The earlier layout: an articles table keeping its streams, no record of the analysis.
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE g1_vocab")
+    conn.execute("DROP TABLE g1_articles")
+    conn.execute("CREATE VIRTUAL TABLE g1_articles USING fts5(label, body, chars, tokenize = 'ascii')")
+    conn.execute("DELETE FROM search_meta WHERE key = 'g1_analysis'")
+    conn.commit()
+    conn.close()
+
+    db, reopened = await _opened(path)
+    assert await reopened.search(SearchQuery(text="规范性文件")) == expected
+    assert expected.total > 0
+    await db.close()
+    conn = sqlite3.connect(path)
+    schema = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'g1_articles'").fetchone()[0]
+    made_by = conn.execute("SELECT value FROM search_meta WHERE key = 'g1_analysis'").fetchone()[0]
+    conn.close()
+    assert "content = ''" in schema
+    assert made_by == str(analysis.VERSION)
+
+
+async def test_a_generation_made_by_another_analysis_is_retokenised_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    db, index = await _opened(path)
+    await index.apply([change(public("rule1", body="第一条 共享单车停放管理。"))])
+    await db.close()
+    conn = sqlite3.connect(path)
+    # As if an older analysis had made other streams: a token the current one never makes.
+    conn.execute("INSERT INTO g1_articles (rowid, label, body, chars) VALUES (99, '', 'zzstale', '')")
+    conn.execute("UPDATE search_meta SET value = '0' WHERE key = 'g1_analysis'")
+    conn.commit()
+    conn.close()
+
+    db, _ = await _opened(path)
+    await db.close()
+    assert _postings(path, 1, "zzstale") == 0
+    assert _postings(path, 1, "单车") == 1
+
+
+def test_the_streams_of_a_sample_are_those_of_this_analysis_version() -> None:
+    # The embedded index takes a row out by making its streams again. If this fails, the analysis
+    # (or the articles' rows) changed: raise analysis.VERSION, so an index made by the old one is
+    # re-tokenised when it opens, and record the new digest here.
+    sample = [
+        public(
+            "a",
+            title="中华人民共和国刑法修正案（九）",
+            body="第一条 ＧＢ／Ｔ 7714—2015，自2020年3月起施行。\n第二条 税",
+        ),
+        public("b", body="没有条文的正文 Straße ДОМ 〇 𠀁"),
+    ]
+    digest = hashlib.sha256(repr([sqlite_fts._article_streams(v) for v in sample]).encode()).hexdigest()[:16]
+    assert (analysis.VERSION, digest) == (1, "f3b66ccef55ae4eb")

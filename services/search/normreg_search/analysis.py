@@ -30,6 +30,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+# The analysis the embedded index's token streams were made with. Any change to what this module
+# (or index.port.article_rows) makes of a text must change it: the embedded index takes rows out by
+# making their streams again, so it re-tokenises a generation made by another (test_analysis.py
+# pins the streams of a sample to this number).
+VERSION = 1
+
 # Han (with extensions and compatibility ideographs), the ideographic zero, kana and hangul: scripts
 # written without spaces, analysed as character n-grams.
 _CJK = "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"

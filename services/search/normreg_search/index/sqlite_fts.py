@@ -2,10 +2,16 @@
 # every value is a bound parameter.
 """The embedded index: SQLite FTS5 in `{data_dir}/search.db`, standard library only.
 
-Each physical index is a generation of three tables: `g{n}_versions` (the public views, their
-filter columns and the last applied sequence), `g{n}_articles` (one row per article of a searchable
-version: its title, label, text and characters as token streams; a version without articles is
-one row) and `g{n}_titles` (titles alone, with the keys of the full and the short title).
+Each physical index is a generation of three tables: `g{n}_versions` (the public views, compressed,
+their filter columns and the last applied sequence), `g{n}_articles` (one row per article of a
+searchable version: its title, label, text and characters as token streams; a version without
+articles is one row) and `g{n}_titles` (titles alone, with the keys of the full and the short title).
+
+`g{n}_articles` keeps no copy of its token streams (an FTS5 contentless table: the streams of a
+version's text were 60 % of the index's bytes, and nothing reads them back). Deleting a row from it
+needs the streams it was indexed with, which are made again from the public view the versions table
+keeps, by the same analysis; so a generation records the analysis it was written with
+(`analysis.VERSION`), and one written with another is re-tokenised when the index opens.
 `search_meta.generation` names the live one; a rebuild fills `g{n+1}` and switches that row in one
 transaction.
 
@@ -27,6 +33,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -147,7 +154,7 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
         CREATE INDEX IF NOT EXISTS {versions}_comment ON {versions} (visibility, comment_end);
         CREATE INDEX IF NOT EXISTS {versions}_state ON {versions} (visibility, state, promulgation_date);
         CREATE VIRTUAL TABLE IF NOT EXISTS {articles} USING fts5(
-            label, body, chars, tokenize = 'ascii'
+            label, body, chars, tokenize = 'ascii', content = ''
         );
         CREATE VIRTUAL TABLE IF NOT EXISTS {titles} USING fts5(title, key, short, tokenize = 'ascii');
         CREATE VIRTUAL TABLE IF NOT EXISTS {_vocab(generation)} USING fts5vocab({articles}, 'row');
@@ -155,26 +162,58 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
     for statement in ddl.split(";"):
         if statement.strip():
             conn.execute(statement)
+    conn.execute(
+        "INSERT INTO search_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        (_analysis_key(generation), str(analysis.VERSION)),
+    )
+
+
+def _analysis_key(generation: int) -> str:
+    """The search_meta row naming the analysis a generation's token streams were made by."""
+    return f"g{generation}_analysis"
 
 
 def _drop(conn: sqlite3.Connection, generation: int) -> None:
     for table in (_vocab(generation), *_tables(generation), *(f"g{generation}_{old}" for old in _OLD_TABLES)):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute("DELETE FROM search_meta WHERE key = ?", (_analysis_key(generation),))
 
 
 def _upgrade(conn: sqlite3.Connection, generation: int) -> None:
-    """A generation written by an earlier layout (one row per version, no articles table) is
-    re-tokenised from the public views it stores, in place."""
-    versions, _, titles = _tables(generation)
+    """A generation written by an earlier layout (one row per version, no articles table, or an
+    articles table keeping its token streams) or by another analysis is re-tokenised from the public
+    views it stores, in place."""
+    versions, articles, titles = _tables(generation)
     old = f"g{generation}_fts"
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (old,)).fetchone()
-    if exists is None:
+    schema = {
+        str(r["name"]): str(r["sql"] or "")
+        for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE name IN (?, ?)", (old, articles))
+    }
+    if not schema:
+        return  # a generation not created yet
+    made_by = conn.execute("SELECT value FROM search_meta WHERE key = ?", (_analysis_key(generation),)).fetchone()
+    current = (
+        old not in schema
+        and "content = ''" in schema.get(articles, "")
+        and made_by is not None
+        and made_by["value"] == str(analysis.VERSION)
+    )
+    if current:
         return
-    conn.execute(f"DROP TABLE {old}")
-    conn.execute(f"DROP TABLE IF EXISTS {titles}")
+    for table in (old, _vocab(generation), articles, titles):
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute("DELETE FROM search_meta WHERE key = ?", (_analysis_key(generation),))
     _create(conn, generation)
     for row in conn.execute(f"SELECT id, payload FROM {versions} WHERE visibility = 'searchable'").fetchall():
-        _insert_text(conn, generation, int(row["id"]), decode_version(json.loads(row["payload"])))
+        _insert_text(conn, generation, int(row["id"]), _decode(row["payload"]))
+
+
+def _article_streams(v: PublicVersion) -> list[tuple[str, str, str]]:
+    """What the articles table indexes of a version, row by row: also what deleting them needs."""
+    return [
+        (label, analysis.bigram_stream(text), analysis.unigram_stream(chars_of))
+        for label, text, chars_of in article_rows(v, ARTICLES_PER_VERSION)
+    ]
 
 
 def _insert_text(conn: sqlite3.Connection, generation: int, rowid: int, v: PublicVersion) -> None:
@@ -183,15 +222,35 @@ def _insert_text(conn: sqlite3.Connection, generation: int, rowid: int, v: Publi
     base = rowid * ARTICLES_PER_VERSION
     conn.executemany(
         f"INSERT INTO {articles} (rowid, label, body, chars) VALUES (?, ?, ?, ?)",
-        [
-            (base + i, label, analysis.bigram_stream(text), analysis.unigram_stream(chars_of))
-            for i, (label, text, chars_of) in enumerate(article_rows(v, ARTICLES_PER_VERSION))
-        ],
+        [(base + i, *streams) for i, streams in enumerate(_article_streams(v))],
     )
     conn.execute(
         f"INSERT INTO {titles} (rowid, title, key, short) VALUES (?, ?, ?, ?)",
         (rowid, title, analysis.title_key(v.title), short_key(v.title)),
     )
+
+
+def _delete_text(conn: sqlite3.Connection, generation: int, rowid: int, indexed: PublicVersion) -> None:
+    """Takes out of the index the text `indexed` was indexed with at `rowid`."""
+    _, articles, titles = _tables(generation)
+    base = rowid * ARTICLES_PER_VERSION
+    conn.executemany(
+        f"INSERT INTO {articles} ({articles}, rowid, label, body, chars) VALUES ('delete', ?, ?, ?, ?)",
+        [(base + i, *streams) for i, streams in enumerate(_article_streams(indexed))],
+    )
+    conn.execute(f"DELETE FROM {titles} WHERE rowid = ?", (rowid,))
+
+
+def _encode(v: PublicVersion) -> bytes:
+    """The public view as kept: JSON, deflated (a version's text is most of it, and it is read back
+    only for the hits of a page)."""
+    return zlib.compress(json.dumps(encode_version(v), ensure_ascii=False).encode(), 1)
+
+
+def _decode(payload: bytes | str) -> PublicVersion:
+    """A kept public view; earlier layouts kept it as JSON text."""
+    text = zlib.decompress(payload) if isinstance(payload, bytes) else payload
+    return decode_version(json.loads(text))
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -206,7 +265,7 @@ def _text_hash(v: PublicVersion) -> str:
 
 
 def _apply(conn: sqlite3.Connection, generation: int, changes: Sequence[VersionChange]) -> int:
-    versions, articles, titles = _tables(generation)
+    versions = _tables(generation).versions
     applied = 0
     for change in latest_per_version(changes):
         row = conn.execute(f"SELECT id, sequence, text_hash FROM {versions} WHERE name = ?", (change.name,)).fetchone()
@@ -233,30 +292,37 @@ def _apply(conn: sqlite3.Connection, generation: int, changes: Sequence[VersionC
             _iso(v.comment_start) if v else None,
             _iso(v.comment_end) if v else None,
             new_hash,
-            json.dumps(encode_version(v), ensure_ascii=False) if v else None,
+            _encode(v) if v else None,
         )
         columns = (
             "document, version_number, sequence, visibility, state, kind, issuing_body, uniform_number, "
             "promulgation_date, effective_date, valid_from, valid_to, year, comment_start, comment_end, "
             "text_hash, payload"
         )
+        # The view whose text is indexed now, read before it is overwritten: taking the text out of
+        # the index needs it.
+        indexed = None
+        if row is not None and row["text_hash"] is not None and row["text_hash"] != new_hash:
+            old = conn.execute(f"SELECT payload FROM {versions} WHERE id = ?", (row["id"],)).fetchone()
+            indexed = _decode(old["payload"])
         if row is None:
             cursor = conn.execute(
                 f"INSERT INTO {versions} (name, {columns}) VALUES (?, {', '.join('?' * len(values))})",
                 (change.name, *values),
             )
             rowid = cursor.lastrowid
-            old_hash = None
         else:
             assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
             conn.execute(f"UPDATE {versions} SET {assignments} WHERE id = ?", (*values, row["id"]))
             rowid = row["id"]
-            old_hash = row["text_hash"]
-        if old_hash is not None and old_hash != new_hash and rowid is not None:
-            base = rowid * ARTICLES_PER_VERSION
-            conn.execute(f"DELETE FROM {articles} WHERE rowid >= ? AND rowid < ?", (base, base + ARTICLES_PER_VERSION))
-            conn.execute(f"DELETE FROM {titles} WHERE rowid = ?", (rowid,))
-        if v is not None and new_hash is not None and new_hash != old_hash and rowid is not None:
+        if indexed is not None and rowid is not None:
+            _delete_text(conn, generation, rowid, indexed)
+        if (
+            v is not None
+            and new_hash is not None
+            and (row is None or new_hash != row["text_hash"])
+            and rowid is not None
+        ):
             _insert_text(conn, generation, rowid, v)
         applied += 1
     return applied
@@ -496,7 +562,7 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     ).fetchall()
     hits = tuple(
         SearchHit(
-            decode_version(json.loads(r["payload"])),
+            _decode(r["payload"]),
             float(r["score"]),
             (int(r["best"]),) if r["best"] is not None else (),
         )
@@ -543,7 +609,7 @@ def _current_generation(conn: sqlite3.Connection) -> int:
 
 
 def _payloads(rows: Sequence[sqlite3.Row]) -> list[PublicVersion]:
-    return [decode_version(json.loads(r["payload"])) for r in rows]
+    return [_decode(r["payload"]) for r in rows]
 
 
 class SqliteFtsIndex(SearchIndex):
@@ -661,10 +727,7 @@ class SqliteFtsIndex(SearchIndex):
                 f"SELECT name, sequence, payload FROM {_tables(self._live(conn)).versions}"
             ).fetchall()
         )
-        return {
-            r["name"]: (int(r["sequence"]), decode_version(json.loads(r["payload"])) if r["payload"] else None)
-            for r in rows
-        }
+        return {r["name"]: (int(r["sequence"]), _decode(r["payload"]) if r["payload"] else None) for r in rows}
 
     async def begin_rebuild(self) -> IndexBuild:
         def work(conn: sqlite3.Connection) -> int:
