@@ -51,18 +51,6 @@ class CloudEvent(BaseModel):
     jurisdiction: str | None = None
     jurisdictionsig: str | None = None
 
-    @classmethod
-    def trusted(cls, **attributes: Any) -> CloudEvent:
-        """An event its writer built from its own checked domain values, without validating them
-        again: validation walks the whole `data`, the text of a version included, on every write.
-        What it writes is what the validated model writes (the registry's event contract tests read
-        every event back and write it again). A sequence below 1 is still refused."""
-        if attributes["sequence"] < 1:
-            raise ValueError(f"sequence {attributes['sequence']} of {attributes['subject']} is below 1")
-        # Given, not defaulted: model_construct inspects a default factory's signature on every call.
-        attributes.setdefault("id", str(uuid.uuid4()))
-        return cls.model_construct(**attributes)
-
     def to_bytes(self) -> bytes:
         absent = {name for name in _EXTENSIONS if getattr(self, name) is None}
         return self.model_dump_json(exclude=absent or None).encode()

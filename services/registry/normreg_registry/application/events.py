@@ -42,7 +42,7 @@ def to_records(
     traceparent = current_traceparent()
     for change in changes:
         schema, data = data_of(doc, change)
-        event = CloudEvent.trusted(
+        event = CloudEvent(
             source=REGISTRY_SOURCE,
             type=EVENT_TYPE_PREFIX + change.action,
             subject=doc.name,
