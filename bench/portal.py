@@ -3,8 +3,8 @@
 The real corpus is imported end to end; the portal runs in its own process in front of the search
 service. Each page and its gRPC call are driven with the same queries and documents in the same
 run: the search page against SearchDocuments with the request the page sends, the document page
-against GetPublicDocument. p50 at one client (target: page <= 1.3x the call) and throughput at 32
-concurrent clients. Lighthouse 12 (npm, build/node) runs in Debian's Chromium on the home, search
+against GetPublicDocument, each read as the portal reads it (bench/http_client.py for the pages).
+p50 at one client (target: page <= 1.3x the call) and throughput at 32 concurrent clients. Lighthouse 12 (npm, build/node) runs in Debian's Chromium on the home, search
 and document pages; targets: performance >= 95, accessibility 100, best practices >= 95, SEO >= 95.
 """
 
@@ -20,9 +20,8 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-import aiohttp
 import grpc
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
@@ -30,6 +29,7 @@ from normreg_cli.corpus import default_path, read_corpus
 from normreg_portal.searchform import parse as parse_search
 
 from bench.corpus import drive, import_end_to_end, queries
+from bench.http_client import HttpClient
 from bench.procs import Backends, System, free_port, service
 from bench.stats import VERDICTS, Run, at_most, line, summarise
 
@@ -117,25 +117,29 @@ async def measure(
 ) -> tuple[list[str], list[str]]:
     """Page against call; `cold`: the portal renders every page (its page cache is off)."""
     out: list[str] = []
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with (
-        grpc.aio.insecure_channel(system.address("search")) as channel,
-        aiohttp.ClientSession(base, connector=connector) as http,
-    ):
+    # Each side is read the way the portal reads it: the page as its bytes through a lean HTTP
+    # client (bench/http_client.py says why not aiohttp's), the call through the same grpc.aio stub
+    # the portal uses.
+    parts = urlsplit(base)
+    http = HttpClient(parts.hostname or "127.0.0.1", parts.port or 80)
+    async with grpc.aio.insecure_channel(system.address("search")) as channel:
         search = sgrpc.SearchServiceStub(channel)
+        # The portal asks for a document's reply as bytes (its page cache compares them; it parses
+        # them only to render); so does its floor.
+        public_document_bytes = channel.unary_unary(
+            "/normreg.v1.SearchService/GetPublicDocument",
+            request_serializer=spb.GetPublicDocumentRequest.SerializeToString,
+            response_deserializer=None,
+        )
 
         async def get(path: str) -> object:
-            async with http.get(path) as reply:
-                body = await reply.read()
-                if reply.status != 200:
-                    raise RuntimeError(f"{path}: HTTP {reply.status}")
-                return body
+            return await http.get(path)
 
         async def search_page(text: str) -> object:
             return await get(f"/search?q={quote(text)}")
 
         async def search_call(text: str) -> object:
-            # The very request the page sends for this query.
+            # The very request the page sends for this query, its reply parsed as the page's is.
             request = parse_search({"q": text}).request()
             return await search.SearchDocuments(request, timeout=30)
 
@@ -153,9 +157,10 @@ async def measure(
 
         async def document_call(doc: str) -> object:
             request = spb.GetPublicDocumentRequest(name=f"documents/{doc}")
-            return await search.GetPublicDocument(request, timeout=30)
+            return await public_document_bytes(request, timeout=30)
 
         out += figures("document", await pair(document_page, document_call, ids, runs, cold), cold)
+    http.close()
     return out, ids
 
 
