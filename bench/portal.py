@@ -4,8 +4,9 @@ The real corpus is imported end to end; the portal runs in its own process in fr
 service. Each page and its gRPC call are driven with the same queries and documents in the same
 run: the search page against SearchDocuments with the request the page sends, the document page
 against GetPublicDocument, each read as the portal reads it (bench/http_client.py for the pages).
-p50 at one client (target: page <= 1.3x the call) and throughput at 32 concurrent clients. Lighthouse 12 (npm, build/node) runs in Debian's Chromium on the home, search
-and document pages; targets: performance >= 95, accessibility 100, best practices >= 95, SEO >= 95.
+p50 at one client (target: page <= 1.3x the call) and throughput at 32 concurrent clients.
+Lighthouse 12 (npm, build/node) runs in Debian's Chromium on the home, search and document pages;
+targets: performance >= 95, accessibility 100, best practices >= 95, SEO >= 95.
 """
 
 from __future__ import annotations

@@ -195,15 +195,18 @@ def test_a_kept_page_is_found_only_by_the_very_same_reply_and_the_cache_stays_bo
         return text.encode()
 
     reply = b"\x0a\x05state" * 3
-    assert cache.page((reply, "p"), lambda: make("a")) == b"a"
-    assert cache.page((bytes(bytearray(reply)), "p"), lambda: make("b")) == b"a"  # equal bytes: kept
+    assert cache.page(("p",), reply, lambda: make("a")) == b"a"
+    assert cache.page(("p",), bytes(bytearray(reply)), lambda: make("b")) == b"a"  # equal bytes: kept
     changed = reply[:-1] + b"x"
-    assert cache.page((changed, "p"), lambda: make("c")) == b"c"  # one byte differs: rendered
-    assert cache.page((reply, "q"), lambda: make("d")) == b"d"  # other parameters: rendered
-    assert made == ["a", "c", "d"]
-    cache.page((b"1", "p"), lambda: make("e"))
-    assert cache.page((reply, "p"), lambda: make("f")) == b"f"  # the oldest of more than 3 went
-    cache.page((b"x" * 90, "p"), lambda: make("g"))
+    assert cache.page(("p",), changed, lambda: make("c")) == b"c"  # one byte differs: rendered
+    assert cache.page(("p",), reply, lambda: make("c2")) == b"c2"  # the page of `changed` replaced a's
+    assert cache.page(("q",), reply, lambda: make("d")) == b"d"  # other parameters: rendered
+    assert made == ["a", "c", "c2", "d"]
+    assert cache.held_bytes == 2 * len(reply) + len("c2") + len("d")  # one page per address
+    cache.page(("r",), b"1", lambda: make("e"))
+    cache.page(("s",), b"1", lambda: make("e"))
+    assert cache.page(("p",), reply, lambda: make("f")) == b"f"  # the oldest of more than 3 went
+    cache.page(("t",), b"x" * 90, lambda: make("g"))
     assert cache.held_bytes <= 100
-    assert cache.page((b"y" * 200, "p"), lambda: make("h")) == b"h"  # larger than the bound: not kept
+    assert cache.page(("u",), b"y" * 200, lambda: make("h")) == b"h"  # larger than the bound: not kept
     assert cache.held_bytes <= 100

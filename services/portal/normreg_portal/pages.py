@@ -147,7 +147,8 @@ def document_page(request: Request, doc_id: str, serialised: bytes, *, valid_on:
         context["suggestions"] = suggestions
         return templates.env.get_template("document.html").render(context).encode()
 
-    return cached_page(request, serialised, ("document.html", valid_on, pinned, base), make)
+    address = ("document.html", request.scope["path"], valid_on, pinned, base)
+    return cached_page(request, serialised, address, make)
 
 
 def document_context(found: spb.PublicDocument, *, valid_on: str, pinned: bool, base: str) -> dict[str, Any]:
