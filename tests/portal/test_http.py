@@ -373,3 +373,29 @@ def test_the_comment_count_of_an_open_draft_is_on_its_pages_and_in_the_api(http:
         ]
         == "integer"
     )
+
+
+def without_date(headers: httpx.Headers) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in headers.multi_items() if name != "date"]
+
+
+def test_a_document_page_answered_before_the_router_is_the_routed_page_byte_for_byte(
+    http: httpx.Client, site: Site
+) -> None:
+    """GET /documents/{id} is answered ahead of Starlette's router (normreg_portal.hotpath); with
+    any query string the router answers. Same status, same headers in the same order, same body."""
+    for doc in (site.ids["dogs"], site.ids["markup"], site.ids["fireworks"], "no-such-document"):
+        direct = http.get(f"/documents/{doc}")
+        routed = http.get(f"/documents/{doc}", params={"from": "bookmark"})
+        assert direct.status_code == routed.status_code, doc
+        assert without_date(direct.headers) == without_date(routed.headers), doc
+        assert direct.content == routed.content, doc
+    assert http.get(f"/documents/{site.ids['dogs']}").headers["cache-control"] == "public, max-age=60"
+    assert http.get("/documents/no-such-document").headers["cache-control"] == "no-store"
+
+
+def test_a_draft_open_for_comment_sends_its_document_url_to_its_consultation(http: httpx.Client, site: Site) -> None:
+    doc = site.ids["bikes"]
+    for reply in (http.get(f"/documents/{doc}"), http.get(f"/documents/{doc}", params={"from": "bookmark"})):
+        assert (reply.status_code, reply.headers["location"]) == (303, f"/consultations/{doc}")
+        assert "default-src 'none'" in reply.headers["content-security-policy"]

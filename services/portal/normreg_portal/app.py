@@ -23,6 +23,7 @@ from normreg_portal import api, consultations, feeds, pages, suggestions
 from normreg_portal.errors import NotFound, PortalError
 from normreg_portal.gateway import Gateway
 from normreg_portal.guards import RateLimiter
+from normreg_portal.hotpath import DocumentPages
 from normreg_portal.rendering import STATIC_DIR, PageCache, make_templates, render
 from normreg_portal.security import SecurityHeaders
 from normreg_portal.settings import PortalSettings
@@ -128,7 +129,7 @@ def create_app(settings: PortalSettings, gateway: Gateway | None = None) -> Star
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(DocumentPages), Middleware(SecurityHeaders)],
         exception_handlers={PortalError: on_portal_error, HTTPException: on_http_error, Exception: on_unexpected},
         lifespan=lifespan,
     )

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -18,7 +19,16 @@ from normreg_portal import dates, labels, searchform
 from normreg_portal.compare import compare
 from normreg_portal.errors import BadRequest, NotFound
 from normreg_portal.gateway import Gateway
-from normreg_portal.rendering import Page, Redirect, cached_page, document_id, render, render_reply, version_number
+from normreg_portal.rendering import (
+    Page,
+    PageCache,
+    Redirect,
+    document_id,
+    page_response,
+    render,
+    render_reply,
+    version_number,
+)
 from normreg_portal.structure import outline
 
 DOCUMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -133,11 +143,26 @@ async def version(request: Request) -> Response:
 
 
 def document_page(request: Request, doc_id: str, serialised: bytes, *, valid_on: str, pinned: bool) -> Response:
-    """The page of the PublicDocument whose bytes are `serialised`: read and rendered only the first
-    time these exact bytes are shown, so a changed status or timeline is a new page at once."""
-    base = public_base(request)
-    templates: Jinja2Templates = request.app.state.templates
-    suggestions = gateway(request).takes_suggestions
+    """The page of the PublicDocument whose bytes are `serialised`."""
+    page = kept_document_page(
+        request.app,
+        request.scope["path"],
+        doc_id,
+        serialised,
+        valid_on=valid_on,
+        pinned=pinned,
+        base=public_base(request),
+    )
+    return page_response(page)
+
+
+def kept_document_page(
+    app: Starlette, path: str, doc_id: str, serialised: bytes, *, valid_on: str, pinned: bool, base: str
+) -> Page:
+    """The document page at `path` for the reply `serialised`: read and rendered only the first time
+    these exact bytes are shown there, so a changed status or timeline is a new page at once."""
+    templates: Jinja2Templates = app.state.templates
+    suggestions = app.state.gateway.takes_suggestions
 
     def make() -> Page:
         found = spb.PublicDocument.FromString(serialised)
@@ -147,8 +172,8 @@ def document_page(request: Request, doc_id: str, serialised: bytes, *, valid_on:
         context["suggestions"] = suggestions
         return templates.env.get_template("document.html").render(context).encode()
 
-    address = ("document.html", request.scope["path"], valid_on, pinned, base)
-    return cached_page(request, serialised, address, make)
+    cache: PageCache = app.state.pages
+    return cache.page(("document.html", path, valid_on, pinned, base), serialised, make)
 
 
 def document_context(found: spb.PublicDocument, *, valid_on: str, pinned: bool, base: str) -> dict[str, Any]:
