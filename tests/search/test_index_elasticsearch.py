@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 import pytest
 from normreg_common.inbox import INBOX_SCHEMA
 from normreg_common.sqlite import Database
-from normreg_search.index.elasticsearch import ElasticsearchIndex
+from normreg_search.index.elasticsearch import BACKLOG_REFRESH_INTERVAL, ElasticsearchIndex
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA
+from normreg_search.query import SearchQuery
 
 from tests.search.contract import ALL, RULE_A, IndexContract
 from tests.search.helpers import change
@@ -74,6 +76,45 @@ async def test_a_stale_write_is_a_version_conflict_not_an_error(elasticsearch_ur
         assert stored["_version"] == 5
         # The token streams are indexed but not stored.
         assert "body_tokens" not in stored["_source"]
+    finally:
+        await index.drop_everything()
+        await index.close()
+        await db.close()
+
+
+async def _refresh_interval(index: ElasticsearchIndex) -> str:
+    found = await index.client.indices.get_settings(index=index.alias, name="index.refresh_interval")
+    [settings] = found.body.values()
+    return str(settings["settings"]["index"]["refresh_interval"])
+
+
+async def test_a_backlog_refreshes_less_often_until_it_is_applied(elasticsearch_url: str, tmp_path: Path) -> None:
+    db = Database(tmp_path / "search.db", INBOX_SCHEMA + META_SCHEMA)
+    await db.open()
+    # As the service runs it: no refresh per write, so a backlog may relax the interval.
+    index = ElasticsearchIndex(
+        elasticsearch_url, db, alias=f"normreg-test-{uuid.uuid4().hex[:10]}", refresh_interval="100ms", backlog=3
+    )
+    await index.open()
+    try:
+        await index.apply([change(v) for v in ALL[:2]])
+        assert await _refresh_interval(index) == "100ms"
+        await index.apply([change(v) for v in ALL])
+        assert await _refresh_interval(index) == BACKLOG_REFRESH_INTERVAL
+        # Put back once no backlog batch has come for a while (pytest-timeout bounds the wait).
+        while await _refresh_interval(index) != "100ms":  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        # Put back with a refresh: every version of the backlog is searchable at once.
+        states = frozenset(v.state for v in ALL if v.state != "PUBLIC_COMMENT")
+        searchable = [v for v in ALL if v.state in states]
+        assert (await index.search(SearchQuery(states=states, limit=50))).total == len(searchable) > 0
+
+        # A writer that stopped mid-backlog left the backlog's interval: opening puts it back.
+        await index.client.indices.put_settings(
+            index=index.alias, settings={"refresh_interval": BACKLOG_REFRESH_INTERVAL}
+        )
+        await index.open()
+        assert await _refresh_interval(index) == "100ms"
     finally:
         await index.drop_everything()
         await index.close()

@@ -11,6 +11,12 @@
   applied". A version that stops being public is overwritten by a tombstone, never deleted (delete
   tombstones expire after `index.gc_deletes` and a late older event could then revive it).
 - `refresh` is passed on every write: tests use "wait_for", the service leaves it to the interval.
+- While the consumer is behind (a batch of `backlog` changes or more: a bulk import, a replay), the
+  live index refreshes every BACKLOG_REFRESH_INTERVAL instead of every `refresh_interval`: each
+  refresh makes a segment that merges then rewrite, the cost Elasticsearch's own advice for bulk
+  loads is about. The interval is put back once no such batch has come for BACKLOG_IDLE_S, and by
+  `open()` after a crash. Versions written meanwhile are searchable within that interval, never
+  later; a write with `refresh="wait_for"` (tests) keeps the interval as it is.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
+from elastic_transport import TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError
 from normreg_common.sqlite import Database
 
 from normreg_search import analysis
@@ -74,6 +82,10 @@ MAX_FACET_VALUES = 50
 # the client hands aiohttp each body as one bytes object, and above 1 MiB on the wire aiohttp warns
 # that it blocks the event loop while sending (a 10 MB estimate sent ~1.8 MB gzipped and did).
 BULK_BYTES = 3_000_000
+# A batch this large says the consumer is behind (it polls up to 500 records at a time).
+BACKLOG_CHANGES = 200
+BACKLOG_REFRESH_INTERVAL = "30s"
+BACKLOG_IDLE_S = 1.0
 TOKEN_FIELDS = ["title_tokens", "articles"]
 
 _KEYWORD = {"type": "keyword"}
@@ -376,6 +388,7 @@ class ElasticsearchIndex(SearchIndex):
         refresh_interval: str = "1s",
         request_timeout: float = 30.0,
         connection: Mapping[str, Any] | None = None,
+        backlog: int = BACKLOG_CHANGES,
     ) -> None:
         """`db` is search.db, where the consumer keeps its positions (written after each bulk).
 
@@ -394,6 +407,10 @@ class ElasticsearchIndex(SearchIndex):
         self._shards = shards
         self._replicas = replicas
         self._refresh_interval = refresh_interval
+        self._backlog = backlog
+        # Set while the live index refreshes at the backlog's interval: the task that puts it back.
+        self._relaxed: asyncio.Task[None] | None = None
+        self._last_backlog = 0.0
 
     @property
     def client(self) -> AsyncElasticsearch:
@@ -420,6 +437,8 @@ class ElasticsearchIndex(SearchIndex):
                     mappings={"dynamic": "strict", "properties": {"count": {"type": "integer"}}},
                 )
         if await self._client.indices.exists_alias(name=self.alias):
+            # A writer that stopped during a backlog may have left the backlog's interval.
+            await self._put_refresh_interval(self._refresh_interval)
             # An index made by an earlier layout gets the new fields (its versions get articles when
             # they are next written, or at once with `normreg reindex`).
             await self._client.indices.put_mapping(
@@ -440,6 +459,12 @@ class ElasticsearchIndex(SearchIndex):
         return None
 
     async def close(self) -> None:
+        if self._relaxed is not None:
+            self._relaxed.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TransportError, ApiError):
+                await self._relaxed
+            with contextlib.suppress(TransportError, ApiError):
+                await self._restore_refresh()
         await self._client.close()
 
     async def refresh(self) -> None:
@@ -477,11 +502,38 @@ class ElasticsearchIndex(SearchIndex):
         comments: Sequence[CommentCount] = (),
         on_commit: OnCommit | None = None,
     ) -> int:
+        if self._refresh is False and len(changes) >= self._backlog:
+            await self._relax_refresh()
         applied = await self._bulk(self.alias, changes, self._refresh)
         await self._count_comments(comments)
         if on_commit is not None:
             await self._db.transaction(on_commit)
         return applied
+
+    async def _relax_refresh(self) -> None:
+        self._last_backlog = time.monotonic()
+        if self._relaxed is not None and not self._relaxed.done():
+            return
+        await self._put_refresh_interval(BACKLOG_REFRESH_INTERVAL)
+        self._relaxed = asyncio.create_task(self._restore_when_caught_up())
+
+    async def _restore_when_caught_up(self) -> None:
+        # A deadline each backlog batch moves on, not an event to wait for.
+        while (idle := time.monotonic() - self._last_backlog) < BACKLOG_IDLE_S:  # noqa: ASYNC110
+            await asyncio.sleep(BACKLOG_IDLE_S - idle)
+        try:
+            await self._restore_refresh()
+        except (TransportError, ApiError):
+            # Put back by the next backlog's end, or by open(); the backlog's interval bounds how
+            # stale searches are meanwhile.
+            log.warning("could not put back the refresh interval of %s", self.alias, exc_info=True)
+
+    async def _restore_refresh(self) -> None:
+        await self._put_refresh_interval(self._refresh_interval)
+        await self._client.indices.refresh(index=self.alias)
+
+    async def _put_refresh_interval(self, interval: str) -> None:
+        await self._client.indices.put_settings(index=self.alias, settings={"refresh_interval": interval})
 
     async def _bulk(self, index: str, changes: Sequence[VersionChange], refresh: Refresh) -> int:
         applied = 0
