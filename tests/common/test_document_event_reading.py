@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 from typing import Any
 
+from google.protobuf import json_format
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from normreg.events.v1 import document_events_pb2 as dev
@@ -118,3 +119,53 @@ def test_any_data_reads_as_the_message_or_is_unreadable(action: str, data: tuple
     if cls is not None:
         with contextlib.suppress(UnreadableData):
             document_events.read(e, cls)
+
+
+ARTICLE_VALUES = st.one_of(st.text(max_size=8), st.none(), st.integers(), st.lists(st.text(max_size=2), max_size=1))
+ARTICLES = st.lists(
+    st.one_of(
+        st.fixed_dictionaries({"label": st.text(max_size=8), "text": st.text(max_size=20)}),
+        st.dictionaries(st.sampled_from(["label", "text", "Label", "extra"]), ARTICLE_VALUES, max_size=3),
+        SCALARS,
+    ),
+    max_size=4,
+)
+
+
+READABLE = st.fixed_dictionaries(
+    {
+        "change": st.just({"to_state": "IN_FORCE"}),
+        "document": st.just({"name": "documents/x"}),
+        "version": st.fixed_dictionaries({"name": st.just("documents/x/versions/1"), "title": st.text(max_size=5)}),
+    }
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=st.one_of(READABLE, PUBLISHED), articles=ARTICLES)
+def test_a_version_s_articles_read_as_json_format_reads_them(content: dict[str, Any], articles: list[Any]) -> None:
+    # The articles of the registry's events are read apart from the rest of the message (faster);
+    # whatever they hold, the message is the one json_format makes of the whole data, or neither reads.
+    data = {**content, "version": {**content["version"], "articles": articles}}
+    try:
+        expected: dev.DocumentEvent | None = json_format.ParseDict(
+            data, dev.DocumentEvent(), ignore_unknown_fields=True
+        )
+    except json_format.ParseError:
+        expected = None
+    e = event("promulgated", data, published=True)
+    try:
+        read = document_events.read_common(e)
+    except UnreadableData:
+        read = None
+    assert read == expected
+
+
+def test_articles_keep_their_order_and_text() -> None:
+    data = {
+        "document": {"name": "documents/x"},
+        "version": {"name": "documents/x/versions/1", "articles": [{"label": "第一条", "text": "甲"}, {"text": "乙"}]},
+    }
+    read = document_events.read_common(event("promulgated", data, published=True))
+    assert read is not None
+    assert [(a.label, a.text) for a in read.version.articles] == [("第一条", "甲"), ("", "乙")]

@@ -11,7 +11,7 @@ turns them into the same messages, so a log or topic that still holds them repla
 from __future__ import annotations
 
 import functools
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -81,7 +81,33 @@ def read_common(event: CloudEvent) -> dev.DocumentEvent | None:
         raise UnreadableData(f"{event.type} names the schema {event.dataschema}, not {event_data.dataschema(known)}")
     if not event.dataschema.startswith(event_data.TYPE_URL_PREFIX + dev.DESCRIPTOR.package + ".Document"):
         raise UnreadableData(f"{event.type} names the schema {event.dataschema}, not a document event message")
+    data, articles = _articles_apart(event.data)
     try:
-        return json_format.ParseDict(event.data, dev.DocumentEvent(), ignore_unknown_fields=True)
+        message = json_format.ParseDict(data, dev.DocumentEvent(), ignore_unknown_fields=True)
     except json_format.ParseError as exc:
         raise UnreadableData(f"{event.type}: data is not a document event: {exc}") from None
+    message.version.articles.extend(dev.DocumentArticle(label=label, text=text) for label, text in articles)
+    return message
+
+
+_ARTICLE_FIELDS = frozenset({"label", "text"})
+
+
+def _articles_apart(data: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """The data without its version's articles, and the articles, when every article is plain
+    strings under their field names (as the registry writes them): json_format reads a field at a
+    time in Python, and a law's articles were most of the time a search consumer spent on an event.
+    Anything else is left in the data for json_format to read, or refuse, as before."""
+    version = data.get("version") if isinstance(data, dict) else None
+    articles = version.get("articles") if isinstance(version, dict) else None
+    if not isinstance(data, dict) or not isinstance(version, dict) or not isinstance(articles, list):
+        return data, []
+    plain: list[tuple[str, str]] = []
+    for article in articles:
+        if not isinstance(article, dict) or not article.keys() <= _ARTICLE_FIELDS:
+            return data, []
+        label, text = article.get("label", ""), article.get("text", "")
+        if not isinstance(label, str) or not isinstance(text, str):
+            return data, []
+        plain.append((label, text))
+    return {**data, "version": {k: v for k, v in version.items() if k != "articles"}}, plain
