@@ -5,8 +5,9 @@ service. Each page and its gRPC call are driven with the same queries and docume
 run: the search page against SearchDocuments with the request the page sends, the document page
 against GetPublicDocument, each read as the portal reads it (bench/http_client.py for the pages).
 p50 at one client (target: page <= 1.3x the call) and throughput at 32 concurrent clients.
-Lighthouse 12 (npm, build/node) runs in Debian's Chromium on the home, search and document pages;
-targets: performance >= 95, accessibility 100, best practices >= 95, SEO >= 95.
+Lighthouse 12 (npm, build/node) runs in Debian's Chromium on the home, search and document pages,
+three times each, its median run reported; targets: performance >= 95, accessibility 100, best
+practices >= 95, SEO >= 95.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -39,6 +41,10 @@ LIGHTHOUSE = REPO / "build" / "node" / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
 CATEGORIES = {"performance": 95, "accessibility": 100, "best-practices": 95, "seo": 95}
 CONCURRENCY = 32
+# Lighthouse's variability guide: run it several times and report the median run (the run nearest
+# the median first contentful paint and time to interactive, as its computeMedianRun picks it); one
+# run on a shared machine swings the performance score by ten points either way.
+LIGHTHOUSE_RUNS = 3
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -165,7 +171,14 @@ async def measure(
     return out, ids
 
 
-def lighthouse(url: str) -> dict[str, float]:
+def median_run(runs: list[tuple[dict[str, float], float, float]]) -> dict[str, float]:
+    """The scores of the run nearest the median (FCP, TTI) of `runs` (scores, FCP ms, TTI ms)."""
+    fcp = statistics.median(run[1] for run in runs)
+    tti = statistics.median(run[2] for run in runs)
+    return min(runs, key=lambda run: (run[1] - fcp) ** 2 + (run[2] - tti) ** 2)[0]
+
+
+def lighthouse(url: str) -> tuple[dict[str, float], float, float]:
     with tempfile.TemporaryDirectory(prefix="lighthouse") as tmp:
         report = Path(tmp) / "report.json"
         done = subprocess.run(  # noqa: S603
@@ -187,25 +200,32 @@ def lighthouse(url: str) -> dict[str, float]:
         if done.returncode != 0 or not report.exists():
             raise RuntimeError(f"lighthouse failed on {url}: {done.stderr[-1500:]}")
         data = json.loads(report.read_text())
-    return {key: round(100 * (data["categories"][key]["score"] or 0)) for key in CATEGORIES}
+    scores = {key: round(100 * (data["categories"][key]["score"] or 0)) for key in CATEGORIES}
+    audits = data["audits"]
+    return scores, audits["first-contentful-paint"]["numericValue"], audits["interactive"]["numericValue"]
 
 
 def lighthouse_lines(pages: dict[str, str], portal_log: Path) -> list[str]:
     out = []
     for name, url in pages.items():
         try:
-            scores = lighthouse(url)
+            runs = [lighthouse(url) for _ in range(LIGHTHOUSE_RUNS)]
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
             VERDICTS.append((f"lighthouse {name}", "runs", False))
             log = portal_log.read_text(errors="replace")[-2000:] if portal_log.exists() else ""
             out.append(f"lighthouse {name:<10} could not run: {error}\n  the portal's log ends:\n{log}")
             continue
+        scores = median_run(runs)
+        performance = sorted(run[0]["performance"] for run in runs)
         verdicts = []
         for key, target in CATEGORIES.items():
             met = scores[key] >= target
             VERDICTS.append((f"lighthouse {name} {key}", f">= {target}", met))
             verdicts.append(f"{key} {scores[key]:3d} (>= {target}: {'met' if met else 'NOT MET'})")
-        out.append(f"lighthouse {name:<10} " + "   ".join(verdicts))
+        out.append(
+            f"lighthouse {name:<10} " + "   ".join(verdicts) + f"   (median of {len(runs)} runs; performance "
+            f"{performance[0]:.0f}..{performance[-1]:.0f})"
+        )
     return out
 
 
