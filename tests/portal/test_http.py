@@ -3,6 +3,7 @@ hides drafts, odd input, the comment form's guards, feeds and the JSON API."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -384,9 +385,11 @@ def test_a_document_page_answered_before_the_router_is_the_routed_page_byte_for_
 ) -> None:
     """GET /documents/{id} is answered ahead of Starlette's router (normreg_portal.hotpath); with
     any query string the router answers. Same status, same headers in the same order, same body."""
-    for doc in (site.ids["dogs"], site.ids["markup"], site.ids["fireworks"], "no-such-document"):
-        direct = http.get(f"/documents/{doc}")
-        routed = http.get(f"/documents/{doc}", params={"from": "bookmark"})
+    docs = (site.ids["dogs"], site.ids["markup"], site.ids["fireworks"], "no-such-document")
+    for doc, encoding in itertools.product(docs, ("gzip, deflate", "identity")):
+        asked = {"accept-encoding": encoding}
+        direct = http.get(f"/documents/{doc}", headers=asked)
+        routed = http.get(f"/documents/{doc}", params={"from": "bookmark"}, headers=asked)
         assert direct.status_code == routed.status_code, doc
         assert without_date(direct.headers) == without_date(routed.headers), doc
         assert direct.content == routed.content, doc
@@ -399,3 +402,22 @@ def test_a_draft_open_for_comment_sends_its_document_url_to_its_consultation(htt
     for reply in (http.get(f"/documents/{doc}"), http.get(f"/documents/{doc}", params={"from": "bookmark"})):
         assert (reply.status_code, reply.headers["location"]) == (303, f"/consultations/{doc}")
         assert "default-src 'none'" in reply.headers["content-security-policy"]
+
+
+def test_a_kept_page_is_gzipped_only_for_a_client_that_accepts_it_and_reads_the_same(
+    http: httpx.Client, site: Site
+) -> None:
+    for url in (f"/documents/{site.ids['dogs']}", f"/documents/{site.ids['dogs']}/versions/1", "/search?q=犬"):
+        plain = http.get(url, headers={"accept-encoding": "identity"})
+        assert "content-encoding" not in plain.headers, url
+        for encoding in ("gzip", "br, gzip;q=0.5", "*"):
+            packed = http.get(url, headers={"accept-encoding": encoding})
+            assert packed.headers["content-encoding"] == "gzip", (url, encoding)
+            assert int(packed.headers["content-length"]) < len(plain.content) / 2, url
+            assert packed.text == plain.text, url  # httpx inflates it
+        refused = http.get(url, headers={"accept-encoding": "gzip;q=0, *"})
+        assert "content-encoding" not in refused.headers, url
+        for reply in (plain, packed, refused):
+            assert reply.headers["vary"] == "Accept-Encoding", url
+            assert reply.headers["cache-control"] == "public, max-age=60", url
+            assert "default-src 'none'" in reply.headers["content-security-policy"], url

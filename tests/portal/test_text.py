@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import re
 
 import pytest
@@ -13,7 +14,7 @@ from normreg.v1 import search_service_pb2 as spb
 from normreg_portal import dates, guards, searchform
 from normreg_portal.compare import compare
 from normreg_portal.highlight import snippet_html
-from normreg_portal.rendering import PageCache
+from normreg_portal.rendering import Gzipped, PageCache, accepts_gzip
 from normreg_portal.structure import outline
 
 
@@ -210,3 +211,49 @@ def test_a_kept_page_is_found_only_by_the_very_same_reply_and_the_cache_stays_bo
     assert cache.held_bytes <= 100
     assert cache.page(("u",), b"y" * 200, lambda: make("h")) == b"h"  # larger than the bound: not kept
     assert cache.held_bytes <= 100
+
+
+def test_a_kept_page_is_gzipped_once_for_the_clients_that_accept_it_and_counted_in_the_bound() -> None:
+    cache = PageCache(size=3, max_bytes=10_000)
+    page = "第一条　为了规范城市管理。".encode() * 100
+    made: list[bytes] = []
+
+    def make() -> bytes:
+        made.append(page)
+        return page
+
+    assert cache.page(("p",), b"reply", make) == page
+    held = cache.held_bytes
+    packed = cache.page(("p",), b"reply", make, gzip=True)
+    assert isinstance(packed, Gzipped)
+    assert gzip.decompress(packed.body) == page
+    assert cache.held_bytes == held + len(packed.body)
+    assert cache.page(("p",), b"reply", make, gzip=True) == packed
+    assert len(made) == 1  # rendered once, gzipped once
+    changed = cache.page(("p",), b"reply 2", make, gzip=True)
+    assert isinstance(changed, Gzipped) and len(made) == 2  # a new reply: rendered and gzipped again
+    assert cache.page(("short",), b"r", lambda: b"<p>short</p>", gzip=True) == b"<p>short</p>"
+    assert PageCache(size=0).page(("p",), b"reply", make, gzip=True) == packed  # no cache: gzipped anyway
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip, deflate, br", True),
+        ("GZIP", True),
+        ("br;q=1.0, gzip;q=0.8", True),
+        ("*", True),
+        ("x-gzip", True),
+        ("", False),
+        ("identity", False),
+        ("br", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("gzip;q=0, *", False),
+        ("*;q=0", False),
+        ("gzip;q=x", False),
+        ("deflate, *;q=0.1", True),
+    ],
+)
+def test_accept_encoding_decides_gzip_by_name_wildcard_and_weight(header: str, accepted: bool) -> None:
+    assert accepts_gzip(header) is accepted

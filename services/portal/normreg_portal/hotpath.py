@@ -5,7 +5,7 @@ On a kept page the portal's own work is small next to Starlette's: its error and
 middlewares, the router's matching, the Request and Response objects and the headers middleware
 cost ~120 µs of the ~150 µs the app spends on such a request here. This path makes the same call,
 takes the page from the same cache through the same function, and sends the same headers (those of
-an HTMLResponse plus security.HEADERS, pre-encoded); a draft's redirect and an error page are the
+rendering.page_response plus security.HEADERS, pre-encoded); a draft's redirect and an error page are the
 app's own responses with the same headers middleware, and every other URL goes through the app.
 """
 
@@ -19,11 +19,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from normreg_portal import pages
 from normreg_portal.errors import PortalError
-from normreg_portal.rendering import Redirect
+from normreg_portal.rendering import Gzipped, Redirect, accepts_gzip
 from normreg_portal.security import PAGE_CACHE, RAW, SecurityHeaders
 
 DOCUMENT_PATH = re.compile(r"^/documents/([a-z0-9][a-z0-9-]{0,62})$")
 HTML = (b"content-type", b"text/html; charset=utf-8")
+VARY = (b"vary", b"Accept-Encoding")
+GZIP = (b"content-encoding", b"gzip")
 
 
 class DocumentPages:
@@ -51,11 +53,22 @@ class DocumentPages:
             await SecurityHeaders(await handler(request, error))(scope, receive, send)
             return
         page = pages.kept_document_page(
-            portal, scope["path"], doc_id, serialised, valid_on="", pinned=False, base=pages.public_base(request)
+            portal,
+            scope["path"],
+            doc_id,
+            serialised,
+            valid_on="",
+            pinned=False,
+            base=pages.public_base(request),
+            gzip=accepts_gzip(request.headers.get("accept-encoding", "")),
         )
         if isinstance(page, Redirect):
             await SecurityHeaders(page.response())(scope, receive, send)
             return
-        headers = [(b"content-length", str(len(page)).encode()), HTML, *RAW, PAGE_CACHE]
+        if isinstance(page, Gzipped):
+            page = page.body
+            headers = [VARY, GZIP, (b"content-length", str(len(page)).encode()), HTML, *RAW, PAGE_CACHE]
+        else:
+            headers = [VARY, (b"content-length", str(len(page)).encode()), HTML, *RAW, PAGE_CACHE]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": page})

@@ -23,6 +23,7 @@ from normreg_portal.rendering import (
     Page,
     PageCache,
     Redirect,
+    accepts_gzip,
     document_id,
     page_response,
     render,
@@ -152,12 +153,21 @@ def document_page(request: Request, doc_id: str, serialised: bytes, *, valid_on:
         valid_on=valid_on,
         pinned=pinned,
         base=public_base(request),
+        gzip=accepts_gzip(request.headers.get("accept-encoding", "")),
     )
     return page_response(page)
 
 
 def kept_document_page(
-    app: Starlette, path: str, doc_id: str, serialised: bytes, *, valid_on: str, pinned: bool, base: str
+    app: Starlette,
+    path: str,
+    doc_id: str,
+    serialised: bytes,
+    *,
+    valid_on: str,
+    pinned: bool,
+    base: str,
+    gzip: bool = False,
 ) -> Page:
     """The document page at `path` for the reply `serialised`: read and rendered only the first time
     these exact bytes are shown there, so a changed status or timeline is a new page at once."""
@@ -173,7 +183,7 @@ def kept_document_page(
         return templates.env.get_template("document.html").render(context).encode()
 
     cache: PageCache = app.state.pages
-    return cache.page(("document.html", path, valid_on, pinned, base), serialised, make)
+    return cache.page(("document.html", path, valid_on, pinned, base), serialised, make, gzip=gzip)
 
 
 def document_context(found: spb.PublicDocument, *, valid_on: str, pinned: bool, base: str) -> dict[str, Any]:

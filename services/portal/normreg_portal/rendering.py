@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -94,8 +95,18 @@ class Redirect:
         return RedirectResponse(self.location, status_code=303)
 
 
-# A rendered page's UTF-8 bytes, or where to send the reader instead.
-Page = bytes | Redirect
+@dataclass(frozen=True)
+class Gzipped:
+    """A kept page's bytes gzipped, for a client that accepts them (compressed once while kept)."""
+
+    body: bytes
+
+
+# A rendered page's UTF-8 bytes, or where to send the reader instead (or the page gzipped).
+Page = bytes | Redirect | Gzipped
+
+# Below this a page gains less from compression than the header and the client's inflating cost.
+GZIP_FROM = 1024
 
 
 class PageCache:
@@ -106,44 +117,95 @@ class PageCache:
     (a new version, a state, a timeline entry) renders the page again and replaces it, so a kept page
     is never stale and an outdated one is not held. No digest to trust, and no hash of the reply
     either: the address is the key, so finding the page costs a hash of a few short strings instead
-    of one of a whole law (about 40 µs for 90 KB here; sha256 would be 0.3 ms). Bounded by pages and
-    by bytes (replies and pages)."""
+    of one of a whole law (about 40 µs for 90 KB here; sha256 would be 0.3 ms). A page is gzipped
+    the first time a client that accepts gzip asks for it, and kept so too. Bounded by pages and by
+    bytes (replies, pages and their gzipped copies)."""
 
     def __init__(self, size: int, max_bytes: int = 128 * 2**20) -> None:
         self._size = size
         self._max_bytes = max_bytes
         self._bytes = 0
-        self._pages: OrderedDict[tuple[Any, ...], tuple[bytes, Page]] = OrderedDict()
+        self._pages: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
 
-    def page(self, address: tuple[Any, ...], reply: bytes, make: Callable[[], Page]) -> Page:
-        """The page at `address` showing `reply`: the kept one if it was made from equal bytes."""
+    def page(self, address: tuple[Any, ...], reply: bytes, make: Callable[[], Page], *, gzip: bool = False) -> Page:
+        """The page at `address` showing `reply`: the kept one if it was made from equal bytes;
+        `gzip`: the client accepts gzip, so a page long enough to gain comes gzipped."""
         if self._size <= 0:
-            return make()
+            return _encoded(make(), gzip)
         found = self._pages.get(address)
         if found is not None:
-            if found[0] == reply:
+            if found.reply == reply:
                 self._pages.move_to_end(address)
-                return found[1]
+                return self._gzipped(found) if gzip else found.page
             del self._pages[address]
-            self._bytes -= _cost(*found)
+            self._bytes -= found.cost()
         made = make()
-        cost = _cost(reply, made)
+        entry = _Kept(reply, made)
+        cost = entry.cost()
         if cost > self._max_bytes:
-            return made
-        self._pages[address] = (reply, made)
+            return _encoded(made, gzip)
+        self._pages[address] = entry
         self._bytes += cost
+        page = self._gzipped(entry) if gzip else made
+        self._bound()
+        return page
+
+    def _gzipped(self, entry: _Kept) -> Page:
+        page = entry.page
+        if not isinstance(page, bytes) or len(page) < GZIP_FROM:
+            return page
+        if entry.gzipped is None:
+            entry.gzipped = gzip_bytes(page)
+            self._bytes += len(entry.gzipped)
+            self._bound()
+        return Gzipped(entry.gzipped)
+
+    def _bound(self) -> None:
         while len(self._pages) > self._size or self._bytes > self._max_bytes:
             _, old = self._pages.popitem(last=False)
-            self._bytes -= _cost(*old)
-        return made
+            self._bytes -= old.cost()
 
     @property
     def held_bytes(self) -> int:
         return self._bytes
 
 
-def _cost(reply: bytes, page: Page) -> int:
-    return len(reply) + (len(page) if isinstance(page, bytes) else len(page.location))
+def gzip_bytes(page: bytes) -> bytes:
+    # No timestamp: the same page is the same bytes.
+    return gzip.compress(page, compresslevel=6, mtime=0)
+
+
+def _encoded(page: Page, accepts_gzip: bool) -> Page:
+    if accepts_gzip and isinstance(page, bytes) and len(page) >= GZIP_FROM:
+        return Gzipped(gzip_bytes(page))
+    return page
+
+
+@dataclass
+class _Kept:
+    reply: bytes
+    page: Page
+    gzipped: bytes | None = None
+
+    def cost(self) -> int:
+        page = self.page
+        held = len(self.reply) + (len(self.gzipped) if self.gzipped is not None else 0)
+        return held + (
+            len(page) if isinstance(page, bytes) else len(page.location) if isinstance(page, Redirect) else 0
+        )
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value accepts gzip: named (or `*` when it is not), q above 0."""
+    weights: dict[str, float] = {}
+    for item in accept_encoding.lower().split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        q = next((param[2:] for param in params if param.startswith("q=")), "1")
+        try:
+            weights[coding] = float(q)
+        except ValueError:
+            weights[coding] = 0.0
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
 
 
 def render_reply(
@@ -165,8 +227,17 @@ def cached_page(request: Request, serialised: bytes, address: tuple[Any, ...], m
     template and every parameter of the page): on a hit the reply is neither parsed nor rendered nor
     encoded again."""
     cache: PageCache = request.app.state.pages
-    return page_response(cache.page(address, serialised, make))
+    gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
+    return page_response(cache.page(address, serialised, make, gzip=gzip))
+
+
+# A kept page is sent as is or gzipped, by what the client accepts: shared caches must tell them apart.
+VARY = {"Vary": "Accept-Encoding"}
 
 
 def page_response(page: Page) -> Response:
-    return page.response() if isinstance(page, Redirect) else HTMLResponse(page)
+    if isinstance(page, Redirect):
+        return page.response()
+    if isinstance(page, Gzipped):
+        return HTMLResponse(page.body, headers={**VARY, "Content-Encoding": "gzip"})
+    return HTMLResponse(page, headers=VARY)
