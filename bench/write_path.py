@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import google.api
 import grpc
 from google.protobuf import field_mask_pb2
 from normreg.v1 import document_pb2 as pb
@@ -155,6 +156,8 @@ def _protoset(directory: Path) -> Path:
             "-m",
             "grpc_tools.protoc",
             f"-I{REPO / 'protos'}",
+            # google/api, google/rpc and google/type, as `make gen` finds them.
+            f"-I{Path(next(iter(google.api.__path__))).parents[1]}",
             "--include_imports",
             f"--descriptor_set_out={out}",
             str(REPO / "protos" / "normreg" / "v1" / "registry_service.proto"),
