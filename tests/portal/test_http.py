@@ -421,3 +421,32 @@ def test_a_kept_page_is_gzipped_only_for_a_client_that_accepts_it_and_reads_the_
             assert reply.headers["vary"] == "Accept-Encoding", url
             assert reply.headers["cache-control"] == "public, max-age=60", url
             assert "default-src 'none'" in reply.headers["content-security-policy"], url
+
+
+def test_the_stylesheet_is_gzipped_for_a_client_that_accepts_it_with_an_etag_of_its_own(http: httpx.Client) -> None:
+    home = http.get("/").text
+    found = re.search(r'href="(/static/portal\.css\?v=[0-9a-f]+)"', home)
+    assert found
+    url = found.group(1)
+    plain = http.get(url, headers={"accept-encoding": "identity"})
+    packed = http.get(url, headers={"accept-encoding": "gzip, deflate"})
+    assert plain.status_code == packed.status_code == 200
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert int(packed.headers["content-length"]) < len(plain.content) / 2
+    assert packed.text == plain.text and "body" in plain.text
+    for reply in (plain, packed):
+        assert reply.headers["content-type"].startswith("text/css")
+        assert reply.headers["vary"] == "Accept-Encoding"
+        assert reply.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert plain.headers["etag"] != packed.headers["etag"]
+    again = http.get(url, headers={"accept-encoding": "gzip", "if-none-match": packed.headers["etag"]})
+    assert again.status_code == 304
+    assert (
+        http.get(url, headers={"accept-encoding": "identity", "if-none-match": plain.headers["etag"]}).status_code
+        == 304
+    )
+    # A client holding the plain copy's tag holds a current copy too, whatever it accepts now.
+    assert http.get(url, headers={"accept-encoding": "gzip", "if-none-match": plain.headers["etag"]}).status_code == 304
+    changed = http.get(url, headers={"accept-encoding": "gzip", "if-none-match": '"0123-gzip"'})
+    assert changed.status_code == 200 and changed.headers["content-encoding"] == "gzip"

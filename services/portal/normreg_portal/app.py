@@ -17,9 +17,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from normreg_portal import api, consultations, feeds, pages, suggestions
+from normreg_portal.assets import Assets
 from normreg_portal.errors import NotFound, PortalError
 from normreg_portal.gateway import Gateway
 from normreg_portal.guards import RateLimiter
@@ -105,7 +105,7 @@ def routes() -> list[Route | Mount]:
         Route("/api/v1/numbers/{number:path}", api.by_number),
         Route("/api/v1/consultations", api.consultations),
         Route("/api/v1/openapi.json", api.openapi),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", Assets(STATIC_DIR), name="static"),
     ]
 
 
