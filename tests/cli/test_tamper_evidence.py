@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from normreg.v1 import search_service_pb2 as spb
 from normreg_common.clock import FakeClock
+from normreg_common.packing import unpack_text
 from normreg_registry.domain.history import HistoryEntry, verify_chain
 
 from tests.cli.conftest import REGISTRAR, Cli, cli_for
@@ -97,7 +98,7 @@ async def test_changing_a_text_without_a_history_entry_is_detected(system: Syste
     doc_id = name.removeprefix("documents/")
     with registry_db(system) as conn:
         (body,) = conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        stored = json.loads(body)
+        stored = json.loads(unpack_text(body))
         stored["versions"][0]["body"] = "第一条 共享单车可以随意停放。"
         conn.execute("UPDATE documents SET body = ? WHERE id = ?", (json.dumps(stored, ensure_ascii=False), doc_id))
     problems = await _problems(cli)
@@ -109,7 +110,7 @@ async def test_changing_a_state_without_a_history_entry_is_detected(system: Syst
     doc_id = name.removeprefix("documents/")
     with registry_db(system) as conn:
         (body,) = conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        stored = json.loads(body)
+        stored = json.loads(unpack_text(body))
         stored["versions"][0]["state"] = "REPEALED"
         conn.execute(
             "UPDATE documents SET body = ?, state = 'REPEALED' WHERE id = ?",

@@ -25,6 +25,7 @@ from normreg_common.eventlog.kafka_log import KafkaEventLog
 from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
+from normreg_common.packing import unpack
 from normreg_common.profile import get_profile
 from normreg_common.settings import Settings
 from normreg_search.bootstrap import create_app
@@ -55,8 +56,10 @@ async def registry_events(root: Path, clock: FakeClock) -> list[Record]:
     finally:
         await system.stop()
     with sqlite3.connect(root / "registry.db") as conn:
-        rows = conn.execute("SELECT topic, key, value FROM outbox WHERE topic = ? ORDER BY id", (DOCUMENTS_TOPIC,))
-        return [Record(topic, key, bytes(value)) for topic, key, value in rows]
+        rows = conn.execute(
+            "SELECT topic, key, value, packed FROM outbox WHERE topic = ? ORDER BY id", (DOCUMENTS_TOPIC,)
+        )
+        return [Record(topic, key, unpack(bytes(value), packed)) for topic, key, value, packed in rows]
 
 
 def _import(i: int) -> rpb.ImportDocumentRequest:

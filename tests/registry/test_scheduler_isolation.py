@@ -13,6 +13,7 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
+from normreg_common.packing import unpack_text
 from normreg_registry.domain.model import Document
 
 from tests.harness import System
@@ -55,7 +56,7 @@ async def test_a_document_whose_deadline_overflows_does_not_stop_the_run_or_the_
     try:
         doc_id = bad.removeprefix("documents/")
         (body,) = conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        stored = json.loads(body)
+        stored = json.loads(unpack_text(body))
         stored["versions"][0]["promulgation"]["promulgation_date"] = "9999-12-31"
         stored["versions"][0]["promulgation"]["effective_date"] = "9999-12-31"
         conn.execute("UPDATE documents SET body = ? WHERE id = ?", (json.dumps(stored, ensure_ascii=False), doc_id))

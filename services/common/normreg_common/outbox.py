@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.outbox_relay import RelayLoop
+from normreg_common.packing import unpack
 from normreg_common.sqlite import Database
 
 OUTBOX_SCHEMA = """
@@ -22,17 +23,22 @@ CREATE TABLE IF NOT EXISTS outbox (
     value BLOB NOT NULL,
     sent_at REAL,
     -- Unix time of the write; the age of the oldest unsent row is what operators alert on.
-    created_at REAL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)
+    created_at REAL DEFAULT ((julianday('now') - 2440587.5) * 86400.0),
+    -- 1: `value` is packed (normreg_common.packing); rows written before it are 0, as given.
+    packed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
 """
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Databases made before the outbox had `created_at` gain it (NULL for their old rows)."""
+    """Databases made before the outbox had `created_at` gain it (NULL for their old rows), and
+    `packed` (0: their values as given)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
     if "created_at" not in columns:
         conn.execute("ALTER TABLE outbox ADD COLUMN created_at REAL")
+    if "packed" not in columns:
+        conn.execute("ALTER TABLE outbox ADD COLUMN packed INTEGER NOT NULL DEFAULT 0")
 
 
 def enqueue(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
@@ -55,13 +61,13 @@ class OutboxRelay(RelayLoop):
     async def relay_once(self) -> int:
         rows = await self._db.read(
             lambda conn: conn.execute(
-                "SELECT id, topic, key, value FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+                "SELECT id, topic, key, value, packed FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
                 (self._batch_size,),
             ).fetchall()
         )
         if not rows:
             return 0
-        await self.publish([Record(r["topic"], r["key"], bytes(r["value"])) for r in rows])
+        await self.publish([Record(r["topic"], r["key"], unpack(bytes(r["value"]), r["packed"])) for r in rows])
         ids = [r["id"] for r in rows]
         now = time.time()
         await self._db.transaction(

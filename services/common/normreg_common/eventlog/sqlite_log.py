@@ -18,6 +18,7 @@ from pathlib import Path
 
 from normreg_common.eventlog.filewatch import POLL_MIN_S, FileWatch
 from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
+from normreg_common.packing import pack, unpack
 from normreg_common.sqlite import Database
 
 SCHEMA = """
@@ -27,9 +28,17 @@ CREATE TABLE IF NOT EXISTS records (
     key TEXT NOT NULL,
     value BLOB NOT NULL,
     appended_at REAL NOT NULL,
+    -- 1: `value` is packed (normreg_common.packing); records appended before it are 0, as given.
+    packed INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (topic, offset)
 ) WITHOUT ROWID;
 """
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """A log written before values were packed gains the column; its records read as they are."""
+    if "packed" not in {row[1] for row in conn.execute("PRAGMA table_info(records)")}:
+        conn.execute("ALTER TABLE records ADD COLUMN packed INTEGER NOT NULL DEFAULT 0")
 
 
 class SqliteEventLog(EventLog):
@@ -41,6 +50,7 @@ class SqliteEventLog(EventLog):
 
     async def start(self) -> None:
         await self._db.open()
+        await self._db.transaction(migrate)
 
     async def close(self) -> None:
         for consumer in list(self._consumers):
@@ -69,9 +79,10 @@ def _append(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
             row = conn.execute("SELECT MAX(offset) FROM records WHERE topic = ?", (record.topic,)).fetchone()
             next_offsets[record.topic] = -1 if row[0] is None else row[0]
         next_offsets[record.topic] += 1
+        value, packed = pack(record.value)
         conn.execute(
-            "INSERT INTO records (topic, offset, key, value, appended_at) VALUES (?, ?, ?, ?, ?)",
-            (record.topic, next_offsets[record.topic], record.key, record.value, now),
+            "INSERT INTO records (topic, offset, key, value, appended_at, packed) VALUES (?, ?, ?, ?, ?, ?)",
+            (record.topic, next_offsets[record.topic], record.key, value, now, packed),
         )
 
 
@@ -99,6 +110,8 @@ class SqliteConsumer(Consumer):
 
     async def start(self) -> None:
         await self._db.open()
+        # Its producer may not have started yet, or may be of a release before the column.
+        await self._db.transaction(migrate)
         self._watch.start()
         await self.rewind()
 
@@ -138,12 +151,15 @@ class SqliteConsumer(Consumer):
         out: list[Delivery] = []
         for topic in self._topics:
             rows = conn.execute(
-                "SELECT offset, key, value, appended_at FROM records WHERE topic = ? AND offset >= ? "
+                "SELECT offset, key, value, appended_at, packed FROM records WHERE topic = ? AND offset >= ? "
                 "ORDER BY offset LIMIT ?",
                 (self._prefix + topic, self._next[topic], max_records - len(out)),
             ).fetchall()
             out.extend(
-                Delivery(topic, 0, row["offset"], row["key"], bytes(row["value"]), row["appended_at"]) for row in rows
+                Delivery(
+                    topic, 0, row["offset"], row["key"], unpack(bytes(row["value"]), row["packed"]), row["appended_at"]
+                )
+                for row in rows
             )
             if len(out) >= max_records:
                 break

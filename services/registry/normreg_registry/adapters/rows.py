@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from normreg_common.packing import pack_text, unpack_text
 from normreg_registry.application.ports import StoredComment, UnfiledObligation
 from normreg_registry.domain.cleanup import Campaign
 from normreg_registry.domain.history import GENESIS, HistoryEntry
@@ -33,19 +34,24 @@ class Encoding:
     day: Callable[[dt.date], Any]
     read_day: Callable[[Any], dt.date]
     states: Callable[[list[str]], Any]
+    # A document's JSON as its column holds it, and back.
+    body: Callable[[str], Any]
+    read_body: Callable[[Any], str | bytes]
 
 
-# SQLite: ISO dates (they compare as text) and the states comma-separated; PostgreSQL: date and text[].
-SQLITE = Encoding(dt.date.isoformat, dt.date.fromisoformat, ",".join)
-POSTGRES = Encoding(lambda day: day, lambda day: day, lambda states: states)
+# SQLite: ISO dates (they compare as text), the states comma-separated and the body packed (rows
+# written before hold it as TEXT and are read as such); PostgreSQL: date, text[] and jsonb, which
+# TOAST compresses by itself.
+SQLITE = Encoding(dt.date.isoformat, dt.date.fromisoformat, ",".join, pack_text, unpack_text)
+POSTGRES = Encoding(lambda day: day, lambda day: day, lambda states: states, lambda body: body, lambda body: body)
 
 
 def dump_document(doc: Document) -> str:
     return _documents.dump_json(doc, exclude={"changes", "read_on"}).decode()
 
 
-def load_document(text: str | bytes) -> Document:
-    return _documents.validate_json(text)
+def load_document(text: str | bytes, encoding: Encoding = POSTGRES) -> Document:
+    return _documents.validate_json(encoding.read_body(text))
 
 
 def document_row(doc: Document, encoding: Encoding) -> tuple[Any, ...]:
@@ -59,7 +65,7 @@ def document_row(doc: Document, encoding: Encoding) -> tuple[Any, ...]:
         doc.latest.state.value,
         encoding.states(states),
         doc.created_at.isoformat(),
-        dump_document(doc),
+        encoding.body(dump_document(doc)),
     )
 
 

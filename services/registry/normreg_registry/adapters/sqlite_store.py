@@ -15,6 +15,7 @@ from normreg_common.deadletters import DEAD_LETTER_SCHEMA
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.inbox import INBOX_SCHEMA, accept_sequence, save_positions
 from normreg_common.outbox import OUTBOX_SCHEMA
+from normreg_common.packing import pack, unpack
 from normreg_common.sqlite import Database
 from normreg_registry.adapters import rows
 from normreg_registry.adapters.sql_store import SqlStore
@@ -151,7 +152,7 @@ class Store(SqlStore):
     # documents
     def get(self, doc_id: str) -> Document | None:
         row = self.conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return None if row is None else rows.load_document(row[0])
+        return None if row is None else rows.load_document(row[0], rows.SQLITE)
 
     def save(
         self,
@@ -169,9 +170,10 @@ class Store(SqlStore):
             self._append_history(
                 entries[i] if entries is not None else entry_for(doc.name, change, self.history_head(doc.name))
             )
+            value, packed = pack(record.value)
             cursor = self.conn.execute(
-                "INSERT INTO outbox (topic, key, value, created_at) VALUES (?, ?, ?, ?)",
-                (record.topic, record.key, record.value, now),
+                "INSERT INTO outbox (topic, key, value, created_at, packed) VALUES (?, ?, ?, ?, ?)",
+                (record.topic, record.key, value, now, packed),
             )
             self.conn.execute(
                 "INSERT INTO event_index (outbox_id, type, document, version) VALUES (?, ?, ?, ?)",
@@ -214,7 +216,7 @@ class Store(SqlStore):
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         for row in self.conn.execute(sql, params):
-            yield rows.load_document(row[0])
+            yield rows.load_document(row[0], rows.SQLITE)
 
     def ids_with_states(self, states: Sequence[str]) -> list[str]:
         clauses = " OR ".join("(',' || states || ',') LIKE ?" for _ in states)
@@ -289,10 +291,13 @@ class Store(SqlStore):
     def events_of_types(self, types: Sequence[str]) -> Iterator[tuple[str, str, int, bytes]]:
         marks = ",".join("?" for _ in types)
         # Only placeholders are interpolated; the values are bound.
-        head = "SELECT e.type, e.document, e.version, o.value FROM event_index e JOIN outbox o ON o.id = e.outbox_id"
+        head = (
+            "SELECT e.type, e.document, e.version, o.value, o.packed FROM event_index e "
+            "JOIN outbox o ON o.id = e.outbox_id"
+        )
         sql = f"{head} WHERE e.type IN ({marks}) ORDER BY e.outbox_id"
         for row in self.conn.execute(sql, types):
-            yield row[0], row[1], int(row[2]), bytes(row[3])
+            yield row[0], row[1], int(row[2]), unpack(bytes(row[3]), row[4])
 
     # inbound events
     def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
