@@ -14,6 +14,7 @@ from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_common.packing import unpack_text
+from normreg_registry.application.ports import RegistryRepository
 from normreg_registry.domain.model import Document
 
 from tests.harness import System
@@ -96,3 +97,48 @@ async def test_any_failure_of_one_document_is_reported_and_the_others_move_on(
     registrar = system.stub("registry", system.token("reg", "registrar", org="政府办"))
     doc = await registrar.GetDocument(rpb.GetDocumentRequest(name=names[1]))
     assert doc.state == pb.VERSION_STATE_PROMULGATED  # rolled back, nothing half-applied
+
+
+async def test_a_document_that_fails_after_writing_leaves_no_change_or_event_while_its_batch_commits(
+    system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [await _due_today(system, f"late-{i}") for i in range(5)]
+    poisoned = names[2].removeprefix("documents/")
+    service = system.apps["registry"].service
+    real = service._schedule
+
+    def failing(store: RegistryRepository, doc: Document) -> None:
+        real(store, doc)  # its document row, history and events are written by now
+        if doc.id == poisoned:
+            raise RuntimeError("schedule lost")
+
+    monkeypatch.setattr(service, "_schedule", failing)
+    run = await service.run_scheduler()
+    assert run.changed == 4
+    assert run.failed == [(names[2], "RuntimeError: schedule lost")]
+    registrar = system.stub("registry", system.token("reg", "registrar", org="政府办"))
+    history = await registrar.GetHistory(rpb.GetHistoryRequest(name=names[2]))
+    assert [e.action for e in history.entries] == ["imported"]
+    with sqlite3.connect(system.settings.data_dir / "registry.db") as conn:
+        events = conn.execute("SELECT type FROM event_index WHERE document = ?", (names[2],)).fetchall()
+    assert events == [("imported",)]
+    assert (await registrar.GetDocument(rpb.GetDocumentRequest(name=names[2]))).state == pb.VERSION_STATE_PROMULGATED
+    for name in names[:2] + names[3:]:
+        assert (await registrar.GetDocument(rpb.GetDocumentRequest(name=name))).state == pb.VERSION_STATE_IN_FORCE
+
+
+async def test_a_batch_whose_transaction_fails_is_run_again_one_document_at_a_time(
+    system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [await _due_today(system, f"alone-{i}") for i in range(3)]
+    service = system.apps["registry"].service
+
+    def broken(ids: object, store: RegistryRepository) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(service, "_clock_batch", broken)
+    run = await service.run_scheduler()
+    assert (run.changed, run.failed) == (3, [])
+    registrar = system.stub("registry", system.token("reg", "registrar", org="政府办"))
+    for name in names:
+        assert (await registrar.GetDocument(rpb.GetDocumentRequest(name=name))).state == pb.VERSION_STATE_IN_FORCE
