@@ -23,6 +23,8 @@ T = TypeVar("T")
 
 # Bounds how long the first writer of a group waits for the others' work.
 MAX_GROUP = 64
+# What a WAL file is cut back to after a checkpoint that emptied it.
+WAL_KEPT_BYTES = 32 * 1024 * 1024
 
 _Unit = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
 
@@ -59,6 +61,9 @@ class Database:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        # The WAL file keeps the size of its longest stretch between checkpoints (a bulk import's) for
+        # good unless told to give it back once a checkpoint has emptied it.
+        conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.executescript(self._schema)
