@@ -88,6 +88,12 @@ def echo_server() -> Iterator[int]:
         yield port
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     """VmHWM: the most resident memory the process ever had, in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
