@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import sqlite3
 from pathlib import Path
 
 import grpc
@@ -16,6 +15,8 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg_common.auth import TokenCodec
+from normreg_common.eventlog.sqlite_log import SqliteEventLog
+from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 
 from tests.conftest import TEST_KEY
 from tests.faults.cluster import Service, eventually
@@ -61,14 +62,23 @@ class Writers:
             self.acked[request_id] = doc.name
 
 
-def _create_events(event_log: Path) -> dict[str, int]:
-    """How many creation events each document has on the embedded log."""
-    with sqlite3.connect(f"file:{event_log}?mode=ro", uri=True) as conn:
-        rows = conn.execute("SELECT key, value FROM records WHERE topic = 'normreg.documents'").fetchall()
-    found: dict[str, int] = {}
-    for key, value in rows:
-        if b'"normreg.registry.v1.created"' in bytes(value):
-            found[key] = found.get(key, 0) + 1
+async def _created_on_log(event_log: Path) -> set[str]:
+    """The documents whose creation is on the embedded log, read as any consumer reads it."""
+
+    async def from_start(topic: str, partition: int) -> int | None:
+        return None
+
+    log = SqliteEventLog(event_log)
+    await log.start()
+    consumer = log.consumer([DOCUMENTS_TOPIC], "kill-9-test", from_start)
+    await consumer.start()
+    found: set[str] = set()
+    try:
+        while batch := await consumer.poll(timeout=0):
+            found |= {d.key for d in batch if CloudEvent.from_bytes(d.value).type == "normreg.registry.v1.created"}
+    finally:
+        await consumer.close()
+        await log.close()
     return found
 
 
@@ -141,4 +151,4 @@ async def test_answered_writes_of_a_full_group_commit_survive_kill_9_and_a_retry
 
 
 async def _all_published(event_log: Path, names: set[str]) -> bool:
-    return set(_create_events(event_log)) >= names
+    return await _created_on_log(event_log) >= names
