@@ -116,6 +116,40 @@ def _vocab(generation: int) -> str:
     return f"g{generation}_vocab"
 
 
+def _facets(generation: int) -> str:
+    return f"g{generation}_facets"
+
+
+def _facet_ddl(versions: str, facets: str) -> list[str]:
+    """The searchable versions counted by state, kind, issuing body and year, kept by triggers with
+    every write: the listing with no text and no date filter reads its facets from these few rows
+    instead of counting every version in force (which grows with the corpus)."""
+    key = "state = {0}.state AND kind = {0}.kind AND issuing_body = {0}.issuing_body AND year = coalesce({0}.year, '')"
+    add = (
+        f"INSERT INTO {facets} (state, kind, issuing_body, year, n) "
+        "SELECT new.state, new.kind, new.issuing_body, coalesce(new.year, ''), 1 WHERE new.visibility = 'searchable' "
+        "ON CONFLICT DO UPDATE SET n = n + 1;"
+    )
+    remove = (
+        f"UPDATE {facets} SET n = n - 1 WHERE old.visibility = 'searchable' AND {key.format('old')}; "
+        f"DELETE FROM {facets} WHERE n <= 0 AND {key.format('old')};"
+    )
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {facets} (
+            state TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            issuing_body TEXT NOT NULL,
+            year TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (state, kind, issuing_body, year)
+        ) WITHOUT ROWID""",
+        f"CREATE TRIGGER IF NOT EXISTS {facets}_insert AFTER INSERT ON {versions} BEGIN {add} END",
+        f"CREATE TRIGGER IF NOT EXISTS {facets}_delete AFTER DELETE ON {versions} BEGIN {remove} END",
+        f"CREATE TRIGGER IF NOT EXISTS {facets}_update "
+        f"AFTER UPDATE OF visibility, state, kind, issuing_body, year ON {versions} BEGIN {remove} {add} END",
+    ]
+
+
 # Tables of earlier layouts, dropped with their generation.
 _OLD_TABLES = ("fts",)
 
@@ -153,6 +187,9 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
         CREATE INDEX IF NOT EXISTS {versions}_number ON {versions} (uniform_number) WHERE uniform_number != '';
         CREATE INDEX IF NOT EXISTS {versions}_comment ON {versions} (visibility, comment_end);
         CREATE INDEX IF NOT EXISTS {versions}_state ON {versions} (visibility, state, promulgation_date);
+        CREATE INDEX IF NOT EXISTS {versions}_listing ON {versions} (
+            visibility, state, promulgation_date IS NULL, promulgation_date DESC, name
+        );
         CREATE VIRTUAL TABLE IF NOT EXISTS {articles} USING fts5(
             label, body, chars, tokenize = 'ascii', content = ''
         );
@@ -162,6 +199,16 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
     for statement in ddl.split(";"):
         if statement.strip():
             conn.execute(statement)
+    facets = _facets(generation)
+    counted = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (facets,)).fetchone() is not None
+    for statement in _facet_ddl(versions, facets):
+        conn.execute(statement)
+    if not counted:  # a generation written before the counts were kept: counted once, here
+        conn.execute(
+            f"INSERT INTO {facets} (state, kind, issuing_body, year, n) "
+            f"SELECT state, kind, issuing_body, coalesce(year, ''), count(*) FROM {versions} "
+            "WHERE visibility = 'searchable' GROUP BY 1, 2, 3, 4"
+        )
     conn.execute(
         "INSERT INTO search_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
         (_analysis_key(generation), str(analysis.VERSION)),
@@ -174,7 +221,12 @@ def _analysis_key(generation: int) -> str:
 
 
 def _drop(conn: sqlite3.Connection, generation: int) -> None:
-    for table in (_vocab(generation), *_tables(generation), *(f"g{generation}_{old}" for old in _OLD_TABLES)):
+    for table in (
+        _facets(generation),
+        _vocab(generation),
+        *_tables(generation),
+        *(f"g{generation}_{old}" for old in _OLD_TABLES),
+    ):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.execute("DELETE FROM search_meta WHERE key = ?", (_analysis_key(generation),))
 
@@ -498,6 +550,8 @@ class _Filters:
         return exprs, args
 
 
+# The listing's order (no text, one state: the portal's first page) is the `_listing` index's, so a
+# page reads its rows and no more; keep the two alike.
 _ORDER = {
     Sort.PROMULGATION_DATE_DESC: "v.promulgation_date IS NULL, v.promulgation_date DESC, v.name",
     Sort.EFFECTIVE_DATE_DESC: "v.effective_date IS NULL, v.effective_date DESC, v.name",
@@ -555,14 +609,19 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     order = _ORDER.get(query.sort)
     if order is None:
         order = f"{score} DESC, v.name" if not parsed.empty else _ORDER[Sort.PROMULGATION_DATE_DESC]
+    # The page is chosen first and only its payloads read: a sort that carried every matching row's
+    # payload (its whole text) would read and copy the text of every version that matches.
     rows = conn.execute(
-        f"SELECT v.payload, {score} AS score, {best} AS best FROM {source} WHERE {where} "
-        f"ORDER BY {order} LIMIT ? OFFSET ?",
+        f"SELECT v.id, {score} AS score, {best} AS best FROM {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
         [*source_args, *where_args, query.limit, query.offset],
     ).fetchall()
+    ids = [int(r["id"]) for r in rows]
+    payloads = dict(
+        conn.execute(f"SELECT id, payload FROM {versions} WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()
+    )
     hits = tuple(
         SearchHit(
-            _decode(r["payload"]),
+            _decode(payloads[int(r["id"])]),
             float(r["score"]),
             (int(r["best"]),) if r["best"] is not None else (),
         )
@@ -570,12 +629,20 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     )
     # Facets and total in one pass: group by the facet values and whether each dimension's filter holds.
     flags, flag_args = filters.selected_flags()
-    common = " AND ".join(filters.common)
-    groups = conn.execute(
-        f"SELECT v.state, v.kind, v.issuing_body, v.year, {', '.join(flags)}, count(*) AS n "
-        f"FROM {matching} WHERE {common} GROUP BY 1, 2, 3, 4, 5, 6, 7",
-        [*flag_args, *matching_args, *filters.common_args],
-    ).fetchall()
+    if parsed.empty and filters.common == ["v.visibility = 'searchable'"] and _counted(conn, generation):
+        # Only the facet dimensions filter this listing: the counts kept with every write answer it.
+        groups = conn.execute(
+            f"SELECT v.state, v.kind, v.issuing_body, v.year, {', '.join(flags)}, sum(v.n) AS n "
+            f"FROM {_facets(generation)} v GROUP BY 1, 2, 3, 4, 5, 6, 7",
+            flag_args,
+        ).fetchall()
+    else:
+        common = " AND ".join(filters.common)
+        groups = conn.execute(
+            f"SELECT v.state, v.kind, v.issuing_body, v.year, {', '.join(flags)}, count(*) AS n "
+            f"FROM {matching} WHERE {common} GROUP BY 1, 2, 3, 4, 5, 6, 7",
+            [*flag_args, *matching_args, *filters.common_args],
+        ).fetchall()
     counters: dict[str, Counter[str]] = {name: Counter() for name in (FACET_STATES, FACET_KINDS, FACET_ISSUING_BODIES)}
     years: Counter[str] = Counter()
     total = 0
@@ -599,6 +666,12 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
         for name, counter in counters.items()
     }
     return SearchResult(hits=hits, total=total, facets=facets)
+
+
+def _counted(conn: sqlite3.Connection, generation: int) -> bool:
+    """Whether the generation keeps its facet counts (a reading process may open a file whose
+    writer has not yet added them)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (_facets(generation),)).fetchone() is not None
 
 
 def _current_generation(conn: sqlite3.Connection) -> int:
