@@ -91,12 +91,18 @@ bench: setup browser-tools
 	bash deploy/local/node-tools.sh lighthouse
 	$(PY) -m bench
 
-# A generated corpus of SIZE documents (default a million) imported end to end, by hand:
+# A generated corpus of SIZE documents (default a million), by hand: imported end to end, then
+# indexed through the bulk path and searched (p50/p99 at 1 and 32 clients beside the backend alone)
+# through 1..N search processes, on Elasticsearch with SHARDS primaries (docs/capacity.md says why 1).
+# KEEP=dir keeps the search corpus and indexes there, to search them again without rebuilding.
 #   make bench-scale SIZE=100000 BACKENDS=embedded
 SIZE ?= 1000000
 BACKENDS ?= embedded,real
+SHARDS ?= 1
+KEEP ?=
 bench-scale: setup
-	$(PY) -m bench --only scale --size $(SIZE) --runs 1 --backends $(BACKENDS)
+	$(PY) -m bench --only scale --only search_scale --size $(SIZE) --runs 1 --backends $(BACKENDS) \
+		--shards $(SHARDS) $(if $(KEEP),--keep $(KEEP))
 
 faults: setup
 	bash deploy/local/with-infra.sh $(VENV)/bin/pytest -q tests/faults

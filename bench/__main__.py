@@ -63,6 +63,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument(
         "--shards", type=int, default=1, help="primary shards of the Elasticsearch index of `search_scale`"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep the corpus and indexes of `search_scale` in this directory and search them again next time",
+    )
     return parser.parse_args()
 
 
@@ -95,6 +101,7 @@ async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
             runs=args.runs or (1 if quick else 3),
             n_queries=30 if quick else 60,
             shards=args.shards,
+            keep=args.keep,
         )
     if "scale" in selected:
         size = synthetic.size_of(args.size)

@@ -53,16 +53,17 @@ from bench.procs import KEY, Backends, disk_mb, free_port, wait_serving
 from bench.stats import Run, at_least, at_most, line
 
 CLIENTS = 32
+# The listing: no text, the documents in force newest first with their facet counts (the portal's
+# first page), asked this many times a run.
+LISTING = ""
+LISTINGS = 10
 # Laws read per bulk apply: each holds ~1.3 versions of ~15 articles.
 CHUNK = 400
 SCHEMA = INBOX_SCHEMA + DEAD_LETTER_SCHEMA + META_SCHEMA + WITNESS_SCHEMA
 
 
-async def build_index(
-    backends: Backends, data_dir: Path, corpus: Path, alias: str, shards: int
-) -> tuple[float, int, list[CorpusLaw]]:
-    """Seconds to index the corpus through the backend's bulk path, versions indexed, and a sample
-    of the laws (every 10th, at most 3,000) to draw queries from."""
+async def build_index(backends: Backends, data_dir: Path, corpus: Path, alias: str, shards: int) -> tuple[float, int]:
+    """Seconds to index the corpus through the backend's bulk path, and versions indexed."""
     db = Database(data_dir / "search.db", SCHEMA, synchronous="NORMAL")
     await db.open()
     index: SearchIndex = (
@@ -71,14 +72,11 @@ async def build_index(
         else SqliteFtsIndex(db)
     )
     await index.open()
-    sample: list[CorpusLaw] = []
     versions = 0
     started = time.perf_counter()
     try:
         chunk: list[CorpusLaw] = []
-        for i, law in enumerate(read_corpus(corpus)):
-            if i % 10 == 0 and len(sample) < 3000:
-                sample.append(law)
+        for law in read_corpus(corpus):
             chunk.append(law)
             if len(chunk) >= CHUNK:
                 versions += await index.apply(changes_of(chunk))
@@ -86,10 +84,38 @@ async def build_index(
         if chunk:
             versions += await index.apply(changes_of(chunk))
         await index.refresh()
-        return time.perf_counter() - started, versions, sample
+        return time.perf_counter() - started, versions
     finally:
         await index.close()
         await db.close()
+
+
+async def open_for_writing(backends: Backends, data_dir: Path, alias: str, shards: int) -> float:
+    started = time.perf_counter()
+    db = Database(data_dir / "search.db", SCHEMA, synchronous="NORMAL")
+    await db.open()
+    index: SearchIndex = (
+        ElasticsearchIndex(backends.elasticsearch, db, alias=alias, shards=shards)
+        if backends.real
+        else SqliteFtsIndex(db)
+    )
+    try:
+        await index.open()
+    finally:
+        await index.close()
+        await db.close()
+    return time.perf_counter() - started
+
+
+def sample_of(corpus: Path) -> list[CorpusLaw]:
+    """Every 10th law, at most 3,000: the laws the queries are drawn from."""
+    sample: list[CorpusLaw] = []
+    for i, law in enumerate(read_corpus(corpus)):
+        if i % 10 == 0:
+            sample.append(law)
+            if len(sample) >= 3000:
+                break
+    return sample
 
 
 @contextlib.contextmanager
@@ -199,7 +225,9 @@ async def measure(
 ) -> list[str]:
     floor: dict[int, list[Run]] = {1: [], CLIENTS: []}
     subject: dict[tuple[int, int], list[Run]] = {}
-    async with backend_alone(backends, data_dir, alias, texts) as direct:
+    listing: list[Run] = []
+    listing_alone: list[Run] = []
+    async with backend_alone(backends, data_dir, alias, [*texts, LISTING]) as direct:
         alone: Callable[[str], Awaitable[object]] = direct
         for text in texts[:10]:
             await alone(text)
@@ -213,8 +241,17 @@ async def measure(
                             floor[concurrency].append(await drive(alone, items, concurrency))
                         run = await _via_service(address, items, concurrency)
                         subject.setdefault((processes, concurrency), []).append(run)
+                    if processes == 1:
+                        listing_alone.append(await drive(alone, [LISTING] * LISTINGS, 1))
+                        listing.append(await _via_service(address, [LISTING] * LISTINGS, 1))
     name = f"{_name(backends)} search"
-    out = []
+    out = [
+        line(f"{_name(backends)} listing (no text) c=1 p50", [r.p50_ms for r in listing],
+             [r.p50_ms for r in listing_alone], "ms", False, at_most(1.2)),
+        # The listing is the portal's first page: it should cost no more than a search does.
+        line(f"{_name(backends)} listing p50, backend alone, beside a search's", [r.p50_ms for r in listing_alone],
+             [r.p50_ms for r in floor[1]], "ms", False, at_most(1.0)),
+    ]  # fmt: skip
     for concurrency in (1, CLIENTS):
         one = subject[(1, concurrency)]
         out += [
@@ -246,33 +283,78 @@ async def measure(
     return out
 
 
-async def main(backends: list[Backends], *, size: int, seed: int, runs: int, n_queries: int, shards: int) -> None:
+def _corpus(directory: Path, size: int, seed: int) -> Path:
+    corpus = directory / f"synthetic-{size}-{seed}.db"
+    if corpus.exists():
+        print(f"\n== search at size: {size} generated documents (seed {seed}), corpus kept in {corpus}")
+        return corpus
+    started = time.monotonic()
+    partial = corpus.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    synthetic.write_laws_db(synthetic.generate(size, seed), partial)
+    partial.rename(corpus)
+    print(f"\n== search at size: {size} generated documents (seed {seed}) in {time.monotonic() - started:.0f}s")
+    return corpus
+
+
+async def main(
+    backends: list[Backends],
+    *,
+    size: int,
+    seed: int,
+    runs: int,
+    n_queries: int,
+    shards: int,
+    keep: Path | None = None,
+) -> None:
+    """With `keep`, the corpus and each backend's index are kept in (and taken again from) that
+    directory, so an index of 100k or 1M documents is built once and searched as often as needed;
+    its Elasticsearch index keeps a name made of the size, seed and shard count."""
     cores = len(os.sched_getaffinity(0))
     process_counts = list(range(1, max(2, cores) + 1))
-    with tempfile.TemporaryDirectory(prefix="normreg-search-scale-") as tmp:
-        corpus = Path(tmp) / f"synthetic-{size}.db"
-        started = time.monotonic()
-        synthetic.write_laws_db(synthetic.generate(size, seed), corpus)
-        print(f"\n== search at size: {size} generated documents (seed {seed}) in {time.monotonic() - started:.0f}s")
+    with contextlib.ExitStack() as stack:
+        if keep is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="normreg-search-scale-")))
+        else:
+            root = keep
+            root.mkdir(parents=True, exist_ok=True)
+        corpus = _corpus(root, size, seed)
         for b in backends:
-            data_dir = Path(tmp) / b.name
-            data_dir.mkdir()
-            alias = f"normreg-bench-scale-{uuid.uuid4().hex[:8]}"
+            if keep is None:
+                data_dir = root / b.name
+                alias = f"normreg-bench-scale-{uuid.uuid4().hex[:8]}"
+            else:
+                suffix = f"-{shards}" if b.real else ""
+                data_dir = root / f"{_name(b)}-{size}-{seed}{suffix}"
+                alias = f"normreg-bench-kept-{size}-{seed}-{shards}"
+            data_dir.mkdir(exist_ok=True)
+            built = data_dir / "built"
             try:
-                seconds, versions, sample = await build_index(b, data_dir, corpus, alias, shards)
-                sizes = ", ".join(f"{k} {v:.0f} MiB" for k, v in disk_mb(data_dir).items())
-                where = f"{shards} primary shard(s)" if b.real else sizes
-                print(
-                    f"{_name(b)}: {versions} versions indexed through the bulk path in {seconds:.0f}s "
-                    f"({versions / seconds:.0f}/s; {where}); load average {os.getloadavg()[0]:.1f}",
-                    flush=True,
-                )
-                texts = queries(sample, n_queries)
+                if built.exists():
+                    print(f"{_name(b)}: {built.read_text().strip()} (kept in {data_dir})", flush=True)
+                    # What the search service's writer does when it starts: a kept index written by
+                    # an earlier release is brought up to date here, before anything is timed.
+                    seconds = await open_for_writing(b, data_dir, alias, shards)
+                    print(f"{_name(b)}: opened for writing in {seconds:.1f}s", flush=True)
+                else:
+                    load = os.getloadavg()[0]
+                    seconds, versions = await build_index(b, data_dir, corpus, alias, shards)
+                    sizes = ", ".join(f"{k} {v:.0f} MiB" for k, v in disk_mb(data_dir).items())
+                    where = f"{shards} primary shard(s)" if b.real else sizes
+                    note = (
+                        f"{versions} versions indexed through the bulk path in {seconds:.0f}s "
+                        f"({versions / seconds:.0f}/s; {where}); load average {load:.1f} before, "
+                        f"{os.getloadavg()[0]:.1f} after"
+                    )
+                    print(f"{_name(b)}: {note}", flush=True)
+                    if keep is not None:
+                        built.write_text(note + "\n")
+                texts = queries(sample_of(corpus), n_queries)
                 for text in await measure(b, data_dir, alias, texts, runs, process_counts):
                     print(text, flush=True)
                 print(f"(load average {os.getloadavg()[0]:.1f} after {_name(b)})", flush=True)
             finally:
-                if b.real:
+                if b.real and keep is None:
                     es = ElasticsearchIndex(b.elasticsearch, None, alias=alias)  # type: ignore[arg-type]
                     try:
                         await es.drop_everything()
