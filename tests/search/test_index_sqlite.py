@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import sqlite3
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from normreg_common import packing
 from normreg_common.inbox import INBOX_SCHEMA
 from normreg_common.sqlite import Database
 from normreg_search import analysis
@@ -162,3 +164,24 @@ def test_the_streams_of_a_sample_are_those_of_this_analysis_version() -> None:
     ]
     digest = hashlib.sha256(repr([sqlite_fts._article_streams(v) for v in sample]).encode()).hexdigest()[:16]
     assert (analysis.VERSION, digest) == (1, "f3b66ccef55ae4eb")
+
+
+async def test_views_kept_as_text_or_deflated_by_earlier_layouts_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    db, index = await _opened(path)
+    await index.apply([change(v) for v in ALL])
+    expected = await index.entries()
+    await db.close()
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT id, payload FROM g1_versions WHERE payload IS NOT NULL ORDER BY id").fetchall()
+    assert rows
+    for n, (rowid, payload) in enumerate(rows):
+        text = bytes(packing.unpack_text(payload)).decode()
+        kept: str | bytes = text if n % 2 else zlib.compress(text.encode(), 1)
+        conn.execute("UPDATE g1_versions SET payload = ? WHERE id = ?", (kept, rowid))
+    conn.commit()
+    conn.close()
+
+    db, reopened = await _opened(path)
+    assert await reopened.entries() == expected
+    await db.close()

@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from normreg_common import packing
 from normreg_common.sqlite import Database
 
 from normreg_search import analysis, understanding
@@ -294,15 +295,21 @@ def _delete_text(conn: sqlite3.Connection, generation: int, rowid: int, indexed:
 
 
 def _encode(v: PublicVersion) -> bytes:
-    """The public view as kept: JSON, deflated (a version's text is most of it, and it is read back
+    """The public view as kept: JSON, packed (a version's text is most of it, and it is read back
     only for the hits of a page)."""
-    return zlib.compress(json.dumps(encode_version(v), ensure_ascii=False).encode(), 1)
+    return packing.pack_text(json.dumps(encode_version(v), ensure_ascii=False))
+
+
+# Views kept deflated by zlib for a while before the embedded stores packed with Zstandard; a zlib
+# stream never starts with Zstandard's magic number.
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _decode(payload: bytes | str) -> PublicVersion:
-    """A kept public view; earlier layouts kept it as JSON text."""
-    text = zlib.decompress(payload) if isinstance(payload, bytes) else payload
-    return decode_version(json.loads(text))
+    """A kept public view; earlier layouts kept it as JSON text, or deflated."""
+    if isinstance(payload, bytes) and not payload.startswith(_ZSTD_MAGIC):
+        return decode_version(json.loads(zlib.decompress(payload)))
+    return decode_version(json.loads(packing.unpack_text(payload)))
 
 
 def _iso(day: dt.date | None) -> str | None:
