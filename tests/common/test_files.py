@@ -64,3 +64,27 @@ def test_a_second_writer_of_a_key_does_not_replace_the_first(tmp_path: Path) -> 
     assert write_new_private(tmp_path / "k", "first")
     assert not write_new_private(tmp_path / "k", "second")
     assert (tmp_path / "k").read_text() == "first"
+
+
+async def test_a_database_opened_in_a_shared_sticky_folder_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # noqa: S103 - a folder shared like /tmp
+    db = Database(shared / "registry.db", "CREATE TABLE t (x INTEGER);")
+    await db.open()
+    await db.close()
+    assert mode(shared) == 0o1777
+    assert mode(shared / "registry.db") == 0o600
+
+
+async def test_a_database_opened_in_the_home_folder_leaves_the_home_folder_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    os.chmod(home, 0o755)  # noqa: S103 - a home folder others may enter
+    monkeypatch.setenv("HOME", str(home))
+    db = Database(home / "registry.db", "")
+    await db.open()
+    await db.close()
+    assert (mode(home), mode(home / "registry.db")) == (0o755, 0o600)
