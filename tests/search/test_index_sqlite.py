@@ -185,3 +185,60 @@ async def test_views_kept_as_text_or_deflated_by_earlier_layouts_still_read(tmp_
     db, reopened = await _opened(path)
     assert await reopened.entries() == expected
     await db.close()
+
+
+async def test_an_event_that_changes_nothing_public_records_its_sequence_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A scheduler's mark (filing overdue, evaluation due) carries the whole version again; when the
+    # public view is the one indexed, nothing is packed, rewritten or re-tokenised.
+    path = tmp_path / "search.db"
+    db, index = await _opened(path)
+    first = public("rule1", body="第一条 共享单车停放管理。")
+    await index.apply([change(first, 1)])
+    conn = sqlite3.connect(path)
+    before = conn.execute("SELECT payload, text_hash, view_hash FROM g1_versions").fetchall()
+    calls: list[str] = []
+    encode, insert_text = sqlite_fts._encode, sqlite_fts._insert_text
+    monkeypatch.setattr(sqlite_fts, "_encode", lambda v: calls.append("encode") or encode(v))
+    monkeypatch.setattr(sqlite_fts, "_insert_text", lambda *args: calls.append("insert_text") or insert_text(*args))
+
+    await index.apply([change(first, 2)])
+    assert calls == []
+    assert conn.execute("SELECT payload, text_hash, view_hash FROM g1_versions").fetchall() == before
+    assert conn.execute("SELECT sequence FROM g1_versions").fetchone()[0] == 2
+    assert _postings(path, 1, "单车") == 1
+    # The sequence moved on: an older copy of the version is still ignored.
+    await index.apply([change(dataclasses.replace(first, title="旧标题"), 2)])
+    assert (await index.get(first.name)) == first
+
+    # A mark that changes what is public (the state) rewrites the row, but its text stays indexed as it is.
+    repealed = dataclasses.replace(first, state="REPEALED")
+    await index.apply([change(repealed, 3)])
+    assert calls == ["encode"]
+    assert (await index.get(first.name)) == repealed
+    assert conn.execute("SELECT sequence, state FROM g1_versions").fetchone() == (3, "REPEALED")
+    assert _postings(path, 1, "单车") == 1
+    assert (await index.search(SearchQuery(text="共享单车", states=frozenset({"REPEALED"})))).total == 1
+    assert (await index.search(SearchQuery(text="共享单车"))).total == 0  # in force only, by default
+    conn.close()
+    await db.close()
+
+
+async def test_a_generation_written_before_views_were_hashed_gets_them_as_it_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    db, index = await _opened(path)
+    first = public("rule1", body="第一条 共享单车停放管理。")
+    await index.apply([change(first, 1)])
+    await db.close()
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE g1_versions DROP COLUMN view_hash")
+    conn.commit()
+
+    db, index = await _opened(path)
+    await index.apply([change(first, 2)])  # no hash kept: applied in full, and hashed
+    assert conn.execute("SELECT sequence, view_hash IS NOT NULL FROM g1_versions").fetchone() == (2, 1)
+    assert (await index.get(first.name)) == first
+    assert _postings(path, 1, "单车") == 1
+    conn.close()
+    await db.close()

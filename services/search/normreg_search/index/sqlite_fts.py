@@ -182,7 +182,8 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
             comment_start TEXT,
             comment_end TEXT,
             text_hash TEXT,
-            payload TEXT
+            payload TEXT,
+            view_hash TEXT
         );
         CREATE INDEX IF NOT EXISTS {versions}_document ON {versions} (document, version_number);
         CREATE INDEX IF NOT EXISTS {versions}_number ON {versions} (uniform_number) WHERE uniform_number != '';
@@ -200,6 +201,10 @@ def _create(conn: sqlite3.Connection, generation: int) -> None:
     for statement in ddl.split(";"):
         if statement.strip():
             conn.execute(statement)
+    if "view_hash" not in {str(r[1]) for r in conn.execute(f"PRAGMA table_info({versions})")}:
+        # A generation written before views were hashed: its rows hold none, so the first event of
+        # each version is applied in full, as before, and hashes it.
+        conn.execute(f"ALTER TABLE {versions} ADD COLUMN view_hash TEXT")
     facets = _facets(generation)
     counted = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (facets,)).fetchone() is not None
     for statement in _facet_ddl(versions, facets):
@@ -323,12 +328,29 @@ def _text_hash(v: PublicVersion) -> str:
     return digest.hexdigest()[:32]
 
 
+def _view_hash(change: VersionChange) -> str | None:
+    """Everything a version's row is written from but its sequence; None for a hidden version."""
+    if change.version is None:
+        return None
+    return hashlib.sha256(f"{change.document}\x00{change.version!r}".encode()).hexdigest()[:32]
+
+
 def _apply(conn: sqlite3.Connection, generation: int, changes: Sequence[VersionChange]) -> int:
     versions = _tables(generation).versions
     applied = 0
     for change in latest_per_version(changes):
-        row = conn.execute(f"SELECT id, sequence, text_hash FROM {versions} WHERE name = ?", (change.name,)).fetchone()
+        row = conn.execute(
+            f"SELECT id, sequence, text_hash, view_hash FROM {versions} WHERE name = ?", (change.name,)
+        ).fetchone()
         if row is not None and row["sequence"] >= change.sequence:
+            continue
+        view_hash = _view_hash(change)
+        if row is not None and view_hash is not None and row["view_hash"] == view_hash:
+            # An event that changes nothing public (a scheduler's mark, an internal step) still
+            # carries the whole version: only its sequence is recorded, nothing is packed, rewritten
+            # or re-tokenised.
+            conn.execute(f"UPDATE {versions} SET sequence = ? WHERE id = ?", (change.sequence, row["id"]))
+            applied += 1
             continue
         v = change.version
         visibility = change.visibility
@@ -352,11 +374,12 @@ def _apply(conn: sqlite3.Connection, generation: int, changes: Sequence[VersionC
             _iso(v.comment_end) if v else None,
             new_hash,
             _encode(v) if v else None,
+            view_hash,
         )
         columns = (
             "document, version_number, sequence, visibility, state, kind, issuing_body, uniform_number, "
             "promulgation_date, effective_date, valid_from, valid_to, year, comment_start, comment_end, "
-            "text_hash, payload"
+            "text_hash, payload, view_hash"
         )
         # The view whose text is indexed now, read before it is overwritten: taking the text out of
         # the index needs it.
