@@ -17,7 +17,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from normreg.events.v1 import document_events_pb2 as dev
 
-from normreg_common import event_data, legacy_document_events
+from normreg_common import event_data, legacy_document_events, proto_json
 from normreg_common.event_data import UnreadableData
 from normreg_common.events import CloudEvent
 
@@ -83,7 +83,7 @@ def read_common(event: CloudEvent) -> dev.DocumentEvent | None:
         raise UnreadableData(f"{event.type} names the schema {event.dataschema}, not a document event message")
     data, articles = _articles_apart(event.data)
     try:
-        message = json_format.ParseDict(data, dev.DocumentEvent(), ignore_unknown_fields=True)
+        message = proto_json.parse_dict(data, dev.DocumentEvent(), ignore_unknown_fields=True)
     except json_format.ParseError as exc:
         raise UnreadableData(f"{event.type}: data is not a document event: {exc}") from None
     message.version.articles.extend(dev.DocumentArticle(label=label, text=text) for label, text in articles)

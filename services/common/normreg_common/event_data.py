@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from normreg_common import proto_json
 from normreg_common.events import CloudEvent
 
 TYPE_URL_PREFIX = "type.googleapis.com/"
@@ -42,6 +43,6 @@ def read(event: CloudEvent, message: type[M]) -> M:
     if event.dataschema is not None and event.dataschema != expected:
         raise UnreadableData(f"{event.type} names the schema {event.dataschema}, not {expected}")
     try:
-        return json_format.ParseDict(event.data, message(), ignore_unknown_fields=True)
+        return proto_json.parse_dict(event.data, message(), ignore_unknown_fields=True)
     except json_format.ParseError as exc:
         raise UnreadableData(f"{event.type}: data is not a {message.DESCRIPTOR.full_name}: {exc}") from None
