@@ -45,6 +45,7 @@ CONCURRENCY = 32
 # the median first contentful paint and time to interactive, as its computeMedianRun picks it); one
 # run on a shared machine swings the performance score by ten points either way.
 LIGHTHOUSE_RUNS = 3
+LIGHTHOUSE_ATTEMPTS = 3
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -205,11 +206,28 @@ def lighthouse(url: str) -> tuple[dict[str, float], float, float]:
     return scores, audits["first-contentful-paint"]["numericValue"], audits["interactive"]["numericValue"]
 
 
+def lighthouse_again(url: str, failures: list[str]) -> tuple[dict[str, float], float, float]:
+    """One run, made again (up to LIGHTHOUSE_ATTEMPTS) when Lighthouse itself fails to record it.
+
+    Lighthouse asks for exactly that ("Something went wrong with recording the trace … Please run
+    Lighthouse again", NO_NAVSTART/NO_FCP): with a newer Chromium its trace sometimes lacks the
+    navigation. Every failure is kept and printed, so a page that never loads still fails."""
+    for attempt in range(1, LIGHTHOUSE_ATTEMPTS + 1):
+        try:
+            return lighthouse(url)
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            failures.append(str(error).splitlines()[-1][-300:])
+            if attempt == LIGHTHOUSE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
 def lighthouse_lines(pages: dict[str, str], portal_log: Path) -> list[str]:
     out = []
     for name, url in pages.items():
+        failures: list[str] = []
         try:
-            runs = [lighthouse(url) for _ in range(LIGHTHOUSE_RUNS)]
+            runs = [lighthouse_again(url, failures) for _ in range(LIGHTHOUSE_RUNS)]
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
             VERDICTS.append((f"lighthouse {name}", "runs", False))
             log = portal_log.read_text(errors="replace")[-2000:] if portal_log.exists() else ""
@@ -226,6 +244,8 @@ def lighthouse_lines(pages: dict[str, str], portal_log: Path) -> list[str]:
             f"lighthouse {name:<10} " + "   ".join(verdicts) + f"   (median of {len(runs)} runs; performance "
             f"{performance[0]:.0f}..{performance[-1]:.0f})"
         )
+        if failures:
+            out.append(f"  {len(failures)} run(s) made again after Lighthouse failed to record them: {failures[0]}")
     return out
 
 
