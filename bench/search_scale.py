@@ -62,15 +62,18 @@ CHUNK = 400
 SCHEMA = INBOX_SCHEMA + DEAD_LETTER_SCHEMA + META_SCHEMA + WITNESS_SCHEMA
 
 
-async def build_index(backends: Backends, data_dir: Path, corpus: Path, alias: str, shards: int) -> tuple[float, int]:
-    """Seconds to index the corpus through the backend's bulk path, and versions indexed."""
+async def index_at(backends: Backends, data_dir: Path, alias: str, shards: int) -> tuple[Database, SearchIndex]:
+    """The search database in `data_dir` opened, and the backend's index over it (not yet opened)."""
     db = Database(data_dir / "search.db", SCHEMA, synchronous="NORMAL")
     await db.open()
-    index: SearchIndex = (
-        ElasticsearchIndex(backends.elasticsearch, db, alias=alias, shards=shards)
-        if backends.real
-        else SqliteFtsIndex(db)
-    )
+    if backends.real:
+        return db, ElasticsearchIndex(backends.elasticsearch, db, alias=alias, shards=shards)
+    return db, SqliteFtsIndex(db)
+
+
+async def build_index(backends: Backends, data_dir: Path, corpus: Path, alias: str, shards: int) -> tuple[float, int]:
+    """Seconds to index the corpus through the backend's bulk path, and versions indexed."""
+    db, index = await index_at(backends, data_dir, alias, shards)
     await index.open()
     versions = 0
     started = time.perf_counter()
@@ -92,13 +95,7 @@ async def build_index(backends: Backends, data_dir: Path, corpus: Path, alias: s
 
 async def open_for_writing(backends: Backends, data_dir: Path, alias: str, shards: int) -> float:
     started = time.perf_counter()
-    db = Database(data_dir / "search.db", SCHEMA, synchronous="NORMAL")
-    await db.open()
-    index: SearchIndex = (
-        ElasticsearchIndex(backends.elasticsearch, db, alias=alias, shards=shards)
-        if backends.real
-        else SqliteFtsIndex(db)
-    )
+    db, index = await index_at(backends, data_dir, alias, shards)
     try:
         await index.open()
     finally:
