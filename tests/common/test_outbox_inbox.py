@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from normreg_common import outbox
+from normreg_common.eventlog import sqlite_log
 from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.inbox import INBOX_SCHEMA, ConsumerRunner, accept_sequence, position_loader, save_positions
@@ -160,4 +162,46 @@ async def test_accept_sequence_drops_duplicates_and_older_copies(tmp_path: Path)
     for seq in (1, 2, 2, 1, 3):
         results.append(await db.transaction(lambda conn, s=seq: accept_sequence(conn, "/src", "documents/a", s)))
     assert results == [True, True, False, False, True]
+    await db.close()
+
+
+async def test_rows_go_into_the_embedded_log_as_the_outbox_keeps_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The embedded log packs as the outbox does: the relay hands the stored bytes over without
+    # unpacking and packing them again, and a consumer reads back exactly what was enqueued.
+    db = Database(tmp_path / "svc.db", OUTBOX_SCHEMA)
+    await db.open()
+    large = [("第一条 " + "规范性文件备案审查" * 80 + str(i)).encode() for i in range(3)]
+    records = [Record("t", "k", v) for v in [*large, b"small", b""]]
+    await db.transaction(
+        lambda conn: conn.executemany(
+            "INSERT INTO outbox (topic, key, value, packed) VALUES (?, ?, ?, ?)",
+            [(r.topic, r.key, *pack(r.value)) for r in records[:4]] + [("t", "k", b"", 0)],
+        )
+    )
+    log = SqliteEventLog(tmp_path / "log.db", topic_prefix="p.")
+    await log.start()
+
+    def repacked(*args: object) -> None:
+        raise AssertionError("the relay unpacked or packed a row again")
+
+    monkeypatch.setattr(outbox, "unpack", repacked)
+    monkeypatch.setattr(sqlite_log, "pack", repacked)
+    assert await OutboxRelay(db, log, batch_size=2).drain() == 5
+    monkeypatch.undo()
+    conn = sqlite3.connect(tmp_path / "svc.db")
+    kept = conn.execute("SELECT value, packed FROM outbox ORDER BY id").fetchall()
+    conn.close()
+    conn = sqlite3.connect(tmp_path / "log.db")
+    logged = conn.execute("SELECT value, packed FROM records WHERE topic = 'p.t' ORDER BY offset").fetchall()
+    conn.close()
+    assert logged == kept
+    assert [packed for _, packed in logged] == [1, 1, 1, 0, 0]
+    consumer = log.consumer(["t"], "g", position_loader_none)
+    await consumer.start()
+    assert [(d.topic, d.key, d.value) for d in await consumer.poll(timeout=0)] == [
+        (r.topic, r.key, r.value) for r in records
+    ]
+    await log.close()
     await db.close()

@@ -61,9 +61,15 @@ class SqliteEventLog(EventLog):
         return None
 
     async def publish(self, records: Sequence[Record]) -> None:
+        await self.publish_packed([(r.topic, r.key, *pack(r.value)) for r in records])
+
+    async def publish_packed(self, records: Sequence[tuple[str, str, bytes, bool]]) -> None:
+        """Appends records given with their values as this log keeps them (`normreg_common.packing`:
+        topic, key, the bytes and whether they are packed): an outbox kept with the same packing hands its rows
+        over as they are, instead of unpacking and packing each again on the way."""
         if records:
-            stored = [Record(self._prefix + r.topic, r.key, r.value) for r in records] if self._prefix else records
-            await self._db.transaction(lambda conn: _append(conn, stored))
+            rows = [(self._prefix + topic, key, stored, packed) for topic, key, stored, packed in records]
+            await self._db.transaction(lambda conn: _append(conn, rows))
 
     def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer:
         consumer = SqliteConsumer(self._path, topics, positions, self._consumers, topic_prefix=self._prefix)
@@ -71,18 +77,17 @@ class SqliteEventLog(EventLog):
         return consumer
 
 
-def _append(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
+def _append(conn: sqlite3.Connection, rows: Sequence[tuple[str, str, bytes, bool]]) -> None:
     next_offsets: dict[str, int] = {}
     now = time.time()
-    for record in records:
-        if record.topic not in next_offsets:
-            row = conn.execute("SELECT MAX(offset) FROM records WHERE topic = ?", (record.topic,)).fetchone()
-            next_offsets[record.topic] = -1 if row[0] is None else row[0]
-        next_offsets[record.topic] += 1
-        value, packed = pack(record.value)
+    for topic, key, value, packed in rows:
+        if topic not in next_offsets:
+            row = conn.execute("SELECT MAX(offset) FROM records WHERE topic = ?", (topic,)).fetchone()
+            next_offsets[topic] = -1 if row[0] is None else row[0]
+        next_offsets[topic] += 1
         conn.execute(
             "INSERT INTO records (topic, offset, key, value, appended_at, packed) VALUES (?, ?, ?, ?, ?, ?)",
-            (record.topic, next_offsets[record.topic], record.key, value, now, packed),
+            (topic, next_offsets[topic], key, value, now, packed),
         )
 
 
