@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from normreg_common import outbox
-from normreg_common.eventlog import sqlite_log
+from normreg_common import outbox_relay
+from normreg_common.eventlog import port, sqlite_log
 from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.inbox import INBOX_SCHEMA, ConsumerRunner, accept_sequence, position_loader, save_positions
@@ -186,7 +186,8 @@ async def test_rows_go_into_the_embedded_log_as_the_outbox_keeps_them(
     def repacked(*args: object) -> None:
         raise AssertionError("the relay unpacked or packed a row again")
 
-    monkeypatch.setattr(outbox, "unpack", repacked)
+    monkeypatch.setattr(outbox_relay, "unpack", repacked)
+    monkeypatch.setattr(port, "unpack", repacked)
     monkeypatch.setattr(sqlite_log, "pack", repacked)
     assert await OutboxRelay(db, log, batch_size=2).drain() == 5
     monkeypatch.undo()

@@ -10,11 +10,8 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
-from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import EventLog, Record
-from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.outbox_relay import RelayLoop
-from normreg_common.packing import unpack
 from normreg_common.sqlite import Database
 
 OUTBOX_SCHEMA = """
@@ -69,13 +66,8 @@ class OutboxRelay(RelayLoop):
         )
         if not rows:
             return 0
-        if isinstance(self._log, SqliteEventLog) and not tracing.enabled():
-            # The embedded log keeps values packed as this outbox does: the rows go over as they are.
-            # (Tracing reads each event's traceparent, so it takes the unpacked way.)
-            await self._log.publish_packed([(r["topic"], r["key"], bytes(r["value"]), bool(r["packed"])) for r in rows])
-            metrics.record_published(self.service, len(rows))
-        else:
-            await self.publish([Record(r["topic"], r["key"], unpack(bytes(r["value"]), r["packed"])) for r in rows])
+        # The embedded log keeps values packed as this outbox does, so the rows go over as they are.
+        await self.publish_packed([(r["topic"], r["key"], bytes(r["value"]), bool(r["packed"])) for r in rows])
         ids = [r["id"] for r in rows]
         now = time.time()
         await self._db.transaction(

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from normreg_common import metrics, tracing
 from normreg_common.eventlog.port import EventLog, Record
+from normreg_common.packing import unpack
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,15 @@ class RelayLoop(abc.ABC):
         with tracing.message_spans(f"normreg.{self.service}", "publish", [(r.topic, r.value) for r in records]):
             await self._log.publish(records)
         metrics.record_published(self.service, len(records))
+
+    async def publish_packed(self, rows: list[tuple[str, str, bytes, bool]]) -> None:
+        """`publish` of rows as the outbox keeps them (topic, key, stored bytes, whether packed)."""
+        if tracing.enabled():
+            # Tracing reads each event's traceparent, so it needs the values unpacked.
+            await self.publish([Record(topic, key, unpack(stored, packed)) for topic, key, stored, packed in rows])
+            return
+        await self._log.publish_packed(rows)
+        metrics.record_published(self.service, len(rows))
 
     async def drain(self) -> int:
         total = 0

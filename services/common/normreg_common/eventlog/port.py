@@ -11,6 +11,8 @@ import abc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from normreg_common.packing import unpack
+
 
 @dataclass(frozen=True)
 class Record:
@@ -69,6 +71,12 @@ class EventLog(abc.ABC):
     @abc.abstractmethod
     async def publish(self, records: Sequence[Record]) -> None:
         """Returns only once every record is durably acknowledged by the log; raises otherwise."""
+
+    async def publish_packed(self, records: Sequence[tuple[str, str, bytes, bool]]) -> None:
+        """`publish` of records given as an outbox keeps them (topic, key, stored bytes, whether
+        packed by `normreg_common.packing`). A log that keeps values packed the same way takes them
+        as they are; any other gets them unpacked."""
+        await self.publish([Record(topic, key, unpack(stored, packed)) for topic, key, stored, packed in records])
 
     @abc.abstractmethod
     def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer: ...
