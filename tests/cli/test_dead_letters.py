@@ -8,12 +8,11 @@ from normreg_common.clock import FakeClock
 from normreg_common.eventlog.port import Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.events import DOCUMENTS_TOPIC, REVIEWS_TOPIC
-from normreg_common.federation import public_key_text
 from normreg_registry.domain.lifecycle import Kind
 
 from tests.cli.conftest import Cli, cli_for
 from tests.filing.test_filing_review_service import REVIEWER
-from tests.filing.test_subordinate_streams import CHIFENG, WUHAI, signed
+from tests.filing.test_subordinate_streams import CHIFENG, PROVINCE_OF_TWO_CITIES, WUHAI, signed
 from tests.harness import System
 from tests.registry.test_domain_lifecycle import at
 
@@ -50,11 +49,7 @@ async def test_the_filing_services_dead_letters_name_the_peer_and_nothing_of_the
         tmp_path,
         FakeClock(at(12)),
         services=("filing",),
-        settings={
-            "profile": "neimenggu",
-            "federation_peers": "chifeng=chifeng.,wuhai=wuhai.",
-            "federation_keys": f"chifeng={public_key_text(CHIFENG)},wuhai={public_key_text(WUHAI)}",
-        },
+        settings=PROVINCE_OF_TWO_CITIES,
     )
     await province.start()
     chifeng = SqliteEventLog(tmp_path / "eventlog.db", topic_prefix="chifeng.")

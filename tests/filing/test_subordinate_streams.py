@@ -29,6 +29,12 @@ from tests.registry.test_domain_lifecycle import at
 
 CHIFENG = Ed25519PrivateKey.generate()
 WUHAI = Ed25519PrivateKey.generate()
+# The province of the federation tests, reading the streams of Chifeng and Wuhai with their keys.
+PROVINCE_OF_TWO_CITIES = {
+    "profile": "neimenggu",
+    "federation_peers": "chifeng=chifeng.,wuhai=wuhai.",
+    "federation_keys": f"chifeng={public_key_text(CHIFENG)},wuhai={public_key_text(WUHAI)}",
+}
 
 
 def signed(kind: Kind, id: str, key: Ed25519PrivateKey, jurisdiction: str, issuing_body: str) -> list[Record]:
@@ -154,11 +160,7 @@ async def test_dead_letters_of_every_peer_page_together_and_retry_on_the_peer_th
         tmp_path,
         FakeClock(at(12)),
         services=("filing",),
-        settings={
-            "profile": "neimenggu",
-            "federation_peers": "chifeng=chifeng.,wuhai=wuhai.",
-            "federation_keys": f"chifeng={public_key_text(CHIFENG)},wuhai={public_key_text(WUHAI)}",
-        },
+        settings=PROVINCE_OF_TWO_CITIES,
     )
     await province.start()
     chifeng, wuhai = (SqliteEventLog(tmp_path / "eventlog.db", topic_prefix=p) for p in ("chifeng.", "wuhai."))
