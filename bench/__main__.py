@@ -5,6 +5,7 @@ same run, as a ratio, with the median of several runs and their spread [min..max
     python -m bench --quick               # fewer and shorter runs (a smoke test of the figures)
     python -m bench --only write_path --only search --backends embedded
     python -m bench --only scale --size 100k --runs 1   # a generated corpus (bench/synthetic.py) end to end
+    python -m bench --only scale --size 1m --search-at-size --keep DIR   # the million, searched as imported
     python -m bench --only search_scale --size 100k     # searched through 1..N search processes
 
 The real backends are those NORMREG_KAFKA_BOOTSTRAP / NORMREG_ELASTICSEARCH_URL name, else the local
@@ -27,6 +28,9 @@ from bench import corpus, event_to_searchable, idle, portal, search_scale, synth
 from bench.infra import real_backends
 from bench.procs import Backends
 from bench.stats import VERDICTS
+
+# The documents of a generated corpus past which `scale` measures its floor on the first of them only.
+FLOOR_LIMIT = 100_000
 
 BENCHMARKS = (
     "idle",
@@ -69,6 +73,11 @@ def parse() -> argparse.Namespace:
         default=None,
         help="keep the corpus and indexes of `search_scale` in this directory and search them again next time",
     )
+    parser.add_argument(
+        "--search-at-size",
+        action="store_true",
+        help="after the `scale` import, search what the pipeline built (1 and 32 clients, 1..N search processes)",
+    )
     return parser.parse_args()
 
 
@@ -105,12 +114,22 @@ async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
         )
     if "scale" in selected:
         size = synthetic.size_of(args.size)
-        with tempfile.TemporaryDirectory(prefix="normreg-scale-") as tmp:
-            path = Path(tmp) / f"synthetic-{size}.db"
-            started = time.monotonic()
-            synthetic.write_laws_db(synthetic.generate(size, args.seed), path)
-            print(f"\n== scale: {size} generated documents (seed {args.seed}) in {time.monotonic() - started:.0f}s")
-            await corpus.main(backends, runs=args.runs or 1, do_import=True, do_search=False, path=path)
+        with contextlib.ExitStack() as stack:
+            # With --keep the generated corpus is kept and taken again (a million takes minutes to write).
+            root = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="normreg-scale-")))
+            root.mkdir(parents=True, exist_ok=True)
+            path = search_scale.corpus_in(root, size, args.seed)
+            await corpus.main(
+                backends,
+                runs=args.runs or 1,
+                do_import=True,
+                do_search=False,
+                path=path,
+                # The floor is the backend's own bulk load of the same documents; past 100k, of their
+                # first 100k (a smaller index loads faster, so this favours the floor).
+                floor_limit=FLOOR_LIMIT if size > FLOOR_LIMIT else None,
+                after_import=search_scale.on_imported if args.search_at_size else None,
+            )
     if "portal" in selected:
         await portal.main(runs=args.runs or (1 if quick else 3), n_queries=30 if quick else 60)
 

@@ -37,7 +37,7 @@ import aiohttp
 import grpc
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
-from normreg_cli.corpus import CorpusLaw, read_corpus
+from normreg_cli.corpus import CorpusLaw, count_documents, read_corpus
 from normreg_common.deadletters import DEAD_LETTER_SCHEMA
 from normreg_common.inbox import INBOX_SCHEMA
 from normreg_common.sqlite import Database
@@ -48,8 +48,8 @@ from normreg_search.query import SearchQuery
 from normreg_search.witness import WITNESS_SCHEMA
 
 from bench import synthetic
-from bench.corpus import changes_of, drive, elasticsearch_bodies, queries
-from bench.procs import KEY, Backends, disk_mb, free_port, wait_serving
+from bench.corpus import changes_of, drive, elasticsearch_bodies, queries, sample_of
+from bench.procs import KEY, Backends, System, disk_mb, free_port, wait_serving
 from bench.stats import Run, at_least, at_most, line
 
 CLIENTS = 32
@@ -102,17 +102,6 @@ async def open_for_writing(backends: Backends, data_dir: Path, alias: str, shard
         await index.close()
         await db.close()
     return time.perf_counter() - started
-
-
-def sample_of(corpus: Path) -> list[CorpusLaw]:
-    """Every 10th law, at most 3,000: the laws the queries are drawn from."""
-    sample: list[CorpusLaw] = []
-    for i, law in enumerate(read_corpus(corpus)):
-        if i % 10 == 0:
-            sample.append(law)
-            if len(sample) >= 3000:
-                break
-    return sample
 
 
 @contextlib.contextmanager
@@ -280,7 +269,7 @@ async def measure(
     return out
 
 
-def _corpus(directory: Path, size: int, seed: int) -> Path:
+def corpus_in(directory: Path, size: int, seed: int) -> Path:
     corpus = directory / f"synthetic-{size}-{seed}.db"
     if corpus.exists():
         print(f"\n== search at size: {size} generated documents (seed {seed}), corpus kept in {corpus}")
@@ -307,15 +296,13 @@ async def main(
     """With `keep`, the corpus and each backend's index are kept in (and taken again from) that
     directory, so an index of 100k or 1M documents is built once and searched as often as needed;
     its Elasticsearch index keeps a name made of the size, seed and shard count."""
-    cores = len(os.sched_getaffinity(0))
-    process_counts = list(range(1, max(2, cores) + 1))
     with contextlib.ExitStack() as stack:
         if keep is None:
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="normreg-search-scale-")))
         else:
             root = keep
             root.mkdir(parents=True, exist_ok=True)
-        corpus = _corpus(root, size, seed)
+        corpus = corpus_in(root, size, seed)
         for b in backends:
             if keep is None:
                 data_dir = root / b.name
@@ -346,8 +333,8 @@ async def main(
                     print(f"{_name(b)}: {note}", flush=True)
                     if keep is not None:
                         built.write_text(note + "\n")
-                texts = queries(sample_of(corpus), n_queries)
-                for text in await measure(b, data_dir, alias, texts, runs, process_counts):
+                texts = queries(sample_of(corpus, count_documents(corpus)), n_queries)
+                for text in await measure(b, data_dir, alias, texts, runs, process_counts()):
                     print(text, flush=True)
                 print(f"(load average {os.getloadavg()[0]:.1f} after {_name(b)})", flush=True)
             finally:
@@ -357,3 +344,15 @@ async def main(
                         await es.drop_everything()
                     finally:
                         await es.close()
+
+
+def process_counts() -> list[int]:
+    """1 … the cores this process may use (at least 2, so the gain of a second process is shown)."""
+    return list(range(1, max(2, len(os.sched_getaffinity(0))) + 1))
+
+
+async def on_imported(system: System, texts: list[str], runs: int = 1) -> list[str]:
+    """The search figures of a system whose import has just ended, on the index its pipeline built:
+    the services stopped, the search service started again as 1 … N processes over that index."""
+    print(f"\n== search at size on what the import built ({_name(system.backends)})", flush=True)
+    return await measure(system.backends, system.data_dir, system.index_alias, texts, runs, process_counts())
