@@ -399,14 +399,21 @@ async def run_backend(
                         print(f"{backends.name} on disk after the import: {sizes}", flush=True)
                     if do_search and run == 0:
                         await measure_search(system, texts, runs, figures)
+                if do_import:
+                    # The floor while the import's data is still there, before the search at size:
+                    # both ends of the ratio are printed as soon as they are known.
+                    with tempfile.TemporaryDirectory(prefix="direct") as floor_dir:
+                        seconds, direct_versions = await direct_load(backends, Path(floor_dir), path, floor_limit)
+                    direct.append(direct_versions / seconds)
+                    print(
+                        f"{backends.name}: floor, {direct_versions} versions through the index adapter's bulk apply "
+                        f"in {seconds:.0f}s ({direct_versions / seconds:.1f}/s, load {os.getloadavg()[0]:.1f})",
+                        flush=True,
+                    )
                 if after_import is not None and run == 0:
                     at_size = await after_import(system, texts)
             finally:
                 await forget(system)
-        if do_import:
-            with tempfile.TemporaryDirectory(prefix="direct") as tmp:
-                seconds, direct_versions = await direct_load(backends, Path(tmp), path, floor_limit)
-                direct.append(direct_versions / seconds)
     out: list[str] = []
     name = backends.name
     if do_import:

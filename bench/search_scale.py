@@ -227,6 +227,20 @@ async def measure(
                             floor[concurrency].append(await drive(alone, items, concurrency))
                         run = await _via_service(address, items, concurrency)
                         subject.setdefault((processes, concurrency), []).append(run)
+                        alone_run = floor[concurrency][-1] if processes == 1 else None
+                        # Each run as it ends: a search at size can take many minutes a run.
+                        print(
+                            f"  {processes} process(es), {concurrency} client(s): p50 {run.p50_ms:.1f} ms, "
+                            f"p99 {run.p99_ms:.1f} ms, {run.throughput:.2f}/s"
+                            + (
+                                f"; alone p50 {alone_run.p50_ms:.1f}, p99 {alone_run.p99_ms:.1f}, "
+                                f"{alone_run.throughput:.2f}/s"
+                                if alone_run
+                                else ""
+                            )
+                            + f" (load {os.getloadavg()[0]:.1f})",
+                            flush=True,
+                        )
                     if processes == 1:
                         listing_alone.append(await drive(alone, [LISTING] * LISTINGS, 1))
                         listing.append(await _via_service(address, [LISTING] * LISTINGS, 1))
