@@ -17,7 +17,7 @@ from normreg_common import outbox
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.port import Consumer, EventLog, PositionLoader, Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
-from normreg_common.metrics import MetricsEndpoint
+from normreg_common.metrics import MetricsEndpoint, Sampler
 from normreg_common.outbox import OutboxRelay
 from normreg_common.sqlite import Database
 
@@ -284,3 +284,27 @@ async def test_a_record_no_consumer_can_read_is_counted_as_a_dead_letter(system:
     await system.apps["search"].sampler.sample()
     lag = sample("normreg_consumer_lag_records", consumer="search:documents", topic="normreg.documents", partition="0")
     assert lag == 0
+
+
+async def test_a_probe_that_answers_late_is_reported_in_one_line_and_the_others_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ran: list[str] = []
+
+    async def slow() -> None:
+        await asyncio.Event().wait()
+
+    async def failing() -> None:
+        raise ConnectionError("the broker is down")
+
+    async def fine() -> None:
+        ran.append("fine")
+
+    with caplog.at_level("WARNING", logger="normreg_common.metrics"):
+        await Sampler([slow, failing, fine], interval_s=0.01).sample()
+    late = [r for r in caplog.records if "took over" in r.getMessage()]
+    failed = [r for r in caplog.records if "failed" in r.getMessage()]
+    # Late is load, not a fault: no traceback. A probe that raises keeps its traceback.
+    assert len(late) == 1 and late[0].exc_info is None and "slow" in late[0].getMessage()
+    assert len(failed) == 1 and failed[0].exc_info is not None and "failing" in failed[0].getMessage()
+    assert ran == ["fine"]

@@ -180,10 +180,16 @@ class Sampler:
 
     async def sample(self) -> None:
         for probe in self._probes:
+            name = getattr(probe, "__qualname__", probe)
+            timeout = max(self._interval_s, 1.0)
             try:
-                await asyncio.wait_for(probe(), timeout=max(self._interval_s, 1.0))
+                await asyncio.wait_for(probe(), timeout=timeout)
+            except TimeoutError:
+                # A database busy with a large import answers late; that is load, not a fault, and
+                # a traceback every few seconds would bury the log.
+                log.warning("metrics probe %s took over %.0fs; its gauges keep their last values", name, timeout)
             except Exception:
-                log.warning("metrics probe %s failed", getattr(probe, "__qualname__", probe), exc_info=True)
+                log.warning("metrics probe %s failed", name, exc_info=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
