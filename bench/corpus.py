@@ -56,7 +56,7 @@ from normreg_search.projection import project
 from normreg_search.query import SearchQuery
 
 from bench.infra import forget
-from bench.procs import KEY, Backends, System, disk_mb, echo_process, peak_rss_mb, rss_mb
+from bench.procs import KEY, Backends, System, cpu_seconds, disk_mb, echo_process, peak_rss_mb, rss_mb
 from bench.stats import VERDICTS, Run, at_least, at_most, line, median_and_spread, summarise
 
 PUBLIC = [
@@ -142,7 +142,17 @@ def changes_of(laws: Sequence[CorpusLaw]) -> list[VersionChange]:
     return out
 
 
-async def direct_load(backends: Backends, directory: Path, corpus: Path, limit: int | None = None) -> tuple[float, int]:
+@dataclass
+class Floor:
+    """The index adapter's own bulk apply: wall seconds, this process's CPU seconds over the same
+    stretches (the adapter's threads included; Elasticsearch's own CPU is not), and versions."""
+
+    seconds: float
+    cpu_seconds: float
+    versions: int
+
+
+async def direct_load(backends: Backends, directory: Path, corpus: Path, limit: int | None = None) -> Floor:
     """Seconds to apply the corpus's versions (the first `limit` documents) straight to a fresh index
     and make them searchable, and how many versions that was. The corpus is read as a stream and each
     batch projected before its clock starts, so only the backend's own work is timed."""
@@ -154,7 +164,7 @@ async def direct_load(backends: Backends, directory: Path, corpus: Path, limit: 
     else:
         index = SqliteFtsIndex(db)
     await index.open()
-    seconds = 0.0
+    seconds = cpu = 0.0
     versions = 0
     try:
         pending: list[VersionChange] = []
@@ -162,17 +172,19 @@ async def direct_load(backends: Backends, directory: Path, corpus: Path, limit: 
             pending += changes_of([law])
             while len(pending) >= BATCH:
                 batch, pending = pending[:BATCH], pending[BATCH:]
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 await index.apply(batch)
                 seconds += time.perf_counter() - started
+                cpu += time.process_time() - cpu_started
                 versions += len(batch)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if pending:
             await index.apply(pending)
             versions += len(pending)
         await index.refresh()
         seconds += time.perf_counter() - started
-        return seconds, versions
+        cpu += time.process_time() - cpu_started
+        return Floor(seconds, cpu, versions)
     finally:
         if isinstance(index, ElasticsearchIndex):
             await index.drop_everything()
@@ -373,6 +385,8 @@ async def run_backend(
     direct: list[float] = []
     direct_versions = versions
     rss: dict[str, list[float]] = {}
+    cpu_ms: dict[str, list[float]] = {}
+    floor_cpu_ms: list[float] = []
     figures = SearchFigures([], [], [], [])
     at_size: list[str] = []
     # The import is repeated only when it is measured; one import serves the search runs.
@@ -382,14 +396,22 @@ async def run_backend(
             try:
                 with system.running():
                     sampling = asyncio.create_task(sample_rss(system, path.name))
+                    load_before = os.getloadavg()[0]
+                    cpu_before = {name: cpu_seconds(proc.pid) for name, proc in system.procs.items()}
+                    cpu_before[DRIVER] = time.process_time()
                     try:
                         seconds = await import_end_to_end(system, path, versions)
                     finally:
                         sampling.cancel()
+                    cpu_after = {name: cpu_seconds(proc.pid) for name, proc in system.procs.items()}
+                    cpu_after[DRIVER] = time.process_time()
+                    for name, before in cpu_before.items():
+                        cpu_ms.setdefault(name, []).append((cpu_after[name] - before) * 1000 / versions)
                     imported.append(versions / seconds)
                     print(
                         f"{backends.name}: {versions} versions imported end to end in {seconds:.0f}s "
-                        f"({versions / seconds:.1f}/s, load {os.getloadavg()[0]:.1f})",
+                        f"({versions / seconds:.1f}/s, load {load_before:.1f} -> {os.getloadavg()[0]:.1f}); "
+                        f"CPU ms a version: {cpu_text(cpu_before, cpu_after, versions)}",
                         flush=True,
                     )
                     for name, proc in system.procs.items():
@@ -403,11 +425,14 @@ async def run_backend(
                     # The floor while the import's data is still there, before the search at size:
                     # both ends of the ratio are printed as soon as they are known.
                     with tempfile.TemporaryDirectory(prefix="direct") as floor_dir:
-                        seconds, direct_versions = await direct_load(backends, Path(floor_dir), path, floor_limit)
-                    direct.append(direct_versions / seconds)
+                        floor = await direct_load(backends, Path(floor_dir), path, floor_limit)
+                    direct_versions = floor.versions
+                    direct.append(floor.versions / floor.seconds)
+                    floor_cpu_ms.append(floor.cpu_seconds * 1000 / floor.versions)
                     print(
                         f"{backends.name}: floor, {direct_versions} versions through the index adapter's bulk apply "
-                        f"in {seconds:.0f}s ({direct_versions / seconds:.1f}/s, load {os.getloadavg()[0]:.1f})",
+                        f"in {floor.seconds:.0f}s ({direct_versions / floor.seconds:.1f}/s, "
+                        f"load {os.getloadavg()[0]:.1f}; CPU {floor_cpu_ms[-1]:.2f} ms a version)",
                         flush=True,
                     )
                 if after_import is not None and run == 0:
@@ -423,6 +448,11 @@ async def run_backend(
             + f"   [{documents} documents, {versions} versions{floor_of}]"
         )
         out.append(million_at(name, backends.real, versions / documents, imported))
+        # CPU a version, per process, beside the bench process's own CPU in the index's bulk apply:
+        # less sensitive to a loaded machine than the rates, and where the time of the import goes.
+        totals = [sum(run) for run in zip(*cpu_ms.values(), strict=True)]
+        for service, values in [*cpu_ms.items(), ("all processes", totals)]:
+            out.append(line(f"{name} CPU a version: {service}", values, floor_cpu_ms, "ms", False))
         echo = [await echo_peak_rss()]
         for service, values in rss.items():
             out.append(line(f"{name} {service} peak RSS after import", values, echo, "MiB", False))
@@ -440,6 +470,17 @@ async def run_backend(
                  [r.p99_ms for r in figures.floor_c8], "ms", False),
         ]  # fmt: skip
     return out + at_size
+
+
+# The process that drives the import: the CLI's `normreg import` runs in it, reading the corpus and
+# streaming it to the registry, and so does the polling of the search service until all is searchable.
+DRIVER = "cli"
+
+
+def cpu_text(before: dict[str, float], after: dict[str, float], versions: int) -> str:
+    parts = [f"{name} {(after[name] - b) * 1000 / versions:.2f}" for name, b in before.items()]
+    total = sum(after[name] - b for name, b in before.items())
+    return ", ".join(parts) + f", all {total * 1000 / versions:.2f}"
 
 
 # The issue's goal for a million documents end to end on this 2-core machine, in minutes.
