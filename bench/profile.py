@@ -5,7 +5,7 @@ including callees. Loopback only, bounded in time.
 
     python -m bench.profile write      # the registry under CreateDocument at concurrency 32
     python -m bench.profile search     # the embedded search service under SearchDocuments (corpus)
-    python -m bench.profile import     # registry and search during `normreg import` of the corpus
+    python -m bench.profile import     # registry, review and search during `normreg import` of the corpus
     python -m bench.profile import --real   # the same on Kafka + Elasticsearch
 """
 
@@ -147,7 +147,7 @@ async def profile_search(out: Path) -> None:
 async def profile_import(directory: Path, backends: Backends) -> dict[str, Path]:
     path = default_path()
     laws = list(read_corpus(path))
-    outputs = {name: directory / f"{name}.txt" for name in ("registry", "search")}
+    outputs = {name: directory / f"{name}.txt" for name in ("registry", "review", "search")}
     with tempfile.TemporaryDirectory() as tmp:
         system = System(Path(tmp), backends)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import sys
 from pathlib import Path
@@ -107,3 +108,80 @@ async def test_without_notification_consumers_poll_and_still_see_every_record(
     finally:
         await consumer.close()
         await log.close()
+
+
+def write_database(path: Path, rows: int) -> None:
+    """Another service's database beside the log, written the way the services write theirs."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS t (x BLOB)")
+        for _ in range(rows):
+            with conn:
+                conn.execute("INSERT INTO t VALUES (?)", (b"x" * 5000,))
+
+
+async def test_writes_of_other_databases_beside_the_log_do_not_wake_its_consumers(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "eventlog.db")
+    await log.start()
+    consumer = log.consumer(["t"], "g", no_position)
+    await consumer.start()
+    try:
+        assert isinstance(consumer, SqliteConsumer)
+        if not consumer._watch.watching:
+            pytest.skip("no inotify on this platform")
+        watch = consumer._watch
+        with (
+            contextlib.closing(sqlite3.connect(tmp_path / "search.db")) as other,
+            (tmp_path / "search.log").open("a") as text,
+        ):
+            # Another service's database and log file beside the log, open as a running service holds them.
+            other.execute("PRAGMA journal_mode=WAL")
+            other.execute("CREATE TABLE t (x BLOB)")
+            watch._on_events()  # their creation is reported: a new -wal of the log would be one
+            watch.changed.clear()
+            for _ in range(20):
+                with other:
+                    other.execute("INSERT INTO t VALUES (?)", (b"x" * 5000,))
+                text.write("a line\n")
+                text.flush()
+            # The kernel queues a write's notification before the write returns: reading the queue
+            # right after the writes sees every one of them. Each would wake the consumer's process
+            # (to be read and looked at) even if it then changed nothing.
+            assert list(watch._inotify.read(timeout=0)) == [], "writes of other files reached the log's consumer"
+        assert not watch.changed.is_set()
+        await log.publish([Record("t", "k", b"v")])
+        watch._on_events()
+        assert watch.changed.is_set()
+    finally:
+        await consumer.close()
+        await log.close()
+
+
+async def test_the_watch_follows_a_log_made_after_it_and_a_wal_made_again(tmp_path: Path) -> None:
+    path = tmp_path / "eventlog.db"
+    watch = filewatch.FileWatch(path)
+    watch.start()
+    try:
+        if not watch.watching:
+            pytest.skip("no inotify on this platform")
+        for round_ in range(3):
+            # Each round opens the log, writes and closes it: the last connection's close removes
+            # the -wal, and the next round's writer makes a new one.
+            watch.changed.clear()
+            write_database(path, 1)
+            assert not (tmp_path / "eventlog.db-wal").exists()
+            watch._on_events()
+            assert watch.changed.is_set(), f"round {round_}: a write of the log did not wake the watch"
+        # Held open, the -wal stays, and each commit to it wakes the watch through its own watch.
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            with conn:
+                conn.execute("INSERT INTO t VALUES (?)", (b"y",))
+            watch._on_events()
+            watch.changed.clear()
+            with conn:
+                conn.execute("INSERT INTO t VALUES (?)", (b"z",))
+            watch._on_events()
+            assert watch.changed.is_set()
+    finally:
+        watch.close()

@@ -1,10 +1,16 @@
 """Waking a consumer of the embedded log when another process appends to it, instead of polling.
 
 The log is one SQLite file in WAL mode: every commit writes its -wal file, and Linux reports that
-write through inotify on the file's directory. A consumer waits on that with no timer at all, so an
-idle service costs nothing and a new record is seen as soon as it is committed. Where inotify is
-unavailable (another OS, or the per-user limit of instances reached) it falls back to polling that
-backs off while nothing arrives.
+write through inotify. A consumer waits on that with no timer at all, so an idle service costs
+nothing and a new record is seen as soon as it is committed. Where inotify is unavailable (another
+OS, or the per-user limit of instances reached) it falls back to polling that backs off while
+nothing arrives.
+
+Only the log's own files are watched (the file and its -wal, each by itself), and its directory only
+for files being created there (a -wal made again after every connection closed, a file put back).
+The services keep their own databases beside the log, and a watch on the whole directory woke every
+consumer for each page any of them wrote: about 300,000 times during an import of 10,000 documents,
+of which some 8,000 were the log's, a third of the review service's CPU.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ class FileWatch:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._interval = POLL_MIN_S
         self._last_change = -SETTLE_S
+        # The files whose writes wake the consumer: the log (written directly by a writer in rollback
+        # journal mode, and by checkpoints) and its -wal (every commit in WAL mode).
+        self._files = (self._path.name, self._path.name + "-wal")
+        self._directory_wd = -1
+        self._modify = 0
 
     @property
     def watching(self) -> bool:
@@ -49,8 +60,12 @@ class FileWatch:
             from inotify_simple import INotify, flags  # type: ignore[import-untyped]
 
             notify = INotify(nonblocking=True)
+            self._modify = flags.MODIFY
             try:
-                notify.add_watch(str(self._path.parent), flags.MODIFY | flags.CREATE | flags.MOVED_TO)
+                # The directory first: a file made after this is reported, one made before is found below.
+                self._directory_wd = notify.add_watch(str(self._path.parent), flags.CREATE | flags.MOVED_TO)
+                for name in self._files:
+                    self._watch_file(notify, name)
                 self._loop = asyncio.get_running_loop()
                 self._loop.add_reader(notify.fileno(), self._on_events)
             except BaseException:
@@ -60,16 +75,33 @@ class FileWatch:
         except (ImportError, OSError, NotImplementedError) as exc:
             log.info("event log %s: no file notification (%s); polling instead", self._path, exc)
 
+    def _watch_file(self, notify: Any, name: str) -> None:
+        """Watches the file by that name in the log's directory, if it exists now; if it is made later,
+        the directory's watch reports it and it is watched then (a watch follows a file, not a name:
+        a -wal removed when the last connection closed and made again is a new file)."""
+        try:
+            notify.add_watch(str(self._path.parent / name), self._modify)
+        except FileNotFoundError:
+            pass
+
     def _on_events(self) -> None:
         notify = self._inotify
         if notify is None:
             return
-        name = self._path.name
         try:
             events = notify.read(timeout=0)
         except BlockingIOError:
             return
-        if any(e.name.startswith(name) or not e.name for e in events):
+        woken = False
+        for e in events:
+            if e.wd != self._directory_wd:
+                # A write of a watched file, the end of a watch (a file removed), or an overflowed
+                # queue (wd -1): in each case the log may hold something new.
+                woken = True
+            elif e.name in self._files:
+                self._watch_file(notify, e.name)
+                woken = True
+        if woken:
             self._last_change = time.monotonic()
             self.changed.set()
 
