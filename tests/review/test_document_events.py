@@ -4,6 +4,7 @@ real SQLite database and the embedded event log, no gRPC."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from contextlib import closing
 
@@ -177,6 +178,35 @@ async def test_an_unreadable_record_is_skipped_without_stalling_the_stream(
     await registry.submit("doc1")
     await app.sync()
     assert await reviews(app) == [("reviews/doc1-v1-r1", ReviewState.OPEN)]
+
+
+async def test_an_event_it_does_not_handle_moves_its_stream_on_unread_and_a_broken_one_is_set_aside(
+    app: ReviewApp, registry: Registry, event_log: SqliteEventLog, settings: Settings
+) -> None:
+    def event(sequence: int, data: object) -> bytes:
+        fields = CloudEvent(
+            source=REGISTRY_SOURCE,
+            type="normreg.registry.v1.filing_overdue",
+            subject="documents/doc9",
+            time=registry.clock.now(),
+            sequence=1,
+            data={},
+        ).model_dump(mode="json")
+        return json.dumps({**fields, "sequence": sequence, "data": data}).encode()
+
+    # Its data is not even an object, which is for the consumers of that type to find (the search
+    # service sets it aside): here only its sequence counts, and its data is never read. A sequence
+    # of 0 breaks the envelope itself: that record is set aside here too.
+    passed, broken = event(5, "not an object"), event(0, {})
+    await event_log.publish([Record(DOCUMENTS_TOPIC, "documents/doc9", v) for v in (passed, broken)])
+    await registry.submit("doc1")
+    await app.sync()
+    assert await reviews(app) == [("reviews/doc1-v1-r1", ReviewState.OPEN)]
+    with closing(sqlite3.connect(settings.data_dir / "review.db")) as conn:
+        assert conn.execute("SELECT sequence FROM inbox_sequences WHERE subject = 'documents/doc9'").fetchall() == [
+            (5,)
+        ]
+        assert conn.execute("SELECT stage, value FROM dead_letters").fetchall() == [("decode", broken)]
 
 
 async def test_a_stale_copy_of_an_earlier_event_is_dropped(

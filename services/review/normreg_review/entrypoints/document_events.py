@@ -14,7 +14,7 @@ from normreg_common.consuming import Consuming
 from normreg_common.deadletters import DeadLetters
 from normreg_common.event_data import UnreadableData
 from normreg_common.eventlog.port import Delivery, EventLog
-from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
+from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent, EventHead
 from normreg_common.inbox import ConsumerRunner, position_loader
 from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
@@ -58,9 +58,18 @@ def _message(event: CloudEvent) -> ReviewRequested | DocumentWithdrawn | None:
     return None
 
 
+# The events read here whole; of every other one only its attributes, to move its stream on.
+READ_WHOLE = frozenset({REVIEW_REQUESTED, WITHDRAWN})
+
+
 def translate(delivery: Delivery) -> Inbound:
     """The inbound message a record carries; raises for a record that cannot be read, which the
-    consumer sets aside as a dead letter so it cannot stall the stream."""
+    consumer sets aside as a dead letter so it cannot stall the stream. Of an event of a type not
+    handled here (nearly all of an import's) only the attributes are read, not the data: its data is
+    for its own consumers to read, or set aside, and this one records its sequence all the same."""
+    head = EventHead.from_bytes(delivery.value)
+    if head.type not in READ_WHOLE:
+        return Inbound(head.source, head.subject, head.sequence, None)
     event = CloudEvent.from_bytes(delivery.value)
     return Inbound(event.source, event.subject, event.sequence, _message(event))
 
