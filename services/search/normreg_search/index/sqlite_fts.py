@@ -328,11 +328,22 @@ def _text_hash(v: PublicVersion) -> str:
     return digest.hexdigest()[:32]
 
 
+# A version's fields but its text: the text is hashed as it is, without repr's copy of it.
+_VIEW_HEAD = tuple(f.name for f in dataclasses.fields(PublicVersion) if f.name not in ("body", "articles"))
+
+
 def _view_hash(change: VersionChange) -> str | None:
-    """Everything a version's row is written from but its sequence; None for a hidden version."""
-    if change.version is None:
+    """Everything a version's row is written from but its sequence; None for a hidden version. The
+    texts are hashed with their lengths, so no two views hash the same input. (The repr of the whole
+    view cost twice as much, most of it repr's quoting of the text and an Article's repr each.)"""
+    v = change.version
+    if v is None:
         return None
-    return hashlib.sha256(f"{change.document}\x00{change.version!r}".encode()).hexdigest()[:32]
+    head = repr(tuple(getattr(v, name) for name in _VIEW_HEAD))
+    digest = hashlib.sha256(f"{change.document}\x00{head}\x00{len(v.body)}:{v.body}\x00{len(v.articles)}".encode())
+    for a in v.articles:
+        digest.update(f"{len(a.label)}:{a.label}{len(a.text)}:{a.text}".encode())
+    return digest.hexdigest()[:32]
 
 
 def _apply(conn: sqlite3.Connection, generation: int, changes: Sequence[VersionChange]) -> int:
