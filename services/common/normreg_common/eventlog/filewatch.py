@@ -79,10 +79,8 @@ class FileWatch:
         """Watches the file by that name in the log's directory, if it exists now; if it is made later,
         the directory's watch reports it and it is watched then (a watch follows a file, not a name:
         a -wal removed when the last connection closed and made again is a new file)."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             notify.add_watch(str(self._path.parent / name), self._modify)
-        except FileNotFoundError:
-            pass
 
     def _on_events(self) -> None:
         notify = self._inotify
