@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from normreg_common import outbox_relay
-from normreg_common.eventlog import port, sqlite_log
+from normreg_common import inbox, outbox_relay
+from normreg_common.eventlog import filewatch, port, sqlite_log
 from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.inbox import INBOX_SCHEMA, ConsumerRunner, accept_sequence, position_loader, save_positions
@@ -206,3 +207,80 @@ async def test_rows_go_into_the_embedded_log_as_the_outbox_keeps_them(
     ]
     await log.close()
     await db.close()
+
+
+async def test_the_consumer_loop_applies_records_as_they_come_and_stops_without_waiting_out_its_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An idle loop waits in one poll as long as this; records and stopping must both end the wait.
+    monkeypatch.setattr(inbox, "IDLE_POLL_S", 3600.0)
+    log = SqliteEventLog(tmp_path / "log.db")
+    await log.start()
+    db = Database(tmp_path / "consumer.db", INBOX_SCHEMA)
+    await db.open()
+    seen: list[bytes] = []
+    arrived = asyncio.Event()
+
+    async def handler(batch: list[Delivery]) -> None:
+        await db.transaction(lambda conn: save_positions(conn, "g", batch))
+        seen.extend(d.value for d in batch)
+        arrived.set()
+
+    runner = ConsumerRunner(log.consumer(["t"], "g", position_loader(db, "g")), handler, "test")
+    await runner.start()
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    try:
+        await log.publish([Record("t", "k", b"first")])
+        # The bounds of these waits only end a broken test; a working loop returns at once.
+        await asyncio.wait_for(arrived.wait(), timeout=30)
+        assert seen == [b"first"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
+    assert running.exception() is None
+    await runner.close()
+    await log.close()
+    await db.close()
+
+
+async def test_an_embedded_poll_cancelled_while_it_reads_leaves_the_records_for_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filewatch, "SETTLE_S", 0.0)
+    log = SqliteEventLog(tmp_path / "log.db")
+    await log.start()
+    consumer = log.consumer(["t"], "g", no_position)
+    await consumer.start()
+    try:
+        assert isinstance(consumer, sqlite_log.SqliteConsumer)
+        if not consumer._watch.watching:
+            pytest.skip("no file notification on this platform")
+        assert await consumer.poll(timeout=0.0) == []  # caught up: the next poll waits for a change
+        await log.publish([Record("t", "k", b"v")])
+        await asyncio.wait_for(consumer._watch.changed.wait(), timeout=30)
+        reading = asyncio.Event()
+        read = consumer._db.read
+
+        async def stuck_read(fn: Callable[[sqlite3.Connection], object]) -> object:
+            reading.set()
+            await asyncio.Event().wait()  # until cancelled
+            return await read(fn)
+
+        monkeypatch.setattr(consumer._db, "read", stuck_read)
+        polling = asyncio.create_task(consumer.poll(timeout=30))
+        await asyncio.wait_for(reading.wait(), timeout=30)
+        polling.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await polling
+        monkeypatch.setattr(consumer._db, "read", read)
+        # Without reading again the poll would wait for a change that already happened.
+        got = await consumer.poll(timeout=10)
+        assert [d.value for d in got] == [b"v"]
+    finally:
+        await consumer.close()
+        await log.close()
+
+
+async def no_position(topic: str, partition: int) -> int | None:
+    return None

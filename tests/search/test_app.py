@@ -7,12 +7,14 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from normreg_common.auth import TokenCodec
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.port import Record
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.events import DOCUMENTS_TOPIC
 from normreg_common.sqlite import Database
+from normreg_search import bootstrap
 from normreg_search.bootstrap import SearchApp, create_app, index_from_settings
 from normreg_search.entrypoints.consumer import GROUP
 from normreg_search.index.elasticsearch import ElasticsearchIndex
@@ -148,6 +150,26 @@ async def test_the_background_consumer_follows_the_log(
         assert len(await search_names(app, "备案")) == 30
     finally:
         await app.stop(grace=0.1)
+
+
+async def test_sync_and_reindex_beside_the_background_consumer_do_not_wait_out_its_poll(
+    tmp_path: Path, event_log: SqliteEventLog, clock: FakeClock, codec: TokenCodec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The idle loop holds the consumer lock while it waits for records, as long as this.
+    monkeypatch.setattr(bootstrap, "IDLE_POLL_S", 3600.0)
+    app = await create_app(search_settings(tmp_path / "bg"), clock=clock, event_log=event_log, codec=codec)
+    await app.start()
+    try:
+        await publish(event_log, EVENTS[:5])
+        await asyncio.wait_for(app.caught_up(), timeout=30)
+        # Now the loop waits in a poll; the bounds below only end a broken test.
+        await asyncio.wait_for(app.sync(), timeout=30)
+        await asyncio.wait_for(app.reindex(), timeout=30)
+        await publish(event_log, EVENTS[5:])
+        await asyncio.wait_for(app.caught_up(), timeout=30)
+        assert len(await search_names(app, "备案")) == 30
+    finally:
+        await asyncio.wait_for(app.stop(grace=0.1), timeout=30)
 
 
 async def test_the_backend_and_the_index_name_come_from_settings(tmp_path: Path) -> None:

@@ -78,6 +78,12 @@ def accept_sequence(conn: sqlite3.Connection, source: str, subject: str, sequenc
 
 BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
+# How long a background consumer waits in one poll when nothing comes. Both logs hand a record over
+# as soon as it is there (Kafka's fetch returns on new data, the embedded log wakes on the file's
+# change), and stopping ends the wait, so this is only the loop's safety net: each turn of an idle
+# loop costs CPU for nothing.
+IDLE_POLL_S = 30.0
+
 
 class ConsumerRunner:
     """Polls a consumer and hands batches to a handler that commits them with their positions."""
@@ -97,8 +103,9 @@ class ConsumerRunner:
     async def close(self) -> None:
         await self._consumer.close()
 
-    async def step(self, timeout: float = 0.0) -> int:
-        batch = await self._consumer.poll(timeout=timeout)
+    async def step(self, timeout: float = 0.0, wake: Sequence[asyncio.Event] = ()) -> int:
+        """Polls up to `timeout` (returning early when one of `wake` is set) and applies what came."""
+        batch = await self._poll(timeout, wake)
         if not batch:
             return 0
         try:
@@ -118,6 +125,24 @@ class ConsumerRunner:
         metrics.record_applied(self._name, newest, counts)
         return len(batch)
 
+    async def _poll(self, timeout: float, wake: Sequence[asyncio.Event]) -> list[Delivery]:
+        if timeout <= 0 or not wake:
+            return await self._consumer.poll(timeout=timeout)
+        polling = asyncio.ensure_future(self._consumer.poll(timeout=timeout))
+        woken = [asyncio.ensure_future(event.wait()) for event in wake]
+        try:
+            await asyncio.wait([polling, *woken], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in woken:
+                waiter.cancel()
+            if not polling.done():
+                # Both logs take records only after their wait ends, so a poll cancelled while it
+                # waits has taken nothing: the next poll gets what arrives meanwhile.
+                polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await polling
+        return [] if polling.cancelled() else polling.result()
+
     async def lag(self) -> dict[tuple[str, int], int]:
         return await self._consumer.lag()
 
@@ -132,7 +157,7 @@ class ConsumerRunner:
         backoff = 0.1
         while not stop.is_set():
             try:
-                await self.step(timeout=0.5)
+                await self.step(timeout=IDLE_POLL_S, wake=(stop,))
                 backoff = 0.1
             except Exception:
                 log.warning("%s: batch failed, retrying in %.1fs", self._name, backoff, exc_info=True)

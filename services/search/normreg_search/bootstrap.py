@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 from normreg_common import deadletter_api
@@ -22,7 +22,7 @@ from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import Consumer, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC
 from normreg_common.grpc_server import create_server, mark_not_serving, mark_serving
-from normreg_common.inbox import INBOX_SCHEMA, ConsumerRunner, position_loader
+from normreg_common.inbox import IDLE_POLL_S, INBOX_SCHEMA, ConsumerRunner, position_loader
 from normreg_common.metrics import Sampler, consumer_probe
 from normreg_common.profile import get_profile
 from normreg_common.settings import Settings
@@ -40,9 +40,6 @@ from normreg_search.service import PublicSearch
 from normreg_search.witness import WITNESS_SCHEMA, Witnessed
 
 log = logging.getLogger(__name__)
-
-# How long the background loop waits in one poll; sync() and reindex() wait at most this for it.
-POLL_TIMEOUT_S = 0.2
 
 
 def index_from_settings(settings: Settings, db: Database) -> SearchIndex:
@@ -139,8 +136,11 @@ class SearchApp:
             )
             if bound == 0:
                 raise RuntimeError(f"could not bind {private}")
-        # One consumer step at a time; held by reindex() while it switches indices.
+        # One consumer step at a time; held by reindex() while it switches indices. The background
+        # loop holds it while it waits for records; `_wanted` ends that wait for sync() and reindex().
         self._consuming = asyncio.Lock()
+        self._wanted = asyncio.Event()
+        self._wanting = 0
         self._reindexing = asyncio.Lock()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -148,8 +148,7 @@ class SearchApp:
             [consumer_probe(self.consumer)] if self.consumer is not None else [], settings.metrics_interval_s
         )
         self._sampling: asyncio.Task[None] | None = None
-        # Background mode: how many polls found nothing, so callers can wait until caught up.
-        self._empty_polls = 0
+        # Background mode: notified after every applied batch, so callers can wait until caught up.
         self._progress = asyncio.Condition()
 
     def _consumer(self) -> ConsumerRunner:
@@ -184,11 +183,10 @@ class SearchApp:
         while not self._stop.is_set():
             try:
                 async with self._consuming:
-                    applied = await self._consumer().step(timeout=POLL_TIMEOUT_S)
+                    applied = await self._consumer().step(timeout=IDLE_POLL_S, wake=(self._stop, self._wanted))
                 backoff = 0.1
-                if applied == 0:
+                if applied:
                     async with self._progress:
-                        self._empty_polls += 1
                         self._progress.notify_all()
             except Exception:
                 log.warning("search projection: batch failed, retrying in %.1fs", backoff, exc_info=True)
@@ -197,20 +195,31 @@ class SearchApp:
                 backoff = min(backoff * 2, 10.0)
 
     async def caught_up(self) -> None:
-        """Background mode: returns once everything in the log when called has been applied.
-
-        The second empty poll after the call began started after it, so it saw all that was there.
-        """
+        """Background mode: returns once everything in the log when called has been applied, that
+        is when the log holds nothing after the positions applied (checked again after each batch)."""
         if self._task is None:
             raise RuntimeError("caught_up() needs the background consumer; use sync() without it")
-        target = self._empty_polls + 2
         async with self._progress:
-            await self._progress.wait_for(lambda: self._empty_polls >= target)
+            while any((await self._consumer().lag()).values()):
+                await self._progress.wait()
         await self.index.refresh()
+
+    @contextlib.asynccontextmanager
+    async def _paused(self) -> AsyncIterator[None]:
+        """Holds the consumer lock, ending the background loop's wait for records to get it."""
+        self._wanting += 1
+        self._wanted.set()
+        try:
+            async with self._consuming:
+                yield
+        finally:
+            self._wanting -= 1
+            if not self._wanting:
+                self._wanted.clear()
 
     async def sync(self) -> int:
         """Apply every event already in the log; afterwards searches see all of it."""
-        async with self._consuming:
+        async with self._paused():
             processed = await self._consumer().drain()
         await self.index.refresh()
         return processed
@@ -232,7 +241,7 @@ class SearchApp:
                 await replay.consumer.start()
                 try:
                     await replay.into(build)
-                    async with self._consuming:
+                    async with self._paused():
                         await replay.into(build)
                         await build.switch()
                 finally:

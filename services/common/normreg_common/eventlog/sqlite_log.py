@@ -133,6 +133,8 @@ class SqliteConsumer(Consumer):
             if timeout <= 0 or self._must_read():
                 # Cleared before the read: a commit after the read's snapshot sets it again.
                 self._watch.changed.clear()
+                # Until this read completes: a poll cancelled during it reads again the next time.
+                self._caught_up = False
                 batch = await self._db.read(lambda conn: self._fetch(conn, max_records))
                 if batch:
                     for delivery in batch:
