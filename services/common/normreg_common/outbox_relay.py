@@ -1,6 +1,6 @@
 """What every outbox relay does, whatever database holds the outbox: publish a batch to the event log
-(traced and counted), drain, and run — woken by a commit, polling when idle, backing off while the
-log is unreachable (the rows stay; writes go on being accepted). A database's relay says only how it
+(traced and counted), drain, and run — woken by a commit, polling ever less often while idle, backing
+off while the log is unreachable (the rows stay; writes go on being accepted). A database's relay says only how it
 takes a batch of unsent rows and marks them sent (`relay_once`) and how it counts what waits."""
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ import logging
 from typing import Protocol
 
 from normreg_common import metrics, tracing
+from normreg_common.backoff import Backoff
 from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.packing import unpack
 
 log = logging.getLogger(__name__)
+
+# Longest wait between two looks at an idle outbox. A commit in this process wakes the relay at once;
+# the look only finds rows that another process over the same store committed and could not send
+# (a replica killed before its relay ran), so a quiet service looks every few seconds, not every one.
+IDLE_POLL_MAX_S = 10.0
 
 
 class Relay(Protocol):
@@ -37,7 +43,7 @@ class RelayLoop(abc.ABC):
         self.service = service
         self._log = log_
         self._batch_size = batch_size
-        self._idle_poll_s = idle_poll_s
+        self._idle = Backoff(idle_poll_s, max(idle_poll_s, IDLE_POLL_MAX_S))
         self._wakeup = asyncio.Event()
 
     @abc.abstractmethod
@@ -79,6 +85,8 @@ class RelayLoop(abc.ABC):
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.1
         while not stop.is_set():
+            # Cleared before the look, not after: a commit while it reads wakes the next wait at once.
+            self._wakeup.clear()
             try:
                 sent = await self.relay_once()
                 backoff = 0.1
@@ -89,9 +97,10 @@ class RelayLoop(abc.ABC):
                 await wait_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if sent == 0:
-                self._wakeup.clear()
-                await wait_any(stop, self._wakeup, self._idle_poll_s)
+            if sent:
+                self._idle.reset()
+            else:
+                await wait_any(stop, self._wakeup, self._idle.next())
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
