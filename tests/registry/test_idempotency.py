@@ -4,15 +4,25 @@ request, and a reused id with a different body is a clear error that changes not
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
 import pytest
 from google.type import date_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
+from normreg_common import idempotency
 from normreg_common.clock import FakeClock
+from normreg_registry.domain.articles import Article
+from normreg_registry.domain.imports import ImportedVersion
+from normreg_registry.domain.lifecycle import State
+from normreg_registry.domain.numbers import UniformNumber
+from normreg_registry.domain.versions import TimelineEntry
 
 from tests.e2e.flows import ORG, People
 from tests.harness import System, error_reason
@@ -116,3 +126,35 @@ async def test_a_replay_is_authorised_like_the_request_itself(system: System) ->
     }
     again = await p.drafter.StartAmendment(replay)
     assert again.name == doc.name
+
+
+DATES = st.dates(min_value=dt.date(1949, 10, 1), max_value=dt.date(2200, 12, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    versions=st.lists(
+        st.builds(
+            ImportedVersion,
+            title=st.text(max_size=5),
+            body=st.text(max_size=5),
+            state=st.sampled_from(list(State)),
+            promulgation_date=DATES,
+            effective_date=st.none() | DATES,
+            validity_end=st.none() | DATES,
+            number=st.none() | st.builds(UniformNumber, st.just("赤政规"), st.integers(1990, 2100), st.integers(1, 99)),
+            articles=st.none() | st.lists(st.builds(Article, st.text(max_size=3), st.text(max_size=3))).map(tuple),
+            public_acts=st.lists(
+                st.builds(TimelineEntry, DATES, st.text(max_size=3), st.text(max_size=3), st.text(max_size=3))
+            ).map(tuple),
+        ),
+        max_size=3,
+    )
+)
+def test_an_import_request_hashes_as_it_did_when_versions_were_copied_by_asdict(
+    versions: list[ImportedVersion],
+) -> None:
+    # A retry of an import remembered before must still be recognised as the same request.
+    assert idempotency.request_hash(
+        kind="NATIONAL_LAW", versions=[idempotency.fields_of(v) for v in versions]
+    ) == idempotency.request_hash(kind="NATIONAL_LAW", versions=[dataclasses.asdict(v) for v in versions])

@@ -9,9 +9,10 @@ nobody a result they could not have obtained. Standard library only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from normreg_common.errors import InvalidArgument
 from normreg_common.events import canonical_json
@@ -33,6 +34,25 @@ def caller_of(principal: Principal) -> str:
 
 def request_hash(**fields: object) -> str:
     return hashlib.sha256(canonical_json(fields).encode()).hexdigest()[:32]
+
+
+def fields_of(value: object) -> Any:
+    """What `dataclasses.asdict` makes of a value, as far as its JSON goes (dataclasses as dicts of
+    their fields, recursively; sequences as lists), so a request hashes as it always did; without
+    asdict's deep copy of every field, which was a third of an import's request hash."""
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: fields_of(getattr(value, name)) for name in names}
+    if isinstance(value, list | tuple):
+        return [fields_of(item) for item in value]
+    if isinstance(value, dict):
+        return {key: fields_of(item) for key, item in value.items()}
+    return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ loads the aggregate, lets the domain decide and saves state + history + events t
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -653,7 +652,7 @@ class RegistryService:
             idempotency.request_hash(
                 kind=item.kind.value,
                 issuing_body=item.issuing_body,
-                versions=[dataclasses.asdict(v) for v in item.versions],
+                versions=[idempotency.fields_of(v) for v in item.versions],
             ),
         )
         existing = request.replayed(store)
