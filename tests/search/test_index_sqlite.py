@@ -7,6 +7,7 @@ import hashlib
 import sqlite3
 import zlib
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from normreg_search import analysis
 from normreg_search.index import sqlite_fts
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
-from normreg_search.model import Article
+from normreg_search.model import Article, PublicVersion
 from normreg_search.query import SearchQuery
 
 from tests.search.contract import ALL, IndexContract
@@ -202,9 +203,14 @@ async def test_an_event_that_changes_nothing_public_records_its_sequence_and_not
     conn = sqlite3.connect(path)
     before = conn.execute("SELECT payload, text_hash, view_hash FROM g1_versions").fetchall()
     calls: list[str] = []
-    encode, insert_text = sqlite_fts._encode, sqlite_fts._insert_text
+    encode, insert_texts = sqlite_fts._encode, sqlite_fts._insert_texts
+
+    def inserting(conn: sqlite3.Connection, generation: int, views: list[tuple[int, PublicVersion]]) -> None:
+        calls.extend("insert_text" for _ in views)
+        insert_texts(conn, generation, views)
+
     monkeypatch.setattr(sqlite_fts, "_encode", lambda v: calls.append("encode") or encode(v))
-    monkeypatch.setattr(sqlite_fts, "_insert_text", lambda *args: calls.append("insert_text") or insert_text(*args))
+    monkeypatch.setattr(sqlite_fts, "_insert_texts", inserting)
 
     await index.apply([change(first, 2)])
     assert calls == []
@@ -272,3 +278,22 @@ def test_two_views_hash_alike_only_when_they_are_equal(
     ]
     first, second = (sqlite_fts._view_hash(change(v)) for v in views)
     assert (first == second) == (views[0] == views[1])
+
+
+def _segments(path: Path, table: str) -> int:
+    """Segments of an FTS5 table: each %_data row past the structure and averages records belongs to
+    a segment, its id the rowid's bits above the page number, height and doclist-index flag."""
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute(f"SELECT DISTINCT id >> 37 FROM {table}_data WHERE id > 10").fetchall()  # noqa: S608
+    return len(rows)
+
+
+async def test_a_batch_of_versions_is_indexed_as_one_segment_of_each_text_table(tmp_path: Path) -> None:
+    # A segment each would be merged again and again as the index grows: the cost of indexing.
+    path = tmp_path / "search.db"
+    db, index = await _opened(path)
+    versions = [public(f"rule{i}", body=f"第一条 共享单车停放管理第{i}项。") for i in range(40)]
+    await index.apply([change(v) for v in versions])
+    await db.close()
+    assert (_segments(path, "g1_articles"), _segments(path, "g1_titles")) == (1, 1)
+    assert _postings(path, 1, "单车") == 40
