@@ -163,13 +163,14 @@ async def _via_service(address: str, texts: list[str], concurrency: int) -> Run:
     async def call(text: str) -> object:
         stub = await free.get()
         try:
-            return await stub.SearchDocuments(spb.SearchDocumentsRequest(query=text, page_size=20), timeout=60)
+            # Generous: at a million embedded, 32 clients queue behind one process for tens of seconds.
+            return await stub.SearchDocuments(spb.SearchDocumentsRequest(query=text, page_size=20), timeout=600)
         finally:
             free.put_nowait(stub)
 
     try:
         for stub in stubs:  # every connection up before the clock starts
-            await stub.SearchDocuments(spb.SearchDocumentsRequest(query=texts[0], page_size=20), timeout=60)
+            await stub.SearchDocuments(spb.SearchDocumentsRequest(query=texts[0], page_size=20), timeout=600)
         return await drive(call, texts, concurrency)
     finally:
         for channel in channels:
