@@ -268,10 +268,11 @@ async def test_a_process_that_dies_is_started_again_and_sigterm_stops_them_all(
 
 async def test_a_process_that_stops_answering_is_replaced(cluster: Cluster, channels: list[grpc.aio.Channel]) -> None:
     await _until_all_see(channels, "停车场", 6)
+    # Stopped only once the supervisor says both serve: a reader stopped while it starts is never
+    # seen serving, and the supervisor gives up its start after WRITER_START_S.
+    await _until(lambda: cluster.serving())
     workers = _children(cluster.proc.pid)
-    while len(workers) < 2:
-        await asyncio.sleep(0.1)
-        workers = _children(cluster.proc.pid)
+    assert len(workers) == 2
     # Stopped, not dead: it holds its connections and answers nothing. Only the health checks on
     # its own port can tell; the supervisor kills it and starts another.
     os.kill(workers[1], signal.SIGSTOP)
