@@ -34,13 +34,9 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 BATCH_BYTES = 1024 * 1024
 # How often consumers refresh the cluster's metadata (aiokafka's default is five minutes).
 METADATA_MAX_AGE_MS = 10_000
-# How long aiokafka's fetch routine waits when nothing happens before looking again (its default is
-# 200 ms). Fetch answers, consumption, seeks and rebalances all wake it at once, so this is a safety
-# net; at the default it made most of an idle consumer's wake-ups. The broker's hold of an idle fetch
-# stays at aiokafka's 500 ms: held 2 s, consumers caught up more slowly after kill -9 restarts (a
-# city's index was behind at the federation test's final check), likely from what waits behind a
-# held fetch on its connection (metadata, offsets after a seek).
-FETCHER_IDLE_MS = 5_000
+# aiokafka's fetch routine keeps its 200 ms look-again (`consumer_timeout_ms`): at 5 s an idle consumer
+# woke less, but a record could wait seconds after a seek or a reset left no fetch in flight (a
+# dead-lettering test on Kafka failed 1 run in 3, none in 5 at 200 ms).
 # How long a service waits at start for the topics it created to have leaders.
 TOPIC_READY_S = 30.0
 
@@ -205,7 +201,6 @@ class KafkaConsumer(Consumer):
             # A topic another deployment creates later (a province's outcomes, a city's documents)
             # is found within this, not at aiokafka's default five minutes.
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
-            consumer_timeout_ms=FETCHER_IDLE_MS,
             **security.client_options(),
         )
 
