@@ -13,6 +13,8 @@ from normreg_common.eventlog import filewatch, sqlite_log
 from normreg_common.eventlog.port import Record
 from normreg_common.eventlog.sqlite_log import SqliteConsumer, SqliteEventLog
 
+from tests.common import require_file_watch
+
 pytestmark = pytest.mark.asyncio
 
 
@@ -54,8 +56,7 @@ async def test_a_caught_up_consumer_does_not_query_until_the_file_changes(
     await consumer.start()
     try:
         assert isinstance(consumer, SqliteConsumer)
-        if not consumer._watch.watching:
-            pytest.skip("no inotify on this platform")
+        require_file_watch(consumer._watch.watching)
         reads = 0
         fetch = consumer._fetch
 
@@ -127,8 +128,7 @@ async def test_writes_of_other_databases_beside_the_log_do_not_wake_its_consumer
     await consumer.start()
     try:
         assert isinstance(consumer, SqliteConsumer)
-        if not consumer._watch.watching:
-            pytest.skip("no inotify on this platform")
+        require_file_watch(consumer._watch.watching)
         watch = consumer._watch
         with (
             contextlib.closing(sqlite3.connect(tmp_path / "search.db")) as other,
@@ -162,8 +162,7 @@ async def test_the_watch_follows_a_log_made_after_it_and_a_wal_made_again(tmp_pa
     watch = filewatch.FileWatch(path)
     watch.start()
     try:
-        if not watch.watching:
-            pytest.skip("no inotify on this platform")
+        require_file_watch(watch.watching)
         for round_ in range(3):
             # Each round opens the log, writes and closes it: the last connection's close removes
             # the -wal, and the next round's writer makes a new one.

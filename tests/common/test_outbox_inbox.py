@@ -17,6 +17,8 @@ from normreg_common.outbox import OUTBOX_SCHEMA, OutboxRelay, enqueue
 from normreg_common.packing import pack
 from normreg_common.sqlite import Database
 
+from tests.common import require_file_watch
+
 pytestmark = pytest.mark.asyncio
 
 
@@ -254,8 +256,7 @@ async def test_an_embedded_poll_cancelled_while_it_reads_leaves_the_records_for_
     await consumer.start()
     try:
         assert isinstance(consumer, sqlite_log.SqliteConsumer)
-        if not consumer._watch.watching:
-            pytest.skip("no file notification on this platform")
+        require_file_watch(consumer._watch.watching)
         assert await consumer.poll(timeout=0.0) == []  # caught up: the next poll waits for a change
         await log.publish([Record("t", "k", b"v")])
         await asyncio.wait_for(consumer._watch.changed.wait(), timeout=30)
