@@ -87,7 +87,7 @@ infra-down:
 corpus: setup
 	bash scripts/fetch-corpus.sh
 
-bench: setup browser-tools
+bench: setup browser-tools corpus
 	bash deploy/local/node-tools.sh lighthouse
 	$(PY) -m bench
 
@@ -100,7 +100,7 @@ bench: setup browser-tools
 SIZE ?= 1000000
 BACKENDS ?= embedded,real
 KEEP ?=
-bench-scale: setup
+bench-scale: setup corpus
 	$(PY) -m bench --only scale --search-at-size --size $(SIZE) --runs 1 --backends $(BACKENDS) \
 		$(if $(KEEP),--keep $(KEEP))
 
