@@ -3,14 +3,22 @@
 Callers pass a whole unit of work as a function. Units that arrive while the thread is busy are
 committed together (group commit): each runs inside its own SAVEPOINT, so a failing unit rolls back
 alone, and one fsync makes the whole group durable. No caller is answered before that COMMIT.
+
+A database may keep its reads apart (`separate_reads`): they run on a read-only connection and
+thread of their own over the same file, each in one snapshot of the last commit, and never wait
+behind the writes (WAL lets a reader run beside the writer). A read can be given a deadline, at
+which SQLite stops it; a read whose caller gave up is stopped too. A unit that holds a thread
+longer than `slow_unit_s` is logged: what it was and how long, so a stall names its cause.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,18 +29,73 @@ from normreg_common.files import private_file
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 # Bounds how long the first writer of a group waits for the others' work.
 MAX_GROUP = 64
 # What a WAL file is cut back to after a checkpoint that emptied it.
 WAL_KEPT_BYTES = 32 * 1024 * 1024
 
-_Unit = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
+# A unit of work (a read, or a group of transactions) holding the database's thread longer than
+# this is logged at WARNING.
+SLOW_UNIT_S = 2.0
+# SQLite asks a read whether to stop every this many of its virtual machine's instructions: a few
+# hundred microseconds of work, for a Python call that costs well under 1 % of it.
+PROGRESS_STEPS = 10_000
+
+# (work, its name for the log, the caller's future, the caller's loop)
+_Unit = tuple[Callable[[sqlite3.Connection], Any], str, asyncio.Future[Any], asyncio.AbstractEventLoop]
+
+
+class ReadStopped(Exception):
+    """A read stopped by SQLite because its deadline passed or its caller gave up."""
+
+    def __init__(self, name: str, what: str) -> None:
+        super().__init__(f"{name}: {what} was stopped at its deadline")
+        self.what = what
+
+
+class _Stop:
+    """The progress handler of one read: non-zero (SQLite interrupts the statement) once the read's
+    deadline (time.monotonic()) has passed or its caller has given up."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.cancelled = False
+        self.tripped = False
+
+    def due(self) -> bool:
+        return self.cancelled or (self.deadline is not None and time.monotonic() >= self.deadline)
+
+    def __call__(self) -> int:
+        if self.due():
+            self.tripped = True
+            return 1
+        return 0
+
+
+def _name_of(work: Callable[..., Any]) -> str:
+    return str(getattr(work, "__qualname__", None) or repr(work))
 
 
 class Database:
-    def __init__(self, path: Path | str, schema: str, *, synchronous: str = "FULL", read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        schema: str,
+        *,
+        synchronous: str = "FULL",
+        read_only: bool = False,
+        separate_reads: bool = False,
+        slow_unit_s: float = SLOW_UNIT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """`read_only`: a reader of a database another process writes (WAL lets both run at once). It
-        neither creates nor changes anything, and SQLite refuses any write it would attempt."""
+        neither creates nor changes anything, and SQLite refuses any write it would attempt.
+
+        `separate_reads`: `read()` runs on a read-only connection of its own (see the module's
+        docstring). A database in memory, or named by a URI, has no second connection to give: its
+        reads stay on the one thread, between the writes. `clock` times units for the slow-unit log."""
         # FULL: a transaction acknowledged to a client survives power loss, not only a process crash.
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
@@ -46,9 +109,21 @@ class Database:
         self._lock = threading.Lock()
         self._pending: list[_Unit] = []
         self._flush_scheduled = False
+        self._slow_unit_s = slow_unit_s
+        self._clock = clock
+        self._label = f"{self._name} (reads)" if read_only else self._name
+        on_disk = self._path != ":memory:" and not self._path.startswith("file:")
+        self._reads = (
+            Database(path, schema, read_only=True, slow_unit_s=slow_unit_s, clock=clock)
+            if separate_reads and on_disk and not read_only
+            else None
+        )
 
     async def open(self) -> None:
-        await self._submit(self._open)
+        await self._submit(self._open, "open")
+        if self._reads is not None:
+            # After the writer: it makes the file, its schema and WAL mode, which the reader needs.
+            await self._reads.open()
 
     def _open(self) -> None:
         if self._read_only:
@@ -80,8 +155,10 @@ class Database:
         return conn
 
     async def close(self) -> None:
+        if self._reads is not None:
+            await self._reads.close()
         if self._conn is not None:
-            await self._submit(self._conn.close)
+            await self._submit(self._conn.close, "close")
             self._conn = None
         self._executor.shutdown(wait=True)
 
@@ -95,27 +172,47 @@ class Database:
         context = contextvars.copy_context()
         with tracing.span("normreg.sqlite", f"sqlite transaction {self._name}", **{"db.system": "sqlite"}):
             with self._lock:
-                self._pending.append((lambda conn: context.run(work, conn), future, loop))
+                self._pending.append((lambda conn: context.run(work, conn), _name_of(work), future, loop))
                 schedule = not self._flush_scheduled
                 self._flush_scheduled = True
             if schedule:
                 self._executor.submit(self._flush)
             return await future
 
-    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        if self._read_only:
-            return await self._submit(lambda: self._in_snapshot(work))
-        return await self._submit(lambda: work(self._connection()))
+    async def read(self, work: Callable[[sqlite3.Connection], T], *, deadline: float | None = None) -> T:
+        """Runs `work` on the reading connection. With `deadline` (a time.monotonic() value), SQLite
+        stops it there and ReadStopped is raised; a read whose caller is cancelled is stopped too,
+        so a caller that gave up never leaves its work holding the thread."""
+        if self._reads is not None:
+            return await self._reads.read(work, deadline=deadline)
+        stop = _Stop(deadline)
+        try:
+            return await self._submit(lambda: self._bounded(work, stop), _name_of(work))
+        except asyncio.CancelledError:
+            stop.cancelled = True
+            raise
 
-    def _in_snapshot(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        # Another process writes: the statements of one unit must all see the same commit (hits and
-        # facet counts of one search, the generation and the tables it names).
+    def _bounded(self, work: Callable[[sqlite3.Connection], T], stop: _Stop) -> T:
+        what = _name_of(work)
+        if stop.due():  # passed while the read waited for the thread
+            raise ReadStopped(self._label, what)
         conn = self._connection()
-        conn.execute("BEGIN")
+        if self._read_only:
+            # Another connection writes: the statements of one unit must all see the same commit
+            # (hits and facet counts of one search, the generation and the tables it names).
+            conn.execute("BEGIN")
+        conn.set_progress_handler(stop, PROGRESS_STEPS)
         try:
             return work(conn)
+        except sqlite3.OperationalError as exc:
+            if stop.tripped and exc.sqlite_errorcode == sqlite3.SQLITE_INTERRUPT:
+                raise ReadStopped(self._label, what) from None
+            raise
         finally:
-            conn.execute("COMMIT")
+            # Before the COMMIT, which the handler would otherwise interrupt, leaving the snapshot open.
+            conn.set_progress_handler(None, 0)
+            if self._read_only and conn.in_transaction:
+                conn.execute("COMMIT")
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -132,10 +229,13 @@ class Database:
         if not group:
             return
         outcomes: list[tuple[bool, Any]] = []
+        started = self._clock()
+        slowest, slowest_s, commit_s = "", 0.0, 0.0
         try:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
-            for work, _, _ in group:
+            for work, name, _, _ in group:
+                unit_started = self._clock()
                 conn.execute("SAVEPOINT unit")
                 try:
                     result = work(conn)
@@ -146,22 +246,47 @@ class Database:
                 else:
                     conn.execute("RELEASE unit")
                     outcomes.append((True, result))
+                if (took := self._clock() - unit_started) >= slowest_s:
+                    slowest, slowest_s = name, took
+            committing = self._clock()
             conn.execute("COMMIT")
+            commit_s = self._clock() - committing
         except BaseException as exc:  # the whole group failed: every caller hears it
             if self._conn is not None and self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             outcomes = [(False, exc)] * len(group)
+        ended = self._clock()
+        if ended - started >= self._slow_unit_s:
+            # The COMMIT apart: a checkpoint of the WAL runs inside it.
+            log.warning(
+                "sqlite %s: a group of %d transaction(s) held the database thread %.1f s "
+                "(the longest %s, %.1f s; the commit %.1f s)",
+                self._label,
+                len(group),
+                ended - started,
+                slowest,
+                slowest_s,
+                commit_s,
+            )
         # One wake-up of each caller's loop for the whole group, not one per unit: each costs the
         # loop a system call and an iteration, which a busy group would pay sixty-four times.
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
-        for (_, future, loop), (ok, value) in zip(group, outcomes, strict=True):
+        for (_, _, future, loop), (ok, value) in zip(group, outcomes, strict=True):
             by_loop.setdefault(loop, []).append((future, ok, value))
         for loop, settled in by_loop.items():
             loop.call_soon_threadsafe(_settle_all, settled)
 
-    async def _submit(self, fn: Callable[[], T]) -> T:
+    async def _submit(self, fn: Callable[[], T], what: str) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn)
+        return await loop.run_in_executor(self._executor, self._timed, fn, what)
+
+    def _timed(self, fn: Callable[[], T], what: str) -> T:
+        started = self._clock()
+        try:
+            return fn()
+        finally:
+            if (took := self._clock() - started) >= self._slow_unit_s:
+                log.warning("sqlite %s: %s held the database thread %.1f s (1 unit)", self._label, what, took)
 
 
 def _settle_all(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
