@@ -4,9 +4,11 @@ provides the `index` fixture (a fresh, opened, empty index); the same tests then
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 
 import pytest
+from normreg_search.budget import SearchTooLong
 from normreg_search.index.port import SearchIndex
 from normreg_search.model import CommentCount, PublicVersion
 from normreg_search.query import DateRange, SearchQuery, Sort
@@ -280,6 +282,21 @@ class IndexContract:
             assert page.total == 5
             seen += [h.version.name for h in page.hits]
         assert sorted(seen) == sorted(v.name for v in IN_FORCE)
+
+    # ---- time budget --------------------------------------------------------------------------------
+
+    async def test_a_search_within_its_deadline_answers_as_without_one(self, loaded: SearchIndex) -> None:
+        query = SearchQuery(text="备案", limit=100)
+        bounded = await loaded.search(query, deadline=time.monotonic() + 60)
+        assert bounded == await loaded.search(query)
+        assert bounded.total > 0
+
+    async def test_a_search_whose_deadline_has_passed_is_refused_and_the_next_one_answers(
+        self, loaded: SearchIndex
+    ) -> None:
+        with pytest.raises(SearchTooLong):
+            await loaded.search(SearchQuery(text="备案", limit=100), deadline=time.monotonic() - 1)
+        assert (await loaded.search(SearchQuery(text="备案", limit=100))).total > 0
 
     # ---- consultations ---------------------------------------------------------------------------------
 

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # Each such process's own loopback port, for the supervisor's health checks (and, the writer's,
     # for the readers).
     search_private_addr: str = ""
+    # Seconds one search may run (never longer than the caller's own deadline); past it the search
+    # is stopped inside the index and refused with RESOURCE_EXHAUSTED / SEARCH_TOO_LONG.
+    search_time_budget_s: float = Field(default=5.0, gt=0, le=600)
     # Seconds between scheduler runs (time-driven transitions).
     scheduler_interval_s: float = 60.0
     reviewing_office: str = "司法局"

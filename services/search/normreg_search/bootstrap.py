@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -85,18 +86,20 @@ class SearchApp:
         if not reader and event_log is None:
             raise ValueError("the search process that writes the index needs the event log")
         # A projection that can be rebuilt from the log: NORMAL is durable enough, and positions
-        # roll back with the rows they describe.
+        # roll back with the rows they describe. Searches and every other read run on a connection
+        # of their own: they never wait behind the consumer's writes.
         self.db = Database(
             settings.data_dir / "search.db",
             INBOX_SCHEMA + DEAD_LETTER_SCHEMA + META_SCHEMA + WITNESS_SCHEMA,
             synchronous="NORMAL",
             read_only=reader,
+            separate_reads=not reader,
         )
         self.index = (index_factory or (lambda db: index_from_settings(settings, db)))(self.db)
         self.event_log = event_log
         self._owns_log = owns_log
         self._background = background
-        self.service = PublicSearch(self.index, clock, self.profile)
+        self.service = PublicSearch(self.index, clock, self.profile, time_budget_s=settings.search_time_budget_s)
         self.projection = projection_consumer(self.index, self.profile.tz, DeadLetters(self.db, GROUP))
         self.consumer: ConsumerRunner | None = None
         self._writer: Writer | None = None
@@ -163,11 +166,21 @@ class SearchApp:
         # The term table (and a deployment's own, NORMREG_SEARCH_TERMS) is read now: a missing or
         # unreadable file stops the start instead of the first search.
         understanding.default_terms()
+        opening = time.monotonic()
         await self.db.open()
         if self.consumer is None or self.event_log is None:
             await self.index.open_for_reading()
         else:
             await self.index.open()
+        # A long open (a WAL to recover, an index of an earlier layout to convert) is told apart
+        # from what the service does after it.
+        log.info(
+            "search index opened in %.1f s (%s over %s)",
+            time.monotonic() - opening,
+            type(self.index).__name__,
+            self.settings.data_dir / "search.db",
+        )
+        if self.consumer is not None and self.event_log is not None:
             if self._owns_log:
                 await self.event_log.start()
             await self.event_log.ensure_topics([DOCUMENTS_TOPIC])

@@ -12,7 +12,7 @@ from normreg_common.clock import Clock
 from normreg_common.errors import NotFound
 from normreg_common.profile import JurisdictionProfile
 
-from normreg_search import analysis
+from normreg_search import analysis, budget
 from normreg_search.index.port import SearchIndex
 from normreg_search.model import PublicVersion, Visibility
 from normreg_search.query import Hit, ParsedQuery, SearchQuery, SearchResult, Sort, short_key
@@ -70,20 +70,33 @@ def verbatim_first(hits: list[Hit], parsed: ParsedQuery) -> list[Hit]:
 
 
 class PublicSearch:
-    def __init__(self, index: SearchIndex, clock: Clock, profile: JurisdictionProfile) -> None:
+    def __init__(
+        self,
+        index: SearchIndex,
+        clock: Clock,
+        profile: JurisdictionProfile,
+        *,
+        time_budget_s: float = budget.DEFAULT_BUDGET_S,
+    ) -> None:
+        """`time_budget_s`: how long one search may run before it is stopped (SearchTooLong)."""
         self._index = index
         self._clock = clock
         self._profile = profile
+        self._budget_s = time_budget_s
 
     def today(self) -> dt.date:
         return self._profile.local_date(self._clock.now())
 
-    async def search(self, query: SearchQuery) -> SearchPage:
-        result: SearchResult = await self._index.search(query)
+    async def search(self, query: SearchQuery, *, remaining_s: float | None = None) -> SearchPage:
+        """`remaining_s`: what is left of the caller's own deadline; the search ends by then too.
+        Raises budget.SearchTooLong when it is stopped."""
+        deadline = budget.deadline(self._budget_s, remaining_s)
+        result: SearchResult = await self._index.search(query, deadline=deadline)
         if not result.total and query.parsed.minimum_should_match > 1:
             # Nothing holds enough of the query: rank whatever holds any of it rather than nothing.
+            # Within the same budget: it is one search to the caller.
             query = dataclasses.replace(query, relaxed=True)
-            result = await self._index.search(query)
+            result = await self._index.search(query, deadline=deadline)
         parsed = query.parsed
         found = list(result.hits)
         if query.sort is Sort.RELEVANCE and not parsed.empty:

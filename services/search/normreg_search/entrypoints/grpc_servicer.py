@@ -243,7 +243,7 @@ class SearchServicer(sgrpc.SearchServiceServicer):
             offset=offset,
             limit=size,
         )
-        page = await self._s.search(query)
+        page = await self._s.search(query, remaining_s=context.time_remaining())
         facets = page.facets
         return spb.SearchDocumentsResponse(
             hits=[hit_pb(h) for h in page.hits],

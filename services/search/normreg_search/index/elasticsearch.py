@@ -29,11 +29,12 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from elastic_transport import TransportError
+from elastic_transport import ConnectionTimeout, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError
 from normreg_common.sqlite import Database
 
 from normreg_search import analysis
+from normreg_search.budget import SearchTooLong
 from normreg_search.index.port import (
     IndexBuild,
     OnCommit,
@@ -638,7 +639,7 @@ class ElasticsearchIndex(SearchIndex):
             size=100,
         )
 
-    async def search(self, query: SearchQuery) -> SearchResult:
+    async def search(self, query: SearchQuery, *, deadline: float | None = None) -> SearchResult:
         parsed = query.parsed
         if not parsed.empty and not parsed.matchable:
             return SearchResult(hits=(), total=0, facets={})
@@ -651,18 +652,35 @@ class ElasticsearchIndex(SearchIndex):
                 "filter": {"bool": {"filter": others}},
                 "aggs": {"values": {"terms": {"field": field, "size": MAX_FACET_VALUES}}},
             }
-        response = await self._client.search(
-            index=self.alias,
-            query={"bool": {"must": [text], "filter": common}},
-            post_filter={"bool": {"filter": list(dims.values())}},
-            aggs=aggs,
-            sort=_sort(query, parsed),
-            from_=query.offset,
-            size=query.limit,
-            track_total_hits=True,
-            track_scores=True,
-            source_includes=["payload"],
-        )
+        request: dict[str, Any] = {
+            "query": {"bool": {"must": [text], "filter": common}},
+            "post_filter": {"bool": {"filter": list(dims.values())}},
+            "aggs": aggs,
+            "sort": _sort(query, parsed),
+            "from_": query.offset,
+            "size": query.limit,
+            "track_total_hits": True,
+            "track_scores": True,
+            "source_includes": ["payload"],
+        }
+        client = self._client
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SearchTooLong()
+            # Elasticsearch stops collecting at `timeout` and says so (timed_out); the client gives
+            # up at the same time, once and without retrying, should the answer not come at all.
+            request["timeout"] = f"{max(1, int(left * 1000))}ms"
+            client = client.options(request_timeout=left, retry_on_timeout=False, max_retries=0)
+        try:
+            response = await client.search(index=self.alias, **request)
+        except ConnectionTimeout:
+            raise SearchTooLong() from None
+        if response.get("timed_out"):
+            # What was collected until then are the hits and counts of a part of the index: a page,
+            # a total and facets that would change with the load. Refused, as the embedded index
+            # refuses, rather than shown as if whole.
+            raise SearchTooLong()
         hits = tuple(
             SearchHit(decode_version(h["_source"]["payload"]), float(h.get("_score") or 0.0), _best_articles(h))
             for h in response["hits"]["hits"]

@@ -39,9 +39,10 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from normreg_common import packing
-from normreg_common.sqlite import Database
+from normreg_common.sqlite import Database, ReadStopped
 
 from normreg_search import analysis, understanding
+from normreg_search.budget import SearchTooLong
 from normreg_search.index.port import (
     IndexBuild,
     OnCommit,
@@ -745,8 +746,10 @@ def _payloads(rows: Sequence[sqlite3.Row]) -> list[PublicVersion]:
 
 class SqliteFtsIndex(SearchIndex):
     def __init__(self, db: Database) -> None:
-        """`db` is search.db, opened by the caller with META_SCHEMA (and the inbox schema)."""
+        """`db` is search.db, opened by the caller with META_SCHEMA (and the inbox schema); its reads
+        may run on a connection of their own (Database's `separate_reads`)."""
         self._db = db
+        # The generation this process writes to; reads take theirs from the snapshot they read.
         self._generation = 0
         # Opened for reading only: the writing process may switch generations at any time.
         self._following = False
@@ -775,16 +778,20 @@ class SqliteFtsIndex(SearchIndex):
         self._generation = await self._db.read(_current_generation)
 
     def _live(self, conn: sqlite3.Connection) -> int:
-        """The generation to read: another process's rebuild may have switched it since the last read."""
+        """The generation to read, as the read's own snapshot names it: a rebuild (another
+        process's, or this one's writes on their own connection) may have switched it and dropped
+        the one before since the last read."""
+        generation = _current_generation(conn)
         if self._following:
-            self._generation = _current_generation(conn)
-        return self._generation
+            self._generation = generation
+        return generation
 
     async def close(self) -> None:
         return None
 
-    # Every method names its tables inside the function that runs on the database's thread, where
-    # the switch of generations also happens: no read can see a generation that was just dropped.
+    # Every method names its tables inside the function that runs on the database's thread, from
+    # the generation its own snapshot names (the switch and the drop are one commit): no read can
+    # see a generation that was just dropped.
 
     async def apply(
         self,
@@ -834,8 +841,14 @@ class SqliteFtsIndex(SearchIndex):
     async def by_uniform_number(self, number: str) -> list[PublicVersion]:
         return await self._select("uniform_number = ? AND visibility = 'searchable'", (number,), "name")
 
-    async def search(self, query: SearchQuery) -> SearchResult:
-        return await self._db.read(lambda conn: _search(conn, self._live(conn), query))
+    async def search(self, query: SearchQuery, *, deadline: float | None = None) -> SearchResult:
+        def search(conn: sqlite3.Connection) -> SearchResult:
+            return _search(conn, self._live(conn), query)
+
+        try:
+            return await self._db.read(search, deadline=deadline)
+        except ReadStopped:
+            raise SearchTooLong() from None
 
     async def open_consultations(self, day: dt.date, offset: int, limit: int) -> tuple[list[PublicVersion], int]:
         iso = day.isoformat()
