@@ -32,6 +32,8 @@ def search_settings(data_dir: Path, **overrides: object) -> Settings:
         "jwt_key": TEST_KEY,
         "kafka_bootstrap": "",
         "elasticsearch_url": "",
+        # A loaded machine must not turn a slow answer into a refusal; test_time_budget sets its own.
+        "search_time_budget_s": 120.0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from elasticsearch import AsyncElasticsearch
 from normreg_common.inbox import INBOX_SCHEMA
 from normreg_common.sqlite import Database
+from normreg_search.budget import SearchTooLong
 from normreg_search.index.elasticsearch import BACKLOG_REFRESH_INTERVAL, ElasticsearchIndex
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA
@@ -115,6 +119,50 @@ async def test_a_backlog_refreshes_less_often_until_it_is_applied(elasticsearch_
         )
         await index.open()
         assert await _refresh_interval(index) == "100ms"
+    finally:
+        await index.drop_everything()
+        await index.close()
+        await db.close()
+
+
+async def test_an_answer_elasticsearch_timed_out_on_is_refused_not_shown_in_part(
+    elasticsearch_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, db = await open_index(elasticsearch_url, tmp_path)
+    sent: list[tuple[dict[str, Any], str]] = []
+    real_options = index.client.options
+
+    def options(**kwargs: Any) -> AsyncElasticsearch:
+        bounded = real_options(**kwargs)
+        real_search = bounded.search
+
+        async def search(**request: Any) -> Any:
+            sent.append((kwargs, request["timeout"]))
+            response = await real_search(**request)
+            # What Elasticsearch says when it stopped collecting at the request's timeout.
+            response.body["timed_out"] = True
+            return response
+
+        monkeypatch.setattr(bounded, "search", search)
+        return bounded
+
+    try:
+        await index.apply([change(v) for v in ALL])
+        query = SearchQuery(text="备案", limit=100)
+        monkeypatch.setattr(index.client, "options", options)
+        with pytest.raises(SearchTooLong):
+            await index.search(query, deadline=time.monotonic() + 30)
+        # The budget went to Elasticsearch (which took the request) and to the client, without retries.
+        ((bounds, timeout),) = sent
+        assert bounds["max_retries"] == 0 and bounds["retry_on_timeout"] is False
+        assert 0 < bounds["request_timeout"] <= 30
+        assert timeout.endswith("ms") and 0 < int(timeout.removesuffix("ms")) <= 30_000
+        monkeypatch.undo()
+        assert (await index.search(query, deadline=time.monotonic() + 30)).total > 0
+        # An answer that cannot come in time is given up at once, never retried, and never an error
+        # of the service: the same refusal.
+        with pytest.raises(SearchTooLong):
+            await index.search(query, deadline=time.monotonic() + 0.001)
     finally:
         await index.drop_everything()
         await index.close()

@@ -15,6 +15,7 @@ from normreg_common.auth import TokenCodec
 from normreg_common.clock import FakeClock
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.settings import Settings
+from normreg_search import budget
 from normreg_search.bootstrap import SearchApp, create_app
 from normreg_search.index import sqlite_fts
 from normreg_search.query import SearchResult
@@ -121,3 +122,15 @@ def test_the_budget_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert Settings().search_time_budget_s == 5.0
     monkeypatch.setenv("NORMREG_SEARCH_TIME_BUDGET_S", "2.5")
     assert Settings().search_time_budget_s == 2.5
+
+
+def test_a_search_ends_within_its_budget_and_just_before_the_callers_own_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(budget.time, "monotonic", lambda: 100.0)
+    assert budget.deadline(5.0, None) == 105.0
+    assert budget.deadline(5.0, 60.0) == 105.0
+    # The refusal leaves in time to arrive before the caller's expiry.
+    assert budget.deadline(5.0, 3.0) == 100.0 + 3.0 - budget.ANSWER_MARGIN_S
+    assert budget.deadline(5.0, 0.5) == pytest.approx(100.45)
+    assert budget.deadline(5.0, 0.0) == 100.0

@@ -47,6 +47,19 @@ class Forbidden(PortalError):
     title = "表单已过期"
 
 
+class TooSlow(PortalError):
+    """The search service stopped a search at its time budget: the search, not the service, is at fault."""
+
+    # The portal is a gateway whose upstream took too long.
+    status = 504
+    title = "查询用时过长"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message or "这次查询用时过长，已经停止。请增加关键词，或按文件类型、制定机关、日期缩小范围后再查。"
+        )
+
+
 class Unavailable(PortalError):
     status = 503
     title = "服务暂时不可用"

@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar, cast
 
 import grpc
+from google.protobuf.message import DecodeError
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import filing_review_service_pb2 as fpb
 from normreg.v1 import filing_review_service_pb2_grpc as fgrpc
@@ -23,7 +26,7 @@ from normreg.v1 import search_service_pb2_grpc as sgrpc
 from normreg_common.tls import ClientTls, grpc_channel_credentials
 
 from normreg_portal import dates
-from normreg_portal.errors import BadRequest, Conflict, NotFound, PortalError, TooMany, Unavailable
+from normreg_portal.errors import BadRequest, Conflict, NotFound, PortalError, TooMany, TooSlow, Unavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -155,6 +158,22 @@ def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
         return NotFound()
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        if _reason(error) == "SEARCH_TOO_LONG":
+            return TooSlow()
         return TooMany("提交过于频繁，请稍后再试。")
     log.warning("portal: %s from a backend call: %s", code.name, error.details())
     return Unavailable()
+
+
+def _reason(error: grpc.aio.AioRpcError) -> str:
+    """The ErrorInfo reason of a google.rpc.Status refusal; "" when it carries none (or one that
+    does not agree with the call's own code and message)."""
+    try:
+        status = rpc_status.from_call(error)
+    except (ValueError, DecodeError):
+        return ""
+    for detail in status.details if status is not None else ():
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return str(info.reason)
+    return ""

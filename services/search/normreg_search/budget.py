@@ -29,7 +29,15 @@ class SearchTooLong(NormregError):
         )
 
 
+# A search stopped at the caller's deadline is stopped this much before it (at most a tenth of what
+# is left), so that the refusal, which says why, reaches the caller before its own expiry, which
+# says nothing: the portal gives up at 5 s, as long as the default budget.
+ANSWER_MARGIN_S = 0.25
+
+
 def deadline(budget_s: float, remaining_s: float | None) -> float:
     """The time.monotonic() instant a search must end by: its budget, or the caller's deadline."""
-    allowed = budget_s if remaining_s is None else min(budget_s, max(remaining_s, 0.0))
+    allowed = budget_s
+    if remaining_s is not None:
+        allowed = min(budget_s, max(0.0, remaining_s - min(ANSWER_MARGIN_S, remaining_s / 10)))
     return time.monotonic() + allowed

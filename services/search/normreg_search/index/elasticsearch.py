@@ -676,7 +676,7 @@ class ElasticsearchIndex(SearchIndex):
             response = await client.search(index=self.alias, **request)
         except ConnectionTimeout:
             raise SearchTooLong() from None
-        if response.get("timed_out"):
+        if response.body.get("timed_out"):
             # What was collected until then are the hits and counts of a part of the index: a page,
             # a total and facets that would change with the load. Refused, as the embedded index
             # refuses, rather than shown as if whole.
