@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2
 from grpc_status import rpc_status
 from normreg.v1 import error_reason_pb2
 
+from normreg_common import stopping
 from normreg_common.auth import Authenticator
 from normreg_common.errors import InvalidArgument, NormregError, PermissionDenied
 from normreg_common.principal import PUBLIC, Principal
@@ -345,6 +346,12 @@ async def mark_not_serving(server: grpc.aio.Server) -> None:
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set `stop`, and from then on the process has `stopping.STOP.limit_s` to exit."""
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stopping.arm()
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)

@@ -4,22 +4,59 @@ relay, a consumer, the gRPC server and background loops, started and stopped in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable, Coroutine, Sequence
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import grpc
 
-from normreg_common import outbox
+from normreg_common import outbox, stopping
 from normreg_common.eventlog.port import EventLog
-from normreg_common.grpc_server import mark_serving
+from normreg_common.grpc_server import mark_not_serving, mark_serving
 from normreg_common.inbox import ConsumerRunner
 from normreg_common.metrics import Sampler, consumer_probe, outbox_probe
 from normreg_common.outbox_relay import Relay
 from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 
+log = logging.getLogger(__name__)
+
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+async def stop_service(
+    name: str,
+    *,
+    stop: asyncio.Event,
+    server: grpc.aio.Server,
+    grace: float,
+    loops: Sequence[asyncio.Task[None]],
+    closes: Sequence[tuple[str, Callable[[], Awaitable[None]]]],
+    bounds: stopping.StopBounds = stopping.STOP,
+) -> None:
+    """Every service's stop, in the order and within the bounds `normreg_common.stopping` states:
+    the loops told at once, health NOT_SERVING, the calls under way given `grace` (at most the
+    bounds' own), then the loops theirs, then each of `closes` in order within one shared bound."""
+    started = time.monotonic()
+    stop.set()
+    await mark_not_serving(server)
+    grace = min(grace, bounds.calls_s)
+    await stopping.within(grace + bounds.cancel_s, f"{name}: the calls under way", server.stop(grace))
+    calls = time.monotonic()
+    await stopping.all_within(bounds.loops_s, loops, cancel_s=bounds.cancel_s)
+    looped = time.monotonic()
+    deadline = stopping.Deadline(bounds.close_s)
+    for what, close in closes:
+        await stopping.within(deadline.left(), f"{name}: closing {what}", close(), cancel_s=bounds.cancel_s)
+    log.info(
+        "%s stopped in %.2fs (calls under way %.2fs, background loops %.2fs, closing %.2fs)",
+        name,
+        time.monotonic() - started,
+        calls - started,
+        looped - calls,
+        time.monotonic() - looped,
+    )
 
 
 class Runtime:
@@ -38,8 +75,10 @@ class Runtime:
         loops: Sequence[Loop] = (),
         more_consumers: Sequence[ConsumerRunner] = (),
         metrics_interval_s: float = 5.0,
+        bounds: stopping.StopBounds = stopping.STOP,
     ) -> None:
         self._name = name
+        self._bounds = bounds
         self._db = db
         self._event_log = event_log
         self._owns_event_log = owns_event_log
@@ -83,15 +122,20 @@ class Runtime:
             consumed += await consumer.drain()
         return consumed + await self._relay.drain()
 
-    async def stop(self, grace: float = 1.0) -> None:
-        self._stop.set()
-        await self._server.stop(grace)
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-        for consumer in self._consumers:
-            await consumer.close()
+    async def stop(self, grace: float = stopping.STOP.calls_s) -> None:
+        tasks, self._tasks = self._tasks, []
+        closes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            (f"consumer {consumer.name}", consumer.close) for consumer in self._consumers
+        ]
         if self._owns_event_log:
-            await self._event_log.close()
-        await self._db.close()
+            closes.append(("the event log", self._event_log.close))
+        closes.append(("the database", self._db.close))
+        await stop_service(
+            self._name,
+            stop=self._stop,
+            server=self._server,
+            grace=grace,
+            loops=tasks,
+            closes=closes,
+            bounds=self._bounds,
+        )

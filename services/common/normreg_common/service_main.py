@@ -13,6 +13,7 @@ from normreg_common import logs, tracing
 from normreg_common.grpc_server import install_signal_handlers
 from normreg_common.metrics import MetricsEndpoint
 from normreg_common.settings import Settings
+from normreg_common.stopping import STOP
 
 
 class App(Protocol):
@@ -46,7 +47,7 @@ async def serve(name: str, create_app: Callable[[Settings], Awaitable[App]], set
             await stop.wait()
         finally:
             log.info("%s service stopping", name)
-            await app.stop(grace=5.0)
+            await app.stop(grace=STOP.calls_s)
     finally:
         if endpoint is not None:
             endpoint.close()

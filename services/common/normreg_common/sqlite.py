@@ -14,6 +14,7 @@ longer than `slow_unit_s` is logged: what it was and how long, so a stall names 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import sqlite3
@@ -109,6 +110,10 @@ class Database:
         self._lock = threading.Lock()
         self._pending: list[_Unit] = []
         self._flush_scheduled = False
+        # Set when close() begins: no unit is taken after it.
+        self._closing = False
+        # Set by a close that was cancelled: queued units are refused instead of run.
+        self._abandoned = False
         self._slow_unit_s = slow_unit_s
         self._clock = clock
         self._label = f"{self._name} (reads)" if read_only else self._name
@@ -155,16 +160,45 @@ class Database:
         return conn
 
     async def close(self) -> None:
-        if self._reads is not None:
-            await self._reads.close()
-        if self._conn is not None:
-            await self._submit(self._conn.close, "close")
-            self._conn = None
+        """Closes once the units queued before have run. Cancelled meanwhile (a stop past its bound,
+        `normreg_common.stopping`), it interrupts the statements running now and refuses what is
+        still queued, so the database's threads end at once instead of holding up the exit: nothing
+        is lost, an interrupted unit rolls back and none of them was answered."""
+        self._closing = True
+        try:
+            if self._reads is not None:
+                await self._reads.close()
+            if self._conn is not None:
+                await self._submit(self._conn.close, "close")
+                self._conn = None
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
         self._executor.shutdown(wait=True)
+
+    def _abandon(self) -> None:
+        if self._reads is not None:
+            self._reads._abandon()
+        self._abandoned = True
+        if self._conn is not None:
+            # It may be closing on its thread right now.
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                self._conn.interrupt()
+        with self._lock:
+            refused, self._pending = self._pending, []
+        closing = sqlite3.OperationalError(f"{self._label} is closing")
+        for _, _, future, loop in refused:
+            loop.call_soon_threadsafe(_settle_all, [(future, False, closing)])
+        self._executor.shutdown(wait=False)
+
+    def _refuse_when_closing(self) -> None:
+        if self._closing:
+            raise sqlite3.OperationalError(f"{self._label} is closed")
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._read_only:
             raise sqlite3.OperationalError(f"{self._name} is opened read-only in this process")
+        self._refuse_when_closing()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         # The unit runs on the database thread in its caller's context: the events it writes carry the
@@ -183,6 +217,7 @@ class Database:
         """Runs `work` on the reading connection. With `deadline` (a time.monotonic() value), SQLite
         stops it there and ReadStopped is raised; a read whose caller is cancelled is stopped too,
         so a caller that gave up never leaves its work holding the thread."""
+        self._refuse_when_closing()
         if self._reads is not None:
             return await self._reads.read(work, deadline=deadline)
         stop = _Stop(deadline)
@@ -215,6 +250,8 @@ class Database:
                 conn.execute("COMMIT")
 
     def _connection(self) -> sqlite3.Connection:
+        if self._abandoned:
+            raise sqlite3.OperationalError(f"{self._label} is closing")
         if self._conn is None:
             raise RuntimeError(f"database {self._path} is not open")
         return self._conn
@@ -222,7 +259,7 @@ class Database:
     def _flush(self) -> None:
         with self._lock:
             group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
-            if self._pending:
+            if self._pending and not self._abandoned:
                 self._executor.submit(self._flush)
             else:
                 self._flush_scheduled = False

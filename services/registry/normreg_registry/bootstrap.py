@@ -115,23 +115,28 @@ class RegistryApp:
         """Without background tasks: apply every decision already in the log and send the whole outbox."""
         return await self._runtime.sync()
 
-    async def run_scheduler_once(self) -> bool:
+    async def run_scheduler_once(self, stop: asyncio.Event | None = None) -> bool:
         """One scheduler run, counted, then the filing obligations it leaves; False when another
-        replica holds the scheduler lease."""
+        replica holds the scheduler lease. `stop` set ends the run before its next transaction."""
+        stopping = stop.is_set if stop is not None else (lambda: False)
         try:
             async with self._scheduler_lease() as held:
                 if not held:
                     return False
-                run = await self.service.run_scheduler()
+                run = await self.service.run_scheduler(stopping)
         except Exception:
             metrics.SCHEDULER_RUNS.labels("failed").inc()
             log.exception("scheduler run failed; retrying at the next interval")
         else:
             for document, error in run.failed:
                 log.error("scheduler: %s could not be moved on: %s", document, error)
-            metrics.SCHEDULER_RUNS.labels("partial" if run.failed else "ok").inc()
+            outcome = "stopped" if run.stopped else "partial" if run.failed else "ok"
+            metrics.SCHEDULER_RUNS.labels(outcome).inc()
             metrics.SCHEDULER_TRANSITIONS.inc(run.changed)
-            metrics.SCHEDULER_LAST_SUCCESS.set_to_current_time()
+            if not run.stopped:
+                metrics.SCHEDULER_LAST_SUCCESS.set_to_current_time()
+        if stopping():
+            return True
         try:
             due, overdue = await self.service.filing_obligations()
         except Exception:
@@ -142,7 +147,7 @@ class RegistryApp:
 
     async def _scheduler(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self.run_scheduler_once()
+            await self.run_scheduler_once(stop)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.scheduler_interval_s)
 

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 from normreg_common import deadletter_api
@@ -22,12 +22,14 @@ from normreg_common.deadletters import DEAD_LETTER_SCHEMA, DeadLetters
 from normreg_common.eventlog.factory import event_log_from_settings
 from normreg_common.eventlog.port import Consumer, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC
-from normreg_common.grpc_server import create_server, mark_not_serving, mark_serving
+from normreg_common.grpc_server import create_server, mark_serving
 from normreg_common.inbox import IDLE_POLL_S, INBOX_SCHEMA, ConsumerRunner, position_loader
 from normreg_common.metrics import Sampler, consumer_probe
 from normreg_common.profile import get_profile
+from normreg_common.runtime import stop_service
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
+from normreg_common.stopping import STOP
 from normreg_common.tls import grpc_channel_credentials, grpc_server_credentials
 
 from normreg_search import understanding, witness
@@ -188,8 +190,8 @@ class SearchApp:
         await self.server.start()
         await mark_serving(self.server)
         if self._background and self.consumer is not None:
-            self._task = asyncio.create_task(self._consume())
-            self._sampling = asyncio.create_task(self.sampler.run(self._stop))
+            self._task = asyncio.create_task(self._consume(), name="search: consumer")
+            self._sampling = asyncio.create_task(self.sampler.run(self._stop), name="search: metrics sampler")
 
     async def _consume(self) -> None:
         backoff = 0.1
@@ -264,24 +266,28 @@ class SearchApp:
                 raise
         await self.index.refresh()
 
-    async def stop(self, grace: float = 1.0) -> None:
-        self._stop.set()
-        # Health says NOT_SERVING first, so checks steer new callers to the other processes while
-        # the calls under way finish.
-        await mark_not_serving(self.server)
-        await self.server.stop(grace)
-        for task in (self._task, self._sampling):
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+    async def stop(self, grace: float = STOP.calls_s) -> None:
+        # Health says NOT_SERVING first (in stop_service), so checks steer new callers to the other
+        # processes while the calls under way finish.
+        loops = [task for task in (self._task, self._sampling) if task is not None]
+        self._task = self._sampling = None
+        closes: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if self.consumer is not None:
-            await self.consumer.close()
+            closes.append(("the consumer", self.consumer.close))
         if self._writer is not None:
-            await self._writer.close()
-        await self.index.close()
+            closes.append(("the channel to the writer", self._writer.close))
+        closes.append(("the index", self.index.close))
         if self._owns_log and self.event_log is not None:
-            await self.event_log.close()
-        await self.db.close()
+            closes.append(("the event log", self.event_log.close))
+        closes.append(("the database", self.db.close))
+        await stop_service(
+            f"search {self.role}" if self.role else "search",
+            stop=self._stop,
+            server=self.server,
+            grace=grace,
+            loops=loops,
+            closes=closes,
+        )
 
 
 class _Replay:

@@ -59,6 +59,8 @@ class SchedulerRun:
 
     changed: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # Ended early because the service is stopping: what was not reached is still due.
+    stopped: bool = False
 
 
 @dataclass(frozen=True)
@@ -957,16 +959,23 @@ class RegistryService:
 
     # ---- time ----------------------------------------------------------------------------------
 
-    async def run_scheduler(self) -> SchedulerRun:
+    async def run_scheduler(self, stopping: Callable[[], bool] = lambda: False) -> SchedulerRun:
         """Applies every time-driven transition due now, each document in its own savepoint of a
         transaction that holds a few dozen: one that fails is rolled back and reported, and the run
         goes on with the others. (A transaction each cost a commit each: after an import of a
-        hundred thousand documents, some eighty thousand of them, one by one, beside the import.)"""
+        hundred thousand documents, some eighty thousand of them, one by one, beside the import.)
+
+        `stopping` is asked before each transaction: once it says yes the run ends there, its rest
+        still due for the next run. (At a million documents one run marks hundreds of thousands,
+        and a service told to stop waited for all of them.)"""
         today = self.today()
         # Only the documents whose next clock day has come (or that were never scheduled).
         ids = await self._read(lambda store: store.clock_due(today))
         run = SchedulerRun()
         for start in range(0, len(ids), SCHEDULER_BATCH):
+            if stopping():
+                run.stopped = True
+                break
             chunk = ids[start : start + SCHEDULER_BATCH]
             try:
                 outcomes = await self._write(functools.partial(self._clock_batch, chunk))
