@@ -16,6 +16,7 @@ from normreg_common.settings import Settings
 from tests.conftest import TEST_KEY
 from tests.faults.cluster import Cluster, eventually
 from tests.faults.load import Load
+from tests.harness import Stub
 
 PUBLIC = [
     pb.VERSION_STATE_PROMULGATED,
@@ -55,7 +56,11 @@ async def registry_documents(cluster: Cluster) -> list[pb.Document]:
 
 
 async def index_hits(cluster: Cluster) -> list[spb.SearchHit]:
-    search = cluster.stub("search")
+    return await every_public_version(cluster.stub("search"))
+
+
+async def every_public_version(search: Stub) -> list[spb.SearchHit]:
+    """Every public version in the index, page by page, newest first."""
     request = spb.SearchDocumentsRequest(states=PUBLIC, page_size=100, sort=spb.SORT_ORDER_PROMULGATION_DATE_DESC)
     hits: list[spb.SearchHit] = []
     while True:

@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -80,12 +80,13 @@ class Service:
         self.starts = 0
 
     async def start(self, timeout: float = 90.0) -> None:
-        assert self.proc is None, f"{self.name} is already running"
-        self.starts += 1
-        self._spawn()
+        self.launch()
         await eventually(self._serving, timeout, f"{self.name} serving on {self.address}")
 
-    def _spawn(self) -> None:
+    def launch(self) -> None:
+        """Starts the process without waiting for it to serve."""
+        assert self.proc is None, f"{self.name} is already running"
+        self.starts += 1
         self._log = (self._logs / f"{self.label}-{self.starts}.log").open("wb")
         self.proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", f"normreg_{self.name}"],
@@ -110,6 +111,26 @@ class Service:
         self.proc.wait(10)
         self._closed()
 
+    async def sigterm(self, limit_s: float = 60.0) -> tuple[float, int]:
+        """SIGTERM, then waits up to `limit_s` for the process to exit by itself: returns the seconds it
+        took and its exit status. Past the limit it is killed and the test fails with its log."""
+        assert self.proc is not None
+        proc = self.proc
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            status = await asyncio.to_thread(proc.wait, limit_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+            self._closed()
+            raise AssertionError(
+                f"{self.name} had not exited {limit_s:.0f}s after SIGTERM and was killed:\n{self.log_tail()}"
+            ) from None
+        seconds = time.monotonic() - started
+        self._closed()
+        return seconds, status
+
     def stop(self) -> None:
         if self.proc is None:
             return
@@ -132,6 +153,26 @@ class Service:
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def embedded_services(root: Path, names: Sequence[str], **settings: str) -> dict[str, Service]:
+    """Services as processes on the embedded backends (SQLite log and index), sharing one data
+    directory and so one event log, as `make run` starts them; `settings` adds NORMREG_* variables."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NORMREG_")},
+        "PYTHONUNBUFFERED": "1",
+        "NORMREG_JWT_KEY": TEST_KEY,
+        "NORMREG_CHECKPOINT_KEY": TEST_KEY,
+        "NORMREG_DATA_DIR": str(root / "data"),
+        **settings,
+    }
+    logs = root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    services = {name: Service(name, dict(env), logs) for name in names}
+    addresses = {f"NORMREG_{n.upper()}_ADDR": s.address for n, s in services.items()}
+    for service in services.values():
+        service.env.update(addresses)
+    return services
 
 
 class Cluster:

@@ -3,7 +3,8 @@
 Full by default (`make faults`, and inside `make test`): 3 to 5 kills of the registry, 30 s outages
 of Kafka and of Elasticsearch; about 2.5 minutes on a 2-core machine; then two registries on one
 PostgreSQL killed in turn (3 kills, about 1 minute) and PostgreSQL stopped under a registry (about
-25 s). NORMREG_FAULTS_QUICK=1 runs the short variant: one kill, 15 s outages, 2 kills of the two
+25 s), and SIGTERM to each service under load on the embedded backends (about 25 s, the same in
+both variants). NORMREG_FAULTS_QUICK=1 runs the short variant: one kill, 15 s outages, 2 kills of the two
 registries. NORMREG_FAULTS_SEED changes the moments of the kills and the order of the replayed events.
 
 They stop and start the Kafka, Elasticsearch and PostgreSQL of NORMREG_INFRA_DIR (default var/infra):

@@ -3,13 +3,14 @@
 On SIGTERM or SIGINT a service (registry, review, filing, search; the portal keeps only the last bound):
 
 1. says NOT_SERVING on its health service and takes no new call;
-2. gives the calls under way `calls_s` to finish, then cancels those still running: their clients get
-   CANCELLED or UNAVAILABLE, never a success that was not committed. A write cancelled that way may still
-   commit; its request id makes the client's retry return what it made;
+2. gives the calls under way `calls_s` to finish, then cancels those still running (`cancel_s` for
+   them to unwind): their clients get CANCELLED or UNAVAILABLE, never a success that was not
+   committed. A write cancelled that way may still commit; its request id makes the client's retry
+   return what it made;
 3. its background loops (outbox relay, consumers, scheduler, metrics) see the stop at once and end
    after the unit they are in: a batch of records, a scheduler chunk. A loop still busy `loops_s` after
-   the calls ended is cancelled; its unit is one transaction with its positions, so it commits or rolls
-   back whole and the next start goes on from there;
+   the calls ended is cancelled (`cancel_s` to unwind); its unit is one transaction with its
+   positions, so it commits or rolls back whole and the next start goes on from there;
 4. closes its consumers, event log, index and database within `close_s` in all;
 5. `limit_s` after the signal, if it has not exited by then, whatever it still waits on: every
    thread's stack goes to stderr and the process exits with status 1 (`faulthandler`). Nothing it
