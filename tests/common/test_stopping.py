@@ -1,5 +1,6 @@
-"""A service's stop ends whatever it waits on: a loop that ignores the stop is cancelled past its
-bound and named in the log, a database held by a statement is interrupted and refuses what was
+"""A service's stop ends whatever it waits on: a call past its grace is cut off with a status its
+client retries on (UNAVAILABLE), a loop that ignores the stop is cancelled past its bound and named
+in the log, a database held by a statement is interrupted and refuses what was
 queued, and a process that still has not exited is ended with every thread's stack.
 
 The bounds given here are small so the tests are quick; the `wait_for`s only end a broken test
@@ -13,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -30,12 +32,33 @@ QUICK = stopping.StopBounds(calls_s=0.2, loops_s=0.2, cancel_s=2.0, close_s=2.0,
 FOREVER = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
 
 
-async def test_a_loop_that_ignores_the_stop_is_cancelled_past_its_bound_and_named_with_its_stack(
+def _endless_service(entered: asyncio.Event) -> Callable[[grpc.aio.Server], str]:
+    """`test.Endless/Wait`: a call that never ends by itself."""
+
+    async def wait(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        entered.set()
+        await asyncio.Event().wait()
+        return b""
+
+    def add(server: grpc.aio.Server) -> str:
+        handlers = {"Wait": grpc.unary_unary_rpc_method_handler(wait)}
+        server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Endless", handlers)])
+        return "test.Endless"
+
+    return add
+
+
+async def test_a_call_past_its_grace_is_cut_off_retryably_and_a_loop_ignoring_the_stop_is_cancelled_and_named(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server, port = create_server("127.0.0.1:0", TokenCodec(TEST_KEY), "normreg.test", [])
+    entered = asyncio.Event()
+    server, port = create_server("127.0.0.1:0", TokenCodec(TEST_KEY), "normreg.test", [_endless_service(entered)])
     await server.start()
     await mark_serving(server)
+    client = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    # A call under way past the grace: its client must hear a status it can retry on.
+    endless = asyncio.ensure_future(client.unary_unary("/test.Endless/Wait")(b"", timeout=60))
+    await asyncio.wait_for(entered.wait(), timeout=60)
     db = Database(tmp_path / "service.db", "CREATE TABLE IF NOT EXISTS t (x INTEGER);")
     await db.open()
     stop = asyncio.Event()
@@ -61,6 +84,10 @@ async def test_a_loop_that_ignores_the_stop_is_cancelled_past_its_bound_and_name
             ),
             timeout=60,
         )
+    with pytest.raises(grpc.aio.AioRpcError) as cut_off:
+        await asyncio.wait_for(endless, timeout=60)
+    await client.close()
+    assert cut_off.value.code() in {grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE}, cut_off.value
     assert stubborn.cancelled()
     assert polite.done() and not polite.cancelled()
     overran = [r.getMessage() for r in caplog.records if "still running" in r.getMessage()]
