@@ -8,10 +8,14 @@ import subprocess
 import sys
 import time
 
+from normreg_common.stopping import STOP
+
 
 def supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
-    """Waits until Ctrl-C, SIGTERM or a child's exit, then stops them all (SIGTERM, then SIGKILL
-    after 10 s); returns the exit code of the child that stopped first, 0 when none did."""
+    """Waits until Ctrl-C, SIGTERM or a child's exit, then stops them all (SIGTERM, then SIGKILL a
+    second after a service's own limit, `normreg_common.stopping`, by which it has exited by itself,
+    if need be with every thread's stack in its log); returns the exit code of the child that
+    stopped first, 0 when none did."""
     stopping = False
 
     def stop(*_: object) -> None:
@@ -31,7 +35,7 @@ def supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
     for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + STOP.limit_s + 1.0
     for child in children.values():
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from normreg_common.settings import Settings
+from normreg_common.stopping import STOP
 from normreg_common.tls import grpc_channel_credentials
 
 # A process that exits sooner than this after its start has not come up; this many such exits in
@@ -39,7 +40,9 @@ EARLY_EXIT_S = 10.0
 EARLY_EXITS_ALLOWED = 3
 # Readers need the writer's schema: how long the writer may take to answer its health check.
 WRITER_START_S = 120.0
-STOP_GRACE_S = 15.0
+# Past a process's own limit (it then writes its threads' stacks and exits), so that stack is not lost
+# to a SIGKILL.
+STOP_GRACE_S = STOP.limit_s + 1.0
 # Every process's health is asked on its own port this often; one that has not answered SERVING
 # this many times in a row (hung, not dead) is killed, and so started again.
 HEALTH_EVERY_S = 5.0
