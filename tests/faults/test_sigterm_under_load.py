@@ -258,16 +258,17 @@ def _unsent(data: Path) -> int:
         conn.close()
 
 
-async def _stopped_in_the_middle(service: Service, db: Path, group: str, end: int) -> tuple[int, float]:
-    """Starts `service` on a backlog of `end` records and sends SIGTERM while it applies its second
-    batch (a moment after its first is committed); returns how many it had applied by then, and the
+async def _stopped_in_the_middle(
+    service: Service, db: Path, group: str, end: int, *, after_s: float
+) -> tuple[int, float]:
+    """Starts `service` on a backlog of `end` records and sends SIGTERM `after_s` after its first
+    batch is committed, while it takes the next; returns how many it had applied by then, and the
     seconds it took to exit."""
     service.launch()
     while _applied(db, group) == 0:
         assert service.proc is not None and service.proc.poll() is None, service.log_tail()
         await asyncio.sleep(0.01)
-    # Past the read of the next batch, into its application (a batch takes longer than this here).
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(after_s)
     applied = _applied(db, group)
     seconds, status = await service.sigterm()
     said = f"{service.name}: SIGTERM at {applied}/{end} applied, {seconds:.2f}s to exit, status {status}"
@@ -313,10 +314,12 @@ async def test_review_and_search_stopped_while_applying_a_backlog_resume_with_no
         await eventually(relayed, 60, "the registry's outbox is on the log")
         end = _log_end(data)
 
-        # Both at once, each stopped once its first batch is in.
+        # Both at once, each stopped once its first batch is in: review at once (it takes the whole
+        # backlog in about a second here), search a moment later, past the read of its next batch into
+        # its application (half a second a batch here).
         await asyncio.gather(
-            _stopped_in_the_middle(review, data / "review.db", "review", end),
-            _stopped_in_the_middle(search, data / "search.db", "search-projection", end),
+            _stopped_in_the_middle(review, data / "review.db", "review", end, after_s=0.0),
+            _stopped_in_the_middle(search, data / "search.db", "search-projection", end, after_s=0.15),
         )
         await asyncio.gather(review.start(), search.start())
 
