@@ -18,7 +18,7 @@ from normreg_common.settings import Settings
 from normreg_search import budget
 from normreg_search.bootstrap import SearchApp, create_app
 from normreg_search.index import sqlite_fts
-from normreg_search.query import SearchResult
+from normreg_search.query import SearchQuery, SearchResult
 from pydantic import ValidationError
 
 from tests.search.conftest import publish, search_settings
@@ -78,6 +78,28 @@ async def test_a_search_past_the_budget_is_stopped_and_refused_and_the_next_one_
         endless_search.undo()
         found = await stub.SearchDocuments(REQUEST, timeout=GUARD_S)
     assert [h.name for h in found.hits] == ["documents/rule1/versions/1"]
+
+
+async def test_a_query_that_finds_nothing_stays_answered_nothing_when_its_relaxed_search_runs_out_of_time(
+    budgeted: SearchApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    search = sqlite_fts._search
+    relaxed: list[str] = []
+
+    def slow_when_relaxed(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> SearchResult:
+        if query.relaxed:
+            relaxed.append(query.text)
+            conn.execute(ENDLESS).fetchone()
+        return search(conn, generation, query)
+
+    monkeypatch.setattr(sqlite_fts, "_search", slow_when_relaxed)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{budgeted.port}") as channel:
+        stub = sgrpc.SearchServiceStub(channel)
+        # Two words no version holds together: the query as read finds nothing, and the service
+        # tries again with any of them, which here never ends.
+        found = await stub.SearchDocuments(spb.SearchDocumentsRequest(query="法治政府 爆竹燃放"), timeout=GUARD_S)
+    assert relaxed == ["法治政府 爆竹燃放"]
+    assert found.total == 0 and list(found.hits) == []
 
 
 async def test_a_caller_that_gives_up_first_leaves_no_search_holding_the_index(

@@ -7,6 +7,9 @@ is a limit of the service, like the anonymous callers' quota; DEADLINE_EXCEEDED 
 hears when its own deadline expires, retry policies resend it as it is, and the service's
 observers count it as a failure of the service. The reason tells a client to change the query
 rather than send it again.
+
+The second search of a query that found nothing (PublicSearch: any of its words instead of most) runs
+in what is left of the same budget; past it, the answer to the query as read, nothing, is given.
 """
 
 from __future__ import annotations

@@ -95,8 +95,15 @@ class PublicSearch:
         if not result.total and query.parsed.minimum_should_match > 1:
             # Nothing holds enough of the query: rank whatever holds any of it rather than nothing.
             # Within the same budget: it is one search to the caller.
-            query = dataclasses.replace(query, relaxed=True)
-            result = await self._index.search(query, deadline=deadline)
+            relaxed = dataclasses.replace(query, relaxed=True)
+            try:
+                result = await self._index.search(relaxed, deadline=deadline)
+                query = relaxed
+            except budget.SearchTooLong:
+                # Any one of many common words matches a large part of the index: this second search
+                # costs many times the first and grows with the corpus. It is a courtesy; the
+                # answer to the query as read, nothing, stands (and more words would not help).
+                pass
         parsed = query.parsed
         found = list(result.hits)
         if query.sort is Sort.RELEVANCE and not parsed.empty:
