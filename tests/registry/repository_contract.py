@@ -12,7 +12,7 @@ from normreg_common.errors import AlreadyExists
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.principal import Role
 from normreg_registry.application.events import to_records
-from normreg_registry.application.ports import DocumentFilter, RegistryRepository, UnitOfWork
+from normreg_registry.application.ports import CLOCK_START, DocumentFilter, RegistryRepository, UnitOfWork
 from normreg_registry.domain.cleanup import Campaign, Outcome
 from normreg_registry.domain.history import verify_chain
 from normreg_registry.domain.lifecycle import Kind, State
@@ -168,6 +168,51 @@ class RegistryRepositoryContract:
         assert await uow.read(lambda s: s.ids_with_states(["LEGALITY_REVIEW", "DRAFTING"])) == ["a1", "b2", "c3", "d4"]
         assert await uow.read(lambda s: s.ids_with_states(["LEGALITY_REVIEW"])) == ["b2"]
         assert await uow.read(lambda s: s.all_ids()) == ["a1", "b2", "c3", "d4"]
+
+    async def test_documents_due_are_read_a_page_at_a_time_by_wake_day_then_id(self, uow: UnitOfWork) -> None:
+        today = T0.date()
+        days = {
+            "e5": today - dt.timedelta(days=3),
+            "a1": today,
+            "c3": today - dt.timedelta(days=3),
+            "b2": today + dt.timedelta(days=1),
+            "d4": None,
+            "f6": today - dt.timedelta(days=40),
+            "g7": today,
+        }
+        for doc_id, day in days.items():
+            await uow.write(lambda s, doc_id=doc_id, day=day: s.schedule(doc_id, day, []))
+        pages: list[list[tuple[dt.date, str]]] = []
+        after = CLOCK_START
+        while page := await uow.read(lambda s, after=after: s.clock_due(today, after, 2)):
+            pages.append(page)
+            after = page[-1]
+        assert [[doc_id for _, doc_id in page] for page in pages] == [["f6", "c3"], ["e5", "a1"], ["g7"]]
+        assert pages[0] == [(today - dt.timedelta(days=40), "f6"), (today - dt.timedelta(days=3), "c3")]
+        # Nothing due: one empty page.
+        assert await uow.read(lambda s: s.clock_due(today - dt.timedelta(days=41), CLOCK_START, 2)) == []
+
+    async def test_documents_moved_after_their_page_neither_skip_another_nor_come_back(self, uow: UnitOfWork) -> None:
+        today = T0.date()
+        ids = [f"d{i:02}" for i in range(10)]
+        for i, doc_id in enumerate(ids):
+            day = today - dt.timedelta(days=i % 3)
+            await uow.write(lambda s, doc_id=doc_id, day=day: s.schedule(doc_id, day, []))
+        seen: list[str] = []
+        after = CLOCK_START
+        while page := await uow.read(lambda s, after=after: s.clock_due(today, after, 3)):
+            seen += [doc_id for _, doc_id in page]
+            after = page[-1]
+            for n, (_, doc_id) in enumerate(page):
+                # As the scheduler leaves them: moved to a later day, to none, or (failed) kept.
+                day = [today + dt.timedelta(days=30), None, None][n]
+                if n < 2:
+                    await uow.write(lambda s, doc_id=doc_id, day=day: s.schedule(doc_id, day, []))
+        assert sorted(seen) == ids
+        assert len(seen) == len(set(seen))
+        # What was kept is due again at the next run, and only that.
+        kept = await uow.read(lambda s: s.clock_due(today, CLOCK_START, 100))
+        assert {doc_id for _, doc_id in kept} == {seen[i] for i in range(2, len(seen), 3)}
 
     async def test_idempotency_keys_are_remembered_once(self, uow: UnitOfWork) -> None:
         await uow.write(lambda s: s.remember("create:alice", "r1", "d1"))

@@ -83,8 +83,8 @@ class InMemoryRepository(RegistryRepository):
         self._t.clock[doc_id] = wake_on or dt.date.max
         self._t.unfiled[doc_id] = list(unfiled)
 
-    def clock_due(self, today: dt.date) -> list[str]:
-        return sorted(d for d in self._t.documents if d not in self._t.clock or self._t.clock[d] <= today)
+    def clock_due(self, today: dt.date, after: tuple[dt.date, str], limit: int) -> list[tuple[dt.date, str]]:
+        return sorted((day, d) for d, day in self._t.clock.items() if day <= today and (day, d) > after)[:limit]
 
     def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
         found = [o for rows in self._t.unfiled.values() for o in rows if until is None or o.due <= until]

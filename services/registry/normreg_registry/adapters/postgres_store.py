@@ -138,14 +138,14 @@ class PostgresStore(SqlStore):
                     [rows.unfiled_row(o, rows.POSTGRES) for o in unfiled],
                 )
 
-    def clock_due(self, today: dt.date) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT document FROM clock WHERE wake_on <= %s UNION "
-            "SELECT id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM clock c WHERE c.document = d.id) "
-            "ORDER BY 1",
-            (today,),
+    def clock_due(self, today: dt.date, after: tuple[dt.date, str], limit: int) -> list[tuple[dt.date, str]]:
+        # One range of the index clock_due (0005_clock_pages.sql).
+        found = self.conn.execute(
+            "SELECT wake_on, document FROM clock WHERE wake_on <= %s AND (wake_on, document) > (%s, %s) "
+            "ORDER BY wake_on, document LIMIT %s",
+            (today, after[0], after[1], limit),
         ).fetchall()
-        return [r[0] for r in rows]
+        return [(r[0], r[1]) for r in found]
 
     def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
         found = self.conn.execute(

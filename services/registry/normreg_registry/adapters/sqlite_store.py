@@ -36,6 +36,14 @@ _CARRY_OVER_NUMBERS = (
     "DELETE FROM uniform_numbers;"
 )
 
+# Every save writes the document's schedule; documents stored before schedules were kept get one
+# here, due at once (ports.UNSCHEDULED), so a scheduler run reads only the clock's index. Each open
+# looks for them in one pass of the documents' key, in the database: nothing is held in memory.
+_SCHEDULE_THE_UNSCHEDULED = (
+    "INSERT INTO clock (document, wake_on) SELECT id, '0001-01-01' FROM documents "
+    "WHERE NOT EXISTS (SELECT 1 FROM clock WHERE clock.document = documents.id);"
+)
+
 SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS documents (
@@ -122,6 +130,7 @@ CREATE INDEX IF NOT EXISTS unfiled_due ON unfiled (due);
     + INBOX_SCHEMA
     + DEAD_LETTER_SCHEMA
     + _CARRY_OVER_NUMBERS
+    + _SCHEDULE_THE_UNSCHEDULED
 )
 
 T = TypeVar("T")
@@ -239,14 +248,14 @@ class Store(SqlStore):
             [rows.unfiled_row(o, rows.SQLITE) for o in unfiled],
         )
 
-    def clock_due(self, today: dt.date) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT document FROM clock WHERE wake_on <= ? UNION "
-            "SELECT id FROM documents WHERE NOT EXISTS (SELECT 1 FROM clock WHERE clock.document = documents.id) "
-            "ORDER BY 1",
-            (today.isoformat(),),
+    def clock_due(self, today: dt.date, after: tuple[dt.date, str], limit: int) -> list[tuple[dt.date, str]]:
+        # One range of clock_wake, whose entries hold (wake_on, document): the table's key follows.
+        found = self.conn.execute(
+            "SELECT wake_on, document FROM clock WHERE wake_on <= ? AND (wake_on, document) > (?, ?) "
+            "ORDER BY wake_on, document LIMIT ?",
+            (rows.SQLITE.day(today), rows.SQLITE.day(after[0]), after[1], limit),
         ).fetchall()
-        return [r[0] for r in rows]
+        return [(rows.SQLITE.read_day(r[0]), r[1]) for r in found]
 
     def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
         found = self.conn.execute(

@@ -30,6 +30,11 @@ from normreg_registry.domain.model import Change, Document
 
 T = TypeVar("T")
 
+# The clock day of a document stored before schedules were kept: due at once, first of all.
+UNSCHEDULED = dt.date.min
+# Where a scheduler run's first page starts.
+CLOCK_START = (UNSCHEDULED, "")
+
 
 @dataclass(frozen=True)
 class StoredComment:
@@ -100,9 +105,14 @@ class RegistryRepository(ConsumedStreams):
         """Replaces the document's next clock day (None: nothing left) and its unmet filing obligations."""
 
     @abc.abstractmethod
-    def clock_due(self, today: dt.date) -> list[str]:
-        """Ids, in id order, of documents whose next clock day is on or before `today`, and of those
-        never scheduled (stored before schedules were kept)."""
+    def clock_due(self, today: dt.date, after: tuple[dt.date, str], limit: int) -> list[tuple[dt.date, str]]:
+        """At most `limit` documents whose next clock day is on or before `today`, as (day, id), in
+        that order, after `after`: one page of a scheduler run, the next read after the last one's
+        end. (Day then id, not id alone: a page is then one range of an index, where an id order
+        walked every schedule or sorted every due one for each page.) A document the run has moved
+        gets a day after `today` (or keeps its own, behind the cursor): it is neither read again
+        nor does its move skip another. Documents stored before schedules were kept are given
+        `UNSCHEDULED` when the store opens, so they are due, first."""
 
     @abc.abstractmethod
     def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:

@@ -22,7 +22,13 @@ from normreg_common.profile import JurisdictionProfile
 
 from normreg_registry.application.document_events import recorded_details
 from normreg_registry.application.events import comment_received, to_records
-from normreg_registry.application.ports import DocumentFilter, RegistryRepository, UnfiledObligation, UnitOfWork
+from normreg_registry.application.ports import (
+    CLOCK_START,
+    DocumentFilter,
+    RegistryRepository,
+    UnfiledObligation,
+    UnitOfWork,
+)
 from normreg_registry.domain import access
 from normreg_registry.domain.access import OPERATIONS, Op
 from normreg_registry.domain.cleanup import Campaign, Outcome
@@ -140,6 +146,12 @@ class RecipientEvent:
 
 # Documents the scheduler moves on in one transaction, each in its own savepoint.
 SCHEDULER_BATCH = 64
+# Due documents a scheduler run reads at once (its memory), each page in its own short read.
+SCHEDULER_PAGE = 8 * SCHEDULER_BATCH
+
+
+def _clock_page(today: dt.date, after: tuple[dt.date, str], store: RegistryRepository) -> list[tuple[dt.date, str]]:
+    return store.clock_due(today, after, SCHEDULER_PAGE)
 
 
 class RegistryService:
@@ -969,22 +981,30 @@ class RegistryService:
         still due for the next run. (At a million documents one run marks hundreds of thousands,
         and a service told to stop waited for all of them.)"""
         today = self.today()
-        # Only the documents whose next clock day has come (or that were never scheduled).
-        ids = await self._read(lambda store: store.clock_due(today))
         run = SchedulerRun()
-        for start in range(0, len(ids), SCHEDULER_BATCH):
-            if stopping():
-                run.stopped = True
+        # Only the documents whose next clock day has come, a page at a time, each page read after
+        # the last one's end: the run holds one page, not every document due (at a million, a run
+        # that marked 700,000 held all their ids and grew the registry by a hundred MiB).
+        after = CLOCK_START
+        while not run.stopped:
+            page = await self._read(functools.partial(_clock_page, today, after))
+            if not page:
                 break
-            chunk = ids[start : start + SCHEDULER_BATCH]
-            try:
-                outcomes = await self._write(functools.partial(self._clock_batch, chunk))
-            except Exception:  # the transaction itself (not one document): each alone, as before
-                outcomes = [await self._clock_alone(doc_id) for doc_id in chunk]
-            for doc_id, changed, error in outcomes:
-                run.changed += changed
-                if error is not None:
-                    run.failed.append((f"documents/{doc_id}", f"{type(error).__name__}: {error}"))
+            after = page[-1]
+            ids = [doc_id for _, doc_id in page]
+            for start in range(0, len(ids), SCHEDULER_BATCH):
+                if stopping():
+                    run.stopped = True
+                    break
+                chunk = ids[start : start + SCHEDULER_BATCH]
+                try:
+                    outcomes = await self._write(functools.partial(self._clock_batch, chunk))
+                except Exception:  # the transaction itself (not one document): each alone, as before
+                    outcomes = [await self._clock_alone(doc_id) for doc_id in chunk]
+                for doc_id, changed, error in outcomes:
+                    run.changed += changed
+                    if error is not None:
+                        run.failed.append((f"documents/{doc_id}", f"{type(error).__name__}: {error}"))
         return run
 
     def _clock_batch(self, ids: Sequence[str], store: RegistryRepository) -> list[tuple[str, bool, Exception | None]]:
