@@ -25,7 +25,7 @@ from normreg_cli.corpus import read_corpus
 
 from bench.corpus import PUBLIC, queries
 from bench.procs import Backends
-from bench.search_scale import measure, process_counts, search_service
+from bench.search_scale import apply_backlog, measure, process_counts, search_service
 
 
 async def settled(address: str, every_s: float = 10.0) -> int:
@@ -44,6 +44,7 @@ async def settled(address: str, every_s: float = 10.0) -> int:
 async def run(data_dir: Path, corpus: Path, documents: int, n_queries: int) -> None:
     backends = Backends()
     started = time.monotonic()
+    await apply_backlog(backends, data_dir)
     with search_service(backends, data_dir, "", 1) as address:
         versions = await settled(address)
     print(f"settled at {versions} versions in {time.monotonic() - started:.0f}s", flush=True)
