@@ -109,11 +109,17 @@ async def test_a_version_whose_text_changes_leaves_nothing_of_its_old_text_in_th
     await db.close()
 
 
-async def test_a_generation_written_with_its_token_streams_is_retokenised_on_open(tmp_path: Path) -> None:
+# 2: versions are re-tokenised a page at a time (the page size of the test), and none is missed.
+@pytest.mark.parametrize("page", [sqlite_fts._UPGRADE_PAGE, 2])
+async def test_a_generation_written_with_its_token_streams_is_retokenised_on_open(
+    tmp_path: Path, page: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_fts, "_UPGRADE_PAGE", page)
     path = tmp_path / "search.db"
     db, index = await _opened(path)
     await index.apply([change(v) for v in ALL])
     expected = await index.search(SearchQuery(text="规范性文件"))
+    by_title = [await index.search(SearchQuery(text=v.title)) for v in ALL]
     await db.close()
     # The earlier layout: an articles table keeping its streams, no record of the analysis.
     conn = sqlite3.connect(path)
@@ -127,6 +133,8 @@ async def test_a_generation_written_with_its_token_streams_is_retokenised_on_ope
     db, reopened = await _opened(path)
     assert await reopened.search(SearchQuery(text="规范性文件")) == expected
     assert expected.total > 0
+    assert [await reopened.search(SearchQuery(text=v.title)) for v in ALL] == by_title
+    assert sum(r.total for r in by_title) > 0
     await db.close()
     conn = sqlite3.connect(path)
     schema = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'g1_articles'").fetchone()[0]

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -148,6 +148,22 @@ class RecipientEvent:
 SCHEDULER_BATCH = 64
 # Due documents a scheduler run reads at once (its memory), each page in its own short read.
 SCHEDULER_PAGE = 8 * SCHEDULER_BATCH
+
+
+# Documents a read over all of them (a list, a check) holds at once.
+READ_PAGE = 256
+
+
+def _every(store: RegistryRepository, where: DocumentFilter) -> Iterator[Document]:
+    """Every document `where` selects, in id order, read a page at a time inside the caller's unit:
+    it holds one page, where a list of every id grew with the stock."""
+    after = ""
+    while True:
+        page = list(store.find(where, after=after, limit=READ_PAGE))
+        yield from page
+        if len(page) < READ_PAGE:
+            return
+        after = page[-1].id
 
 
 def _clock_page(today: dt.date, after: tuple[dt.date, str], store: RegistryRepository) -> list[tuple[dt.date, str]]:
@@ -563,10 +579,9 @@ class RegistryService:
 
         def work(store: RegistryRepository) -> list[DueEvaluation]:
             out = []
-            for doc_id in store.ids_with_states([State.IN_FORCE.value]):
-                doc = store.get(doc_id)
-                due = doc.evaluation_due(today, self._profile) if doc is not None else None
-                if doc is None or due is None:
+            for doc in _every(store, DocumentFilter(state=State.IN_FORCE.value)):
+                due = doc.evaluation_due(today, self._profile)
+                if due is None:
                     continue
                 v, due_from = due
                 assert v.promulgation is not None and v.promulgation.validity_end is not None
@@ -788,12 +803,17 @@ class RegistryService:
                 checkpoints[checkpoint.document] = checkpoint
 
         def work(store: RegistryRepository) -> tuple[int, int, list[str]]:
-            ids = [doc_id] if doc_id else store.all_ids()
-            entries = 0
-            for i in ids:
-                doc = store.get(i)
-                if doc is None:
-                    raise NotFound(f"documents/{i}")
+            docs: Iterable[Document]
+            if doc_id:
+                one = store.get(doc_id)
+                if one is None:
+                    raise NotFound(f"documents/{doc_id}")
+                docs = [one]
+            else:
+                docs = _every(store, DocumentFilter())
+            checked = entries = 0
+            for doc in docs:
+                checked += 1
                 chain = store.history(doc.name)
                 entries += len(chain)
                 problems.extend(verify_chain(doc.name, chain))
@@ -806,7 +826,7 @@ class RegistryService:
                     f"{name}: the witness saw entry {seen.sequence} but the registry has no such document (deleted)"
                     for name, seen in sorted(checkpoints.items())
                 )
-            return len(ids), entries, problems
+            return checked, entries, problems
 
         return await self._read(work)
 

@@ -238,6 +238,10 @@ def _drop(conn: sqlite3.Connection, generation: int) -> None:
     conn.execute("DELETE FROM search_meta WHERE key = ?", (_analysis_key(generation),))
 
 
+# Versions re-tokenised at once when an earlier analysis's index is upgraded.
+_UPGRADE_PAGE = 500
+
+
 def _upgrade(conn: sqlite3.Connection, generation: int) -> None:
     """A generation written by an earlier layout (one row per version, no articles table, or an
     articles table keeping its token streams) or by another analysis is re-tokenised from the public
@@ -263,8 +267,15 @@ def _upgrade(conn: sqlite3.Connection, generation: int) -> None:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.execute("DELETE FROM search_meta WHERE key = ?", (_analysis_key(generation),))
     _create(conn, generation)
-    for row in conn.execute(f"SELECT id, payload FROM {versions} WHERE visibility = 'searchable'").fetchall():
-        _insert_texts(conn, generation, [(int(row["id"]), _decode(row["payload"]))])
+    # A page of views at a time, each page one run of inserts: all of them at once held every
+    # version's text in memory (gigabytes at a million), and one at a time made a segment each.
+    after = -1
+    while page := conn.execute(
+        f"SELECT id, payload FROM {versions} WHERE visibility = 'searchable' AND id > ? ORDER BY id LIMIT ?",
+        (after, _UPGRADE_PAGE),
+    ).fetchall():
+        _insert_texts(conn, generation, [(int(row["id"]), _decode(row["payload"])) for row in page])
+        after = int(page[-1]["id"])
 
 
 def _article_streams(v: PublicVersion) -> list[tuple[str, str, str]]:
