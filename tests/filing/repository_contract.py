@@ -174,6 +174,15 @@ class FilingRepositoryContract:
         assert everything[1] == first
         assert [p.document for p in await uow.read(lambda r: r.seen("wuhai"))] == ["documents/c/versions/1"]
 
+    async def test_senders_are_every_sender_of_a_sighting_a_filing_or_a_suggestion_once(self, uow: UnitOfWork) -> None:
+        assert await uow.read(lambda r: r.senders()) == []
+        await uow.write(lambda r: r.see(seen("documents/a/versions/1", sender="wuhai")))
+        await uow.write(lambda r: r.see(seen("documents/b/versions/1", sender="wuhai")))
+        await uow.write(lambda r: r.save_filing(received(sender="chifeng")))
+        await uow.write(lambda r: r.save_suggestion(suggestion("s1", sender="baotou")))
+        await uow.write(lambda r: r.save_suggestion(suggestion("s2", sender="chifeng")))
+        assert await uow.read(lambda r: r.senders()) == ["baotou", "chifeng", "wuhai"]
+
     async def test_inbound_sequences_and_positions(self, uow: UnitOfWork) -> None:
         assert await uow.write(lambda r: r.accept_sequence("chifeng:/normreg/registry", "documents/d1", 3))
         assert not await uow.write(lambda r: r.accept_sequence("chifeng:/normreg/registry", "documents/d1", 3))

@@ -105,6 +105,13 @@ class InMemoryRepository(FilingRepository):
     def seen(self, sender: str = "") -> list[SeenPromulgation]:
         return [p for key, p in sorted(self._t.seen.items()) if not sender or key[0] == sender]
 
+    def senders(self) -> list[str]:
+        return sorted(
+            {key[0] for key in self._t.seen}
+            | {f.sender for f in self._t.filings.values()}
+            | {s.sender for s in self._t.suggestions.values()}
+        )
+
     def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
         applied = self._t.sequences.get((source, subject))
         if applied is not None and applied >= sequence:

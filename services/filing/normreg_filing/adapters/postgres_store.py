@@ -124,6 +124,14 @@ class PostgresFilingRepository(FilingRepository):
         ).fetchall()
         return [_seen.validate_json(r[0]) for r in rows]
 
+    def senders(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT sender FROM seen_promulgations UNION SELECT sender FROM received_filings "
+            "UNION SELECT sender FROM review_suggestions"
+        ).fetchall()
+        # A few jurisdictions: sorted here in code point order, as SQLite and Python sort.
+        return sorted(str(r[0]) for r in rows)
+
     def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
         return inbox.accept_sequence(self.conn, source, subject, sequence)
 

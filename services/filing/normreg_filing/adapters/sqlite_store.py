@@ -128,6 +128,13 @@ class SqliteFilingRepository(FilingRepository):
         ).fetchall()
         return [_seen.validate_json(r[0]) for r in rows]
 
+    def senders(self) -> list[str]:
+        rows = self._c.execute(
+            "SELECT sender FROM seen_promulgations UNION SELECT sender FROM received_filings "
+            "UNION SELECT sender FROM review_suggestions ORDER BY 1"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:
         return accept_sequence(self._c, source, subject, sequence)
 

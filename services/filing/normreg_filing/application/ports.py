@@ -85,6 +85,11 @@ class FilingRepository(ConsumedStreams):
     def seen(self, sender: str = "") -> list[SeenPromulgation]:
         """Ordered by sender, document and recipient."""
 
+    @abc.abstractmethod
+    def senders(self) -> list[str]:
+        """Every sender of a promulgation seen, a filing or a suggestion, once each, sorted: counted
+        by the store, not by reading every record."""
+
 
 class UnitOfWork(abc.ABC):
     @abc.abstractmethod

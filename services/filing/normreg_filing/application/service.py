@@ -283,15 +283,8 @@ class FilingReviewService:
         """This deployment's own jurisdiction, those its profile lists keys for, and every sender it
         has seen a promulgation, a filing or a suggestion of."""
 
-        def work(repo: FilingRepository) -> set[str]:
-            return (
-                {p.sender for p in repo.seen()}
-                | {f.sender for f in repo.filings()}
-                | {s.sender for s in repo.suggestions()}
-            )
-
         names = {self._profile.name, *(name for name, _ in self._profile.federation_keys)}
-        return sorted(names | await self._store.read(work))
+        return sorted(names | set(await self._store.read(lambda repo: repo.senders())))
 
     async def missing(self, principal: Principal, sender: str = "", overdue: bool | None = None) -> list[MissingFiling]:
         """Missed filings; `overdue` True/False keeps those past/before their deadline only."""
