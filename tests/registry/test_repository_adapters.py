@@ -10,6 +10,7 @@ import pytest
 from normreg_common.postgres import migrations
 from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
+from normreg_registry.adapters import postgres_store
 from normreg_registry.adapters.memory import InMemoryUnitOfWork
 from normreg_registry.adapters.postgres_store import MIGRATIONS, PostgresUnitOfWork
 from normreg_registry.adapters.sqlite_store import SCHEMA, SqliteUnitOfWork
@@ -92,3 +93,12 @@ async def test_the_postgres_migration_schedules_documents_stored_before_schedule
         assert due == [(UNSCHEDULED, "old")]
     finally:
         await db.close()
+
+
+class TestPostgresRegistryRepositoryReadingEventsTwoAtATime(TestPostgresRegistryRepository):
+    """Events by type are read a page at a time (the driver holds a whole result): pages of two make
+    every listing of the contract cross a page's end."""
+
+    @pytest.fixture(autouse=True)
+    def small_pages(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(postgres_store, "EVENT_PAGE", 2)

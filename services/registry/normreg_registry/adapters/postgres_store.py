@@ -34,6 +34,8 @@ from normreg_registry.domain.model import Change, Document
 from psycopg import errors
 
 MIGRATIONS = Path(__file__).with_name("postgres_migrations")
+# Stored events a read of them by type holds at once.
+EVENT_PAGE = 1000
 T = TypeVar("T")
 
 
@@ -214,13 +216,21 @@ class PostgresStore(SqlStore):
 
     # event store
     def events_of_types(self, types: Sequence[str]) -> Iterator[tuple[str, str, int, bytes]]:
-        rows = self.conn.execute(
-            "SELECT e.type, e.document, e.version, o.value FROM event_index e JOIN outbox o ON o.id = e.outbox_id "
-            "WHERE e.type = ANY(%s) ORDER BY e.outbox_id",
-            (list(types),),
-        ).fetchall()
-        for row in rows:
-            yield row[0], row[1], int(row[2]), bytes(row[3])
+        # A page at a time: the driver holds a whole result in memory, and these are every event of
+        # their types (a report reads every promulgation).
+        after = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT e.outbox_id, e.type, e.document, e.version, o.value FROM event_index e "
+                "JOIN outbox o ON o.id = e.outbox_id WHERE e.type = ANY(%s) AND e.outbox_id > %s "
+                "ORDER BY e.outbox_id LIMIT %s",
+                (list(types), after, EVENT_PAGE),
+            ).fetchall()
+            for row in rows:
+                yield row[1], row[2], int(row[3]), bytes(row[4])
+            if len(rows) < EVENT_PAGE:
+                return
+            after = int(rows[-1][0])
 
     # inbound events
     def accept_sequence(self, source: str, subject: str, sequence: int) -> bool:

@@ -838,11 +838,13 @@ class RegistryService:
         access.authorize_role(principal, OPERATIONS[Op.REPORTS], "reading the filing report")
 
         def work(store: RegistryRepository) -> list[ReportRow]:
-            events = []
-            for type_, document, version, raw in store.events_of_types(
-                ["promulgated", "imported", "filing_recorded", "filing_reviewed", "filing_materials_requested"]
-            ):
-                events.append((type_, document, version, recorded_details(raw)))
+            # Streamed into the report: it keeps what it counts, not every event read.
+            events = (
+                (type_, document, version, recorded_details(raw))
+                for type_, document, version, raw in store.events_of_types(
+                    ["promulgated", "imported", "filing_recorded", "filing_reviewed", "filing_materials_requested"]
+                )
+            )
             return FilingReport.from_events(events).select(year, issuing_body, recipient)
 
         return await self._read(work)
