@@ -87,6 +87,43 @@ async def test_a_read_past_its_deadline_is_stopped_inside_sqlite_and_the_next_re
         await db.close()
 
 
+async def test_a_read_that_runs_past_its_budget_is_stopped_and_the_next_read_runs(tmp_path: Path) -> None:
+    db = Database(tmp_path / "x.db", SCHEMA, separate_reads=True)
+    await db.open()
+    try:
+        with pytest.raises(ReadStopped):
+            await asyncio.wait_for(db.read(endless, budget_s=0.05), GUARD_S)
+        assert await asyncio.wait_for(db.read(values, budget_s=GUARD_S), GUARD_S) == []
+    finally:
+        await db.close()
+
+
+async def test_a_reads_budget_counts_its_running_not_its_wait_for_the_thread(tmp_path: Path) -> None:
+    now = [0.0]
+    db = Database(tmp_path / "x.db", SCHEMA, separate_reads=True, clock=lambda: now[0])
+    await db.open()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> list[str]:
+        holding.set()
+        release.wait()
+        return values(conn)
+
+    try:
+        first = asyncio.create_task(db.read(hold))
+        await asyncio.to_thread(holding.wait)
+        queued = asyncio.create_task(db.read(values, budget_s=1.0))
+        await asyncio.sleep(0)  # one turn of the loop: the read is handed to the database's thread
+        # The second read waits for the thread a hundred times its budget, by the database's clock.
+        now[0] = 100.0
+        release.set()
+        assert await first == []
+        assert await asyncio.wait_for(queued, GUARD_S) == []
+    finally:
+        release.set()
+        await db.close()
+
+
 async def test_a_read_whose_caller_gave_up_is_stopped(tmp_path: Path) -> None:
     db = Database(tmp_path / "x.db", SCHEMA, separate_reads=True)
     await db.open()

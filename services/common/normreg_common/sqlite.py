@@ -6,9 +6,10 @@ alone, and one fsync makes the whole group durable. No caller is answered before
 
 A database may keep its reads apart (`separate_reads`): they run on a read-only connection and
 thread of their own over the same file, each in one snapshot of the last commit, and never wait
-behind the writes (WAL lets a reader run beside the writer). A read can be given a deadline, at
-which SQLite stops it; a read whose caller gave up is stopped too. A unit that holds a thread
-longer than `slow_unit_s` is logged: what it was and how long, so a stall names its cause.
+behind the writes (WAL lets a reader run beside the writer). A read can be given a deadline and a
+budget of running time, at which SQLite stops it; a read whose caller gave up is stopped too. A
+unit that holds a thread longer than `slow_unit_s` is logged: what it was and how long, so a stall
+names its cause.
 """
 
 from __future__ import annotations
@@ -49,24 +50,36 @@ _Unit = tuple[Callable[[sqlite3.Connection], Any], str, asyncio.Future[Any], asy
 
 
 class ReadStopped(Exception):
-    """A read stopped by SQLite because its deadline passed or its caller gave up."""
+    """A read stopped by SQLite because its deadline passed, it ran its budget, or its caller gave up."""
 
     def __init__(self, name: str, what: str) -> None:
-        super().__init__(f"{name}: {what} was stopped at its deadline")
+        super().__init__(f"{name}: {what} was stopped at its deadline or budget")
         self.what = what
 
 
 class _Stop:
-    """The progress handler of one read: non-zero (SQLite interrupts the statement) once the read's
-    deadline (time.monotonic()) has passed or its caller has given up."""
+    """The progress handler of one read: non-zero (SQLite interrupts the statement) once the
+    caller's deadline (time.monotonic()) has passed, the read has run its budget (by the database's
+    clock, from when it started: waiting for the thread is not running), or its caller gave up."""
 
-    def __init__(self, deadline: float | None) -> None:
+    def __init__(self, deadline: float | None, budget_s: float | None, clock: Callable[[], float]) -> None:
         self.deadline = deadline
+        self.budget_s = budget_s
+        self.clock = clock
+        self.limit: float | None = None
         self.cancelled = False
         self.tripped = False
 
+    def start(self) -> None:
+        if self.budget_s is not None:
+            self.limit = self.clock() + self.budget_s
+
     def due(self) -> bool:
-        return self.cancelled or (self.deadline is not None and time.monotonic() >= self.deadline)
+        return (
+            self.cancelled
+            or (self.deadline is not None and time.monotonic() >= self.deadline)
+            or (self.limit is not None and self.clock() >= self.limit)
+        )
 
     def __call__(self) -> int:
         if self.due():
@@ -96,7 +109,8 @@ class Database:
 
         `separate_reads`: `read()` runs on a read-only connection of its own (see the module's
         docstring). A database in memory, or named by a URI, has no second connection to give: its
-        reads stay on the one thread, between the writes. `clock` times units for the slow-unit log."""
+        reads stay on the one thread, between the writes. `clock` times units (for the slow-unit log)
+        and reads' budgets."""
         # FULL: a transaction acknowledged to a client survives power loss, not only a process crash.
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
@@ -213,14 +227,21 @@ class Database:
                 self._executor.submit(self._flush)
             return await future
 
-    async def read(self, work: Callable[[sqlite3.Connection], T], *, deadline: float | None = None) -> T:
-        """Runs `work` on the reading connection. With `deadline` (a time.monotonic() value), SQLite
-        stops it there and ReadStopped is raised; a read whose caller is cancelled is stopped too,
-        so a caller that gave up never leaves its work holding the thread."""
+    async def read(
+        self,
+        work: Callable[[sqlite3.Connection], T],
+        *,
+        deadline: float | None = None,
+        budget_s: float | None = None,
+    ) -> T:
+        """Runs `work` on the reading connection. SQLite stops it, and ReadStopped is raised, at
+        `deadline` (a time.monotonic() value: the caller's, waiting for the thread included) or once
+        it has run `budget_s` seconds; a read whose caller is cancelled is stopped too, so a caller
+        that gave up never leaves its work holding the thread."""
         self._refuse_when_closing()
         if self._reads is not None:
-            return await self._reads.read(work, deadline=deadline)
-        stop = _Stop(deadline)
+            return await self._reads.read(work, deadline=deadline, budget_s=budget_s)
+        stop = _Stop(deadline, budget_s, self._clock)
         try:
             return await self._submit(lambda: self._bounded(work, stop), _name_of(work))
         except asyncio.CancelledError:
@@ -229,6 +250,7 @@ class Database:
 
     def _bounded(self, work: Callable[[sqlite3.Connection], T], stop: _Stop) -> T:
         what = _name_of(work)
+        stop.start()
         if stop.due():  # passed while the read waited for the thread
             raise ReadStopped(self._label, what)
         conn = self._connection()

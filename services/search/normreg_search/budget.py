@@ -9,7 +9,8 @@ observers count it as a failure of the service. The reason tells a client to cha
 rather than send it again.
 
 The second search of a query that found nothing (PublicSearch: any of its words instead of most) runs
-in what is left of the same budget; past it, the answer to the query as read, nothing, is given.
+in what the first left of the same budget; past it, the answer to the query as read, nothing, is
+given.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ class SearchTooLong(NormregError):
 ANSWER_MARGIN_S = 0.25
 
 
-def deadline(budget_s: float, remaining_s: float | None) -> float:
-    """The time.monotonic() instant a search must end by: its budget, or the caller's deadline."""
-    allowed = budget_s
-    if remaining_s is not None:
-        allowed = min(budget_s, max(0.0, remaining_s - min(ANSWER_MARGIN_S, remaining_s / 10)))
-    return time.monotonic() + allowed
+def deadline(remaining_s: float | None) -> float | None:
+    """The time.monotonic() instant a search must end by for its caller (whose deadline is
+    `remaining_s` from now), or None for a caller without one. The budget is another bound: of the
+    search's own running time, counted by the index from when it starts (time spent waiting behind
+    other searches is the caller's deadline's business, not the search's)."""
+    if remaining_s is None:
+        return None
+    return time.monotonic() + max(0.0, remaining_s - min(ANSWER_MARGIN_S, remaining_s / 10))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -90,14 +91,18 @@ class PublicSearch:
     async def search(self, query: SearchQuery, *, remaining_s: float | None = None) -> SearchPage:
         """`remaining_s`: what is left of the caller's own deadline; the search ends by then too.
         Raises budget.SearchTooLong when it is stopped."""
-        deadline = budget.deadline(self._budget_s, remaining_s)
-        result: SearchResult = await self._index.search(query, deadline=deadline)
+        deadline = budget.deadline(remaining_s)
+        started = time.monotonic()
+        result: SearchResult = await self._index.search(query, deadline=deadline, budget_s=self._budget_s)
         if not result.total and query.parsed.minimum_should_match > 1:
             # Nothing holds enough of the query: rank whatever holds any of it rather than nothing.
-            # Within the same budget: it is one search to the caller.
+            # In what the first left of the budget: it is one search to the caller.
             relaxed = dataclasses.replace(query, relaxed=True)
+            left = self._budget_s - (time.monotonic() - started)
             try:
-                result = await self._index.search(relaxed, deadline=deadline)
+                if left <= 0:
+                    raise budget.SearchTooLong()
+                result = await self._index.search(relaxed, deadline=deadline, budget_s=left)
                 query = relaxed
             except budget.SearchTooLong:
                 # Any one of many common words matches a large part of the index: this second search

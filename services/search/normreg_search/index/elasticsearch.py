@@ -639,7 +639,9 @@ class ElasticsearchIndex(SearchIndex):
             size=100,
         )
 
-    async def search(self, query: SearchQuery, *, deadline: float | None = None) -> SearchResult:
+    async def search(
+        self, query: SearchQuery, *, deadline: float | None = None, budget_s: float | None = None
+    ) -> SearchResult:
         parsed = query.parsed
         if not parsed.empty and not parsed.matchable:
             return SearchResult(hits=(), total=0, facets={})
@@ -664,14 +666,18 @@ class ElasticsearchIndex(SearchIndex):
             "source_includes": ["payload"],
         }
         client = self._client
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise SearchTooLong()
-            # Elasticsearch stops collecting at `timeout` and says so (timed_out); the client gives
-            # up at the same time, once and without retrying, should the answer not come at all.
-            request["timeout"] = f"{max(1, int(left * 1000))}ms"
-            client = client.options(request_timeout=left, retry_on_timeout=False, max_retries=0)
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise SearchTooLong()
+        bounds = [b for b in (left, budget_s) if b is not None]
+        if bounds:
+            # Elasticsearch stops collecting at `timeout` (counted from when the search runs) and
+            # says so (timed_out). The client waits for the answer as long as its caller does, else
+            # twice the budget (the search may wait in the cluster's queue), once and without
+            # retrying.
+            request["timeout"] = f"{max(1, int(min(bounds) * 1000))}ms"
+            wait = left if left is not None else 2 * min(bounds)
+            client = client.options(request_timeout=wait, retry_on_timeout=False, max_retries=0)
         try:
             response = await client.search(index=self.alias, **request)
         except ConnectionTimeout:

@@ -138,9 +138,12 @@ class SearchIndex(abc.ABC):
         """Searchable versions carrying this uniform number."""
 
     @abc.abstractmethod
-    async def search(self, query: SearchQuery, *, deadline: float | None = None) -> SearchResult:
-        """Raises budget.SearchTooLong when the search is still running at `deadline` (a
-        time.monotonic() value): it is stopped there, not left to hold the backend."""
+    async def search(
+        self, query: SearchQuery, *, deadline: float | None = None, budget_s: float | None = None
+    ) -> SearchResult:
+        """Raises budget.SearchTooLong when the search is still running at `deadline` (the caller's,
+        a time.monotonic() value) or after running `budget_s` seconds: it is stopped there, not
+        left to hold the backend."""
 
     @abc.abstractmethod
     async def open_consultations(self, day: dt.date, offset: int, limit: int) -> tuple[list[PublicVersion], int]:

@@ -852,12 +852,14 @@ class SqliteFtsIndex(SearchIndex):
     async def by_uniform_number(self, number: str) -> list[PublicVersion]:
         return await self._select("uniform_number = ? AND visibility = 'searchable'", (number,), "name")
 
-    async def search(self, query: SearchQuery, *, deadline: float | None = None) -> SearchResult:
+    async def search(
+        self, query: SearchQuery, *, deadline: float | None = None, budget_s: float | None = None
+    ) -> SearchResult:
         def search(conn: sqlite3.Connection) -> SearchResult:
             return _search(conn, self._live(conn), query)
 
         try:
-            return await self._db.read(search, deadline=deadline)
+            return await self._db.read(search, deadline=deadline, budget_s=budget_s)
         except ReadStopped:
             raise SearchTooLong() from None
 
