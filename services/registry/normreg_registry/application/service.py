@@ -856,12 +856,13 @@ class RegistryService:
 
         def work(store: RegistryRepository) -> list[DueFiling]:
             out = []
-            docs: dict[str, Document | None] = {}
-            # Only the documents that owe a filing by the horizon are read.
+            # Only the documents that owe a filing by the horizon are read, and only the last one is
+            # kept: a document's obligations due the same day come together, and keeping every one
+            # read held hundreds of thousands of documents when that many were overdue.
+            doc: Document | None = None
             for o in store.unfiled(horizon):
-                if o.document not in docs:
-                    docs[o.document] = store.get(o.document)
-                doc = docs[o.document]
+                if doc is None or doc.id != o.document:
+                    doc = store.get(o.document)
                 v = next((v for v in doc.versions if v.number == o.version), None) if doc else None
                 if doc is None or v is None or v.promulgation is None:
                     continue
