@@ -16,7 +16,10 @@ Target: p50 <= 1.2x the backend alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 import itertools
@@ -48,6 +51,7 @@ from normreg_registry.domain.articles import Article
 from normreg_registry.domain.lifecycle import Kind, State
 from normreg_registry.domain.model import Document, ImportedVersion
 from normreg_registry.domain.versions import TimelineEntry
+from normreg_search.budget import DEFAULT_BUDGET_S, SearchTooLong
 from normreg_search.index.elasticsearch import ElasticsearchIndex
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
@@ -264,8 +268,11 @@ class _Recorder:
         return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": aggs}
 
 
-async def elasticsearch_bodies(url: str, alias: str, texts: list[str]) -> dict[str, dict[str, Any]]:
-    """The exact `_search` body the search service sends for each query text."""
+async def elasticsearch_bodies(
+    url: str, alias: str, texts: list[str], *, relaxed: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The exact `_search` body the search service sends for each query text (`relaxed`: for its
+    second search, with any of the words, of a query whose first found nothing)."""
     index = ElasticsearchIndex(url, None, alias=alias)  # type: ignore[arg-type]
     await index.client.close()
     recorder = _Recorder()
@@ -273,7 +280,7 @@ async def elasticsearch_bodies(url: str, alias: str, texts: list[str]) -> dict[s
     bodies: dict[str, dict[str, Any]] = {}
     for text in texts:
         recorder.kwargs = {}
-        await index.search(SearchQuery(text=text, limit=20))
+        await index.search(SearchQuery(text=text, limit=20, relaxed=relaxed))
         if recorder.kwargs:
             kwargs = dict(recorder.kwargs)
             kwargs.pop("index")
@@ -291,6 +298,71 @@ class SearchFigures:
     floor_c8: list[Run]
 
 
+@dataclass
+class Refused:
+    """Searches the budget stopped (RESOURCE_EXHAUSTED, SEARCH_TOO_LONG), counted apart from the
+    latencies, which they are part of: at size a whole query can run past it."""
+
+    service: int = 0
+    alone: int = 0
+
+    def __str__(self) -> str:
+        return f"; refused by the {DEFAULT_BUDGET_S:g} s budget: service {self.service}, alone {self.alone}"
+
+
+async def fts_as_the_service(index: SqliteFtsIndex, text: str, refused: Refused | None = None) -> object:
+    """What the search service asks the embedded index for `text` (PublicSearch.search): the search,
+    and when it finds nothing, the second one with any of its words, both within one budget."""
+    query = SearchQuery(text=text, limit=20)
+    started = time.monotonic()
+    try:
+        result = await index.search(query, budget_s=DEFAULT_BUDGET_S)
+    except SearchTooLong:
+        if refused is not None:
+            refused.alone += 1
+        return None
+    left = DEFAULT_BUDGET_S - (time.monotonic() - started)
+    if not result.total and query.parsed.minimum_should_match > 1 and left > 0:
+        with contextlib.suppress(SearchTooLong):
+            return await index.search(dataclasses.replace(query, relaxed=True), budget_s=left)
+    return result
+
+
+async def es_as_the_service(
+    http: aiohttp.ClientSession, url: str, alias: str, texts: list[str], refused: Refused | None = None
+) -> Callable[[str], Awaitable[object]]:
+    """The same over HTTP with the bodies the adapter sends: `_search` with the budget as its timeout,
+    then the second search's body with what is left, when the first found nothing."""
+    bodies = await elasticsearch_bodies(url, alias, texts)
+    relaxed_bodies = await elasticsearch_bodies(url, alias, texts, relaxed=True)
+
+    async def post(body: dict[str, Any], budget_s: float) -> dict[str, Any]:
+        async with http.post(
+            f"/{alias}/_search",
+            params={"_source_includes": "payload"},
+            json={**body, "timeout": f"{max(1, int(budget_s * 1000))}ms"},
+        ) as response:
+            response.raise_for_status()
+            answer: dict[str, Any] = await response.json()
+            return answer
+
+    async def direct(text: str) -> object:
+        if text not in bodies:
+            return None  # a query the adapter sends nothing for (nothing in it can match)
+        started = time.monotonic()
+        answer = await post(bodies[text], DEFAULT_BUDGET_S)
+        if answer.get("timed_out"):
+            if refused is not None:
+                refused.alone += 1
+            return answer
+        left = DEFAULT_BUDGET_S - (time.monotonic() - started)
+        if not answer["hits"]["total"]["value"] and text in relaxed_bodies and left > 0:
+            return await post(relaxed_bodies[text], left)
+        return answer
+
+    return direct
+
+
 async def measure_search(system: System, texts: list[str], runs: int, figures: SearchFigures) -> None:
     async with grpc.aio.insecure_channel(system.address("search")) as channel:
         search = sgrpc.SearchServiceStub(channel)
@@ -299,18 +371,8 @@ async def measure_search(system: System, texts: list[str], runs: int, figures: S
             return await search.SearchDocuments(spb.SearchDocumentsRequest(query=text, page_size=20), timeout=30)
 
         if system.backends.real:
-            alias = system.index_alias
-            bodies = await elasticsearch_bodies(system.backends.elasticsearch, alias, texts)
-            texts = [t for t in texts if t in bodies]
             async with aiohttp.ClientSession(system.backends.elasticsearch) as http:
-
-                async def direct(text: str) -> object:
-                    async with http.post(
-                        f"/{alias}/_search", params={"_source_includes": "payload"}, json=bodies[text]
-                    ) as response:
-                        response.raise_for_status()
-                        return await response.json()
-
+                direct = await es_as_the_service(http, system.backends.elasticsearch, system.index_alias, texts)
                 await _runs(via_grpc, direct, texts, runs, figures)
         else:
             db = Database(system.data_dir / "search.db", INBOX_SCHEMA + META_SCHEMA, synchronous="NORMAL")
@@ -318,11 +380,7 @@ async def measure_search(system: System, texts: list[str], runs: int, figures: S
             index = SqliteFtsIndex(db)
             await index.open()
             try:
-
-                async def direct(text: str) -> object:
-                    return await index.search(SearchQuery(text=text, limit=20))
-
-                await _runs(via_grpc, direct, texts, runs, figures)
+                await _runs(via_grpc, functools.partial(fts_as_the_service, index), texts, runs, figures)
             finally:
                 await db.close()
 

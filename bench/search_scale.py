@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sqlite3
 import subprocess
@@ -47,11 +48,10 @@ from normreg_search.entrypoints.consumer import GROUP
 from normreg_search.index.elasticsearch import ElasticsearchIndex
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
-from normreg_search.query import SearchQuery
 from normreg_search.witness import WITNESS_SCHEMA
 
 from bench import synthetic
-from bench.corpus import changes_of, drive, elasticsearch_bodies, queries, sample_of
+from bench.corpus import Refused, changes_of, drive, es_as_the_service, fts_as_the_service, queries, sample_of
 from bench.procs import KEY, Backends, System, disk_mb, free_port, wait_serving
 from bench.stats import Run, at_least, at_most, line
 
@@ -156,7 +156,17 @@ def _channel(address: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
 
 
-async def _via_service(address: str, texts: list[str], concurrency: int) -> Run:
+async def _ask(stub: sgrpc.SearchServiceStub, text: str, refused: Refused) -> None:
+    try:
+        # Generous: at a million embedded, 32 clients queue behind one process for tens of seconds.
+        await stub.SearchDocuments(spb.SearchDocumentsRequest(query=text, page_size=20), timeout=600)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() is not grpc.StatusCode.RESOURCE_EXHAUSTED:
+            raise
+        refused.service += 1
+
+
+async def _via_service(address: str, texts: list[str], concurrency: int, refused: Refused) -> Run:
     channels = [_channel(address) for _ in range(concurrency)]
     stubs = [sgrpc.SearchServiceStub(c) for c in channels]
     free = asyncio.Queue[sgrpc.SearchServiceStub]()
@@ -166,14 +176,13 @@ async def _via_service(address: str, texts: list[str], concurrency: int) -> Run:
     async def call(text: str) -> object:
         stub = await free.get()
         try:
-            # Generous: at a million embedded, 32 clients queue behind one process for tens of seconds.
-            return await stub.SearchDocuments(spb.SearchDocumentsRequest(query=text, page_size=20), timeout=600)
+            return await _ask(stub, text, refused)
         finally:
             free.put_nowait(stub)
 
     try:
         for stub in stubs:  # every connection up before the clock starts
-            await stub.SearchDocuments(spb.SearchDocumentsRequest(query=texts[0], page_size=20), timeout=600)
+            await _ask(stub, texts[0], Refused())
         return await drive(call, texts, concurrency)
     finally:
         for channel in channels:
@@ -181,31 +190,20 @@ async def _via_service(address: str, texts: list[str], concurrency: int) -> Run:
 
 
 @contextlib.asynccontextmanager
-async def backend_alone(backends: Backends, data_dir: Path, alias: str, texts: list[str]) -> Any:
-    """The call that asks the backend alone what the service asks it for a query."""
+async def backend_alone(backends: Backends, data_dir: Path, alias: str, texts: list[str], refused: Refused) -> Any:
+    """The call that asks the backend alone what the service asks it for a query: the search, and
+    when it finds nothing, the second one with any of its words (PublicSearch.search), within the same
+    budget."""
     if backends.real:
-        bodies = await elasticsearch_bodies(backends.elasticsearch, alias, texts)
         async with aiohttp.ClientSession(backends.elasticsearch) as http:
-
-            async def direct_es(text: str) -> object:
-                async with http.post(
-                    f"/{alias}/_search", params={"_source_includes": "payload"}, json=bodies[text]
-                ) as response:
-                    response.raise_for_status()
-                    return await response.json()
-
-            yield direct_es
+            yield await es_as_the_service(http, backends.elasticsearch, alias, texts, refused)
         return
     db = Database(data_dir / "search.db", SCHEMA, read_only=True)
     await db.open()
     index = SqliteFtsIndex(db)
     await index.open_for_reading()
     try:
-
-        async def direct_fts(text: str) -> object:
-            return await index.search(SearchQuery(text=text, limit=20))
-
-        yield direct_fts
+        yield functools.partial(fts_as_the_service, index, refused=refused)
     finally:
         await db.close()
 
@@ -217,19 +215,21 @@ async def measure(
     subject: dict[tuple[int, int], list[Run]] = {}
     listing: list[Run] = []
     listing_alone: list[Run] = []
-    async with backend_alone(backends, data_dir, alias, [*texts, LISTING]) as direct:
+    refused = Refused()
+    async with backend_alone(backends, data_dir, alias, [*texts, LISTING], refused) as direct:
         alone: Callable[[str], Awaitable[object]] = direct
         for text in texts[:10]:
             await alone(text)
         for processes in process_counts:
             with search_service(backends, data_dir, alias, processes) as address:
-                await _via_service(address, texts[:10], 1)  # warm
+                await _via_service(address, texts[:10], 1, Refused())  # warm
                 for _ in range(runs):
                     for concurrency in (1, CLIENTS):
                         items = texts if concurrency == 1 else texts * 4
+                        refused.service = refused.alone = 0
                         if processes == 1:
                             floor[concurrency].append(await drive(alone, items, concurrency))
-                        run = await _via_service(address, items, concurrency)
+                        run = await _via_service(address, items, concurrency, refused)
                         subject.setdefault((processes, concurrency), []).append(run)
                         alone_run = floor[concurrency][-1] if processes == 1 else None
                         # Each run as it ends: a search at size can take many minutes a run.
@@ -242,12 +242,13 @@ async def measure(
                                 if alone_run
                                 else ""
                             )
+                            + (str(refused) if refused.service or refused.alone else "")
                             + f" (load {os.getloadavg()[0]:.1f})",
                             flush=True,
                         )
                     if processes == 1:
                         listing_alone.append(await drive(alone, [LISTING] * LISTINGS, 1))
-                        listing.append(await _via_service(address, [LISTING] * LISTINGS, 1))
+                        listing.append(await _via_service(address, [LISTING] * LISTINGS, 1, Refused()))
     name = f"{_name(backends)} search"
     out = [
         line(f"{_name(backends)} listing (no text) c=1 p50", [r.p50_ms for r in listing],
