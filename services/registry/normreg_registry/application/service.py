@@ -1006,8 +1006,9 @@ class RegistryService:
         today = self.today()
         run = SchedulerRun()
         # Only the documents whose next clock day has come, a page at a time, each page read after
-        # the last one's end: the run holds one page, not every document due (at a million, a run
-        # that marked 700,000 held all their ids and grew the registry by a hundred MiB).
+        # the last one's end: the run holds one page, not every document due. (Holding them all,
+        # the registry's peak RSS grew with the stock: 106 MiB with 30,000 due, 118 with 100,000;
+        # a page at a time, 103 with either.)
         after = CLOCK_START
         while not run.stopped:
             page = await self._read(functools.partial(_clock_page, today, after))
