@@ -103,6 +103,45 @@ class FilingRepositoryContract:
         assert [f.id for f in registered] == [filings[2].id]
         assert await uow.read(lambda r: r.filings(sender="wuhai", state=FilingState.REGISTERED.value)) == []
 
+    async def test_filings_are_read_a_page_at_a_time_in_arrival_order_with_filters(self, uow: UnitOfWork) -> None:
+        filings = [
+            received("documents/c/versions/1"),
+            received("documents/a/versions/1", sender="wuhai"),
+            received("documents/b/versions/1"),
+            dataclasses.replace(received("documents/d/versions/1"), recipient="另一机关"),
+            received("documents/e/versions/1"),
+        ]
+        for f in filings:
+            await uow.write(lambda r, f=f: r.save_filing(f))
+        # Updated in place: its place in arrival order stays.
+        filings[2].register(REVIEWER, at(11), PROVINCE, missing=[], note="")
+        await uow.write(lambda r: r.save_filing(filings[2]))
+
+        pages: list[list[tuple[int, ReceivedFiling]]] = []
+        after = 0
+        while page := await uow.read(lambda r, after=after: r.filings_after(after, 2)):
+            pages.append(page)
+            after = page[-1][0]
+        assert [len(p) for p in pages] == [2, 2, 1]
+        read = [f for p in pages for _, f in p]
+        assert [f.id for f in read] == [f.id for f in filings]
+        assert same(read[2], filings[2])
+        positions = [pos for p in pages for pos, _ in p]
+        assert positions == sorted(set(positions)) and positions[0] > 0
+
+        def ids(found: list[tuple[int, ReceivedFiling]]) -> list[str]:
+            return [f.id for _, f in found]
+
+        chifeng = await uow.read(lambda r: r.filings_after(0, 10, sender="chifeng"))
+        assert ids(chifeng) == [filings[i].id for i in (0, 2, 3, 4)]
+        after_first = await uow.read(lambda r: r.filings_after(chifeng[0][0], 2, sender="chifeng"))
+        assert ids(after_first) == [filings[2].id, filings[3].id]
+        registered = await uow.read(lambda r: r.filings_after(0, 10, state=FilingState.REGISTERED.value))
+        assert ids(registered) == [filings[2].id]
+        other = await uow.read(lambda r: r.filings_after(0, 10, recipient="另一机关"))
+        assert ids(other) == [filings[3].id]
+        assert await uow.read(lambda r: r.filings_after(positions[-1], 10)) == []
+
     async def test_events_are_stored_with_their_change_in_order(self, uow: UnitOfWork) -> None:
         f, g = received("documents/a/versions/1"), received("documents/b/versions/1")
         await uow.write(lambda r: r.save_filing(f, [event(f, 1), event(f, 2)]))

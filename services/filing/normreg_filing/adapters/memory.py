@@ -85,6 +85,20 @@ class InMemoryRepository(FilingRepository):
             if (not sender or f.sender == sender) and (not state or f.state.value == state)
         ]
 
+    def filings_after(
+        self, after: int, limit: int, *, sender: str = "", state: str = "", recipient: str = ""
+    ) -> list[tuple[int, ReceivedFiling]]:
+        # Arrival order is the dictionary's: an update keeps a filing's place, as its row's does.
+        found = [
+            (pos, _filing(f))
+            for pos, f in enumerate(self._t.filings.values(), start=1)
+            if pos > after
+            and (not sender or f.sender == sender)
+            and (not state or f.state.value == state)
+            and (not recipient or f.recipient == recipient)
+        ]
+        return found[:limit]
+
     def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
         rows = list(enumerate(self._t.outbox, start=1))[after : after + limit]
         return [OutboxEntry(i, r, i <= self._t.sent) for i, r in rows]

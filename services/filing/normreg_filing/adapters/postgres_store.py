@@ -82,6 +82,16 @@ class PostgresFilingRepository(FilingRepository):
         ).fetchall()
         return [_filing.validate_json(r[0]) for r in rows]
 
+    def filings_after(
+        self, after: int, limit: int, *, sender: str = "", state: str = "", recipient: str = ""
+    ) -> list[tuple[int, ReceivedFiling]]:
+        rows = self.conn.execute(
+            "SELECT pos, body FROM received_filings WHERE pos > %s AND (%s = '' OR sender = %s) "
+            "AND (%s = '' OR state = %s) AND (%s = '' OR recipient = %s) ORDER BY pos LIMIT %s",
+            (after, sender, sender, state, state, recipient, recipient, limit),
+        ).fetchall()
+        return [(int(r[0]), _filing.validate_json(r[1])) for r in rows]
+
     def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
         rows = self.conn.execute(
             "SELECT id, topic, key, value, sent_at FROM outbox WHERE id > %s ORDER BY id LIMIT %s", (after, limit)

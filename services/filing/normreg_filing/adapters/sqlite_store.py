@@ -91,6 +91,16 @@ class SqliteFilingRepository(FilingRepository):
         ).fetchall()
         return [_filing.validate_json(r[0]) for r in rows]
 
+    def filings_after(
+        self, after: int, limit: int, *, sender: str = "", state: str = "", recipient: str = ""
+    ) -> list[tuple[int, ReceivedFiling]]:
+        rows = self._c.execute(
+            "SELECT pos, body FROM received_filings WHERE pos > ? AND (? = '' OR sender = ?) "
+            "AND (? = '' OR state = ?) AND (? = '' OR recipient = ?) ORDER BY pos LIMIT ?",
+            (after, sender, sender, state, state, recipient, recipient, limit),
+        ).fetchall()
+        return [(int(r[0]), _filing.validate_json(r[1])) for r in rows]
+
     def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
         rows = self._c.execute(
             "SELECT id, topic, key, value, sent_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?", (after, limit)

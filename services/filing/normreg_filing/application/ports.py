@@ -60,6 +60,13 @@ class FilingRepository(ConsumedStreams):
         """In arrival order; an empty filter matches every value."""
 
     @abc.abstractmethod
+    def filings_after(
+        self, after: int, limit: int, *, sender: str = "", state: str = "", recipient: str = ""
+    ) -> list[tuple[int, ReceivedFiling]]:
+        """At most `limit` filings in arrival order after arrival position `after` (positions are
+        positive), each with its position; an empty filter matches every value."""
+
+    @abc.abstractmethod
     def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
         """The events written, in write order, after position `after` (positions are positive)."""
 

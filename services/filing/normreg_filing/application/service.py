@@ -37,6 +37,8 @@ from normreg_filing.domain.supervision import (
 )
 
 log = logging.getLogger(__name__)
+# Stored filings a listing reads at once.
+READ_PAGE = 256
 
 
 class FilingReviewService:
@@ -159,13 +161,52 @@ class FilingReviewService:
         recipient: str = "",
     ) -> list[ReceivedFiling]:
         """Reviewers see every filing; the sender's people their issuing body's, without notes."""
+        out: list[ReceivedFiling] = []
+        after, more = 0, True
+        while more:
+            page, more = await self.received_page(
+                principal, sender=sender, state=state, due_before=due_before, recipient=recipient, after=after
+            )
+            out.extend(f for _, f in page)
+            after = page[-1][0] if page else after
+        return out
+
+    async def received_page(
+        self,
+        principal: Principal,
+        *,
+        sender: str = "",
+        state: str = "",
+        due_before: dt.date | None = None,
+        recipient: str = "",
+        after: int = 0,
+        size: int = 500,
+    ) -> tuple[list[tuple[int, ReceivedFiling]], bool]:
+        """Up to `size` of the filings `list_received` lists, after arrival position `after`, each
+        with its position, and whether more follow: read from the store a page at a time (a page of
+        the listing read every filing before)."""
         access.check_may_list(principal)
-        filings = await self._store.read(lambda repo: repo.filings(sender, state))
-        if due_before is not None:
-            filings = [f for f in filings if (due := access.awaited_due(f)) is not None and due <= due_before]
-        if recipient:
-            filings = [f for f in filings if f.recipient == recipient]
-        return [access.view(principal, f) for f in filings if access.visible(principal, f)]
+
+        def listed(f: ReceivedFiling) -> bool:
+            if due_before is not None and ((due := access.awaited_due(f)) is None or due > due_before):
+                return False
+            return access.visible(principal, f)
+
+        def work(repo: FilingRepository) -> tuple[list[tuple[int, ReceivedFiling]], bool]:
+            out: list[tuple[int, ReceivedFiling]] = []
+            cursor = after
+            while True:
+                batch = repo.filings_after(cursor, READ_PAGE, sender=sender, state=state, recipient=recipient)
+                for pos, f in batch:
+                    if listed(f):
+                        if len(out) == size:
+                            return out, True
+                        out.append((pos, access.view(principal, f)))
+                if len(batch) < READ_PAGE:
+                    return out, False
+                cursor = batch[-1][0]
+
+        return await self._store.read(work)
 
     async def get_received(self, principal: Principal, id: str) -> ReceivedFiling:
         access.check_may_list(principal)

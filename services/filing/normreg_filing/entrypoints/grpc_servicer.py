@@ -26,7 +26,7 @@ PAGE_MAX = 500
 T = TypeVar("T")
 M = TypeVar("M")
 
-_FILINGS: PageTokens[str] = PageTokens("receivedFilings", IdCursor())
+_FILINGS: PageTokens[int] = PageTokens("receivedFilings", IntCursor())
 _SUGGESTIONS: PageTokens[str] = PageTokens("reviewSuggestions", IdCursor())
 _MISSING: PageTokens[int] = PageTokens("missingFilings", IntCursor(maximum=10**9))
 
@@ -91,24 +91,23 @@ class FilingReviewServicer(pb_grpc.FilingReviewServiceServicer):
             "recipient": query.recipient,
             "due_before": due_before or "",
         }
-        filings = await self._service.list_received(
+        # The token holds the arrival position of the page's last filing: the next page is read
+        # from the store after it, not found in a list of every filing.
+        found, more = await self._service.received_page(
             current_principal(),
             sender=query.sender,
             state=query.state.value if query.state else "",
             due_before=due_before,
             recipient=query.recipient,
+            after=_FILINGS.decode(query.page_token, filters) or 0,
+            size=size,
         )
         today = self._service.today()
-        page, token = _page_by_id(
-            filings,
-            lambda f: f.id,
-            lambda f: proto_mapping.received_filing(f, today),
-            _FILINGS,
-            query.page_token,
-            size,
-            filters,
-        )
-        return pb.ListReceivedFilingsResponse(received_filings=page, next_page_token=token)
+        window = [proto_mapping.received_filing(f, today) for _, f in found]
+        count = fits(window, lambda m: m.ByteSize())
+        more = more or count < len(window)
+        token = _FILINGS.encode(found[count - 1][0], filters) if more and count else ""
+        return pb.ListReceivedFilingsResponse(received_filings=window[:count], next_page_token=token)
 
     async def GetReceivedFiling(
         self, request: pb.GetReceivedFilingRequest, context: grpc.aio.ServicerContext
