@@ -197,6 +197,20 @@ class FilingRepositoryContract:
         assert [s.id for s in await uow.read(lambda r: r.suggestions())] == ["s1", "s2", "s3"]
         assert [s.id for s in await uow.read(lambda r: r.suggestions("chifeng"))] == ["s1", "s3"]
 
+    async def test_suggestions_are_read_a_page_at_a_time_in_submission_order(self, uow: UnitOfWork) -> None:
+        made = [suggestion("s1"), suggestion("s2", sender="wuhai"), suggestion("s3"), suggestion("s4")]
+        for s in made:
+            await uow.write(lambda r, s=s: r.save_suggestion(s))
+        made[0].answer(REVIEWER, at(20), PROVINCE, "已研究")
+        await uow.write(lambda r: r.save_suggestion(made[0]))
+        first = await uow.read(lambda r: r.suggestions_after(0, 3))
+        rest = await uow.read(lambda r: r.suggestions_after(first[-1][0], 3))
+        assert [s.id for _, s in first + rest] == ["s1", "s2", "s3", "s4"]
+        assert first[0][1] == made[0]
+        assert await uow.read(lambda r: r.suggestions_after(rest[-1][0], 3)) == []
+        chifeng = await uow.read(lambda r: r.suggestions_after(first[0][0], 5, sender="chifeng"))
+        assert [s.id for _, s in chifeng] == ["s3", "s4"]
+
     async def test_a_promulgation_is_seen_once_and_listed_in_order(self, uow: UnitOfWork) -> None:
         first = seen("documents/b/versions/1")
         await uow.write(lambda r: r.see(first))

@@ -16,8 +16,10 @@ from normreg_filing.application import service as filing_service
 from normreg_filing.application.ports import FilingRepository
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.domain.received import ReceivedFiling
+from normreg_filing.domain.suggestions import ReviewSuggestion
 
 from tests.conftest import principal
+from tests.filing.repository_contract import suggestion
 from tests.filing.test_filing_review_domain import PROVINCE, REVIEWER, at, received
 
 T = TypeVar("T")
@@ -35,6 +37,13 @@ class PagedOnly(InMemoryRepository):
 
     def filings(self, sender: str = "", state: str = "") -> list[ReceivedFiling]:
         raise AssertionError("every filing read at once")
+
+    def suggestions_after(self, after: int, limit: int, *, sender: str = "") -> list[tuple[int, ReviewSuggestion]]:
+        self.limits.append(limit)
+        return super().suggestions_after(after, limit, sender=sender)
+
+    def suggestions(self, sender: str = "") -> list[ReviewSuggestion]:
+        raise AssertionError("every suggestion read at once")
 
 
 class RecordingUnitOfWork(InMemoryUnitOfWork):
@@ -97,3 +106,19 @@ async def test_a_sender_person_pages_through_their_own_bodys_filings_across_stor
     ]
     assert set(uow.limits) == {STORE_PAGE}
     assert [f.id for f in await service.list_received(registrar)] == [f.id for _, f in first + rest]
+
+
+async def test_unanswered_suggestions_page_across_store_pages_of_answered_ones() -> None:
+    service, uow, _ = await filed([])
+    made = [suggestion(f"s{i}") for i in range(7)]
+    for i, s in enumerate(made):
+        if i % 3:
+            s.answer(REVIEWER, at(20), PROVINCE, "已研究")
+        await uow.write(lambda r, s=s: r.save_suggestion(s))
+    first, more = await service.suggestions_page(REVIEWER, unanswered_only=True, size=2)
+    assert more
+    rest, more = await service.suggestions_page(REVIEWER, unanswered_only=True, after=first[-1][0], size=2)
+    assert not more
+    assert [s.id for _, s in first + rest] == ["s0", "s3", "s6"]
+    assert set(uow.limits) == {STORE_PAGE}
+    assert [s.id for s in await service.list_suggestions(REVIEWER)] == [s.id for s in made]

@@ -113,6 +113,14 @@ class InMemoryRepository(FilingRepository):
     def suggestions(self, sender: str = "") -> list[ReviewSuggestion]:
         return [copy.deepcopy(s) for s in self._t.suggestions.values() if not sender or s.sender == sender]
 
+    def suggestions_after(self, after: int, limit: int, *, sender: str = "") -> list[tuple[int, ReviewSuggestion]]:
+        found = [
+            (pos, copy.deepcopy(s))
+            for pos, s in enumerate(self._t.suggestions.values(), start=1)
+            if pos > after and (not sender or s.sender == sender)
+        ]
+        return found[:limit]
+
     def see(self, p: SeenPromulgation) -> None:
         self._t.seen.setdefault((p.sender, p.document, p.recipient), p)
 

@@ -118,6 +118,14 @@ class PostgresFilingRepository(FilingRepository):
         ).fetchall()
         return [_suggestion.validate_json(r[0]) for r in rows]
 
+    def suggestions_after(self, after: int, limit: int, *, sender: str = "") -> list[tuple[int, ReviewSuggestion]]:
+        rows = self.conn.execute(
+            "SELECT pos, body FROM review_suggestions WHERE pos > %s AND (%s = '' OR sender = %s) "
+            "ORDER BY pos LIMIT %s",
+            (after, sender, sender, limit),
+        ).fetchall()
+        return [(int(r[0]), _suggestion.validate_json(r[1])) for r in rows]
+
     def see(self, p: SeenPromulgation) -> None:
         self.conn.execute(
             "INSERT INTO seen_promulgations (sender, document, recipient, body) VALUES (%s, %s, %s, %s)"

@@ -124,6 +124,13 @@ class SqliteFilingRepository(FilingRepository):
         ).fetchall()
         return [_suggestion.validate_json(r[0]) for r in rows]
 
+    def suggestions_after(self, after: int, limit: int, *, sender: str = "") -> list[tuple[int, ReviewSuggestion]]:
+        rows = self._c.execute(
+            "SELECT pos, body FROM review_suggestions WHERE pos > ? AND (? = '' OR sender = ?) ORDER BY pos LIMIT ?",
+            (after, sender, sender, limit),
+        ).fetchall()
+        return [(int(r[0]), _suggestion.validate_json(r[1])) for r in rows]
+
     def see(self, p: SeenPromulgation) -> None:
         self._c.execute(
             "INSERT INTO seen_promulgations (sender, document, recipient, body) VALUES (?, ?, ?, ?)"

@@ -82,6 +82,11 @@ class FilingRepository(ConsumedStreams):
     def suggestions(self, sender: str = "") -> list[ReviewSuggestion]:
         """In submission order."""
 
+    @abc.abstractmethod
+    def suggestions_after(self, after: int, limit: int, *, sender: str = "") -> list[tuple[int, ReviewSuggestion]]:
+        """At most `limit` suggestions in submission order after position `after` (positions are
+        positive), each with its position; an empty sender matches every sender."""
+
     # ---- promulgations seen on subordinates' streams --------------------------------------------
 
     @abc.abstractmethod

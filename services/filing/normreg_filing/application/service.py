@@ -303,9 +303,36 @@ class FilingReviewService:
     async def list_suggestions(
         self, principal: Principal, sender: str = "", *, unanswered_only: bool = False
     ) -> list[ReviewSuggestion]:
+        out: list[ReviewSuggestion] = []
+        after, more = 0, True
+        while more:
+            page, more = await self.suggestions_page(principal, sender, unanswered_only=unanswered_only, after=after)
+            out.extend(s for _, s in page)
+            after = page[-1][0] if page else after
+        return out
+
+    async def suggestions_page(
+        self, principal: Principal, sender: str = "", *, unanswered_only: bool = False, after: int = 0, size: int = 500
+    ) -> tuple[list[tuple[int, ReviewSuggestion]], bool]:
+        """Up to `size` of the suggestions `list_suggestions` lists, after position `after`, each with
+        its position, and whether more follow: read from the store a page at a time."""
         authorize(principal, "listing review suggestions")
-        found = await self._store.read(lambda repo: repo.suggestions(sender))
-        return [s for s in found if not (unanswered_only and s.answered)]
+
+        def work(repo: FilingRepository) -> tuple[list[tuple[int, ReviewSuggestion]], bool]:
+            out: list[tuple[int, ReviewSuggestion]] = []
+            cursor = after
+            while True:
+                batch = repo.suggestions_after(cursor, READ_PAGE, sender=sender)
+                for pos, s in batch:
+                    if not (unanswered_only and s.answered):
+                        if len(out) == size:
+                            return out, True
+                        out.append((pos, s))
+                if len(batch) < READ_PAGE:
+                    return out, False
+                cursor = batch[-1][0]
+
+        return await self._store.read(work)
 
     async def reply_to_suggestion(self, principal: Principal, id: str, reply: str) -> ReviewSuggestion:
         def work(repo: FilingRepository) -> ReviewSuggestion:

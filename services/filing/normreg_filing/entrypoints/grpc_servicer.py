@@ -3,8 +3,8 @@ here beyond paging and the per-client limit on anonymous suggestions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
 from normreg.v1 import filing_review_service_pb2 as pb
@@ -12,7 +12,7 @@ from normreg.v1 import filing_review_service_pb2_grpc as pb_grpc
 from normreg_common import proto_dates
 from normreg_common.errors import NormregError
 from normreg_common.grpc_server import current_principal
-from normreg_common.paging import IdCursor, IntCursor, PageTokens, fits, page_size
+from normreg_common.paging import IntCursor, PageTokens, fits, page_size
 from normreg_common.ratelimit import RateLimiter
 from normreg_common.validation import parse, resource_id
 
@@ -27,7 +27,7 @@ T = TypeVar("T")
 M = TypeVar("M")
 
 _FILINGS: PageTokens[int] = PageTokens("receivedFilings", IntCursor())
-_SUGGESTIONS: PageTokens[str] = PageTokens("reviewSuggestions", IdCursor())
+_SUGGESTIONS: PageTokens[int] = PageTokens("reviewSuggestions", IntCursor())
 _MISSING: PageTokens[int] = PageTokens("missingFilings", IntCursor(maximum=10**9))
 
 
@@ -37,28 +37,6 @@ class TooManySuggestions(NormregError):
 
     def __init__(self) -> None:
         super().__init__("too many review suggestions from this client; try again later")
-
-
-def _page_by_id(
-    items: Sequence[T],
-    id_of: Callable[[T], str],
-    to_proto: Callable[[T], M],
-    tokens: PageTokens[str],
-    token: str,
-    size: int,
-    query: Mapping[str, Any],
-) -> tuple[list[M], str]:
-    """A page after the item the token names (lists are in arrival order, so a new item never moves
-    an older one), bounded by count and by bytes."""
-    after = tokens.decode(token, query)
-    start = 0
-    if after is not None:
-        start = next((i + 1 for i, item in enumerate(items) if id_of(item) == after), len(items))
-    window = [to_proto(item) for item in items[start : start + size]]
-    count = fits(window, lambda m: m.ByteSize())  # type: ignore[attr-defined]
-    page = window[:count]
-    more = start + count < len(items)
-    return page, tokens.encode(id_of(items[start + count - 1]), query) if more and count else ""
 
 
 def _peer_key(context: grpc.aio.ServicerContext) -> str:
@@ -208,19 +186,21 @@ class FilingReviewServicer(pb_grpc.FilingReviewServiceServicer):
         )
         size = page_size(query.page_size, default=PAGE_DEFAULT, maximum=PAGE_MAX)
         principal = current_principal()
-        found = await self._service.list_suggestions(principal, query.sender, unanswered_only=query.unanswered_only)
+        filters = {"sender": query.sender, "unanswered_only": query.unanswered_only}
+        found, more = await self._service.suggestions_page(
+            principal,
+            query.sender,
+            unanswered_only=query.unanswered_only,
+            after=_SUGGESTIONS.decode(query.page_token, filters) or 0,
+            size=size,
+        )
         today = self._service.today()
         reviewer = access.is_reviewer(principal)
-        page, token = _page_by_id(
-            found,
-            lambda s: s.id,
-            lambda s: proto_mapping.review_suggestion(s, today, with_contact=reviewer),
-            _SUGGESTIONS,
-            query.page_token,
-            size,
-            {"sender": query.sender, "unanswered_only": query.unanswered_only},
-        )
-        return pb.ListReviewSuggestionsResponse(review_suggestions=page, next_page_token=token)
+        window = [proto_mapping.review_suggestion(s, today, with_contact=reviewer) for _, s in found]
+        count = fits(window, lambda m: m.ByteSize())
+        more = more or count < len(window)
+        token = _SUGGESTIONS.encode(found[count - 1][0], filters) if more and count else ""
+        return pb.ListReviewSuggestionsResponse(review_suggestions=window[:count], next_page_token=token)
 
     async def ReplyToReviewSuggestion(
         self, request: pb.ReplyToReviewSuggestionRequest, context: grpc.aio.ServicerContext
