@@ -646,36 +646,54 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
         source = f"({matched}) m JOIN {versions} v ON v.id = m.id"
         score = "m.s"
         best = "m.pos"
-    # Facets count what matches; only the hits need the ranking joins below.
+    # Facets count what matches; only the hits need the ranking below.
     matching, matching_args = source, list(source_args)
     if not parsed.empty:
+        # What ranks a version besides its best article, each one row per version holding it: the
+        # rows and the matches are summed by version in one grouping. (Joined to the matches, each
+        # of these was read again for every version matched: a search matching thousands of
+        # versions took seconds where one matching a few took milliseconds.)
+        ranks: list[str] = []
+        rank_args: list[Any] = []
         title = title_expression(parsed)
         if title:
-            source += (
-                f" LEFT JOIN (SELECT rowid AS id, -bm25({titles}, {_weights(TITLE_WEIGHTS)}) AS t FROM {titles} "
-                f"WHERE {titles} MATCH ?) t ON t.id = v.id"
+            ranks.append(
+                f"SELECT rowid, NULL, NULL, -bm25({titles}, {_weights(TITLE_WEIGHTS)}), 0, 0, 0 FROM {titles} "
+                f"WHERE {titles} MATCH ?"
             )
-            source_args.append(title)
-            score += f" + {TITLE_FACTOR} * coalesce(t.t, 0.0)"
+            rank_args.append(title)
         if parsed.verbatim:
             # Phrase matches of the whole run: cheap, the rarest bigram of it bounds the rows read.
             held = " OR ".join(_quote(" ".join(tokens)) for tokens in parsed.verbatim_tokens)
-            source += (
-                f" LEFT JOIN (SELECT DISTINCT rowid / {ARTICLES_PER_VERSION} AS id FROM {tables.articles} "
-                f"WHERE {tables.articles} MATCH ?) p ON p.id = v.id"
+            ranks.append(
+                f"SELECT DISTINCT rowid / {ARTICLES_PER_VERSION}, NULL, NULL, NULL, 1, 0, 0 FROM {tables.articles} "
+                f"WHERE {tables.articles} MATCH ?"
             )
-            source_args.append(f"body : ({held})")
-            score += f" + {VERBATIM_BONUS} * (p.id IS NOT NULL)"
+            rank_args.append(f"body : ({held})")
         keys = key_expression(parsed)
         if keys:
-            source += f" LEFT JOIN (SELECT rowid AS id FROM {titles} WHERE {titles} MATCH ?) k ON k.id = v.id"
-            source_args.append(keys)
-            score += f" + {TITLE_KEY_BONUS} * (k.id IS NOT NULL)"
+            ranks.append(f"SELECT rowid, NULL, NULL, NULL, 0, 1, 0 FROM {titles} WHERE {titles} MATCH ?")
+            rank_args.append(keys)
             if parsed.key:
                 # The title typed in full ranks above the laws the query names by short title.
-                source += f" LEFT JOIN (SELECT rowid AS id FROM {titles} WHERE {titles} MATCH ?) x ON x.id = v.id"
-                source_args.append(f"key : {_quote(parsed.key)}")
-                score += f" + {TITLE_KEY_BONUS} * (x.id IS NOT NULL)"
+                ranks.append(f"SELECT rowid, NULL, NULL, NULL, 0, 0, 1 FROM {titles} WHERE {titles} MATCH ?")
+                rank_args.append(f"key : {_quote(parsed.key)}")
+        if ranks:
+            # `count(s)`: only the matches carry a score (0.0 for a title's); the rows of `ranks`
+            # rank what matches and match nothing themselves.
+            united = " UNION ALL ".join(
+                [f"SELECT id, s, pos, NULL AS t, 0 AS p, 0 AS k, 0 AS x FROM ({matched})", *ranks]
+            )
+            ranked = (
+                "SELECT id, sum(s) AS s, max(pos) AS pos, sum(t) AS t, max(p) AS p, max(k) AS k, max(x) AS x "
+                f"FROM ({united}) GROUP BY id HAVING count(s) > 0"
+            )
+            source = f"({ranked}) m JOIN {versions} v ON v.id = m.id"
+            source_args = [*source_args, *rank_args]
+            score = (
+                f"m.s + {TITLE_FACTOR} * coalesce(m.t, 0.0) + {VERBATIM_BONUS} * m.p + {TITLE_KEY_BONUS} * m.k "
+                f"+ {TITLE_KEY_BONUS} * m.x"
+            )
     order = _ORDER.get(query.sort)
     if order is None:
         order = f"{score} DESC, v.name" if not parsed.empty else _ORDER[Sort.PROMULGATION_DATE_DESC]
