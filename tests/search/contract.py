@@ -8,12 +8,15 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from normreg_common.clock import FakeClock
+from normreg_common.profile import JurisdictionProfile
 from normreg_search.budget import SearchTooLong
 from normreg_search.index.port import SearchIndex
 from normreg_search.model import CommentCount, PublicVersion
-from normreg_search.query import DateRange, SearchQuery, Sort
+from normreg_search.query import RELAXED_TERMS, DateRange, SearchQuery, Sort, parse_query
+from normreg_search.service import PublicSearch
 
-from tests.search.helpers import change, hidden, public
+from tests.search.helpers import T0, change, hidden, public
 
 D = dt.date
 
@@ -98,6 +101,18 @@ PARKS_CLOSED = public(
 )
 ALL = [RULE_A, RULE_B, RULE_C, GREEN_OLD, GREEN_NEW, GREEN_RULES, FIREWORKS, DOGS_OPEN, PARKS_CLOSED]
 IN_FORCE = [RULE_A, RULE_B, RULE_C, GREEN_NEW, GREEN_RULES]
+
+
+# Versions that make the words of COMMON_QUERY's first three pieces common, each holding too few of
+# them for the query as read (minimum_should_match of its terms) to find it.
+COMMON = [
+    public(f"common{i}{j}", title=f"赤峰市第{i}{j}号通告", body=body)
+    for i in range(6)
+    for j, body in enumerate(("第一条 法治政府建设由行政机关负责。", "第一条 规范性文件由行政机关制定。"))
+]
+# Twelve common bigrams and two rare terms (征收 and 增值税, of RULE_C): no version holds enough of
+# them, so the service asks again with any of them, which must then be the rarest.
+COMMON_QUERY = "法治政府建设 行政机关 规范性文件 征收增值税"
 
 
 def names(versions: list[PublicVersion]) -> list[str]:
@@ -209,6 +224,19 @@ class IndexContract:
     async def test_a_query_of_punctuation_only_finds_nothing(self, loaded: SearchIndex) -> None:
         result = await loaded.search(SearchQuery(text="，。！"))
         assert (result.hits, result.total) == ((), 0)
+
+    # ---- the second search of a query that found nothing ------------------------------------------
+
+    async def test_a_long_query_of_common_words_finding_nothing_still_finds_the_document_of_its_rare_words(
+        self, loaded: SearchIndex
+    ) -> None:
+        await loaded.apply([change(v) for v in COMMON])
+        await loaded.refresh()
+        common_terms = len(parse_query(COMMON_QUERY).terms) - 2
+        assert common_terms > RELAXED_TERMS
+        assert (await loaded.search(SearchQuery(text=COMMON_QUERY))).total == 0
+        page = await PublicSearch(loaded, FakeClock(T0), JurisdictionProfile()).search(SearchQuery(text=COMMON_QUERY))
+        assert page.hits[0].version.name == RULE_C.name
 
     # ---- state and time ------------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -17,9 +19,9 @@ from normreg_search.budget import SearchTooLong
 from normreg_search.index.elasticsearch import BACKLOG_REFRESH_INTERVAL, ElasticsearchIndex
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA
-from normreg_search.query import SearchQuery
+from normreg_search.query import RELAXED_TERMS, SearchQuery
 
-from tests.search.contract import ALL, RULE_A, IndexContract
+from tests.search.contract import ALL, COMMON, COMMON_QUERY, RULE_A, RULE_C, IndexContract
 from tests.search.helpers import change
 
 pytestmark = pytest.mark.elasticsearch
@@ -167,3 +169,34 @@ async def test_an_answer_elasticsearch_timed_out_on_is_refused_not_shown_in_part
         await index.drop_everything()
         await index.close()
         await db.close()
+
+
+async def test_the_relaxed_search_of_a_query_of_many_common_terms_matches_only_its_rarest_few(
+    elasticsearch_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, db = await open_index(elasticsearch_url, tmp_path)
+    sent: list[dict[str, Any]] = []
+    real_search = index.client.search
+
+    async def search(**request: Any) -> Any:
+        sent.append(request)
+        return await real_search(**request)
+
+    try:
+        await index.apply([change(v) for v in [*ALL, *COMMON]])
+        monkeypatch.setattr(index.client, "search", search)
+        found = await index.search(SearchQuery(text=COMMON_QUERY, relaxed=True))
+    finally:
+        await index.drop_everything()
+        await index.close()
+        await db.close()
+    ((request),) = sent
+    # The article query's terms (its `must`; the `should` only ranks).
+    (text,) = request["query"]["bool"]["must"]
+    nested = text["bool"]["must"][0]["bool"]["should"][0]["nested"]["query"]["bool"]["must"]
+    phrases = set(re.findall(r'"articles\.body": "([^"]+)"', json.dumps(nested, ensure_ascii=False)))
+    assert len(phrases) <= RELAXED_TERMS
+    # The rare words are asked for, the commonest (行政机关, in every COMMON version) are not.
+    assert {"征收", "增值 值税"} <= phrases
+    assert not {"行政", "政机", "机关"} & phrases
+    assert found.hits[0].version.name == RULE_C.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import sqlite3
 import zlib
 from collections.abc import AsyncIterator
@@ -21,9 +22,9 @@ from normreg_search.index import sqlite_fts
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
 from normreg_search.model import Article, PublicVersion
-from normreg_search.query import SearchQuery
+from normreg_search.query import RELAXED_TERMS, ParsedQuery, SearchQuery
 
-from tests.search.contract import ALL, IndexContract
+from tests.search.contract import ALL, COMMON, COMMON_QUERY, IndexContract
 from tests.search.helpers import change, hidden, public
 
 
@@ -305,3 +306,27 @@ async def test_a_batch_of_versions_is_indexed_as_one_segment_of_each_text_table(
     await db.close()
     assert (_segments(path, "g1_articles"), _segments(path, "g1_titles")) == (1, 1)
     assert _postings(path, 1, "单车") == 40
+
+
+async def test_the_relaxed_search_of_a_query_of_many_common_terms_matches_only_its_rarest_few(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, index = await _opened(tmp_path / "search.db")
+    await index.apply([change(v) for v in [*ALL, *COMMON]])
+    expressions: list[str] = []
+    real = sqlite_fts.match_expression
+
+    def recorded(query: ParsedQuery) -> str:
+        expressions.append(real(query))
+        return expressions[-1]
+
+    monkeypatch.setattr(sqlite_fts, "match_expression", recorded)
+    found = await index.search(SearchQuery(text=COMMON_QUERY, relaxed=True))
+    await db.close()
+    (expression,) = expressions
+    phrases = set(re.findall(r'"([^"]+)"', expression))
+    assert len(phrases) <= RELAXED_TERMS
+    # The rare words are asked for, the commonest (行政机关, in every COMMON version) are not.
+    assert {"征收", "增值 值税"} <= phrases
+    assert not {"行政", "政机", "机关"} & phrases
+    assert found.hits[0].version.name == "documents/c/versions/1"

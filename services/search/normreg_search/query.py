@@ -17,6 +17,7 @@ import enum
 import functools
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from normreg_search import analysis, understanding
@@ -25,6 +26,11 @@ from normreg_search.model import PublicVersion
 MAX_CLAUSES = 16
 MAX_TOKENS = 128
 MAX_TERMS = 24
+# The second search of a query that found nothing (relaxed: any one term suffices) asks for this many
+# of the query's terms at most, the rarest in the index. Any one of a long query's common words
+# (关于, 实施, 人民, 管理) matches most of the index; that search then cost many times the first and
+# grew with the corpus and with the query's length, while the rare words say what it is about.
+RELAXED_TERMS = 8
 # An unquoted clause of at least this many tokens (seven CJK characters) reads as a run pasted from a
 # law: an article holding all of it verbatim ranks above articles that only share its words.
 VERBATIM_TOKENS = 6
@@ -187,6 +193,56 @@ def _parsed(text: str, relaxed: bool) -> ParsedQuery:
     return dataclasses.replace(parsed, minimum_should_match=min(1, parsed.minimum_should_match), relaxed=True)
 
 
+def term_frequency(term: Term, frequencies: Mapping[str, int]) -> int:
+    """How many articles hold the term at most (an alternative: its rarest token's count; a token
+    not in `frequencies` counts 0)."""
+    return sum(min((frequencies.get(t, 0) for t in alt), default=0) for alt in term.alternatives)
+
+
+def relaxed_tokens(parsed: ParsedQuery) -> tuple[str, ...]:
+    """The tokens whose frequencies `rarest` weighs: those of the text terms and of the pieces."""
+    tokens = [t for term in parsed.terms if term.field is Field.TEXT for alt in term.alternatives for t in alt]
+    tokens += [t for piece in parsed.title_phrases for t in piece]
+    return tuple(sorted(set(tokens)))
+
+
+def rarest(parsed: ParsedQuery, frequencies: Mapping[str, int], limit: int = RELAXED_TERMS) -> ParsedQuery:
+    """The relaxed query bounded by its informative terms, whatever its length: of its text terms
+    and its pieces as typed (each a phrase, rare as a whole: a sentence pasted from a law still finds
+    that law), the `limit` rarest by `frequencies` (the index's counts of articles per token), one
+    found nowhere only where nothing rarer is found at all; any one of them suffices. A version then
+    matches by an article holding one of them or a title holding one of those pieces, and ranks by
+    them. Quoted phrases (still required), single characters and the article asked for stay as they
+    are. Both indexes ask this query, each with its own counts.
+
+    >>> q = dataclasses.replace(parse_query("人民政府关于营业执照的实施办法"), relaxed=True)
+    >>> counts = dict(人民=900, 民政=500, 政府=800, 府关=40, 关于=950, 于营=3, 营业=30, 业执=20, 执照=25)
+    >>> counts |= dict(实施=700, 施办=300, 办法=600)
+    >>> relaxed = rarest(q, counts, limit=3)
+    >>> [t.alternatives for t in relaxed.terms][:2]
+    [(('府关',),), (('营业', '业执', '执照'),)]
+    >>> relaxed.terms[2].alternatives == relaxed.title_phrases[:1] == q.title_phrases[:1]
+    True
+    """
+    if not parsed.relaxed:
+        return parsed
+    pieces = [Term((tokens,)) for tokens in parsed.title_phrases if len(tokens) > 2]
+    candidates = list(dict.fromkeys([*(t for t in parsed.terms if t.field is Field.TEXT), *pieces]))
+    if len(candidates) <= limit:
+        return parsed
+    counts = {term: term_frequency(term, frequencies) for term in candidates}
+    chosen = set(sorted(candidates, key=lambda t: (counts[t] == 0, counts[t]))[:limit])
+    terms = [t for t in parsed.terms if t.field is not Field.TEXT or t in chosen]
+    terms += [t for t in pieces if t in chosen and t not in terms]
+    kept = {t.alternatives[0] for t in chosen}
+    return dataclasses.replace(
+        parsed,
+        terms=tuple(terms),
+        boost_phrases=tuple(p for p in parsed.boost_phrases if p in kept),
+        title_phrases=tuple(p for p in parsed.title_phrases if p in kept),
+    )
+
+
 def _phrase(raw: str) -> Clause | None:
     runs = list(analysis.runs(raw))
     if not runs:
@@ -237,8 +293,9 @@ class SearchQuery:
     offset: int = 0
     limit: int = 20
 
-    # Every term suffices (minimum_should_match 1): what the service asks when the query as read
-    # found nothing, so a query the corpus can answer at all never comes back empty.
+    # Any term suffices (minimum_should_match 1), of the rarest (see `rarest`): what the service asks
+    # when the query as read found nothing, so a query the corpus can answer at all never comes back
+    # empty.
     relaxed: bool = False
 
     @property

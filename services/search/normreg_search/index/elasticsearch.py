@@ -58,6 +58,8 @@ from normreg_search.query import (
     SearchResult,
     Sort,
     Term,
+    rarest,
+    relaxed_tokens,
     short_key,
 )
 from normreg_search.query import Hit as SearchHit
@@ -679,6 +681,11 @@ class ElasticsearchIndex(SearchIndex):
             wait = left if left is not None else 2 * min(bounds)
             client = client.options(request_timeout=wait, retry_on_timeout=False, max_retries=0)
         try:
+            if parsed.relaxed:
+                # As the embedded index asks it: the rarest of the query's terms, by Elasticsearch's
+                # own counts of articles per token.
+                parsed = rarest(parsed, await self._frequencies(client, relaxed_tokens(parsed)))
+                request["query"]["bool"]["must"] = [text_query(parsed)]
             response = await client.search(index=self.alias, **request)
         except ConnectionTimeout:
             raise SearchTooLong() from None
@@ -702,6 +709,25 @@ class ElasticsearchIndex(SearchIndex):
             for facet in _FACET_FIELDS
         }
         return SearchResult(hits=hits, total=int(response["hits"]["total"]["value"]), facets=facets)
+
+    async def _frequencies(self, client: AsyncElasticsearch, tokens: Sequence[str]) -> dict[str, int]:
+        """How many articles hold each token: the term statistics of an artificial document (read
+        from the terms dictionary, whatever the token's count; of the shard the document would go
+        to, which is the whole index with one primary)."""
+        if not tokens:
+            return {}
+        response = await client.termvectors(
+            index=self.alias,
+            doc={"articles": [{"body": " ".join(tokens)}]},
+            fields=["articles.body"],
+            term_statistics=True,
+            field_statistics=False,
+            positions=False,
+            offsets=False,
+            payloads=False,
+        )
+        terms = response.body.get("term_vectors", {}).get("articles.body", {}).get("terms", {})
+        return {str(token): int(stats.get("doc_freq", 0)) for token, stats in terms.items()}
 
     async def open_consultations(self, day: dt.date, offset: int, limit: int) -> tuple[list[PublicVersion], int]:
         iso = day.isoformat()

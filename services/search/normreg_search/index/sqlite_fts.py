@@ -67,7 +67,10 @@ from normreg_search.query import (
     SearchResult,
     Sort,
     Term,
+    rarest,
+    relaxed_tokens,
     short_key,
+    term_frequency,
 )
 from normreg_search.query import Hit as SearchHit
 
@@ -522,7 +525,7 @@ def informative(parsed: ParsedQuery, frequencies: dict[str, int]) -> ParsedQuery
         return parsed
 
     def frequency(term: Term) -> int:
-        return sum(min(frequencies.get(t, 0) for t in alt) for alt in term.alternatives)
+        return term_frequency(term, frequencies)
 
     kept = [t for t in parsed.terms if t.field is not Field.TEXT or frequency(t) <= COMMON_ARTICLES]
     if len(kept) == len(parsed.terms):
@@ -537,8 +540,13 @@ def informative(parsed: ParsedQuery, frequencies: dict[str, int]) -> ParsedQuery
 
 
 def _frequencies(conn: sqlite3.Connection, generation: int, parsed: ParsedQuery) -> dict[str, int]:
-    tokens = sorted({t for term in parsed.terms if term.field is Field.TEXT for alt in term.alternatives for t in alt})
-    if len(parsed.terms) <= 2 or not tokens:
+    """How many articles hold each token `informative`, or for a relaxed query `rarest`, weighs."""
+    tokens = (
+        relaxed_tokens(parsed)
+        if parsed.relaxed
+        else sorted({t for term in parsed.terms if term.field is Field.TEXT for alt in term.alternatives for t in alt})
+    )
+    if (len(parsed.terms) <= 2 and not parsed.relaxed) or not tokens:
         return {}
     rows = conn.execute(
         f"SELECT term, doc FROM {_vocab(generation)} WHERE term IN ({', '.join('?' * len(tokens))})", tokens
@@ -641,7 +649,8 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     if parsed.empty:
         source, score = f"{versions} v", "0.0"
     else:
-        parsed = informative(parsed, _frequencies(conn, generation, parsed))
+        frequencies = _frequencies(conn, generation, parsed)
+        parsed = rarest(parsed, frequencies) if parsed.relaxed else informative(parsed, frequencies)
         matched, source_args = _matching(tables, parsed)
         source = f"({matched}) m JOIN {versions} v ON v.id = m.id"
         score = "m.s"
