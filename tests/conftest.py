@@ -15,14 +15,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
 from normreg_common.auth import TokenCodec
 from normreg_common.clock import FakeClock
 from normreg_common.principal import Principal, Role
+
+if TYPE_CHECKING:
+    from tests.harness import System
 
 # The TLS listeners and the OpenID provider that deploy/local starts beside Kafka and Elasticsearch.
 pytest_plugins = ["tests.infra_servers"]
@@ -93,6 +97,18 @@ def postgres_schema_prefix(postgres_url: str) -> Iterator[str]:
 def clock() -> FakeClock:
     # A Monday morning in Chifeng's time zone.
     return FakeClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
+    """The registry alone, in-process on loopback. A module that needs other services defines its own
+    `system`, which pytest takes over this one."""
+    from tests.harness import System  # the harness reads this module's TEST_KEY as it is imported
+
+    s = System(tmp_path, clock, services=("registry",))
+    await s.start()
+    yield s
+    await s.stop()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ naming the field, so no date arithmetic downstream can overflow and no window ca
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -13,20 +11,11 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import text as iso
 from normreg_cli.dates import to_pb as day
-from normreg_common.clock import FakeClock
 from normreg_common.dates import DATE_MAX, DATE_MIN
 
 from tests.harness import System, field_violations
 
 OUTSIDE = ["9999-12-31", "9999-12-30", "2201-01-01", "1949-09-30", "0001-01-01"]
-
-
-@pytest.fixture
-async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock, services=("registry",))
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def _draft(s: System) -> str:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -16,7 +14,6 @@ from hypothesis import strategies as st
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import to_pb as day
-from normreg_common.clock import FakeClock
 from normreg_common.text import identifier, invisible_characters
 
 from tests.harness import System, field_violations
@@ -44,14 +41,6 @@ def test_every_invisible_character_is_refused_in_a_name(hidden: str) -> None:
 
 def test_spaces_of_every_kind_become_one_ascii_space() -> None:
     assert identifier("  赤峰市\u3000人民政府\u00a0 办公室 ") == "赤峰市 人民政府 办公室"
-
-
-@pytest.fixture
-async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock, services=("registry",))
-    await s.start()
-    yield s
-    await s.stop()
 
 
 def _create(issuing_body: str = "赤峰市人民政府", prefix: str = "赤政规") -> rpb.CreateDocumentRequest:

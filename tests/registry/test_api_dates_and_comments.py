@@ -4,8 +4,6 @@ under their parent version (CreateComment), while the deprecated SubmitComment k
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -23,14 +21,6 @@ from tests.harness import System, error_reason, field_violations
 from tests.registry.test_grpc_registry import Actors, create
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock, services=("registry",))
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def open_for_comment(a: Actors, today: dt.date) -> pb.Document:

@@ -8,8 +8,7 @@ PD = PERMISSION_DENIED (the caller sees it but may not act).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -69,14 +68,6 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "ImportDocuments": ("none", REGISTRAR_ONLY_PUBLIC),
     "CreateDocument": ("none", row(OK, OK, PD, PD, PD, PD, PD, OK)),
 }
-
-
-@pytest.fixture
-async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock, services=("registry",))
-    await s.start()
-    yield s
-    await s.stop()
 
 
 def callers(s: System) -> dict[str, Stub]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
@@ -22,17 +21,6 @@ from tests.harness import System, error_reason, field_violations
 pytestmark = pytest.mark.asyncio
 
 ORG = "市司法局"
-
-
-@pytest.fixture
-async def system(tmp_path: object, clock: FakeClock) -> AsyncIterator[System]:
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
-    s = System(tmp_path, clock, services=("registry",))
-    await s.start()
-    yield s
-    await s.stop()
 
 
 class Actors:

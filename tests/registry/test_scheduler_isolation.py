@@ -5,28 +5,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import to_pb as day
-from normreg_common.clock import FakeClock
 from normreg_common.packing import unpack_text
 from normreg_registry.application.ports import RegistryRepository
 from normreg_registry.bootstrap import create_app
 from normreg_registry.domain.model import Document
 
 from tests.harness import System
-
-
-@pytest.fixture
-async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock, services=("registry",))
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def _due_today(s: System, request_id: str) -> str:

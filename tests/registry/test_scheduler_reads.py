@@ -5,8 +5,6 @@ thousand documents, reading each one every minute held a core and grew the regis
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from normreg.v1 import document_pb2 as pb
@@ -18,14 +16,6 @@ from normreg_registry.adapters import sqlite_store
 from tests.harness import System
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock, services=("registry",))
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def _import(s: System, n: int, kind: int, promulgated: dt.date, effective: dt.date) -> str:

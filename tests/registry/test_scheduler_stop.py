@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from normreg.v1 import document_pb2 as pb
@@ -21,14 +19,6 @@ from tests.harness import System
 
 LAWS = 10
 BATCH = 4
-
-
-@pytest.fixture
-async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock, services=("registry",))
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def _laws_in_force_in_ten_days(s: System, today: dt.date) -> list[str]:
