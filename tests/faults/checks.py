@@ -6,11 +6,14 @@ from __future__ import annotations
 import collections
 import io
 import json
+from pathlib import Path
 
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import search_service_pb2 as spb
 from normreg_cli.main import run_async
+from normreg_common.eventlog.sqlite_log import SqliteEventLog
+from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 from normreg_common.settings import Settings
 
 from tests.conftest import TEST_KEY
@@ -108,3 +111,24 @@ async def verify_reports_no_difference(cluster: Cluster) -> dict[str, object]:
     report: dict[str, object] = json.loads(out.getvalue())
     assert code == 0 and report["agrees"] is True, json.dumps(report, ensure_ascii=False, indent=2)[:4000]
     return report
+
+
+async def keys_on_embedded_log(event_log: Path, group: str, event_type: str = "") -> set[str]:
+    """The documents with an event (of `event_type`, or of any type) on the embedded log, read from its
+    start as any consumer reads it."""
+
+    async def from_start(topic: str, partition: int) -> int | None:
+        return None
+
+    log = SqliteEventLog(event_log)
+    await log.start()
+    consumer = log.consumer([DOCUMENTS_TOPIC], group, from_start)
+    await consumer.start()
+    found: set[str] = set()
+    try:
+        while batch := await consumer.poll(timeout=0):
+            found |= {d.key for d in batch if not event_type or CloudEvent.from_bytes(d.value).type == event_type}
+    finally:
+        await consumer.close()
+        await log.close()
+    return found

@@ -26,6 +26,43 @@ RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grp
 BODY = "第一条 为了规范{n}号事项的管理，根据有关法律，制定本法。\n第二条 本法适用于{n}号事项。\n"
 
 
+def law_in_two_versions(request_id: str, title: str, body: str, added: str) -> rpb.ImportDocumentRequest:
+    """A law public at once in two versions, the older (`body`) amended and the newer (`body` and the
+    article `added`) in force: both must reach the index."""
+    return rpb.ImportDocumentRequest(
+        request_id=request_id,
+        kind=pb.DOCUMENT_KIND_NATIONAL_LAW,
+        issuing_body="全国人民代表大会常务委员会",
+        versions=[
+            rpb.ImportedVersion(
+                title=title,
+                body=body,
+                state=pb.VERSION_STATE_AMENDED,
+                promulgation_date=day("2001-06-01"),
+            ),
+            rpb.ImportedVersion(
+                title=title,
+                body=body + added,
+                state=pb.VERSION_STATE_IN_FORCE,
+                promulgation_date=day("2012-06-01"),
+                effective_date=day("2012-07-01"),
+            ),
+        ],
+    )
+
+
+def city_draft(request_id: str, title: str, body: str) -> rpb.CreateDocumentRequest:
+    """A normative document of the city government, created as a draft."""
+    return rpb.CreateDocumentRequest(
+        request_id=request_id,
+        kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
+        title=title,
+        body=body,
+        issuing_body="赤峰市人民政府",
+        number_prefix="赤政规",
+    )
+
+
 @dataclass
 class Load:
     cluster: Cluster
@@ -94,28 +131,7 @@ class Load:
             await self._repeal(name)
 
     def _import(self, i: int) -> rpb.ImportDocumentRequest:
-        title = self.title(i)
-        body = BODY.format(n=i)
-        return rpb.ImportDocumentRequest(
-            request_id=f"{self.run}-{i}",
-            kind=pb.DOCUMENT_KIND_NATIONAL_LAW,
-            issuing_body="全国人民代表大会常务委员会",
-            versions=[
-                rpb.ImportedVersion(
-                    title=title,
-                    body=body,
-                    state=pb.VERSION_STATE_AMENDED,
-                    promulgation_date=day("2001-06-01"),
-                ),
-                rpb.ImportedVersion(
-                    title=title,
-                    body=body + "第三条 本法自公布之日起施行。",
-                    state=pb.VERSION_STATE_IN_FORCE,
-                    promulgation_date=day("2012-06-01"),
-                    effective_date=day("2012-07-01"),
-                ),
-            ],
-        )
+        return law_in_two_versions(f"{self.run}-{i}", self.title(i), BODY.format(n=i), "第三条 本法自公布之日起施行。")
 
     async def _repeal(self, name: str) -> None:
         try:

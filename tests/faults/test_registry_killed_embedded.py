@@ -15,11 +15,11 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg_common.auth import TokenCodec
-from normreg_common.eventlog.sqlite_log import SqliteEventLog
-from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 
 from tests.conftest import TEST_KEY
+from tests.faults.checks import keys_on_embedded_log
 from tests.faults.cluster import Service, eventually
+from tests.faults.load import city_draft
 from tests.harness import Stub
 
 CLIENTS = 32
@@ -27,14 +27,7 @@ BODY = "第一条 为了规范本市行政规范性文件管理，根据有关�
 
 
 def _request(request_id: str) -> rpb.CreateDocumentRequest:
-    return rpb.CreateDocumentRequest(
-        request_id=request_id,
-        kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
-        title=f"赤峰市测试管理办法{request_id}",
-        body=BODY,
-        issuing_body="赤峰市人民政府",
-        number_prefix="赤政规",
-    )
+    return city_draft(request_id, f"赤峰市测试管理办法{request_id}", BODY)
 
 
 class Writers:
@@ -60,26 +53,6 @@ class Writers:
                 assert error.code() in {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}, error
                 return
             self.acked[request_id] = doc.name
-
-
-async def _created_on_log(event_log: Path) -> set[str]:
-    """The documents whose creation is on the embedded log, read as any consumer reads it."""
-
-    async def from_start(topic: str, partition: int) -> int | None:
-        return None
-
-    log = SqliteEventLog(event_log)
-    await log.start()
-    consumer = log.consumer([DOCUMENTS_TOPIC], "kill-9-test", from_start)
-    await consumer.start()
-    found: set[str] = set()
-    try:
-        while batch := await consumer.poll(timeout=0):
-            found |= {d.key for d in batch if CloudEvent.from_bytes(d.value).type == "normreg.registry.v1.created"}
-    finally:
-        await consumer.close()
-        await log.close()
-    return found
 
 
 async def test_answered_writes_of_a_full_group_commit_survive_kill_9_and_a_retry_makes_nothing_twice(
@@ -151,4 +124,4 @@ async def test_answered_writes_of_a_full_group_commit_survive_kill_9_and_a_retry
 
 
 async def _all_published(event_log: Path, names: set[str]) -> bool:
-    return await _created_on_log(event_log) >= names
+    return await keys_on_embedded_log(event_log, "kill-9-test", "normreg.registry.v1.created") >= names

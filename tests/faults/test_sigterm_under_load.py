@@ -26,12 +26,12 @@ from normreg.v1 import review_service_pb2_grpc as vgrpc
 from normreg.v1 import search_service_pb2_grpc as sgrpc
 from normreg_cli.dates import to_pb as day
 from normreg_common.auth import TokenCodec
-from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_common.events import DOCUMENTS_TOPIC
 
 from tests.conftest import TEST_KEY
-from tests.faults.checks import every_public_version
+from tests.faults.checks import every_public_version, keys_on_embedded_log
 from tests.faults.cluster import Service, embedded_services, eventually
+from tests.faults.load import city_draft, law_in_two_versions
 from tests.harness import Stub
 
 # What a call cut off by a stop may get: the client retries it with the same request id.
@@ -63,35 +63,11 @@ def _normative(rid: str) -> rpb.ImportDocumentRequest:
 
 def _law(rid: str) -> rpb.ImportDocumentRequest:
     """Two public versions, the older amended: both must reach the index, once each."""
-    title = f"中华人民共和国停止测试{rid}法"
-    return rpb.ImportDocumentRequest(
-        request_id=rid,
-        kind=pb.DOCUMENT_KIND_NATIONAL_LAW,
-        issuing_body="全国人民代表大会常务委员会",
-        versions=[
-            rpb.ImportedVersion(
-                title=title, body=BODY, state=pb.VERSION_STATE_AMENDED, promulgation_date=day("2001-06-01")
-            ),
-            rpb.ImportedVersion(
-                title=title,
-                body=BODY + "第二条 本法自公布之日起施行。",
-                state=pb.VERSION_STATE_IN_FORCE,
-                promulgation_date=day("2012-06-01"),
-                effective_date=day("2012-07-01"),
-            ),
-        ],
-    )
+    return law_in_two_versions(rid, f"中华人民共和国停止测试{rid}法", BODY, "第二条 本法自公布之日起施行。")
 
 
 def _draft(rid: str) -> rpb.CreateDocumentRequest:
-    return rpb.CreateDocumentRequest(
-        request_id=rid,
-        kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
-        title=f"赤峰市停止测试暂行办法{rid}",
-        body=BODY,
-        issuing_body="赤峰市人民政府",
-        number_prefix="赤政规",
-    )
+    return city_draft(rid, f"赤峰市停止测试暂行办法{rid}", BODY)
 
 
 class Writers:
@@ -139,26 +115,6 @@ class Writers:
 
     def created(self) -> int:
         return sum(1 for rid in self.acked if "-create-" in rid)
-
-
-async def _keys_on_log(data: Path) -> set[str]:
-    """The documents with an event on the embedded log, read as any consumer reads it."""
-
-    async def from_start(topic: str, partition: int) -> int | None:
-        return None
-
-    log = SqliteEventLog(data / "eventlog.db")
-    await log.start()
-    consumer = log.consumer([DOCUMENTS_TOPIC], "sigterm-test", from_start)
-    await consumer.start()
-    found: set[str] = set()
-    try:
-        while batch := await consumer.poll(timeout=0):
-            found |= {d.key for d in batch}
-    finally:
-        await consumer.close()
-        await log.close()
-    return found
 
 
 def _stop_line(service: Service) -> str:
@@ -218,7 +174,7 @@ async def test_the_registry_told_to_stop_during_an_import_exits_by_itself_and_lo
         names = set(again.values())
 
         async def all_on_the_log() -> bool:
-            return await _keys_on_log(tmp_path / "data") >= names
+            return await keys_on_embedded_log(tmp_path / "data" / "eventlog.db", "sigterm-test") >= names
 
         await eventually(all_on_the_log, 60, "every document's events reach the log")
     finally:
