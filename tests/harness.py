@@ -7,6 +7,7 @@ moves, so tests are deterministic and need no sleeps.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import importlib
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -15,12 +16,15 @@ from typing import Any
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from normreg.v1 import document_pb2 as pb
 from normreg.v1 import (
     filing_review_service_pb2_grpc,
     registry_service_pb2_grpc,
     review_service_pb2_grpc,
     search_service_pb2_grpc,
 )
+from normreg.v1 import registry_service_pb2 as rpb
+from normreg_cli.dates import to_pb as day
 from normreg_common.auth import Authenticator, TokenCodec
 from normreg_common.clock import Clock
 from normreg_common.eventlog.port import EventLog
@@ -52,6 +56,24 @@ class Stub:
             return await method(request, metadata=self._metadata, timeout=self._timeout)
 
         return call
+
+
+def one_version(
+    request_id: str,
+    kind: pb.DocumentKind.ValueType,
+    issuing_body: str,
+    title: str,
+    state: pb.VersionState.ValueType,
+    promulgated: dt.date | str,
+    effective: dt.date | str | None = None,
+    *,
+    body: str = "第一条 为了测试，制定本办法。",
+) -> rpb.ImportDocumentRequest:
+    """A document to import as it stands in one version (dates as `dt.date` or ISO text)."""
+    version = rpb.ImportedVersion(
+        title=title, body=body, state=state, promulgation_date=day(promulgated), effective_date=day(effective)
+    )
+    return rpb.ImportDocumentRequest(request_id=request_id, kind=kind, issuing_body=issuing_body, versions=[version])
 
 
 class System:

@@ -24,7 +24,6 @@ from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg.v1 import review_service_pb2 as vpb
 from normreg.v1 import review_service_pb2_grpc as vgrpc
 from normreg.v1 import search_service_pb2_grpc as sgrpc
-from normreg_cli.dates import to_pb as day
 from normreg_common.auth import TokenCodec
 from normreg_common.events import DOCUMENTS_TOPIC
 
@@ -32,7 +31,7 @@ from tests.conftest import TEST_KEY
 from tests.faults.checks import every_public_version, keys_on_embedded_log
 from tests.faults.cluster import Service, embedded_services, eventually
 from tests.faults.load import city_draft, law_in_two_versions
-from tests.harness import Stub
+from tests.harness import Stub, one_version
 
 # What a call cut off by a stop may get: the client retries it with the same request id.
 CLEAN_CUTS = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}
@@ -45,19 +44,15 @@ BODY = "第一条 为了规范本市行政规范性文件管理，根据有关�
 
 def _normative(rid: str) -> rpb.ImportDocumentRequest:
     """In force since 2020 and never filed: the scheduler has a mark to make on each."""
-    return rpb.ImportDocumentRequest(
-        request_id=rid,
-        kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
-        issuing_body="赤峰市人民政府",
-        versions=[
-            rpb.ImportedVersion(
-                title=f"赤峰市停止测试管理办法{rid}",
-                body=BODY,
-                state=pb.VERSION_STATE_IN_FORCE,
-                promulgation_date=day("2020-03-01"),
-                effective_date=day("2020-04-01"),
-            )
-        ],
+    return one_version(
+        rid,
+        pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
+        "赤峰市人民政府",
+        f"赤峰市停止测试管理办法{rid}",
+        pb.VERSION_STATE_IN_FORCE,
+        "2020-03-01",
+        "2020-04-01",
+        body=BODY,
     )
 
 

@@ -9,33 +9,26 @@ import sqlite3
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
-from normreg_cli.dates import to_pb as day
 from normreg_common.packing import unpack_text
 from normreg_registry.application.ports import RegistryRepository
 from normreg_registry.bootstrap import create_app
 from normreg_registry.domain.model import Document
 
-from tests.harness import System
+from tests.harness import System, one_version
 
 
 async def _due_today(s: System, request_id: str) -> str:
     registrar = s.stub("registry", s.token("reg", "registrar", org="政府办"))
-    doc = await registrar.ImportDocument(
-        rpb.ImportDocumentRequest(
-            request_id=request_id,
-            kind=pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
-            issuing_body="赤峰市人民政府",
-            versions=[
-                rpb.ImportedVersion(
-                    title=f"赤峰市测试管理办法{request_id}",
-                    body="第一条 为了测试，制定本办法。",
-                    state=pb.VERSION_STATE_PROMULGATED,
-                    promulgation_date=day("2026-02-01"),
-                    effective_date=day(s.clock.now().date()),
-                )
-            ],
-        )
+    request = one_version(
+        request_id,
+        pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT,
+        "赤峰市人民政府",
+        f"赤峰市测试管理办法{request_id}",
+        pb.VERSION_STATE_PROMULGATED,
+        "2026-02-01",
+        s.clock.now().date(),
     )
+    doc = await registrar.ImportDocument(request)
     return str(doc.name)
 
 

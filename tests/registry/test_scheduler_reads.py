@@ -9,37 +9,20 @@ import datetime as dt
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
-from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_registry.adapters import sqlite_store
 
-from tests.harness import System
+from tests.harness import System, one_version
 
 pytestmark = pytest.mark.asyncio
 
 
 async def _import(s: System, n: int, kind: int, promulgated: dt.date, effective: dt.date) -> str:
     registrar = s.stub("registry", s.token("reg", "registrar", org="政府办"))
-    reply = await registrar.ImportDocuments(
-        rpb.ImportDocumentsRequest(
-            documents=[
-                rpb.ImportDocumentRequest(
-                    request_id=f"read-{n}",
-                    kind=kind,  # type: ignore[arg-type]
-                    issuing_body="赤峰市人民政府",
-                    versions=[
-                        rpb.ImportedVersion(
-                            title=f"赤峰市第{n}号办法",
-                            body="第一条 为了测试，制定本办法。",
-                            state=pb.VERSION_STATE_IN_FORCE,
-                            promulgation_date=day(str(promulgated)),
-                            effective_date=day(str(effective)),
-                        )
-                    ],
-                )
-            ]
-        )
+    request = one_version(
+        f"read-{n}", kind, "赤峰市人民政府", f"赤峰市第{n}号办法", pb.VERSION_STATE_IN_FORCE, promulgated, effective
     )
+    reply = await registrar.ImportDocuments(rpb.ImportDocumentsRequest(documents=[request]))
     return str(reply.results[0].document)
 
 

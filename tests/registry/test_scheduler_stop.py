@@ -10,12 +10,11 @@ import datetime as dt
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
-from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 from normreg_registry.application import service as registry_service
 from prometheus_client import REGISTRY
 
-from tests.harness import System
+from tests.harness import System, one_version
 
 LAWS = 10
 BATCH = 4
@@ -26,19 +25,15 @@ async def _laws_in_force_in_ten_days(s: System, today: dt.date) -> list[str]:
     reply = await registrar.ImportDocuments(
         rpb.ImportDocumentsRequest(
             documents=[
-                rpb.ImportDocumentRequest(
-                    request_id=f"stop-{n}",
-                    kind=pb.DOCUMENT_KIND_NATIONAL_LAW,
-                    issuing_body="全国人民代表大会常务委员会",
-                    versions=[
-                        rpb.ImportedVersion(
-                            title=f"中华人民共和国停止测试第{n}号法",
-                            body="第一条 为了测试，制定本法。",
-                            state=pb.VERSION_STATE_PROMULGATED,
-                            promulgation_date=day(str(today)),
-                            effective_date=day(str(today + dt.timedelta(days=10))),
-                        )
-                    ],
+                one_version(
+                    f"stop-{n}",
+                    pb.DOCUMENT_KIND_NATIONAL_LAW,
+                    "全国人民代表大会常务委员会",
+                    f"中华人民共和国停止测试第{n}号法",
+                    pb.VERSION_STATE_PROMULGATED,
+                    today,
+                    today + dt.timedelta(days=10),
+                    body="第一条 为了测试，制定本法。",
                 )
                 for n in range(LAWS)
             ]
