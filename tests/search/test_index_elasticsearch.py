@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -16,7 +17,7 @@ from elasticsearch import AsyncElasticsearch
 from normreg_common.inbox import INBOX_SCHEMA
 from normreg_common.sqlite import Database
 from normreg_search.budget import SearchTooLong
-from normreg_search.index.elasticsearch import BACKLOG_REFRESH_INTERVAL, ElasticsearchIndex
+from normreg_search.index.elasticsearch import BACKLOG_CHANGES, BACKLOG_REFRESH_INTERVAL, ElasticsearchIndex, Refresh
 from normreg_search.index.port import SearchIndex
 from normreg_search.index.sqlite_fts import META_SCHEMA
 from normreg_search.query import RELAXED_TERMS, SearchQuery
@@ -27,12 +28,20 @@ from tests.search.helpers import change
 pytestmark = pytest.mark.elasticsearch
 
 
-async def open_index(url: str, tmp_path: Path) -> tuple[ElasticsearchIndex, Database]:
+@contextlib.asynccontextmanager
+async def opened_index(
+    url: str, tmp_path: Path, *, refresh: Refresh = "wait_for", backlog: int = BACKLOG_CHANGES
+) -> AsyncIterator[ElasticsearchIndex]:
+    """An index under an alias of its own (tests share the node, never an index), dropped afterwards."""
     db = Database(tmp_path / "search.db", INBOX_SCHEMA + META_SCHEMA)
     await db.open()
-    # A fresh alias per test: tests share the node, never an index.
     index = ElasticsearchIndex(
-        url, db, alias=f"normreg-test-{uuid.uuid4().hex[:10]}", refresh="wait_for", refresh_interval="100ms"
+        url,
+        db,
+        alias=f"normreg-test-{uuid.uuid4().hex[:10]}",
+        refresh=refresh,
+        refresh_interval="100ms",
+        backlog=backlog,
     )
     try:
         await index.open()
@@ -40,24 +49,25 @@ async def open_index(url: str, tmp_path: Path) -> tuple[ElasticsearchIndex, Data
         await index.close()
         await db.close()
         raise
-    return index, db
-
-
-class TestElasticsearchIndex(IndexContract):
-    @pytest.fixture
-    async def index(self, elasticsearch_url: str, tmp_path: Path) -> AsyncIterator[SearchIndex]:
-        index, db = await open_index(elasticsearch_url, tmp_path)
+    try:
         yield index
+    finally:
         await index.drop_everything()
         await index.close()
         await db.close()
 
 
+class TestElasticsearchIndex(IndexContract):
+    @pytest.fixture
+    async def index(self, elasticsearch_url: str, tmp_path: Path) -> AsyncIterator[SearchIndex]:
+        async with opened_index(elasticsearch_url, tmp_path) as opened:
+            yield opened
+
+
 async def test_the_alias_points_at_a_versioned_index_and_moves_on_rebuild(
     elasticsearch_url: str, tmp_path: Path
 ) -> None:
-    index, db = await open_index(elasticsearch_url, tmp_path)
-    try:
+    async with opened_index(elasticsearch_url, tmp_path) as index:
         assert await index.current_index() == f"{index.alias}-v1"
         build = await index.begin_rebuild()
         await build.apply([change(v) for v in ALL])
@@ -67,25 +77,16 @@ async def test_the_alias_points_at_a_versioned_index_and_moves_on_rebuild(
         # Opening again (another instance, a restart) keeps the alias where it is.
         await index.open()
         assert await index.current_index() == f"{index.alias}-v2"
-    finally:
-        await index.drop_everything()
-        await index.close()
-        await db.close()
 
 
 async def test_a_stale_write_is_a_version_conflict_not_an_error(elasticsearch_url: str, tmp_path: Path) -> None:
-    index, db = await open_index(elasticsearch_url, tmp_path)
-    try:
+    async with opened_index(elasticsearch_url, tmp_path) as index:
         assert await index.apply([change(RULE_A, 5)]) == 1
         assert await index.apply([change(RULE_A, 5), change(RULE_A, 3)]) == 0
         stored = await index.client.get(index=index.alias, id=RULE_A.name)
         assert stored["_version"] == 5
         # The token streams are indexed but not stored.
         assert "body_tokens" not in stored["_source"]
-    finally:
-        await index.drop_everything()
-        await index.close()
-        await db.close()
 
 
 async def _refresh_interval(index: ElasticsearchIndex) -> str:
@@ -95,14 +96,8 @@ async def _refresh_interval(index: ElasticsearchIndex) -> str:
 
 
 async def test_a_backlog_refreshes_less_often_until_it_is_applied(elasticsearch_url: str, tmp_path: Path) -> None:
-    db = Database(tmp_path / "search.db", INBOX_SCHEMA + META_SCHEMA)
-    await db.open()
     # As the service runs it: no refresh per write, so a backlog may relax the interval.
-    index = ElasticsearchIndex(
-        elasticsearch_url, db, alias=f"normreg-test-{uuid.uuid4().hex[:10]}", refresh_interval="100ms", backlog=3
-    )
-    await index.open()
-    try:
+    async with opened_index(elasticsearch_url, tmp_path, refresh=False, backlog=3) as index:
         await index.apply([change(v) for v in ALL[:2]])
         assert await _refresh_interval(index) == "100ms"
         await index.apply([change(v) for v in ALL])
@@ -121,34 +116,29 @@ async def test_a_backlog_refreshes_less_often_until_it_is_applied(elasticsearch_
         )
         await index.open()
         assert await _refresh_interval(index) == "100ms"
-    finally:
-        await index.drop_everything()
-        await index.close()
-        await db.close()
 
 
 async def test_an_answer_elasticsearch_timed_out_on_is_refused_not_shown_in_part(
     elasticsearch_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    index, db = await open_index(elasticsearch_url, tmp_path)
     sent: list[tuple[dict[str, Any], str]] = []
-    real_options = index.client.options
+    async with opened_index(elasticsearch_url, tmp_path) as index:
+        real_options = index.client.options
 
-    def options(**kwargs: Any) -> AsyncElasticsearch:
-        bounded = real_options(**kwargs)
-        real_search = bounded.search
+        def options(**kwargs: Any) -> AsyncElasticsearch:
+            bounded = real_options(**kwargs)
+            real_search = bounded.search
 
-        async def search(**request: Any) -> Any:
-            sent.append((kwargs, request["timeout"]))
-            response = await real_search(**request)
-            # What Elasticsearch says when it stopped collecting at the request's timeout.
-            response.body["timed_out"] = True
-            return response
+            async def search(**request: Any) -> Any:
+                sent.append((kwargs, request["timeout"]))
+                response = await real_search(**request)
+                # What Elasticsearch says when it stopped collecting at the request's timeout.
+                response.body["timed_out"] = True
+                return response
 
-        monkeypatch.setattr(bounded, "search", search)
-        return bounded
+            monkeypatch.setattr(bounded, "search", search)
+            return bounded
 
-    try:
         await index.apply([change(v) for v in ALL])
         query = SearchQuery(text="备案", limit=100)
         monkeypatch.setattr(index.client, "options", options)
@@ -165,31 +155,22 @@ async def test_an_answer_elasticsearch_timed_out_on_is_refused_not_shown_in_part
         # of the service: the same refusal.
         with pytest.raises(SearchTooLong):
             await index.search(query, deadline=time.monotonic() + 0.001)
-    finally:
-        await index.drop_everything()
-        await index.close()
-        await db.close()
 
 
 async def test_the_relaxed_search_of_a_query_of_many_common_terms_matches_only_its_rarest_few(
     elasticsearch_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    index, db = await open_index(elasticsearch_url, tmp_path)
     sent: list[dict[str, Any]] = []
-    real_search = index.client.search
+    async with opened_index(elasticsearch_url, tmp_path) as index:
+        real_search = index.client.search
 
-    async def search(**request: Any) -> Any:
-        sent.append(request)
-        return await real_search(**request)
+        async def search(**request: Any) -> Any:
+            sent.append(request)
+            return await real_search(**request)
 
-    try:
         await index.apply([change(v) for v in [*ALL, *COMMON]])
         monkeypatch.setattr(index.client, "search", search)
         found = await index.search(SearchQuery(text=COMMON_QUERY, relaxed=True))
-    finally:
-        await index.drop_everything()
-        await index.close()
-        await db.close()
     ((request),) = sent
     # The article query's terms (its `must`; the `should` only ranks).
     (text,) = request["query"]["bool"]["must"]
