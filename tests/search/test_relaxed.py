@@ -10,7 +10,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 from normreg_search.index import elasticsearch, sqlite_fts
-from normreg_search.query import RELAXED_TERMS, Field, ParsedQuery, parse_query, rarest, relaxed_tokens
+from normreg_search.query import COMMON_ARTICLES, RELAXED_TERMS, Field, ParsedQuery, parse_query, rarest, relaxed_tokens
 
 # Words found in most articles of a corpus of regulations.
 COMMON_WORDS = (
@@ -54,9 +54,16 @@ def test_the_relaxed_query_of_a_query_with_n_common_terms_asks_the_index_for_at_
     assert len(set(phrases)) <= RELAXED_TERMS
 
 
-def test_a_query_with_few_terms_is_relaxed_as_it_is() -> None:
+def test_a_query_with_few_terms_none_of_them_common_is_relaxed_as_it_is() -> None:
     query = relaxed("法治政府 爆竹燃放")
-    assert rarest(query, counts(query)) == query
+    assert rarest(query, dict.fromkeys(relaxed_tokens(query), COMMON_ARTICLES)) == query
+
+
+def test_a_relaxed_query_of_common_terms_only_asks_for_the_rarest_of_them() -> None:
+    query = relaxed(" ".join(COMMON_WORDS[:5]))
+    frequencies = {t: COMMON_ARTICLES + 1 + i for i, t in enumerate(relaxed_tokens(query))}
+    rarest_token = min(frequencies, key=frequencies.__getitem__)
+    assert text_terms(rarest(query, frequencies)) == [((rarest_token,),)]
 
 
 def test_the_query_as_read_is_never_cut() -> None:

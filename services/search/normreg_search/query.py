@@ -31,6 +31,11 @@ MAX_TERMS = 24
 # (关于, 实施, 人民, 管理) matches most of the index; that search then cost many times the first and
 # grew with the corpus and with the query's length, while the rare words say what it is about.
 RELAXED_TERMS = 8
+# A term found in more articles than this says little about any of them (人民, 规定, 应当): the
+# embedded index leaves it out of the query as read, and the relaxed query leaves it out too, unless
+# the query has nothing rarer. So the articles the relaxed query matches are bounded by
+# RELAXED_TERMS * COMMON_ARTICLES whatever the size of the index.
+COMMON_ARTICLES = 2_000
 # An unquoted clause of at least this many tokens (seven CJK characters) reads as a run pasted from a
 # law: an article holding all of it verbatim ranks above articles that only share its words.
 VERBATIM_TOKENS = 6
@@ -207,9 +212,10 @@ def relaxed_tokens(parsed: ParsedQuery) -> tuple[str, ...]:
 
 
 def rarest(parsed: ParsedQuery, frequencies: Mapping[str, int], limit: int = RELAXED_TERMS) -> ParsedQuery:
-    """The relaxed query bounded by its informative terms, whatever its length: of its text terms
-    and its pieces as typed (each a phrase, rare as a whole: a sentence pasted from a law still finds
-    that law), the `limit` rarest by `frequencies` (the index's counts of articles per token), one
+    """The relaxed query bounded by its informative terms, whatever its length and the index's size:
+    of its text terms and its pieces as typed (each a phrase, rare as a whole: a sentence pasted from
+    a law still finds that law), the `limit` rarest by `frequencies` (the index's counts of articles
+    per token) of those found in COMMON_ARTICLES articles at most (the rarest one when none is), one
     found nowhere only where nothing rarer is found at all; any one of them suffices. A version then
     matches by an article holding one of them or a title holding one of those pieces, and ranks by
     them. Quoted phrases (still required), single characters and the article asked for stay as they
@@ -228,10 +234,11 @@ def rarest(parsed: ParsedQuery, frequencies: Mapping[str, int], limit: int = REL
         return parsed
     pieces = [Term((tokens,)) for tokens in parsed.title_phrases if len(tokens) > 2]
     candidates = list(dict.fromkeys([*(t for t in parsed.terms if t.field is Field.TEXT), *pieces]))
-    if len(candidates) <= limit:
-        return parsed
     counts = {term: term_frequency(term, frequencies) for term in candidates}
-    chosen = set(sorted(candidates, key=lambda t: (counts[t] == 0, counts[t]))[:limit])
+    ranked = sorted(candidates, key=lambda t: (counts[t] == 0, counts[t]))
+    chosen = set(([t for t in ranked if counts[t] <= COMMON_ARTICLES] or ranked[:1])[:limit])
+    if len(chosen) == len(candidates):
+        return parsed
     terms = [t for t in parsed.terms if t.field is not Field.TEXT or t in chosen]
     terms += [t for t in pieces if t in chosen and t not in terms]
     kept = {t.alternatives[0] for t in chosen}

@@ -56,6 +56,7 @@ from normreg_search.index.port import (
 )
 from normreg_search.model import CommentCount, PublicVersion, VersionChange, Visibility
 from normreg_search.query import (
+    COMMON_ARTICLES,
     FACET_ISSUING_BODIES,
     FACET_KINDS,
     FACET_STATES,
@@ -111,10 +112,6 @@ def _tables(generation: int) -> _Tables:
 # An article's rowid is its version's id * ARTICLES_PER_VERSION + its position: the version's rows
 # are one rowid range (deleted as one), and the version is rowid / ARTICLES_PER_VERSION.
 ARTICLES_PER_VERSION = 10_000
-
-# A term found in more articles than this says little about any of them (人民, 规定, 应当): it is left
-# out of the query, which then costs a fraction of the time, unless the query has nothing rarer.
-COMMON_ARTICLES = 2_000
 
 
 def _vocab(generation: int) -> str:
