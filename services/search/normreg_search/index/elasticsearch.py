@@ -532,8 +532,10 @@ class ElasticsearchIndex(SearchIndex):
             log.warning("could not put back the refresh interval of %s", self.alias, exc_info=True)
 
     async def _restore_refresh(self) -> None:
-        await self._put_refresh_interval(self._refresh_interval)
+        # Refreshed first: once the interval reads as put back, the whole backlog is searchable (what
+        # is written between the two is within one short interval of it).
         await self._client.indices.refresh(index=self.alias)
+        await self._put_refresh_interval(self._refresh_interval)
 
     async def _put_refresh_interval(self, interval: str) -> None:
         await self._client.indices.put_settings(index=self.alias, settings={"refresh_interval": interval})
