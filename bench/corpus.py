@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import grpc
+from elasticsearch import AsyncElasticsearch
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
@@ -256,16 +257,33 @@ async def drive(call: Callable[[str], Awaitable[object]], items: list[str], conc
     return summarise(latencies, time.perf_counter() - started)
 
 
+@dataclass
+class _Recorded:
+    body: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.body[key]
+
+
 class _Recorder:
-    """Stands in for the Elasticsearch client to record the body the adapter sends."""
+    """Stands in for the Elasticsearch client to record the body the adapter sends to `_search`;
+    what the adapter reads before it (the term statistics of a second search) is asked of the real
+    node."""
 
-    def __init__(self) -> None:
+    def __init__(self, real: AsyncElasticsearch) -> None:
         self.kwargs: dict[str, Any] = {}
+        self._real = real
 
-    async def search(self, **kwargs: Any) -> dict[str, Any]:
+    def options(self, **_: Any) -> _Recorder:
+        return self
+
+    async def termvectors(self, **kwargs: Any) -> Any:
+        return await self._real.termvectors(**kwargs)
+
+    async def search(self, **kwargs: Any) -> _Recorded:
         self.kwargs = kwargs
         aggs = {name: {"values": {"buckets": []}} for name in kwargs.get("aggs", {})}
-        return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": aggs}
+        return _Recorded({"hits": {"hits": [], "total": {"value": 0}}, "aggregations": aggs})
 
 
 async def elasticsearch_bodies(
@@ -274,19 +292,21 @@ async def elasticsearch_bodies(
     """The exact `_search` body the search service sends for each query text (`relaxed`: for its
     second search, with any of the words, of a query whose first found nothing)."""
     index = ElasticsearchIndex(url, None, alias=alias)  # type: ignore[arg-type]
-    await index.client.close()
-    recorder = _Recorder()
-    index._client = recorder  # type: ignore[assignment]
+    recorder = _Recorder(index.client)
+    real, index._client = index.client, recorder  # type: ignore[assignment]
     bodies: dict[str, dict[str, Any]] = {}
-    for text in texts:
-        recorder.kwargs = {}
-        await index.search(SearchQuery(text=text, limit=20, relaxed=relaxed))
-        if recorder.kwargs:
-            kwargs = dict(recorder.kwargs)
-            kwargs.pop("index")
-            kwargs.pop("source_includes")
-            kwargs["from"] = kwargs.pop("from_")
-            bodies[text] = kwargs
+    try:
+        for text in texts:
+            recorder.kwargs = {}
+            await index.search(SearchQuery(text=text, limit=20, relaxed=relaxed))
+            if recorder.kwargs:
+                kwargs = dict(recorder.kwargs)
+                kwargs.pop("index")
+                kwargs.pop("source_includes")
+                kwargs["from"] = kwargs.pop("from_")
+                bodies[text] = kwargs
+    finally:
+        await real.close()
     return bodies
 
 
