@@ -89,12 +89,12 @@ class Service:
         self.starts += 1
         self._log = (self._logs / f"{self.label}-{self.starts}.log").open("wb")
         self.proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", f"normreg_{self.name}"],
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
+            self.command(), env=self.env, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO
         )
+
+    def command(self) -> list[str]:
+        """The process's command line."""
+        return [sys.executable, "-m", f"normreg_{self.name}"]
 
     async def _serving(self) -> bool:
         assert self.proc is not None

@@ -67,15 +67,8 @@ def stable_port() -> int:
 class ClockedService(Service):
     """A service process started through tests.federation.clocked, so the test's clock file moves it."""
 
-    def _spawn(self) -> None:
-        self._log = (self._logs / f"{self.label}-{self.starts}.log").open("wb")
-        self.proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "tests.federation.clocked", self.name],
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "tests.federation.clocked", self.name]
 
 
 class Federation:
