@@ -177,3 +177,28 @@ async def test_units_within_the_threshold_log_nothing(tmp_path: Path, caplog: py
         assert await db.read(values) == ["a"]
         await db.close()
     assert not caplog.records
+
+
+async def test_a_read_interrupted_as_it_ends_with_a_cursor_still_held_leaves_the_next_read_answering(
+    tmp_path: Path,
+) -> None:
+    # SQLite keeps an interruption in force while any statement of the connection is unfinished, so
+    # one that lands as a read ends would otherwise stop its COMMIT and every read after it.
+    db = Database(tmp_path / "x.db", SCHEMA, separate_reads=True)
+    await db.open()
+    held: list[sqlite3.Cursor] = []
+
+    def leaves_a_cursor(conn: sqlite3.Connection) -> str:
+        held.append(conn.execute("SELECT v FROM t ORDER BY k"))
+        first = str(held[-1].fetchone()[0])
+        conn.interrupt()  # as the watch would, a moment too late to stop anything
+        return first
+
+    try:
+        await db.transaction(lambda c: c.executemany("INSERT INTO t (k, v) VALUES (?, ?)", [(1, "a"), (2, "b")]))
+        assert await asyncio.wait_for(db.read(leaves_a_cursor), GUARD_S) == "a"
+        assert await asyncio.wait_for(db.read(values), GUARD_S) == ["a", "b"]
+        await db.transaction(lambda c: c.execute("INSERT INTO t (k, v) VALUES (3, 'c')"))
+        assert await asyncio.wait_for(db.read(values), GUARD_S) == ["a", "b", "c"]
+    finally:
+        await db.close()

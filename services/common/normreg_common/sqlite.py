@@ -10,6 +10,13 @@ behind the writes (WAL lets a reader run beside the writer). A read can be given
 budget of running time, at which SQLite stops it; a read whose caller gave up is stopped too. A
 unit that holds a thread longer than `slow_unit_s` is logged: what it was and how long, so a stall
 names its cause.
+
+A read is stopped from outside (`sqlite3.Connection.interrupt()`, by a watching thread at its deadline
+or budget, or by its caller's loop when it gives up), never by a progress handler: SQLite would call
+that handler, a Python function, every few thousand instructions, and each call waits for the
+interpreter's lock, which a busy event loop holds for up to its switch interval (5 ms). Ten searches
+took twice as long beside a thread busy in Python with a handler every 10,000 instructions as
+without one.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import logging
 import sqlite3
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,9 +49,9 @@ WAL_KEPT_BYTES = 32 * 1024 * 1024
 # A unit of work (a read, or a group of transactions) holding the database's thread longer than
 # this is logged at WARNING.
 SLOW_UNIT_S = 2.0
-# SQLite asks a read whether to stop every this many of its virtual machine's instructions: a few
-# hundred microseconds of work, for a Python call that costs well under 1 % of it.
-PROGRESS_STEPS = 10_000
+# The watch over a read with a bound wakes at least this often: a clock given to the database (a
+# test's) may move without the watcher's sleep ending.
+WATCH_TICK_S = 1.0
 
 # (work, its name for the log, the caller's future, the caller's loop)
 _Unit = tuple[Callable[[sqlite3.Connection], Any], str, asyncio.Future[Any], asyncio.AbstractEventLoop]
@@ -81,11 +89,76 @@ class _Stop:
             or (self.limit is not None and self.clock() >= self.limit)
         )
 
-    def __call__(self) -> int:
-        if self.due():
-            self.tripped = True
-            return 1
-        return 0
+    @property
+    def bounded(self) -> bool:
+        return self.deadline is not None or self.limit is not None
+
+    def left_s(self) -> float:
+        """Seconds until the nearer of the deadline and the budget's end (only when bounded)."""
+        lefts = []
+        if self.deadline is not None:
+            lefts.append(self.deadline - time.monotonic())
+        if self.limit is not None:
+            lefts.append(self.limit - self.clock())
+        return min(lefts)
+
+
+class _Watch:
+    """Interrupts the read running on one connection once its deadline or budget passes, from a
+    thread of its own, or at once when its caller gives up. An interruption is only ever delivered
+    while that read's work runs (the lock), so it never stops the read after it or its COMMIT."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._changed = threading.Condition()
+        self._current: tuple[_Stop, sqlite3.Connection] | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def begin(self, stop: _Stop, conn: sqlite3.Connection) -> None:
+        with self._changed:
+            self._current = (stop, conn)
+            if stop.cancelled:
+                self._interrupt()
+            elif stop.bounded:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name=f"sqlite watch:{self._label}", daemon=True)
+                    self._thread.start()
+                self._changed.notify()
+
+    def end(self) -> None:
+        with self._changed:
+            self._current = None
+
+    def cancel(self, stop: _Stop) -> None:
+        """The caller gave up: stop its read now if it runs, or before it starts."""
+        with self._changed:
+            stop.cancelled = True
+            if self._current is not None and self._current[0] is stop:
+                self._interrupt()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+
+    def _interrupt(self) -> None:
+        assert self._current is not None
+        stop, conn = self._current
+        stop.tripped = True
+        with contextlib.suppress(sqlite3.ProgrammingError):  # closed meanwhile
+            conn.interrupt()
+
+    def _run(self) -> None:
+        with self._changed:
+            while not self._closed:
+                current = self._current
+                if current is None or current[0].tripped or not current[0].bounded:
+                    self._changed.wait()
+                elif current[0].due():
+                    self._interrupt()
+                else:
+                    self._changed.wait(min(max(current[0].left_s(), 0.001), WATCH_TICK_S))
 
 
 def _name_of(work: Callable[..., Any]) -> str:
@@ -131,6 +204,7 @@ class Database:
         self._slow_unit_s = slow_unit_s
         self._clock = clock
         self._label = f"{self._name} (reads)" if read_only else self._name
+        self._watch = _Watch(self._label)
         on_disk = self._path != ":memory:" and not self._path.startswith("file:")
         self._reads = (
             Database(path, schema, read_only=True, slow_unit_s=slow_unit_s, clock=clock)
@@ -188,6 +262,7 @@ class Database:
         except asyncio.CancelledError:
             self._abandon()
             raise
+        self._watch.close()
         self._executor.shutdown(wait=True)
 
     def _abandon(self) -> None:
@@ -245,7 +320,7 @@ class Database:
         try:
             return await self._submit(lambda: self._bounded(work, stop), _name_of(work))
         except asyncio.CancelledError:
-            stop.cancelled = True
+            self._watch.cancel(stop)
             raise
 
     def _bounded(self, work: Callable[[sqlite3.Connection], T], stop: _Stop) -> T:
@@ -258,18 +333,35 @@ class Database:
             # Another connection writes: the statements of one unit must all see the same commit
             # (hits and facet counts of one search, the generation and the tables it names).
             conn.execute("BEGIN")
-        conn.set_progress_handler(stop, PROGRESS_STEPS)
+        self._watch.begin(stop, conn)
         try:
             return work(conn)
         except sqlite3.OperationalError as exc:
             if stop.tripped and exc.sqlite_errorcode == sqlite3.SQLITE_INTERRUPT:
+                # The work's frames hold its cursors: cleared, their statements end, and with them
+                # the interruption (SQLite keeps it while any statement of the connection runs).
+                traceback.clear_frames(exc.__traceback__)
                 raise ReadStopped(self._label, what) from None
             raise
         finally:
-            # Before the COMMIT, which the handler would otherwise interrupt, leaving the snapshot open.
-            conn.set_progress_handler(None, 0)
+            # Before the COMMIT, which an interruption would otherwise stop, leaving the snapshot open.
+            self._watch.end()
             if self._read_only and conn.in_transaction:
-                conn.execute("COMMIT")
+                self._end_read(conn)
+
+    def _end_read(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_INTERRUPT:
+                raise
+            # An interruption that came as the read ended stays in force while a statement of it is
+            # unfinished (a cursor still held): every later statement of this connection would be
+            # interrupted too, beginning with this COMMIT. A fresh connection has none.
+            log.warning("sqlite %s: a read left a statement unfinished as it was stopped; reconnecting", self._label)
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            self._conn = self._open_read_only()
 
     def _connection(self) -> sqlite3.Connection:
         if self._abandoned:
