@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import re
 import sqlite3
@@ -330,3 +331,26 @@ async def test_the_relaxed_search_of_a_query_of_many_common_terms_matches_only_i
     assert {"征收", "增值 值税"} <= phrases
     assert not {"行政", "政机", "机关"} & phrases
     assert found.hits[0].version.name == "documents/c/versions/1"
+
+
+@pytest.mark.parametrize("text", ["", "规范性文件"], ids=["listing", "text"])
+async def test_a_facet_of_more_values_than_shown_keeps_the_largest_ties_by_name(tmp_path: Path, text: str) -> None:
+    # 60 issuing bodies: body k issues (k % 7) + 1 documents, so counts tie across many names.
+    bodies = [f"第{k:02d}市人民政府" for k in range(60)]
+    versions = [
+        public(f"b{k}-{i}", issuing_body=body, promulgated=dt.date(2000 + k % 5, 1, 1))
+        for k, body in enumerate(bodies)
+        for i in range(k % 7 + 1)
+    ]
+    db, index = await _opened(tmp_path / "search.db")
+    try:
+        await index.apply([change(v) for v in versions])
+        result = await index.search(SearchQuery(text=text, limit=1))
+        counted = sorted(((b, k % 7 + 1) for k, b in enumerate(bodies)), key=lambda bc: (-bc[1], bc[0]))
+        assert result.facets["issuing_bodies"] == tuple(counted[: sqlite_fts.MAX_FACET_VALUES])
+        assert result.total == len(versions)
+        years = {str(2000 + y): sum(k % 7 + 1 for k in range(60) if k % 5 == y) for y in range(5)}
+        assert dict(result.facets["years"]) == years
+    finally:
+        await index.close()
+        await db.close()
