@@ -5,8 +5,11 @@ and `outbox` (what its relay would publish, in order)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.events import FILINGS_TOPIC
 from normreg_filing.application.ports import FilingRepository, UnitOfWork
@@ -14,6 +17,7 @@ from normreg_filing.domain.lifecycle import FilingState
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
 
+from tests.filing.supervision_stock import DAYS, Arrival, Sighting, Suggestion, check_against_whole_lists, stocks, store
 from tests.filing.test_filing_review_domain import PROVINCE, REVIEWER, at, received, seen
 
 
@@ -226,6 +230,50 @@ class FilingRepositoryContract:
         ]
         assert everything[1] == first
         assert [p.document for p in await uow.read(lambda r: r.seen("wuhai"))] == ["documents/c/versions/1"]
+
+    async def test_missed_filings_are_read_after_a_position_in_deadline_order(self, uow: UnitOfWork) -> None:
+        for document, promulgated in (("documents/c/versions/1", 0), ("documents/a/versions/1", 5)):
+            await uow.write(lambda r, d=document, p=promulgated: r.see(seen(d, promulgated=p)))
+        await uow.write(lambda r: r.see(seen("documents/b/versions/1", sender="wuhai")))
+        first = await uow.read(lambda r: r.missing_after(0, 2))
+        assert first is not None
+        assert [p.document for _, p in first] == ["documents/c/versions/1", "documents/b/versions/1"]
+        # The page's last sighting is filed meanwhile: the next page still starts after it.
+        await uow.write(lambda r: r.save_filing(received("documents/b/versions/1", sender="wuhai")))
+        rest = await uow.read(lambda r: r.missing_after(first[-1][0], 2))
+        assert rest is not None and [p.document for _, p in rest] == ["documents/a/versions/1"]
+        again = await uow.read(lambda r: r.missing_after(0, 5))
+        assert again is not None
+        assert [p.document for _, p in again] == ["documents/c/versions/1", "documents/a/versions/1"]
+        due_c = seen("documents/c/versions/1").due_date
+        later = await uow.read(lambda r: r.missing_after(0, 5, due_from=due_c + dt.timedelta(days=1)))
+        assert later is not None and [p.document for _, p in later] == ["documents/a/versions/1"]
+        earlier = await uow.read(lambda r: r.missing_after(0, 5, due_until=due_c))
+        assert earlier is not None and [p.document for _, p in earlier] == ["documents/c/versions/1"]
+        assert await uow.read(lambda r: r.missing_after(0, 5, sender="wuhai")) == []
+        # A filing that arrived before its promulgation was seen: never missing.
+        await uow.write(lambda r: r.save_filing(received("documents/d/versions/1")))
+        await uow.write(lambda r: r.see(seen("documents/d/versions/1")))
+        after_d = await uow.read(lambda r: r.missing_after(0, 5))
+        assert after_d is not None and "documents/d/versions/1" not in [p.document for _, p in after_d]
+        assert await uow.read(lambda r: r.missing_after(10**6, 5)) is None
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        # One store per adapter class, examples accumulating in it: each example compares over all of it.
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+            HealthCheck.too_slow,
+        ],
+    )
+    @given(stock=stocks, today=DAYS, size=st.integers(1, 4))
+    async def test_missed_filings_by_page_and_reports_counted_by_the_store_equal_the_whole_list_answers(
+        self, uow: UnitOfWork, stock: list[Sighting | Arrival | Suggestion], today: int, size: int
+    ) -> None:
+        await store(uow, stock)
+        await check_against_whole_lists(uow, today, size)
 
     async def test_senders_are_every_sender_of_a_sighting_a_filing_or_a_suggestion_once(self, uow: UnitOfWork) -> None:
         assert await uow.read(lambda r: r.senders()) == []

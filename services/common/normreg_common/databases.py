@@ -4,6 +4,8 @@ with it."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from normreg_common.eventlog.port import EventLog
@@ -16,7 +18,12 @@ from normreg_common.sqlite import Database
 
 
 def service_database(
-    settings: Settings, service: str, *, sqlite_schema: str, migrations: Path
+    settings: Settings,
+    service: str,
+    *,
+    sqlite_schema: str,
+    migrations: Path,
+    sqlite_upgrade: Callable[[sqlite3.Connection], None] | None = None,
 ) -> Database | PostgresDatabase:
     if settings.postgres_url:
         return PostgresDatabase(
@@ -26,7 +33,12 @@ def service_database(
             pool_size=settings.postgres_pool_size,
             application_name=f"normreg-{service}",
         )
-    return Database(settings.data_dir / f"{service}.db", sqlite_schema, synchronous=settings.sqlite_synchronous)
+    return Database(
+        settings.data_dir / f"{service}.db",
+        sqlite_schema,
+        synchronous=settings.sqlite_synchronous,
+        upgrade=sqlite_upgrade,
+    )
 
 
 def outbox_relay(db: Database | PostgresDatabase, log: EventLog, *, service: str) -> Relay:

@@ -176,6 +176,7 @@ class Database:
         separate_reads: bool = False,
         slow_unit_s: float = SLOW_UNIT_S,
         clock: Callable[[], float] = time.monotonic,
+        upgrade: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         """`read_only`: a reader of a database another process writes (WAL lets both run at once). It
         neither creates nor changes anything, and SQLite refuses any write it would attempt.
@@ -183,7 +184,8 @@ class Database:
         `separate_reads`: `read()` runs on a read-only connection of its own (see the module's
         docstring). A database in memory, or named by a URI, has no second connection to give: its
         reads stay on the one thread, between the writes. `clock` times units (for the slow-unit log)
-        and reads' budgets."""
+        and reads' budgets. `upgrade` runs at open before `schema`, for what a script of CREATE ... IF
+        NOT EXISTS cannot do to a file an earlier release wrote (a table given new columns)."""
         # FULL: a transaction acknowledged to a client survives power loss, not only a process crash.
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
@@ -191,6 +193,7 @@ class Database:
         self._path = str(path)
         self._name = Path(path).name
         self._schema = schema
+        self._upgrade = upgrade
         self._synchronous = synchronous
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite:{Path(path).name}")
         self._conn: sqlite3.Connection | None = None
@@ -234,6 +237,8 @@ class Database:
         conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA foreign_keys=ON")
+        if self._upgrade is not None:
+            self._upgrade(conn)
         conn.executescript(self._schema)
         self._conn = conn
 

@@ -24,7 +24,7 @@ from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
 
 from normreg_filing.adapters.postgres_store import MIGRATIONS
-from normreg_filing.adapters.sqlite_store import SCHEMA
+from normreg_filing.adapters.sqlite_store import SCHEMA, upgrade
 from normreg_filing.adapters.stores import unit_of_work
 from normreg_filing.application.inbound import Inbound
 from normreg_filing.application.service import FilingReviewService
@@ -69,7 +69,7 @@ async def create_app(
     codec: Authenticator | None = None,
     subordinates: Sequence[ConsumerRunner] | None = None,
 ) -> FilingApp:
-    db = service_database(settings, "filing", sqlite_schema=SCHEMA, migrations=MIGRATIONS)
+    db = service_database(settings, "filing", sqlite_schema=SCHEMA, migrations=MIGRATIONS, sqlite_upgrade=upgrade)
     owns_event_log = event_log is None
     log = event_log if event_log is not None else event_log_from_settings(settings, "filing")
     # The outbox carries what the senders are told (signed with this jurisdiction's key).

@@ -5,6 +5,7 @@ what a relay would publish (`sent` marks how many of them a relay has; none unle
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
@@ -14,7 +15,7 @@ from normreg_common.eventlog.port import Delivery, Record
 from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
-from normreg_filing.domain.supervision import SeenPromulgation
+from normreg_filing.domain.supervision import SeenPromulgation, SubordinateReport, subordinate_report
 
 T = TypeVar("T")
 
@@ -126,6 +127,44 @@ class InMemoryRepository(FilingRepository):
 
     def seen(self, sender: str = "") -> list[SeenPromulgation]:
         return [p for key, p in sorted(self._t.seen.items()) if not sender or key[0] == sender]
+
+    def missing_after(
+        self,
+        after: int,
+        limit: int,
+        *,
+        sender: str = "",
+        due_from: dt.date | None = None,
+        due_until: dt.date | None = None,
+    ) -> list[tuple[int, SeenPromulgation]] | None:
+        # A sighting's position is its place in insertion order: sightings are never removed.
+        positions = list(enumerate(self._t.seen.values(), start=1))
+        if after and after > len(positions):
+            return None
+        arrived = {(f.sender, f.document, f.recipient) for f in self._t.filings.values()}
+
+        def key(p: SeenPromulgation) -> tuple[dt.date, str, str, str]:
+            return (p.due_date, p.sender, p.document, p.recipient)
+
+        start = key(positions[after - 1][1]) if after else None
+        found = sorted(
+            (
+                (pos, p)
+                for pos, p in positions
+                if (p.sender, p.document, p.recipient) not in arrived
+                and (not sender or p.sender == sender)
+                and (due_from is None or p.due_date >= due_from)
+                and (due_until is None or p.due_date <= due_until)
+                and (start is None or key(p) > start)
+            ),
+            key=lambda found: key(found[1]),
+        )
+        return found[:limit]
+
+    def report(self, sender: str, year: int) -> SubordinateReport:
+        return subordinate_report(
+            sender, year, self._t.seen.values(), self._t.filings.values(), self._t.suggestions.values()
+        )
 
     def senders(self) -> list[str]:
         return sorted(

@@ -4,6 +4,7 @@ its events leave the outbox in the order of its changes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -17,10 +18,39 @@ from pydantic import TypeAdapter
 from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
-from normreg_filing.domain.supervision import SeenPromulgation
+from normreg_filing.domain.supervision import SeenPromulgation, SubordinateReport
 
 MIGRATIONS = Path(__file__).with_name("postgres_migrations")
 T = TypeVar("T")
+
+_NOT_ARRIVED = (
+    "NOT EXISTS (SELECT 1 FROM received_filings f WHERE f.sender = s.sender AND f.document = s.document "
+    "AND f.recipient = s.recipient)"
+)
+# domain.supervision.subordinate_report's counts, over the stored JSON of the sender's filings and
+# suggestions of the year (ISO dates there: compared as text, they compare as dates).
+_FILING_COUNTS = """
+SELECT count(*),
+    count(*) FILTER (WHERE b ->> 'filed_date' <= b ->> 'due_date'),
+    count(*) FILTER (WHERE (b ->> 'complete_on_arrival')::boolean AND NOT (b ->> 'ever_corrected')::boolean
+        AND state <> 'REVOKED'),
+    count(*) FILTER (WHERE state = 'ACCEPTED'),
+    count(*) FILTER (WHERE (b ->> 'ever_corrected')::boolean),
+    count(*) FILTER (WHERE state = 'REVOKED')
+FROM (SELECT state, body::jsonb AS b FROM received_filings WHERE sender = %s) f
+WHERE b ->> 'promulgation_date' BETWEEN %s AND %s
+"""
+_SEEN_WITHOUT_FILING = """
+SELECT count(*) FROM seen_promulgations s
+WHERE s.sender = %s AND s.promulgated BETWEEN %s::date AND %s::date
+AND NOT EXISTS (SELECT 1 FROM received_filings f WHERE f.sender = s.sender AND f.document = s.document
+    AND f.recipient = s.recipient AND f.body::jsonb ->> 'promulgation_date' BETWEEN %s AND %s)
+"""
+_SUGGESTION_COUNTS = """
+SELECT count(*), count(*) FILTER (WHERE b ->> 'replied_on' <= b ->> 'reply_due')
+FROM (SELECT body::jsonb AS b FROM review_suggestions WHERE sender = %s) s
+WHERE b ->> 'submitted_on' BETWEEN %s AND %s
+"""
 
 _filing = TypeAdapter(ReceivedFiling)
 _suggestion = TypeAdapter(ReviewSuggestion)
@@ -72,6 +102,11 @@ class PostgresFilingRepository(FilingRepository):
             " VALUES (%s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
             (f.id, f.sender, f.document, f.recipient, f.state.value, body),
+        )
+        self.conn.execute(
+            "UPDATE seen_promulgations SET filed = true WHERE sender = %s AND document = %s AND recipient = %s"
+            " AND NOT filed",
+            (f.sender, f.document, f.recipient),
         )
         enqueue(self.conn, events)
 
@@ -128,9 +163,20 @@ class PostgresFilingRepository(FilingRepository):
 
     def see(self, p: SeenPromulgation) -> None:
         self.conn.execute(
-            "INSERT INTO seen_promulgations (sender, document, recipient, body) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            (p.sender, p.document, p.recipient, _seen.dump_json(p).decode()),
+            "INSERT INTO seen_promulgations (sender, document, recipient, promulgated, due, filed, body) "
+            "VALUES (%s, %s, %s, %s, %s, EXISTS (SELECT 1 FROM received_filings WHERE sender = %s "
+            "AND document = %s AND recipient = %s), %s) ON CONFLICT DO NOTHING",
+            (
+                p.sender,
+                p.document,
+                p.recipient,
+                p.promulgation_date,
+                p.due_date,
+                p.sender,
+                p.document,
+                p.recipient,
+                _seen.dump_json(p).decode(),
+            ),
         )
 
     def seen(self, sender: str = "") -> list[SeenPromulgation]:
@@ -141,6 +187,68 @@ class PostgresFilingRepository(FilingRepository):
             (sender, sender),
         ).fetchall()
         return [_seen.validate_json(r[0]) for r in rows]
+
+    def missing_after(
+        self,
+        after: int,
+        limit: int,
+        *,
+        sender: str = "",
+        due_from: dt.date | None = None,
+        due_until: dt.date | None = None,
+    ) -> list[tuple[int, SeenPromulgation]] | None:
+        where = ["NOT s.filed", _NOT_ARRIVED]
+        args: list[object] = []
+        # The columns of seen_unfiled (or seen_unfiled_of, its sender fixed) in its order and collation.
+        columns = ("due", "document", "recipient") if sender else ("due", "sender", "document", "recipient")
+        key = ", ".join(f"s.{c}" if c == "due" else f's.{c} COLLATE "C"' for c in columns)
+        if sender:
+            where.append("s.sender = %s")
+            args.append(sender)
+        if due_from is not None:
+            where.append("s.due >= %s")
+            args.append(due_from)
+        if due_until is not None:
+            where.append("s.due <= %s")
+            args.append(due_until)
+        if after:
+            start = self.conn.execute(
+                "SELECT due, sender, document, recipient FROM seen_promulgations WHERE pos = %s", (after,)
+            ).fetchone()
+            if start is None:
+                return None
+            named = dict(zip(("due", "sender", "document", "recipient"), start, strict=True))
+            where.append(f"({key}) > ({', '.join('%s' for _ in columns)})")
+            args.extend(named[c] for c in columns)
+        rows = self.conn.execute(
+            f"SELECT s.pos, s.body FROM seen_promulgations s WHERE {' AND '.join(where)} "  # noqa: S608 - constants
+            f"ORDER BY {key} LIMIT %s",
+            (*args, limit),
+        ).fetchall()
+        return [(int(r[0]), _seen.validate_json(r[1])) for r in rows]
+
+    def report(self, sender: str, year: int) -> SubordinateReport:
+        first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
+        report = SubordinateReport(sender, year)
+        (
+            report.filed,
+            report.filed_on_time,
+            report.filed_conforming,
+            report.accepted,
+            report.corrected,
+            report.revoked,
+        ) = self._counts(_FILING_COUNTS, (sender, first, last))
+        # Required: the filings counted, and the promulgations seen that year without one of them.
+        (unfiled,) = self._counts(_SEEN_WITHOUT_FILING, (sender, first, last, first, last))
+        report.required = report.filed + unfiled
+        report.suggestions_received, report.suggestions_answered_on_time = self._counts(
+            _SUGGESTION_COUNTS, (sender, first, last)
+        )
+        return report
+
+    def _counts(self, query: str, args: tuple[object, ...]) -> list[int]:
+        """The one row of an aggregate."""
+        return [int(c) for c in self.conn.execute(query, args).fetchone() or ()]
 
     def senders(self) -> list[str]:
         rows = self.conn.execute(

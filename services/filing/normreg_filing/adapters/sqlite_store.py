@@ -4,6 +4,7 @@ events already applied. Aggregates are kept whole as JSON beside the columns lis
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -18,9 +19,47 @@ from pydantic import TypeAdapter
 from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
-from normreg_filing.domain.supervision import SeenPromulgation
+from normreg_filing.domain.supervision import SeenPromulgation, SubordinateReport
 
 T = TypeVar("T")
+
+# A sighting's position (pos) is where a page of missed filings ended; its deadline and promulgation
+# date are columns so that the missed filings and the yearly counts are read by index.
+SEEN_TABLE = """
+CREATE TABLE IF NOT EXISTS seen_promulgations (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender TEXT NOT NULL,
+    document TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    promulgated TEXT NOT NULL,
+    due TEXT NOT NULL,
+    filed INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (sender, document, recipient)
+);
+"""
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Brings a database written before sightings had positions to the present table, once, before
+    SCHEMA runs: the sightings are copied in (sender, document, recipient) order with their dates
+    and whether their filing has arrived, in one transaction."""
+    columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(seen_promulgations)")}
+    if not columns or "pos" in columns:
+        return
+    conn.executescript(
+        "BEGIN IMMEDIATE;"  # noqa: S608 - constants only
+        "ALTER TABLE seen_promulgations RENAME TO seen_promulgations_before;"
+        + SEEN_TABLE
+        + "INSERT INTO seen_promulgations (sender, document, recipient, promulgated, due, filed, body) "
+        "SELECT s.sender, s.document, s.recipient, json_extract(s.body, '$.promulgation_date'), "
+        "json_extract(s.body, '$.due_date'), EXISTS (SELECT 1 FROM received_filings f WHERE f.sender = s.sender "
+        "AND f.document = s.document AND f.recipient = s.recipient), s.body "
+        "FROM seen_promulgations_before s ORDER BY s.sender, s.document, s.recipient;"
+        "DROP TABLE seen_promulgations_before;"
+        "COMMIT;"
+    )
+
 
 SCHEMA = (
     """
@@ -40,18 +79,51 @@ CREATE TABLE IF NOT EXISTS review_suggestions (
     sender TEXT NOT NULL,
     body TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS seen_promulgations (
-    sender TEXT NOT NULL,
-    document TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (sender, document, recipient)
-);
+CREATE INDEX IF NOT EXISTS review_suggestions_sender ON review_suggestions (sender, pos);
+"""
+    + SEEN_TABLE
+    + """
+-- The missed filings are one range of these, whatever the number filed; `filed` is set in the unit
+-- that stores the filing (save_filing) or, when the filing came first, the sighting (see).
+CREATE INDEX IF NOT EXISTS seen_unfiled ON seen_promulgations (due, sender, document, recipient) WHERE filed = 0;
+CREATE INDEX IF NOT EXISTS seen_unfiled_of ON seen_promulgations (sender, due, document, recipient) WHERE filed = 0;
+CREATE INDEX IF NOT EXISTS seen_by_year ON seen_promulgations (sender, promulgated);
 """
     + OUTBOX_SCHEMA
     + INBOX_SCHEMA
     + DEAD_LETTER_SCHEMA
 )
+
+_NOT_ARRIVED = (
+    "NOT EXISTS (SELECT 1 FROM received_filings f WHERE f.sender = s.sender AND f.document = s.document "
+    "AND f.recipient = s.recipient)"
+)
+# domain.supervision.subordinate_report's counts, over the stored JSON of the sender's filings and
+# suggestions of the year (dates are ISO text there: compared as text, they compare as dates).
+_FILING_COUNTS = """
+SELECT count(*),
+    coalesce(sum(json_extract(body, '$.filed_date') <= json_extract(body, '$.due_date')), 0),
+    coalesce(sum(json_extract(body, '$.complete_on_arrival') AND NOT json_extract(body, '$.ever_corrected')
+        AND state != 'REVOKED'), 0),
+    coalesce(sum(state = 'ACCEPTED'), 0),
+    coalesce(sum(json_extract(body, '$.ever_corrected') <> 0), 0),
+    coalesce(sum(state = 'REVOKED'), 0)
+FROM received_filings
+WHERE sender = ? AND json_extract(body, '$.promulgation_date') BETWEEN ? AND ?
+"""
+_SEEN_WITHOUT_FILING = """
+SELECT count(*) FROM seen_promulgations s
+WHERE s.sender = ? AND s.promulgated BETWEEN ? AND ?
+AND NOT EXISTS (SELECT 1 FROM received_filings f WHERE f.sender = s.sender AND f.document = s.document
+    AND f.recipient = s.recipient AND json_extract(f.body, '$.promulgation_date') BETWEEN ? AND ?)
+"""
+_SUGGESTION_COUNTS = """
+SELECT count(*),
+    coalesce(sum(json_extract(body, '$.replied_on') IS NOT NULL
+        AND json_extract(body, '$.replied_on') <= json_extract(body, '$.reply_due')), 0)
+FROM review_suggestions
+WHERE sender = ? AND json_extract(body, '$.submitted_on') BETWEEN ? AND ?
+"""
 
 _filing = TypeAdapter(ReceivedFiling)
 _suggestion = TypeAdapter(ReviewSuggestion)
@@ -81,6 +153,10 @@ class SqliteFilingRepository(FilingRepository):
             "INSERT INTO received_filings (id, sender, document, recipient, state, body) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
             (f.id, f.sender, f.document, f.recipient, f.state.value, body),
+        )
+        self._c.execute(
+            "UPDATE seen_promulgations SET filed = 1 WHERE sender = ? AND document = ? AND recipient = ? AND filed = 0",
+            (f.sender, f.document, f.recipient),
         )
         enqueue(self._c, events)
 
@@ -133,9 +209,20 @@ class SqliteFilingRepository(FilingRepository):
 
     def see(self, p: SeenPromulgation) -> None:
         self._c.execute(
-            "INSERT INTO seen_promulgations (sender, document, recipient, body) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (p.sender, p.document, p.recipient, _seen.dump_json(p).decode()),
+            "INSERT INTO seen_promulgations (sender, document, recipient, promulgated, due, filed, body) "
+            "VALUES (?, ?, ?, ?, ?, EXISTS (SELECT 1 FROM received_filings WHERE sender = ? AND document = ? "
+            "AND recipient = ?), ?) ON CONFLICT DO NOTHING",
+            (
+                p.sender,
+                p.document,
+                p.recipient,
+                p.promulgation_date.isoformat(),
+                p.due_date.isoformat(),
+                p.sender,
+                p.document,
+                p.recipient,
+                _seen.dump_json(p).decode(),
+            ),
         )
 
     def seen(self, sender: str = "") -> list[SeenPromulgation]:
@@ -144,6 +231,67 @@ class SqliteFilingRepository(FilingRepository):
             (sender, sender),
         ).fetchall()
         return [_seen.validate_json(r[0]) for r in rows]
+
+    def missing_after(
+        self,
+        after: int,
+        limit: int,
+        *,
+        sender: str = "",
+        due_from: dt.date | None = None,
+        due_until: dt.date | None = None,
+    ) -> list[tuple[int, SeenPromulgation]] | None:
+        where = ["s.filed = 0", _NOT_ARRIVED]
+        args: list[object] = []
+        # With a sender, seen_unfiled_of's range (sender, due, document, recipient) is in the same order.
+        columns = ("due", "document", "recipient") if sender else ("due", "sender", "document", "recipient")
+        key = ", ".join(f"s.{c}" for c in columns)
+        if sender:
+            where.append("s.sender = ?")
+            args.append(sender)
+        if due_from is not None:
+            where.append("s.due >= ?")
+            args.append(due_from.isoformat())
+        if due_until is not None:
+            where.append("s.due <= ?")
+            args.append(due_until.isoformat())
+        if after:
+            start = self._c.execute(
+                "SELECT due, sender, document, recipient FROM seen_promulgations WHERE pos = ?", (after,)
+            ).fetchone()
+            if start is None:
+                return None
+            where.append(f"({key}) > ({', '.join('?' for _ in columns)})")
+            args.extend(start[c] for c in columns)
+        rows = self._c.execute(
+            f"SELECT s.pos, s.body FROM seen_promulgations s WHERE {' AND '.join(where)} "  # noqa: S608 - constants
+            f"ORDER BY {key} LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        return [(int(r[0]), _seen.validate_json(r[1])) for r in rows]
+
+    def report(self, sender: str, year: int) -> SubordinateReport:
+        first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
+        report = SubordinateReport(sender, year)
+        (
+            report.filed,
+            report.filed_on_time,
+            report.filed_conforming,
+            report.accepted,
+            report.corrected,
+            report.revoked,
+        ) = self._counts(_FILING_COUNTS, (sender, first, last))
+        # Required: the filings counted, and the promulgations seen that year without one of them.
+        (unfiled,) = self._counts(_SEEN_WITHOUT_FILING, (sender, first, last, first, last))
+        report.required = report.filed + unfiled
+        report.suggestions_received, report.suggestions_answered_on_time = self._counts(
+            _SUGGESTION_COUNTS, (sender, first, last)
+        )
+        return report
+
+    def _counts(self, query: str, args: tuple[object, ...]) -> list[int]:
+        """The one row of an aggregate."""
+        return [int(c) for c in self._c.execute(query, args).fetchone() or ()]
 
     def senders(self) -> list[str]:
         rows = self._c.execute(

@@ -16,6 +16,7 @@ The contract every adapter keeps:
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -25,7 +26,7 @@ from normreg_common.store_ports import ConsumedStreams
 
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
-from normreg_filing.domain.supervision import SeenPromulgation
+from normreg_filing.domain.supervision import SeenPromulgation, SubordinateReport
 
 T = TypeVar("T")
 
@@ -96,6 +97,28 @@ class FilingRepository(ConsumedStreams):
     @abc.abstractmethod
     def seen(self, sender: str = "") -> list[SeenPromulgation]:
         """Ordered by sender, document and recipient."""
+
+    @abc.abstractmethod
+    def missing_after(
+        self,
+        after: int,
+        limit: int,
+        *,
+        sender: str = "",
+        due_from: dt.date | None = None,
+        due_until: dt.date | None = None,
+    ) -> list[tuple[int, SeenPromulgation]] | None:
+        """At most `limit` promulgations seen whose filing has not arrived (no filing of the same
+        sender, document and recipient), due between `due_from` and `due_until` (inclusive; None is
+        unbounded), ordered by due date, sender, document and recipient, each with its position,
+        after the sighting at position `after` in that order (0: from the first). None when `after`
+        is the position of no sighting. Stores over a database answer it from one range of an index
+        of the sightings still unfiled, however many are filed."""
+
+    @abc.abstractmethod
+    def report(self, sender: str, year: int) -> SubordinateReport:
+        """The sender's yearly report as `domain.supervision.subordinate_report` defines it over
+        everything stored; stores over a database count it there instead of reading every row."""
 
     @abc.abstractmethod
     def senders(self) -> list[str]:

@@ -28,13 +28,7 @@ from normreg_filing.domain import access
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_filing.domain.received import ReceivedFiling, authorize
 from normreg_filing.domain.suggestions import ReviewSuggestion
-from normreg_filing.domain.supervision import (
-    MissingFiling,
-    SeenPromulgation,
-    SubordinateReport,
-    missing_filings,
-    subordinate_report,
-)
+from normreg_filing.domain.supervision import MissingFiling, SeenPromulgation, SubordinateReport
 
 log = logging.getLogger(__name__)
 # Stored filings a listing reads at once.
@@ -355,11 +349,35 @@ class FilingReviewService:
         return sorted(names | set(await self._store.read(lambda repo: repo.senders())))
 
     async def missing(self, principal: Principal, sender: str = "", overdue: bool | None = None) -> list[MissingFiling]:
-        """Missed filings; `overdue` True/False keeps those past/before their deadline only."""
+        """Missed filings, due first; `overdue` True/False keeps those past/before their deadline only."""
+        out: list[MissingFiling] = []
+        after, more = 0, True
+        while more:
+            page, more = await self.missing_page(principal, sender, overdue, after=after, size=READ_PAGE)
+            out.extend(m for _, m in page)
+            after = page[-1][0] if page else after
+        return out
+
+    async def missing_page(
+        self, principal: Principal, sender: str = "", overdue: bool | None = None, *, after: int = 0, size: int = 500
+    ) -> tuple[list[tuple[int, MissingFiling]], bool]:
+        """Up to `size` of the missed filings `missing` lists, after the one at position `after`,
+        each with its position, and whether more follow: one page read from the store (the listing
+        read every promulgation seen and every filing for each page before)."""
         authorize(principal, "listing missed filings")
         today = self.today()
-        found = await self._store.read(lambda repo: missing_filings(repo.seen(sender), repo.filings(sender), today))
-        return [m for m in found if overdue is None or m.overdue == overdue]
+        # Overdue when today is past the deadline: the deadline's range on the store's index.
+        due_from = today if overdue is False else None
+        due_until = today - dt.timedelta(days=1) if overdue is True else None
+
+        def work(repo: FilingRepository) -> tuple[list[tuple[int, MissingFiling]], bool]:
+            found = repo.missing_after(after, size + 1, sender=sender, due_from=due_from, due_until=due_until)
+            if found is None:
+                raise InvalidArgument("page_token", "not a page token issued for this list; start without one")
+            page = [(pos, MissingFiling(p, today > p.due_date)) for pos, p in found[:size]]
+            return page, len(found) > size
+
+        return await self._store.read(work)
 
     async def report(self, principal: Principal, sender: str, year: int) -> SubordinateReport:
         """Refuses a jurisdiction the recipient does not know: a misspelt name would read as a city
@@ -367,17 +385,14 @@ class FilingReviewService:
         authorize(principal, "reading the report on a subordinate jurisdiction")
         if sender not in await self.jurisdictions():
             raise InvalidArgument("sender", f"{sender!r} is not a jurisdiction this recipient receives filings from")
-        return await self._store.read(
-            lambda repo: subordinate_report(
-                sender, year, repo.seen(sender), repo.filings(sender), repo.suggestions(sender)
-            )
-        )
+        # Counted by the store (domain.supervision.subordinate_report defines the counts).
+        return await self._store.read(lambda repo: repo.report(sender, year))
 
     async def reports(self, principal: Principal, year: int) -> list[SubordinateReport]:
-        """One report per jurisdiction the recipient knows of (`jurisdictions`)."""
+        """One report per jurisdiction the recipient knows of (`jurisdictions`), read in one snapshot."""
         authorize(principal, "reading the report on subordinate jurisdictions")
         senders = await self.jurisdictions()
-        return [await self.report(principal, sender, year) for sender in senders]
+        return await self._store.read(lambda repo: [repo.report(sender, year) for sender in senders])
 
     # ---- verification --------------------------------------------------------------------------
 

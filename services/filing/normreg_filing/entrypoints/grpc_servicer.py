@@ -28,7 +28,8 @@ M = TypeVar("M")
 
 _FILINGS: PageTokens[int] = PageTokens("receivedFilings", IntCursor())
 _SUGGESTIONS: PageTokens[int] = PageTokens("reviewSuggestions", IntCursor())
-_MISSING: PageTokens[int] = PageTokens("missingFilings", IntCursor(maximum=10**9))
+# The position of the page's last sighting (an offset into the whole list before: refused now).
+_MISSING: PageTokens[int] = PageTokens("missingFilings.seen", IntCursor())
 
 
 class TooManySuggestions(NormregError):
@@ -235,14 +236,18 @@ class FilingReviewServicer(pb_grpc.FilingReviewServiceServicer):
         )
         size = page_size(query.page_size, default=PAGE_DEFAULT, maximum=PAGE_MAX)
         filters = {"sender": query.sender, "overdue": query.overdue}
-        start = _MISSING.decode(query.page_token, filters) or 0
-        found = await self._service.missing(current_principal(), query.sender, query.overdue)
-        window = [proto_mapping.missing_filing(m) for m in found[start : start + size]]
-        count = fits(window, lambda m: m.ByteSize())
-        more = start + count < len(found)
-        return pb.ListMissingFilingsResponse(
-            missing_filings=window[:count], next_page_token=_MISSING.encode(start + count, filters) if more else ""
+        found, more = await self._service.missing_page(
+            current_principal(),
+            query.sender,
+            query.overdue,
+            after=_MISSING.decode(query.page_token, filters) or 0,
+            size=size,
         )
+        window = [proto_mapping.missing_filing(m) for _, m in found]
+        count = fits(window, lambda m: m.ByteSize())
+        more = more or count < len(window)
+        token = _MISSING.encode(found[count - 1][0], filters) if more and count else ""
+        return pb.ListMissingFilingsResponse(missing_filings=window[:count], next_page_token=token)
 
     async def VerifyReceivedFilings(
         self, request: pb.VerifyReceivedFilingsRequest, context: grpc.aio.ServicerContext
