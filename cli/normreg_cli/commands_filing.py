@@ -46,7 +46,17 @@ async def filing_review(ctx: Context, args: argparse.Namespace) -> None:
 
 
 async def due_filings(ctx: Context, args: argparse.Namespace) -> None:
-    response = await ctx.clients.registry.ListDueFilings(rpb.ListDueFilingsRequest(within_days=args.within))
+    # Every page, most urgent first: the registrar's list of what to file is whole or misleading.
+    response = rpb.ListDueFilingsResponse()
+    token = ""
+    while True:
+        page = await ctx.clients.registry.ListDueFilings(
+            rpb.ListDueFilingsRequest(within_days=args.within, page_size=args.page_size, page_token=token)
+        )
+        response.filings.extend(page.filings)
+        token = page.next_page_token
+        if not token:
+            break
     ctx.show(response, lambda: views_registry.due_filings(response))
 
 
@@ -83,6 +93,9 @@ def register(subparsers: Subparsers) -> None:
 
     p = add_command(subparsers, "due-filings", due_filings, "registrar: filings due soon, and overdue ones")
     p.add_argument("--within", type=positive_int, default=0, metavar="DAYS", help="due within DAYS (default 7)")
+    p.add_argument(
+        "--page-size", type=positive_int, default=0, metavar="N", help="filings asked for at a time (default 500)"
+    )
 
     p = add_command(
         subparsers, "report", report, "registrar: filing rate, timeliness and conformity (报备率/及时率/规范率)"

@@ -229,6 +229,9 @@ async def test_filing_due_list_and_report_with_rates_as_percentages(
         ["内蒙古自治区人民政府", "2026-04-01", "due"],
         ["赤峰市人大常委会", "2026-04-01", "due"],
     ]
+    # Asked a filing at a time, the command follows the pages to the same list.
+    one_by_one = await cli.ok("--as", REGISTRAR, "due-filings", "--within", "30", "--page-size", "1")
+    assert one_by_one.out == due.out
     clock.advance(days=8)
     filed = await cli.ok(
         "--as",

@@ -12,7 +12,14 @@ from normreg_common.errors import AlreadyExists
 from normreg_common.eventlog.port import Delivery, Record
 from normreg_common.principal import Role
 from normreg_registry.application.events import to_records
-from normreg_registry.application.ports import CLOCK_START, DocumentFilter, RegistryRepository, UnitOfWork
+from normreg_registry.application.ports import (
+    CLOCK_START,
+    UNFILED_START,
+    DocumentFilter,
+    RegistryRepository,
+    UnfiledObligation,
+    UnitOfWork,
+)
 from normreg_registry.domain.cleanup import Campaign, Outcome
 from normreg_registry.domain.history import verify_chain
 from normreg_registry.domain.lifecycle import Kind, State
@@ -213,6 +220,34 @@ class RegistryRepositoryContract:
         # What was kept is due again at the next run, and only that.
         kept = await uow.read(lambda s: s.clock_due(today, CLOCK_START, 100))
         assert {doc_id for _, doc_id in kept} == {seen[i] for i in range(2, len(seen), 3)}
+
+    async def test_unmet_filings_are_read_a_page_at_a_time_by_due_day_document_version_and_recipient(
+        self, uow: UnitOfWork
+    ) -> None:
+        day = dt.date(2026, 4, 1)
+        recipients = ("国务院", "内蒙古自治区人民政府", "")
+        owed = {
+            # Names in code point order whatever the database's collation; version 10 after 2.
+            "b-1": [UnfiledObligation("b-1", v, r, day) for v in (2, 10) for r in recipients],
+            "b1": [UnfiledObligation("b1", 1, "国务院", day)],
+            "a": [UnfiledObligation("a", 1, "国务院", day + dt.timedelta(days=1))],
+            "c": [UnfiledObligation("c", 1, "国务院", day - dt.timedelta(days=1))],
+        }
+        for doc_id, obligations in owed.items():
+            await uow.write(lambda s, d=doc_id, o=obligations: s.schedule(d, day, o))
+        expected = sorted((o for os in owed.values() for o in os), key=lambda o: o.key)
+        read: list[UnfiledObligation] = []
+        after = UNFILED_START
+        while page := await uow.read(lambda s, after=after: s.unfiled_after(dt.date(2026, 12, 31), after, 2)):
+            assert len(page) <= 2
+            read += page
+            after = page[-1].key
+        assert read == expected
+        assert [o.document for o in await uow.read(lambda s: s.unfiled_after(day, UNFILED_START, 100))] == [
+            "c",
+            *["b-1"] * 6,
+            "b1",
+        ]
 
     async def test_idempotency_keys_are_remembered_once(self, uow: UnitOfWork) -> None:
         await uow.write(lambda s: s.remember("create:alice", "r1", "d1"))

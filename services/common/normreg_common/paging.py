@@ -61,15 +61,31 @@ class IdCursor:
         return None
 
 
+@dataclass(frozen=True)
+class KeyCursor:
+    """A listing's sort key, written as one string (`pattern` matches it whole): where a page ended
+    in a listing ordered by several columns. The caller parses it; what fails to parse is refused
+    as the token is."""
+
+    pattern: re.Pattern[str]
+
+    def check(self, value: object) -> str | None:
+        if isinstance(value, str) and self.pattern.fullmatch(value):
+            return value
+        return None
+
+
 def fingerprint(query: Mapping[str, Any]) -> str:
     canonical = json.dumps({k: str(v) for k, v in sorted(query.items())}, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 class PageTokens(Generic[C]):
-    def __init__(self, kind: str, cursor: IntCursor | IdCursor) -> None:
+    def __init__(self, kind: str, cursor: IntCursor | IdCursor | KeyCursor, *, max_length: int = TOKEN_MAX) -> None:
+        """`max_length`: the longest token decoded; a KeyCursor that may hold names needs more."""
         self.kind = kind
         self._cursor = cursor
+        self._max_length = max_length
 
     def encode(self, position: C, query: Mapping[str, Any]) -> str:
         if self._cursor.check(position) is None:
@@ -82,7 +98,7 @@ class PageTokens(Generic[C]):
         if not token:
             return None
         invalid = InvalidArgument(field, "not a page token issued for this list; start without one")
-        if len(token) > TOKEN_MAX or not token.startswith(_PREFIX):
+        if len(token) > self._max_length or not token.startswith(_PREFIX):
             raise invalid
         body = token[len(_PREFIX) :]
         try:

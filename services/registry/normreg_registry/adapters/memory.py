@@ -18,6 +18,7 @@ from normreg_registry.application.ports import (
     DocumentFilter,
     RegistryRepository,
     StoredComment,
+    UnfiledKey,
     UnfiledObligation,
     UnitOfWork,
 )
@@ -86,9 +87,9 @@ class InMemoryRepository(RegistryRepository):
     def clock_due(self, today: dt.date, after: tuple[dt.date, str], limit: int) -> list[tuple[dt.date, str]]:
         return sorted((day, d) for d, day in self._t.clock.items() if day <= today and (day, d) > after)[:limit]
 
-    def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
-        found = [o for rows in self._t.unfiled.values() for o in rows if until is None or o.due <= until]
-        return sorted(found, key=lambda o: (o.due, o.document, o.version, o.recipient))
+    def unfiled_after(self, until: dt.date, after: UnfiledKey, limit: int) -> list[UnfiledObligation]:
+        found = [o for rows in self._t.unfiled.values() for o in rows if o.due <= until and o.key > after]
+        return sorted(found, key=lambda o: o.key)[:limit]
 
     def unfiled_counts(self, today: dt.date) -> tuple[int, int]:
         rows = [o for rows in self._t.unfiled.values() for o in rows]

@@ -26,6 +26,7 @@ from normreg_registry.adapters.sql_store import SqlStore
 from normreg_registry.application.ports import (
     DocumentFilter,
     RegistryRepository,
+    UnfiledKey,
     UnfiledObligation,
     UnitOfWork,
 )
@@ -149,11 +150,13 @@ class PostgresStore(SqlStore):
         ).fetchall()
         return [(r[0], r[1]) for r in found]
 
-    def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
+    def unfiled_after(self, until: dt.date, after: UnfiledKey, limit: int) -> list[UnfiledObligation]:
+        # One range of unfiled_due_key (0006_unfiled_pages.sql), names in byte order as SQLite sorts.
         found = self.conn.execute(
             f"SELECT {rows.UNFILED_COLUMNS} FROM unfiled WHERE due <= %s "  # noqa: S608 - constants only
-            "ORDER BY due, document, version, recipient",
-            (rows.POSTGRES.day(until or rows.NEVER),),
+            'AND (due, document COLLATE "C", version, recipient COLLATE "C") > (%s, %s, %s, %s) '
+            'ORDER BY due, document COLLATE "C", version, recipient COLLATE "C" LIMIT %s',
+            (rows.POSTGRES.day(until), rows.POSTGRES.day(after[0]), after[1], after[2], after[3], limit),
         ).fetchall()
         return [rows.unfiled_obligation(r, rows.POSTGRES) for r in found]
 

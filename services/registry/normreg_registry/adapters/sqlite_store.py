@@ -22,6 +22,7 @@ from normreg_registry.adapters.sql_store import SqlStore
 from normreg_registry.application.ports import (
     DocumentFilter,
     RegistryRepository,
+    UnfiledKey,
     UnfiledObligation,
     UnitOfWork,
 )
@@ -257,11 +258,13 @@ class Store(SqlStore):
         ).fetchall()
         return [(rows.SQLITE.read_day(r[0]), r[1]) for r in found]
 
-    def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
+    def unfiled_after(self, until: dt.date, after: UnfiledKey, limit: int) -> list[UnfiledObligation]:
+        # One range of unfiled_due, whose entries hold (due, document, version, recipient): the
+        # table's key follows.
         found = self.conn.execute(
             f"SELECT {rows.UNFILED_COLUMNS} FROM unfiled WHERE due <= ? "  # noqa: S608 - constants only
-            "ORDER BY due, document, version, recipient",
-            (rows.SQLITE.day(until or rows.NEVER),),
+            "AND (due, document, version, recipient) > (?, ?, ?, ?) ORDER BY due, document, version, recipient LIMIT ?",
+            (rows.SQLITE.day(until), rows.SQLITE.day(after[0]), after[1], after[2], after[3], limit),
         ).fetchall()
         return [rows.unfiled_obligation(r, rows.SQLITE) for r in found]
 

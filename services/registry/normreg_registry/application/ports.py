@@ -34,6 +34,9 @@ T = TypeVar("T")
 UNSCHEDULED = dt.date.min
 # Where a scheduler run's first page starts.
 CLOCK_START = (UNSCHEDULED, "")
+# Where a listing of unmet filing obligations starts: before every (due, document, version, recipient).
+UnfiledKey = tuple[dt.date, str, int, str]
+UNFILED_START: UnfiledKey = (dt.date.min, "", 0, "")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class UnfiledObligation:
     version: int
     recipient: str
     due: dt.date
+
+    @property
+    def key(self) -> UnfiledKey:
+        """Where it stands in a listing of obligations: (due, document, version, recipient)."""
+        return (self.due, self.document, self.version, self.recipient)
 
 
 @dataclass(frozen=True)
@@ -115,8 +123,10 @@ class RegistryRepository(ConsumedStreams):
         `UNSCHEDULED` when the store opens, so they are due, first."""
 
     @abc.abstractmethod
-    def unfiled(self, until: dt.date | None = None) -> list[UnfiledObligation]:
-        """Unmet filing obligations due on or before `until` (all when None), by due day then document."""
+    def unfiled_after(self, until: dt.date, after: UnfiledKey, limit: int) -> list[UnfiledObligation]:
+        """At most `limit` unmet filing obligations due on or before `until`, ordered by (due,
+        document, version, recipient) with names in code point order, after `after` in that order
+        (UNFILED_START: from the first). Stores over a database read one range of an index."""
 
     @abc.abstractmethod
     def unfiled_counts(self, today: dt.date) -> tuple[int, int]:

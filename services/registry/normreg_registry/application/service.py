@@ -24,8 +24,10 @@ from normreg_registry.application.document_events import recorded_details
 from normreg_registry.application.events import comment_received, to_records
 from normreg_registry.application.ports import (
     CLOCK_START,
+    UNFILED_START,
     DocumentFilter,
     RegistryRepository,
+    UnfiledKey,
     UnfiledObligation,
     UnitOfWork,
 )
@@ -148,6 +150,8 @@ class RecipientEvent:
 SCHEDULER_BATCH = 64
 # Due documents a scheduler run reads at once (its memory), each page in its own short read.
 SCHEDULER_PAGE = 8 * SCHEDULER_BATCH
+# Unmet filing obligations a listing of due filings reads from the store at once.
+DUE_READ_PAGE = 256
 
 
 # Documents a read over all of them (a list, a check) holds at once.
@@ -850,30 +854,56 @@ class RegistryService:
         return await self._read(work)
 
     async def due_filings(self, principal: Principal, within_days: int) -> list[DueFiling]:
+        """Every filing due within `within_days` and every overdue one, a page at a time."""
+        out: list[DueFiling] = []
+        after, more = UNFILED_START, True
+        while more:
+            page, more = await self.due_filings_page(principal, within_days, after=after, size=DUE_READ_PAGE)
+            out.extend(d for _, d in page)
+            after = page[-1][0] if page else after
+        return out
+
+    async def due_filings_page(
+        self,
+        principal: Principal,
+        within_days: int,
+        *,
+        after: UnfiledKey = UNFILED_START,
+        size: int = 500,
+    ) -> tuple[list[tuple[UnfiledKey, DueFiling]], bool]:
+        """Up to `size` filings due by the horizon (overdue ones included), by due day, document,
+        version and recipient, after the obligation keyed `after`, each with its key, and whether
+        more follow: read from the store's table of unmet obligations a page at a time (the listing
+        read every one due and sorted them, hundreds of thousands when that many were overdue)."""
         access.authorize_role(principal, OPERATIONS[Op.REPORTS], "listing due filings")
         today = self.today()
         horizon = today + dt.timedelta(days=within_days)
 
-        def work(store: RegistryRepository) -> list[DueFiling]:
-            out = []
-            # Only the documents that owe a filing by the horizon are read, and only the last one is
-            # kept: a document's obligations due the same day come together, and keeping every one
-            # read held hundreds of thousands of documents when that many were overdue.
+        def work(store: RegistryRepository) -> tuple[list[tuple[UnfiledKey, DueFiling]], bool]:
+            out: list[tuple[UnfiledKey, DueFiling]] = []
+            cursor = after
+            # A document's obligations due the same day come together: it is read once for them.
             doc: Document | None = None
-            for o in store.unfiled(horizon):
-                if doc is None or doc.id != o.document:
-                    doc = store.get(o.document)
-                v = next((v for v in doc.versions if v.number == o.version), None) if doc else None
-                if doc is None or v is None or v.promulgation is None:
-                    continue
-                number = str(v.promulgation.number or "")
-                obligation = v.obligation(o.recipient)
-                awaiting = obligation.filing.awaiting_sender if obligation and obligation.filing else None
-                step = awaiting[0] if awaiting else "FILE"
-                out.append(
-                    DueFiling(doc.version_name(v.number), v.title, number, o.due, o.due < today, o.recipient, step)
-                )
-            return sorted(out, key=lambda d: (d.due_date, d.document, d.recipient))
+            while True:
+                batch = store.unfiled_after(horizon, cursor, DUE_READ_PAGE)
+                for o in batch:
+                    if doc is None or doc.id != o.document:
+                        doc = store.get(o.document)
+                    v = next((v for v in doc.versions if v.number == o.version), None) if doc else None
+                    if doc is None or v is None or v.promulgation is None:
+                        continue
+                    if len(out) == size:
+                        return out, True
+                    number = str(v.promulgation.number or "")
+                    obligation = v.obligation(o.recipient)
+                    awaiting = obligation.filing.awaiting_sender if obligation and obligation.filing else None
+                    step = awaiting[0] if awaiting else "FILE"
+                    name = doc.version_name(v.number)
+                    due = DueFiling(name, v.title, number, o.due, o.due < today, o.recipient, step)
+                    out.append((o.key, due))
+                if len(batch) < DUE_READ_PAGE:
+                    return out, False
+                cursor = batch[-1].key
 
         return await self._read(work)
 

@@ -28,7 +28,7 @@ from normreg_registry.domain.lifecycle import State
 from normreg_registry.domain.model import Document, ImportedVersion, Version
 from normreg_registry.domain.numbers import UniformNumber
 from normreg_registry.domain.versions import Filing, TimelineEntry
-from normreg_registry.entrypoints import convert
+from normreg_registry.entrypoints import convert, due_pages
 from normreg_registry.entrypoints import requests as rq
 
 # Bytes a request may weigh (others: the edge's 64 KiB). A body is at most BODY_MAX characters of up
@@ -569,13 +569,20 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     ) -> rpb.ListDueFilingsResponse:
         if not 0 <= request.within_days <= 366:
             raise InvalidArgument("within_days", "between 0 and 366")
-        due = await self._s.due_filings(current_principal(), request.within_days or 7)
-        return rpb.ListDueFilingsResponse(
-            filings=[
-                _due_filing(d.document, d.title, d.uniform_number, d.due_date, d.overdue, d.recipient, d.step)
-                for d in due
-            ]
+        within = request.within_days or 7
+        size = page_size(request.page_size, default=due_pages.DEFAULT, maximum=due_pages.MAXIMUM)
+        query = {"within_days": within}
+        found, more = await self._s.due_filings_page(
+            current_principal(), within, after=due_pages.decode(request.page_token, query), size=size
         )
+        window = [
+            _due_filing(d.document, d.title, d.uniform_number, d.due_date, d.overdue, d.recipient, d.step)
+            for _, d in found
+        ]
+        count = fits(window, lambda m: m.ByteSize())
+        more = more or count < len(window)
+        token = due_pages.encode(found[count - 1][0], query) if more and count else ""
+        return rpb.ListDueFilingsResponse(filings=window[:count], next_page_token=token)
 
     async def CreateCleanupCampaign(
         self, request: rpb.CreateCleanupCampaignRequest, context: grpc.aio.ServicerContext
