@@ -10,6 +10,7 @@ import grpc
 import pytest
 from google.type import date_pb2
 from normreg.v1 import filing_review_service_pb2 as pb
+from normreg_common.paging import IntCursor, PageTokens
 from normreg_registry.domain.lifecycle import Kind
 
 from tests.filing.support import (
@@ -270,6 +271,32 @@ async def test_pages_carry_every_filing_once(province: System) -> None:
         )
     assert other_query.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field_violations(other_query.value) == ["page_token"]
+
+
+async def test_missed_filings_page_by_the_last_ones_position_and_an_offset_token_of_before_is_refused(
+    province: System,
+) -> None:
+    await deliver(province, *(city_document(f"nd{i}", Kind.NORMATIVE_DOCUMENT) for i in range(5)))
+    stub = reviewer(province)
+    whole = await stub.ListMissingFilings(pb.ListMissingFilingsRequest())
+    assert len(whole.missing_filings) == 5 and whole.next_page_token == ""
+    paged: list[pb.MissingFiling] = []
+    token = ""
+    while True:
+        page = await stub.ListMissingFilings(pb.ListMissingFilingsRequest(page_size=2, page_token=token))
+        assert len(page.missing_filings) <= 2
+        paged += page.missing_filings
+        token = page.next_page_token
+        if not token:
+            break
+    assert paged == list(whole.missing_filings)
+    offset = PageTokens("missingFilings", IntCursor(maximum=10**9)).encode(2, {"sender": "", "overdue": None})
+    nowhere = PageTokens("missingFilings.seen", IntCursor()).encode(10**6, {"sender": "", "overdue": None})
+    for stale in (offset, nowhere):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.ListMissingFilings(pb.ListMissingFilingsRequest(page_size=2, page_token=stale))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field_violations(refused.value) == ["page_token"]
 
 
 @pytest.mark.parametrize(
