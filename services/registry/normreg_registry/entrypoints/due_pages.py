@@ -17,9 +17,10 @@ from normreg_registry.application.ports import UNFILED_START, UnfiledKey
 # 0 (not sent) and above the maximum as registry_service.proto says.
 DEFAULT = 500
 MAXIMUM = 1000
-# A recipient is a body's name: longer than any there is, and the token still bounded.
-_KEY = re.compile(r"(\d{4}-\d{2}-\d{2})/([a-z0-9][a-z0-9-]{0,62})/([1-9][0-9]{0,8})/(.{0,256})", re.S)
-_TOKENS: PageTokens[str] = PageTokens("registry.dueFilings", KeyCursor(_KEY), max_length=4096)
+# A recipient is a body's name: far longer than any there is (a token is written for any name a
+# page can end on), and the token still bounded (a name of 1000 CJK characters fits in 8 KiB).
+_KEY = re.compile(r"(\d{4}-\d{2}-\d{2})/([a-z0-9][a-z0-9-]{0,62})/([1-9][0-9]{0,8})/(.{0,1000})", re.S)
+_TOKENS: PageTokens[str] = PageTokens("registry.dueFilings", KeyCursor(_KEY), max_length=8192)
 
 
 def decode(token: str, query: Mapping[str, Any]) -> UnfiledKey:
