@@ -3,7 +3,9 @@ sooner): past it SQLite stops it and the caller is told to narrow it; the proces
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -100,6 +102,35 @@ async def test_a_query_that_finds_nothing_stays_answered_nothing_when_its_relaxe
         found = await stub.SearchDocuments(spb.SearchDocumentsRequest(query="法治政府 爆竹燃放"), timeout=GUARD_S)
     assert relaxed == ["法治政府 爆竹燃放"]
     assert found.total == 0 and list(found.hits) == []
+
+
+async def test_a_query_waiting_for_its_turn_longer_than_the_budget_still_gets_its_relaxed_answer(
+    budgeted: SearchApp,
+) -> None:
+    # The budget counts the searches' running: on a busy service, a query must get the answer an idle
+    # one gives, not "nothing" because its wait for the index ate the time of its second search.
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> None:
+        holding.set()
+        release.wait(GUARD_S)
+
+    held = asyncio.create_task(budgeted.db.read(hold))
+    try:
+        await asyncio.to_thread(holding.wait, GUARD_S)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{budgeted.port}") as channel:
+            stub = sgrpc.SearchServiceStub(channel)
+            # Two words no version holds together: found by the second search, with either of them.
+            asked = asyncio.ensure_future(
+                stub.SearchDocuments(spb.SearchDocumentsRequest(query="法治政府 爆竹燃放"), timeout=GUARD_S)
+            )
+            await asyncio.sleep(1.5 * BUDGET_S)  # queued behind the read that holds the index
+            release.set()
+            found = await asked
+    finally:
+        release.set()
+        await held
+    assert [h.name for h in found.hits] == ["documents/rule1/versions/1"]
 
 
 async def test_a_caller_that_gives_up_first_leaves_no_search_holding_the_index(

@@ -10,7 +10,8 @@ rather than send it again.
 
 The second search of a query that found nothing (PublicSearch: any of its words instead of most) runs
 in what the first left of the same budget; past it, the answer to the query as read, nothing, is
-given.
+given. The budget counts the searches' running, not their wait for a turn: a query gets the same
+answer from a busy service as from an idle one.
 """
 
 from __future__ import annotations

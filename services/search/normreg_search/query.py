@@ -332,3 +332,5 @@ class SearchResult:
     # matching the query and every filter except its own dimension, so a user sees what the other
     # values of a selected dimension would give.
     facets: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    # How long the backend ran this search, its wait for a turn apart: what it spent of the budget.
+    ran_s: float = field(default=0.0, compare=False)

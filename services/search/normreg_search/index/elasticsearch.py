@@ -751,7 +751,14 @@ class ElasticsearchIndex(SearchIndex):
             )
             for facet in _FACET_FIELDS
         }
-        return SearchResult(hits=hits, total=int(response["hits"]["total"]["value"]), facets=facets)
+        return SearchResult(
+            hits=hits,
+            total=int(response["hits"]["total"]["value"]),
+            facets=facets,
+            # The cluster's own count (`took`): a wait in the client's or the network's queue is not
+            # the search's running.
+            ran_s=float(response.body.get("took", 0)) / 1000,
+        )
 
     async def _frequencies(self, client: AsyncElasticsearch, tokens: Sequence[str]) -> dict[str, int]:
         """How many articles hold each token: the term statistics of an artificial document (read

@@ -33,6 +33,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+import time
 import zlib
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -883,7 +884,9 @@ class SqliteFtsIndex(SearchIndex):
         self, query: SearchQuery, *, deadline: float | None = None, budget_s: float | None = None
     ) -> SearchResult:
         def search(conn: sqlite3.Connection) -> SearchResult:
-            return _search(conn, self._live(conn), query)
+            started = time.monotonic()
+            result = _search(conn, self._live(conn), query)
+            return dataclasses.replace(result, ran_s=time.monotonic() - started)
 
         try:
             return await self._db.read(search, deadline=deadline, budget_s=budget_s)
