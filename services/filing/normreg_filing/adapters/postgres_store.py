@@ -15,6 +15,7 @@ from normreg_common.postgres.database import Conn, PostgresDatabase
 from normreg_common.postgres.outbox import enqueue
 from pydantic import TypeAdapter
 
+from normreg_filing.adapters.sql_reports import ReportQueries, subordinate_report
 from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
@@ -51,6 +52,8 @@ SELECT count(*), count(*) FILTER (WHERE b ->> 'replied_on' <= b ->> 'reply_due')
 FROM (SELECT body::jsonb AS b FROM review_suggestions WHERE sender = %s) s
 WHERE b ->> 'submitted_on' BETWEEN %s AND %s
 """
+
+_REPORT = ReportQueries(_FILING_COUNTS, _SEEN_WITHOUT_FILING, _SUGGESTION_COUNTS)
 
 _filing = TypeAdapter(ReceivedFiling)
 _suggestion = TypeAdapter(ReviewSuggestion)
@@ -228,23 +231,7 @@ class PostgresFilingRepository(FilingRepository):
         return [(int(r[0]), _seen.validate_json(r[1])) for r in rows]
 
     def report(self, sender: str, year: int) -> SubordinateReport:
-        first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
-        report = SubordinateReport(sender, year)
-        (
-            report.filed,
-            report.filed_on_time,
-            report.filed_conforming,
-            report.accepted,
-            report.corrected,
-            report.revoked,
-        ) = self._counts(_FILING_COUNTS, (sender, first, last))
-        # Required: the filings counted, and the promulgations seen that year without one of them.
-        (unfiled,) = self._counts(_SEEN_WITHOUT_FILING, (sender, first, last, first, last))
-        report.required = report.filed + unfiled
-        report.suggestions_received, report.suggestions_answered_on_time = self._counts(
-            _SUGGESTION_COUNTS, (sender, first, last)
-        )
-        return report
+        return subordinate_report(self._counts, _REPORT, sender, year)
 
     def _counts(self, query: str, args: tuple[object, ...]) -> list[int]:
         """The one row of an aggregate."""

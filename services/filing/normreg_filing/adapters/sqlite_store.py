@@ -16,6 +16,7 @@ from normreg_common.outbox import OUTBOX_SCHEMA, enqueue
 from normreg_common.sqlite import Database
 from pydantic import TypeAdapter
 
+from normreg_filing.adapters.sql_reports import ReportQueries, subordinate_report
 from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
@@ -124,6 +125,8 @@ SELECT count(*),
 FROM review_suggestions
 WHERE sender = ? AND json_extract(body, '$.submitted_on') BETWEEN ? AND ?
 """
+
+_REPORT = ReportQueries(_FILING_COUNTS, _SEEN_WITHOUT_FILING, _SUGGESTION_COUNTS)
 
 _filing = TypeAdapter(ReceivedFiling)
 _suggestion = TypeAdapter(ReviewSuggestion)
@@ -271,23 +274,7 @@ class SqliteFilingRepository(FilingRepository):
         return [(int(r[0]), _seen.validate_json(r[1])) for r in rows]
 
     def report(self, sender: str, year: int) -> SubordinateReport:
-        first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
-        report = SubordinateReport(sender, year)
-        (
-            report.filed,
-            report.filed_on_time,
-            report.filed_conforming,
-            report.accepted,
-            report.corrected,
-            report.revoked,
-        ) = self._counts(_FILING_COUNTS, (sender, first, last))
-        # Required: the filings counted, and the promulgations seen that year without one of them.
-        (unfiled,) = self._counts(_SEEN_WITHOUT_FILING, (sender, first, last, first, last))
-        report.required = report.filed + unfiled
-        report.suggestions_received, report.suggestions_answered_on_time = self._counts(
-            _SUGGESTION_COUNTS, (sender, first, last)
-        )
-        return report
+        return subordinate_report(self._counts, _REPORT, sender, year)
 
     def _counts(self, query: str, args: tuple[object, ...]) -> list[int]:
         """The one row of an aggregate."""
