@@ -338,6 +338,25 @@ async def test_an_imported_normative_document_gets_its_validity_period() -> None
     assert law.latest.promulgation is not None and law.latest.promulgation.validity_end is None
 
 
+async def test_an_imported_document_whose_validity_has_ended_is_expired_by_the_import_itself() -> None:
+    # No read may show, even until the scheduler's next run, a rule whose validity period ended as in force.
+    svc, _ = registry()
+    doc = await import_(
+        svc, "i1", existing("赤审规〔2015〕3号", day=dt.date(2015, 3, 1), validity_end=dt.date(2020, 2, 28))
+    )
+    assert doc.latest.state == State.EXPIRED
+    history = await svc.get_history(REGISTRAR_P, doc.id)
+    assert [(e.action, e.reason) for e in history][:2] == [
+        ("imported", history[0].reason),
+        ("expired", "validity period ended on 2020-02-28"),
+    ]
+    stored = await svc.get_document(REGISTRAR_P, doc.id)
+    assert stored.latest.state == State.EXPIRED
+    # One still valid is left in force.
+    valid = await import_(svc, "i2", existing("赤审规〔2024〕4号", day=dt.date(2024, 3, 1)))
+    assert valid.latest.state == State.IN_FORCE
+
+
 async def test_a_filing_recorded_for_an_imported_document_counts_in_its_year() -> None:
     svc, clock = registry()
     doc = await import_(svc, "i1", existing("赤审规〔2026〕1号", day=dt.date(2026, 2, 20)))
@@ -418,7 +437,10 @@ async def test_an_imported_document_says_in_its_history_it_was_promulgated_befor
     rows = await svc.filing_report(REGISTRAR_P, 2020, "")
     assert rows == []
     history = await svc.get_history(REGISTRAR_P, doc.id)
-    assert [e.action for e in history] == ["imported"]
+    # What was due the day it landed follows, done by the clock in the import's write: its five years
+    # of validity ended in 2025, and its filing was due in 2020.
+    assert [e.action for e in history] == ["imported", "expired", "filing_overdue"]
+    assert {e.actor for e in history[1:]} == {SCHEDULER.subject}
 
 
 # ---- audit: hidden fields, future windows, hidden amendments -----------------------------------

@@ -3,6 +3,7 @@ document still moves on, and the lists that read deadlines keep answering."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 
@@ -17,7 +18,9 @@ from normreg_registry.domain.model import Document
 from tests.harness import System, one_version
 
 
-async def _due_today(s: System, request_id: str) -> str:
+async def _due_tomorrow(s: System, request_id: str) -> str:
+    """A document that takes effect tomorrow: due at the scheduler's first run after `_tomorrow` (an
+    import does at once what is already due on the day it lands)."""
     registrar = s.stub("registry", s.token("reg", "registrar", org="政府办"))
     request = one_version(
         request_id,
@@ -26,14 +29,14 @@ async def _due_today(s: System, request_id: str) -> str:
         f"赤峰市测试管理办法{request_id}",
         pb.VERSION_STATE_PROMULGATED,
         "2026-02-01",
-        s.clock.now().date(),
+        s.clock.now().date() + dt.timedelta(days=1),
     )
     doc = await registrar.ImportDocument(request)
     return str(doc.name)
 
 
 async def test_a_document_whose_deadline_overflows_does_not_stop_the_run_or_the_due_list(system: System) -> None:
-    bad = await _due_today(system, "old-9999")
+    bad = await _due_tomorrow(system, "old-9999")
     # As stored before dates were bounded where they enter: the domain refuses such a date today.
     conn = sqlite3.connect(system.settings.data_dir / "registry.db")
     try:
@@ -56,7 +59,8 @@ async def test_a_document_whose_deadline_overflows_does_not_stop_the_run_or_the_
     )
     await system.apps["registry"].start()
     service = system.apps["registry"].service
-    good = [await _due_today(system, f"good-{i}") for i in range(3)]
+    good = [await _due_tomorrow(system, f"good-{i}") for i in range(3)]
+    system.clock.advance(days=1)  # the day they take effect
     run = await service.run_scheduler()
     assert run.changed == 3
     assert [name for name, _ in run.failed] == [bad]
@@ -70,7 +74,7 @@ async def test_a_document_whose_deadline_overflows_does_not_stop_the_run_or_the_
 async def test_any_failure_of_one_document_is_reported_and_the_others_move_on(
     system: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    names = [await _due_today(system, f"doc-{i}") for i in range(4)]
+    names = [await _due_tomorrow(system, f"doc-{i}") for i in range(4)]
     poisoned = names[1].removeprefix("documents/")
     real = Document.run_clock
 
@@ -80,6 +84,7 @@ async def test_any_failure_of_one_document_is_reported_and_the_others_move_on(
         return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Document, "run_clock", failing)
+    system.clock.advance(days=1)  # the day they take effect
     run = await system.apps["registry"].service.run_scheduler()
     assert run.changed == 3
     assert run.failed == [(names[1], "RuntimeError: corrupt row")]
@@ -91,7 +96,7 @@ async def test_any_failure_of_one_document_is_reported_and_the_others_move_on(
 async def test_a_document_that_fails_after_writing_leaves_no_change_or_event_while_its_batch_commits(
     system: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    names = [await _due_today(system, f"late-{i}") for i in range(5)]
+    names = [await _due_tomorrow(system, f"late-{i}") for i in range(5)]
     poisoned = names[2].removeprefix("documents/")
     service = system.apps["registry"].service
     real = service._schedule
@@ -102,6 +107,7 @@ async def test_a_document_that_fails_after_writing_leaves_no_change_or_event_whi
             raise RuntimeError("schedule lost")
 
     monkeypatch.setattr(service, "_schedule", failing)
+    system.clock.advance(days=1)  # the day they take effect
     run = await service.run_scheduler()
     assert run.changed == 4
     assert run.failed == [(names[2], "RuntimeError: schedule lost")]
@@ -119,13 +125,14 @@ async def test_a_document_that_fails_after_writing_leaves_no_change_or_event_whi
 async def test_a_batch_whose_transaction_fails_is_run_again_one_document_at_a_time(
     system: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    names = [await _due_today(system, f"alone-{i}") for i in range(3)]
+    names = [await _due_tomorrow(system, f"alone-{i}") for i in range(3)]
     service = system.apps["registry"].service
 
     def broken(ids: object, store: RegistryRepository) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(service, "_clock_batch", broken)
+    system.clock.advance(days=1)  # the day they take effect
     run = await service.run_scheduler()
     assert (run.changed, run.failed) == (3, [])
     registrar = system.stub("registry", system.token("reg", "registrar", org="政府办"))

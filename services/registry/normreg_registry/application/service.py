@@ -713,6 +713,10 @@ class RegistryService:
                     f"versions[{i}].uniform_number {number} is already held by {holder}; numbers are never reused",
                 )
             store.hold_number(str(number), number.prefix, number.year, number.sequence, doc.name)
+        # What the scheduler's next run would do to it (a validity period already ended, a filing or
+        # an evaluation already overdue), in the import's own write: no read ever shows a rule that
+        # expired years ago in force while a bulk import's marks catch up.
+        doc.run_clock(SCHEDULER, self._clock.now(), self._profile)
         request.remember(store, doc.id)
         return self._save(store, doc)
 
