@@ -73,6 +73,18 @@ UNREACHABLE: dict[tuple[str, str, str], str] = {
     "closes only a window that has ended, of a version open for comment; the promulgated one is not",
     ("registry_service.proto", "Promulgate", "NOT_OPEN_FOR_COMMENT"): "the same clock run: it closes only "
     "a version it found open for comment",
+    **{
+        ("registry_service.proto", "ImportDocument", reason): why
+        for reason, why in {
+            "COMMENT_PERIOD_NOT_OVER": "the clock run inside an import closes only an ended window of a version "
+            "open for comment, and an imported version is promulgated",
+            "NOT_OPEN_FOR_COMMENT": "the same clock run: it closes only a version it found open for comment",
+            "INVALID_STATE_TRANSITION": "the same clock run takes a step only from a state the table allows it "
+            "from, checked first (Document._can)",
+            "NOT_OWN_ORGANISATION": "the clock's steps inside an import are taken as the scheduler, which no "
+            "organisation rule binds",
+        }.items()
+    },
     ("registry_service.proto", "RecordFilingReview", "INVALID_STATE_TRANSITION"): "a revocation declares "
     "the version invalid only from the states that step starts from, checked first (Filings._revoked)",
     ("registry_service.proto", "ApplyCleanupCampaign", "INVALID_STATE_TRANSITION"): "each outcome is "
