@@ -202,3 +202,22 @@ async def test_a_read_interrupted_as_it_ends_with_a_cursor_still_held_leaves_the
         assert await asyncio.wait_for(db.read(values), GUARD_S) == ["a", "b", "c"]
     finally:
         await db.close()
+
+
+async def test_a_read_whose_budget_passes_between_two_statements_is_stopped_in_the_next(tmp_path: Path) -> None:
+    # SQLite drops an interruption that comes while none of the connection's statements runs: the
+    # statement after it must be stopped all the same.
+    db = Database(tmp_path / "x.db", SCHEMA, separate_reads=True)
+    await db.open()
+
+    def pause_then_endless(conn: sqlite3.Connection) -> int:
+        conn.execute("SELECT count(*) FROM t").fetchone()
+        time.sleep(0.3)  # the budget passes here, between statements
+        return endless(conn)
+
+    try:
+        with pytest.raises(ReadStopped):
+            await asyncio.wait_for(db.read(pause_then_endless, budget_s=0.05), GUARD_S)
+        assert await asyncio.wait_for(db.read(values), GUARD_S) == []
+    finally:
+        await db.close()

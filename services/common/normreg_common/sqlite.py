@@ -52,6 +52,8 @@ SLOW_UNIT_S = 2.0
 # The watch over a read with a bound wakes at least this often: a clock given to the database (a
 # test's) may move without the watcher's sleep ending.
 WATCH_TICK_S = 1.0
+# How often a read past its bound is interrupted again until it ends.
+REINTERRUPT_S = 0.01
 
 # (work, its name for the log, the caller's future, the caller's loop)
 _Unit = tuple[Callable[[sqlite3.Connection], Any], str, asyncio.Future[Any], asyncio.AbstractEventLoop]
@@ -91,11 +93,11 @@ class _Stop:
 
     @property
     def bounded(self) -> bool:
-        return self.deadline is not None or self.limit is not None
+        return self.cancelled or self.deadline is not None or self.limit is not None
 
     def left_s(self) -> float:
         """Seconds until the nearer of the deadline and the budget's end (only when bounded)."""
-        lefts = []
+        lefts = [WATCH_TICK_S]
         if self.deadline is not None:
             lefts.append(self.deadline - time.monotonic())
         if self.limit is not None:
@@ -104,9 +106,11 @@ class _Stop:
 
 
 class _Watch:
-    """Interrupts the read running on one connection once its deadline or budget passes, from a
-    thread of its own, or at once when its caller gives up. An interruption is only ever delivered
-    while that read's work runs (the lock), so it never stops the read after it or its COMMIT."""
+    """Interrupts the read running on one connection once its deadline or budget passes or its caller
+    gives up, from a thread of its own, and again every REINTERRUPT_S until the read ends: SQLite
+    drops an interruption that comes between two statements of a read (none running), and the next
+    statement would then run unbounded. An interruption is only ever delivered while that read's work
+    runs (the lock), so it never stops the read after it or its COMMIT."""
 
     def __init__(self, label: str) -> None:
         self._label = label
@@ -118,29 +122,32 @@ class _Watch:
     def begin(self, stop: _Stop, conn: sqlite3.Connection) -> None:
         with self._changed:
             self._current = (stop, conn)
-            if stop.cancelled:
-                self._interrupt()
-            elif stop.bounded:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name=f"sqlite watch:{self._label}", daemon=True)
-                    self._thread.start()
-                self._changed.notify()
+            if stop.bounded:
+                self._watching()
 
     def end(self) -> None:
         with self._changed:
             self._current = None
 
     def cancel(self, stop: _Stop) -> None:
-        """The caller gave up: stop its read now if it runs, or before it starts."""
+        """The caller gave up: its read is stopped now if it runs (and before it starts otherwise:
+        the read checks first)."""
         with self._changed:
             stop.cancelled = True
             if self._current is not None and self._current[0] is stop:
                 self._interrupt()
+                self._watching()
 
     def close(self) -> None:
         with self._changed:
             self._closed = True
             self._changed.notify()
+
+    def _watching(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"sqlite watch:{self._label}", daemon=True)
+            self._thread.start()
+        self._changed.notify()
 
     def _interrupt(self) -> None:
         assert self._current is not None
@@ -153,10 +160,11 @@ class _Watch:
         with self._changed:
             while not self._closed:
                 current = self._current
-                if current is None or current[0].tripped or not current[0].bounded:
+                if current is None or not current[0].bounded:
                     self._changed.wait()
                 elif current[0].due():
                     self._interrupt()
+                    self._changed.wait(REINTERRUPT_S)
                 else:
                     self._changed.wait(min(max(current[0].left_s(), 0.001), WATCH_TICK_S))
 
