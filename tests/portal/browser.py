@@ -96,7 +96,12 @@ class Browser:
         """Clicks a link or submit button and waits until the next page has replaced this one."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.CSS_SELECTOR, css).click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        # Asked about the old page while Chromium swaps it out, the driver may answer with an inspector
+        # error ("Node with given id does not belong to the document") instead of a stale element:
+        # the page is going, so the wait asks again rather than failing.
+        WebDriverWait(self.driver, 30, ignored_exceptions=(WebDriverException,)).until(
+            expected_conditions.staleness_of(old)
+        )
         WebDriverWait(self.driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def screenshots(self, name: str) -> None:
