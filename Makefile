@@ -100,6 +100,8 @@ bench: setup browser-tools corpus
 SIZE ?= 1000000
 BACKENDS ?= embedded,real
 KEEP ?=
+# The local Elasticsearch node these start (when none runs) gets a heap for an index of millions.
+bench-scale: export NORMREG_ES_HEAP ?= 2g
 bench-scale: setup corpus
 	$(PY) -m bench --only scale --search-at-size --size $(SIZE) --runs 1 --backends $(BACKENDS) \
 		$(if $(KEEP),--keep $(KEEP))

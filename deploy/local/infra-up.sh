@@ -13,6 +13,8 @@
 # Env:    NORMREG_INFRA_DIR, NORMREG_INFRA_CACHE, NORMREG_INFRA_TIMEOUT (s, default 180),
 #         NORMREG_KAFKA_JAVA (java binary for Kafka, default: java on PATH, 17+),
 #         NORMREG_ES_JAVA_HOME (JDK >= 21 for Elasticsearch; default: newest in /usr/lib/jvm)
+#         NORMREG_ES_HEAP (the node's JVM heap, default 512m: enough for the tests; a million
+#           documents are indexed with 2g, a production node's heap is sized in docs/capacity.md)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -310,7 +312,9 @@ start_elasticsearch() {
   # The integ-test-zip writes gc.log relative to the working dir: point it at logs/.
   sed -i "s#file=gc.log#file=$ES_DIR/logs/gc.log#; s#ErrorFile=hs_err_pid#ErrorFile=$ES_DIR/logs/hs_err_pid#" \
     "$ES_DIR/config/jvm.options"
-  printf -- '-Xms512m\n-Xmx512m\n' >"$ES_DIR/config/jvm.options.d/heap.options"
+  heap="${NORMREG_ES_HEAP:-512m}"
+  [[ $heap =~ ^[0-9]+[mg]$ ]] || { echo "NORMREG_ES_HEAP=$heap: a size such as 512m or 2g" >&2; exit 2; }
+  printf -- '-Xms%s\n-Xmx%s\n' "$heap" "$heap" >"$ES_DIR/config/jvm.options.d/heap.options"
 
   {
     cat <<YML
