@@ -38,8 +38,8 @@ SELECT count(*),
     count(*) FILTER (WHERE state = 'ACCEPTED'),
     count(*) FILTER (WHERE (b ->> 'ever_corrected')::boolean),
     count(*) FILTER (WHERE state = 'REVOKED')
-FROM (SELECT state, body::jsonb AS b FROM received_filings WHERE sender = %s) f
-WHERE b ->> 'promulgation_date' BETWEEN %s AND %s
+FROM (SELECT state, body::jsonb AS b FROM received_filings
+    WHERE sender = %s AND body::jsonb ->> 'promulgation_date' BETWEEN %s AND %s) f
 """
 _SEEN_WITHOUT_FILING = """
 SELECT count(*) FROM seen_promulgations s
@@ -49,8 +49,8 @@ AND NOT EXISTS (SELECT 1 FROM received_filings f WHERE f.sender = s.sender AND f
 """
 _SUGGESTION_COUNTS = """
 SELECT count(*), count(*) FILTER (WHERE b ->> 'replied_on' <= b ->> 'reply_due')
-FROM (SELECT body::jsonb AS b FROM review_suggestions WHERE sender = %s) s
-WHERE b ->> 'submitted_on' BETWEEN %s AND %s
+FROM (SELECT body::jsonb AS b FROM review_suggestions
+    WHERE sender = %s AND body::jsonb ->> 'submitted_on' BETWEEN %s AND %s) s
 """
 
 _REPORT = ReportQueries(_FILING_COUNTS, _SEEN_WITHOUT_FILING, _SUGGESTION_COUNTS)

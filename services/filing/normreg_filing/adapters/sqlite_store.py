@@ -81,6 +81,11 @@ CREATE TABLE IF NOT EXISTS review_suggestions (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS review_suggestions_sender ON review_suggestions (sender, pos);
+-- A sender's report for a year reads that year's filings and suggestions only, not all of them.
+CREATE INDEX IF NOT EXISTS received_filings_by_year
+    ON received_filings (sender, json_extract(body, '$.promulgation_date'));
+CREATE INDEX IF NOT EXISTS review_suggestions_by_day
+    ON review_suggestions (sender, json_extract(body, '$.submitted_on'));
 """
     + SEEN_TABLE
     + """
