@@ -38,11 +38,14 @@ REVIEWER = Principal(subject="bench", roles=frozenset({Role.REVIEWER}), org="内
 START = dt.date(2020, 1, 1)
 TODAY = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 CHUNK = 5000
+SPAN_DAYS = 2300
 ALL = dict.fromkeys(("text", "drafting_explanation", "legal_basis", "legality_review_opinion"), True)
 
 
-def sighting(i: int, senders: int) -> SeenPromulgation:
-    promulgated = START + dt.timedelta(days=i * 2300 // 1_000_000 + i % 7)
+def sighting(i: int, size: int, senders: int) -> SeenPromulgation:
+    # Spread over 2020 to 2026 whatever the size, so a year's report is a year's share of a
+    # sender's archive.
+    promulgated = START + dt.timedelta(days=i * SPAN_DAYS // size + i % 7)
     return SeenPromulgation(
         sender=f"sender{i % senders:03d}",
         document=f"documents/d{i}/versions/1",
@@ -79,7 +82,7 @@ async def fill(store: SqliteFilingStore, size: int, filed: float, senders: int) 
 
         def work(repo: FilingRepository, start: int = start) -> None:
             for i in range(start, min(start + CHUNK, size)):
-                p = sighting(i, senders)
+                p = sighting(i, size, senders)
                 repo.see(p)
                 if (i * 7919) % 1000 < filed * 1000:
                     repo.save_filing(filing(p, i))
