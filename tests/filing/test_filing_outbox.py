@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from normreg_filing.adapters.memory import InMemoryUnitOfWork
 from normreg_filing.adapters.postgres_store import MIGRATIONS
 from normreg_filing.adapters.sqlite_store import SCHEMA
 from normreg_filing.adapters.stores import unit_of_work
+from normreg_filing.application import service as service_module
 from normreg_filing.application.inbound import FilingSent, Inbound
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.application.verification import Problem
@@ -204,6 +206,26 @@ async def test_verify_finds_what_the_sender_was_told_agrees_with_every_filing() 
     assert (await service.verify_received_filings(REVIEWER)).events_unsent == 0
     with pytest.raises(PermissionDenied):
         await service.verify_received_filings(CITY_REGISTRAR)
+
+
+async def test_verify_reads_the_outbox_and_the_filings_a_page_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of two: five events of one filing over three pages, three filings over two; what spans
+    a page's edge is still one filing's numbered story, and an event lost at an edge is still seen."""
+    monkeypatch.setattr(service_module, "VERIFY_PAGE", 2)
+    uow, service, id = await accepted_after_correction()
+    for n in (2, 3):
+        first = sent(ALL, 1).messages[0]
+        assert isinstance(first, FilingSent)
+        other = replace(first, document=f"documents/rule{n}/versions/1")
+        await service.apply("chifeng", [Inbound("/normreg/registry", f"documents/rule{n}", 1, (other,))])
+    for filing in await service.list_received(REVIEWER):
+        if filing.id != id:
+            await service.register(REVIEWER, filing.id, [], "")
+    result = await service.verify_received_filings(REVIEWER)
+    assert (result.filings_checked, result.events_checked, result.problems) == (3, 7, [])
+    del uow.outbox[2]
+    [lost] = (await service.verify_received_filings(REVIEWER)).problems
+    assert lost == Problem(f"receivedFilings/{id}", "events numbered [1, 2, 4, 5], expected 1..5 once each")
 
 
 async def test_verify_reports_a_forged_a_lost_and_an_untold_change() -> None:

@@ -21,9 +21,9 @@ from normreg_common.profile import JurisdictionProfile
 
 from normreg_filing.application.events import to_records
 from normreg_filing.application.inbound import FilingSent, Inbound
-from normreg_filing.application.ports import OutboxEntry, Store
 from normreg_filing.application.ports import Repository as FilingRepository
-from normreg_filing.application.verification import Verification, compare_told
+from normreg_filing.application.ports import Store
+from normreg_filing.application.verification import Comparison, Verification
 from normreg_filing.domain import access
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_filing.domain.received import ReceivedFiling, authorize
@@ -33,6 +33,8 @@ from normreg_filing.domain.supervision import MissingFiling, SeenPromulgation, S
 log = logging.getLogger(__name__)
 # Stored filings a listing reads at once.
 READ_PAGE = 256
+# Outbox events or filings the verification reads at once.
+VERIFY_PAGE = 1000
 
 
 class FilingReviewService:
@@ -401,12 +403,20 @@ class FilingReviewService:
         read in one snapshot."""
         authorize(principal, "verifying the received filings")
 
-        def work(repo: FilingRepository) -> tuple[list[ReceivedFiling], list[OutboxEntry]]:
-            entries: list[OutboxEntry] = []
-            while page := repo.outbox(entries[-1].position if entries else 0, 1000):
-                entries.extend(page)
-            return repo.filings(), entries
-
-        filings, entries = await self._store.read(work)
         keys = {public_key_text(self._key), *self._profile.keys_of(self._profile.name)}
-        return compare_told(filings, entries, self._profile.name, keys)
+
+        # A page at a time inside the one snapshot: the outbox of a province's archive does not fit
+        # in memory as events, and the signatures are checked on the store's thread, not the loop's.
+        def work(repo: FilingRepository) -> Verification:
+            comparison = Comparison(self._profile.name, keys)
+            position = 0
+            while page := repo.outbox(position, VERIFY_PAGE):
+                comparison.told(page)
+                position = page[-1].position
+            arrived = 0
+            while filings := repo.filings_after(arrived, VERIFY_PAGE):
+                comparison.held(f for _, f in filings)
+                arrived = filings[-1][0]
+            return comparison.done()
+
+        return await self._store.read(work)

@@ -47,42 +47,58 @@ class Verification:
     problems: list[Problem] = field(default_factory=list)
 
 
-def compare_told(
-    filings: Iterable[ReceivedFiling], outbox: Iterable[OutboxEntry], jurisdiction: str, keys: Iterable[str]
-) -> Verification:
-    result = Verification()
-    keys = list(keys)
-    told: dict[str, list[CloudEvent]] = {}
-    for entry in outbox:
-        result.events_checked += 1
-        result.events_unsent += not entry.sent
-        try:
-            event = CloudEvent.from_bytes(entry.record.value)
-            verify(event, jurisdiction, keys)
-        except (ValidationError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, Untrusted) else "UNREADABLE"
-            result.problems.append(Problem("", f"outbox position {entry.position}: {reason}"))
-            continue
-        told.setdefault(event.subject, []).append(event)
-    for f in filings:
-        result.filings_checked += 1
-        events = told.pop(f.name, [])
-        numbers = [e.sequence for e in events]
-        if numbers != list(range(1, f.published_sequence + 1)):
-            result.problems.append(
-                Problem(f.name, f"events numbered {numbers}, expected 1..{f.published_sequence} once each")
+class Comparison:
+    """Fed the outbox and then the filings a page at a time: of each event it keeps the number and
+    the step it told, not the event, so a whole archive is checked in little more memory than its
+    filings' names take."""
+
+    def __init__(self, jurisdiction: str, keys: Iterable[str]) -> None:
+        self._jurisdiction = jurisdiction
+        self._keys = list(keys)
+        self._told: dict[str, list[tuple[int, str]]] = {}
+        self.result = Verification()
+
+    def told(self, outbox: Iterable[OutboxEntry]) -> None:
+        result = self.result
+        for entry in outbox:
+            result.events_checked += 1
+            result.events_unsent += not entry.sent
+            try:
+                event = CloudEvent.from_bytes(entry.record.value)
+                verify(event, self._jurisdiction, self._keys)
+            except (ValidationError, ValueError) as exc:
+                reason = exc.reason if isinstance(exc, Untrusted) else "UNREADABLE"
+                result.problems.append(Problem("", f"outbox position {entry.position}: {reason}"))
+                continue
+            self._told.setdefault(event.subject, []).append((event.sequence, event.type))
+
+    def held(self, filings: Iterable[ReceivedFiling]) -> None:
+        result = self.result
+        for f in filings:
+            result.filings_checked += 1
+            events = self._told.pop(f.name, [])
+            numbers = [sequence for sequence, _ in events]
+            if numbers != list(range(1, f.published_sequence + 1)):
+                result.problems.append(
+                    Problem(f.name, f"events numbered {numbers}, expected 1..{f.published_sequence} once each")
+                )
+                continue
+            state = FilingState.RECEIVED
+            for sequence, type in events:
+                step = type.removeprefix(EVENT_TYPE_PREFIX)
+                if step not in AFTER:
+                    result.problems.append(Problem(f.name, f"event {sequence} is of an unknown type {type}"))
+                    break
+                state = AFTER[step]
+            else:
+                if state != f.state:
+                    result.problems.append(Problem(f.name, f"the sender was told {state}, the filing is {f.state}"))
+
+    def done(self) -> Verification:
+        """After every filing is `held`: what is left was told of filings this service does not hold."""
+        for subject in sorted(self._told):
+            self.result.problems.append(
+                Problem(subject, f"{len(self._told[subject])} events of a filing this service does not hold")
             )
-            continue
-        state = FilingState.RECEIVED
-        for e in events:
-            step = e.type.removeprefix(EVENT_TYPE_PREFIX)
-            if step not in AFTER:
-                result.problems.append(Problem(f.name, f"event {e.sequence} is of an unknown type {e.type}"))
-                break
-            state = AFTER[step]
-        else:
-            if state != f.state:
-                result.problems.append(Problem(f.name, f"the sender was told {state}, the filing is {f.state}"))
-    for subject in sorted(told):
-        result.problems.append(Problem(subject, f"{len(told[subject])} events of a filing this service does not hold"))
-    return result
+        self._told.clear()
+        return self.result
