@@ -76,3 +76,37 @@ def test_article_numbers_read_back_in_either_script(n: int) -> None:
 def test_any_text_is_read_without_error(text: str) -> None:
     read = understand(text)
     assert len(read.concepts) <= 24
+
+
+def test_a_number_right_after_a_law_name_is_an_article_even_without_di() -> None:
+    for typed in ("刑法264条", "刑法 264 条", "刑法二百六十四条", "中华人民共和国刑法第264条"):
+        read = understand(typed)
+        assert (read.law, read.article) == ("刑法", "第二百六十四条"), typed
+    assert understand("民法典1079条之一").article == "第一千零七十九条之一"
+    # Elsewhere a number and 条 count something: no article is asked for.
+    assert understand("有两条规定").article == ""
+    assert understand("这部法规有三条例外").article == ""
+
+
+def test_how_a_question_asks_for_the_consequence_is_not_searched_for() -> None:
+    read = understand("疲劳驾驶怎么处罚", Terms({}))
+    assert read.pieces == ("疲劳驾驶",)
+    assert understand("网上造谣要负什么责任", Terms({})).pieces == ("网上造谣",)
+    assert understand("老师打学生犯法吗", Terms({})).pieces == ("老师打学生",)
+    # 处罚 typed as the subject stays.
+    assert understand("行政处罚 听证", Terms({})).pieces == ("行政处罚", "听证")
+
+
+def test_what_a_reader_adds_to_a_law_name_leaves_the_name() -> None:
+    for typed in ("义务教育法全文", "劳动合同法最新版", "最新刑法", "民法典原文", "现行有效的公司法"):
+        read = understand(typed, Terms({}))
+        assert read.titles[:1] == (understanding.short_title(read.pieces[0]),), typed
+        assert len(read.pieces) == 1 and read.pieces[0].endswith(("法", "法典")), typed
+    # 现行犯 is a word of the criminal procedure law, not 现行 + 犯.
+    assert understand("现行犯", Terms({})).pieces == ("现行犯",)
+
+
+def test_misremembered_law_names_lead_to_the_law() -> None:
+    named = {"消费者保护法": "消费者权益保护法", "老年人保护法": "老年人权益保障法", "反诈骗法": "反电信网络诈骗法"}
+    for typed, law in named.items():
+        assert law in understand(typed).titles, typed

@@ -102,6 +102,41 @@ FILLERS = (
     "算不算",
     "属不属于",
     "怎么判",
+    # How a question asks for the consequence: 处罚 or 责任 here says nothing of the subject, and
+    # matched the titles of 治安管理处罚法 and 行政处罚法 above the law the question is about.
+    "怎么处罚",
+    "如何处罚",
+    "怎么罚",
+    "罚多少",
+    "怎么判刑",
+    "判几年",
+    "判多久",
+    "会怎样",
+    "有什么后果",
+    "什么后果",
+    "要负什么责任",
+    "负什么责任",
+    "要承担什么责任",
+    "承担什么责任",
+    "什么责任",
+    "要负责任",
+    "犯法吗",
+    "违法吗",
+    "合法吗",
+    "怎么赔偿",
+    "怎么赔",
+    "谁来赔",
+    "谁负责",
+    # What a reader adds to a law's name when asking for its text.
+    "全文",
+    "原文",
+    "条文",
+    "最新版",
+    "最新",
+    "完整版",
+    "修订版",
+    "现行有效",
+    "现行",
     "该怎么",
     "之后",
     "以后",
@@ -120,7 +155,7 @@ FILLERS = (
     "谁",
 )
 # Words holding a one-character filler that must not be cut there.
-PROTECTED = ("为了", "了解", "除了", "目的", "的确", "有的", "其他", "他人", "利他", "你我", "自我", "谁的")
+PROTECTED = ("现行犯", "为了", "了解", "除了", "目的", "的确", "有的", "其他", "他人", "利他", "你我", "自我", "谁的")
 # A law's name ends with one of these; the text before an article label ending so names a law.
 LAW_ENDINGS = ("法", "法典", "条例", "规定", "办法", "决定", "解释", "规则", "细则", "修正案", "宪法", "通则")
 NATION = "中华人民共和国"
@@ -129,6 +164,11 @@ _DIGITS = "零一二三四五六七八九"
 _CN_NUM = "零〇一二三四五六七八九十百千两"
 _ARTICLE = re.compile(rf"第\s*([0-9]+|[{_CN_NUM}]+)\s*条(?:\s*之\s*([0-9]+|[{_CN_NUM}]+))?")
 _AMENDMENT_NUMBER = re.compile(rf"修正案\s*[（(〔\[]?\s*(?:第)?\s*([0-9]+|[{_CN_NUM}]+)\s*[）)〕\]]?")
+# An article number typed right after a law's name without 第 (刑法264条, 道路交通安全法 91条): after
+# a name, and only there, a number and 条 are an article (elsewhere 两条 is two of something).
+_BARE_ARTICLE = re.compile(
+    rf"(?<=[法典例定则案])(\s*)([0-9]+|[{_CN_NUM}]+)\s*条(?!例)(?:\s*之\s*([0-9]+|[{_CN_NUM}]+))?"
+)
 _BRACKETS = re.compile(r"[《》〈〉「」『』（）()〔〕\[\]【】“”\"'‘’\s·•、，,。.:：;；!！?？]")
 _SEPARATORS = re.compile(r"[^\w]|_")
 
@@ -333,7 +373,7 @@ def _lone_character(piece: str) -> bool:
 
 def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24) -> Understanding:
     table = terms if terms is not None else default_terms()
-    folded = normalise_labels(analysis.fold(text))
+    folded = normalise_labels(_BARE_ARTICLE.sub(_with_di, analysis.fold(text)))
     article = law = ""
     found = _ARTICLE.search(folded)
     if found:
@@ -378,6 +418,11 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
         titles=tuple(t for t in dict.fromkeys(titles) if t),
         pieces=tuple(rest),
     )
+
+
+def _with_di(match: re.Match[str]) -> str:
+    sub = f"之{match.group(3)}" if match.group(3) else ""
+    return f"{match.group(1)}第{match.group(2)}条{sub}"
 
 
 def _add_plain(piece: str, add: Callable[[Concept], None], whole: str) -> None:
