@@ -17,10 +17,10 @@ transaction.
 
 Ranking: articles are scored with bm25() over every term of the query (an OR), restricted to those
 holding `minimum_should_match` of the terms (one MATCH per term, counted); a version matches by such
-an article or by its title holding a piece of the query; it scores as its best article, plus its
-title's own bm25 (titles get their own length normalisation, as
-Elasticsearch does per field), plus a constant when its title is the query or the law the query
-names, so that title ranks first.
+an article or by its title holding a piece of the query; it scores as its best article, plus
+`BREADTH_WEIGHT` times ln(the articles matched), plus its title's own bm25 (titles get their own
+length normalisation, as Elasticsearch does per field), plus a constant when its title is the query
+or the law the query names, so that title ranks first.
 
 The FTS5 `ascii` tokenizer splits on ASCII white space and punctuation only, so the tokens made by
 `analysis` (CJK bigrams and characters, lower-case letter/digit words) are indexed as they are.
@@ -56,6 +56,7 @@ from normreg_search.index.port import (
 )
 from normreg_search.model import CommentCount, PublicVersion, VersionChange, Visibility
 from normreg_search.query import (
+    BREADTH_WEIGHT,
     COMMON_ARTICLES,
     FACET_ISSUING_BODIES,
     FACET_KINDS,
@@ -570,8 +571,9 @@ def _matching(tables: _Tables, parsed: ParsedQuery) -> tuple[str, list[Any]]:
     if by_title:
         sql += f" UNION ALL SELECT rowid AS id, 0.0 AS s, NULL AS pos FROM {titles} WHERE {titles} MATCH ?"
         args.append(by_title)
-    # SQLite gives the bare column `pos` from the row holding the max(): the best article.
-    return f"SELECT id, max(s) AS s, pos FROM ({sql}) GROUP BY id", args
+    # SQLite gives the bare column `pos` from the row holding the max(): the best article. `count(pos)`
+    # counts the articles matched (a title's row has no position).
+    return f"SELECT id, max(s) + {BREADTH_WEIGHT} * ln(max(1, count(pos))) AS s, pos FROM ({sql}) GROUP BY id", args
 
 
 class _Filters:
