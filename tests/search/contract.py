@@ -217,6 +217,26 @@ class IndexContract:
     async def test_a_title_match_ranks_above_a_body_match(self, loaded: SearchIndex) -> None:
         assert (await self.found(loaded, "备案审查"))[0] == RULE_B.name
 
+    async def test_a_law_about_the_query_ranks_above_one_that_mentions_it_once(self, index: SearchIndex) -> None:
+        """Best article alone ranks the short article first (a shorter article scores higher); the
+        law whose articles keep returning to the subject is what the reader wants."""
+        mentions = public("m1", title="赤峰市市容管理办法", body="第一条 禁止露天焚烧秸秆。")
+        about = public(
+            "m2",
+            title="赤峰市大气环境保护条例",
+            body=(
+                "第一条 为了防治大气污染，保护和改善环境，禁止露天焚烧秸秆，制定本条例。\n"
+                "第二条 各级人民政府应当组织推广秸秆综合利用，防止露天焚烧秸秆造成污染。\n"
+                "第三条 乡镇人民政府负责本行政区域内露天焚烧秸秆的巡查，发现露天焚烧秸秆的及时制止。\n"
+                "第四条 违反本条例规定露天焚烧秸秆的，由有关部门责令改正，可以处以罚款。"
+            ),
+        )
+        await index.apply([change(mentions), change(about)])
+        await index.refresh()
+        assert await self.found(index, "露天焚烧秸秆") == [about.name, mentions.name]
+        # One article each: the best article decides, as before.
+        assert (await self.found(index, "市容"))[:1] == [mentions.name]
+
     async def test_the_exact_title_ranks_first(self, loaded: SearchIndex) -> None:
         assert (await self.found(loaded, "赤峰市城市绿化管理办法"))[:2] == [GREEN_NEW.name, GREEN_RULES.name]
         assert (await self.found(loaded, "赤峰市城市绿化管理办法实施细则"))[0] == GREEN_RULES.name
