@@ -218,8 +218,9 @@ class IndexContract:
         assert (await self.found(loaded, "备案审查"))[0] == RULE_B.name
 
     async def test_a_law_about_the_query_ranks_above_one_that_mentions_it_once(self, index: SearchIndex) -> None:
-        """Best article alone ranks the short article first (a shorter article scores higher); the
-        law whose articles keep returning to the subject is what the reader wants."""
+        """The index ranks the short article first (a shorter article scores higher) and says how
+        many articles of each matched; the search puts the law whose articles keep returning to the
+        subject first on the page."""
         mentions = public("m1", title="赤峰市市容管理办法", body="第一条 禁止露天焚烧秸秆。")
         about = public(
             "m2",
@@ -233,9 +234,15 @@ class IndexContract:
         )
         await index.apply([change(mentions), change(about)])
         await index.refresh()
-        assert await self.found(index, "露天焚烧秸秆") == [about.name, mentions.name]
-        # One article each: the best article decides, as before.
-        assert (await self.found(index, "市容"))[:1] == [mentions.name]
+        result = await index.search(SearchQuery(text="露天焚烧秸秆", limit=10))
+        assert [(h.version.name, h.matched) for h in result.hits] == [(mentions.name, 1), (about.name, 4)]
+        search = PublicSearch(index, FakeClock(T0), JurisdictionProfile())
+        page = await search.search(SearchQuery(text="露天焚烧秸秆", limit=10))
+        assert [h.version.name for h in page.hits] == [about.name, mentions.name]
+        assert page.hits[0].score > page.hits[1].score
+        # Matched by its title alone: no articles counted.
+        [by_title] = (await index.search(SearchQuery(text="市容", limit=10))).hits
+        assert (by_title.version.name, by_title.matched) == (mentions.name, 0)
 
     async def test_the_exact_title_ranks_first(self, loaded: SearchIndex) -> None:
         assert (await self.found(loaded, "赤峰市城市绿化管理办法"))[:2] == [GREEN_NEW.name, GREEN_RULES.name]

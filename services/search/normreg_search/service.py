@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -15,7 +16,7 @@ from normreg_common.profile import JurisdictionProfile
 from normreg_search import analysis, budget
 from normreg_search.index.port import SearchIndex
 from normreg_search.model import PublicVersion, Visibility
-from normreg_search.query import Hit, ParsedQuery, SearchQuery, SearchResult, Sort, short_key
+from normreg_search.query import BREADTH_WEIGHT, Hit, ParsedQuery, SearchQuery, SearchResult, Sort, short_key
 from normreg_search.snippets import Snippet, snippets
 
 
@@ -31,6 +32,13 @@ class SearchPage:
     hits: tuple[FoundVersion, ...]
     total: int
     facets: dict[str, tuple[tuple[str, int], ...]]
+
+
+def about_first(hits: list[Hit]) -> list[Hit]:
+    """Within a page, a version whose articles keep returning to the query before one that mentions
+    it once: its score plus BREADTH_WEIGHT * ln(articles matched) (query.BREADTH_WEIGHT says why)."""
+    scored = [replace(h, score=h.score + BREADTH_WEIGHT * math.log(max(1, h.matched))) for h in hits]
+    return sorted(scored, key=lambda h: -h.score)
 
 
 def law_before_its_amending_acts(hits: list[Hit], parsed: ParsedQuery) -> list[Hit]:
@@ -112,7 +120,7 @@ class PublicSearch:
         parsed = query.parsed
         found = list(result.hits)
         if query.sort is Sort.RELEVANCE and not parsed.empty:
-            found = law_before_its_amending_acts(verbatim_first(found, parsed), parsed)
+            found = law_before_its_amending_acts(verbatim_first(about_first(found), parsed), parsed)
         hits = tuple(FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed, h.articles))) for h in found)
         return SearchPage(hits=hits, total=result.total, facets=result.facets)
 

@@ -52,7 +52,6 @@ from normreg_search.index.port import (
 )
 from normreg_search.model import CommentCount, PublicVersion, VersionChange, Visibility
 from normreg_search.query import (
-    BREADTH_WEIGHT,
     FACET_ISSUING_BODIES,
     FACET_KINDS,
     FACET_STATES,
@@ -322,25 +321,10 @@ def title_phrases(parsed: ParsedQuery) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(phrases))
 
 
-def breadth_query(parsed: ParsedQuery) -> dict[str, Any]:
-    """BREADTH_WEIGHT * ln(the articles matching), as the embedded index adds it: the nested sum of a
-    constant counts them."""
-    counted = {
-        "nested": {
-            "path": "articles",
-            "score_mode": "sum",
-            "query": {"constant_score": {"filter": article_query(parsed)}},
-        }
-    }
-    script = {"source": "params.w * Math.log(Math.max(_score, 1))", "params": {"w": BREADTH_WEIGHT}}
-    return {"function_score": {"query": counted, "script_score": {"script": script}, "boost_mode": "replace"}}
-
-
 def text_query(parsed: ParsedQuery) -> dict[str, Any]:
     """A version matches by an article, by a title holding every piece of the query (any, when
-    relaxed), or by its title's key; it scores as its best article, plus how many articles match
-    (`breadth_query`), plus its title's match, plus a constant when its title is the query or the
-    law the query names."""
+    relaxed), or by its title's key; it scores as its best article, plus its title's match, plus a
+    constant when its title is the query or the law the query names."""
     keys: list[dict[str, Any]] = []
     if parsed.key:
         keys.append({"term": {"key": parsed.key}})
@@ -357,7 +341,6 @@ def text_query(parsed: ParsedQuery) -> dict[str, Any]:
             }
         }
     ]
-    matches.append(breadth_query(parsed))
     if keys:
         matches.append({"constant_score": {"filter": {"bool": {"should": keys}}, "boost": TITLE_KEY_BONUS}})
     if parsed.key:
@@ -436,6 +419,12 @@ def _sort(query: SearchQuery, parsed: ParsedQuery) -> list[Any]:
 def _best_articles(hit: dict[str, Any]) -> tuple[int, ...]:
     inner = hit.get("inner_hits", {}).get("articles", {}).get("hits", {}).get("hits", [])
     return tuple(int(h["_nested"]["offset"]) for h in inner if "_nested" in h)
+
+
+def _matched_articles(hit: dict[str, Any]) -> int:
+    """How many articles matched: the inner hits' total (they return the best two)."""
+    total = hit.get("inner_hits", {}).get("articles", {}).get("hits", {}).get("total", {})
+    return int(total.get("value", 0)) if isinstance(total, dict) else int(total or 0)
 
 
 class ElasticsearchIndex(SearchIndex):
@@ -755,7 +744,12 @@ class ElasticsearchIndex(SearchIndex):
             # refuses, rather than shown as if whole.
             raise SearchTooLong()
         hits = tuple(
-            SearchHit(decode_version(h["_source"]["payload"]), float(h.get("_score") or 0.0), _best_articles(h))
+            SearchHit(
+                decode_version(h["_source"]["payload"]),
+                float(h.get("_score") or 0.0),
+                _best_articles(h),
+                _matched_articles(h),
+            )
             for h in response["hits"]["hits"]
         )
         aggregations = response["aggregations"]

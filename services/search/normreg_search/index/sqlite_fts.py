@@ -17,10 +17,10 @@ transaction.
 
 Ranking: articles are scored with bm25() over every term of the query (an OR), restricted to those
 holding `minimum_should_match` of the terms (one MATCH per term, counted); a version matches by such
-an article or by its title holding a piece of the query; it scores as its best article, plus
-`BREADTH_WEIGHT` times ln(the articles matched), plus its title's own bm25 (titles get their own
-length normalisation, as Elasticsearch does per field), plus a constant when its title is the query
-or the law the query names, so that title ranks first.
+an article or by its title holding a piece of the query; it scores as its best article, plus its
+title's own bm25 (titles get their own length normalisation, as
+Elasticsearch does per field), plus a constant when its title is the query or the law the query
+names, so that title ranks first.
 
 The FTS5 `ascii` tokenizer splits on ASCII white space and punctuation only, so the tokens made by
 `analysis` (CJK bigrams and characters, lower-case letter/digit words) are indexed as they are.
@@ -56,7 +56,6 @@ from normreg_search.index.port import (
 )
 from normreg_search.model import CommentCount, PublicVersion, VersionChange, Visibility
 from normreg_search.query import (
-    BREADTH_WEIGHT,
     COMMON_ARTICLES,
     FACET_ISSUING_BODIES,
     FACET_KINDS,
@@ -571,9 +570,9 @@ def _matching(tables: _Tables, parsed: ParsedQuery) -> tuple[str, list[Any]]:
     if by_title:
         sql += f" UNION ALL SELECT rowid AS id, 0.0 AS s, NULL AS pos FROM {titles} WHERE {titles} MATCH ?"
         args.append(by_title)
-    # SQLite gives the bare column `pos` from the row holding the max(): the best article. `count(pos)`
-    # counts the articles matched (a title's row has no position).
-    return f"SELECT id, max(s) + {BREADTH_WEIGHT} * ln(max(1, count(pos))) AS s, pos FROM ({sql}) GROUP BY id", args
+    # SQLite gives the bare column `pos` from the row holding the max(): the best article. `count(pos)`:
+    # the articles matched (a title's row has no position).
+    return f"SELECT id, max(s) AS s, pos, count(pos) AS c FROM ({sql}) GROUP BY id", args
 
 
 class _Filters:
@@ -667,6 +666,7 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     where, where_args = filters.where()
     source_args: list[Any] = []
     best = "NULL"
+    matched_articles = "0"
     if parsed.empty:
         source, score = f"{versions} v", "0.0"
     else:
@@ -676,6 +676,7 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
         source = f"({matched}) m JOIN {versions} v ON v.id = m.id"
         score = "m.s"
         best = "m.pos"
+        matched_articles = "m.c"
     # Facets count what matches; only the hits need the ranking below.
     matching, matching_args = source, list(source_args)
     if not parsed.empty:
@@ -688,7 +689,7 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
         title = title_expression(parsed)
         if title:
             ranks.append(
-                f"SELECT rowid, NULL, NULL, -bm25({titles}, {_weights(TITLE_WEIGHTS)}), 0, 0, 0 FROM {titles} "
+                f"SELECT rowid, NULL, NULL, 0, -bm25({titles}, {_weights(TITLE_WEIGHTS)}), 0, 0, 0 FROM {titles} "
                 f"WHERE {titles} MATCH ?"
             )
             rank_args.append(title)
@@ -696,26 +697,27 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
             # Phrase matches of the whole run: cheap, the rarest bigram of it bounds the rows read.
             held = " OR ".join(_quote(" ".join(tokens)) for tokens in parsed.verbatim_tokens)
             ranks.append(
-                f"SELECT DISTINCT rowid / {ARTICLES_PER_VERSION}, NULL, NULL, NULL, 1, 0, 0 FROM {tables.articles} "
+                f"SELECT DISTINCT rowid / {ARTICLES_PER_VERSION}, NULL, NULL, 0, NULL, 1, 0, 0 FROM {tables.articles} "
                 f"WHERE {tables.articles} MATCH ?"
             )
             rank_args.append(f"body : ({held})")
         keys = key_expression(parsed)
         if keys:
-            ranks.append(f"SELECT rowid, NULL, NULL, NULL, 0, 1, 0 FROM {titles} WHERE {titles} MATCH ?")
+            ranks.append(f"SELECT rowid, NULL, NULL, 0, NULL, 0, 1, 0 FROM {titles} WHERE {titles} MATCH ?")
             rank_args.append(keys)
             if parsed.key:
                 # The title typed in full ranks above the laws the query names by short title.
-                ranks.append(f"SELECT rowid, NULL, NULL, NULL, 0, 0, 1 FROM {titles} WHERE {titles} MATCH ?")
+                ranks.append(f"SELECT rowid, NULL, NULL, 0, NULL, 0, 0, 1 FROM {titles} WHERE {titles} MATCH ?")
                 rank_args.append(f"key : {_quote(parsed.key)}")
         if ranks:
             # `count(s)`: only the matches carry a score (0.0 for a title's); the rows of `ranks`
             # rank what matches and match nothing themselves.
             united = " UNION ALL ".join(
-                [f"SELECT id, s, pos, NULL AS t, 0 AS p, 0 AS k, 0 AS x FROM ({matched})", *ranks]
+                [f"SELECT id, s, pos, c, NULL AS t, 0 AS p, 0 AS k, 0 AS x FROM ({matched})", *ranks]
             )
             ranked = (
-                "SELECT id, sum(s) AS s, max(pos) AS pos, sum(t) AS t, max(p) AS p, max(k) AS k, max(x) AS x "
+                "SELECT id, sum(s) AS s, max(pos) AS pos, max(c) AS c, sum(t) AS t, max(p) AS p, max(k) AS k, "
+                "max(x) AS x "
                 f"FROM ({united}) GROUP BY id HAVING count(s) > 0"
             )
             source = f"({ranked}) m JOIN {versions} v ON v.id = m.id"
@@ -730,7 +732,8 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
     # The page is chosen first and only its payloads read: a sort that carried every matching row's
     # payload (its whole text) would read and copy the text of every version that matches.
     rows = conn.execute(
-        f"SELECT v.id, {score} AS score, {best} AS best FROM {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        f"SELECT v.id, {score} AS score, {best} AS best, {matched_articles} AS matched FROM {source} WHERE {where} "
+        f"ORDER BY {order} LIMIT ? OFFSET ?",
         [*source_args, *where_args, query.limit, query.offset],
     ).fetchall()
     ids = [int(r["id"]) for r in rows]
@@ -742,6 +745,7 @@ def _search(conn: sqlite3.Connection, generation: int, query: SearchQuery) -> Se
             _decode(payloads[int(r["id"])]),
             float(r["score"]),
             (int(r["best"]),) if r["best"] is not None else (),
+            int(r["matched"] or 0),
         )
         for r in rows
     )
