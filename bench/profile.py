@@ -7,6 +7,7 @@ including callees. Loopback only, bounded in time.
     python -m bench.profile search     # the embedded search service under SearchDocuments (corpus)
     python -m bench.profile import     # registry, review and search during `normreg import` of the corpus
     python -m bench.profile import --real   # the same on Kafka + Elasticsearch
+    python -m bench.profile import --real --corpus synthetic-10000-1.db   # on generated documents
 """
 
 from __future__ import annotations
@@ -144,8 +145,7 @@ async def profile_search(out: Path) -> None:
     print(f"search (embedded, corpus) under SearchDocuments c=1: {done / (SECONDS + 1):.0f} req/s while sampled")
 
 
-async def profile_import(directory: Path, backends: Backends) -> dict[str, Path]:
-    path = default_path()
+async def profile_import(directory: Path, backends: Backends, path: Path) -> dict[str, Path]:
     laws = list(read_corpus(path))
     outputs = {name: directory / f"{name}.txt" for name in ("registry", "review", "search")}
     with tempfile.TemporaryDirectory() as tmp:
@@ -167,6 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=("write", "search", "import"))
     parser.add_argument("--real", action="store_true", help="import: on Kafka + Elasticsearch")
+    parser.add_argument("--corpus", metavar="DB", help="import: these documents (laws.db's format; default the corpus)")
     parser.add_argument("--keep", metavar="DIR", help="also keep py-spy's collapsed stacks in DIR")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,7 +175,8 @@ def main() -> None:
         if args.what == "import":
             with contextlib.ExitStack() as stack:
                 backends = stack.enter_context(real_backends()) if args.real else Backends()
-                outputs = asyncio.run(profile_import(Path(tmp), backends))
+                corpus_db = Path(args.corpus) if args.corpus else default_path()
+                outputs = asyncio.run(profile_import(Path(tmp), backends, corpus_db))
         else:
             out = Path(tmp) / f"{args.what}.txt"
             asyncio.run(profile_write(out) if args.what == "write" else profile_search(out))

@@ -33,6 +33,20 @@ def test_an_accepted_name_has_no_invisible_character_and_is_nfc_with_single_spac
     assert "  " not in name and "\u3000" not in name and "\u00a0" not in name
 
 
+@given(st.text(max_size=40) | st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_the_invisible_characters_of_a_text_are_those_of_its_categories_or_blank_letters(text: str) -> None:
+    blank = "\u115f\u1160\u2800\u3164\uffa0"
+    expected = [
+        f"U+{ord(ch):04X}"
+        for ch in text
+        if unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+        or ch in blank
+        or "\ufe00" <= ch <= "\ufe0f"
+        or "\U000e0100" <= ch <= "\U000e01ef"
+    ]
+    assert invisible_characters(text) == expected
+
+
 @pytest.mark.parametrize("hidden", INVISIBLE)
 def test_every_invisible_character_is_refused_in_a_name(hidden: str) -> None:
     with pytest.raises(ValueError, match="invisible"):

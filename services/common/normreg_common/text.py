@@ -26,6 +26,10 @@ _SPACES = re.compile(r"\s+")
 
 def invisible_characters(value: str) -> list[str]:
     """The code points of `value` that a reader cannot see, as U+XXXX."""
+    # str.isprintable is False for every character of the invisible categories (and for Zs other
+    # than the ASCII space), so a printable text needs only the few blank letters checked, in C.
+    if value.isprintable() and not _INVISIBLE_OTHERS.search(value):
+        return []
     return [
         f"U+{ord(ch):04X}"
         for ch in value

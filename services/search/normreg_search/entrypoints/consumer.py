@@ -6,6 +6,13 @@ record that is not a CloudEvent, or whose projection fails, is set aside (a dead
 for the live consumer, see normreg_common.consuming; logged and counted during a rebuild, whose
 records the live consumer has already met) and the rest is applied: one bad document must never
 stop the projection, the rebuild or the documents behind it.
+
+The live consumer projects only the newest event of each version in a batch: one write often emits
+several events of a version (an import and the clock's marks that travel with it), each with the
+whole snapshot, and the index keeps only the newest anyway. An event it does not project is still
+read as a CloudEvent and gives up its checkpoint. Should the newest fail to project, the batch is
+applied record by record (normreg_common.consuming), so the older events still apply and the
+failing one is set aside.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from dataclasses import dataclass
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError
-from normreg_common import metrics, tracing
+from normreg_common import document_events, metrics, tracing
 from normreg_common.consuming import Consuming
 from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.port import Delivery
@@ -72,6 +79,32 @@ class Projected:
     comment: CommentCount | None
     # (subject, sequence, checkpoint) when the event carries the registry's signed checkpoint.
     checkpoint: tuple[str, int, str] | None
+    # A document event whose projection waits for the batch (see the module's docstring), and the
+    # version it names.
+    pending: CloudEvent | None = None
+    version: str = ""
+
+
+def version_named(event: CloudEvent) -> str:
+    """The version a published document event names, or "" when that cannot be told without
+    reading it whole (a legacy event, or data of another shape: projected at once, as before)."""
+    if event.dataschema is None or not document_events.is_document_event(event):
+        return ""
+    version = event.data.get("version")
+    name = version.get("name") if isinstance(version, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def newest_per_version(items: Sequence[Projected]) -> list[CloudEvent]:
+    """The pending event of the highest sequence for each version, in first-seen order."""
+    newest: dict[str, CloudEvent] = {}
+    for item in items:
+        if item.pending is None:
+            continue
+        current = newest.get(item.version)
+        if current is None or item.pending.sequence > current.sequence:
+            newest[item.version] = item.pending
+    return list(newest.values())
 
 
 def projection_consumer(
@@ -83,10 +116,16 @@ def projection_consumer(
     def decode(delivery: Delivery) -> Projected:
         event = CloudEvent.from_bytes(delivery.value)
         checkpoint = (event.subject, event.sequence, event.checkpoint) if event.checkpoint else None
+        if version := version_named(event):
+            return Projected(None, None, checkpoint, pending=event, version=version)
         return Projected(project(event, tz), project_comment(event), checkpoint)
 
     async def apply(batch: Sequence[Delivery], items: list[Projected]) -> None:
         changes = [i.change for i in items if i.change is not None]
+        for event in newest_per_version(items):
+            change = project(event, tz)
+            if change is not None:
+                changes.append(change)
         comments = [i.comment for i in items if i.comment is not None]
         checkpoints = [i.checkpoint for i in items if i.checkpoint is not None]
 
