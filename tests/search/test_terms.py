@@ -97,6 +97,14 @@ def test_how_a_question_asks_for_the_consequence_is_not_searched_for() -> None:
     assert understand("行政处罚 听证", Terms({})).pieces == ("行政处罚", "听证")
 
 
+def test_a_limit_asked_for_is_the_question_not_the_subject() -> None:
+    # The statutes say 不得超过 where people ask 最长多久: 最长 searched for finds nothing about 试用期.
+    assert understand("试用期最长多久", Terms({})).pieces == ("试用期",)
+    assert understand("拘留最多几天", Terms({})).pieces == ("拘留",)
+    # 最低工资 is a statutory word: a limit asked of it keeps it.
+    assert understand("最低工资多少", Terms({})).pieces == ("最低工资",)
+
+
 def test_what_a_reader_adds_to_a_law_name_leaves_the_name() -> None:
     for typed in ("义务教育法全文", "劳动合同法最新版", "最新刑法", "民法典原文", "现行有效的公司法"):
         read = understand(typed, Terms({}))
