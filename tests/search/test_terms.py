@@ -105,6 +105,13 @@ def test_a_limit_asked_for_is_the_question_not_the_subject() -> None:
     assert understand("最低工资多少", Terms({})).pieces == ("最低工资",)
 
 
+def test_what_a_law_is_about_is_one_concept_inside_a_longer_question() -> None:
+    # Cut into bigrams with its neighbours (税税, 率是), 企业所得税 lost to them in the article count.
+    read = understand("企业所得税税率是多少")
+    assert read.concepts[0].surfaces[0] == "企业所得税" and read.concepts[0].term
+    assert [c.surfaces[0] for c in read.concepts[1:]] == ["税率", "率是"]
+
+
 def test_what_a_reader_adds_to_a_law_name_leaves_the_name() -> None:
     for typed in ("义务教育法全文", "劳动合同法最新版", "最新刑法", "民法典原文", "现行有效的公司法"):
         read = understand(typed, Terms({}))
