@@ -181,6 +181,12 @@ _AMENDMENT_NUMBER = re.compile(rf"修正案\s*[（(〔\[]?\s*(?:第)?\s*([0-9]+|
 _BARE_ARTICLE = re.compile(
     rf"(?<=[法典例定则案])(\s*)([0-9]+|[{_CN_NUM}]+)\s*条(?!例)(?:\s*之\s*([0-9]+|[{_CN_NUM}]+))?"
 )
+# A year typed beside a law's name (劳动合同法2012, 2018年版公司法, 刑法 2020修正) says which text the
+# reader has in mind, not a word of it: no article contains "2012". The page shows the version in force
+# with its timeline, where the earlier texts are.
+_YEAR = r"(?:19|20)[0-9]{2}\s*(?:年)?\s*(?:修正|修订|修改)?\s*(?:版|本)?"
+_YEAR_AFTER = re.compile(rf"(?<=[法典例定则案])\s*[（(]?\s*{_YEAR}\s*[）)]?(?![0-9])")
+_YEAR_BEFORE = re.compile(rf"(?<![0-9])[（(]?\s*{_YEAR}\s*[）)]?\s*(?=\S*?(?:{'|'.join(('法', '法典', '条例'))}))")
 _BRACKETS = re.compile(r"[《》〈〉「」『』（）()〔〕\[\]【】“”\"'‘’\s·•、，,。.:：;；!！?？]")
 _SEPARATORS = re.compile(r"[^\w]|_")
 
@@ -386,6 +392,7 @@ def _lone_character(piece: str) -> bool:
 def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24) -> Understanding:
     table = terms if terms is not None else default_terms()
     folded = normalise_labels(_BARE_ARTICLE.sub(_with_di, analysis.fold(text)))
+    folded = _YEAR_BEFORE.sub("", _YEAR_AFTER.sub("", folded))
     article = law = ""
     found = _ARTICLE.search(folded)
     if found:
