@@ -244,6 +244,28 @@ class IndexContract:
         [by_title] = (await index.search(SearchQuery(text="市容", limit=10))).hits
         assert (by_title.version.name, by_title.matched) == (mentions.name, 0)
 
+    async def test_the_law_about_the_query_is_first_at_any_page_size(self, index: SearchIndex) -> None:
+        """The order the search gives is the same whatever page size asks for it: a page of one
+        shows the law a page of ten shows first, and pages of one walk the same order once."""
+        mentions = public("w1", title="赤峰市市容管理办法", body="第一条 禁止露天焚烧秸秆。")
+        about = public(
+            "w2",
+            title="赤峰市大气环境保护条例",
+            body="\n".join(f"第{n}条 禁止露天焚烧秸秆，乡镇人民政府负责巡查第{n}片区域。" for n in "一二三四"),
+        )
+        await index.apply([change(mentions), change(about)])
+        await index.refresh()
+        # The index alone ranks the one short article first: the case the search must reorder.
+        assert [h.version.name for h in (await index.search(SearchQuery(text="露天焚烧秸秆", limit=1))).hits] == [
+            mentions.name
+        ]
+        search = PublicSearch(index, FakeClock(T0), JurisdictionProfile())
+        whole = [h.version.name for h in (await search.search(SearchQuery(text="露天焚烧秸秆", limit=10))).hits]
+        assert whole == [about.name, mentions.name]
+        pages = [await search.search(SearchQuery(text="露天焚烧秸秆", offset=i, limit=1)) for i in range(3)]
+        assert [h.version.name for p in pages for h in p.hits] == whole
+        assert [p.total for p in pages] == [2, 2, 2]
+
     async def test_the_exact_title_ranks_first(self, loaded: SearchIndex) -> None:
         assert (await self.found(loaded, "赤峰市城市绿化管理办法"))[:2] == [GREEN_NEW.name, GREEN_RULES.name]
         assert (await self.found(loaded, "赤峰市城市绿化管理办法实施细则"))[0] == GREEN_RULES.name

@@ -44,6 +44,10 @@ COMMON_ARTICLES = 2_000
 # Without it 嫖娼 found 妇女权益保障法 (one article) above 治安管理处罚法, and a question about a
 # child 未成年人保护法 above the family law. Chosen on the judged and held-out query sets: 4-8 alike.
 BREADTH_WEIGHT = 6.0
+# The page those orderings see: the first RANK_WINDOW hits, whatever page the caller asked for, so
+# the same query puts the same law first at any page size (the portal's 20 and an API client's 5
+# alike) and a page never repeats or skips what the one before showed. Past it, the backend's order.
+RANK_WINDOW = 20
 # An unquoted clause of at least this many tokens (seven CJK characters) reads as a run pasted from a
 # law: an article holding all of it verbatim ranks above articles that only share its words.
 VERBATIM_TOKENS = 6

@@ -16,7 +16,16 @@ from normreg_common.profile import JurisdictionProfile
 from normreg_search import analysis, budget
 from normreg_search.index.port import SearchIndex
 from normreg_search.model import PublicVersion, Visibility
-from normreg_search.query import BREADTH_WEIGHT, Hit, ParsedQuery, SearchQuery, SearchResult, Sort, short_key
+from normreg_search.query import (
+    BREADTH_WEIGHT,
+    RANK_WINDOW,
+    Hit,
+    ParsedQuery,
+    SearchQuery,
+    SearchResult,
+    Sort,
+    short_key,
+)
 from normreg_search.snippets import Snippet, snippets
 
 
@@ -99,28 +108,34 @@ class PublicSearch:
         """`remaining_s`: what is left of the caller's own deadline; the search ends by then too.
         Raises budget.SearchTooLong when it is stopped."""
         deadline = budget.deadline(remaining_s)
-        result: SearchResult = await self._index.search(query, deadline=deadline, budget_s=self._budget_s)
+        asked = query
+        ranked = query.sort is Sort.RELEVANCE and not query.parsed.empty and query.offset < RANK_WINDOW
+        if ranked:
+            # The whole window from its start, ordered below, then the page cut from it.
+            asked = dataclasses.replace(query, offset=0, limit=max(RANK_WINDOW, query.offset + query.limit))
+        result: SearchResult = await self._index.search(asked, deadline=deadline, budget_s=self._budget_s)
         if not result.total and query.parsed.minimum_should_match > 1:
             # Nothing holds enough of the query: rank whatever holds any of it rather than nothing.
             # In what the first left of the budget: it is one search to the caller. The budget counts
             # running, not the wait for a turn, so the answer to a query is the same on a busy
             # service as on an idle one (the caller's deadline bounds the waits).
-            relaxed = dataclasses.replace(query, relaxed=True)
+            relaxed = dataclasses.replace(asked, relaxed=True)
             left = self._budget_s - result.ran_s
             try:
                 if left <= 0:
                     raise budget.SearchTooLong()
                 result = await self._index.search(relaxed, deadline=deadline, budget_s=left)
-                query = relaxed
+                asked = relaxed
             except budget.SearchTooLong:
                 # Any one of many common words matches a large part of the index: this second search
                 # costs many times the first and grows with the corpus. It is a courtesy; the
                 # answer to the query as read, nothing, stands (and more words would not help).
                 pass
-        parsed = query.parsed
+        parsed = asked.parsed
         found = list(result.hits)
-        if query.sort is Sort.RELEVANCE and not parsed.empty:
-            found = law_before_its_amending_acts(verbatim_first(about_first(found), parsed), parsed)
+        if ranked:
+            window = law_before_its_amending_acts(verbatim_first(about_first(found[:RANK_WINDOW]), parsed), parsed)
+            found = (window + found[RANK_WINDOW:])[query.offset : query.offset + query.limit]
         hits = tuple(FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed, h.articles))) for h in found)
         return SearchPage(hits=hits, total=result.total, facets=result.facets)
 
