@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from normreg_search import analysis, understanding
-from normreg_search.understanding import Terms, load_terms, parse_terms, understand
+from normreg_search.understanding import Concept, Terms, load_terms, parse_terms, understand
 
 
 def test_the_module_examples_hold() -> None:
@@ -152,3 +152,17 @@ def test_misremembered_law_names_lead_to_the_law() -> None:
     named = {"消费者保护法": "消费者权益保护法", "老年人保护法": "老年人权益保障法", "反诈骗法": "反电信网络诈骗法"}
     for typed, law in named.items():
         assert law in understand(typed).titles, typed
+
+
+def test_a_share_is_one_concept_as_the_statutes_write_it() -> None:
+    # Cut into bigrams, 百分之五十 matched every 百分之五 of a fine in 刑法 and 公司法.
+    for typed in ("超速50%", "超速 50 ％", "超速百分之五十"):
+        read = understand(typed, Terms({}))
+        assert Concept(("百分之五十",), term=True) in read.concepts, typed
+        assert not any("分之" in s for c in read.concepts if not c.term for s in c.surfaces), typed
+
+
+def test_how_one_asks_for_a_remedy_is_not_searched_for() -> None:
+    # 维权 searched for matched 合法权益, in most laws.
+    assert understand("被人诽谤怎么维权", Terms({})).pieces == ("诽谤",)
+    assert understand("消费者如何维权", Terms({})).pieces == ("消费者",)

@@ -135,6 +135,9 @@ FILLERS = (
     "犯法吗",
     "违法吗",
     "合法吗",
+    # How one asks for a remedy, not what it is about (维权 alone matched 合法权益 in most laws).
+    "怎么维权",
+    "如何维权",
     "怎么赔偿",
     "怎么赔",
     "谁来赔",
@@ -187,6 +190,8 @@ _BARE_ARTICLE = re.compile(
 _YEAR = r"(?:19|20)[0-9]{2}\s*(?:年)?\s*(?:修正|修订|修改)?\s*(?:版|本)?"
 _YEAR_AFTER = re.compile(rf"(?<=[法典例定则案])\s*[（(]?\s*{_YEAR}\s*[）)]?(?![0-9])")
 _YEAR_BEFORE = re.compile(rf"(?<![0-9])[（(]?\s*{_YEAR}\s*[）)]?\s*(?=\S*?(?:{'|'.join(('法', '法典', '条例'))}))")
+# A share, typed in digits (超速50%) or as the statutes write it (超过规定时速百分之五十).
+_PERCENT = re.compile(rf"([0-9]{{1,4}})\s*[%％]|百分之([{_CN_NUM}]+)")
 _BRACKETS = re.compile(r"[《》〈〉「」『』（）()〔〕\[\]【】“”\"'‘’\s·•、，,。.:：;；!！?？]")
 _SEPARATORS = re.compile(r"[^\w]|_")
 
@@ -393,6 +398,9 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
     table = terms if terms is not None else default_terms()
     folded = normalise_labels(_BARE_ARTICLE.sub(_with_di, analysis.fold(text)))
     folded = _YEAR_BEFORE.sub("", _YEAR_AFTER.sub("", folded))
+    # One concept, matched whole: cut into bigrams, 百分之五十 matched any 百分之五 of a fine.
+    shares = [f"百分之{chinese_number(int(m[1])) if m[1] else m[2]}" for m in _PERCENT.finditer(folded)]
+    folded = _PERCENT.sub(" ", folded)
     article = law = ""
     found = _ARTICLE.search(folded)
     if found:
@@ -415,6 +423,8 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
 
     if law:
         add(Concept((law,), term=True))
+    for share in shares:
+        add(Concept((share,), term=True))
     for piece in rest:
         cursor = 0
         for start, end, key in table.find(piece):
