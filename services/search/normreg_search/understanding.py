@@ -189,7 +189,7 @@ _BARE_ARTICLE = re.compile(
 # with its timeline, where the earlier texts are.
 _YEAR = r"(?:19|20)[0-9]{2}\s*(?:年)?\s*(?:修正|修订|修改)?\s*(?:版|本)?"
 _YEAR_AFTER = re.compile(rf"(?<=[法典例定则案])\s*[（(]?\s*{_YEAR}\s*[）)]?(?![0-9])")
-_YEAR_BEFORE = re.compile(rf"(?<![0-9])[（(]?\s*{_YEAR}\s*[）)]?\s*(?=\S*?(?:{'|'.join(('法', '法典', '条例'))}))")
+_YEAR_BEFORE = re.compile(rf"(?<![0-9])[（(]?\s*{_YEAR}\s*[）)]?\s*(?=\S*?(?:法|条例))")
 # A share, typed in digits (超速50%) or as the statutes write it (超过规定时速百分之五十).
 _PERCENT = re.compile(rf"([0-9]{{1,4}})\s*[%％]|百分之([{_CN_NUM}]+)")
 _BRACKETS = re.compile(r"[《》〈〉「」『』（）()〔〕\[\]【】“”\"'‘’\s·•、，,。.:：;；!！?？]")
