@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 from normreg.v1 import registry_service_pb2_grpc, review_service_pb2_grpc, search_service_pb2_grpc
+from normreg_common.channels import open_channel
 
 from bench.procs import System
 
@@ -41,7 +42,7 @@ class Clients:
 
     def stub(self, service: str, subject: str = "", role: str = "", org: str = "") -> Stub:
         if service not in self._channels:
-            self._channels[service] = grpc.aio.insecure_channel(self._system.address(service))
+            self._channels[service] = open_channel(self._system.address(service))
         token = self._system.token(subject, role, org) if role else None
         return Stub(self._channels[service], service, token)
 

@@ -40,6 +40,7 @@ import grpc
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
 from normreg_cli.corpus import CorpusLaw, count_documents, read_corpus
+from normreg_common.channels import open_channel
 from normreg_common.deadletters import DEAD_LETTER_SCHEMA
 from normreg_common.events import DOCUMENTS_TOPIC
 from normreg_common.inbox import INBOX_SCHEMA
@@ -154,8 +155,9 @@ def _name(backends: Backends) -> str:
 
 def _channel(address: str) -> grpc.aio.Channel:
     # A connection of its own, as each of 32 separate clients has: the kernel spreads connections,
-    # not calls, over the processes.
-    return grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+    # not calls, over the processes. The reads are retried as every normreg client retries them
+    # when a process turns a connection over.
+    return open_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
 
 
 async def _ask(stub: sgrpc.SearchServiceStub, text: str, refused: Refused) -> None:

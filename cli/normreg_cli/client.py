@@ -18,7 +18,8 @@ from normreg.v1 import (
     review_service_pb2_grpc,
     search_service_pb2_grpc,
 )
-from normreg_common.tls import ClientTls, grpc_channel_credentials
+from normreg_common.channels import open_channel
+from normreg_common.tls import ClientTls
 
 DEFAULT_TIMEOUT_S = 30.0
 SERVICES = ("registry", "review", "search", "filing")
@@ -75,11 +76,7 @@ class Clients:
         if service not in self._channels:
             interceptors = [_CallOptions(self, service)]
             address = self.addresses[service]
-            self._channels[service] = (
-                grpc.aio.secure_channel(address, grpc_channel_credentials(self.tls), interceptors=interceptors)
-                if self.tls is not None
-                else grpc.aio.insecure_channel(address, interceptors=interceptors)
-            )
+            self._channels[service] = open_channel(address, self.tls, interceptors=interceptors)
         return self._channels[service]
 
     @property

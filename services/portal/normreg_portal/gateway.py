@@ -23,7 +23,8 @@ from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import registry_service_pb2_grpc as rgrpc
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
-from normreg_common.tls import ClientTls, grpc_channel_credentials
+from normreg_common.channels import open_channel
+from normreg_common.tls import ClientTls
 
 from normreg_portal import dates
 from normreg_portal.errors import BadRequest, Conflict, NotFound, PortalError, TooMany, TooSlow, Unavailable
@@ -142,9 +143,7 @@ class Gateway:
 
 
 def _channel(address: str, tls: ClientTls | None) -> grpc.aio.Channel:
-    if tls is None:
-        return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
-    return grpc.aio.secure_channel(address, grpc_channel_credentials(tls), options=CHANNEL_OPTIONS)
+    return open_channel(address, tls, options=CHANNEL_OPTIONS)
 
 
 def portal_error(error: grpc.aio.AioRpcError) -> PortalError:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import grpc
 from normreg_common import deadletter_api
 from normreg_common.auth import Authenticator
+from normreg_common.channels import open_channel
 from normreg_common.clock import Clock, SystemClock
 from normreg_common.deadletters import DEAD_LETTER_SCHEMA, DeadLetters
 from normreg_common.eventlog.factory import event_log_from_settings
@@ -30,7 +31,7 @@ from normreg_common.runtime import stop_service
 from normreg_common.settings import Settings
 from normreg_common.sqlite import Database
 from normreg_common.stopping import STOP
-from normreg_common.tls import grpc_channel_credentials, grpc_server_credentials
+from normreg_common.tls import grpc_server_credentials
 
 from normreg_search import understanding, witness
 from normreg_search.entrypoints.consumer import CONSUMER, GROUP, changes_of, projection_consumer
@@ -336,7 +337,4 @@ async def create_app(
 
 
 def _channel(settings: Settings, address: str) -> grpc.aio.Channel:
-    tls = settings.client_tls() if settings.server_tls() is not None else None
-    if tls is None:
-        return grpc.aio.insecure_channel(address)
-    return grpc.aio.secure_channel(address, grpc_channel_credentials(tls))
+    return open_channel(address, settings.client_tls() if settings.server_tls() is not None else None)
