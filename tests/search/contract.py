@@ -266,6 +266,37 @@ class IndexContract:
         assert [h.version.name for p in pages for h in p.hits] == whole
         assert [p.total for p in pages] == [2, 2, 2]
 
+    async def test_a_title_holding_a_word_only_as_read_from_the_query_gains_nothing(self, index: SearchIndex) -> None:
+        """孩子 is read as 子女, 未成年人 or 儿童: the law on protecting minors holds 未成年人 in its
+        title, but a question about adopting a child is about the articles on adoption."""
+        minors = public("m1", title="赤峰市未成年人保护办法", body="第一条 收养子女，依照有关法律办理。")
+        adoption = public(
+            "m2", title="赤峰市民政工作规定", body="第一条 收养子女应当向民政部门登记，收养子女的条件依照本规定。"
+        )
+        await index.apply([change(minors), change(adoption)])
+        await index.refresh()
+        assert [h.version.name for h in (await index.search(SearchQuery(text="收养孩子", limit=10))).hits] == [
+            adoption.name,
+            minors.name,
+        ]
+
+    async def test_a_title_that_is_the_subject_a_word_was_read_as_ranks_higher(self, index: SearchIndex) -> None:
+        """社保 is read as 社会保险, and a law about exactly that (社会保险法) is what is asked for,
+        even where another text repeats the word more; a title holding it as part of a longer
+        subject (社会保险经办管理办法) has no such claim."""
+        law = public("s1", title="中华人民共和国社会保险法", body="第一条 用人单位应当缴纳社会保险费。")
+        longer = public(
+            "s2", title="赤峰市社会保险经办管理办法", body="第一条 用人单位应当缴纳社会保险费，社会保险费按月缴纳。"
+        )
+        other = public(
+            "s3", title="赤峰市劳动保障监察办法", body="第一条 用人单位应当缴纳社会保险费，社会保险费按月缴纳。"
+        )
+        await index.apply([change(law), change(longer), change(other)])
+        await index.refresh()
+        found = [h.version.name for h in (await index.search(SearchQuery(text="社保", limit=10))).hits]
+        assert found[0] == law.name
+        assert set(found) == {law.name, longer.name, other.name}
+
     async def test_the_exact_title_ranks_first(self, loaded: SearchIndex) -> None:
         assert (await self.found(loaded, "赤峰市城市绿化管理办法"))[:2] == [GREEN_NEW.name, GREEN_RULES.name]
         assert (await self.found(loaded, "赤峰市城市绿化管理办法实施细则"))[0] == GREEN_RULES.name

@@ -105,6 +105,12 @@ class ParsedQuery:
     # outweighs, and within a page one holding it character for character, punctuation included,
     # comes before one holding only its tokens.
     verbatim: tuple[str, ...] = field(default=())
+    # The statutory wordings a table term was read as (孩子 -> 未成年人), each with the short key of
+    # the law it would be the subject of (未成年人 -> 未成年人法). A title ranks higher for holding
+    # what was typed; for holding an expansion only where the law is about exactly that (社保 ->
+    # 社会保险 -> 社会保险法), not where it is a word of a longer subject (未成年人保护法, which
+    # otherwise came first for every question about a child).
+    subjects: tuple[tuple[tuple[str, ...], str], ...] = field(default=())
 
     @property
     def verbatim_tokens(self) -> tuple[tuple[str, ...], ...]:
@@ -159,11 +165,20 @@ def parse_query(text: str, terms: understanding.Terms | None = None) -> ParsedQu
     loose = _CLAUSES.sub(" ", text)
     read = understanding.understand(loose, terms, max_concepts=MAX_TERMS)
     found: list[Term] = []
+    subjects: list[tuple[tuple[str, ...], str]] = []
     surfaces: list[str] = [s for c in clauses for s in c.surfaces]
     for concept in read.concepts:
         alternatives = tuple(dict.fromkeys(t for s in concept.surfaces if (t := surface_tokens(s))))
         if not alternatives:
             continue
+        if concept.term:
+            subjects += [
+                (tokens, key)
+                for s in concept.surfaces[1:]
+                if len(tokens := surface_tokens(s)) > 1
+                and not s.endswith(understanding.LAW_ENDINGS)
+                and (key := short_key(s + "法"))
+            ]
         single = alternatives[0]
         if len(alternatives) == 1 and len(single) == 1 and len(single[0]) == 1 and analysis.is_cjk(single[0]):
             found.append(Term(alternatives, Field.CHARS))
@@ -199,6 +214,7 @@ def parse_query(text: str, terms: understanding.Terms | None = None) -> ParsedQu
                 analysis.fold(clause) for clause in loose.split() if len(surface_tokens(clause)) >= VERBATIM_TOKENS
             )
         ),
+        subjects=tuple(dict.fromkeys(subjects)),
     )
 
 
@@ -208,6 +224,18 @@ def _parsed(text: str, relaxed: bool) -> ParsedQuery:
     if not relaxed:
         return parsed
     return dataclasses.replace(parsed, minimum_should_match=min(1, parsed.minimum_should_match), relaxed=True)
+
+
+def typed_title_phrases(parsed: ParsedQuery) -> list[tuple[str, ...]]:
+    """What ranks a title higher wherever it holds it: a quoted phrase, a piece of the query as typed,
+    a table term as typed (its expansions count only as `subjects`). Single shared bigrams of a
+    longer piece do not count: long queries would otherwise favour titles made of common words."""
+    phrases = [c.tokens for c in parsed.clauses if c.tokens]
+    phrases += list(parsed.title_phrases)
+    phrases += [
+        term.alternatives[0] for term in parsed.terms if term.field is Field.TEXT and len(term.alternatives[0]) > 1
+    ]
+    return list(dict.fromkeys(phrases))
 
 
 def term_frequency(term: Term, frequencies: Mapping[str, int]) -> int:

@@ -65,6 +65,7 @@ from normreg_search.query import (
     rarest,
     relaxed_tokens,
     short_key,
+    typed_title_phrases,
 )
 from normreg_search.query import Hit as SearchHit
 
@@ -314,11 +315,15 @@ def article_query(parsed: ParsedQuery) -> dict[str, Any]:
     return {"bool": {"must": must, "should": should}}
 
 
-def title_phrases(parsed: ParsedQuery) -> list[tuple[str, ...]]:
-    phrases = [c.tokens for c in parsed.clauses if c.tokens]
-    phrases += list(parsed.title_phrases)
-    phrases += [alt for term in parsed.terms if term.field is Field.TEXT for alt in term.alternatives if len(alt) > 1]
-    return list(dict.fromkeys(phrases))
+def title_scores(parsed: ParsedQuery) -> list[dict[str, Any]]:
+    """What of the query a title holds (query.typed_title_phrases), or a term's expansion in the
+    title of the law that is about exactly it (ParsedQuery.subjects), as in the embedded index."""
+    scores = [_title_phrase(tokens, TITLE_BOOST) for tokens in typed_title_phrases(parsed)]
+    scores += [
+        {"bool": {"must": [_title_phrase(tokens, TITLE_BOOST)], "filter": [{"term": {"short": key}}]}}
+        for tokens, key in parsed.subjects
+    ]
+    return scores
 
 
 def text_query(parsed: ParsedQuery) -> dict[str, Any]:
@@ -351,8 +356,9 @@ def text_query(parsed: ParsedQuery) -> dict[str, Any]:
     if pieces:
         held = {"bool": {"should": pieces, "minimum_should_match": 1 if parsed.relaxed else len(pieces)}}
         matches.append({"constant_score": {"filter": held, "boost": 0.0}})
-    titles = [_title_phrase(tokens, TITLE_BOOST) for tokens in title_phrases(parsed)]
-    return {"bool": {"must": [{"bool": {"should": matches, "minimum_should_match": 1}}], "should": titles}}
+    return {
+        "bool": {"must": [{"bool": {"should": matches, "minimum_should_match": 1}}], "should": title_scores(parsed)}
+    }
 
 
 def _range(field: str, start: dt.date | None, end: dt.date | None) -> list[dict[str, Any]]:

@@ -72,6 +72,7 @@ from normreg_search.query import (
     relaxed_tokens,
     short_key,
     term_frequency,
+    typed_title_phrases,
 )
 from normreg_search.query import Hit as SearchHit
 
@@ -87,9 +88,11 @@ CREATE TABLE IF NOT EXISTS comment_counts (
 """
 
 # bm25() column weights. The articles table (label, body, chars) scores articles; the titles table
-# (title, key, short) scores titles, the keys being whole titles as one token.
+# (title, key, short) scores titles by their words. The keys (whole titles as one token) rank
+# through TITLE_KEY_BONUS; where a title's score asks for its short key (ParsedQuery.subjects) the
+# key only chooses the title, it adds nothing.
 ARTICLE_WEIGHTS = (2.0, 1.0, 0.3)
-TITLE_WEIGHTS = (1.0, 4.0, 4.0)
+TITLE_WEIGHTS = (1.0, 0.0, 0.0)
 TITLE_FACTOR = 6.0
 # A title that is the query, or the law it names, ranks first.
 TITLE_KEY_BONUS = 1000.0
@@ -488,14 +491,12 @@ def match_expression(query: ParsedQuery) -> str:
 
 
 def title_expression(query: ParsedQuery) -> str:
-    """A piece of the query, a quoted phrase or a term's wording verbatim in a title. Single shared
-    bigrams of a longer piece do not count: long queries would otherwise favour titles made of
-    common words."""
-    phrases = [c.tokens for c in query.clauses if c.tokens]
-    phrases += list(query.title_phrases)
-    phrases += [alt for term in query.terms if term.field is Field.TEXT for alt in term.alternatives if len(alt) > 1]
-    parts = [_quote(" ".join(tokens)) for tokens in dict.fromkeys(phrases)]
-    return "title : (" + " OR ".join(parts) + ")" if parts else ""
+    """What of the query a title holds (query.typed_title_phrases), or a term's expansion in the
+    title of the law that is about exactly it (ParsedQuery.subjects)."""
+    parts = [_quote(" ".join(tokens)) for tokens in typed_title_phrases(query)]
+    ors = ["title : (" + " OR ".join(parts) + ")"] if parts else []
+    ors += [f"(title : {_quote(' '.join(tokens))} AND short : {_quote(key)})" for tokens, key in query.subjects]
+    return " OR ".join(ors)
 
 
 def title_match_expression(query: ParsedQuery) -> str:
