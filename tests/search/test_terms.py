@@ -166,3 +166,20 @@ def test_how_one_asks_for_a_remedy_is_not_searched_for() -> None:
     # 维权 searched for matched 合法权益, in most laws.
     assert understand("被人诽谤怎么维权", Terms({})).pieces == ("诽谤",)
     assert understand("消费者如何维权", Terms({})).pieces == ("消费者",)
+
+
+@pytest.mark.parametrize("typed", ["开车撞人要坐几年牢", "盗窃会坐三年牢吗", "坐多少年的牢"])
+def test_how_long_one_is_jailed_is_asked_about_jail(typed: str) -> None:
+    table = Terms({"坐牢": ["有期徒刑"]})
+    assert Concept(("坐牢", "有期徒刑"), term=True) in understand(typed, table).concepts
+
+
+def test_a_lone_character_is_searched_when_it_is_the_kind_asked_for_or_the_table_knows_it() -> None:
+    # 什么 cuts 税 off; alone it said nothing, like 有 of 年假有几天, but it is what is asked about.
+    assert understand("卖房要交什么税", Terms({})).pieces == ("卖房要交", "税")
+    assert understand("犯了什么罪", Terms({})).pieces == ("罪",)
+    assert understand("年假有几天", Terms({})).pieces == ("年假有",)
+    assert understand("年假有几天", Terms({"年假": ["带薪年休假"]})).pieces == ("年假有",)
+    known = Terms({"枪": ["枪支"]})
+    assert Concept(("枪", "枪支"), term=True) in understand("私人的枪", known).concepts
+    assert understand("私人的枪", Terms({})).pieces == ("私人",)

@@ -30,7 +30,7 @@ import functools
 import math
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +191,7 @@ _YEAR = r"(?:19|20)[0-9]{2}\s*(?:年)?\s*(?:修正|修订|修改)?\s*(?:版|本)
 _YEAR_AFTER = re.compile(rf"(?<=[法典例定则案])\s*[（(]?\s*{_YEAR}\s*[）)]?(?![0-9])")
 _YEAR_BEFORE = re.compile(rf"(?<![0-9])[（(]?\s*{_YEAR}\s*[）)]?\s*(?=\S*?(?:法|条例))")
 # A share, typed in digits (超速50%) or as the statutes write it (超过规定时速百分之五十).
+_JAIL_TERM = re.compile(rf"坐(?:几|多少|多久|[0-9]+|[{_CN_NUM}]+)(?:个)?年(?:的)?牢")
 _PERCENT = re.compile(rf"([0-9]{{1,4}})\s*[%％]|百分之([{_CN_NUM}]+)")
 _BRACKETS = re.compile(r"[《》〈〉「」『』（）()〔〕\[\]【】“”\"'‘’\s·•、，,。.:：;；!！?？]")
 _SEPARATORS = re.compile(r"[^\w]|_")
@@ -369,24 +370,30 @@ def default_terms() -> Terms:
 
 _FILLER = re.compile("|".join(re.escape(f) for f in sorted((*FILLERS, *PROTECTED), key=lambda f: (-len(f), f))))
 _PROTECTED = frozenset(PROTECTED)
+# Fillers that ask which kind of a thing: the character after one is the thing (什么税, 哪种罪).
+_WHAT_KIND = frozenset(("什么", "哪些", "哪个", "什么样"))
 
 
-def _pieces(text: str) -> list[str]:
+def _pieces(text: str, known: Container[str] = ()) -> list[str]:
     """The query cut at fillers, punctuation and spaces. A single CJK character left between
-    fillers (有 of 年假有几天) is dropped: only a character typed on its own is searched alone."""
+    fillers (有 of 年假有几天) is dropped: only a character typed on its own is searched alone, one
+    the term table knows (枪 of 能买什么枪), or the kind of thing asked for (税 of 要交什么税, 罪 of
+    犯了什么罪)."""
     out: list[str] = []
     for chunk in _SEPARATORS.split(text):
         cursor = 0
-        parts: list[str] = []
+        parts: list[tuple[str, bool]] = []
+        kind = False
         for match in _FILLER.finditer(chunk):
             if match.group(0) in _PROTECTED:
                 continue
             if match.start() > cursor:
-                parts.append(chunk[cursor : match.start()])
+                parts.append((chunk[cursor : match.start()], kind))
             cursor = match.end()
+            kind = match.group(0) in _WHAT_KIND
         if cursor < len(chunk):
-            parts.append(chunk[cursor:])
-        out.extend(p for p in parts if p == chunk or not _lone_character(p))
+            parts.append((chunk[cursor:], kind))
+        out.extend(p for p, after_kind in parts if p == chunk or after_kind or not _lone_character(p) or p in known)
     return out
 
 
@@ -398,6 +405,8 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
     table = terms if terms is not None else default_terms()
     folded = normalise_labels(_BARE_ARTICLE.sub(_with_di, analysis.fold(text)))
     folded = _YEAR_BEFORE.sub("", _YEAR_AFTER.sub("", folded))
+    # 坐几年牢, 坐三年牢: how long one is jailed is asked about 坐牢.
+    folded = _JAIL_TERM.sub("坐牢", folded)
     # One concept, matched whole: cut into bigrams, 百分之五十 matched any 百分之五 of a fine.
     shares = [f"百分之{chinese_number(int(m[1])) if m[1] else m[2]}" for m in _PERCENT.finditer(folded)]
     folded = _PERCENT.sub(" ", folded)
@@ -405,14 +414,14 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
     found = _ARTICLE.search(folded)
     if found:
         article = article_label(found.group(1), found.group(2))
-        before = _pieces(folded[: found.start()])
+        before = _pieces(folded[: found.start()], table.expansions)
         if before:
             law = _law_name(before[-1], table)
             if law:
                 before = before[:-1]
-        rest = before + _pieces(folded[found.end() :])
+        rest = before + _pieces(folded[found.end() :], table.expansions)
     else:
-        rest = _pieces(folded)
+        rest = _pieces(folded, table.expansions)
     concepts: list[Concept] = []
     seen: set[tuple[str, ...]] = set()
 
