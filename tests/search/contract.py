@@ -280,6 +280,17 @@ class IndexContract:
             minors.name,
         ]
 
+    async def test_a_longer_wording_of_a_term_does_not_outweigh_a_shorter_one(self, index: SearchIndex) -> None:
+        """孩子 is read as 子女, 未成年人 or 儿童: an article holding one wording and an article holding
+        another answer it alike, whatever the length of the wording (Lucene adds up a phrase's tokens)."""
+        short = public("p1", title="赤峰市甲办法", body="第一条 子女的登记由民政部门办理。")
+        long = public("p2", title="赤峰市乙办法", body="第一条 未成年人的登记由民政部门办理。")
+        await index.apply([change(short), change(long)])
+        await index.refresh()
+        scores = {h.version.name: h.score for h in (await index.search(SearchQuery(text="孩子", limit=10))).hits}
+        assert set(scores) == {short.name, long.name}
+        assert max(scores.values()) / min(scores.values()) < 1.5, scores
+
     async def test_a_title_that_is_the_subject_a_word_was_read_as_ranks_higher(self, index: SearchIndex) -> None:
         """社保 is read as 社会保险, and a law about exactly that (社会保险法) is what is asked for,
         even where another text repeats the word more; a title holding it as part of a longer
