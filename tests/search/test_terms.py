@@ -183,3 +183,16 @@ def test_a_lone_character_is_searched_when_it_is_the_kind_asked_for_or_the_table
     known = Terms({"枪": ["枪支"]})
     assert Concept(("枪", "枪支"), term=True) in understand("私人的枪", known).concepts
     assert understand("私人的枪", Terms({})).pieces == ("私人",)
+
+
+@pytest.mark.parametrize("typed", ["寻衅滋事罪", "诈骗罪判几年", "被认定帮信罪怎么办"])
+def test_an_offence_named_is_asked_about_in_the_criminal_law(typed: str) -> None:
+    read = understand(typed)
+    assert understanding.CRIMINAL_LAW in read.titles
+    # The offence is searched as the statute writes it, without 罪 (有下列寻衅滋事行为之一).
+    assert not any(c.surfaces[0].endswith("事罪") for c in read.concepts)
+
+
+@pytest.mark.parametrize("typed", ["未成年人犯罪", "无罪", "怎么定罪", "犯了什么罪"])
+def test_a_word_ending_in_zui_that_names_no_offence_names_no_law(typed: str) -> None:
+    assert understanding.CRIMINAL_LAW not in understand(typed).titles

@@ -191,6 +191,10 @@ _YEAR = r"(?:19|20)[0-9]{2}\s*(?:年)?\s*(?:修正|修订|修改)?\s*(?:版|本)
 _YEAR_AFTER = re.compile(rf"(?<=[法典例定则案])\s*[（(]?\s*{_YEAR}\s*[）)]?(?![0-9])")
 _YEAR_BEFORE = re.compile(rf"(?<![0-9])[（(]?\s*{_YEAR}\s*[）)]?\s*(?=\S*?(?:法|条例))")
 # A share, typed in digits (超速50%) or as the statutes write it (超过规定时速百分之五十).
+# A piece naming an offence: two characters or more before 罪, other than the words where 罪 is not an
+# offence's name (犯罪, 无罪, 定罪 ...).
+_CRIME = re.compile(r"[^\W\d_]{2,}(?<![犯无有定认获死赔谢得怪治问判论])罪$")
+CRIMINAL_LAW = "刑法"
 _JAIL_TERM = re.compile(rf"坐(?:几|多少|多久|[0-9]+|[{_CN_NUM}]+)(?:个)?年(?:的)?牢")
 _PERCENT = re.compile(rf"([0-9]{{1,4}})\s*[%％]|百分之([{_CN_NUM}]+)")
 _BRACKETS = re.compile(r"[《》〈〉「」『』（）()〔〕\[\]【】“”\"'‘’\s·•、，,。.:：;；!！?？]")
@@ -434,13 +438,16 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
         add(Concept((law,), term=True))
     for share in shares:
         add(Concept((share,), term=True))
+    crimes = [piece for piece in rest if _CRIME.search(piece)]
     for piece in rest:
         cursor = 0
-        for start, end, key in table.find(piece):
-            _add_plain(piece[cursor:start], add, piece)
+        # 寻衅滋事罪: the offence is searched as the statute writes it (有下列寻衅滋事行为之一).
+        read = piece[:-1] if piece in crimes and not table.find(piece[-3:]) else piece
+        for start, end, key in table.find(read):
+            _add_plain(read[cursor:start], add, read)
             add(Concept((key, *table.expansions[key]), term=True))
             cursor = end
-        _add_plain(piece[cursor:], add, piece)
+        _add_plain(read[cursor:], add, read)
     if law:
         titles: tuple[str, ...] = (law,)
     else:
@@ -449,6 +456,10 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
         # 食品安全法 is not a law's name).
         named = [w for p in rest for w in (p, *table.expansions.get(p, ())) if w.endswith(LAW_ENDINGS) and len(w) > 2]
         titles = (short_title(whole), *(short_title(w) for w in (*table.expansions.get(whole, ()), *named)))
+        if crimes:
+            # An offence named (诈骗罪, 寻衅滋事罪) is asked about in the criminal law, whose long
+            # articles lose on length to the laws that mention the offence in passing.
+            titles = (*titles, CRIMINAL_LAW)
     return Understanding(
         concepts=tuple(concepts),
         article=article,
