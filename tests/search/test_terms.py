@@ -196,3 +196,23 @@ def test_an_offence_named_is_asked_about_in_the_criminal_law(typed: str) -> None
 @pytest.mark.parametrize("typed", ["未成年人犯罪", "无罪", "怎么定罪", "犯了什么罪"])
 def test_a_word_ending_in_zui_that_names_no_offence_names_no_law(typed: str) -> None:
     assert understanding.CRIMINAL_LAW not in understand(typed).titles
+
+
+def test_a_concept_typed_alone_is_asked_about_in_the_law_that_is_about_it() -> None:
+    table = load_terms()
+    assert table.homes["正当防卫"] == ("刑法",)
+    # A home is no wording to search for: 刑法 cited in passing is not 正当防卫.
+    assert "刑法" not in table.expansions["正当防卫"]
+    assert "刑法" in understand("正当防卫的条件是什么", table).titles
+    # Inside a longer piece the concept is one thing among others asked about.
+    assert "刑法" not in understand("正当防卫过当被打伤", table).titles
+
+
+def test_every_law_a_concept_is_about_is_a_law_of_the_corpus(corpus_path: Path) -> None:
+    conn = sqlite3.connect(f"file:{corpus_path}?mode=ro", uri=True)
+    try:
+        titles = {understanding.short_title(r[0]) for r in conn.execute("SELECT law_name FROM laws")}
+    finally:
+        conn.close()
+    homes = {h for hs in load_terms().homes.values() for h in hs}
+    assert homes and homes <= titles

@@ -31,13 +31,15 @@ import math
 import os
 import re
 from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from normreg_search import analysis
 
 TERMS_FILE = Path(__file__).with_name("data") / "terms.tsv"
 TERMS_ENV = "NORMREG_SEARCH_TERMS"
+# A wording so marked is the law a concept is about, not a wording to search for.
+HOME = "="
 
 # Words that ask rather than say. Longest first when matched; a word here is never searched for.
 FILLERS = (
@@ -323,9 +325,11 @@ def minimum_should_match(n: int) -> int:
 
 @dataclass(frozen=True)
 class Terms:
-    """The term table: a surface people type -> the wordings the statutes use for it."""
+    """The term table: a surface people type -> the wordings the statutes use for it, and for a
+    concept the law that is about it (`homes`: 正当防卫 -> 刑法), written `=刑法` among the wordings."""
 
     expansions: dict[str, tuple[str, ...]]
+    homes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @functools.cached_property
     def _pattern(self) -> re.Pattern[str] | None:
@@ -365,7 +369,9 @@ def load_terms(extra: str | None = None) -> Terms:
         if path.strip():
             texts.append(Path(path.strip()).read_text(encoding="utf-8"))
     table = parse_terms(line for text in texts for line in text.splitlines())
-    return Terms({k: tuple(v) for k, v in table.items()})
+    expansions = {k: tuple(w for w in v if not w.startswith(HOME)) for k, v in table.items()}
+    homes = {k: tuple(w[len(HOME) :] for w in v if w.startswith(HOME)) for k, v in table.items()}
+    return Terms(expansions, {k: v for k, v in homes.items() if v})
 
 
 def default_terms() -> Terms:
@@ -456,6 +462,9 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
         # 食品安全法 is not a law's name).
         named = [w for p in rest for w in (p, *table.expansions.get(p, ())) if w.endswith(LAW_ENDINGS) and len(w) > 2]
         titles = (short_title(whole), *(short_title(w) for w in (*table.expansions.get(whole, ()), *named)))
+        # A concept typed as a piece of its own (正当防卫, 缓刑) is asked about in the law that is
+        # about it: the passing mentions in other laws are shorter and outrank its articles.
+        titles = (*titles, *(short_title(h) for p in rest for h in table.homes.get(p, ())))
         if crimes:
             # An offence named (诈骗罪, 寻衅滋事罪) is asked about in the criminal law, whose long
             # articles lose on length to the laws that mention the offence in passing.
