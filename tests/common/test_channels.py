@@ -3,7 +3,9 @@ a write never is, and the protos, not a list in the client, say which is which."
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
@@ -58,65 +60,49 @@ class _RefusesFirst(sgrpc.SearchServiceServicer, registry_service_pb2_grpc.Regis
         return document_pb2.Comment(text=request.comment.text)
 
 
-async def _serve(servicer: _RefusesFirst) -> tuple[grpc.aio.Server, str]:
+@contextlib.asynccontextmanager
+async def _serving(refusals: int) -> AsyncIterator[tuple[_RefusesFirst, str]]:
+    servicer = _RefusesFirst(refusals)
     server = grpc.aio.server()
     sgrpc.add_SearchServiceServicer_to_server(servicer, server)
     registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    return server, f"127.0.0.1:{port}"
+    try:
+        yield servicer, f"127.0.0.1:{port}"
+    finally:
+        await server.stop(None)
 
 
 async def test_a_read_refused_as_unavailable_is_sent_again() -> None:
-    servicer = _RefusesFirst(refusals=2)
-    server, address = await _serve(servicer)
-    try:
-        async with open_channel(address) as channel:
-            reply = await sgrpc.SearchServiceStub(channel).SearchDocuments(spb.SearchDocumentsRequest(), timeout=10)
-        assert reply.total == 7
-        assert servicer.calls["SearchDocuments"] == 3
-    finally:
-        await server.stop(None)
+    async with _serving(refusals=2) as (servicer, address), open_channel(address) as channel:
+        reply = await sgrpc.SearchServiceStub(channel).SearchDocuments(spb.SearchDocumentsRequest(), timeout=10)
+    assert reply.total == 7
+    assert servicer.calls["SearchDocuments"] == 3
 
 
 async def test_without_the_policy_the_same_read_fails() -> None:
-    servicer = _RefusesFirst(refusals=1)
-    server, address = await _serve(servicer)
-    try:
-        async with grpc.aio.insecure_channel(address) as channel:
-            with pytest.raises(grpc.aio.AioRpcError) as refused:
-                await sgrpc.SearchServiceStub(channel).SearchDocuments(spb.SearchDocumentsRequest(), timeout=10)
-        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-        assert servicer.calls["SearchDocuments"] == 1
-    finally:
-        await server.stop(None)
+    async with _serving(refusals=1) as (servicer, address), grpc.aio.insecure_channel(address) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await sgrpc.SearchServiceStub(channel).SearchDocuments(spb.SearchDocumentsRequest(), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert servicer.calls["SearchDocuments"] == 1
 
 
 async def test_a_read_refused_every_time_fails_after_four_attempts() -> None:
-    servicer = _RefusesFirst(refusals=100)
-    server, address = await _serve(servicer)
-    try:
-        async with open_channel(address) as channel:
-            with pytest.raises(grpc.aio.AioRpcError) as refused:
-                await sgrpc.SearchServiceStub(channel).SearchDocuments(spb.SearchDocumentsRequest(), timeout=10)
-        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-        assert servicer.calls["SearchDocuments"] == 4
-    finally:
-        await server.stop(None)
+    async with _serving(refusals=100) as (servicer, address), open_channel(address) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await sgrpc.SearchServiceStub(channel).SearchDocuments(spb.SearchDocumentsRequest(), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert servicer.calls["SearchDocuments"] == 4
 
 
 async def test_a_write_refused_as_unavailable_is_not_sent_again() -> None:
-    servicer = _RefusesFirst(refusals=1)
-    server, address = await _serve(servicer)
-    try:
-        async with open_channel(address) as channel:
-            stub = registry_service_pb2_grpc.RegistryServiceStub(channel)
-            request = registry_service_pb2.CreateCommentRequest(
-                parent="documents/d/versions/1", comment=document_pb2.Comment(text="意见")
-            )
-            with pytest.raises(grpc.aio.AioRpcError) as refused:
-                await stub.CreateComment(request, timeout=10)
-        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-        assert servicer.calls["CreateComment"] == 1
-    finally:
-        await server.stop(None)
+    request = registry_service_pb2.CreateCommentRequest(
+        parent="documents/d/versions/1", comment=document_pb2.Comment(text="意见")
+    )
+    async with _serving(refusals=1) as (servicer, address), open_channel(address) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await registry_service_pb2_grpc.RegistryServiceStub(channel).CreateComment(request, timeout=10)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert servicer.calls["CreateComment"] == 1
