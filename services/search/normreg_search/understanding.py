@@ -380,7 +380,7 @@ def default_terms() -> Terms:
 
 _FILLER = re.compile("|".join(re.escape(f) for f in sorted((*FILLERS, *PROTECTED), key=lambda f: (-len(f), f))))
 _PROTECTED = frozenset(PROTECTED)
-# Fillers that ask which kind of a thing: the character after one is the thing (什么税, 哪种罪).
+# Fillers that ask which kind of a thing: the character after one is the thing (什么税, 哪些罪).
 _WHAT_KIND = frozenset(("什么", "哪些", "哪个", "什么样"))
 
 
@@ -447,8 +447,10 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
     crimes = [piece for piece in rest if _CRIME.search(piece)]
     for piece in rest:
         cursor = 0
-        # 寻衅滋事罪: the offence is searched as the statute writes it (有下列寻衅滋事行为之一).
-        read = piece[:-1] if piece in crimes and not table.find(piece[-3:]) else piece
+        # 寻衅滋事罪: the offence is searched as the statute writes it (有下列寻衅滋事行为之一), unless
+        # a table term ends with the 罪 (帮信罪).
+        whole_term = any(end == len(piece) and key.endswith("罪") for _, end, key in table.find(piece))
+        read = piece[:-1] if piece in crimes and not whole_term else piece
         for start, end, key in table.find(read):
             _add_plain(read[cursor:start], add, read)
             add(Concept((key, *table.expansions[key]), term=True))
