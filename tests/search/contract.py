@@ -329,6 +329,26 @@ class IndexContract:
         page = await PublicSearch(loaded, FakeClock(T0), JurisdictionProfile()).search(SearchQuery(text=COMMON_QUERY))
         assert page.hits[0].version.name == RULE_C.name
 
+    async def test_a_question_that_finds_less_than_a_page_is_followed_by_what_holds_its_rarest_words(
+        self, index: SearchIndex
+    ) -> None:
+        """A whole question cut into bigrams holds some a statute never says, so the law it is about
+        may hold too few of its terms to be found. What the question as read finds comes first; the
+        versions holding its rarest words follow, on every page size, counted in the total."""
+        enough = public("f1", title="赤峰市甲办法", body="第一条 禁止露天焚烧秸秆，乡镇负责巡查，违者处以罚款。")
+        rare = public("f2", title="赤峰市乙办法", body="第一条 苗木应当登记。")
+        await index.apply([change(enough), change(rare)])
+        await index.refresh()
+        text = "秸秆 巡查 罚款 苗木"
+        assert parse_query(text).minimum_should_match == 3
+        assert [h.version.name for h in (await index.search(SearchQuery(text=text, limit=10))).hits] == [enough.name]
+        search = PublicSearch(index, FakeClock(T0), JurisdictionProfile())
+        page = await search.search(SearchQuery(text=text, limit=10))
+        assert ([h.version.name for h in page.hits], page.total) == ([enough.name, rare.name], 2)
+        pages = [await search.search(SearchQuery(text=text, offset=i, limit=1)) for i in range(3)]
+        assert [h.version.name for p in pages for h in p.hits] == [enough.name, rare.name]
+        assert [p.total for p in pages] == [2, 2, 2]
+
     # ---- state and time ------------------------------------------------------------------------------
 
     async def test_default_search_is_the_rules_in_force(self, loaded: SearchIndex) -> None:

@@ -28,6 +28,9 @@ from normreg_search.query import (
 )
 from normreg_search.snippets import Snippet, snippets
 
+# Fewer versions than a page of results: the question as read found too little (see `search`).
+FEW = 10
+
 
 @dataclass(frozen=True)
 class FoundVersion:
@@ -114,30 +117,44 @@ class PublicSearch:
             # The whole window from its start, ordered below, then the page cut from it.
             asked = dataclasses.replace(query, offset=0, limit=max(RANK_WINDOW, query.offset + query.limit))
         result: SearchResult = await self._index.search(asked, deadline=deadline, budget_s=self._budget_s)
+        after: list[Hit] = []
+        if ranked and query.parsed.minimum_should_match > 1 and 0 < result.total < FEW:
+            # A whole question cut into bigrams holds some the statutes never say (对政府采购结果有异议
+            # -> 果有, 有异), so the law it is about may hold too few of them to be found. Less than a
+            # page found: the versions holding its rarest words follow, never before what it found.
+            more = await self._relaxed(asked, result, deadline)
+            if more is not None:
+                seen = {h.version.name for h in result.hits}
+                after = [h for h in more.hits if h.version.name not in seen][: RANK_WINDOW - result.total]
+                result = replace(result, total=result.total + len(after))
         if not result.total and query.parsed.minimum_should_match > 1:
             # Nothing holds enough of the query: rank whatever holds any of it rather than nothing.
-            # In what the first left of the budget: it is one search to the caller. The budget counts
-            # running, not the wait for a turn, so the answer to a query is the same on a busy
-            # service as on an idle one (the caller's deadline bounds the waits).
-            relaxed = dataclasses.replace(asked, relaxed=True)
-            left = self._budget_s - result.ran_s
-            try:
-                if left <= 0:
-                    raise budget.SearchTooLong()
-                result = await self._index.search(relaxed, deadline=deadline, budget_s=left)
-                asked = relaxed
-            except budget.SearchTooLong:
-                # Any one of many common words matches a large part of the index: this second search
-                # costs many times the first and grows with the corpus. It is a courtesy; the
-                # answer to the query as read, nothing, stands (and more words would not help).
-                pass
+            more = await self._relaxed(asked, result, deadline)
+            if more is not None:
+                result = more
+                asked = replace(asked, relaxed=True)
         parsed = asked.parsed
         found = list(result.hits)
         if ranked:
             window = law_before_its_amending_acts(verbatim_first(about_first(found[:RANK_WINDOW]), parsed), parsed)
-            found = (window + found[RANK_WINDOW:])[query.offset : query.offset + query.limit]
+            found = (window + found[RANK_WINDOW:] + after)[query.offset : query.offset + query.limit]
         hits = tuple(FoundVersion(h.version, h.score, tuple(snippets(h.version, parsed, h.articles))) for h in found)
         return SearchPage(hits=hits, total=result.total, facets=result.facets)
+
+    async def _relaxed(self, asked: SearchQuery, first: SearchResult, deadline: float | None) -> SearchResult | None:
+        """The query again with any of its rarest terms enough, in what the first search left of the
+        budget: it is one search to the caller. The budget counts running, not the wait for a turn,
+        so the answer to a query is the same on a busy service as on an idle one (the caller's
+        deadline bounds the waits). None when the budget runs out: any one of many common words
+        matches a large part of the index, so this second search may cost many times the first and
+        grows with the corpus. It is a courtesy; the answer to the query as read stands."""
+        left = self._budget_s - first.ran_s
+        if left <= 0:
+            return None
+        try:
+            return await self._index.search(replace(asked, relaxed=True), deadline=deadline, budget_s=left)
+        except budget.SearchTooLong:
+            return None
 
     async def version(self, name: str) -> PublicVersion:
         found = await self._index.get(name)
