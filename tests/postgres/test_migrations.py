@@ -89,6 +89,11 @@ def _write(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
 
+def _table_a(folder: Path, rows: str) -> None:
+    """Migration 0001: a table `a` (id, v) holding `rows` before any index on v is built."""
+    _write(folder, "0001_first.sql", f"CREATE TABLE a (id int PRIMARY KEY, v int NOT NULL);\nINSERT INTO a {rows};")
+
+
 async def _index_is_valid(url: str, schema: str, name: str) -> bool | None:
     async with await psycopg.AsyncConnection.connect(url) as conn:
         cursor = await conn.execute(
@@ -106,12 +111,7 @@ async def test_an_index_is_built_concurrently_by_a_migration_outside_a_transacti
     # CREATE INDEX CONCURRENTLY refuses to run inside a transaction, so this migration can only
     # succeed outside one; replicas starting together still apply it once.
     schema = f"{postgres_schema_prefix}concurrent"
-    _write(
-        tmp_path,
-        "0001_first.sql",
-        "CREATE TABLE a (id int PRIMARY KEY, v int NOT NULL);\n"
-        "INSERT INTO a SELECT g, g % 7 FROM generate_series(1, 1000) g;",
-    )
+    _table_a(tmp_path, "SELECT g, g % 7 FROM generate_series(1, 1000) g")
     _write(
         tmp_path,
         "0002_by_v.sql",
@@ -132,11 +132,7 @@ async def test_an_index_a_cut_off_build_left_invalid_is_built_again_at_the_next_
     tmp_path: Path, postgres_url: str, postgres_schema_prefix: str
 ) -> None:
     schema = f"{postgres_schema_prefix}invalid"
-    _write(
-        tmp_path,
-        "0001_first.sql",
-        "CREATE TABLE a (id int PRIMARY KEY, v int NOT NULL);\nINSERT INTO a VALUES (1, 1), (2, 1);",
-    )
+    _table_a(tmp_path, "VALUES (1, 1), (2, 1)")
     _write(
         tmp_path,
         "0002_unique_v.sql",
