@@ -59,6 +59,7 @@ from normreg_search.index.sqlite_fts import META_SCHEMA, SqliteFtsIndex
 from normreg_search.model import VersionChange
 from normreg_search.projection import project
 from normreg_search.query import SearchQuery
+from normreg_search.service import FEW
 
 from bench.infra import forget
 from bench.procs import KEY, Backends, System, cpu_seconds, disk_mb, echo_process, peak_rss_mb, rss_mb
@@ -290,7 +291,7 @@ async def elasticsearch_bodies(
     url: str, alias: str, texts: list[str], *, relaxed: bool = False
 ) -> dict[str, dict[str, Any]]:
     """The exact `_search` body the search service sends for each query text (`relaxed`: for its
-    second search, with any of the words, of a query whose first found nothing)."""
+    second search, with any of its rarest words, of a query whose first found less than a page)."""
     index = ElasticsearchIndex(url, None, alias=alias)  # type: ignore[arg-type]
     recorder = _Recorder(index.client)
     real, index._client = index.client, recorder  # type: ignore[assignment]
@@ -332,7 +333,8 @@ class Refused:
 
 async def fts_as_the_service(index: SqliteFtsIndex, text: str, refused: Refused | None = None) -> object:
     """What the search service asks the embedded index for `text` (PublicSearch.search): the search,
-    and when it finds nothing, the second one with any of its words, both within one budget."""
+    and when it finds less than a page, the second one with any of its rarest words, both within one
+    budget."""
     query = SearchQuery(text=text, limit=20)
     try:
         result = await index.search(query, budget_s=DEFAULT_BUDGET_S)
@@ -341,7 +343,7 @@ async def fts_as_the_service(index: SqliteFtsIndex, text: str, refused: Refused 
             refused.alone += 1
         return None
     left = DEFAULT_BUDGET_S - result.ran_s
-    if not result.total and query.parsed.minimum_should_match > 1 and left > 0:
+    if result.total < FEW and query.parsed.minimum_should_match > 1 and left > 0:
         with contextlib.suppress(SearchTooLong):
             return await index.search(dataclasses.replace(query, relaxed=True), budget_s=left)
     return result
@@ -351,7 +353,7 @@ async def es_as_the_service(
     http: aiohttp.ClientSession, url: str, alias: str, texts: list[str], refused: Refused | None = None
 ) -> Callable[[str], Awaitable[object]]:
     """The same over HTTP with the bodies the adapter sends: `_search` with the budget as its timeout,
-    then the second search's body with what is left, when the first found nothing."""
+    then the second search's body with what is left, when the first found less than a page."""
     bodies = await elasticsearch_bodies(url, alias, texts)
     relaxed_bodies = await elasticsearch_bodies(url, alias, texts, relaxed=True)
 
@@ -374,7 +376,8 @@ async def es_as_the_service(
                 refused.alone += 1
             return answer
         left = DEFAULT_BUDGET_S - float(answer.get("took", 0)) / 1000
-        if not answer["hits"]["total"]["value"] and text in relaxed_bodies and left > 0:
+        thin = answer["hits"]["total"]["value"] < FEW and SearchQuery(text=text).parsed.minimum_should_match > 1
+        if thin and text in relaxed_bodies and left > 0:
             return await post(relaxed_bodies[text], left)
         return answer
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from normreg_common.clock import FakeClock
 from normreg_common.errors import NormregError
-from normreg_common.grpc_server import AnonymousLimiter, Busy
+from normreg_common.grpc_server import AnonymousLimiter, Busy, EdgeInterceptor
+from normreg_common.principal import PUBLIC, Principal
 
 from tests.edge.test_descriptor_fuzz import SERVICES, raw_requests, served
 from tests.harness import System, error_reason, field_violations
@@ -103,3 +105,48 @@ async def test_anonymous_callers_beyond_the_concurrency_and_queue_are_told_to_co
     assert entered == 3
     async with limiter.turn():
         pass
+
+
+async def test_a_health_check_is_answered_while_the_public_holds_every_turn() -> None:
+    """A process whose anonymous turns are all taken is busy, not dead: its health check must not
+    wait for a turn, or a supervisor (or an orchestrator) kills it and fails every call it serves."""
+    release = asyncio.Event()
+
+    async def slow(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        await release.wait()
+        return request
+
+    edge = EdgeInterceptor(_Public(), "test", anonymous=AnonymousLimiter(concurrency=1, queue=0))
+    server = grpc.aio.server(interceptors=[edge])
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler("test.Slow", {"Call": grpc.unary_unary_rpc_method_handler(slow)})]
+    )
+    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call = channel.unary_unary("/test.Slow/Call")
+
+            async def hold() -> bytes:
+                reply: bytes = await call(b"x", timeout=30)
+                return reply
+
+            holding = asyncio.create_task(hold())
+            await asyncio.sleep(0.2)
+            # The only turn is taken and no one may wait: another anonymous call is refused...
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await call(b"y", timeout=10)
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            # ...and the health check is answered at once.
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            release.set()
+            assert await holding == b"x"
+    finally:
+        await server.stop(None)
+
+
+class _Public:
+    async def authenticate(self, metadata: object) -> Principal:
+        return PUBLIC

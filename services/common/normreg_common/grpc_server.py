@@ -41,6 +41,10 @@ DEFAULT_REQUEST_BYTES = 64 * 1024
 # the service hostage, whatever the transport allows.
 ANONYMOUS_CONCURRENCY = 16
 ANONYMOUS_QUEUE = 64
+# Health checks are asked without a token, by the search supervisor and by orchestrators. Queued
+# behind the public's calls, a busy but live process looked dead under load (at a million documents
+# 32 searches held every turn for tens of seconds) and was killed, failing every call it served.
+_UNLIMITED_PREFIX = "/grpc.health.v1.Health/"
 
 
 class _Undecodable:
@@ -201,6 +205,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         anonymous = self._anonymous
         mutual = self._mutual
         allowed = self._allowed_clients
+        limited = not method.startswith(_UNLIMITED_PREFIX)
 
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
@@ -216,7 +221,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 token = _principal.set(principal)
                 peer = _peer_service.set(service)
                 try:
-                    if principal.is_public:
+                    if principal.is_public and limited:
                         async with anonymous.turn():
                             return await inner(request, context)
                     return await inner(request, context)
