@@ -308,6 +308,25 @@ class IndexContract:
         assert found[0] == law.name
         assert set(found) == {law.name, longer.name, other.name}
 
+    async def test_a_law_against_what_a_word_was_read_as_is_about_it_too(self, index: SearchIndex) -> None:
+        """家暴 is read as 家庭暴力, and the law against it (反家庭暴力法) is about exactly that, as
+        much as a law named for it would be; a code that speaks of spouses in more articles is not."""
+        against = public(
+            "v1",
+            title="中华人民共和国反家庭暴力法",
+            body="第一条 配偶之间不得实施家庭暴力。第二条 当事人因遭受家庭暴力，可以申请人身安全保护令。",
+        )
+        code = public(
+            "v2",
+            title="中华人民共和国民法典",
+            body="第一条 夫妻之间禁止家庭暴力，禁止虐待。第二条 配偶一方实施家庭暴力的，另一方可以请求离婚，夫妻"
+            "共同财产依法分割。第三条 配偶实施家庭暴力导致离婚的，无过错方有权请求损害赔偿，配偶应当赔偿。",
+        )
+        await index.apply([change(against), change(code)])
+        await index.refresh()
+        hits = (await index.search(SearchQuery(text="老公家暴", limit=10))).hits
+        assert [h.version.name for h in hits] == [against.name, code.name], [(h.version.name, h.score) for h in hits]
+
     async def test_the_exact_title_ranks_first(self, loaded: SearchIndex) -> None:
         assert (await self.found(loaded, "赤峰市城市绿化管理办法"))[:2] == [GREEN_NEW.name, GREEN_RULES.name]
         assert (await self.found(loaded, "赤峰市城市绿化管理办法实施细则"))[0] == GREEN_RULES.name

@@ -48,6 +48,9 @@ BREADTH_WEIGHT = 6.0
 # the same query puts the same law first at any page size (the portal's 20 and an API client's 5
 # alike) and a page never repeats or skips what the one before showed. Past it, the backend's order.
 RANK_WINDOW = 20
+# A law against a thing is about it as much as a law named for it: 家庭暴力 -> 反家庭暴力法 as
+# 社会保险 -> 社会保险法.
+AGAINST = "反"
 # An unquoted clause of at least this many tokens (seven CJK characters) reads as a run pasted from a
 # law: an article holding all of it verbatim ranks above articles that only share its words.
 VERBATIM_TOKENS = 6
@@ -175,9 +178,9 @@ def parse_query(text: str, terms: understanding.Terms | None = None) -> ParsedQu
             subjects += [
                 (tokens, key)
                 for s in concept.surfaces[1:]
-                if len(tokens := surface_tokens(s)) > 1
-                and not s.endswith(understanding.LAW_ENDINGS)
-                and (key := short_key(s + "法"))
+                if len(tokens := surface_tokens(s)) > 1 and not s.endswith(understanding.LAW_ENDINGS)
+                for key in (short_key(s + "法"), short_key(f"{AGAINST}{s}法"))
+                if key
             ]
         single = alternatives[0]
         if len(alternatives) == 1 and len(single) == 1 and len(single[0]) == 1 and analysis.is_cjk(single[0]):
