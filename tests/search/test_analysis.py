@@ -68,6 +68,15 @@ def test_fillers_are_not_searched_and_long_pieces_need_half_their_bigrams() -> N
     assert parse_query("甲乙丙丁戊").minimum_should_match == 3
 
 
+def test_where_and_someone_are_not_searched_for() -> None:
+    # 在河 and 在网 occur in the statutes (在河道, 在网络上) and outranked 电鱼 with them.
+    assert [t.alternatives for t in parse_query("在河里电鱼").terms] == [(("河里",),), (("里电",),), (("电鱼",),)]
+    assert parse_query("有人在网上卖假药").terms == parse_query("网上卖假药").terms
+    # Words that begin with 在 or hold 有人 are words of the statutes, and stay.
+    assert parse_query("在职研究生").terms[0].alternatives == (("在职",),)
+    assert [t.alternatives for t in parse_query("房屋所有人").terms][-2:] == [(("所有",),), (("有人",),)]
+
+
 def test_table_terms_match_by_any_statutory_wording() -> None:
     [term] = parse_query("工钱").terms
     assert term.alternatives == (("工钱",), ("劳动", "动报", "报酬"), ("工资",))

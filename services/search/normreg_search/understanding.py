@@ -107,6 +107,8 @@ FILLERS = (
     "他们",
     "别人",
     "自己",
+    # Someone (有人在网上卖假药): who did it is not what is asked. 所有人, 持有人 and 占有人 are kept.
+    "有人",
     "了吗",
     "会被",
     "被人",
@@ -172,7 +174,27 @@ FILLERS = (
     "谁",
 )
 # Words holding a one-character filler that must not be cut there.
-PROTECTED = ("现行犯", "为了", "了解", "除了", "目的", "的确", "有的", "其他", "他人", "利他", "你我", "自我", "谁的")
+PROTECTED = (
+    "现行犯",
+    "为了",
+    "了解",
+    "除了",
+    "目的",
+    "的确",
+    "有的",
+    "其他",
+    "他人",
+    "利他",
+    "你我",
+    "自我",
+    "谁的",
+    "所有人",
+    "持有人",
+    "占有人",
+)
+# Where, said before a place: not searched for, unless it begins one of these words.
+AT = "在"
+AT_WORDS = frozenset(("在职", "在押", "在校", "在逃", "在读", "在建", "在岗", "在编", "在籍", "在册", "在场", "在线"))
 # A law's name ends with one of these; the text before an article label ending so names a law.
 LAW_ENDINGS = ("法", "法典", "条例", "规定", "办法", "决定", "解释", "规则", "细则", "修正案", "宪法", "通则")
 NATION = "中华人民共和国"
@@ -407,6 +429,15 @@ def _pieces(text: str, known: Container[str] = ()) -> list[str]:
     return out
 
 
+def _without_at(piece: str) -> str:
+    """A piece without the 在 that opens it (在河里电鱼, 在网上散布): 在河 and 在网 are found in the
+    statutes (在河道, 在网络上) but say nothing of what is asked, and outranked its words. Kept where
+    在 begins a word the statutes use (在职, 在押, 在校)."""
+    if piece.startswith(AT) and len(piece) > 2 and piece[:2] not in AT_WORDS:
+        return piece[1:]
+    return piece
+
+
 def _lone_character(piece: str) -> bool:
     return len(piece) == 1 and analysis.is_cjk(piece)
 
@@ -432,6 +463,7 @@ def understand(text: str, terms: Terms | None = None, *, max_concepts: int = 24)
         rest = before + _pieces(folded[found.end() :], table.expansions)
     else:
         rest = _pieces(folded, table.expansions)
+    rest = [_without_at(piece) for piece in rest]
     concepts: list[Concept] = []
     seen: set[tuple[str, ...]] = set()
 
