@@ -4,6 +4,8 @@ administrators list and retry dead letters through DeadLetterService."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,9 +18,11 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import review_service_pb2 as vpb
 from normreg_common.clock import FakeClock
+from normreg_common.deadletter_api import PAGES
 from normreg_common.eventlog.kafka_log import KafkaEventLog
 from normreg_common.eventlog.port import EventLog, Record
 from normreg_common.events import DOCUMENTS_TOPIC, REVIEW_SOURCE, REVIEWS_TOPIC, CloudEvent
+from normreg_common.paging import OFFSET_MAX, fingerprint
 
 from tests.harness import Stub, System, error_reason
 
@@ -148,3 +152,22 @@ async def test_only_administrators_see_dead_letters(system: System) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await reviewer.ListDeadLetters(dpb.ListDeadLettersRequest())
     assert (err.value.code(), error_reason(err.value)) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_NOT_ALLOWED")
+
+
+async def test_a_forged_dead_letter_page_token_is_refused_whatever_offset_it_carries(system: System) -> None:
+    """The offset a page token carries is added to a page before the database sees it: the largest
+    offset a token may carry still fits, and one past it is refused at the token (it was INTERNAL:
+    the sum overflowed SQLite's integer)."""
+    admin = dead_letters(system, "registry", system.token("root", "admin", org="市政府"))
+    for position in (2**63 - 1, 2**63 - 52, OFFSET_MAX + 1):
+        token = _forged(position)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await admin.ListDeadLetters(dpb.ListDeadLettersRequest(page_token=token))
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, position
+    last = await admin.ListDeadLetters(dpb.ListDeadLettersRequest(page_token=PAGES.encode(OFFSET_MAX, {})))
+    assert (list(last.dead_letters), last.next_page_token) == ([], "")
+
+
+def _forged(position: int) -> str:
+    payload = json.dumps({"k": "deadletters", "p": position, "q": fingerprint({})}).encode()
+    return "t1." + base64.urlsafe_b64encode(payload).decode().rstrip("=")

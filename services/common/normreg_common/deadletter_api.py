@@ -17,11 +17,11 @@ from normreg_common.consuming import Consuming
 from normreg_common.deadletters import DeadLetter
 from normreg_common.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
 from normreg_common.grpc_server import current_principal
-from normreg_common.paging import IntCursor, PageTokens, page_size
+from normreg_common.paging import OFFSET_MAX, IntCursor, PageTokens, page_size
 from normreg_common.principal import Role
 
 _NAME = re.compile(r"^deadLetters/([A-Za-z0-9._-]{1,249}):([0-9]{1,9}):([0-9]{1,18})$")
-PAGES: PageTokens[int] = PageTokens("deadletters", IntCursor())
+PAGES: PageTokens[int] = PageTokens("deadletters", IntCursor(maximum=OFFSET_MAX))
 
 
 def _time(text: str) -> timestamp_pb2.Timestamp:

@@ -29,8 +29,12 @@ from normreg_common.errors import InvalidArgument
 
 TOKEN_MAX = 512
 _PREFIX = "t1."
-# What the largest SQLite INTEGER can hold; no position of ours comes near it.
+# What the largest SQLite INTEGER can hold; no position of ours comes near it. A row id is compared
+# (id > ?), never added to, so any id the database could hold is a cursor.
 SQL_INT_MAX = 2**63 - 1
+# An offset is added to (the offset and a page, as a LIMIT): bounded far below SQL_INT_MAX, so that a
+# forged one is refused at the token instead of overflowing the database's integer after the sum.
+OFFSET_MAX = 2**31 - 1
 
 C = TypeVar("C", int, str)
 T = TypeVar("T")
@@ -38,7 +42,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class IntCursor:
-    """A position: a row id or an offset, 0..maximum."""
+    """A position: a row id (maximum SQL_INT_MAX) or an offset (maximum OFFSET_MAX), 0..maximum."""
 
     maximum: int = SQL_INT_MAX
 
