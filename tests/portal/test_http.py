@@ -4,7 +4,10 @@ hides drafts, odd input, the comment form's guards, feeds and the JSON API."""
 from __future__ import annotations
 
 import itertools
+import logging
 import re
+import socket
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -13,6 +16,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from normreg_portal import guards
 
 from tests.portal.site import Site
 
@@ -211,6 +215,50 @@ def comment_form(http: httpx.Client, doc: str) -> str:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token
     return token.group(1)
+
+
+def _post_part_of(site: Site, path: str, cookie: str, sent: bytes, declared: int) -> socket.socket:
+    """A form post that declares `declared` bytes and sends only `sent`: the connection stays open."""
+    host, port = site.url.removeprefix("http://").split(":")
+    conn = socket.create_connection((host, int(port)), timeout=10)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: normreg_csrf={cookie}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    conn.sendall(head.encode("ascii") + sent)
+    return conn
+
+
+@pytest.mark.parametrize("form", ["/consultations/{bikes}/comments", "/documents/{dogs}/review-suggestion"])
+def test_a_form_post_cut_short_stores_nothing_and_is_no_error_of_the_portal(
+    http: httpx.Client, site: Site, caplog: pytest.LogCaptureFixture, form: str
+) -> None:
+    """A client that leaves part way through its body: nothing stored, nothing logged as the
+    portal's own failure (it was: an unexpected error with a traceback), every page still served."""
+    doc = site.ids["bikes"]
+    token = comment_form(http, doc)
+    before = site.run(site.comments_of(doc))
+    with caplog.at_level(logging.WARNING):
+        conn = _post_part_of(site, form.format(**site.ids), token, f"csrf_token={token}&text=".encode(), 1000)
+        conn.close()
+        for _ in range(50):  # the handler learns of the departure on its next read
+            time.sleep(0.02)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert site.run(site.comments_of(doc)) == before
+    assert http.get("/").status_code == 200
+
+
+def test_a_form_post_whose_body_stops_arriving_is_answered_408(
+    http: httpx.Client, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guards, "FORM_BODY_TIMEOUT_S", 0.3)
+    doc = site.ids["bikes"]
+    token = comment_form(http, doc)
+    before = site.run(site.comments_of(doc))
+    with _post_part_of(site, f"/consultations/{doc}/comments", token, b"csrf_token=", 1000) as conn:
+        status = conn.makefile("rb").readline()
+    assert status.split()[1] == b"408", status
+    assert site.run(site.comments_of(doc)) == before
 
 
 def test_the_comment_form_checks_token_size_and_rate(http: httpx.Client, site: Site) -> None:

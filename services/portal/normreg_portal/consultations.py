@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from normreg_portal import guards
-from normreg_portal.errors import Forbidden, NotFound, TooLarge, TooMany
+from normreg_portal.errors import Forbidden, NotFound, TooMany
 from normreg_portal.pages import checked_id, gateway
 from normreg_portal.rendering import render
 from normreg_portal.structure import outline
@@ -92,15 +92,7 @@ def form_page(
 
 async def submit(request: Request) -> Response:
     doc_id = checked_id(request)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > guards.FORM_MAX_BYTES:
-        raise TooLarge(f"提交的内容超过 {guards.FORM_MAX_BYTES // 1024} KB，请精简后再提交。")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > guards.FORM_MAX_BYTES:
-            raise TooLarge(f"提交的内容超过 {guards.FORM_MAX_BYTES // 1024} KB，请精简后再提交。")
-    request._body = bytes(body)  # the form parser reads the body already received
+    request._body = await guards.form_body(request)  # the form parser reads the body already received
     form = await request.form(max_files=0, max_fields=10, max_part_size=guards.FORM_MAX_BYTES)
     submitted_token = form.get(guards.CSRF_FIELD)
     if not guards.csrf_ok(

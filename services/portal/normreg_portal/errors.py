@@ -42,6 +42,26 @@ class TooLarge(PortalError):
     title = "内容过长"
 
 
+class TooSlowToSend(PortalError):
+    """A form post whose body stopped arriving."""
+
+    status = 408
+    title = "提交超时"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or "表单内容没有及时送达，请检查网络后重新提交。")
+
+
+class Abandoned(PortalError):
+    """A client that left before sending the body it declared: no one reads the answer."""
+
+    status = 400
+    title = "提交未完成"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or "表单内容没有完整送达，请重新提交。")
+
+
 class Forbidden(PortalError):
     status = 403
     title = "表单已过期"

@@ -8,20 +8,49 @@ portal accepts a form that another one served.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import unicodedata
 
 from normreg_common.ratelimit import RateLimiter as RateLimiter
+from starlette.requests import ClientDisconnect, Request
+
+from normreg_portal.errors import Abandoned, TooLarge, TooSlowToSend
 
 CSRF_COOKIE = "normreg_csrf"
 CSRF_FIELD = "csrf_token"
 # A whole form post; the comment itself is bounded by COMMENT_MAX characters.
 FORM_MAX_BYTES = 64 * 1024
+# How long a form post's body may take to arrive. A phone on a poor line sends 64 KB in a few
+# seconds; a client that stops sending part way holds its handler no longer than this.
+FORM_BODY_TIMEOUT_S = 30.0
 COMMENT_MAX = 5000
 COMMENT_MIN = 2
 # A review suggestion's one-line fields: the provisions it names, and the requester's contact.
 LINE_MAX = 200
+
+
+async def form_body(request: Request) -> bytes:
+    """The body of a form post, read before anything else is done with it: refused when larger than
+    FORM_MAX_BYTES (as declared, or as it arrives), when it stops arriving, or when its client leaves
+    before sending all it declared (nothing is then answered to anyone, and nothing is stored)."""
+    too_large = TooLarge(f"提交的内容超过 {FORM_MAX_BYTES // 1024} KB，请精简后再提交。")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > FORM_MAX_BYTES:
+        raise too_large
+    body = bytearray()
+    try:
+        async with asyncio.timeout(FORM_BODY_TIMEOUT_S):
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > FORM_MAX_BYTES:
+                    raise too_large
+    except TimeoutError:
+        raise TooSlowToSend() from None
+    except ClientDisconnect:
+        raise Abandoned() from None
+    return bytes(body)
 
 
 def new_csrf_token() -> str:
