@@ -346,6 +346,16 @@ def test_the_review_suggestion_form_checks_token_size_and_rate_and_never_shows_t
     site.reset_limits()
     # A repealed document offers no form; hidden drafts and unknown documents: the same 404 as everywhere.
     assert "review-suggestion" not in http.get(f"/documents/{site.ids['fireworks']}").text
+    # Asked for anyway: a text no longer in force, or a draft open for comment (it takes comments), is
+    # refused with the reason, and nothing is stored.
+    before = len(site.run(site.suggestions()))
+    for other, reason in ((site.ids["fireworks"], "已不再有效"), (site.ids["bikes"], "征求意见页面")):
+        for refused in (
+            http.get(f"/documents/{other}/review-suggestion"),
+            http.post(f"/documents/{other}/review-suggestion", data=good),
+        ):
+            assert refused.status_code == 409 and reason in refused.text, other
+    assert len(site.run(site.suggestions())) == before
     for hidden in (site.ids["secret"], "no-such-document"):
         assert http.post(f"/documents/{hidden}/review-suggestion", data=good).status_code == 404
         assert http.get(f"/documents/{hidden}/review-suggestion").status_code == 404

@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from normreg.v1 import document_pb2 as pb
 from normreg.v1 import filing_review_service_pb2 as fpb
 from normreg.v1 import search_service_pb2 as spb
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from normreg_portal import guards
-from normreg_portal.errors import Forbidden, NotFound, TooMany
+from normreg_portal.errors import Conflict, Forbidden, NotFound, TooMany
 from normreg_portal.pages import checked_id, gateway
 from normreg_portal.rendering import render
 
@@ -23,15 +24,25 @@ REQUESTER_KINDS = {
     "organisation": ("组织", fpb.REQUESTER_KIND_ORGANISATION),
     "state_body": ("国家机关", fpb.REQUESTER_KIND_STATE_BODY),
 }
+# What a suggestion may be about: promulgated, in force or not yet.
+SUGGESTIBLE = frozenset((pb.VERSION_STATE_PROMULGATED, pb.VERSION_STATE_IN_FORCE))
 # 第五条、第六条 / 第五条,第六条 / 第五条 第六条: each one provision.
 _SEPARATORS = re.compile(r"[、，,；;\s]+")
 PROVISIONS_MAX = 20
 
 
 async def _document(request: Request, doc_id: str) -> spb.PublicDocument:
+    """The document a suggestion is about: one promulgated and in force or not yet in force (立法法
+    第一百一十条: a suggestion asks for the review of a filed text). A draft open for comment takes
+    comments on its consultation page instead; a text no longer in force has nothing left to review."""
     if not gateway(request).takes_suggestions:
         raise NotFound()
-    return await gateway(request).document(doc_id)
+    doc = await gateway(request).document(doc_id)
+    if doc.state == pb.VERSION_STATE_PUBLIC_COMMENT:
+        raise Conflict("本文件是正在征求意见的草案，尚未公布，不能提出审查建议；请在它的征求意见页面提出意见。")
+    if doc.state not in SUGGESTIBLE:
+        raise Conflict("审查建议只能针对现行有效或已公布尚未生效的文件；本文件已不再有效。")
+    return doc
 
 
 async def form(request: Request) -> Response:
