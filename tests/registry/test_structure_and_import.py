@@ -3,9 +3,12 @@ imported, and the state of imported versions from their dates."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import doctest
 
+import pytest
+from normreg_common.errors import InvalidArgument
 from normreg_common.principal import SCHEDULER, Role
 from normreg_common.profile import JurisdictionProfile
 from normreg_registry.domain import structure
@@ -100,3 +103,16 @@ def test_acts_that_amended_a_version_are_on_its_timeline_and_do_not_end_it() -> 
     assert version.state == State.IN_FORCE
     assert acts[0] in version.timeline
     assert [e.event for e in version.timeline] == ["promulgated", "in_force", "amended_by"]
+
+
+def test_a_validity_period_that_ends_before_the_version_takes_effect_is_refused() -> None:
+    late = ImportedVersion(
+        "某办法", "第一条 文。", State.IN_FORCE, D(2024, 1, 1), D(2024, 2, 1), validity_end=D(2024, 1, 31)
+    )
+    with pytest.raises(InvalidArgument) as refused:
+        imported([late], D(2026, 3, 2))
+    assert refused.value.field == "versions[0].validity_end_date"
+    # Ending the day it takes effect is a period of one day, and stands.
+    one_day = dataclasses.replace(late, validity_end=D(2024, 2, 1))
+    promulgation = imported([one_day], D(2024, 2, 1)).versions[0].promulgation
+    assert promulgation is not None and promulgation.validity_end == D(2024, 2, 1)

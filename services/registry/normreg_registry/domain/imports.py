@@ -103,6 +103,12 @@ class Imports(DocumentState):
             version = Version(i, state, iv.title, iv.body, at, at, given_articles=iv.articles)
             effective = iv.effective_date or iv.promulgation_date
             validity_end = iv.validity_end
+            if validity_end is not None and validity_end < effective:
+                # A period that ends before it begins: the version would expire the day it took effect.
+                raise InvalidArgument(
+                    f"versions[{i - 1}].validity_end_date",
+                    f"the validity period ends ({validity_end}) before the version takes effect ({effective})",
+                )
             if validity_end is None and kind == Kind.NORMATIVE_DOCUMENT:
                 years = (profile or JurisdictionProfile()).validity_years_default
                 validity_end = deadlines.validity_end(effective, years)
