@@ -199,9 +199,18 @@ def bad_claims_tokens() -> list[str]:
     return [jwt.encode({**base, **v}, TEST_KEY, algorithm=auth.ALGORITHM) for v in variants]
 
 
-@pytest.fixture
-async def system(tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
-    s = System(tmp_path, clock, services=("registry", "review", "search", "filing"))
+@pytest.fixture(params=["embedded", "postgres"])
+async def system(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> AsyncIterator[System]:
+    """On the embedded stores and on PostgreSQL, which refuses what SQLite keeps (a NUL in text, an
+    index entry past a btree page, an integer past bigint): the same requests, the same answers."""
+    settings: dict[str, Any] = {}
+    if request.param == "postgres":
+        settings = {
+            "postgres_url": request.getfixturevalue("postgres_url"),
+            "postgres_schema_prefix": request.getfixturevalue("postgres_schema_prefix"),
+            "postgres_pool_size": 2,
+        }
+    s = System(tmp_path, clock, services=("registry", "review", "search", "filing"), settings=settings)
     await s.start()
     yield s
     await s.stop()
