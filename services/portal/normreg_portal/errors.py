@@ -6,10 +6,12 @@ from __future__ import annotations
 class PortalError(Exception):
     status = 500
     title = "出错了"
+    # What the page says when the raiser says nothing more.
+    default = ""
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message or self.default)
+        self.message = message or self.default
 
 
 class NotFound(PortalError):
@@ -17,9 +19,7 @@ class NotFound(PortalError):
 
     status = 404
     title = "页面不存在"
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or "您要找的文件或页面不存在，或尚未公开。")
+    default = "您要找的文件或页面不存在，或尚未公开。"
 
 
 class BadRequest(PortalError):
@@ -47,9 +47,7 @@ class TooSlowToSend(PortalError):
 
     status = 408
     title = "提交超时"
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or "表单内容没有及时送达，请检查网络后重新提交。")
+    default = "表单内容没有及时送达，请检查网络后重新提交。"
 
 
 class Abandoned(PortalError):
@@ -57,9 +55,7 @@ class Abandoned(PortalError):
 
     status = 400
     title = "提交未完成"
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or "表单内容没有完整送达，请重新提交。")
+    default = "表单内容没有完整送达，请重新提交。"
 
 
 class Forbidden(PortalError):
@@ -73,16 +69,10 @@ class TooSlow(PortalError):
     # The portal is a gateway whose upstream took too long.
     status = 504
     title = "查询用时过长"
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(
-            message or "这次查询用时过长，已经停止。请增加关键词，或按文件类型、制定机关、日期缩小范围后再查。"
-        )
+    default = "这次查询用时过长，已经停止。请增加关键词，或按文件类型、制定机关、日期缩小范围后再查。"
 
 
 class Unavailable(PortalError):
     status = 503
     title = "服务暂时不可用"
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or "查询服务暂时不可用，请稍后再试。")
+    default = "查询服务暂时不可用，请稍后再试。"
