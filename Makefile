@@ -100,11 +100,13 @@ bench: setup browser-tools corpus
 SIZE ?= 1000000
 BACKENDS ?= embedded,real
 KEEP ?=
+# Documents the floor loads (default 100,000); FLOOR=0: all of them, the same documents as the import.
+FLOOR ?=
 # The local Elasticsearch node these start (when none runs) gets a heap for an index of millions.
 bench-scale: export NORMREG_ES_HEAP ?= 2g
 bench-scale: setup corpus
 	$(PY) -m bench --only scale --search-at-size --size $(SIZE) --runs 1 --backends $(BACKENDS) \
-		$(if $(KEEP),--keep $(KEEP))
+		$(if $(KEEP),--keep $(KEEP)) $(if $(FLOOR),--floor-documents $(FLOOR))
 
 faults: setup
 	bash deploy/local/with-infra.sh $(VENV)/bin/pytest -q tests/faults

@@ -29,7 +29,8 @@ from bench.infra import real_backends
 from bench.procs import Backends
 from bench.stats import VERDICTS
 
-# The documents of a generated corpus past which `scale` measures its floor on the first of them only.
+# The documents of a generated corpus past which `scale` measures its floor on the first of them only
+# (unless --floor-documents says otherwise).
 FLOOR_LIMIT = 100_000
 
 BENCHMARKS = (
@@ -72,6 +73,12 @@ def parse() -> argparse.Namespace:
         type=Path,
         default=None,
         help="keep the corpus and indexes of `search_scale` in this directory and search them again next time",
+    )
+    parser.add_argument(
+        "--floor-documents",
+        type=int,
+        default=FLOOR_LIMIT,
+        help=f"documents the `scale` floor loads, the first of the corpus (default {FLOOR_LIMIT:,}; 0: all of them)",
     )
     parser.add_argument(
         "--search-at-size",
@@ -125,9 +132,10 @@ async def run(args: argparse.Namespace, backends: list[Backends]) -> None:
                 do_import=True,
                 do_search=False,
                 path=path,
-                # The floor is the backend's own bulk load of the same documents; past 100k, of their
-                # first 100k (a smaller index loads faster, so this favours the floor).
-                floor_limit=FLOOR_LIMIT if size > FLOOR_LIMIT else None,
+                # The floor is the backend's own bulk load of the same documents; past 100k, by default
+                # of their first 100k: a smaller index loads faster, so this favours the floor.
+                # --floor-documents 0 loads them all: a floor of exactly the imported documents.
+                floor_limit=args.floor_documents if 0 < args.floor_documents < size else None,
                 after_import=search_scale.on_imported if args.search_at_size else None,
             )
     if "portal" in selected:
