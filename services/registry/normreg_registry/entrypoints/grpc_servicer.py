@@ -192,11 +192,12 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         size = page_size(request.page_size, default=10 if full else 50, maximum=10 if full else 500)
         state = convert.STATE_FROM_PB[request.state].value if request.state in convert.STATE_FROM_PB else ""
         kind = convert.KIND_FROM_PB[request.kind].value if request.kind in convert.KIND_FROM_PB else ""
+        filters = parse(rq.ListDocumentsFilter, issuing_body=request.issuing_body, drafting_org=request.drafting_org)
         query = {
             "state": state,
             "kind": kind,
-            "issuing_body": request.issuing_body,
-            "drafting_org": request.drafting_org,
+            "issuing_body": filters.issuing_body,
+            "drafting_org": filters.drafting_org,
             "view": full,
         }
         docs, cursor = await self._s.list_documents(
@@ -205,8 +206,8 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
             page_size=size,
             state=state,
             kind=kind,
-            issuing_body=request.issuing_body,
-            drafting_org=request.drafting_org,
+            issuing_body=filters.issuing_body,
+            drafting_org=filters.drafting_org,
         )
         principal = current_principal()
         documents = [
@@ -545,7 +546,8 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
     ) -> rpb.GetFilingReportResponse:
         if request.year and not 1900 <= request.year <= 2999:
             raise InvalidArgument("year", "a four-digit year, or 0 for all years")
-        rows = await self._s.filing_report(current_principal(), request.year, request.issuing_body, request.recipient)
+        filters = parse(rq.FilingReportFilter, issuing_body=request.issuing_body, recipient=request.recipient)
+        rows = await self._s.filing_report(current_principal(), request.year, filters.issuing_body, filters.recipient)
         return rpb.GetFilingReportResponse(
             rows=[
                 pb.FilingReportRow(

@@ -122,3 +122,16 @@ class CleanupOutcome(Command):
     reason: Reason
     missing_procedure: ShortText
     remedy: Reason
+
+
+class ListDocumentsFilter(Command):
+    """What ListDocuments filters on: compared with stored names, so held to the same rules (a NUL
+    that SQLite would compare and PostgreSQL refuses is INVALID_ARGUMENT on either)."""
+
+    issuing_body: ShortText
+    drafting_org: ShortText
+
+
+class FilingReportFilter(Command):
+    issuing_body: ShortText
+    recipient: ShortText
