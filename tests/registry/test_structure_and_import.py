@@ -116,3 +116,15 @@ def test_a_validity_period_that_ends_before_the_version_takes_effect_is_refused(
     one_day = dataclasses.replace(late, validity_end=D(2024, 2, 1))
     promulgation = imported([one_day], D(2024, 2, 1)).versions[0].promulgation
     assert promulgation is not None and promulgation.validity_end == D(2024, 2, 1)
+
+
+def test_a_numeral_longer_than_any_law_numbers_with_is_no_label_but_text() -> None:
+    # 5,000 digits, or 30,000 characters of mixed numerals: as labels they were terms no index holds.
+    for numeral in ("1" * 5000, "1一" * 15000, "一" * 9):
+        body = f"第一条 为了规范管理，制定本办法。\n第{numeral}条 另一事项。\n第二条 本办法自公布之日起施行。"
+        parsed = split_articles(body)
+        assert [a.label for a in parsed] == ["第一条", "第二条"]
+        assert "另一事项" in parsed[0].text
+    # The longest a law numbers with (民法典 第一千二百六十条, 第十七条之一) stays a label.
+    longest = split_articles("第一千二百六十条 文。\n第十七条之一 增。")
+    assert [a.label for a in longest] == ["第一千二百六十条", "第十七条之一"]

@@ -327,6 +327,21 @@ class IndexContract:
         hits = (await index.search(SearchQuery(text="老公家暴", limit=10))).hits
         assert [h.version.name for h in hits] == [against.name, code.name], [(h.version.name, h.score) for h in hits]
 
+    async def test_an_article_whose_label_is_longer_than_any_label_is_found_by_its_text(
+        self, index: SearchIndex
+    ) -> None:
+        """A label the index cannot hold as a term (60 KB, past Elasticsearch's 32,766-byte keyword) or
+        read as a number (5,000 digits) is kept as no label: the version is indexed, its articles are
+        found by their text, and the others keep their labels (they set the version aside before)."""
+        long_labels = [f"第{'1一' * 15000}条 关于停放秩序的规定。", f"第{'1' * 5000}条 关于收费标准的规定。"]
+        body = "\n".join([*long_labels, "第三条 本办法自公布之日起施行。"])
+        odd = public("odd", title="赤峰市停车场管理办法", body=body)
+        await index.apply([change(odd)])
+        await index.refresh()
+        for text in ("停放秩序", "收费标准", "赤峰市停车场管理办法 第三条"):
+            assert [h.version.name for h in (await index.search(SearchQuery(text=text))).hits] == [odd.name], text
+        assert await index.get(odd.name) is not None
+
     async def test_the_exact_title_ranks_first(self, loaded: SearchIndex) -> None:
         assert (await self.found(loaded, "赤峰市城市绿化管理办法"))[:2] == [GREEN_NEW.name, GREEN_RULES.name]
         assert (await self.found(loaded, "赤峰市城市绿化管理办法实施细则"))[0] == GREEN_RULES.name

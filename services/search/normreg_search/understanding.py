@@ -251,12 +251,19 @@ def chinese_number(n: int) -> str:
     return out
 
 
+NUMERAL_MAX = 12
+
+
 def arabic_number(text: str) -> int | None:
     """The value of a numeral written in Chinese or Arabic digits; None when it is not one.
 
     >>> [arabic_number(t) for t in ("三十", "十五", "一百零一", "两百", "12", "三十x")]
     [30, 15, 101, 200, 12, None]
     """
+    if len(text) > NUMERAL_MAX:
+        # No article, chapter or year is numbered so: 5,000 digits are no number to read (and past
+        # 4,300 of them int() refuses them).
+        return None
     if text.isdigit():
         return int(text)
     values = {c: i for i, c in enumerate(_DIGITS)} | {"〇": 0, "两": 2}

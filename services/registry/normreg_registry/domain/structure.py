@@ -15,13 +15,17 @@ import re
 from dataclasses import dataclass
 
 _NUM = "零〇一二三四五六七八九十百千两0-9"
+# A number of articles, chapters or items as a text of law writes it: the longest, 一千二百六十 of
+# 民法典, is six characters. A longer run (第111…1条 of 5,000 digits) is no label but text: as a label
+# it was a term too long for the index, and a number too long to read.
+_NUMERAL = f"[{_NUM}]{{1,8}}"
 _SPACE = "[ \\t\\u3000]"
 # An article starts a line: 第三十条 / 第30条, followed by a space or the text.
-_ARTICLE = re.compile(rf"^{_SPACE}*(第[{_NUM}]+条(?:之[{_NUM}]+)?){_SPACE}*", re.MULTILINE)
+_ARTICLE = re.compile(rf"^{_SPACE}*(第{_NUMERAL}条(?:之{_NUMERAL})?){_SPACE}*", re.MULTILINE)
 # A heading is a whole line: 第二章 调解, 第一节 一般规定, 第一编 总则, 第三分编 合同.
-_HEADING = re.compile(rf"^{_SPACE}*第[{_NUM}]+(?:分编|编|章|节)(?:{_SPACE}+[^\n]*)?{_SPACE}*$", re.MULTILINE)
+_HEADING = re.compile(rf"^{_SPACE}*第{_NUMERAL}(?:分编|编|章|节)(?:{_SPACE}+[^\n]*)?{_SPACE}*$", re.MULTILINE)
 # An item of an amendment act or a decision: 一、 at the start of a line.
-_ITEM = re.compile(rf"^{_SPACE}*([一二三四五六七八九十百]+、){_SPACE}*", re.MULTILINE)
+_ITEM = re.compile(rf"^{_SPACE}*([一二三四五六七八九十百]{{1,8}}、){_SPACE}*", re.MULTILINE)
 
 
 @dataclass(frozen=True)

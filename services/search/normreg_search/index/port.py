@@ -28,6 +28,9 @@ from normreg_search.query import SearchQuery, SearchResult
 OnCommit = Callable[[sqlite3.Connection], None]
 
 _VERSION = TypeAdapter(PublicVersion)
+# The longest article label an index keeps: the registry's own are at most 第一千二百六十条之一 long, and
+# an imported label at most 40 characters.
+LABEL_MAX = 40
 
 
 def encode_version(version: PublicVersion) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def article_rows(version: PublicVersion, limit: int) -> list[tuple[str, str, str
     The title's characters go with the first article; a version without articles is one article
     of its whole body."""
     if version.articles:
-        rows = [(understanding.normalise_labels(a.label), a.text, a.text) for a in version.articles]
+        rows = [(_label(a.label), a.text, a.text) for a in version.articles]
     else:
         rows = [("", version.body, version.body)]
     if len(rows) > limit:
@@ -56,6 +59,13 @@ def article_rows(version: PublicVersion, limit: int) -> list[tuple[str, str, str
     label, text, chars = rows[0]
     rows[0] = (label, text, version.title + "\n" + chars)
     return rows
+
+
+def _label(label: str) -> str:
+    """An article's label in the statutes' form; none where the event's is longer than any label is
+    (LABEL_MAX): such a label is a term no index should be asked to hold (Elasticsearch refuses a
+    keyword past 32,766 bytes), and the article is still found by its text."""
+    return understanding.normalise_labels(label) if len(label) <= LABEL_MAX else ""
 
 
 def latest_per_version(changes: Sequence[VersionChange]) -> list[VersionChange]:
