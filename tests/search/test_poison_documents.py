@@ -4,10 +4,14 @@ it becomes searchable, live and through a rebuild. On both index backends."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import pytest
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 from normreg_search.bootstrap import SearchApp
+from normreg_search.index.elasticsearch import IndexWriteError
+from normreg_search.index.port import IndexBuild, SearchIndex
+from normreg_search.model import VersionChange
 from normreg_search.query import SearchQuery
 
 from tests.search.conftest import AppMaker, publish
@@ -66,3 +70,34 @@ async def test_a_rebuild_passes_over_a_bad_document(apps: AppMaker, event_log: S
     await app.sync()
     await app.reindex()
     assert await _names(app, "测试") == ["documents/endless/versions/1", "documents/later/versions/1"]
+
+
+async def test_a_rebuild_passes_over_a_version_the_index_refuses(
+    apps: AppMaker, event_log: SqliteEventLog, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The index refusing one version for what it holds (Elasticsearch refused a 60 KB keyword) set the
+    version aside in the live consumer but ended the whole rebuild with INTERNAL, so the index could
+    not be rebuilt at all. The rebuild now sets it aside too and switches to everything else."""
+    app = await apps.start()
+    await publish(event_log, [e for e in _events() if "broken" not in e.subject])  # type: ignore[attr-defined]
+    await app.sync()
+    begin = type(app.index).begin_rebuild
+
+    async def refusing_begin(index: SearchIndex) -> IndexBuild:
+        build = await begin(index)
+        apply = build.apply
+
+        async def refusing(changes: Sequence[VersionChange]) -> int:
+            if any(c.name == "documents/later/versions/1" for c in changes):
+                raise IndexWriteError("indexing documents/later/versions/1 failed (400): document_parsing_exception")
+            return await apply(changes)
+
+        monkeypatch.setattr(build, "apply", refusing)
+        return build
+
+    monkeypatch.setattr(type(app.index), "begin_rebuild", refusing_begin)
+    with caplog.at_level(logging.ERROR):
+        await app.reindex()
+    assert await _names(app, "测试") == ["documents/endless/versions/1"]
+    set_aside = [r.getMessage() for r in caplog.records if "set aside" in r.getMessage()]
+    assert len(set_aside) == 1 and "documents/later/versions/1" in set_aside[0]

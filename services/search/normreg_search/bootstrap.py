@@ -34,7 +34,7 @@ from normreg_common.stopping import STOP
 from normreg_common.tls import grpc_server_credentials
 
 from normreg_search import understanding, witness
-from normreg_search.entrypoints.consumer import CONSUMER, GROUP, changes_of, projection_consumer
+from normreg_search.entrypoints.consumer import CONSUMER, GROUP, apply_or_set_aside, changes_of, projection_consumer
 from normreg_search.entrypoints.forwarding import ForwardingDeadLetterServicer, ForwardingSearchServicer, Writer
 from normreg_search.entrypoints.grpc_servicer import SearchServicer, register
 from normreg_search.index.elasticsearch import DEFAULT_ALIAS, ElasticsearchIndex
@@ -311,7 +311,7 @@ class _Replay:
         total = 0
         wait = self._first_wait
         while batch := await self.consumer.poll(timeout=wait):
-            await build.apply(changes_of(batch, self._tz))
+            await apply_or_set_aside(build.apply, changes_of(batch, self._tz))
             for d in batch:
                 key = (d.topic, d.partition)
                 self._positions[key] = max(d.offset, self._positions.get(key, -1))

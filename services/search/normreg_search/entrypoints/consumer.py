@@ -20,13 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError
 from normreg_common import document_events, metrics, tracing
-from normreg_common.consuming import Consuming
+from normreg_common.consuming import INFRASTRUCTURE, Consuming
 from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.port import Delivery
 from normreg_common.events import CloudEvent
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 GROUP = "search-projection"
 CONSUMER = "search:documents"
+# The index's own failures that mean "try again later", not "this document cannot be indexed".
+INDEX_UNAVAILABLE: tuple[type[BaseException], ...] = (TransportError, ApiError, IndexBusy)
 
 
 def changes_of(
@@ -66,6 +68,30 @@ def changes_of(
         if change is not None:
             out.append(change)
     return out
+
+
+async def apply_or_set_aside(
+    apply: Callable[[list[VersionChange]], Awaitable[object]], changes: list[VersionChange]
+) -> None:
+    """`changes` applied together; when the index refuses them for what one holds, one by one, each
+    it refuses set aside (logged and counted), the others applied: what a rebuild does with a version
+    the live consumer has already set aside as a dead letter."""
+    try:
+        await apply(changes)
+        return
+    except (*INFRASTRUCTURE, *INDEX_UNAVAILABLE):
+        raise
+    except Exception:
+        log.info("search rebuild: the index refused a batch; applying its %d versions one by one", len(changes))
+    for change in changes:
+        try:
+            await apply([change])
+        except (*INFRASTRUCTURE, *INDEX_UNAVAILABLE):
+            raise
+        except Exception as exc:  # one document's data must not stop the others
+            metrics.record_dead_letter(CONSUMER, "rebuild")
+            why = f"{type(exc).__name__}: {exc}"
+            log.error("search rebuild: set aside %s sequence %d: %s", change.name, change.sequence, why)
 
 
 def _set_aside(delivery: Delivery, why: str) -> None:
@@ -136,6 +162,4 @@ def projection_consumer(
         with tracing.span("normreg.search", "index apply", **{"normreg.index.changes": len(changes)}):
             await index.apply(changes, comments=comments, on_commit=positions)
 
-    return Consuming(
-        decode, apply, dead_letters, consumer=CONSUMER, infrastructure=(TransportError, ApiError, IndexBusy)
-    )
+    return Consuming(decode, apply, dead_letters, consumer=CONSUMER, infrastructure=INDEX_UNAVAILABLE)
