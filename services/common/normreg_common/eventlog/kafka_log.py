@@ -24,12 +24,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from normreg_common.eventlog.kafka_security import PLAINTEXT, KafkaSecurity
-from normreg_common.eventlog.port import Consumer, Delivery, EventLog, PositionLoader, Record
+from normreg_common.eventlog.port import MAX_RECORD_BYTES, Consumer, Delivery, EventLog, PositionLoader, Record
 
 log = logging.getLogger(__name__)
 
 PARTITIONS = 6
-MAX_RECORD_BYTES = 8 * 1024 * 1024
 # What the producer buffers per partition before send() waits for the batch to leave.
 BATCH_BYTES = 1024 * 1024
 # How often consumers refresh the cluster's metadata (aiokafka's default is five minutes).

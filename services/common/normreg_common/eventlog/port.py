@@ -11,7 +11,30 @@ import abc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from normreg_common.errors import InvalidArgument
 from normreg_common.packing import unpack
+
+# The largest record any log here takes: Kafka's max.message.bytes and the producer's request size as
+# the project configures them, and the bound every producer holds its events to, whichever log it
+# writes, so that an event one log took is one every log takes.
+MAX_RECORD_BYTES = 8 * 1024 * 1024
+# What Kafka adds to a record's key and value when it weighs it (attributes, headers, batch header).
+_RECORD_OVERHEAD = 64 * 1024
+
+
+def within_record_limit(record: Record, field: str) -> Record:
+    """`record`, or INVALID_ARGUMENT on `field` when it is larger than any log may carry: an event
+    refused by the log after its write committed would stop the outbox behind it forever, so the
+    write is refused instead and changes nothing."""
+    size = len(record.value) + len(record.key.encode()) + len(record.topic.encode())
+    if size > MAX_RECORD_BYTES - _RECORD_OVERHEAD:
+        raise InvalidArgument(
+            field,
+            f"the change would be published as an event of {size / 2**20:.1f} MiB, more than the "
+            f"{(MAX_RECORD_BYTES - _RECORD_OVERHEAD) / 2**20:.1f} MiB an event may carry; send the text in "
+            "smaller parts (fewer or shorter articles, a shorter body)",
+        )
+    return record
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import datetime as dt
 
 from normreg.events.v1 import comment_events_pb2 as ev
 from normreg_common.event_data import dataschema, to_data
-from normreg_common.eventlog.port import Record
+from normreg_common.eventlog.port import Record, within_record_limit
 from normreg_common.events import DOCUMENTS_TOPIC, REGISTRY_SOURCE, CloudEvent
 from normreg_common.federation import CROSSING_REGISTRY_EVENTS, Signer
 from normreg_common.tracing import current_traceparent
@@ -53,7 +53,9 @@ def to_records(
             traceparent=traceparent,
             checkpoint=checkpoint if change is changes[-1] else None,
         )
-        out.append((change, Record(DOCUMENTS_TOPIC, doc.name, _signed(event, signer))))
+        record = Record(DOCUMENTS_TOPIC, doc.name, _signed(event, signer))
+        # An import's event holds the version as sent (its body and its articles); any other the body.
+        out.append((change, within_record_limit(record, "versions" if change.action == "imported" else "body")))
     return out
 
 
