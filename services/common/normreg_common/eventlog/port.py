@@ -22,17 +22,20 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 _RECORD_OVERHEAD = 64 * 1024
 
 
-def within_record_limit(record: Record, field: str) -> Record:
-    """`record`, or INVALID_ARGUMENT on `field` when it is larger than any log may carry: an event
-    refused by the log after its write committed would stop the outbox behind it forever, so the
-    write is refused instead and changes nothing."""
+def within_record_limit(record: Record, field: str, *, headroom: int = 0) -> Record:
+    """`record`, or INVALID_ARGUMENT on `field` when it is larger than any log may carry (less
+    `headroom`): an event refused by the log after its write committed would stop the outbox behind
+    it forever, so the write is refused instead and changes nothing. A write that sets a text leaves
+    `headroom` for the events that will carry the same text with more beside it (a promulgation, a
+    filing, a scheduler's mark), which must never be the ones refused."""
     size = len(record.value) + len(record.key.encode()) + len(record.topic.encode())
-    if size > MAX_RECORD_BYTES - _RECORD_OVERHEAD:
+    limit = MAX_RECORD_BYTES - _RECORD_OVERHEAD - headroom
+    if size > limit:
         raise InvalidArgument(
             field,
             f"the change would be published as an event of {size / 2**20:.1f} MiB, more than the "
-            f"{(MAX_RECORD_BYTES - _RECORD_OVERHEAD) / 2**20:.1f} MiB an event may carry; send the text in "
-            "smaller parts (fewer or shorter articles, a shorter body)",
+            f"{limit / 2**20:.1f} MiB an event may carry; send the text in smaller parts (fewer or "
+            "shorter articles, a shorter body)",
         )
     return record
 

@@ -27,6 +27,12 @@ from normreg_common.tracing import current_traceparent
 from normreg_registry.application.document_events import EVENT_TYPE_PREFIX, data_of
 from normreg_registry.domain.model import Change, Document
 
+# The changes that set a version's text. Every later event of the version carries the same text and
+# more beside it (dates, a filing, a timeline), so these leave room for it: the later ones, which may
+# be a scheduler's or a reviewer's, must never be the events too large to publish.
+SETS_TEXT = frozenset(("created", "draft_updated", "amendment_started", "imported"))
+TEXT_HEADROOM = 1024 * 1024
+
 
 def _signed(event: CloudEvent, signer: Signer | None) -> bytes:
     crossing = signer is not None and event.type in CROSSING_REGISTRY_EVENTS
@@ -55,7 +61,9 @@ def to_records(
         )
         record = Record(DOCUMENTS_TOPIC, doc.name, _signed(event, signer))
         # An import's event holds the version as sent (its body and its articles); any other the body.
-        out.append((change, within_record_limit(record, "versions" if change.action == "imported" else "body")))
+        field = "versions" if change.action == "imported" else "body"
+        headroom = TEXT_HEADROOM if change.action in SETS_TEXT else 0
+        out.append((change, within_record_limit(record, field, headroom=headroom)))
     return out
 
 
