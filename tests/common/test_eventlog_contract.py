@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from normreg_common.eventlog.port import Consumer, Delivery, EventLog, Record
+from normreg_common.eventlog.port import MAX_RECORD_BYTES, Consumer, Delivery, EventLog, Record, RecordRefused
 from normreg_common.eventlog.sqlite_log import SqliteEventLog
 
 pytestmark = pytest.mark.asyncio
@@ -202,3 +202,22 @@ class TestKafkaEventLog(EventLogContract):
         from normreg_common.eventlog.kafka_log import KafkaEventLog
 
         return lambda prefix: KafkaEventLog(kafka_bootstrap, client_id="prefix-test", partitions=1, topic_prefix=prefix)
+
+    async def test_a_record_larger_than_the_topic_takes_is_refused_by_name_and_the_next_goes_on(
+        self, log: EventLog, topic: str
+    ) -> None:
+        """The broker's refusal of a record for its size is RecordRefused, naming the record (the relay
+        holds it and goes on); the records after it are published as ever."""
+        await log.ensure_topics([topic])
+        too_large = Record(topic, "k", b"x" * (MAX_RECORD_BYTES + 1))
+        with pytest.raises(RecordRefused) as refused:
+            await log.publish([too_large])
+        assert refused.value.record is too_large
+        await log.publish([Record(topic, "k", b"after")])
+        consumer = log.consumer([topic], f"g-{uuid.uuid4().hex[:8]}", Positions().load)
+        await consumer.start()
+        try:
+            got = [d.value for d in await collect(consumer, 1)]
+        finally:
+            await consumer.close()
+        assert got == [b"after"]

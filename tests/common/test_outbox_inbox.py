@@ -285,3 +285,43 @@ async def test_an_embedded_poll_cancelled_while_it_reads_leaves_the_records_for_
 
 async def no_position(topic: str, partition: int) -> int | None:
     return None
+
+
+class SmallTopicLog(EventLog):
+    """A log whose topic takes records of at most `limit` bytes (a topic created with a smaller
+    max.message.bytes than ours): it refuses a larger one for what it is, and takes the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.records: list[Record] = []
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ensure_topics(self, topics: Sequence[str]) -> None: ...
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        for r in records:
+            if len(r.value) > self.limit:
+                raise port.RecordRefused(r, f"{len(r.value)} bytes, more than the topic takes")
+        self.records.extend(records)
+
+    def consumer(self, topics: Sequence[str], group: str, positions: PositionLoader) -> Consumer:
+        raise NotImplementedError
+
+
+async def test_an_event_the_log_refuses_for_its_size_is_held_and_the_events_behind_it_go_on(tmp_path: Path) -> None:
+    """An event the log will never take stopped every event behind it: the relay publishes the oldest
+    rows first and retried the batch for ever. It is now held (kept unsent, counted, passed over) and
+    the rest, of its key too, are published in order."""
+    db = Database(tmp_path / "svc.db", OUTBOX_SCHEMA)
+    await db.open()
+    values = [b"a1", b"x" * 100, b"a2", b"b1"]
+    keys = ["a", "a", "a", "b"]
+    await db.transaction(lambda conn: enqueue(conn, [Record("t", k, v) for k, v in zip(keys, values, strict=True)]))
+    log = SmallTopicLog(limit=10)
+    relay = OutboxRelay(db, log, batch_size=2)
+    assert await relay.drain() == 3
+    assert [r.value for r in log.records] == [b"a1", b"a2", b"b1"]
+    assert len(relay.held) == 1
+    assert await relay.pending() == 1  # kept, not lost: still in the outbox, and in the backlog's count
+    assert await relay.relay_once() == 0  # passed over, not retried for ever

@@ -9,7 +9,7 @@ import random
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from normreg_common.eventlog.port import Consumer, EventLog, PositionLoader, Record
+from normreg_common.eventlog.port import Consumer, EventLog, PositionLoader, Record, RecordRefused
 from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.postgres.outbox import PostgresOutboxRelay, sendable_prefix
 from normreg_registry.adapters.postgres_store import MIGRATIONS
@@ -116,3 +116,43 @@ def test_a_relay_sends_only_what_comes_before_another_relays_rows_of_the_same_ke
     assert sendable_prefix({1, 3, 4, 6}, unsent) == {1, 4}
     assert sendable_prefix({2, 3, 5, 6}, unsent[1:3] + unsent[4:]) == {2, 3, 5, 6}
     assert sendable_prefix({3}, unsent) == set()
+
+
+class SmallTopicLog(SlowLog):
+    """Refuses, for what it is, a record larger than its topic takes; acknowledges the rest."""
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        for r in records:
+            if len(r.value) > 30:
+                raise RecordRefused(r, "larger than the topic takes")
+        await super().publish(records)
+
+
+async def test_an_event_the_log_refuses_is_held_and_its_key_goes_on_in_order(db: PostgresDatabase) -> None:
+    await fill(db, keys=2, per_key=5, seed=5)
+
+    def oversized(conn: object) -> None:
+        with conn.cursor() as cursor:  # type: ignore[attr-defined]
+            cursor.execute(
+                "INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s)",
+                ("normreg.documents", "documents/0", json.dumps({"sequence": 6, "text": "x" * 100}).encode()),
+            )
+
+    await db.transaction(oversized)
+    await fill_more(db, key=0, sequences=range(7, 9))
+    log = SmallTopicLog(seed=6)
+    relay = PostgresOutboxRelay(db, log, batch_size=4)
+    while await relay.relay_once():
+        pass
+    assert sequences_by_key(log.records) == {"documents/0": [1, 2, 3, 4, 5, 7, 8], "documents/1": [1, 2, 3, 4, 5]}
+    assert len(relay.held) == 1 and await relay.pending() == 1
+
+
+async def fill_more(db: PostgresDatabase, key: int, sequences: range) -> None:
+    rows = [("normreg.documents", f"documents/{key}", json.dumps({"sequence": s}).encode()) for s in sequences]
+
+    def insert(conn: object) -> None:
+        with conn.cursor() as cursor:  # type: ignore[attr-defined]
+            cursor.executemany("INSERT INTO outbox (topic, key, value) VALUES (%s, %s, %s)", rows)
+
+    await db.transaction(insert)

@@ -57,6 +57,11 @@ OUTBOX_PUBLISHED = Counter("normreg_outbox_published", "Events acknowledged by t
 OUTBOX_PUBLISH_FAILURES = Counter(
     "normreg_outbox_publish_failures", "Relay batches the event log refused or did not answer", ["service"]
 )
+OUTBOX_HELD = Counter(
+    "normreg_outbox_held",
+    "Events the event log refused for what they are (larger than the topic takes): kept unsent, held",
+    ["service"],
+)
 OUTBOX_LAST_PUBLISHED = Gauge(
     "normreg_outbox_last_published_timestamp_seconds",
     "When the event log last acknowledged events of this service (the newest published event)",
@@ -118,6 +123,10 @@ def record_published(service: str, count: int) -> None:
 
 def record_publish_failure(service: str) -> None:
     OUTBOX_PUBLISH_FAILURES.labels(service).inc()
+
+
+def record_held(service: str) -> None:
+    OUTBOX_HELD.labels(service).inc()
 
 
 def record_applied(consumer: str, newest: dict[str, float], counts: dict[str, int]) -> None:

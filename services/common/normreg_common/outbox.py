@@ -58,22 +58,26 @@ class OutboxRelay(RelayLoop):
         self._db = db
 
     async def relay_once(self) -> int:
+        held = sorted(self.held)
+        passed_over = f" AND id NOT IN ({', '.join('?' * len(held))})" if held else ""
         rows = await self._db.read(
             lambda conn: conn.execute(
-                "SELECT id, topic, key, value, packed FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
-                (self._batch_size,),
+                f"SELECT id, topic, key, value, packed FROM outbox WHERE sent_at IS NULL{passed_over} "  # noqa: S608
+                "ORDER BY id LIMIT ?",
+                (*held, self._batch_size),
             ).fetchall()
         )
         if not rows:
             return 0
         # The embedded log keeps values packed as this outbox does, so the rows go over as they are.
-        await self.publish_packed([(r["topic"], r["key"], bytes(r["value"]), bool(r["packed"])) for r in rows])
-        ids = [r["id"] for r in rows]
+        ids = await self.publish_rows(
+            [(r["id"], r["topic"], r["key"], bytes(r["value"]), bool(r["packed"])) for r in rows]
+        )
         now = time.time()
         await self._db.transaction(
             lambda conn: conn.executemany("UPDATE outbox SET sent_at = ? WHERE id = ?", [(now, i) for i in ids])
         )
-        return len(rows)
+        return len(ids)
 
     async def pending(self) -> int:
         row = await self._db.read(

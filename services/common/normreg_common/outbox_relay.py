@@ -9,11 +9,12 @@ import abc
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from normreg_common import metrics, tracing
 from normreg_common.backoff import Backoff
-from normreg_common.eventlog.port import EventLog, Record
+from normreg_common.eventlog.port import EventLog, Record, RecordRefused
 from normreg_common.packing import unpack
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,12 @@ class RelayLoop(abc.ABC):
         self._batch_size = batch_size
         self._idle = Backoff(idle_poll_s, max(idle_poll_s, IDLE_POLL_MAX_S))
         self._wakeup = asyncio.Event()
+        # Rows the log refused for what they are: kept unsent, passed over from then on (see publish_rows).
+        self._held: set[int] = set()
+
+    @property
+    def held(self) -> frozenset[int]:
+        return frozenset(self._held)
 
     @abc.abstractmethod
     async def relay_once(self) -> int:
@@ -75,6 +82,29 @@ class RelayLoop(abc.ABC):
             return
         await self._log.publish_packed(rows)
         metrics.record_published(self.service, len(rows))
+
+    async def publish_rows(self, rows: Sequence[tuple[int, str, str, bytes, bool]]) -> list[int]:
+        """Publishes outbox rows (id, topic, key, stored bytes, whether packed) and returns the ids the
+        log acknowledged. When the log refuses one for what it is (RecordRefused: larger than its topic
+        takes), they go one by one and each refused one is held: kept unsent in the outbox, passed over
+        by this relay from then on, logged and counted (normreg_outbox_held), so one event the log
+        will never take does not stop every event behind it. The log being away still fails the pass."""
+        try:
+            await self.publish_packed([(topic, key, stored, packed) for _, topic, key, stored, packed in rows])
+            return [row[0] for row in rows]
+        except RecordRefused:
+            pass
+        sent: list[int] = []
+        for row_id, topic, key, stored, packed in rows:
+            try:
+                await self.publish_packed([(topic, key, stored, packed)])
+            except RecordRefused as refused:
+                self._held.add(row_id)
+                metrics.record_held(self.service)
+                log.error("outbox relay: holding event %d, which the event log refuses: %s", row_id, refused)
+                continue
+            sent.append(row_id)
+        return sent
 
     async def drain(self) -> int:
         total = 0

@@ -21,10 +21,18 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError, TopicAlreadyExistsError
 
 from normreg_common.eventlog.kafka_security import PLAINTEXT, KafkaSecurity
-from normreg_common.eventlog.port import MAX_RECORD_BYTES, Consumer, Delivery, EventLog, PositionLoader, Record
+from normreg_common.eventlog.port import (
+    MAX_RECORD_BYTES,
+    Consumer,
+    Delivery,
+    EventLog,
+    PositionLoader,
+    Record,
+    RecordRefused,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +139,19 @@ class KafkaEventLog(EventLog):
             self._producer = await self._new_producer()
         producer = self._producer
         try:
-            futures = [await producer.send(self._prefix + r.topic, value=r.value, key=r.key.encode()) for r in records]
-            # Every record must be acknowledged; the first failure raises and the caller retries them all.
-            await asyncio.gather(*futures)
+            futures = []
+            for r in records:
+                try:
+                    futures.append(await producer.send(self._prefix + r.topic, value=r.value, key=r.key.encode()))
+                except (MessageSizeTooLargeError, RecordTooLargeError) as exc:
+                    raise RecordRefused(r, str(exc)) from exc
+            # Every record must be acknowledged; the first failure raises and the caller retries them all,
+            # but one the broker refused for its size (a topic created with a smaller limit) is named.
+            for r, outcome in zip(records, await asyncio.gather(*futures, return_exceptions=True), strict=True):
+                if isinstance(outcome, (MessageSizeTooLargeError, RecordTooLargeError)):
+                    raise RecordRefused(r, str(outcome)) from outcome
+                if isinstance(outcome, BaseException):
+                    raise outcome
         except Exception:
             # aiokafka's idempotent producer does not survive every failure: a batch that expired while
             # the broker was away leaves a gap in its sequence numbers, the broker answers

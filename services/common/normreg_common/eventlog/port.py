@@ -40,6 +40,15 @@ def within_record_limit(record: Record, field: str, *, headroom: int = 0) -> Rec
     return record
 
 
+class RecordRefused(Exception):
+    """The log refused a record for what it is (larger than its topic takes), not for being away:
+    sending it again will not help. The relay keeps it unsent, held, and sends the rest."""
+
+    def __init__(self, record: Record, why: str) -> None:
+        super().__init__(f"{record.topic}/{record.key}: {why}")
+        self.record = record
+
+
 @dataclass(frozen=True)
 class Record:
     topic: str

@@ -46,29 +46,32 @@ class PostgresOutboxRelay(RelayLoop):
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows this relay may send now; returns how many were sent."""
+        held = sorted(self.held)
         async with self._db.connection() as conn, conn.transaction():
             cursor = await conn.execute(
-                "SELECT id, topic, key, value FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT %s "
-                "FOR UPDATE SKIP LOCKED",
-                (self._batch_size,),
+                "SELECT id, topic, key, value FROM outbox WHERE sent_at IS NULL AND NOT (id = ANY(%s)) "
+                "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                (held, self._batch_size),
             )
             rows = await cursor.fetchall()
             if not rows:
                 return 0
             ours = {int(r[0]) for r in rows}
-            # Every unsent row of these keys up to our last one, locked by anyone (a plain read does not wait).
+            # Every unsent row of these keys up to our last one, locked by anyone (a plain read does not
+            # wait), but those this relay holds: the log refuses them, and they must not stop their key.
             cursor = await conn.execute(
-                "SELECT id, key FROM outbox WHERE sent_at IS NULL AND key = ANY(%s) AND id <= %s ORDER BY id",
-                (list({str(r[2]) for r in rows}), max(ours)),
+                "SELECT id, key FROM outbox WHERE sent_at IS NULL AND key = ANY(%s) AND id <= %s "
+                "AND NOT (id = ANY(%s)) ORDER BY id",
+                (list({str(r[2]) for r in rows}), max(ours), held),
             )
             sendable_ids = sendable_prefix(ours, [(int(i), str(k)) for i, k in await cursor.fetchall()])
             sendable = [r for r in rows if int(r[0]) in sendable_ids]
             if not sendable:
                 return 0
             # The locks are held while publishing, and the rows marked in the same transaction.
-            await self.publish([Record(str(r[1]), str(r[2]), bytes(r[3])) for r in sendable])
-            await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", ([int(r[0]) for r in sendable],))
-            return len(sendable)
+            sent = await self.publish_rows([(int(r[0]), str(r[1]), str(r[2]), bytes(r[3]), False) for r in sendable])
+            await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", (sent,))
+            return len(sent)
 
     async def pending(self) -> int:
         async with self._db.connection() as conn:
