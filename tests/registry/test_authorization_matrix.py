@@ -19,7 +19,7 @@ from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli.dates import to_pb as day
 from normreg_common.clock import FakeClock
 
-from tests.harness import Stub, System
+from tests.harness import Stub, System, field_violations
 from tests.registry.test_grpc_registry import decide
 
 pytestmark = pytest.mark.asyncio
@@ -248,3 +248,12 @@ async def test_list_documents_shows_each_caller_only_what_it_may_see(system: Sys
     assert await names("other_drafter") == {in_force}
     assert await names("public") == {in_force}
     assert await names("registrar") == {draft, in_force}
+
+
+@pytest.mark.parametrize("field", ["state", "kind"])
+async def test_list_documents_refuses_a_filter_the_api_does_not_define(system: System, field: str) -> None:
+    """An unknown state or kind was taken as no filter at all, so a typo listed everything."""
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await callers(system)["registrar"].ListDocuments(rpb.ListDocumentsRequest(**{field: 99}))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violations(refused.value) == [field]

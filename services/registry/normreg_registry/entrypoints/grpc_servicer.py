@@ -190,8 +190,13 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         full = request.view == rpb.DOCUMENT_VIEW_FULL
         # Full texts are large (a code can be 300k characters): keep a full page well under the message limit.
         size = page_size(request.page_size, default=10 if full else 50, maximum=10 if full else 500)
-        state = convert.STATE_FROM_PB[request.state].value if request.state in convert.STATE_FROM_PB else ""
-        kind = convert.KIND_FROM_PB[request.kind].value if request.kind in convert.KIND_FROM_PB else ""
+        # UNSPECIFIED is no filter; a number the API does not define is refused, as every list does.
+        if request.state and request.state not in convert.STATE_FROM_PB:
+            raise InvalidArgument("state", f"{request.state} is not a state of a version")
+        if request.kind and request.kind not in convert.KIND_FROM_PB:
+            raise InvalidArgument("kind", f"{request.kind} is not a kind of document")
+        state = convert.STATE_FROM_PB[request.state].value if request.state else ""
+        kind = convert.KIND_FROM_PB[request.kind].value if request.kind else ""
         filters = parse(rq.ListDocumentsFilter, issuing_body=request.issuing_body, drafting_org=request.drafting_org)
         query = {
             "state": state,
