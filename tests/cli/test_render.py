@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from normreg.v1 import document_pb2 as pb
 from normreg_cli.enums import KIND, SORT, STATE
@@ -59,3 +61,11 @@ def test_json_keeps_chinese_and_proto_field_names_and_every_field() -> None:
     data = json.loads(text)
     assert '"issuing_body": "赤峰市人民政府"' in text
     assert data["state"] == "VERSION_STATE_IN_FORCE" and data["title"] == "" and data["versions"] == []
+
+
+def test_the_cli_runs_as_a_module_as_well_as_a_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "normreg_cli", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage: normreg" in done.stdout
