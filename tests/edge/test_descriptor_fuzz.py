@@ -60,6 +60,16 @@ async def served(address: str) -> list[str]:
     return [n for n in names if n.startswith("normreg.")]
 
 
+async def every_method(system: System) -> AsyncIterator[tuple[MethodDescriptor, Callable[..., Any]]]:
+    """Each method of each normreg service the running system serves, with a call taking raw bytes."""
+    for app in system.apps.values():
+        address = f"127.0.0.1:{app.port}"
+        async with grpc.aio.insecure_channel(address) as channel:
+            for service in [SERVICES[name] for name in await served(address)]:
+                for method in service.methods:
+                    yield method, channel.unary_unary(f"/{service.full_name}/{method.name}")
+
+
 def _b64(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
@@ -347,22 +357,16 @@ async def test_every_text_field_with_what_one_store_refuses_is_never_internal(sy
     callers = [(), (("authorization", f"Bearer {system.token('root', 'admin', org='政府办')}"),)]
     failures: list[str] = []
     fields = 0
-    for app in system.apps.values():
-        address = f"127.0.0.1:{app.port}"
-        async with grpc.aio.insecure_channel(address) as channel:
-            for service in [SERVICES[name] for name in await served(address)]:
-                for method in service.methods:
-                    call: Callable[..., Any] = channel.unary_unary(f"/{service.full_name}/{method.name}")
-                    for path in _string_paths(method.input_type):
-                        fields += 1
-                        for value in EDGE_TEXTS:
-                            for caller in callers:
-                                try:
-                                    await call(_with_text(method.input_type, path, value), metadata=caller, timeout=30)
-                                except grpc.aio.AioRpcError as error:
-                                    if error.code() in FORBIDDEN:
-                                        where = f"{method.name} {'.'.join(path)}={value[:3]!r}"
-                                        failures.append(f"{where}: {error.details()}")
-                    await system.pump()
+    async for method, call in every_method(system):
+        for path in _string_paths(method.input_type):
+            fields += 1
+            for value in EDGE_TEXTS:
+                for caller in callers:
+                    try:
+                        await call(_with_text(method.input_type, path, value), metadata=caller, timeout=30)
+                    except grpc.aio.AioRpcError as error:
+                        if error.code() in FORBIDDEN:
+                            failures.append(f"{method.name} {'.'.join(path)}={value[:3]!r}: {error.details()}")
+        await system.pump()
     assert fields >= 100
     assert failures == [], "\n".join(failures[:40])
