@@ -48,6 +48,8 @@ class Arrival:
     filed_in: int
     complete: bool
     outcome: Outcome | None
+    # The reviewers asked for a material again, however complete the filing arrived (not conforming).
+    asked: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ arrival = st.builds(
     filed_in=st.integers(0, 8),
     complete=st.booleans(),
     outcome=st.none() | st.sampled_from(Outcome),
+    asked=st.booleans(),
 )
 suggestion = st.builds(
     Suggestion,
@@ -150,7 +153,9 @@ def _filing(id: str, key: tuple[str, str, str], a: Arrival) -> ReceivedFiling:
         materials=ALL if a.complete else {**ALL, "legal_basis": False},
         at=at(a.promulgated + a.filed_in),
     )
-    if a.outcome is not None:
+    if a.asked:
+        f.register(REVIEWER, at(a.promulgated + a.filed_in + 1), PROVINCE, missing=["legality_review_opinion"], note="")
+    elif a.outcome is not None:
         later = at(a.promulgated + a.filed_in + 1)
         f.register(REVIEWER, later, PROVINCE, missing=[], note="")
         if f.state == FilingState.REGISTERED:

@@ -331,6 +331,17 @@ async def test_missed_filings_page_by_the_last_ones_position_and_an_offset_token
         ("ListMissingFilings", pb.ListMissingFilingsRequest(status=7), "overdue"),
         ("ListMissingFilings", pb.ListMissingFilingsRequest(page_token="t1.forged"), "page_token"),
         ("ReplyToReviewSuggestion", pb.ReplyToReviewSuggestionRequest(name="reviewSuggestions/abc", reply=""), "reply"),
+        # Only invisible characters: they passed for a reply, and counted it answered on time.
+        (
+            "ReplyToReviewSuggestion",
+            pb.ReplyToReviewSuggestionRequest(name="reviewSuggestions/abc", reply="\u200b"),
+            "reply",
+        ),
+        (
+            "RecordCorrectionResponse",
+            pb.RecordCorrectionResponseRequest(name="receivedFilings/abc", response="\u2066\u2069"),
+            "response",
+        ),
     ],
 )
 async def test_bad_input_is_invalid_argument_naming_the_field(
@@ -347,6 +358,7 @@ async def test_bad_input_is_invalid_argument_naming_the_field(
     [
         (pb.ReviewSuggestion(document="rule1", reasons="抵触", contact="a"), "document"),
         (pb.ReviewSuggestion(document="documents/rule1", reasons="", contact="a"), "reasons"),
+        (pb.ReviewSuggestion(document="documents/rule1", reasons="\u202e", contact="a"), "reasons"),
         (pb.ReviewSuggestion(document="documents/rule1", reasons="抵触", contact=" "), "contact"),
         (pb.ReviewSuggestion(document="documents/rule1", reasons="抵触", contact="a", sender="atlantis"), "sender"),
         (pb.ReviewSuggestion(document="documents/rule1", reasons="x" * 5001, contact="a"), "reasons"),

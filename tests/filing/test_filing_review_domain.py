@@ -114,9 +114,13 @@ def test_a_filing_cannot_be_decided_before_it_is_registered_or_while_materials_a
 def test_a_correction_or_revocation_names_its_reasons_and_the_provisions_concerned() -> None:
     f = received()
     f.register(REVIEWER, at(11), PROVINCE, missing=[], note="")
-    with pytest.raises(InvalidArgument) as err:
-        f.decide(REVIEWER, at(12), PROVINCE, outcome=Outcome.REVOKED, reasons="", provisions=["第九条"], note="")
-    assert err.value.field == "reasons"
+    # No reasons, or only characters nobody can see (a right-to-left mark reached the city as the reasons).
+    for nothing in ("", "\u202e", " \u200b\u2066\u2069 "):
+        with pytest.raises(InvalidArgument) as err:
+            f.decide(
+                REVIEWER, at(12), PROVINCE, outcome=Outcome.REVOKED, reasons=nothing, provisions=["第九条"], note=""
+            )
+        assert err.value.field == "reasons"
     with pytest.raises(InvalidArgument) as err:
         f.decide(
             REVIEWER, at(12), PROVINCE, outcome=Outcome.CORRECTION_REQUIRED, reasons="超越权限", provisions=[], note=""

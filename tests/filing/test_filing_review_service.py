@@ -23,6 +23,7 @@ from normreg_filing.application.service import FilingReviewService
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_filing.entrypoints.subordinate_events import subordinate_events_handler
 from normreg_registry.application.events import to_records
+from normreg_registry.domain.filing_outcomes import RecipientReport, Said
 from normreg_registry.domain.lifecycle import Kind
 from normreg_registry.domain.model import Document
 
@@ -219,3 +220,91 @@ async def test_the_subordinate_consumer_sets_forged_records_aside_as_dead_letter
         assert len(await service.list_received(REVIEWER)) == 1
     finally:
         await db.close()
+
+
+async def test_materials_sent_in_parts_leave_the_rest_asked_for_on_both_sides_and_the_rest_can_follow(
+    service: FilingReviewService,
+) -> None:
+    """Asked for three materials, the city sent one: its registry then forgot the request (nothing
+    due, the text no longer counted as sent) and refused to send the other two (FILING_ALREADY_RECORDED),
+    while the province waited for them and told the city nothing. Now both sides keep the rest asked
+    for, by the same date, the province tells the city what is left, and the rest can be sent."""
+    rule = city_document("rule1", Kind.GOVERNMENT_RULE)
+    text_only = {"text": True, "drafting_explanation": False, "legal_basis": False, "legality_review_opinion": False}
+    rule.record_filing(
+        REGISTRAR, at(10), PROFILE, version=None, filed_date=at(10).date(), recipient=PROVINCE_GOV, materials=text_only
+    )
+    await service.apply("chifeng", stream(rule, service))
+    [filing] = await service.list_received(REVIEWER)
+    filing = await service.register(REVIEWER, filing.id, [], "")
+    asked = ["drafting_explanation", "legal_basis", "legality_review_opinion"]
+    assert filing.materials_requested == asked and filing.completion_due is not None
+    # The city hears of the request (as its consumer of the province's events applies it) ...
+    said = RecipientReport(
+        Said.MATERIALS_REQUESTED,
+        "neimenggu",
+        PROVINCE_GOV,
+        filing.name,
+        1,
+        missing=tuple(asked),
+        completion_due=filing.completion_due,
+    )
+    rule.apply_recipient_report(said, at(12), at(12).date())
+    # ... and sends one of the three.
+    rule.record_filing(
+        REGISTRAR,
+        at(13),
+        PROFILE,
+        version=None,
+        filed_date=at(13).date(),
+        recipient=PROVINCE_GOV,
+        materials={"drafting_explanation": True},
+    )
+    mine = rule.versions[0].obligation(PROVINCE_GOV).filing  # type: ignore[union-attr]
+    assert mine is not None
+    assert (mine.recipient_status, mine.missing, mine.completion_due) == (
+        "MATERIALS_REQUESTED",
+        ["legal_basis", "legality_review_opinion"],
+        filing.completion_due,
+    )
+    assert mine.materials["text"] and mine.materials["drafting_explanation"] and not mine.complete
+    await service.apply("chifeng", stream(rule, service))
+    filing = await service.get_received(REVIEWER, filing.id)
+    assert filing.state == FilingState.MATERIALS_REQUESTED
+    assert filing.materials_requested == ["legal_basis", "legality_review_opinion"]
+    # The city is told what is left: a request for materials, by the same date.
+    told = [CloudEvent.from_bytes(e.record.value) for e in await service._store.read(lambda r: r.outbox(0, 100))]
+    assert [e.type.removeprefix("normreg.filing.v1.") for e in told] == ["materials_requested", "materials_requested"]
+    assert told[-1].data["missing"] == ["legal_basis", "legality_review_opinion"]
+    assert (await service.verify_received_filings(REVIEWER)).problems == []
+    # The rest follows, and the filing is complete at last.
+    rule.record_filing(
+        REGISTRAR,
+        at(14),
+        PROFILE,
+        version=None,
+        filed_date=at(14).date(),
+        recipient=PROVINCE_GOV,
+        materials={"legal_basis": True, "legality_review_opinion": True},
+    )
+    await service.apply("chifeng", stream(rule, service))
+    filing = await service.get_received(REVIEWER, filing.id)
+    assert filing.state == FilingState.REGISTERED and filing.complete
+
+
+async def test_a_filing_whose_materials_the_province_asked_for_is_not_conforming(service: FilingReviewService) -> None:
+    """Complete on arrival, but the reviewers asked for the legality opinion again: the province
+    counted it conforming (规范), the city's own report did not. Both now count it not conforming."""
+    rule = city_document("rule1", Kind.GOVERNMENT_RULE)
+    rule.record_filing(
+        REGISTRAR, at(10), PROFILE, version=None, filed_date=at(10).date(), recipient=PROVINCE_GOV, materials=ALL
+    )
+    await service.apply("chifeng", stream(rule, service))
+    [filing] = await service.list_received(REVIEWER)
+    await service.register(REVIEWER, filing.id, ["legality_review_opinion"], "意见不完整")
+    report = await service.report(REVIEWER, "chifeng", 2026)
+    assert (report.filed, report.filed_conforming) == (1, 0)
+
+
+PROVINCE_GOV = "内蒙古自治区人民政府"
+ALL = {"text": True, "drafting_explanation": True, "legal_basis": True, "legality_review_opinion": True}

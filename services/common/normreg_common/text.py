@@ -51,6 +51,19 @@ def _visible_only(value: str) -> str:
     return "".join(ch for ch in value if not invisible_characters(ch))
 
 
+def blank(value: str) -> bool:
+    """Nothing in `value` can be seen: white space, or only invisible characters (U+200B, U+202E …),
+    which would otherwise pass for a reason, an answer or a response that says something."""
+    return not _visible_only(value).strip()
+
+
+def says_something(value: str) -> str:
+    """A text that is required: refused when it is `blank`."""
+    if blank(value):
+        raise ValueError("must say something: it is blank or holds only invisible characters")
+    return value
+
+
 def _single_line(value: str) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if _CONTROL_SINGLE_LINE.search(value):
@@ -85,5 +98,9 @@ RequiredShortText = Annotated[
 # What someone types into a search box: invisible characters are dropped, not refused.
 SearchText = Annotated[str, AfterValidator(_single_line), AfterValidator(_visible_only), Field(max_length=NAME_MAX)]
 Reason = Annotated[str, AfterValidator(_multi_line), Field(max_length=REASON_MAX)]
-RequiredReason = Annotated[str, AfterValidator(_multi_line), Field(min_length=1, max_length=REASON_MAX)]
-CommentText = Annotated[str, AfterValidator(_multi_line), Field(min_length=1, max_length=COMMENT_MAX)]
+RequiredReason = Annotated[
+    str, AfterValidator(_multi_line), AfterValidator(says_something), Field(min_length=1, max_length=REASON_MAX)
+]
+CommentText = Annotated[
+    str, AfterValidator(_multi_line), AfterValidator(says_something), Field(min_length=1, max_length=COMMENT_MAX)
+]

@@ -16,10 +16,12 @@ from normreg_common.events import FILING_SOURCE, FILINGS_TOPIC, CloudEvent
 from normreg_common.federation import sign
 
 from normreg_filing.domain.lifecycle import Action
-from normreg_filing.domain.received import Change, ReceivedFiling
+from normreg_filing.domain.received import PARTLY_COMPLETED, Change, ReceivedFiling
 
 EVENT_TYPE_PREFIX = "normreg.filing.v1."
 DECIDED = {Action.ACCEPT.value, Action.REQUIRE_CORRECTION.value, Action.REVOKE.value}
+# A change told as another step: the request a partial completion leaves is a request for materials.
+TOLD_AS = {PARTLY_COMPLETED: Action.REQUEST_MATERIALS.value}
 
 
 def _date(day: dt.date | None) -> date_pb2.Date:
@@ -32,14 +34,15 @@ def _text_date(text: object) -> dt.date | None:
 
 def event_data(f: ReceivedFiling, change: Change) -> Message | None:
     """The published message of `change`, or None for a change the sender is not told of (the
-    filing's own arrival, a partial completion)."""
+    filing's own arrival). A partial completion is told as the request it leaves: what is still
+    missing, by the same date, so the sender knows what to send."""
     ref = ev.FilingRef(received_filing=f.name, recipient=f.recipient, sender=f.sender, document=f.document)
     d = change.details
     if change.action == Action.REGISTER.value:
         return ev.FilingRegistered(
             filing=ref, registered_date=_date(change.at.date()), review_due=_date(_text_date(d.get("review_due")))
         )
-    if change.action == Action.REQUEST_MATERIALS.value:
+    if change.action in (Action.REQUEST_MATERIALS.value, PARTLY_COMPLETED):
         return ev.FilingMaterialsRequested(
             filing=ref, missing=list(d["missing"]), completion_due=_date(_text_date(d.get("completion_due")))
         )
@@ -72,7 +75,7 @@ def to_records(
             continue
         event = CloudEvent(
             source=FILING_SOURCE,
-            type=EVENT_TYPE_PREFIX + change.action,
+            type=EVENT_TYPE_PREFIX + TOLD_AS.get(change.action, change.action),
             subject=f.name,
             time=change.at,
             sequence=first_sequence + len(out),

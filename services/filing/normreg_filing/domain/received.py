@@ -11,10 +11,13 @@ from typing import Any
 from normreg_common.errors import InvalidArgument, PermissionDenied
 from normreg_common.principal import Principal, Role
 from normreg_common.profile import JurisdictionProfile
+from normreg_common.text import blank
 
 from normreg_filing.domain.lifecycle import DECISIONS, Action, FilingState, Outcome, check_transition
 
 MATERIALS = ("text", "drafting_explanation", "legal_basis", "legality_review_opinion")
+# The sender sent some of the materials asked for, not all: the filing stays MATERIALS_REQUESTED.
+PARTLY_COMPLETED = "materials_partly_completed"
 # Who reviews filings at the recipient: its legal affairs office's reviewers (the same role as
 # legality review; the organisation is the recipient's own).
 REVIEWERS = frozenset({Role.REVIEWER, Role.ADMIN})
@@ -57,6 +60,8 @@ class ReceivedFiling:
     provisions: list[str] = field(default_factory=list)
     correction_due: dt.date | None = None
     ever_corrected: bool = False
+    # The recipient asked for materials at least once (补充报送).
+    materials_requested_once: bool = False
     responses: list[str] = field(default_factory=list)
     # The recipient's own working notes: never sent to the sender, never public.
     internal_notes: list[str] = field(default_factory=list)
@@ -130,6 +135,8 @@ class ReceivedFiling:
         today = profile.local_date(at)
         wanted = sorted(set(missing) | set(self.missing), key=MATERIALS.index)
         if wanted:
+            # Asked for, so not conforming (规范率) however complete it looked when it arrived.
+            self.materials_requested_once = True
             self._move(Action.REQUEST_MATERIALS)
             self.materials_requested = wanted
             self.completion_due = profile.completion_due(today)
@@ -150,7 +157,10 @@ class ReceivedFiling:
             if materials.get(m):
                 self.materials[m] = True
         if not self.complete:
-            self._record("materials_partly_completed", at, "sender", {"missing": self.missing})
+            # Still asked for, by the same date: the sender is told what is left, so it can send it.
+            self.materials_requested = self.missing
+            details = {"missing": self.missing, "completion_due": str(self.completion_due or "")}
+            self._record(PARTLY_COMPLETED, at, "sender", details)
             return
         self._move(Action.COMPLETE_MATERIALS)
         today = profile.local_date(at)
@@ -171,7 +181,7 @@ class ReceivedFiling:
         note: str,
     ) -> None:
         authorize(principal, "deciding a filing review")
-        if outcome != Outcome.ACCEPTED and not reasons.strip():
+        if outcome != Outcome.ACCEPTED and blank(reasons):
             raise InvalidArgument("reasons", f"a decision of {outcome} must say why")
         if outcome != Outcome.ACCEPTED and not provisions:
             raise InvalidArgument("provisions", f"a decision of {outcome} must name the provisions concerned")
@@ -192,7 +202,7 @@ class ReceivedFiling:
     def answer_correction(self, at: dt.datetime, answer: str, actor: str = "sender", *, amended_by: str = "") -> None:
         """The issuing body's answer to a required correction (amended, repealed or explained);
         `amended_by` names the amending version when it answered by amending."""
-        if not answer.strip():
+        if blank(answer):
             raise InvalidArgument("response", "the answer to a correction says what was done")
         self._move(Action.ANSWER_CORRECTION)
         self.responses.append(answer.strip())

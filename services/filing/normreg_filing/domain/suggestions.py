@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from normreg_common.errors import FailedPrecondition, InvalidArgument
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
+from normreg_common.text import blank
 
 from normreg_filing.domain.received import authorize
 
@@ -57,9 +58,9 @@ class ReviewSuggestion:
         at: dt.datetime,
         profile: JurisdictionProfile,
     ) -> ReviewSuggestion:
-        if not reasons.strip():
+        if blank(reasons):
             raise InvalidArgument("reasons", "say which superior law the document conflicts with, and how")
-        if not contact.strip():
+        if blank(contact):
             raise InvalidArgument("contact", "a contact is needed for the answer (it is never made public)")
         if requester_kind not in ("citizen", "organisation", "state_body"):
             raise InvalidArgument("requester_kind", "citizen, organisation or state_body")
@@ -82,7 +83,7 @@ class ReviewSuggestion:
             raise FailedPrecondition(
                 "SUGGESTION_ALREADY_ANSWERED", f"{self.name} was answered on {self.replied_on}", resource=self.name
             )
-        if not reply.strip():
+        if blank(reply):
             raise InvalidArgument("reply", "the answer to the requester (反馈)")
         self.reply = reply.strip()
         self.replied_on = profile.local_date(at)

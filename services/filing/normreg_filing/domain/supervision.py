@@ -79,7 +79,8 @@ def subordinate_report(
 ) -> SubordinateReport:
     """报备率 over the promulgations seen (a filing of a promulgation never seen counts too: it was
     required, the stream may have been read late), 及时率 by the sender's deadline, 规范率 = complete
-    on arrival and never required to correct; outcomes as they stand; suggestions by submission year."""
+    on arrival, never asked for materials and never required to correct; outcomes as they stand;
+    suggestions by submission year."""
     report = SubordinateReport(sender, year)
     filings = [f for f in received if f.sender == sender and f.promulgation_date.year == year]
     keys = {(p.document, p.recipient) for p in seen if p.sender == sender and p.promulgation_date.year == year}
@@ -88,7 +89,12 @@ def subordinate_report(
     report.filed = len(filings)
     for f in filings:
         report.filed_on_time += f.on_time
-        report.filed_conforming += f.complete_on_arrival and not f.ever_corrected and f.state != FilingState.REVOKED
+        report.filed_conforming += (
+            f.complete_on_arrival
+            and not f.materials_requested_once
+            and not f.ever_corrected
+            and f.state != FilingState.REVOKED
+        )
         report.accepted += f.state == FilingState.ACCEPTED
         report.corrected += f.ever_corrected
         report.revoked += f.state == FilingState.REVOKED

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from normreg_common.text import Body, CommentText, RequiredShortText, ShortText
+from normreg_common.text import Body, CommentText, RequiredShortText, ShortText, says_something
 from normreg_common.validation import Command
 from pydantic import AfterValidator, Field
 
@@ -21,12 +21,6 @@ NOTE_MAX = 5_000
 PROVISIONS_MAX = 100
 YEAR_MIN, YEAR_MAX = 1949, 9999
 _DOCUMENT = re.compile(r"^documents/[a-z0-9][a-z0-9-]{0,62}(/versions/[1-9][0-9]{0,5})?$")
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
 
 
 def _document(value: str) -> str:
@@ -45,9 +39,9 @@ ResourceName = Annotated[str, Field(max_length=NAME_MAX)]
 PageToken = Annotated[str, Field(max_length=TOKEN_MAX)]
 Etag = Annotated[str, Field(max_length=ETAG_MAX)]
 Text = Annotated[Body, Field(max_length=TEXT_MAX)]
-RequiredText = Annotated[Body, Field(min_length=1, max_length=TEXT_MAX), AfterValidator(_not_blank)]
+RequiredText = Annotated[Body, Field(min_length=1, max_length=TEXT_MAX), AfterValidator(says_something)]
 Note = Annotated[Body, Field(max_length=NOTE_MAX)]
-Provision = Annotated[RequiredShortText, AfterValidator(_not_blank)]
+Provision = Annotated[RequiredShortText, AfterValidator(says_something)]
 Provisions = Annotated[list[Provision], Field(max_length=PROVISIONS_MAX)]
 DocumentName = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(_document)]
 Material = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(_material)]
@@ -92,8 +86,8 @@ class SubmitReviewSuggestion(Command):
     sender: ShortText
     provisions: Provisions
     # As long as a public comment may be (the portal's form holds the same limits).
-    reasons: Annotated[CommentText, AfterValidator(_not_blank)]
-    contact: Annotated[RequiredShortText, AfterValidator(_not_blank)]
+    reasons: CommentText
+    contact: Annotated[RequiredShortText, AfterValidator(says_something)]
     requester_kind: Literal["citizen", "organisation", "state_body"]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from normreg_common.errors import InvalidArgument
 from normreg_common.principal import Principal
+from normreg_common.text import blank
 
 from normreg_registry.domain import access, gates
 from normreg_registry.domain.access import Op
@@ -76,7 +77,7 @@ class Amendment(Evaluations):
         evaluation: int | None = None,
         related: str = "",
     ) -> None:
-        if not reason.strip():
+        if blank(reason):
             raise InvalidArgument("reason", f"{PHRASES[action]} needs a reason")
         # The version this ends is the one the action's row can end (the version in force).
         v = next((v for v in self.versions if self._can(action, v)), self.latest)

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from normreg_common.errors import InvalidArgument
+from normreg_common.text import blank
 
 from normreg_registry.domain import gates
 
@@ -40,7 +41,7 @@ class Campaign:
             raise InvalidArgument("outcome.document", f"{outcome.document} is not part of {self.name}")
         if outcome.outcome not in OUTCOMES:
             raise InvalidArgument("outcome.outcome", f"one of {', '.join(OUTCOMES)}")
-        if outcome.outcome != "RETAIN" and not outcome.reason.strip():
+        if outcome.outcome != "RETAIN" and blank(outcome.reason):
             raise InvalidArgument("outcome.reason", "amending, repealing or invalidating needs a reason")
         self.outcomes[outcome.document] = outcome
 
@@ -48,5 +49,5 @@ class Campaign:
         gates.CAMPAIGN_OPEN.check(self.name, applied=self.applied)
         missing = [d for d in self.documents if d not in self.outcomes]
         gates.OUTCOMES_COMPLETE.check(self.name, missing=missing, count=len(missing), first=next(iter(missing), ""))
-        unremedied = [o.document for o in self.outcomes.values() if o.missing_procedure and not o.remedy.strip()]
+        unremedied = [o.document for o in self.outcomes.values() if o.missing_procedure and blank(o.remedy)]
         gates.REMEDIES_RECORDED.check(self.name, unremedied=unremedied, first=next(iter(unremedied), ""))

@@ -4,6 +4,8 @@ what it needs computed (periods, a review's situation) comes from `deadlines` an
 
 from __future__ import annotations
 
+from normreg_common.text import blank
+
 from normreg_registry.domain import legality
 from normreg_registry.domain.gate import Gate
 from normreg_registry.domain.lifecycle import FILING_KINDS, IMPORT_ONLY_KINDS, Kind, State
@@ -51,7 +53,7 @@ INSIDE_COMMENT_WINDOW = Gate("OUTSIDE_COMMENT_WINDOW",
 # Promulgation and after.
 EARLY_EFFECT_EXPLAINED = Gate("EARLY_EFFECT_REASON_REQUIRED", "the effective date defaults to {delay} days after "
     "promulgation ({default}); an earlier date needs a recorded reason",
-    lambda effective, default, reason, **_: effective < default and not reason.strip(),
+    lambda effective, default, reason, **_: effective < default and blank(reason),
     "no reason is recorded for {effective}")
 VALIDITY_WITHIN_MAXIMUM = Gate("VALIDITY_TOO_LONG", "a {which}normative document is valid for at most {maximum} years",
     lambda years, maximum, **_: years > maximum, "{years} requested")

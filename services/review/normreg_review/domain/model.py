@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from normreg_common.errors import Aborted, FailedPrecondition, InvalidArgument
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
+from normreg_common.text import blank
 
 from normreg_review.domain import access
 from normreg_review.domain.ids import review_id
@@ -130,7 +131,7 @@ class Review:
         etag: str = "",
     ) -> None:
         access.authorize_act(principal, self, "deciding a review")
-        if decision in OPINION_REQUIRED and not opinion.strip():
+        if decision in OPINION_REQUIRED and blank(opinion):
             raise InvalidArgument("opinion", f"{decision} needs an opinion saying why")
         if etag and etag != self.etag:
             raise Aborted(f"{self.name} changed (etag {self.etag}, you sent {etag}); read it again")

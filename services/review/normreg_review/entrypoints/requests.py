@@ -7,7 +7,7 @@ from typing import Annotated
 
 from normreg_common.text import Body, RequiredReason, ShortText
 from normreg_common.validation import Command
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from normreg_review.domain.lifecycle import Decision, ReviewState
 
@@ -18,14 +18,8 @@ TOKEN_MAX = 512
 ETAG_MAX = 64
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
 Opinion = Annotated[Body, Field(max_length=OPINION_MAX)]
-Problem = Annotated[RequiredReason, AfterValidator(_not_blank)]
+Problem = RequiredReason
 ResourceName = Annotated[str, Field(max_length=NAME_MAX)]
 
 
