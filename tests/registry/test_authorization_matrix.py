@@ -257,3 +257,21 @@ async def test_list_documents_refuses_a_filter_the_api_does_not_define(system: S
         await callers(system)["registrar"].ListDocuments(rpb.ListDocumentsRequest(**{field: 99}))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field_violations(refused.value) == [field]
+
+
+async def test_a_document_repealed_before_it_was_filed_is_still_listed_due_and_can_be_filed(system: System) -> None:
+    """It was refused (FILING_AFTER_REPEAL) and left the list of filings due, while both reports
+    counted it required and the recipient listed it as 漏报."""
+    name = await document_in(system, "in_force", 1)
+    registrar = callers(system)["registrar"]
+    await registrar.Repeal(rpb.RepealRequest(name=name, reason="情况变化"))
+    due = await registrar.ListDueFilings(rpb.ListDueFilingsRequest(within_days=60))
+    assert {f.document.rsplit("/versions/", 1)[0] for f in due.filings} == {name}
+    today = system.clock.now().date()
+    for recipient in {f.recipient for f in due.filings}:
+        await registrar.RecordFiling(
+            rpb.RecordFilingRequest(
+                name=name, recipient=recipient, filed_date=day(str(today)), materials=pb.FilingMaterials(text=True)
+            )
+        )
+    assert list((await registrar.ListDueFilings(rpb.ListDueFilingsRequest(within_days=60))).filings) == []

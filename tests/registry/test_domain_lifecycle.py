@@ -417,14 +417,18 @@ def test_roles_other_than_the_allowed_one_are_denied() -> None:
         doc.deliberate(DRAFTER, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
 
 
-def test_filing_after_repeal_is_refused() -> None:
+def test_a_version_repealed_before_it_was_filed_still_owes_its_filing_and_may_make_it() -> None:
+    """The duty to file arises at promulgation and nothing in the law ends it. The registry refused
+    the filing of a repealed version while both sides' reports counted it required and the
+    recipient listed it as 漏报: an obligation that could never be met. It is now filed as any
+    other, late or on time by the same deadline."""
     doc = in_force_doc()
     doc.repeal(REGISTRAR, at(40), "obsolete", today=at(40).date())
-    with pytest.raises(FailedPrecondition) as err:
-        doc.record_filing(
-            REGISTRAR, at(41), PROFILE, version=None, filed_date=at(41).date(), recipient="自治区政府", materials={}
-        )
-    assert err.value.reason == "FILING_AFTER_REPEAL"
+    v = doc.record_filing(
+        REGISTRAR, at(41), PROFILE, version=None, filed_date=at(41).date(), recipient="自治区政府", materials={}
+    )
+    filing = v.obligation("自治区政府").filing  # type: ignore[union-attr]
+    assert v.state == State.REPEALED and filing is not None and filing.filed_date == at(41).date()
 
 
 def test_filing_is_due_within_30_days_and_judged_on_time_or_late() -> None:

@@ -921,13 +921,13 @@ class RegistryService:
     def _unfiled_of(self, doc: Document) -> Iterator[UnfiledObligation]:
         """Filing obligations of the document's promulgated versions not yet met (not filed, or filed
         and waiting for what the recipient asked of the issuing body)."""
-        # As the registry has always listed them: a document with a version promulgated and not
-        # ended owes the filings of each version that was promulgated and is neither repealed nor
-        # declared invalid.
+        # The duty to file arises at promulgation (立法法 第一百零九条) and nothing ends it: a version
+        # repealed or declared invalid before it was filed still owes its filings, as the reports on
+        # both sides count it, and may still be filed.
         if not doc.filing_required or not any(v.state in PROMULGATED_STATES for v in doc.versions):
             return
         for v in doc.versions:
-            if v.promulgation is None or v.state in {State.REPEALED, State.DECLARED_INVALID}:
+            if v.promulgation is None:
                 continue
             if v.obligations:
                 for o in v.obligations:
@@ -939,7 +939,10 @@ class RegistryService:
                         yield UnfiledObligation(doc.id, v.number, o.recipient, awaiting[1])
                 continue
             # Imported, or promulgated before obligations were kept per recipient: one obligation
-            # whose recipient is not known.
+            # whose recipient is not known, while the version is in effect (the reports count an
+            # imported version only once a filing of it is recorded).
+            if v.state in {State.REPEALED, State.DECLARED_INVALID}:
+                continue
             try:
                 due = self._profile.filing_due(v.promulgation.promulgation_date)
             except (OverflowError, ValueError):

@@ -32,7 +32,6 @@ class Filings(Amendment):
         obligation = v.obligation(recipient)
         earlier = obligation.filing if obligation else None
         version_name = self.version_name(v.number)
-        gates.STILL_IN_EFFECT.check(self.name, v=v, version=version_name)
         gates.FILED_KIND.check(self.name, kind=self.kind)
         gates.NOT_YET_FILED.check(self.name, earlier=earlier, version=version_name)
         assert v.promulgation is not None

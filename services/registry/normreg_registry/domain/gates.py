@@ -65,8 +65,6 @@ NO_AMENDMENT_UNDER_WAY = Gate("AMENDMENT_IN_PROGRESS", "one amendment at a time"
 # Filing with the superior body.
 PROMULGATED = Gate("NOT_PROMULGATED", "only what was promulgated is filed",
     lambda v, **_: v is None or v.promulgation is None, "{version} was never promulgated")
-STILL_IN_EFFECT = Gate("FILING_AFTER_REPEAL", "a document no longer in effect is not filed",
-    lambda v, **_: v.state in {State.REPEALED, State.DECLARED_INVALID}, "{version} is {v.state}")
 FILED_KIND = Gate("FILING_NOT_REQUIRED", "local regulations, government rules and normative documents are filed",
     lambda kind, **_: kind not in FILING_KINDS, "{kind} documents are not filed")
 NOT_YET_FILED = Gate("FILING_ALREADY_RECORDED",
