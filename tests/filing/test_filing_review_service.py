@@ -231,9 +231,7 @@ async def test_materials_sent_in_parts_leave_the_rest_asked_for_on_both_sides_an
     for, by the same date, the province tells the city what is left, and the rest can be sent."""
     rule = city_document("rule1", Kind.GOVERNMENT_RULE)
     text_only = {"text": True, "drafting_explanation": False, "legal_basis": False, "legality_review_opinion": False}
-    rule.record_filing(
-        REGISTRAR, at(10), PROFILE, version=None, filed_date=at(10).date(), recipient=PROVINCE_GOV, materials=text_only
-    )
+    _file(rule, 10, text_only)
     await service.apply("chifeng", stream(rule, service))
     [filing] = await service.list_received(REVIEWER)
     filing = await service.register(REVIEWER, filing.id, [], "")
@@ -251,15 +249,7 @@ async def test_materials_sent_in_parts_leave_the_rest_asked_for_on_both_sides_an
     )
     rule.apply_recipient_report(said, at(12), at(12).date())
     # ... and sends one of the three.
-    rule.record_filing(
-        REGISTRAR,
-        at(13),
-        PROFILE,
-        version=None,
-        filed_date=at(13).date(),
-        recipient=PROVINCE_GOV,
-        materials={"drafting_explanation": True},
-    )
+    _file(rule, 13, {"drafting_explanation": True})
     mine = rule.versions[0].obligation(PROVINCE_GOV).filing  # type: ignore[union-attr]
     assert mine is not None
     assert (mine.recipient_status, mine.missing, mine.completion_due) == (
@@ -278,15 +268,7 @@ async def test_materials_sent_in_parts_leave_the_rest_asked_for_on_both_sides_an
     assert told[-1].data["missing"] == ["legal_basis", "legality_review_opinion"]
     assert (await service.verify_received_filings(REVIEWER)).problems == []
     # The rest follows, and the filing is complete at last.
-    rule.record_filing(
-        REGISTRAR,
-        at(14),
-        PROFILE,
-        version=None,
-        filed_date=at(14).date(),
-        recipient=PROVINCE_GOV,
-        materials={"legal_basis": True, "legality_review_opinion": True},
-    )
+    _file(rule, 14, {"legal_basis": True, "legality_review_opinion": True})
     await service.apply("chifeng", stream(rule, service))
     filing = await service.get_received(REVIEWER, filing.id)
     assert filing.state == FilingState.REGISTERED and filing.complete
@@ -296,14 +278,20 @@ async def test_a_filing_whose_materials_the_province_asked_for_is_not_conforming
     """Complete on arrival, but the reviewers asked for the legality opinion again: the province
     counted it conforming (规范), the city's own report did not. Both now count it not conforming."""
     rule = city_document("rule1", Kind.GOVERNMENT_RULE)
-    rule.record_filing(
-        REGISTRAR, at(10), PROFILE, version=None, filed_date=at(10).date(), recipient=PROVINCE_GOV, materials=ALL
-    )
+    _file(rule, 10, ALL)
     await service.apply("chifeng", stream(rule, service))
     [filing] = await service.list_received(REVIEWER)
     await service.register(REVIEWER, filing.id, ["legality_review_opinion"], "意见不完整")
     report = await service.report(REVIEWER, "chifeng", 2026)
     assert (report.filed, report.filed_conforming) == (1, 0)
+
+
+def _file(doc: Document, day: int, materials: dict[str, bool]) -> None:
+    """`doc`'s filing with the province's government on day `day`, sending `materials`."""
+    when = at(day)
+    doc.record_filing(
+        REGISTRAR, when, PROFILE, version=None, filed_date=when.date(), recipient=PROVINCE_GOV, materials=materials
+    )
 
 
 PROVINCE_GOV = "内蒙古自治区人民政府"

@@ -45,25 +45,22 @@ class Filings(Amendment):
         refiling = earlier is not None
         answered = None if refiling else self._correction_answered_by(v, recipient)
         sent = dict(materials)
-        asked = earlier is not None and earlier.recipient_status == "MATERIALS_REQUESTED"
-        if asked:
-            assert earlier is not None
+        # The filing the recipient asked materials of, when this one sends (some of) them.
+        asked = earlier if earlier is not None and earlier.recipient_status == "MATERIALS_REQUESTED" else None
+        if asked is not None:
             # What was asked for, sent in parts: what was delivered before stays delivered.
-            materials = {m: bool(earlier.materials.get(m) or sent.get(m)) for m in {*earlier.materials, *sent}}
+            materials = {m: bool(asked.materials.get(m) or sent.get(m)) for m in {*asked.materials, *sent}}
         filing = obligation.filing = Filing(filed_date, recipient, dict(materials), due)
         if earlier is not None:
             # Sent again (the materials asked for, or the corrected document): the same filing at the
             # recipient, which reports on it as before.
             filing.reported_by, filing.received_filing = earlier.reported_by, earlier.received_filing
             filing.registered_date, filing.review_due = earlier.registered_date, earlier.review_due
-        if asked:
-            assert earlier is not None
+        if asked is not None and (left := [m for m in asked.missing if not sent.get(m)]):
             # Part of what was asked for: the rest is still asked for, by the same date, and may be sent
             # in its turn (the recipient says so too, and its word replaces this when it comes).
-            left = [m for m in earlier.missing if not sent.get(m)]
-            if left:
-                filing.recipient_status, filing.missing = "MATERIALS_REQUESTED", left
-                filing.completion_due = earlier.completion_due
+            filing.recipient_status, filing.missing = "MATERIALS_REQUESTED", left
+            filing.completion_due = asked.completion_due
         self._record(
             "filing_recorded",
             v.number,
