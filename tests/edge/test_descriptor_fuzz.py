@@ -29,7 +29,7 @@ from normreg_common import auth
 from normreg_common.clock import FakeClock
 
 from tests.conftest import TEST_KEY
-from tests.harness import System
+from tests.harness import System, one_version
 
 CALLS_PER_METHOD = 40
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
@@ -241,11 +241,24 @@ async def _seed(s: System) -> list[str]:
             )
         )
         names += [doc.name, f"{doc.name}/versions/1", f"{doc.name}/versions/1/comments/1", f"{doc.name}/evaluations/1"]
+    # A text in force: a review suggestion is about one, never a draft.
+    registrar = s.stub("registry", s.token("zhao", "registrar", org="市政府办"))
+    in_force = await registrar.ImportDocument(
+        one_version(
+            "seed-in-force",
+            pb.DOCUMENT_KIND_GOVERNMENT_RULE,
+            "赤峰市人民政府",
+            "赤峰市城市供水管理办法",
+            pb.VERSION_STATE_IN_FORCE,
+            "2020-01-01",
+        )
+    )
+    names += [in_force.name, f"{in_force.name}/versions/1"]
     await s.pump()
     filing = s.stub("filing")
     suggestion = await filing.SubmitReviewSuggestion(
         fpb.SubmitReviewSuggestionRequest(
-            review_suggestion=fpb.ReviewSuggestion(document=names[0], reasons="与上位法抵触", contact="a@b.cn")
+            review_suggestion=fpb.ReviewSuggestion(document=in_force.name, reasons="与上位法抵触", contact="a@b.cn")
         )
     )
     return [

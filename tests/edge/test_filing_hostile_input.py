@@ -147,7 +147,9 @@ def test_no_request_to_the_filing_service_gets_internal_and_a_refusal_changes_no
         suggestion = loop.run_until_complete(
             staff.SubmitReviewSuggestion(
                 pb.SubmitReviewSuggestionRequest(
-                    review_suggestion=pb.ReviewSuggestion(document="documents/rule1", reasons="抵触", contact="a@b.cn")
+                    review_suggestion=pb.ReviewSuggestion(
+                        document="documents/rule1", sender="chifeng", reasons="抵触", contact="a@b.cn"
+                    )
                 )
             )
         )

@@ -299,3 +299,44 @@ class FilingRepositoryContract:
         await uow.write(lambda r: r.save_positions("filing:chifeng", batch[1:]))
         assert await uow.read(lambda r: r.position("filing:chifeng", "normreg.documents", 0)) == 7
         assert await uow.read(lambda r: r.position("filing:wuhai", "normreg.documents", 0)) is None
+
+    async def test_a_document_is_received_or_owed_by_its_sender_when_a_version_was_filed_or_seen(
+        self, uow: UnitOfWork
+    ) -> None:
+        await uow.write(lambda r: r.save_filing(received("documents/a1/versions/2")))
+        await uow.write(lambda r: r.see(seen("documents/b7/versions/1", sender="wuhai")))
+
+        asked = [
+            ("chifeng", "documents/a1", None, True),
+            ("chifeng", "documents/a1", 2, True),
+            ("chifeng", "documents/a1", 1, False),
+            ("wuhai", "documents/a1", None, False),
+            ("wuhai", "documents/b7", None, True),
+            ("wuhai", "documents/b7", 1, True),
+            ("chifeng", "documents/b7", None, False),
+            # A document whose name begins with another's is not it, nor are its versions.
+            ("chifeng", "documents/a", None, False),
+            ("chifeng", "documents/a1-x", None, False),
+            ("chifeng", "documents/a1/versions", None, False),
+        ]
+
+        def answers(r: FilingRepository) -> list[bool]:
+            return [r.received_or_owed(s, d, v) for s, d, v, _ in asked]
+
+        assert await uow.read(answers) == [expected for *_, expected in asked]
+
+    async def test_an_own_version_state_is_recorded_and_replaced(self, uow: UnitOfWork) -> None:
+        assert await uow.read(lambda r: r.own_states("documents/a1")) == {}
+        await uow.write(lambda r: r.set_own_state("documents/a1", 1, "PROMULGATED"))
+        await uow.write(lambda r: r.set_own_state("documents/a1", 2, "PROMULGATED"))
+        await uow.write(lambda r: r.set_own_state("documents/a1", 1, "AMENDED"))
+        await uow.write(lambda r: r.set_own_state("documents/a12", 1, "IN_FORCE"))
+        assert await uow.read(lambda r: r.own_states("documents/a1")) == {1: "AMENDED", 2: "PROMULGATED"}
+
+        def fails(r: FilingRepository) -> None:
+            r.set_own_state("documents/a1", 2, "REPEALED")
+            raise Boom
+
+        with pytest.raises(Boom):
+            await uow.write(fails)
+        assert await uow.read(lambda r: r.own_states("documents/a1")) == {1: "AMENDED", 2: "PROMULGATED"}

@@ -43,8 +43,8 @@ class NotFound(NormregError):
     code = "NOT_FOUND"
     reason = "NOT_FOUND"
 
-    def __init__(self, resource: str) -> None:
-        super().__init__(f"{resource} not found", resource=resource)
+    def __init__(self, resource: str, why: str = "") -> None:
+        super().__init__(f"{resource} not found" + (f": {why}" if why else ""), resource=resource)
         self.resource = resource
 
 

@@ -1,7 +1,7 @@
 """Wires the filing review service from settings: its database, the event log, the gRPC server and
-the outbox relay. It reads no stream of its own jurisdiction: what it reviews arrives on
-subordinates' streams, one consumer per peer deployment of NORMREG_FEDERATION_PEERS (or the
-`subordinates` a caller gives)."""
+the outbox relay. What it reviews arrives on subordinates' streams, one consumer per peer deployment
+of NORMREG_FEDERATION_PEERS (or the `subordinates` a caller gives). Of its own jurisdiction's stream
+it reads only the state of each version, which review suggestions are checked against."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from normreg_filing.adapters.stores import unit_of_work
 from normreg_filing.application.inbound import Inbound
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.entrypoints.grpc_servicer import register
+from normreg_filing.entrypoints.own_events import own_events_consumer, own_events_handler
 from normreg_filing.entrypoints.subordinate_events import subordinate_consumers
 
 DOMAIN = "normreg.filing"
@@ -81,6 +82,7 @@ async def create_app(
         profile,
         key=settings.federation_signer(),
     )
+    own = own_events_handler(service, db)
     handlers: list[Consuming[Inbound]] = []
     if subordinates is None:
         built = subordinate_consumers(settings, service, db, profile)
@@ -92,7 +94,7 @@ async def create_app(
         codec or settings.authenticator(),
         DOMAIN,
         # Served even with no peer (an empty list), so `normreg dead-letters list` can ask every service.
-        [register(service, limiter), deadletter_api.register(deadletter_api.DeadLetterServicer(*handlers))],
+        [register(service, limiter), deadletter_api.register(deadletter_api.DeadLetterServicer(own, *handlers))],
         request_limits=REQUEST_LIMITS,
         tls=settings.server_tls(),
     )
@@ -103,7 +105,7 @@ async def create_app(
         owns_event_log=owns_event_log,
         topics=[FILINGS_TOPIC],
         relay=relay,
-        consumer=None,
+        consumer=own_events_consumer(db, log, own),
         more_consumers=subordinates,
         server=server,
         background=background,

@@ -146,6 +146,10 @@ def _channel(address: str, tls: ClientTls | None) -> grpc.aio.Channel:
     return open_channel(address, tls, options=CHANNEL_OPTIONS)
 
 
+# Shown when a review suggestion names a text that is no longer in force.
+NOT_IN_FORCE = "审查建议只能针对现行有效或已公布尚未生效的文件；本文件已不再有效。"
+
+
 def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
     code = error.code()
     if code == grpc.StatusCode.NOT_FOUND:
@@ -153,6 +157,8 @@ def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return BadRequest("请求中有无法识别的内容，请检查后重试。")
     if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED):
+        if _reason(error) == "SUGGESTION_ON_TEXT_NOT_IN_FORCE":
+            return Conflict(NOT_IN_FORCE)
         return Conflict("征求意见期未开始或已经结束，意见未能提交。")
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
         return NotFound()

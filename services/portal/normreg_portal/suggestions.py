@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from normreg_portal import guards
 from normreg_portal.errors import Conflict, Forbidden, NotFound, TooMany
+from normreg_portal.gateway import NOT_IN_FORCE
 from normreg_portal.pages import checked_id, gateway
 from normreg_portal.rendering import render
 
@@ -29,6 +30,7 @@ SUGGESTIBLE = frozenset((pb.VERSION_STATE_PROMULGATED, pb.VERSION_STATE_IN_FORCE
 # 第五条、第六条 / 第五条,第六条 / 第五条 第六条: each one provision.
 _SEPARATORS = re.compile(r"[、，,；;\s]+")
 PROVISIONS_MAX = 20
+NOT_YET_KNOWN = "受理审查建议的机关尚无本文件的公布或备案记录，暂时无法受理；请稍后再试。"
 
 
 async def _document(request: Request, doc_id: str) -> spb.PublicDocument:
@@ -41,7 +43,7 @@ async def _document(request: Request, doc_id: str) -> spb.PublicDocument:
     if doc.state == pb.VERSION_STATE_PUBLIC_COMMENT:
         raise Conflict("本文件是正在征求意见的草案，尚未公布，不能提出审查建议；请在它的征求意见页面提出意见。")
     if doc.state not in SUGGESTIBLE:
-        raise Conflict("审查建议只能针对现行有效或已公布尚未生效的文件；本文件已不再有效。")
+        raise Conflict(NOT_IN_FORCE)
     return doc
 
 
@@ -132,15 +134,21 @@ async def submit(request: Request) -> Response:
     client = request.client.host if request.client else "unknown"
     if not request.app.state.suggestion_limiter.allow(client):
         raise TooMany("您提交审查建议过于频繁，请稍后再试。")
-    await gateway(request).submit_review_suggestion(
-        fpb.ReviewSuggestion(
-            document=f"documents/{doc_id}",
-            # The jurisdiction whose documents this portal shows.
-            sender=request.app.state.settings.profile,
-            provisions=provisions,
-            reasons=values["reasons"],
-            contact=values["contact"],
-            requester_kind=REQUESTER_KINDS[values["requester"]][1],
+    try:
+        await gateway(request).submit_review_suggestion(
+            fpb.ReviewSuggestion(
+                document=f"documents/{doc_id}",
+                # The jurisdiction whose documents this portal shows.
+                sender=request.app.state.settings.profile,
+                provisions=provisions,
+                reasons=values["reasons"],
+                contact=values["contact"],
+                requester_kind=REQUESTER_KINDS[values["requester"]][1],
+            )
         )
-    )
+    except NotFound:
+        # The page showed the text, but the body it is filed with has no record of it yet: its
+        # promulgation is still on its way there, or the text is not one filed with that body. The
+        # form comes back as it was written, to be sent again.
+        return _page(request, doc_id, doc, values, error=NOT_YET_KNOWN, submitted=False, status=409)
     return RedirectResponse(f"/documents/{doc_id}/review-suggestion?sent=1#suggestion-form", status_code=303)

@@ -14,7 +14,7 @@ from normreg_common.eventlog.port import Delivery, Record
 
 from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
-from normreg_filing.domain.suggestions import ReviewSuggestion
+from normreg_filing.domain.suggestions import ReviewSuggestion, of_document
 from normreg_filing.domain.supervision import SeenPromulgation, SubordinateReport, subordinate_report
 
 T = TypeVar("T")
@@ -30,6 +30,7 @@ class _Tables:
     sent: int = 0
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     positions: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    own: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
 class InMemoryUnitOfWork(UnitOfWork):
@@ -121,6 +122,18 @@ class InMemoryRepository(FilingRepository):
             if pos > after and (not sender or s.sender == sender)
         ]
         return found[:limit]
+
+    def received_or_owed(self, sender: str, document: str, version: int | None) -> bool:
+        names = {f.document for f in self._t.filings.values() if f.sender == sender} | {
+            key[1] for key in self._t.seen if key[0] == sender
+        }
+        return any(of_document(name, document, version) for name in names)
+
+    def set_own_state(self, document: str, version: int, state: str) -> None:
+        self._t.own.setdefault(document, {})[version] = state
+
+    def own_states(self, document: str) -> dict[int, str]:
+        return dict(self._t.own.get(document, {}))
 
     def see(self, p: SeenPromulgation) -> None:
         self._t.seen.setdefault((p.sender, p.document, p.recipient), p)

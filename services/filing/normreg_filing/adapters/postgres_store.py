@@ -237,6 +237,32 @@ class PostgresFilingRepository(FilingRepository):
         """The one row of an aggregate."""
         return [int(c) for c in self.conn.execute(query, args).fetchone() or ()]
 
+    def received_or_owed(self, sender: str, document: str, version: int | None) -> bool:
+        if version is None:
+            # Compared byte by byte: every version's name lies between these two whatever the collation.
+            low, high = document + "/versions/", document + "/versions0"
+            where = 'sender = %s AND document COLLATE "C" >= %s AND document COLLATE "C" < %s'
+            args: tuple[str, ...] = (sender, low, high)
+        else:
+            where, args = "sender = %s AND document = %s", (sender, f"{document}/versions/{version}")
+        row = self.conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM received_filings WHERE {where}) "  # noqa: S608 - constants only
+            f"OR EXISTS (SELECT 1 FROM seen_promulgations WHERE {where})",
+            args + args,
+        ).fetchone()
+        return bool(row and row[0])
+
+    def set_own_state(self, document: str, version: int, state: str) -> None:
+        self.conn.execute(
+            "INSERT INTO own_versions (document, version, state) VALUES (%s, %s, %s) "
+            "ON CONFLICT (document, version) DO UPDATE SET state = excluded.state",
+            (document, version, state),
+        )
+
+    def own_states(self, document: str) -> dict[int, str]:
+        rows = self.conn.execute("SELECT version, state FROM own_versions WHERE document = %s", (document,)).fetchall()
+        return {int(r[0]): str(r[1]) for r in rows}
+
     def senders(self) -> list[str]:
         rows = self.conn.execute(
             "SELECT sender FROM seen_promulgations UNION SELECT sender FROM received_filings "

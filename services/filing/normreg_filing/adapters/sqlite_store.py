@@ -81,6 +81,14 @@ CREATE TABLE IF NOT EXISTS review_suggestions (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS review_suggestions_sender ON review_suggestions (sender, pos);
+-- The state of each version of this deployment's own documents, from its registry's stream: what a
+-- review suggestion about one of them is checked against.
+CREATE TABLE IF NOT EXISTS own_versions (
+    document TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (document, version)
+);
 -- A sender's report for a year reads that year's filings and suggestions only, not all of them.
 CREATE INDEX IF NOT EXISTS received_filings_by_year
     ON received_filings (sender, json_extract(body, '$.promulgation_date'));
@@ -214,6 +222,32 @@ class SqliteFilingRepository(FilingRepository):
             (after, sender, sender, limit),
         ).fetchall()
         return [(int(r[0]), _suggestion.validate_json(r[1])) for r in rows]
+
+    def received_or_owed(self, sender: str, document: str, version: int | None) -> bool:
+        if version is None:
+            # Every version's name: documents/{d}/versions/ up to the character after "/".
+            low, high = document + "/versions/", document + "/versions0"
+            where = "sender = ? AND document >= ? AND document < ?"
+            args: tuple[str, ...] = (sender, low, high)
+        else:
+            where, args = "sender = ? AND document = ?", (sender, f"{document}/versions/{version}")
+        row = self._c.execute(
+            f"SELECT EXISTS (SELECT 1 FROM received_filings WHERE {where}) "  # noqa: S608 - constants only
+            f"OR EXISTS (SELECT 1 FROM seen_promulgations WHERE {where})",
+            args + args,
+        ).fetchone()
+        return bool(row[0])
+
+    def set_own_state(self, document: str, version: int, state: str) -> None:
+        self._c.execute(
+            "INSERT INTO own_versions (document, version, state) VALUES (?, ?, ?) "
+            "ON CONFLICT (document, version) DO UPDATE SET state = excluded.state",
+            (document, version, state),
+        )
+
+    def own_states(self, document: str) -> dict[int, str]:
+        rows = self._c.execute("SELECT version, state FROM own_versions WHERE document = ?", (document,))
+        return {int(r[0]): str(r[1]) for r in rows}
 
     def see(self, p: SeenPromulgation) -> None:
         self._c.execute(

@@ -54,6 +54,18 @@ class Inbound:
     messages: tuple[SeenPromulgation | FilingSent, ...]
 
 
+@dataclass(frozen=True)
+class VersionState:
+    """What this deployment's own registry stream says of one of its versions: the state it is now in."""
+
+    source: str
+    subject: str
+    sequence: int
+    document: str
+    version: int
+    state: str
+
+
 def translate(event: CloudEvent, sender: str, bodies: frozenset[str]) -> Inbound:
     """`sender` is the jurisdiction whose stream this is; `bodies` are the recipients this deployment
     receives for. Read with the published messages (normreg.events.v1 DocumentPromulgated,

@@ -88,6 +88,21 @@ class FilingRepository(ConsumedStreams):
         """At most `limit` suggestions in submission order after position `after` (positions are
         positive), each with its position; an empty sender matches every sender."""
 
+    @abc.abstractmethod
+    def received_or_owed(self, sender: str, document: str, version: int | None) -> bool:
+        """Whether a filing of `sender`'s document `document` (documents/{d}) has arrived, or a
+        promulgation of it owing one was seen: of version `version`, or of any version when None."""
+
+    # ---- this deployment's own published versions, from its registry's stream ------------------
+
+    @abc.abstractmethod
+    def set_own_state(self, document: str, version: int, state: str) -> None:
+        """Remembers the state a version of this deployment's own document (documents/{d}) is in."""
+
+    @abc.abstractmethod
+    def own_states(self, document: str) -> dict[int, str]:
+        """The states of the versions of this deployment's document `document` recorded so far."""
+
     # ---- promulgations seen on subordinates' streams --------------------------------------------
 
     @abc.abstractmethod

@@ -20,14 +20,14 @@ from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
 from normreg_filing.application.events import to_records
-from normreg_filing.application.inbound import FilingSent, Inbound
+from normreg_filing.application.inbound import FilingSent, Inbound, VersionState
 from normreg_filing.application.ports import Repository as FilingRepository
 from normreg_filing.application.ports import Store
 from normreg_filing.application.verification import Comparison, Verification
 from normreg_filing.domain import access
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_filing.domain.received import ReceivedFiling, authorize
-from normreg_filing.domain.suggestions import ReviewSuggestion
+from normreg_filing.domain.suggestions import ReviewSuggestion, document_parts, require_suggestible
 from normreg_filing.domain.supervision import MissingFiling, SeenPromulgation, SubordinateReport
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,21 @@ class FilingReviewService:
                 sender,
             )
         return changed
+
+    async def apply_own(
+        self, states: Sequence[VersionState], group: str = "", deliveries: Sequence[Delivery] = ()
+    ) -> None:
+        """Records the states this deployment's own versions moved to, each event once, with the
+        consumer's positions in the same transaction."""
+
+        def work(repo: FilingRepository) -> None:
+            if group:
+                repo.save_positions(group, deliveries)
+            for s in states:
+                if repo.accept_sequence(f"{self._profile.name}:{s.source}", s.subject, s.sequence):
+                    repo.set_own_state(s.document, s.version, s.state)
+
+        await self._store.write(work)
 
     def _arrived(self, repo: FilingRepository, m: FilingSent) -> None:
         existing = repo.filing_of(m.sender, m.document, m.recipient)
@@ -293,7 +308,23 @@ class FilingReviewService:
             at=self._clock.now(),
             profile=self._profile,
         )
-        await self._store.write(lambda repo: repo.save_suggestion(s))
+        own = sender == self._profile.name
+        named, version = document_parts(document)
+
+        def work(repo: FilingRepository) -> None:
+            # Only a text this recipient reviews: its own deployment's promulgated and in force, or
+            # a subordinate's filed here or owed here. Without this an invented name would be
+            # stored and counted in the sender's yearly report as a suggestion received.
+            if own:
+                require_suggestible(document, repo.own_states(named))
+            elif not repo.received_or_owed(sender, named, version):
+                raise NotFound(
+                    document,
+                    f"{sender} has filed no such document with {self._profile.name}, nor promulgated one owed here",
+                )
+            repo.save_suggestion(s)
+
+        await self._store.write(work)
         return s
 
     async def list_suggestions(

@@ -5,14 +5,56 @@ answer and never shown to anyone but the recipient's reviewers."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
-from normreg_common.errors import FailedPrecondition, InvalidArgument
+from normreg_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 from normreg_common.text import blank
 
 from normreg_filing.domain.received import authorize
+
+# What a suggestion may be about (立法法 第一百一十条: the review of a filed text): a version
+# promulgated, in force or not yet. A draft was never filed, and a text no longer in force leaves
+# nothing to review.
+SUGGESTIBLE_STATES = frozenset({"PROMULGATED", "IN_FORCE"})
+_NAME = re.compile(r"^(documents/[^/]+)(?:/versions/([0-9]+))?$")
+
+
+def document_parts(name: str) -> tuple[str, int | None]:
+    """documents/{d} -> (documents/{d}, None); documents/{d}/versions/{n} -> (documents/{d}, n)."""
+    m = _NAME.match(name)
+    if m is None:
+        raise InvalidArgument("document", "expected documents/{document} or documents/{document}/versions/{version}")
+    return m.group(1), None if m.group(2) is None else int(m.group(2))
+
+
+def of_document(name: str, document: str, version: int | None) -> bool:
+    """Whether `name` (a document's or a version's) names `document`, or its version `version`."""
+    m = _NAME.match(name)
+    if m is None or m.group(1) != document:
+        return False
+    return version is None or (m.group(2) is not None and int(m.group(2)) == version)
+
+
+def require_suggestible(name: str, states: dict[int, str]) -> None:
+    """The rule for a suggestion about this deployment's own document: one of its versions (the
+    version named, when one is) is promulgated and not yet out of force. `states` are the states its
+    versions are known to be in, from the registry's stream; a draft never appears there."""
+    _, version = document_parts(name)
+    named = states if version is None else {version: states[version]} if version in states else {}
+    if not named:
+        raise NotFound(
+            name, "no promulgated document of this deployment has this name (a draft takes comments, not suggestions)"
+        )
+    if not SUGGESTIBLE_STATES & set(named.values()):
+        raise FailedPrecondition(
+            "SUGGESTION_ON_TEXT_NOT_IN_FORCE",
+            f"{name} is no longer in force: a review suggestion asks for the review of a text in force "
+            "or promulgated and not yet in force",
+            resource=name,
+        )
 
 
 @dataclass
