@@ -340,3 +340,18 @@ class FilingRepositoryContract:
         with pytest.raises(Boom):
             await uow.write(fails)
         assert await uow.read(lambda r: r.own_states("documents/a1")) == {1: "AMENDED", 2: "PROMULGATED"}
+
+    async def test_a_filing_stored_before_requests_were_marked_counts_as_asked_for_materials(
+        self, uow: UnitOfWork
+    ) -> None:
+        """Filings stored before `materials_requested_once` existed lack it; their completion date,
+        which only a request for materials sets, still makes them not conforming (规范率)."""
+        asked = received("documents/a1/versions/1")
+        asked.register(REVIEWER, at(11), PROVINCE, missing=["drafting_explanation"], note="")
+        asked.complete_materials(at(12), PROVINCE, {"drafting_explanation": True})
+        stored_before = dataclasses.replace(asked, materials_requested_once=False)
+        clean = received("documents/a2/versions/1")
+        await uow.write(lambda r: r.save_filing(stored_before))
+        await uow.write(lambda r: r.save_filing(clean))
+        report = await uow.read(lambda r: r.report("chifeng", at(0).year))
+        assert (report.filed, report.filed_conforming) == (2, 1)

@@ -34,7 +34,8 @@ _FILING_COUNTS = """
 SELECT count(*),
     count(*) FILTER (WHERE b ->> 'filed_date' <= b ->> 'due_date'),
     count(*) FILTER (WHERE (b ->> 'complete_on_arrival')::boolean AND NOT (b ->> 'ever_corrected')::boolean
-        AND NOT coalesce((b ->> 'materials_requested_once')::boolean, false) AND state <> 'REVOKED'),
+        AND NOT coalesce((b ->> 'materials_requested_once')::boolean, false)
+        AND b ->> 'completion_due' IS NULL AND state <> 'REVOKED'),
     count(*) FILTER (WHERE state = 'ACCEPTED'),
     count(*) FILTER (WHERE (b ->> 'ever_corrected')::boolean),
     count(*) FILTER (WHERE state = 'REVOKED')

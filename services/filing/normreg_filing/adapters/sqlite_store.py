@@ -118,7 +118,8 @@ _FILING_COUNTS = """
 SELECT count(*),
     coalesce(sum(json_extract(body, '$.filed_date') <= json_extract(body, '$.due_date')), 0),
     coalesce(sum(json_extract(body, '$.complete_on_arrival') AND NOT json_extract(body, '$.ever_corrected')
-        AND NOT coalesce(json_extract(body, '$.materials_requested_once'), 0) AND state != 'REVOKED'), 0),
+        AND NOT coalesce(json_extract(body, '$.materials_requested_once'), 0)
+        AND json_extract(body, '$.completion_due') IS NULL AND state != 'REVOKED'), 0),
     coalesce(sum(state = 'ACCEPTED'), 0),
     coalesce(sum(json_extract(body, '$.ever_corrected') <> 0), 0),
     coalesce(sum(state = 'REVOKED'), 0)

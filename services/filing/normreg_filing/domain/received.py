@@ -76,6 +76,12 @@ class ReceivedFiling:
         return f"receivedFilings/{self.id}"
 
     @property
+    def asked_for_materials(self) -> bool:
+        """The recipient asked for materials at least once. A completion date is set by that request
+        and never cleared, so it answers for filings stored before `materials_requested_once` was."""
+        return self.materials_requested_once or self.completion_due is not None
+
+    @property
     def on_time(self) -> bool:
         return self.filed_date <= self.due_date
 

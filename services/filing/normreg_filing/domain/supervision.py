@@ -91,7 +91,7 @@ def subordinate_report(
         report.filed_on_time += f.on_time
         report.filed_conforming += (
             f.complete_on_arrival
-            and not f.materials_requested_once
+            and not f.asked_for_materials
             and not f.ever_corrected
             and f.state != FilingState.REVOKED
         )
