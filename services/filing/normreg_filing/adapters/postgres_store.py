@@ -15,6 +15,7 @@ from normreg_common.postgres.database import Conn, PostgresDatabase
 from normreg_common.postgres.outbox import enqueue
 from pydantic import TypeAdapter
 
+from normreg_filing.adapters import sql_lookups
 from normreg_filing.adapters.sql_reports import ReportQueries, subordinate_report
 from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
@@ -239,18 +240,8 @@ class PostgresFilingRepository(FilingRepository):
         return [int(c) for c in self.conn.execute(query, args).fetchone() or ()]
 
     def received_or_owed(self, sender: str, document: str, version: int | None) -> bool:
-        if version is None:
-            # Compared byte by byte: every version's name lies between these two whatever the collation.
-            low, high = document + "/versions/", document + "/versions0"
-            where = 'sender = %s AND document COLLATE "C" >= %s AND document COLLATE "C" < %s'
-            args: tuple[str, ...] = (sender, low, high)
-        else:
-            where, args = "sender = %s AND document = %s", (sender, f"{document}/versions/{version}")
-        row = self.conn.execute(
-            f"SELECT EXISTS (SELECT 1 FROM received_filings WHERE {where}) "  # noqa: S608 - constants only
-            f"OR EXISTS (SELECT 1 FROM seen_promulgations WHERE {where})",
-            args + args,
-        ).fetchone()
+        sql, args = sql_lookups.received_or_owed(sender, document, version, mark="%s", collate=' COLLATE "C"')
+        row = self.conn.execute(sql, args).fetchone()
         return bool(row and row[0])
 
     def set_own_state(self, document: str, version: int, state: str) -> None:

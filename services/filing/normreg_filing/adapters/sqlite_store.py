@@ -16,6 +16,7 @@ from normreg_common.outbox import OUTBOX_SCHEMA, enqueue
 from normreg_common.sqlite import Database
 from pydantic import TypeAdapter
 
+from normreg_filing.adapters import sql_lookups
 from normreg_filing.adapters.sql_reports import ReportQueries, subordinate_report
 from normreg_filing.application.ports import FilingRepository, OutboxEntry, UnitOfWork
 from normreg_filing.domain.received import ReceivedFiling
@@ -225,19 +226,8 @@ class SqliteFilingRepository(FilingRepository):
         return [(int(r[0]), _suggestion.validate_json(r[1])) for r in rows]
 
     def received_or_owed(self, sender: str, document: str, version: int | None) -> bool:
-        if version is None:
-            # Every version's name: documents/{d}/versions/ up to the character after "/".
-            low, high = document + "/versions/", document + "/versions0"
-            where = "sender = ? AND document >= ? AND document < ?"
-            args: tuple[str, ...] = (sender, low, high)
-        else:
-            where, args = "sender = ? AND document = ?", (sender, f"{document}/versions/{version}")
-        row = self._c.execute(
-            f"SELECT EXISTS (SELECT 1 FROM received_filings WHERE {where}) "  # noqa: S608 - constants only
-            f"OR EXISTS (SELECT 1 FROM seen_promulgations WHERE {where})",
-            args + args,
-        ).fetchone()
-        return bool(row[0])
+        sql, args = sql_lookups.received_or_owed(sender, document, version, mark="?")
+        return bool(self._c.execute(sql, args).fetchone()[0])
 
     def set_own_state(self, document: str, version: int, state: str) -> None:
         self._c.execute(
