@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.procs import Backends, System, echo_process
+from bench.procs import SERVICES, Backends, System, echo_process
 from bench.stats import VERDICTS
 
 TARGET_PERCENT = 0.5
@@ -35,7 +35,8 @@ async def main(backends: list[Backends], window_s: float = 60.0) -> None:
     for b in backends:
         print(f"\n== idle: % of one core over {window_s:.0f} s with nothing to do ({b.name})", flush=True)
         with tempfile.TemporaryDirectory(prefix="normreg-idle-") as tmp:
-            system = System(Path(tmp), b)
+            # The filing service too: it consumes its own registry's stream and its peers'.
+            system = System(Path(tmp), b, names=(*SERVICES, "filing"))
             with system.running(), echo_process() as (_, echo):
                 await asyncio.sleep(SETTLE_S)
                 pids = {f"normreg_{n}": p.pid for n, p in system.procs.items()} | {"grpc.aio echo (floor)": echo.pid}
