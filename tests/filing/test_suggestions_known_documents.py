@@ -79,6 +79,7 @@ async def test_a_suggestion_on_a_text_in_force_is_taken_and_on_a_repealed_one_re
     # A version the document does not have.
     error = await refused(public, suggestion(f"{doc.name}/versions/2"))
     assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert "no version 2 of it" in (error.details() or "")
 
     await p.registrar.Repeal(rpb.RepealRequest(name=doc.name, reason="上位法已修改"))
     await p.settle()

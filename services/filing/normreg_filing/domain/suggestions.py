@@ -44,10 +44,12 @@ def require_suggestible(name: str, states: dict[int, str]) -> None:
     versions are known to be in, from the registry's stream; a draft never appears there."""
     _, version = document_parts(name)
     named = states if version is None else {version: states[version]} if version in states else {}
-    if not named:
+    if not states:
         raise NotFound(
             name, "no promulgated document of this deployment has this name (a draft takes comments, not suggestions)"
         )
+    if not named:
+        raise NotFound(name, f"no version {version} of it is known here as promulgated; name the document itself")
     if not SUGGESTIBLE_STATES & set(named.values()):
         raise FailedPrecondition(
             "SUGGESTION_ON_TEXT_NOT_IN_FORCE",
