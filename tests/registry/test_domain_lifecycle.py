@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from normreg_common.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -361,6 +362,55 @@ def test_declare_invalid_and_repeal_end_the_version_in_force() -> None:
     doc.repeal(REGISTRAR, at(40), "不再适用", today=at(40).date())
     assert doc.latest.state == State.REPEALED
     assert doc.latest.timeline[-1].event == "repealed"
+
+
+def _with_amendment_promulgated() -> Document:
+    doc = in_force_doc()
+    doc.start_amendment(DRAFTER, at(40), None)
+    doc.update_draft(DRAFTER, at(41), title=None, body="第一条 修改后的文本。", etag=doc.etag)
+    to_adopted(doc)
+    promulgate(doc, at(50), seq=2)
+    assert [v.state for v in doc.versions] == [State.IN_FORCE, State.PROMULGATED]
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("end", "state"),
+    [
+        (lambda d: d.repeal(REGISTRAR, at(55), "不再适用", today=at(55).date()), State.REPEALED),
+        (lambda d: d.declare_invalid(REGISTRAR, at(55), "上位法废止", at(55).date()), State.DECLARED_INVALID),
+    ],
+)
+def test_a_document_ended_takes_its_promulgated_amendment_with_it_and_never_returns_into_force(
+    end: Callable[[Document], None], state: State
+) -> None:
+    """Ending the version in force alone left the amendment pending: the scheduler brought it into
+    force on its effective date, and the repealed document was in force again without a decision."""
+    doc = _with_amendment_promulgated()
+    end(doc)
+    assert [v.state for v in doc.versions] == [state, state]
+    assert doc.versions[1].timeline[-1].event == state.value.lower()
+    doc.run_clock(SCHEDULER, at(200), PROFILE)
+    assert [v.state for v in doc.versions] == [state, state]
+    assert doc.in_force_version() is None
+
+
+def test_a_document_repealed_withdraws_its_amendment_still_being_drafted() -> None:
+    doc = in_force_doc()
+    doc.start_amendment(DRAFTER, at(40), None)
+    doc.repeal(REGISTRAR, at(45), "不再适用", today=at(45).date())
+    assert [v.state for v in doc.versions] == [State.REPEALED, State.WITHDRAWN]
+    assert "repealing" in doc.versions[1].state_reason and "不再适用" in doc.versions[1].state_reason
+    with pytest.raises(FailedPrecondition):
+        to_adopted(doc)
+
+
+def test_a_document_promulgated_may_be_repealed_before_it_takes_effect() -> None:
+    doc = to_adopted(new_doc())
+    promulgate(doc, at(4))
+    doc.repeal(REGISTRAR, at(10), "未施行即废止", today=at(10).date())
+    doc.run_clock(SCHEDULER, at(60), PROFILE)
+    assert doc.latest.state == State.REPEALED
 
 
 @pytest.mark.parametrize("stage", ["drafting", "comment", "review", "deliberation", "adopted"])

@@ -90,6 +90,35 @@ class Amendment(Evaluations):
             details["evaluation"] = f"{self.name}/evaluations/{evaluation}"
         self._move(v, action, principal, at, reason=reason, details=details)
         v.timeline.append(TimelineEntry(today, action.value, reason, related))
+        self._end_amendments_under_way(action, v, principal, at, reason, today, related)
+
+    def _end_amendments_under_way(
+        self,
+        action: Action,
+        ended: Version,
+        principal: Principal,
+        at: dt.datetime,
+        reason: str,
+        today: dt.date,
+        related: str,
+    ) -> None:
+        """A document repealed or declared invalid takes its amendment under way with it: one
+        promulgated and not yet in force is ended by the same decision (else the scheduler would bring
+        it into force and the document back with it), one still being drafted is withdrawn."""
+        for w in self.versions:
+            if w is ended:
+                continue
+            if self._can(action, w):
+                w.state_reason = reason
+                w.repealed_by = related
+                self._move(w, action, principal, at, reason=reason, details={"with": self.version_name(ended.number)})
+                w.timeline.append(TimelineEntry(today, action.value, reason, related))
+            elif w.state in PRE_PROMULGATION:
+                why = f"the document was ended ({PHRASES[action]}): {reason}"
+                w.state_reason = why
+                self._move(
+                    w, Action.WITHDRAW, principal, at, reason=why, details={"with": self.version_name(ended.number)}
+                )
 
     def apply_cleanup(
         self, principal: Principal, at: dt.datetime, outcome: str, reason: str, campaign: str, today: dt.date

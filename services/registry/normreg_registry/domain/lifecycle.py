@@ -130,7 +130,9 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.PROMULGATE: _t({S.ADOPTED}, S.PROMULGATED, roles={Role.REGISTRAR}),
     Action.ENTER_INTO_FORCE: _t({S.PROMULGATED}, S.IN_FORCE, Actor.SCHEDULER),
     Action.SUPERSEDE: _t({S.IN_FORCE}, S.AMENDED, Actor.SCHEDULER),
-    Action.REPEAL: _t({S.IN_FORCE}, S.REPEALED, roles={Role.REGISTRAR}),
+    # From PROMULGATED too: a document repealed before it took effect never does, and neither does an
+    # amendment promulgated and pending when its document is repealed.
+    Action.REPEAL: _t({S.IN_FORCE, S.PROMULGATED}, S.REPEALED, roles={Role.REGISTRAR}),
     # From PROMULGATED too: a document revoked by its filing authority before it took effect never does.
     Action.DECLARE_INVALID: _t({S.IN_FORCE, S.PROMULGATED}, S.DECLARED_INVALID, roles={Role.REGISTRAR}),
     Action.EXPIRE: _t({S.IN_FORCE}, S.EXPIRED, Actor.SCHEDULER),
