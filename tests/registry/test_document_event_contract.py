@@ -153,6 +153,7 @@ def _adopt(doc: Document, start: float) -> None:
     doc.deliberate(
         SECRETARY,
         at(start + 2),
+        PROFILE,
         adopt=True,
         meeting="市政府第9次常务会议",
         meeting_date=at(start + 2).date(),
@@ -190,7 +191,13 @@ def _scenario() -> None:
     a.submit_for_review(DRAFTER, at(25))
     _decide(a, "APPROVE", at(26))
     a.deliberate(
-        SECRETARY, at(27), adopt=False, meeting="市政府第8次常务会议", meeting_date=at(27).date(), reason="再议"
+        SECRETARY,
+        at(27),
+        PROFILE,
+        adopt=False,
+        meeting="市政府第8次常务会议",
+        meeting_date=at(27).date(),
+        reason="再议",
     )
     _publish(a)
     _adopt(a, 28)

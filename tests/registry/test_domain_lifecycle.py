@@ -57,7 +57,7 @@ def to_adopted(doc: Document) -> Document:
     if doc.kind == Kind.MAJOR_DECISION:
         for p in Procedure:
             doc.record_procedure(DRAFTER, at(2), p, "done")
-    doc.deliberate(SECRETARY, at(3), adopt=True, meeting="第1次常务会议", meeting_date=at(3).date(), reason="")
+    doc.deliberate(SECRETARY, at(3), PROFILE, adopt=True, meeting="第1次常务会议", meeting_date=at(3).date(), reason="")
     return doc
 
 
@@ -115,7 +115,7 @@ def test_cannot_deliberate_before_legality_review_passes() -> None:
     # administrator: not "not found", not the state, but that legality review has not approved it.
     for caller in (SECRETARY, ADMIN):
         with pytest.raises(FailedPrecondition) as err:
-            doc.deliberate(caller, at(2), adopt=True, meeting="m", meeting_date=at(2).date(), reason="")
+            doc.deliberate(caller, at(2), PROFILE, adopt=True, meeting="m", meeting_date=at(2).date(), reason="")
         assert err.value.reason == "LEGALITY_REVIEW_NOT_APPROVED"
         assert err.value.metadata["situation"] == "IN_REVIEW"
     assert doc.latest.state == State.LEGALITY_REVIEW
@@ -128,7 +128,7 @@ def test_deliberation_refuses_a_version_whose_approval_is_for_another_revision()
     # Internal corruption of the invariant must still be caught by the gate itself.
     doc.latest.revision += 1
     with pytest.raises(FailedPrecondition) as err:
-        doc.deliberate(SECRETARY, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+        doc.deliberate(SECRETARY, at(3), PROFILE, adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
     assert err.value.reason == "LEGALITY_REVIEW_NOT_APPROVED"
     assert "不得提交讨论" not in err.value.message  # message in plain words, reason stable
     assert doc.latest.state == State.AWAITING_DELIBERATION
@@ -138,12 +138,39 @@ def test_a_later_edit_voids_the_legality_approval() -> None:
     doc = new_doc()
     doc.submit_for_review(DRAFTER, at(1))
     approve(doc, at(2))
-    doc.deliberate(SECRETARY, at(3), adopt=False, meeting="m", meeting_date=at(3).date(), reason="more work")
+    doc.deliberate(SECRETARY, at(3), PROFILE, adopt=False, meeting="m", meeting_date=at(3).date(), reason="more work")
     assert doc.latest.state == State.DRAFTING
     doc.update_draft(DRAFTER, at(4), title=None, body="第一条 新的文本。", etag=doc.etag)
     assert doc.latest.approved_revision == 0
     doc.submit_for_review(DRAFTER, at(5))
     assert doc.latest.state == State.LEGALITY_REVIEW
+
+
+def test_a_meeting_dated_after_today_is_refused_and_changes_nothing() -> None:
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    approve(doc, at(2))
+    with pytest.raises(InvalidArgument) as err:
+        doc.deliberate(SECRETARY, at(3), PROFILE, adopt=True, meeting="m", meeting_date=at(4).date(), reason="")
+    assert err.value.field == "meeting_date"
+    assert doc.latest.state == State.AWAITING_DELIBERATION
+
+
+def test_a_meeting_is_compared_with_the_local_day_of_the_legality_decision() -> None:
+    """Approved at 01:00 in Shanghai (17:00 UTC the day before): a meeting dated the UTC day is a
+    meeting before the approval."""
+    doc = new_doc()
+    doc.submit_for_review(DRAFTER, at(1))
+    # The service's clock gives UTC instants.
+    decided = dt.datetime(2026, 3, 4, 17, 0, tzinfo=dt.UTC)
+    approve(doc, decided)
+    utc_day = decided.date()
+    assert decided.astimezone(SHANGHAI).date() == dt.date(2026, 3, 5)
+    with pytest.raises(FailedPrecondition) as err:
+        doc.deliberate(SECRETARY, at(4), PROFILE, adopt=True, meeting="m", meeting_date=utc_day, reason="")
+    assert err.value.reason == "DATE_BEFORE_PREVIOUS_STEP"
+    doc.deliberate(SECRETARY, at(4), PROFILE, adopt=True, meeting="m", meeting_date=dt.date(2026, 3, 5), reason="")
+    assert doc.latest.state == State.ADOPTED
 
 
 def test_a_stale_review_decision_for_an_earlier_round_is_ignored() -> None:
@@ -181,14 +208,14 @@ def test_major_decision_needs_all_five_procedures_before_deliberation() -> None:
     doc.submit_for_review(DRAFTER, at(1))
     approve(doc, at(2))
     with pytest.raises(FailedPrecondition) as err:
-        doc.deliberate(SECRETARY, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+        doc.deliberate(SECRETARY, at(3), PROFILE, adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
     assert err.value.reason == "MAJOR_DECISION_PROCEDURES_MISSING"
     assert "public participation" in err.value.message and "risk assessment" in err.value.message
     assert err.value.metadata["missing"] == "PUBLIC_PARTICIPATION,RISK_ASSESSMENT"
     assert doc.latest.state == State.AWAITING_DELIBERATION
     doc.record_procedure(DRAFTER, at(3), Procedure.PUBLIC_PARTICIPATION, "听证会")
     doc.record_procedure(DRAFTER, at(3), Procedure.RISK_ASSESSMENT, "风险评估报告")
-    doc.deliberate(SECRETARY, at(4), adopt=True, meeting="m", meeting_date=at(4).date(), reason="")
+    doc.deliberate(SECRETARY, at(4), PROFILE, adopt=True, meeting="m", meeting_date=at(4).date(), reason="")
     assert doc.latest.state == State.ADOPTED
 
 
@@ -423,7 +450,7 @@ def test_withdraw_is_allowed_from_every_pre_promulgation_state(stage: str) -> No
     if stage in ("deliberation", "adopted"):
         approve(doc, at(2))
     if stage == "adopted":
-        doc.deliberate(SECRETARY, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+        doc.deliberate(SECRETARY, at(3), PROFILE, adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
     doc.withdraw(DRAFTER, at(4), "no longer needed")
     assert doc.latest.state == State.WITHDRAWN
 
@@ -461,10 +488,10 @@ def test_roles_other_than_the_allowed_one_are_denied() -> None:
     doc.submit_for_review(DRAFTER, at(1))
     approve(doc, at(2))
     with pytest.raises(PermissionDenied) as err:
-        doc.deliberate(REVIEWER, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+        doc.deliberate(REVIEWER, at(3), PROFILE, adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
     assert err.value.reason == "ROLE_NOT_ALLOWED"
     with pytest.raises(PermissionDenied):
-        doc.deliberate(DRAFTER, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+        doc.deliberate(DRAFTER, at(3), PROFILE, adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
 
 
 def test_a_version_repealed_before_it_was_filed_still_owes_its_filing_and_may_make_it() -> None:

@@ -60,7 +60,7 @@ def _amendment_promulgated() -> Document:
     doc.start_amendment(DRAFTER, at(40), None)
     doc.submit_for_review(DRAFTER, at(41))
     approve(doc, at(42))
-    doc.deliberate(SECRETARY, at(43), adopt=True, meeting="m", meeting_date=at(43).date(), reason="")
+    doc.deliberate(SECRETARY, at(43), PROFILE, adopt=True, meeting="m", meeting_date=at(43).date(), reason="")
     promulgate(doc, at(44), seq=2)
     return doc
 
@@ -106,13 +106,17 @@ SCENARIOS: dict[Action, tuple[Setup, Step]] = {
     Action.ADOPT: (
         _awaiting,
         _latest(
-            lambda d: d.deliberate(SECRETARY, at(3), adopt=True, meeting="m", meeting_date=at(3).date(), reason="")
+            lambda d: d.deliberate(
+                SECRETARY, at(3), PROFILE, adopt=True, meeting="m", meeting_date=at(3).date(), reason=""
+            )
         ),
     ),
     Action.SEND_BACK: (
         _awaiting,
         _latest(
-            lambda d: d.deliberate(SECRETARY, at(3), adopt=False, meeting="m", meeting_date=at(3).date(), reason="")
+            lambda d: d.deliberate(
+                SECRETARY, at(3), PROFILE, adopt=False, meeting="m", meeting_date=at(3).date(), reason=""
+            )
         ),
     ),
     Action.PROMULGATE: (lambda: to_adopted(new_doc()), _latest(lambda d: promulgate(d, at(4)))),

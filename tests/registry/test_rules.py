@@ -40,7 +40,7 @@ BODY_WORDS = "为了规范行政规范性文件管理"
 
 
 def adopt(doc: Document, who: Principal = SECRETARY, when: float = 3) -> None:
-    doc.deliberate(who, at(when), adopt=True, meeting="m", meeting_date=at(when).date(), reason="")
+    doc.deliberate(who, at(when), PROFILE, adopt=True, meeting="m", meeting_date=at(when).date(), reason="")
 
 
 def refusal(doc: Document, who: Principal = SECRETARY) -> FailedPrecondition:
@@ -101,7 +101,7 @@ def test_government_office_is_told_the_approval_was_voided_by_an_edit() -> None:
     doc = new_doc()
     doc.submit_for_review(DRAFTER, at(1))
     approve(doc, at(2))
-    doc.deliberate(SECRETARY, at(3), adopt=False, meeting="m", meeting_date=at(3).date(), reason="再议")
+    doc.deliberate(SECRETARY, at(3), PROFILE, adopt=False, meeting="m", meeting_date=at(3).date(), reason="再议")
     assert refusal(doc).metadata["situation"] == "SENT_BACK"
     doc.update_draft(DRAFTER, at(4), title=None, body=doc.latest.body + "\n第三条 补充。", etag="")
     err = refusal(doc)
@@ -404,7 +404,7 @@ def test_a_promulgation_dated_before_the_meeting_that_adopted_it_is_refused() ->
     doc = new_doc()
     doc.submit_for_review(DRAFTER, at(1))
     approve(doc, at(2))
-    doc.deliberate(SECRETARY, at(5), adopt=True, meeting="m", meeting_date=at(5).date(), reason="")
+    doc.deliberate(SECRETARY, at(5), PROFILE, adopt=True, meeting="m", meeting_date=at(5).date(), reason="")
     with pytest.raises(FailedPrecondition) as err:
         doc.promulgate(
             principal("reg", Role.REGISTRAR),
@@ -426,7 +426,7 @@ def test_a_meeting_dated_before_the_legality_approval_is_refused() -> None:
     doc.submit_for_review(DRAFTER, at(1))
     approve(doc, at(10))
     with pytest.raises(FailedPrecondition) as err:
-        doc.deliberate(SECRETARY, at(11), adopt=True, meeting="m", meeting_date=at(9).date(), reason="")
+        doc.deliberate(SECRETARY, at(11), PROFILE, adopt=True, meeting="m", meeting_date=at(9).date(), reason="")
     assert err.value.reason == "DATE_BEFORE_PREVIOUS_STEP"
     assert doc.latest.state.value == "AWAITING_DELIBERATION"
 

@@ -442,7 +442,13 @@ class RegistryService:
             if not access.takes_part_in(principal, Action.ADOPT if adopt else Action.SEND_BACK):
                 access.require_visible(principal, doc)
             doc.deliberate(
-                principal, self._clock.now(), adopt=adopt, meeting=meeting, meeting_date=meeting_date, reason=reason
+                principal,
+                self._clock.now(),
+                self._profile,
+                adopt=adopt,
+                meeting=meeting,
+                meeting_date=meeting_date,
+                reason=reason,
             )
             return self._save(store, doc)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from normreg_common.principal import Principal
+from normreg_common.profile import JurisdictionProfile
 
-from normreg_registry.domain import access, gates, legality
+from normreg_registry.domain import access, gates, legality, request_dates
 from normreg_registry.domain.aggregate import DocumentState
 from normreg_registry.domain.lifecycle import MAJOR_DECISION_PROCEDURES, PROCEDURE_NAMES, Action
 from normreg_registry.domain.versions import Version
@@ -48,6 +49,7 @@ class Deliberation(DocumentState):
         self,
         principal: Principal,
         at: dt.datetime,
+        profile: JurisdictionProfile,
         *,
         adopt: bool,
         meeting: str,
@@ -62,11 +64,15 @@ class Deliberation(DocumentState):
             self._require_legality_approval(v)
         self._authorize_transition(principal, action)
         self._check(action, v)
+        # A meeting is dated on the jurisdiction's calendar, as every step it follows: not after today,
+        # not before the local day of the document's creation or of the legality review decision.
+        request_dates.not_in_future(meeting_date, "meeting_date", profile.local_date(at))
+        decided = v.review_decided_at
         self._in_order(
             meeting_date,
             "meeting_date",
-            (self.created_at.date(), "the document's creation"),
-            (v.review_decided_at.date() if v.review_decided_at else None, "the legality review decision"),
+            (profile.local_date(self.created_at), "the document's creation"),
+            (profile.local_date(decided) if decided else None, "the legality review decision"),
         )
         if adopt:
             self._require_legality_approval(v)
