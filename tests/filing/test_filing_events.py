@@ -65,3 +65,19 @@ def test_the_senders_events_carry_every_step_and_never_the_reviewers_notes() -> 
     )
     assert read(events[4], ev.FilingDecided).outcome == "ACCEPTED"
     assert correction.filing.sender == "chifeng" and correction.filing.recipient == "内蒙古自治区人民政府"
+
+
+def test_the_sender_is_told_the_days_on_the_recipients_calendar_not_the_utc_dates() -> None:
+    """Registered at 00:30 on 1 January in Shanghai (16:30 UTC on 31 December): the sender is told
+    the recipient's day, from which its review period runs, not the UTC date a year earlier."""
+    f = received()
+    registered = dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.UTC)
+    decided = dt.datetime(2027, 1, 31, 16, 30, tzinfo=dt.UTC)
+    f.register(REVIEWER, registered, PROVINCE, missing=[], note="")
+    f.decide(REVIEWER, decided, PROVINCE, outcome=Outcome.ACCEPTED, reasons="", provisions=[], note="")
+    events = [CloudEvent.from_bytes(r.value) for r in to_records(f, f.changes, 1, "neimenggu", PROVINCE_KEY)]
+    told = read(events[0], ev.FilingRegistered)
+    day = (told.registered_date.year, told.registered_date.month, told.registered_date.day)
+    assert day == (2027, 1, 1) == (f.registered_on.year, f.registered_on.month, f.registered_on.day)  # type: ignore[union-attr]
+    outcome = read(events[1], ev.FilingDecided)
+    assert (outcome.decided_date.year, outcome.decided_date.month, outcome.decided_date.day) == (2027, 2, 1)

@@ -40,7 +40,11 @@ def event_data(f: ReceivedFiling, change: Change) -> Message | None:
     d = change.details
     if change.action == Action.REGISTER.value:
         return ev.FilingRegistered(
-            filing=ref, registered_date=_date(change.at.date()), review_due=_date(_text_date(d.get("review_due")))
+            # The day on the recipient's calendar, as it counts the review period from it (the
+            # instant's UTC date is the day before for a registration after 16:00 UTC).
+            filing=ref,
+            registered_date=_date(_text_date(d["registered_on"])),
+            review_due=_date(_text_date(d.get("review_due"))),
         )
     if change.action in (Action.REQUEST_MATERIALS.value, PARTLY_COMPLETED):
         return ev.FilingMaterialsRequested(
@@ -52,7 +56,7 @@ def event_data(f: ReceivedFiling, change: Change) -> Message | None:
         return ev.FilingDecided(
             filing=ref,
             outcome=str(d["outcome"]),
-            decided_date=_date(change.at.date()),
+            decided_date=_date(_text_date(d["decided_on"])),
             reasons=str(d.get("reasons", "")),
             provisions=list(d.get("provisions", [])),
             correction_due=_date(_text_date(d.get("correction_due"))),

@@ -153,7 +153,7 @@ class ReceivedFiling:
             self._move(Action.REGISTER)
             self.registered_on = today
             self.review_due = profile.recipient_review_due(today)
-            details = {"review_due": str(self.review_due)}
+            details = {"registered_on": str(today), "review_due": str(self.review_due)}
         self._note(note)
         self._record(self.state_action, at, str(principal), details)
 
@@ -197,7 +197,12 @@ class ReceivedFiling:
         self.decided_on = today
         self.reasons = reasons.strip()
         self.provisions = list(provisions)
-        details: dict[str, Any] = {"outcome": outcome.value, "reasons": self.reasons, "provisions": self.provisions}
+        details: dict[str, Any] = {
+            "outcome": outcome.value,
+            "decided_on": str(today),
+            "reasons": self.reasons,
+            "provisions": self.provisions,
+        }
         if outcome == Outcome.CORRECTION_REQUIRED:
             self.ever_corrected = True
             self.correction_due = profile.correction_due(today)
