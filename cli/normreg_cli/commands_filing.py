@@ -40,7 +40,13 @@ async def record_filing(ctx: Context, args: argparse.Namespace) -> None:
 async def filing_review(ctx: Context, args: argparse.Namespace) -> None:
     outcome = FILING_OUTCOME.value(args.outcome)
     filing = await ctx.clients.registry.RecordFilingReview(
-        rpb.RecordFilingReviewRequest(name=args.name, outcome=outcome, note=args.note, recipient=args.recipient)
+        rpb.RecordFilingReviewRequest(
+            name=args.name,
+            outcome=outcome,
+            note=args.note,
+            recipient=args.recipient,
+            correction_due_date=dates.to_pb(args.due),
+        )
     )
     ctx.show(filing, lambda: views_registry.filing(filing))
 
@@ -90,6 +96,13 @@ def register(subparsers: Subparsers) -> None:
     outcome.add_argument("--revoked", dest="outcome", action="store_const", const="revoked", help="revoked")
     p.add_argument("--note", default="")
     p.add_argument("--recipient", default="", help="whose outcome (needed when several filings await one)")
+    p.add_argument(
+        "--due",
+        type=iso_date,
+        default="",
+        metavar="YYYY-MM-DD",
+        help="with --correction: by when the recipient requires it (default: the profile's period from today)",
+    )
 
     p = add_command(subparsers, "due-filings", due_filings, "registrar: filings due soon, and overdue ones")
     p.add_argument("--within", type=positive_int, default=0, metavar="DAYS", help="due within DAYS (default 7)")

@@ -535,7 +535,14 @@ class RegistryService:
         outcome: str,
         note: str,
         recipient: str = "",
+        correction_due: dt.date | None = None,
     ) -> tuple[Document, Filing]:
+        """`correction_due`: for CORRECTION_REQUIRED, the deadline the recipient set; the profile's
+        correction period from today when None."""
+        today = self.today()
+        if outcome == "CORRECTION_REQUIRED" and correction_due is None:
+            correction_due = self._profile.correction_due(today)
+
         def work(store: RegistryRepository) -> tuple[Document, Filing]:
             doc = self._load(store, doc_id, principal)
             f = doc.record_filing_review(
@@ -544,8 +551,9 @@ class RegistryService:
                 version=version,
                 outcome=outcome,
                 note=note,
-                today=self.today(),
+                today=today,
                 recipient=recipient.strip(),
+                correction_due=correction_due,
             )
             return self._save(store, doc), f
 

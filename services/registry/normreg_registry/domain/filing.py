@@ -110,9 +110,11 @@ class Filings(Amendment):
         note: str,
         today: dt.date,
         recipient: str = "",
+        correction_due: dt.date | None = None,
     ) -> Filing:
         """The outcome of the filing with `recipient`; without one, of the only filing still awaiting
-        an outcome."""
+        an outcome. A correction required is owed by `correction_due` (the recipient's deadline, as
+        its letter gives it): until the version is filed again, it stays on the list of filings due."""
         access.authorize_op(principal, self, Op.RECORD_FILING_REVIEW, "recording a filing review")
         v = self._filing_version(version)
         if recipient:
@@ -140,8 +142,16 @@ class Filings(Amendment):
             reported_by=filing.reported_by,
         )
         gates.OUTCOME_OPEN.check(self.name, filing=filing)
+        if outcome == "CORRECTION_REQUIRED":
+            if correction_due is None:
+                raise InvalidArgument("correction_due_date", "the deadline the recipient set for the correction")
+            request_dates.correction_due(correction_due, today)
+        elif correction_due is not None:
+            raise InvalidArgument("correction_due_date", f"a deadline is set only for a correction, not for {outcome}")
         filing.outcome = outcome
         filing.outcome_note = note
+        filing.decided_date = today
+        filing.correction_due = correction_due
         self._record(
             "filing_reviewed",
             v.number,

@@ -29,3 +29,8 @@ def filed_date(filed: dt.date, promulgated: dt.date, today: dt.date) -> None:
     not_in_future(filed, "filed_date", today)
     if filed < promulgated:
         raise InvalidArgument("filed_date", "a document cannot be filed before it is promulgated")
+
+
+def correction_due(due: dt.date, today: dt.date) -> None:
+    if due < today:
+        raise InvalidArgument("correction_due_date", f"a correction cannot be due before today ({due} < {today})")

@@ -73,7 +73,9 @@ class Filing:
         for, or the correction it required; None when the next step is the recipient's."""
         if self.recipient_status == "MATERIALS_REQUESTED" and self.completion_due is not None:
             return "COMPLETE_MATERIALS", self.completion_due
-        if self.recipient_status == "CORRECTION_REQUIRED" and self.correction_due is not None:
+        # Reported by the recipient's events, or typed in for a recipient that does not run normreg.
+        corrected = self.recipient_status if self.reported_by else self.outcome
+        if corrected == "CORRECTION_REQUIRED" and self.correction_due is not None:
             return "CORRECT", self.correction_due
         return None
 

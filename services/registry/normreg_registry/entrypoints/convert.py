@@ -143,6 +143,8 @@ def filing_pb(doc: Document, v: Version, f: Filing) -> pb.Filing:
         out.provisions.extend(f.provisions)
         for field in ("registered_date", "review_due", "completion_due", "decided_date", "correction_due"):
             proto_dates.fill(out, field, getattr(f, field))
+    elif f.outcome == "CORRECTION_REQUIRED":
+        proto_dates.fill(out, "correction_due", f.correction_due)
     return out
 
 

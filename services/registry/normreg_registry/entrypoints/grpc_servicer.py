@@ -405,7 +405,13 @@ class RegistryServicer(rgrpc.RegistryServiceServicer):
         outcome = enum_value(FILING_OUTCOMES, request.outcome, "outcome")
         cmd = parse(rq.FilingReview, note=request.note, recipient=request.recipient)
         doc, filing = await self._s.record_filing_review(
-            current_principal(), document, version, outcome, cmd.note, cmd.recipient
+            current_principal(),
+            document,
+            version,
+            outcome,
+            cmd.note,
+            cmd.recipient,
+            correction_due=proto_dates.read(request, "correction_due_date"),
         )
         v = doc.version(version) if version is not None else _filed_version(doc, filing)
         return convert.filing_pb(doc, v, filing)
