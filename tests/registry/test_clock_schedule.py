@@ -73,7 +73,9 @@ def test_a_comment_period_wakes_the_day_after_it_ends() -> None:
 
 
 @pytest.mark.parametrize("kind", [Kind.NORMATIVE_DOCUMENT, Kind.NATIONAL_LAW])
-def test_an_imported_document_wakes_for_its_filing_and_its_later_version(kind: Kind) -> None:
+def test_an_imported_document_wakes_for_its_later_version_and_never_as_a_missed_filing(kind: Kind) -> None:
+    """Whether stock (存量) was filed before the registry knew it is not known here: it is never
+    flagged overdue, as the reports count it only once a filing of it is recorded."""
     today = at(0).date()
     doc = Document.imported(
         id="imp1",
@@ -93,7 +95,7 @@ def test_an_imported_document_wakes_for_its_filing_and_its_later_version(kind: K
     doc.pop_changes()
     acted = live_through(doc, today)
     assert today + dt.timedelta(days=40) in [day for day, _ in acted]
-    assert any("filing_overdue" in what for _, what in acted) == (kind == Kind.NORMATIVE_DOCUMENT)
+    assert not any("filing_overdue" in what for _, what in acted)
 
 
 def test_a_document_with_nothing_left_to_do_never_wakes() -> None:

@@ -5,7 +5,6 @@ thousands when that many are overdue), and the pages together are the whole list
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -79,12 +78,17 @@ async def normative_documents(days_ago: list[int]) -> tuple[RegistryService, Rec
         )
         for i, ago in enumerate(days_ago)
     ]
-    assert all(isinstance(d, Document) for d in await service.import_documents(REGISTRAR, items))
-    # Imported versions owe one filing to a recipient not recorded; some are given several, as the
-    # routing table gives a promulgation, so that a version's recipients straddle pages.
-    for o in (await uow.read(lambda s: s.unfiled_after(dt.date.max, UNFILED_START, 1000)))[:3]:
-        owed = [dataclasses.replace(o, recipient=r) for r in ("", "内蒙古自治区人民政府", "赤峰市人大常委会")]
-        await uow.write(lambda s, o=o, owed=owed: s.schedule(o.document, o.due, owed))
+    docs = await service.import_documents(REGISTRAR, items)
+    assert all(isinstance(d, Document) for d in docs)
+    # Imported versions owe no filing the registry knows of: each is given the obligations of a
+    # version promulgated here that day, one to a recipient not recorded, and the first three
+    # several, as the routing table gives them, so that a version's recipients straddle pages.
+    for i, (doc, ago) in enumerate(zip(docs, days_ago, strict=True)):
+        assert isinstance(doc, Document)
+        due = today - dt.timedelta(days=ago) + dt.timedelta(days=30)
+        recipients = ("", "内蒙古自治区人民政府", "赤峰市人大常委会") if i < 3 else ("",)
+        owed = [UnfiledObligation(doc.id, 1, r, due) for r in recipients]
+        await uow.write(lambda s, doc=doc, due=due, owed=owed: s.schedule(doc.id, due, owed))
     return service, uow
 
 
@@ -122,7 +126,14 @@ async def test_list_due_filings_follows_its_page_tokens_and_refuses_a_bad_one_on
             today - dt.timedelta(days=10 * n),
             today,
         )
-        await registrar.ImportDocuments(rpb.ImportDocumentsRequest(documents=[request]))
+        reply = await registrar.ImportDocuments(rpb.ImportDocumentsRequest(documents=[request]))
+        # An imported version owes no filing the registry knows of: given one, as a promulgation
+        # here leaves it.
+        doc_id = reply.results[0].document.removeprefix("documents/")
+        owed = [UnfiledObligation(doc_id, 1, "", today - dt.timedelta(days=10 * n - 30))]
+        await system.apps["registry"].service._uow.write(
+            lambda s, doc_id=doc_id, owed=owed: s.schedule(doc_id, owed[0].due, owed)
+        )
     whole = await registrar.ListDueFilings(rpb.ListDueFilingsRequest(within_days=60))
     assert len(whole.filings) == 4 and whole.next_page_token == ""
     paged: list[rpb.DueFiling] = []

@@ -4,18 +4,17 @@ document still moves on, and the lists that read deadlines keep answering."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
+from typing import Any
 
 import pytest
 from normreg.v1 import document_pb2 as pb
 from normreg.v1 import registry_service_pb2 as rpb
-from normreg_common.packing import unpack_text
 from normreg_registry.application.ports import RegistryRepository
-from normreg_registry.bootstrap import create_app
 from normreg_registry.domain.model import Document
 
 from tests.harness import System, one_version
+from tests.registry.stored import reopened_as_stored_before
 
 
 async def _due_tomorrow(s: System, request_id: str) -> str:
@@ -37,29 +36,17 @@ async def _due_tomorrow(s: System, request_id: str) -> str:
 
 async def test_a_document_whose_deadline_overflows_does_not_stop_the_run_or_the_due_list(system: System) -> None:
     bad = await _due_tomorrow(system, "old-9999")
-    # As stored before dates were bounded where they enter: the domain refuses such a date today.
-    conn = sqlite3.connect(system.settings.data_dir / "registry.db")
-    try:
-        doc_id = bad.removeprefix("documents/")
-        (body,) = conn.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        stored = json.loads(unpack_text(body))
-        stored["versions"][0]["promulgation"]["promulgation_date"] = "9999-12-31"
-        stored["versions"][0]["promulgation"]["effective_date"] = "9999-12-31"
-        conn.execute("UPDATE documents SET body = ? WHERE id = ?", (json.dumps(stored, ensure_ascii=False), doc_id))
-        # Stored then, it has no schedule either (those are kept since): the scheduler reads it.
-        conn.execute("DELETE FROM clock WHERE document = ?", (doc_id,))
-        conn.execute("DELETE FROM unfiled WHERE document = ?", (doc_id,))
-        conn.commit()
-    finally:
-        conn.close()
-    # The registry opens a database written then: the store schedules such documents as it opens.
-    await system.apps["registry"].stop(0)
-    system.apps["registry"] = await create_app(
-        system.settings, clock=system.clock, event_log=system.event_log, background=False, codec=system.codec
-    )
-    await system.apps["registry"].start()
-    service = system.apps["registry"].service
     good = [await _due_tomorrow(system, f"good-{i}") for i in range(3)]
+
+    # As stored before obligations were kept per recipient, and the bad one before dates were bounded
+    # where they enter: the domain refuses such a date today.
+    def overflowing(name: str, stored: dict[str, Any]) -> None:
+        if name == bad:
+            stored["versions"][0]["promulgation"]["promulgation_date"] = "9999-12-31"
+            stored["versions"][0]["promulgation"]["effective_date"] = "9999-12-31"
+
+    await reopened_as_stored_before(system, [bad, *good], overflowing)
+    service = system.apps["registry"].service
     system.clock.advance(days=1)  # the day they take effect
     run = await service.run_scheduler()
     assert run.changed == 3

@@ -13,6 +13,7 @@ from normreg_common.clock import FakeClock
 from normreg_registry.adapters import sqlite_store
 
 from tests.harness import System, one_version
+from tests.registry.stored import reopened_as_stored_before
 
 pytestmark = pytest.mark.asyncio
 
@@ -29,7 +30,6 @@ async def _import(s: System, n: int, kind: int, promulgated: dt.date, effective:
 async def test_a_run_reads_only_the_documents_due(
     system: System, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = system.apps["registry"].service
     today = clock.now().date()
     # Laws are not filed: once in force nothing is left for the clock.
     quiet = [
@@ -37,8 +37,13 @@ async def test_a_run_reads_only_the_documents_due(
         for n in range(20)
     ]
     later = await _import(system, 99, pb.DOCUMENT_KIND_NATIONAL_LAW, today, today + dt.timedelta(days=10))
-    # A normative document promulgated today owes its filing in 30 days.
+    # A normative document promulgated today owes its filing in 30 days (one promulgated here: an
+    # imported one owes none the registry knows of).
     filed = await _import(system, 100, pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT, today, today)
+    await reopened_as_stored_before(system, [filed])
+    service = system.apps["registry"].service
+    # Stored without a schedule, it is read once, and scheduled from then on.
+    assert (await service.run_scheduler()).changed == 0
 
     read: list[str] = []
     real_get = sqlite_store.Store.get

@@ -952,10 +952,11 @@ class RegistryService:
                         # for, by its own deadline: still owed, listed and counted with the others.
                         yield UnfiledObligation(doc.id, v.number, o.recipient, awaiting[1])
                 continue
-            # Imported, or promulgated before obligations were kept per recipient: one obligation
-            # whose recipient is not known, while the version is in effect (the reports count an
-            # imported version only once a filing of it is recorded).
-            if v.state in {State.REPEALED, State.DECLARED_INVALID}:
+            # Promulgated before obligations were kept per recipient: one obligation whose recipient
+            # is not known, owed like the others. An imported version owes none the registry knows
+            # of: whether it was filed before it was registered is not known here, the reports
+            # count it once a filing of it is recorded, and the list does so too.
+            if v.promulgated_elsewhere:
                 continue
             try:
                 due = self._profile.filing_due(v.promulgation.promulgation_date)

@@ -133,9 +133,10 @@ class Enactment(Drafting):
                 continue
             if v.obligations:
                 missing = [(o.recipient, o.due_date) for o in v.obligations if o.filing is None and today > o.due_date]
-            elif self.filing_required:
-                # Imported, or promulgated before obligations were kept per recipient: one obligation
-                # whose recipient is not known.
+            elif self.filing_required and not v.promulgated_elsewhere:
+                # Promulgated before obligations were kept per recipient: one obligation whose
+                # recipient is not known. An imported version is never overdue: whether it was filed
+                # before the registry knew it is not known here (the reports count it once filed).
                 due = deadlines.filing_due(v.promulgation.promulgation_date, profile)
                 missing = [("", due)] if today > due else []
             else:
@@ -175,7 +176,7 @@ class Enactment(Drafting):
                 continue
             if v.obligations:
                 days.extend(_after(o.due_date) for o in v.obligations if o.filing is None)
-            elif self.filing_required:
+            elif self.filing_required and not v.promulgated_elsewhere:
                 try:
                     days.append(_after(deadlines.filing_due(p.promulgation_date, profile)))
                 except (OverflowError, ValueError):

@@ -157,6 +157,12 @@ class Version:
     # The articles as a source gave them (an import): kept rather than split again from the body.
     given_articles: tuple[Article, ...] | None = None
 
+    @property
+    def promulgated_elsewhere(self) -> bool:
+        """Imported (存量): promulgated before the registry knew it. A version promulgated here was
+        adopted at deliberation first, which an imported one never was."""
+        return self.promulgation is not None and not self.deliberated
+
     def __post_init__(self) -> None:
         if self.filing is not None:
             if not any(o.recipient == self.filing.recipient for o in self.obligations):
