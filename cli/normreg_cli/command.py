@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from google.protobuf import message
 
 from normreg_cli import render
+from normreg_cli.argtypes import bearer_token, bounded_number
 from normreg_cli.client import SERVICES, Clients
 
 if TYPE_CHECKING:
@@ -63,7 +64,9 @@ def global_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
         default=argparse.SUPPRESS if for_subcommand else False,
         help=shown("print the API's messages as JSON (for scripts)"),
     )
-    group.add_argument("--token", metavar="JWT", default=unset, help=shown("bearer token (default: $NORMREG_TOKEN)"))
+    group.add_argument(
+        "--token", metavar="JWT", type=bearer_token, default=unset, help=shown("bearer token (default: $NORMREG_TOKEN)")
+    )
     group.add_argument(
         "--as",
         dest="as_identity",
@@ -84,7 +87,7 @@ def global_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
     group.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=float,
+        type=bounded_number(86_400, "seconds"),
         default=argparse.SUPPRESS if for_subcommand else 30.0,
         help=shown("deadline of every call (default 30)"),
     )

@@ -23,9 +23,12 @@ from normreg.v1 import registry_service_pb2 as rpb
 from normreg_cli import dates
 from normreg_cli.command import Context, Subparsers, UsageError, add_command
 from normreg_cli.corpus import CorpusLaw, count_documents, default_path, read_corpus
+from normreg_cli.options import positive_int
 
 # What the registry takes in one ImportDocuments call.
 MAX_BATCH = 200
+# Calls in flight: each holds a batch in memory; more than this only queues at the registry.
+MAX_CONCURRENCY = 64
 
 
 class Progress:
@@ -187,8 +190,8 @@ def _refusal(result: rpb.ImportDocumentResult) -> str:
 
 
 async def import_corpus(ctx: Context, args: argparse.Namespace) -> int | None:
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
     if not 1 <= args.batch <= MAX_BATCH:
         raise UsageError(f"--batch must be between 1 and {MAX_BATCH}")
     try:
@@ -274,10 +277,13 @@ def register(subparsers: Subparsers) -> None:
         epilog="example: make corpus && normreg --as registrar:reg import",
     )
     p.add_argument("--path", default=None, help="laws.db (default: var/corpus/laws.db or $NORMREG_CORPUS)")
-    p.add_argument("--limit", type=int, default=0, help="import only the first N laws")
-    p.add_argument("--concurrency", type=int, default=4, help="calls in flight (default 4)")
+    p.add_argument("--limit", type=positive_int, default=0, help="import only the first N laws")
+    p.add_argument("--concurrency", type=positive_int, default=4, help="calls in flight (default 4, at most 64)")
     p.add_argument(
-        "--batch", type=int, default=50, help=f"documents per call (default 50, at most {MAX_BATCH}; and 4 MiB)"
+        "--batch",
+        type=positive_int,
+        default=50,
+        help=f"documents per call (default 50, at most {MAX_BATCH}; and 4 MiB)",
     )
     p.add_argument(
         "--resume",

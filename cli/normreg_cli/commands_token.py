@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 
+from normreg_cli.argtypes import bounded_number
 from normreg_cli.command import Context, Subparsers, UsageError, add_command
 from normreg_cli.identity import ROLES, DevIdentity, mint
 
@@ -37,4 +38,10 @@ def register(subparsers: Subparsers) -> None:
         "--role", dest="roles", action="append", required=True, metavar="ROLE", help=f"repeatable: {', '.join(ROLES)}"
     )
     p.add_argument("--org", default="", help="organisation, e.g. 市司法局")
-    p.add_argument("--ttl-hours", type=float, default=12.0, metavar="HOURS", help="lifetime (default 12)")
+    p.add_argument(
+        "--ttl-hours",
+        type=bounded_number(24 * 366, "hours"),
+        default=12.0,
+        metavar="HOURS",
+        help="lifetime (default 12, at most a year)",
+    )

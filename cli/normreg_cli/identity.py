@@ -62,4 +62,7 @@ def resolve_token(token: str | None, as_spec: str | None, env: Mapping[str, str]
                 f"or {TOKEN_ENV}"
             )
         return mint(settings, parse_as(as_spec))
-    return env.get(TOKEN_ENV, "").strip() or None
+    from_env = env.get(TOKEN_ENV, "").strip()
+    if not all("!" <= c <= "~" for c in from_env):
+        raise UsageError(f"{TOKEN_ENV} holds characters no token has (a JWT: letters, digits, -_.)")
+    return from_env or None

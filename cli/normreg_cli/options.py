@@ -53,6 +53,10 @@ def iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+# Every whole number the CLI sends is a 32-bit field of the API.
+INT_MAX = 2**31 - 1
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -60,6 +64,8 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    if value > INT_MAX:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {INT_MAX}")
     return value
 
 

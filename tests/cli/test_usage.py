@@ -41,6 +41,20 @@ from tests.cli.conftest import Cli
         (["show"], "give a DOCUMENT or --number, one of the two"),
         (["cleanup", "outcome", "c1", "d1", "keep"], "'keep' is not one of: retain, amend, repeal, declare_invalid"),
         (["token", "--sub", "", "--role", "drafter"], "a token needs a subject"),
+        # Numbers past what the API's fields hold, or no number at all, are usage errors, not tracebacks.
+        (["report", "--year", "99999999999"], "'99999999999' is more than 2147483647"),
+        (["promulgate", "x", "--validity-years", "2147483648"], "is more than 2147483647"),
+        (["search", "x", "--page-size", "2147483648"], "is more than 2147483647"),
+        (["due-filings", "--within", "-1"], "must not be negative"),
+        (["token", "--sub", "x", "--role", "drafter", "--ttl-hours", "1e308"], "at most 8784 hours"),
+        (["token", "--sub", "x", "--role", "drafter", "--ttl-hours", "nan"], "at most 8784 hours"),
+        (["--timeout", "inf", "list"], "at most 86400 seconds"),
+        (["--timeout", "0", "list"], "give more than 0"),
+        (["import", "--concurrency", "1000000000"], "--concurrency must be between 1 and 64"),
+        (["import", "--limit", "-5"], "must not be negative"),
+        # A token travels in an HTTP header: visible ASCII only.
+        (["--token", "令牌", "list"], "visible ASCII characters only"),
+        (["--token", "x\ny", "list"], "visible ASCII characters only"),
     ],
 )
 async def test_usage_errors_exit_2_with_the_reason_and_call_nothing(
