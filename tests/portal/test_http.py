@@ -379,6 +379,22 @@ def test_feed_sitemap_and_robots_describe_the_public_rules(http: httpx.Client, s
     assert f"Sitemap: {site.url}/sitemap.xml" in robots and "Disallow: /api/" in robots
 
 
+def test_the_feed_and_sitemap_are_built_once_whatever_host_they_are_asked_for(http: httpx.Client, site: Site) -> None:
+    """Each names its links by the host asked for; kept once per host, a host name anyone may invent
+    grew the cache without end and cost a build of the sitemap's searches each."""
+    assert site.server is not None
+    cache = site.server.config.app.state.cache
+    hosts = [f"h{n}.example" for n in range(40)]
+    for host in hosts:
+        sitemap = http.get("/sitemap.xml", headers={"Host": host})
+        root = ET.fromstring(sitemap.content)  # noqa: S314 - our own output
+        locs = [e.text or "" for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+        assert locs and all(loc.startswith(f"http://{host}/") for loc in locs), locs[:2]
+        feed = ET.fromstring(http.get("/feed.atom", headers={"Host": host}).content)  # noqa: S314
+        assert feed.findtext("{http://www.w3.org/2005/Atom}id") == f"http://{host}/feed.atom"
+    assert len(cache._items) <= 2
+
+
 def test_the_json_api_matches_its_openapi_description(http: httpx.Client, site: Site) -> None:
     spec = http.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.1") and set(spec["paths"]) == {

@@ -12,6 +12,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 from normreg.v1 import search_service_pb2 as spb
 from normreg_common.profile import get_profile
@@ -72,10 +73,20 @@ def all_states_request(page_size: int, page_token: str = "") -> spb.SearchDocume
     )
 
 
+# Built once for every host: the absolute links are built on this mark, a private-use character no
+# document holds and XML writes as it is, and each answer puts its own base there. Keyed by the
+# request's Host, one build and one cached copy a host name anyone may invent would grow the cache
+# without end, and cost up to SITEMAP_PAGES searches each.
+BASE_MARK = "\ue000"
+
+
+def _with_base(body: bytes, base: str) -> bytes:
+    return body.replace(BASE_MARK.encode(), escape(base, {'"': "&quot;"}).encode())
+
+
 async def feed(request: Request) -> Response:
-    base = base_url(request)
-    body = await request.app.state.cache.get(f"feed {base}", lambda: build_feed(request, base))
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
+    body = await request.app.state.cache.get("feed", lambda: build_feed(request, BASE_MARK))
+    return Response(_with_base(body, base_url(request)), media_type="application/atom+xml; charset=utf-8")
 
 
 async def build_feed(request: Request, base: str) -> bytes:
@@ -124,9 +135,8 @@ async def build_feed(request: Request, base: str) -> bytes:
 
 
 async def sitemap(request: Request) -> Response:
-    base = base_url(request)
-    body = await request.app.state.cache.get(f"sitemap {base}", lambda: build_sitemap(request, base))
-    return Response(body, media_type="application/xml; charset=utf-8")
+    body = await request.app.state.cache.get("sitemap", lambda: build_sitemap(request, BASE_MARK))
+    return Response(_with_base(body, base_url(request)), media_type="application/xml; charset=utf-8")
 
 
 async def build_sitemap(request: Request, base: str) -> bytes:
