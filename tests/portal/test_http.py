@@ -300,6 +300,28 @@ def suggestion_form(http: httpx.Client, doc: str) -> str:
     return token.group(1)
 
 
+def test_what_a_reader_cannot_see_in_a_suggestions_lines_is_dropped_not_refused_with_the_form_lost(
+    http: httpx.Client, site: Site
+) -> None:
+    """An emoji's variation selector, a line separator or a Hangul filler in the contact or the
+    provisions: the services refuse them in names, and the form used to answer a bare error page that
+    lost what was typed. They are dropped, as a reader could not see them anyway."""
+    doc = site.ids["dogs"]
+    site.reset_limits()
+    url = f"/documents/{doc}/review-suggestion"
+    form = {
+        "reasons": "第一条与道路交通安全法抵触",
+        "contact": "\u260e\ufe0f13800000000\u3164",
+        "provisions": "第一条\u2028第二条",
+        "csrf_token": suggestion_form(http, doc),
+    }
+    sent = http.post(url, data=form)
+    assert sent.status_code == 303, sent.text[:300]
+    stored = site.run(site.suggestions())[-1]
+    assert (stored.contact, list(stored.provisions)) == ("\u260e13800000000", ["第一条", "第二条"])
+    site.reset_limits()
+
+
 def test_the_review_suggestion_form_checks_token_size_and_rate_and_never_shows_the_contact(
     http: httpx.Client, site: Site
 ) -> None:

@@ -47,14 +47,15 @@ def identifier(value: str) -> str:
     return value
 
 
-def _visible_only(value: str) -> str:
+def visible_only(value: str) -> str:
+    """`value` without the characters `invisible_characters` names."""
     return "".join(ch for ch in value if not invisible_characters(ch))
 
 
 def blank(value: str) -> bool:
     """Nothing in `value` can be seen: white space, or only invisible characters (U+200B, U+202E …),
     which would otherwise pass for a reason, an answer or a response that says something."""
-    return not _visible_only(value).strip()
+    return not visible_only(value).strip()
 
 
 def says_something(value: str) -> str:
@@ -96,7 +97,7 @@ RequiredShortText = Annotated[
     str, AfterValidator(_single_line), AfterValidator(identifier), Field(min_length=1, max_length=NAME_MAX)
 ]
 # What someone types into a search box: invisible characters are dropped, not refused.
-SearchText = Annotated[str, AfterValidator(_single_line), AfterValidator(_visible_only), Field(max_length=NAME_MAX)]
+SearchText = Annotated[str, AfterValidator(_single_line), AfterValidator(visible_only), Field(max_length=NAME_MAX)]
 Reason = Annotated[str, AfterValidator(_multi_line), Field(max_length=REASON_MAX)]
 RequiredReason = Annotated[
     str, AfterValidator(_multi_line), AfterValidator(says_something), Field(min_length=1, max_length=REASON_MAX)

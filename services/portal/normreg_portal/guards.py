@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 import secrets
 import unicodedata
 
 from normreg_common.ratelimit import RateLimiter as RateLimiter
+from normreg_common.text import visible_only
 from starlette.requests import ClientDisconnect, Request
 
 from normreg_portal.errors import Abandoned, TooLarge, TooSlowToSend
@@ -63,10 +65,15 @@ def csrf_ok(cookie: str | None, submitted: str | None) -> bool:
     return hmac.compare_digest(cookie.encode(), submitted.encode())
 
 
+_ANY_SPACE = re.compile(r"\s")
+
+
 def clean_line(text: str) -> str:
-    """One line: NFC, control characters (line breaks included) removed, spaces trimmed."""
-    text = unicodedata.normalize("NFC", text)
-    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cf")).strip()
+    """One line: NFC, without the characters a reader cannot see (line breaks, controls, the
+    variation selector of an emoji, unassigned code points: what the services refuse in a name),
+    spaces trimmed."""
+    # A line break between two words still parts them: white space of every kind becomes a space.
+    return visible_only(_ANY_SPACE.sub(" ", unicodedata.normalize("NFC", text))).strip()
 
 
 def clean_comment(text: str) -> tuple[str, str]:

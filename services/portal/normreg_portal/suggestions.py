@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from normreg_portal import guards
-from normreg_portal.errors import Conflict, Forbidden, NotFound, TooMany
+from normreg_portal.errors import BadRequest, Conflict, Forbidden, NotFound, TooMany
 from normreg_portal.gateway import NOT_IN_FORCE
 from normreg_portal.pages import checked_id, gateway
 from normreg_portal.rendering import render
@@ -30,7 +30,11 @@ SUGGESTIBLE = frozenset((pb.VERSION_STATE_PROMULGATED, pb.VERSION_STATE_IN_FORCE
 # 第五条、第六条 / 第五条,第六条 / 第五条 第六条: each one provision.
 _SEPARATORS = re.compile(r"[、，,；;\s]+")
 PROVISIONS_MAX = 20
-NOT_YET_KNOWN = "受理审查建议的机关尚无本文件的公布或备案记录，暂时无法受理；请稍后再试。"
+NOT_YET_KNOWN = (
+    "受理审查建议的机关尚无本文件的公布或备案记录，暂时无法受理：若本文件刚刚公布，请稍后再试；"
+    "否则请向制定机关的上级机关或备案审查机关直接提出。"
+)
+UNREADABLE = "填写的内容中有无法识别的字符，请检查涉及的条款、理由和联系方式后重新提交。"
 
 
 async def _document(request: Request, doc_id: str) -> spb.PublicDocument:
@@ -151,4 +155,8 @@ async def submit(request: Request) -> Response:
         # promulgation is still on its way there, or the text is not one filed with that body. The
         # form comes back as it was written, to be sent again.
         return _page(request, doc_id, doc, values, error=NOT_YET_KNOWN, submitted=False, status=409)
+    except BadRequest:
+        # Something the checks above let through and the service refused: the form comes back as
+        # written, not an error page that loses it.
+        return _page(request, doc_id, doc, values, error=UNREADABLE, submitted=False, status=400)
     return RedirectResponse(f"/documents/{doc_id}/review-suggestion?sent=1#suggestion-form", status_code=303)
