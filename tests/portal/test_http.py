@@ -81,6 +81,10 @@ def test_every_page_is_chinese_with_a_strict_policy_and_nothing_from_other_hosts
         "/documents/{dogs}/reviews",
         "/consultations/{dogs}",
         "/documents/%3Cscript%3E",
+        # A line break after an id or a version number is not that id or number.
+        "/documents/{dogs}%0A",
+        "/documents/{dogs}/versions/1%0A",
+        "/documents/{dogs}%0A/versions/1",
         "/numbers/赤政规〔1999〕1号",
         "/no/such/page",
     ],

@@ -20,7 +20,7 @@ from normreg_common.grpc_server import current_principal
 from normreg_common.paging import OFFSET_MAX, IntCursor, PageTokens, page_size
 from normreg_common.principal import Role
 
-_NAME = re.compile(r"^deadLetters/([A-Za-z0-9._-]{1,249}):([0-9]{1,9}):([0-9]{1,18})$")
+_NAME = re.compile(r"^deadLetters/([A-Za-z0-9._-]{1,249}):([0-9]{1,9}):([0-9]{1,18})\Z")
 PAGES: PageTokens[int] = PageTokens("deadletters", IntCursor(maximum=OFFSET_MAX))
 
 

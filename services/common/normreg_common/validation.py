@@ -27,7 +27,7 @@ def parse(model: type[M], **data: Any) -> M:
         raise InvalidArgument(field, first["msg"]) from None
 
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 
 
 def resource_id(name: str, collection: str, field: str = "name") -> str:

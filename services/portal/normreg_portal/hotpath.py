@@ -24,7 +24,7 @@ from normreg_portal.rendering import Gzipped, Redirect, accepts_gzip
 from normreg_portal.security import PAGE_CACHE, RAW, SecurityHeaders
 
 # The ids pages.checked_id accepts; any other path under /documents/ is the router's (a 404 page).
-DOCUMENT_PATH = re.compile(r"^/documents/(" + pages.DOCUMENT_ID.pattern.strip("^$") + ")$")
+DOCUMENT_PATH = re.compile(r"^/documents/(" + pages.DOCUMENT_ID.pattern.removeprefix("^").removesuffix(r"\Z") + r")\Z")
 HTML = (b"content-type", b"text/html; charset=utf-8")
 VARY = (b"vary", b"Accept-Encoding")
 GZIP = (b"content-encoding", b"gzip")

@@ -32,8 +32,8 @@ from normreg_portal.rendering import (
 )
 from normreg_portal.structure import outline
 
-DOCUMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-VERSION_NUMBER = re.compile(r"^[1-9][0-9]{0,3}$")
+DOCUMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
+VERSION_NUMBER = re.compile(r"^[1-9][0-9]{0,3}\Z")
 NUMBER_MAX = 60
 
 

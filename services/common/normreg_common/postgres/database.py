@@ -39,7 +39,7 @@ T = TypeVar("T")
 Conn = psycopg.Connection[Any]
 AsyncConn = psycopg.AsyncConnection[Any]
 
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 # A unit aborted by the server for these had no effect, so running it again is safe.
 RETRYABLE: tuple[type[Exception], ...] = (errors.SerializationFailure, errors.DeadlockDetected)
 ATTEMPTS = 8

@@ -43,7 +43,7 @@ from psycopg import sql
 
 log = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql\Z")
 # Arbitrary, fixed: the advisory lock id every normreg process takes while migrating.
 _LOCK = 0x6E726D67
 _NO_TRANSACTION = re.compile(r"\A--\s*normreg:\s*no transaction\s*$", re.MULTILINE)

@@ -19,7 +19,7 @@ from normreg_filing.domain.received import authorize
 # promulgated, in force or not yet. A draft was never filed, and a text no longer in force leaves
 # nothing to review.
 SUGGESTIBLE_STATES = frozenset({"PROMULGATED", "IN_FORCE"})
-_NAME = re.compile(r"^(documents/[^/]+)(?:/versions/([0-9]+))?$")
+_NAME = re.compile(r"^(documents/[^/]+)(?:/versions/([0-9]+))?\Z")
 
 
 def document_parts(name: str) -> tuple[str, int | None]:

@@ -20,7 +20,7 @@ TEXT_MAX = 20_000
 NOTE_MAX = 5_000
 PROVISIONS_MAX = 100
 YEAR_MIN, YEAR_MAX = 1949, 9999
-_DOCUMENT = re.compile(r"^documents/[a-z0-9][a-z0-9-]{0,62}(/versions/[1-9][0-9]{0,5})?$")
+_DOCUMENT = re.compile(r"^documents/[a-z0-9][a-z0-9-]{0,62}(/versions/[1-9][0-9]{0,5})?\Z")
 
 
 def _document(value: str) -> str:

@@ -25,11 +25,11 @@ import re
 from normreg_common.errors import InvalidArgument
 
 _ID = r"[a-z0-9][a-z0-9-]{0,62}"
-_DOCUMENT = re.compile(rf"^documents/({_ID})$")
-_VERSION = re.compile(rf"^documents/({_ID})/versions/([1-9][0-9]{{0,3}})$")
-_COMMENT = re.compile(rf"^documents/({_ID})/versions/([1-9][0-9]{{0,3}})/comments/([1-9][0-9]{{0,15}})$")
-_EVALUATION = re.compile(rf"^documents/({_ID})/evaluations/([1-9][0-9]{{0,5}})$")
-_CAMPAIGN = re.compile(rf"^cleanupCampaigns/({_ID})$")
+_DOCUMENT = re.compile(rf"^documents/({_ID})\Z")
+_VERSION = re.compile(rf"^documents/({_ID})/versions/([1-9][0-9]{{0,3}})\Z")
+_COMMENT = re.compile(rf"^documents/({_ID})/versions/([1-9][0-9]{{0,3}})/comments/([1-9][0-9]{{0,15}})\Z")
+_EVALUATION = re.compile(rf"^documents/({_ID})/evaluations/([1-9][0-9]{{0,5}})\Z")
+_CAMPAIGN = re.compile(rf"^cleanupCampaigns/({_ID})\Z")
 
 
 def document(doc_id: str) -> str:

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_PATTERN = re.compile(r"^(?P<prefix>[^\s〔\[（(【]{1,20})[〔\[（(【](?P<year>\d{4})[〕\]）)】]第?(?P<seq>\d{1,6})号$")
+_PATTERN = re.compile(r"^(?P<prefix>[^\s〔\[（(【]{1,20})[〔\[（(【](?P<year>\d{4})[〕\]）)】]第?(?P<seq>\d{1,6})号\Z")
 
 
 _INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zs", "Zl", "Zp"})

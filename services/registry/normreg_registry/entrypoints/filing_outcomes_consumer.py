@@ -36,7 +36,7 @@ from normreg_registry.entrypoints import review_consumer
 log = logging.getLogger(__name__)
 
 TYPE_PREFIX = "normreg.filing.v1."
-_VERSION = re.compile(r"^documents/([A-Za-z0-9_-]{1,64})/versions/([1-9][0-9]{0,5})$")
+_VERSION = re.compile(r"^documents/([A-Za-z0-9_-]{1,64})/versions/([1-9][0-9]{0,5})\Z")
 
 # Event type (after the prefix) -> what was said and the message that says it.
 _MESSAGES: dict[str, tuple[Said, type[Message]]] = {

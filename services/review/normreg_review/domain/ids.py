@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 _ID_MAX = 63
 
 

@@ -25,7 +25,7 @@ from normreg_search.query import DateRange, SearchQuery, Sort
 from normreg_search.service import FoundVersion, PublicSearch
 from normreg_search.witness import Witnessed
 
-_VERSION_NAME = re.compile(r"^(documents/[a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})$")
+_VERSION_NAME = re.compile(r"^(documents/[a-z0-9][a-z0-9-]{0,62})/versions/([1-9][0-9]{0,3})\Z")
 
 STATE_TO_PB = {s: pb.VersionState.Value(f"VERSION_STATE_{s}") for s in [*SEARCHABLE_STATES, CONSULTATION_STATE]}
 # Any state may be asked for; states that are never searchable (drafts, withdrawn, open for comment)
