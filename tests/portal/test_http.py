@@ -421,6 +421,24 @@ def test_the_feed_and_sitemap_are_built_once_whatever_host_they_are_asked_for(ht
     assert len(cache._items) <= 2
 
 
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        # The portal lets these through; the search service refuses them for a field it names.
+        ("/search?body=a%E2%80%8Bb", "制定机关名称含有无法识别的字符"),
+        ("/search?q=" + "%E0%A5%98" * 150, "检索词过长或含有无法识别的字符"),
+        ("/search?q=x&page=t1.AAAA", "翻页参数已失效"),
+        # Well formed, out of range: not called a bad format.
+        ("/search?valid_on=9999-12-31", "日期应在 1900 年至 2200 年之间"),
+        ("/documents/{dogs}?valid_on=0001-01-01", "日期应在 1900 年至 2200 年之间"),
+    ],
+)
+def test_a_refused_search_or_date_says_what_was_wrong(http: httpx.Client, site: Site, path: str, says: str) -> None:
+    reply = http.get(path.format(**site.ids))
+    assert reply.status_code == 400
+    assert says in reply.text
+
+
 def test_the_json_api_matches_its_openapi_description(http: httpx.Client, site: Site) -> None:
     spec = http.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.1") and set(spec["paths"]) == {

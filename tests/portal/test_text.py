@@ -107,6 +107,13 @@ def test_dates_read_strings_and_google_type_date() -> None:
         except ValueError:
             continue
         raise AssertionError(bad)
+    # Written correctly but outside the years answered for: said so, not called a bad format.
+    for far in ("9999-12-31", "0001-01-01", "1899-12-31", "2201-01-01"):
+        try:
+            dates.parse_user_date(far)
+        except dates.DateOutOfRange:
+            continue
+        raise AssertionError(far)
 
 
 def test_the_search_form_defaults_to_in_force_and_lists_by_date_without_words() -> None:

@@ -136,6 +136,8 @@ async def document(request: Request) -> Response:
     raw = request.query_params.get("valid_on", "")
     try:
         valid_on = dates.parse_user_date(raw) if raw else None
+    except dates.DateOutOfRange:
+        raise BadRequest("valid_on 应在 1900-01-01 至 2200-12-31 之间。") from None
     except ValueError:
         raise BadRequest("valid_on 应为 YYYY-MM-DD 格式的日期。") from None
     found = await gateway(request).document(doc_id, valid_on)

@@ -53,16 +53,25 @@ def set_date(message: Message, field: str, day: dt.date | None) -> None:
         setattr(message, field, day.isoformat())
 
 
+class DateOutOfRange(ValueError):
+    """A date written correctly, outside the years the services answer for."""
+
+
+OUT_OF_RANGE = "日期应在 1900 年至 2200 年之间。"
+
+
 def parse_user_date(text: str) -> dt.date:
-    """A date typed by a person: 2025-01-01 (also 2025-1-1 and 2025/01/01). ValueError if not a date."""
+    """A date typed by a person: 2025-01-01 (also 2025-1-1 and 2025/01/01). ValueError if not a date,
+    DateOutOfRange for one before 1900 or after 2200."""
     cleaned = text.strip().replace("/", "-").replace(".", "-")
     parts = cleaned.split("-")
-    if len(parts) != 3 or not all(p.isdigit() and 0 < len(p) <= 4 for p in parts):
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and 0 < len(p) <= 4 for p in parts):
         raise ValueError(text)
     year, month, day = (int(p) for p in parts)
+    parsed = dt.date(max(year, 1), month, day)  # ValueError for a month or day no year has
     if not 1900 <= year <= 2200:
-        raise ValueError(text)
-    return dt.date(year, month, day)
+        raise DateOutOfRange(text)
+    return parsed
 
 
 def chinese(day: dt.date | None) -> str:

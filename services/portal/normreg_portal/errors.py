@@ -26,6 +26,11 @@ class BadRequest(PortalError):
     status = 400
     title = "请求有误"
 
+    def __init__(self, message: str = "", *, field: str = "") -> None:
+        """`field`: the request field a service refused (its first field violation), when it said."""
+        super().__init__(message)
+        self.field = field
+
 
 class Conflict(PortalError):
     status = 409

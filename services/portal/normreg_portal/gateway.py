@@ -155,7 +155,7 @@ def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
     if code == grpc.StatusCode.NOT_FOUND:
         return NotFound()
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return BadRequest("请求中有无法识别的内容，请检查后重试。")
+        return BadRequest("请求中有无法识别的内容，请检查后重试。", field=_field(error))
     if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED):
         if _reason(error) == "SUGGESTION_ON_TEXT_NOT_IN_FORCE":
             return Conflict(NOT_IN_FORCE)
@@ -168,6 +168,19 @@ def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
         return TooMany("提交过于频繁，请稍后再试。")
     log.warning("portal: %s from a backend call: %s", code.name, error.details())
     return Unavailable()
+
+
+def _field(error: grpc.aio.AioRpcError) -> str:
+    """The field of the first field violation of a google.rpc.Status refusal; "" when it names none."""
+    try:
+        status = rpc_status.from_call(error)
+    except (ValueError, DecodeError):
+        return ""
+    for detail in status.details if status is not None else ():
+        bad = error_details_pb2.BadRequest()
+        if detail.Unpack(bad) and bad.field_violations:
+            return str(bad.field_violations[0].field)
+    return ""
 
 
 def _reason(error: grpc.aio.AioRpcError) -> str:

@@ -77,6 +77,14 @@ async def home(request: Request) -> Response:
     )
 
 
+# The search service's refusals by field, as a reader is told them.
+SEARCH_REFUSALS = {
+    "page_token": "翻页参数已失效，请从第一页重新检索。",
+    "query": "检索词过长或含有无法识别的字符，请修改后重新检索。",
+    "issuing_bodies": "制定机关名称含有无法识别的字符，请修改后重新检索。",
+}
+
+
 async def search(request: Request) -> Response:
     form = searchform.parse(request.query_params)
     templates = request.app.state.templates
@@ -85,9 +93,11 @@ async def search(request: Request) -> Response:
         return render(templates, request, "search.html", context, status_code=400)
     try:
         result = await gateway(request).search(form.request())
-    except BadRequest:
-        # The only part the portal cannot check itself: a page token that is not this search's.
-        form.errors.append("翻页参数已失效，请从第一页重新检索。")
+    except BadRequest as refused:
+        # What the portal cannot check itself: a page token that is not this search's, or a text the
+        # service reads otherwise (a query longer than its limit once normalised, say).
+        field = re.split(r"[.\[]", refused.field, maxsplit=1)[0]  # issuing_bodies.0 -> issuing_bodies
+        form.errors.append(SEARCH_REFUSALS.get(field, "检索条件中有无法识别的内容，请修改后重新检索。"))
         return render(templates, request, "search.html", {"form": form, "result": None, "facets": None}, 400)
     return render_reply(
         request,
@@ -125,6 +135,8 @@ async def document(request: Request) -> Response:
     if raw:
         try:
             valid_on = dates.parse_user_date(raw)
+        except dates.DateOutOfRange:
+            raise BadRequest(dates.OUT_OF_RANGE) from None
         except ValueError:
             raise BadRequest("日期格式应为 年-月-日，例如 2025-01-01。") from None
     try:

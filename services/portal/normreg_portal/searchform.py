@@ -111,6 +111,8 @@ def parse(params: Mapping[str, str]) -> SearchForm:
     if valid_on:
         try:
             form.valid_on = dates.parse_user_date(valid_on).isoformat()
+        except dates.DateOutOfRange:
+            form.errors.append(dates.OUT_OF_RANGE)
         except ValueError:
             form.errors.append("日期格式应为 年-月-日，例如 2025-01-01。")
     sort = params.get("sort", "")
