@@ -203,6 +203,24 @@ def test_the_filing_report_counts_only_documents_required_to_be_filed_per_recipi
     assert rows == {"内蒙古自治区人民政府": (4, 3, 3, 3), "赤峰市人大常委会": (4, 0, 0, 0)}
 
 
+def test_a_filing_with_a_recipient_the_routing_did_not_name_is_kept_but_not_counted() -> None:
+    """报备率 = filed / required to file: a filing nobody required adds to neither side."""
+    doc = promulgated(Kind.GOVERNMENT_RULE)
+    for recipient in ("国务院", "赤峰市人大常委会", "内蒙古人大常委会"):
+        doc.record_filing(
+            REGISTRAR, at(10), PROFILE, version=None, filed_date=at(10).date(), recipient=recipient, materials=ALL
+        )
+    assert [o.recipient for o in doc.latest.obligations if o.filing] == [
+        "国务院",
+        "赤峰市人大常委会",
+        "内蒙古人大常委会",
+    ]
+    rows = FilingReport.from_events(events(doc)).select(2026)
+    assert sum(r.required for r in rows) == len(RULE_RECIPIENTS) == 4
+    assert sum(r.filed for r in rows) == 2
+    assert "内蒙古人大常委会" not in {r.recipient for r in rows}
+
+
 def test_the_chifeng_figure_163_filed_of_those_required_all_on_time_and_conforming() -> None:
     """ "163 filed of the documents required to be filed, 100% on time and conforming": documents
     not required to be filed (internal working documents) are outside the count."""

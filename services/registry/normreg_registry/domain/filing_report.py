@@ -125,8 +125,9 @@ def _obligation(
     key: tuple[str, int],
     recipient: str,
 ) -> _Required | None:
-    """The obligation a filing with `recipient` meets, made for an imported document or a recipient
-    outside the routing table (a filing the table did not ask for still counts once made)."""
+    """The obligation a filing with `recipient` meets; made for an imported document, whose
+    recipients are not known here. None for a recipient the promulgation's routing did not name: the
+    filing is kept, but the 报备率 counts the filings required, and that one was not."""
     obligations = required.get(key)
     if obligations is None:
         if key not in imported:
@@ -141,13 +142,9 @@ def _obligation(
         unnamed.recipient = recipient
         obligations[recipient] = unnamed
         return unnamed
-    if key in imported:
-        year, body = imported[key]
-    else:
-        any_entry = next(iter(obligations.values()), None)
-        if any_entry is None:
-            return None
-        year, body = any_entry.year, any_entry.issuing_body
+    if key not in imported:
+        return None
+    year, body = imported[key]
     entry = obligations[recipient] = _Required(year, body, recipient)
     return entry
 
