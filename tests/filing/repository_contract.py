@@ -330,8 +330,10 @@ class FilingRepositoryContract:
         await uow.write(lambda r: r.set_own_state("documents/a1", 1, "PROMULGATED"))
         await uow.write(lambda r: r.set_own_state("documents/a1", 2, "PROMULGATED"))
         await uow.write(lambda r: r.set_own_state("documents/a1", 1, "AMENDED"))
-        await uow.write(lambda r: r.set_own_state("documents/a12", 1, "IN_FORCE"))
+        await uow.write(lambda r: r.set_own_state("documents/a12", 1, "IN_FORCE", "NATIONAL_LAW"))
         assert await uow.read(lambda r: r.own_states("documents/a1")) == {1: "AMENDED", 2: "PROMULGATED"}
+        assert await uow.read(lambda r: r.own_kind("documents/a12")) == "NATIONAL_LAW"
+        assert await uow.read(lambda r: r.own_kind("documents/a1")) == ""
 
         def fails(r: FilingRepository) -> None:
             r.set_own_state("documents/a1", 2, "REPEALED")

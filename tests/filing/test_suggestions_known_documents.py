@@ -120,6 +120,24 @@ async def test_an_imported_text_is_judged_by_the_state_it_was_imported_in(city: 
     assert await kept(city) == [in_force.name]
 
 
+@pytest.mark.parametrize("kind", [pb.DOCUMENT_KIND_NATIONAL_LAW, pb.DOCUMENT_KIND_ADMINISTRATIVE_REGULATION])
+async def test_a_national_law_or_administrative_regulation_is_not_reviewed_here(
+    city: System, kind: pb.DocumentKind.ValueType
+) -> None:
+    p = People(city)
+    law = await p.registrar.ImportDocument(
+        one_version(
+            "law", kind, "全国人民代表大会常务委员会", "中华人民共和国测试法", pb.VERSION_STATE_IN_FORCE, "2020-01-01"
+        )
+    )
+    await p.settle()
+    error = await refused(city.stub("filing"), suggestion(law.name))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_reason(error) == "SUGGESTION_NOT_REVIEWED_HERE"
+    assert "NPC Standing Committee" in (error.details() or "")
+    assert await kept(city) == []
+
+
 async def test_an_unreadable_state_event_is_set_aside_and_the_stream_goes_on(city: System) -> None:
     p = People(city)
     forged = CloudEvent(

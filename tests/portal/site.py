@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 from google.protobuf import field_mask_pb2
+from normreg.v1 import document_pb2 as pb
 from normreg.v1 import filing_review_service_pb2 as fpb
 from normreg.v1 import registry_service_pb2 as rpb
 from normreg.v1 import review_service_pb2 as vpb
@@ -31,7 +32,7 @@ from normreg_portal.settings import PortalSettings
 
 from tests.conftest import SHANGHAI, TEST_KEY
 from tests.e2e.flows import ORG, People
-from tests.harness import System
+from tests.harness import System, one_version
 
 T = TypeVar("T")
 
@@ -185,6 +186,19 @@ class Site:
         # In force until a test declares it invalid (no other test counts it).
         roads = await p.to_in_force("赤峰市临时占用道路管理办法", ROADS)
         self.ids["roads"] = roads.name.split("/")[1]
+        # A national law, imported: read here, reviewed by the NPC Standing Committee, not here.
+        law = await p.registrar.ImportDocument(
+            one_version(
+                "law-1",
+                pb.DOCUMENT_KIND_NATIONAL_LAW,
+                "全国人民代表大会常务委员会",
+                "中华人民共和国测试法",
+                pb.VERSION_STATE_IN_FORCE,
+                "2020-01-01",
+                body="第一条 为了测试国家法律，制定本法。",
+            )
+        )
+        self.ids["law"] = law.name.split("/")[1]
 
         bikes = await p.create("赤峰市共享单车停放管理办法", BIKES)
         today = self.clock.now().date()

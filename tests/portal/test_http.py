@@ -372,6 +372,14 @@ def test_the_review_suggestion_form_checks_token_size_and_rate_and_never_shows_t
     site.reset_limits()
     # A repealed document offers no form; hidden drafts and unknown documents: the same 404 as everywhere.
     assert "review-suggestion" not in http.get(f"/documents/{site.ids['fireworks']}").text
+    # Nor does a national law: it is reviewed by the NPC Standing Committee, and the form says so.
+    law = site.ids["law"]
+    assert "review-suggestion" not in http.get(f"/documents/{law}").text
+    for refused in (
+        http.get(f"/documents/{law}/review-suggestion"),
+        http.post(f"/documents/{law}/review-suggestion", data=good),
+    ):
+        assert refused.status_code == 409 and "全国人民代表大会常务委员会" in refused.text
     # Asked for anyway: a text no longer in force, or a draft open for comment (it takes comments), is
     # refused with the reason, and nothing is stored.
     before = len(site.run(site.suggestions()))

@@ -148,6 +148,11 @@ def _channel(address: str, tls: ClientTls | None) -> grpc.aio.Channel:
 
 # Shown when a review suggestion names a text that is no longer in force.
 NOT_IN_FORCE = "审查建议只能针对现行有效或已公布尚未生效的文件；本文件已不再有效。"
+# Shown when it names a kind not filed for review here.
+NOT_REVIEWED_HERE = (
+    "本文件不报送本机关备案审查：对法律、行政法规的审查建议，请向全国人民代表大会常务委员会提出"
+    "（立法法第一百一十条）；重大行政决策不属于备案审查的范围。"
+)
 
 
 def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
@@ -157,8 +162,11 @@ def portal_error(error: grpc.aio.AioRpcError) -> PortalError:
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return BadRequest("请求中有无法识别的内容，请检查后重试。", field=_field(error))
     if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED):
-        if _reason(error) == "SUGGESTION_ON_TEXT_NOT_IN_FORCE":
+        reason = _reason(error)
+        if reason == "SUGGESTION_ON_TEXT_NOT_IN_FORCE":
             return Conflict(NOT_IN_FORCE)
+        if reason == "SUGGESTION_NOT_REVIEWED_HERE":
+            return Conflict(NOT_REVIEWED_HERE)
         return Conflict("征求意见期未开始或已经结束，意见未能提交。")
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
         return NotFound()

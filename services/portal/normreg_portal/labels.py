@@ -94,3 +94,10 @@ def enum_value(enum_name: str, full: str) -> int:
         return int(enum.Value(full))
     except ValueError:
         return 0
+
+
+# The kinds filed for review, on which a review suggestion (审查建议) may be made here: a national law or
+# an administrative regulation is reviewed by the NPC Standing Committee, a major decision is not filed.
+REVIEWED_KINDS = frozenset(
+    (pb.DOCUMENT_KIND_LOCAL_REGULATION, pb.DOCUMENT_KIND_GOVERNMENT_RULE, pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT)
+)

@@ -191,7 +191,7 @@ def kept_document_page(
         if found.state == pb.VERSION_STATE_PUBLIC_COMMENT:
             return Redirect(f"/consultations/{doc_id}")
         context = document_context(found, valid_on=valid_on, pinned=pinned, base=base)
-        context["suggestions"] = suggestions
+        context["suggestions"] = suggestions and found.kind in labels.REVIEWED_KINDS
         return templates.env.get_template("document.html").render(context).encode()
 
     cache: PageCache = app.state.pages

@@ -14,9 +14,9 @@ from normreg.v1 import search_service_pb2 as spb
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from normreg_portal import guards
+from normreg_portal import guards, labels
 from normreg_portal.errors import BadRequest, Conflict, Forbidden, NotFound, TooMany
-from normreg_portal.gateway import NOT_IN_FORCE
+from normreg_portal.gateway import NOT_IN_FORCE, NOT_REVIEWED_HERE
 from normreg_portal.pages import checked_id, gateway
 from normreg_portal.rendering import render
 
@@ -48,6 +48,8 @@ async def _document(request: Request, doc_id: str) -> spb.PublicDocument:
         raise Conflict("本文件是正在征求意见的草案，尚未公布，不能提出审查建议；请在它的征求意见页面提出意见。")
     if doc.state not in SUGGESTIBLE:
         raise Conflict(NOT_IN_FORCE)
+    if doc.kind not in labels.REVIEWED_KINDS:
+        raise Conflict(NOT_REVIEWED_HERE)
     return doc
 
 

@@ -31,6 +31,7 @@ class _Tables:
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     positions: dict[tuple[str, str, int], int] = field(default_factory=dict)
     own: dict[str, dict[int, str]] = field(default_factory=dict)
+    own_kinds: dict[str, str] = field(default_factory=dict)
 
 
 class InMemoryUnitOfWork(UnitOfWork):
@@ -129,11 +130,16 @@ class InMemoryRepository(FilingRepository):
         }
         return any(of_document(name, document, version) for name in names)
 
-    def set_own_state(self, document: str, version: int, state: str) -> None:
+    def set_own_state(self, document: str, version: int, state: str, kind: str = "") -> None:
         self._t.own.setdefault(document, {})[version] = state
+        if kind:
+            self._t.own_kinds[document] = kind
 
     def own_states(self, document: str) -> dict[int, str]:
         return dict(self._t.own.get(document, {}))
+
+    def own_kind(self, document: str) -> str:
+        return self._t.own_kinds.get(document, "")
 
     def see(self, p: SeenPromulgation) -> None:
         self._t.seen.setdefault((p.sender, p.document, p.recipient), p)

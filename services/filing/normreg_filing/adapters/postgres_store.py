@@ -244,16 +244,23 @@ class PostgresFilingRepository(FilingRepository):
         row = self.conn.execute(sql, args).fetchone()
         return bool(row and row[0])
 
-    def set_own_state(self, document: str, version: int, state: str) -> None:
+    def set_own_state(self, document: str, version: int, state: str, kind: str = "") -> None:
         self.conn.execute(
-            "INSERT INTO own_versions (document, version, state) VALUES (%s, %s, %s) "
-            "ON CONFLICT (document, version) DO UPDATE SET state = excluded.state",
-            (document, version, state),
+            "INSERT INTO own_versions (document, version, state, kind) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (document, version) DO UPDATE SET state = excluded.state, kind = excluded.kind",
+            (document, version, state, kind),
         )
 
     def own_states(self, document: str) -> dict[int, str]:
         rows = self.conn.execute("SELECT version, state FROM own_versions WHERE document = %s", (document,)).fetchall()
         return {int(r[0]): str(r[1]) for r in rows}
+
+    def own_kind(self, document: str) -> str:
+        row = self.conn.execute(
+            "SELECT kind FROM own_versions WHERE document = %s AND kind <> '' ORDER BY version DESC LIMIT 1",
+            (document,),
+        ).fetchone()
+        return "" if row is None else str(row[0])
 
     def senders(self) -> list[str]:
         rows = self.conn.execute(

@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS own_versions (
     document TEXT NOT NULL,
     version INTEGER NOT NULL,
     state TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (document, version)
 );
 -- A sender's report for a year reads that year's filings and suggestions only, not all of them.
@@ -229,16 +230,22 @@ class SqliteFilingRepository(FilingRepository):
         sql, args = sql_lookups.received_or_owed(sender, document, version, mark="?")
         return bool(self._c.execute(sql, args).fetchone()[0])
 
-    def set_own_state(self, document: str, version: int, state: str) -> None:
+    def set_own_state(self, document: str, version: int, state: str, kind: str = "") -> None:
         self._c.execute(
-            "INSERT INTO own_versions (document, version, state) VALUES (?, ?, ?) "
-            "ON CONFLICT (document, version) DO UPDATE SET state = excluded.state",
-            (document, version, state),
+            "INSERT INTO own_versions (document, version, state, kind) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (document, version) DO UPDATE SET state = excluded.state, kind = excluded.kind",
+            (document, version, state, kind),
         )
 
     def own_states(self, document: str) -> dict[int, str]:
         rows = self._c.execute("SELECT version, state FROM own_versions WHERE document = ?", (document,))
         return {int(r[0]): str(r[1]) for r in rows}
+
+    def own_kind(self, document: str) -> str:
+        row = self._c.execute(
+            "SELECT kind FROM own_versions WHERE document = ? AND kind <> '' ORDER BY version DESC LIMIT 1", (document,)
+        ).fetchone()
+        return "" if row is None else str(row[0])
 
     def see(self, p: SeenPromulgation) -> None:
         self._c.execute(

@@ -64,6 +64,8 @@ class VersionState:
     document: str
     version: int
     state: str
+    # The document's kind (NORMATIVE_DOCUMENT, NATIONAL_LAW ...): what says which are reviewed here.
+    kind: str = ""
 
 
 def translate(event: CloudEvent, sender: str, bodies: frozenset[str]) -> Inbound:

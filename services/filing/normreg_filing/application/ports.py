@@ -96,12 +96,17 @@ class FilingRepository(ConsumedStreams):
     # ---- this deployment's own published versions, from its registry's stream ------------------
 
     @abc.abstractmethod
-    def set_own_state(self, document: str, version: int, state: str) -> None:
-        """Remembers the state a version of this deployment's own document (documents/{d}) is in."""
+    def set_own_state(self, document: str, version: int, state: str, kind: str = "") -> None:
+        """Remembers the state a version of this deployment's own document (documents/{d}) is in, and
+        the document's kind."""
 
     @abc.abstractmethod
     def own_states(self, document: str) -> dict[int, str]:
         """The states of the versions of this deployment's document `document` recorded so far."""
+
+    @abc.abstractmethod
+    def own_kind(self, document: str) -> str:
+        """The kind of this deployment's document `document` last recorded; "" when none is."""
 
     # ---- promulgations seen on subordinates' streams --------------------------------------------
 

@@ -102,7 +102,7 @@ class FilingReviewService:
                 repo.save_positions(group, deliveries)
             for s in states:
                 if repo.accept_sequence(f"{self._profile.name}:{s.source}", s.subject, s.sequence):
-                    repo.set_own_state(s.document, s.version, s.state)
+                    repo.set_own_state(s.document, s.version, s.state, s.kind)
 
         await self._store.write(work)
 
@@ -316,7 +316,7 @@ class FilingReviewService:
             # a subordinate's filed here or owed here. Without this an invented name would be
             # stored and counted in the sender's yearly report as a suggestion received.
             if own:
-                require_suggestible(document, repo.own_states(named))
+                require_suggestible(document, repo.own_states(named), repo.own_kind(named))
             elif not repo.received_or_owed(sender, named, version):
                 raise NotFound(
                     document,

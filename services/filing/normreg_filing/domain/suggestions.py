@@ -19,6 +19,10 @@ from normreg_filing.domain.received import authorize
 # promulgated, in force or not yet. A draft was never filed, and a text no longer in force leaves
 # nothing to review.
 SUGGESTIBLE_STATES = frozenset({"PROMULGATED", "IN_FORCE"})
+# The kinds filed with a recipient, which it reviews: local regulations, government rules and
+# normative documents (the registry's FILING_KINDS). A national law or an administrative regulation is
+# reviewed by the NPC Standing Committee (立法法 第一百一十条), a major decision is not filed.
+REVIEWED_KINDS = frozenset({"LOCAL_REGULATION", "GOVERNMENT_RULE", "NORMATIVE_DOCUMENT"})
 _NAME = re.compile(r"^(documents/[^/]+)(?:/versions/([0-9]+))?\Z")
 
 
@@ -38,7 +42,7 @@ def of_document(name: str, document: str, version: int | None) -> bool:
     return version is None or (m.group(2) is not None and int(m.group(2)) == version)
 
 
-def require_suggestible(name: str, states: dict[int, str]) -> None:
+def require_suggestible(name: str, states: dict[int, str], kind: str = "") -> None:
     """The rule for a suggestion about this deployment's own document: one of its versions (the
     version named, when one is) is promulgated and not yet out of force. `states` are the states its
     versions are known to be in, from the registry's stream; a draft never appears there."""
@@ -50,6 +54,14 @@ def require_suggestible(name: str, states: dict[int, str]) -> None:
         )
     if not named:
         raise NotFound(name, f"no version {version} of it is known here as promulgated; name the document itself")
+    if kind and kind not in REVIEWED_KINDS:
+        raise FailedPrecondition(
+            "SUGGESTION_NOT_REVIEWED_HERE",
+            f"{name} is a {kind}, which is not filed here: a review suggestion about a national law or an "
+            "administrative regulation goes to the NPC Standing Committee (立法法 第一百一十条); a major "
+            "decision is not filed for review",
+            resource=name,
+        )
     if not SUGGESTIBLE_STATES & set(named.values()):
         raise FailedPrecondition(
             "SUGGESTION_ON_TEXT_NOT_IN_FORCE",

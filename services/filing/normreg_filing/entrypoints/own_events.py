@@ -48,9 +48,15 @@ class _Change(BaseModel):
     to_state: str = Field(min_length=1, max_length=40)
 
 
+class _Document(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    kind: str = Field(default="", max_length=40)
+
+
 class _Data(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     change: _Change
+    document: _Document = _Document()
 
 
 class _Head(BaseModel):
@@ -81,20 +87,20 @@ def translate(raw: bytes) -> VersionState | None:
         common = document_events.read_common(CloudEvent.from_bytes(raw))
         if common is None or common.change.version_number < 1 or not common.change.to_state:
             raise UnreadableData(f"{head.type} of {head.subject} names no version and state")
-        version, state = common.change.version_number, common.change.to_state
+        version, state, kind = common.change.version_number, common.change.to_state, common.document.kind
     else:
         try:
-            change = _Event.model_validate_json(raw).data.change
+            data = _Event.model_validate_json(raw).data
         except ValidationError as exc:
             raise UnreadableData(f"{head.type} of {head.subject}: {exc.errors()[0]['msg']}") from None
-        version, state = change.version_number, change.to_state
+        version, state, kind = data.change.version_number, data.change.to_state, data.document.kind
     try:
         document, named = document_parts(head.subject)
     except InvalidArgument:
         named = 0
     if named is not None:
         raise UnreadableData(f"{head.type} is about {head.subject!r}, not a document (documents/{{document}})")
-    return VersionState(head.source, head.subject, head.sequence, document, version, state)
+    return VersionState(head.source, head.subject, head.sequence, document, version, state, kind)
 
 
 def own_events_handler(service: FilingReviewService, db: Database | PostgresDatabase) -> Consuming[VersionState]:

@@ -4,5 +4,6 @@ CREATE TABLE own_versions (
     document text NOT NULL,
     version integer NOT NULL,
     state text NOT NULL,
+    kind text NOT NULL DEFAULT '',
     PRIMARY KEY (document, version)
 );
