@@ -325,23 +325,26 @@ class FilingRepositoryContract:
 
         assert await uow.read(answers) == [expected for *_, expected in asked]
 
-    async def test_an_own_version_state_is_recorded_and_replaced(self, uow: UnitOfWork) -> None:
-        assert await uow.read(lambda r: r.own_states("documents/a1")) == {}
-        await uow.write(lambda r: r.set_own_state("documents/a1", 1, "PROMULGATED"))
-        await uow.write(lambda r: r.set_own_state("documents/a1", 2, "PROMULGATED"))
-        await uow.write(lambda r: r.set_own_state("documents/a1", 1, "AMENDED"))
-        await uow.write(lambda r: r.set_own_state("documents/a12", 1, "IN_FORCE", "NATIONAL_LAW"))
-        assert await uow.read(lambda r: r.own_states("documents/a1")) == {1: "AMENDED", 2: "PROMULGATED"}
-        assert await uow.read(lambda r: r.own_kind("documents/a12")) == "NATIONAL_LAW"
-        assert await uow.read(lambda r: r.own_kind("documents/a1")) == ""
+    async def test_a_version_state_is_recorded_and_replaced_per_sender(self, uow: UnitOfWork) -> None:
+        assert await uow.read(lambda r: r.version_states("chifeng", "documents/a1")) == {}
+        await uow.write(lambda r: r.set_version_state("chifeng", "documents/a1", 1, "PROMULGATED"))
+        await uow.write(lambda r: r.set_version_state("chifeng", "documents/a1", 2, "PROMULGATED"))
+        await uow.write(lambda r: r.set_version_state("chifeng", "documents/a1", 1, "AMENDED"))
+        await uow.write(lambda r: r.set_version_state("chifeng", "documents/a12", 1, "IN_FORCE", "NATIONAL_LAW"))
+        # Another sender's document of the same name is another document.
+        await uow.write(lambda r: r.set_version_state("wuhai", "documents/a1", 1, "REPEALED", "GOVERNMENT_RULE"))
+        assert await uow.read(lambda r: r.version_states("chifeng", "documents/a1")) == {1: "AMENDED", 2: "PROMULGATED"}
+        assert await uow.read(lambda r: r.version_states("wuhai", "documents/a1")) == {1: "REPEALED"}
+        assert await uow.read(lambda r: r.version_kind("chifeng", "documents/a12")) == "NATIONAL_LAW"
+        assert await uow.read(lambda r: r.version_kind("chifeng", "documents/a1")) == ""
 
         def fails(r: FilingRepository) -> None:
-            r.set_own_state("documents/a1", 2, "REPEALED")
+            r.set_version_state("chifeng", "documents/a1", 2, "REPEALED")
             raise Boom
 
         with pytest.raises(Boom):
             await uow.write(fails)
-        assert await uow.read(lambda r: r.own_states("documents/a1")) == {1: "AMENDED", 2: "PROMULGATED"}
+        assert await uow.read(lambda r: r.version_states("chifeng", "documents/a1")) == {1: "AMENDED", 2: "PROMULGATED"}
 
     async def test_a_filing_stored_before_requests_were_marked_counts_as_asked_for_materials(
         self, uow: UnitOfWork

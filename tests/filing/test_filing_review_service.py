@@ -18,7 +18,7 @@ from normreg_common.principal import PUBLIC, SCHEDULER, Role
 from normreg_common.profile import PROFILES
 from normreg_common.sqlite import Database
 from normreg_filing.adapters.sqlite_store import SCHEMA, SqliteFilingStore
-from normreg_filing.application.inbound import Inbound, read_trusted, translate
+from normreg_filing.application.inbound import Inbound, VersionState, read_trusted, translate
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_filing.entrypoints.subordinate_events import subordinate_events_handler
@@ -296,3 +296,31 @@ def _file(doc: Document, day: int, materials: dict[str, bool]) -> None:
 
 PROVINCE_GOV = "内蒙古自治区人民政府"
 ALL = {"text": True, "drafting_explanation": True, "legal_basis": True, "legality_review_opinion": True}
+
+
+def test_a_subordinates_repeal_is_believed_signed_by_it_passed_unsigned_and_set_aside_forged(
+    service: FilingReviewService,
+) -> None:
+    """The steps out of force cross signed, as promulgations do. One written before registries
+    signed them carries no signature: passed, it says nothing. One signed by another key is forged."""
+    chifeng, intruder = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    profile = dataclasses.replace(PROVINCE, federation_keys=(("chifeng", (public_key_text(chifeng),)),))
+    rule = city_document("rule9", Kind.GOVERNMENT_RULE)
+    rule.run_clock(SCHEDULER, at(40), PROFILE)
+    rule.pop_changes()
+    rule.repeal(REGISTRAR, at(41), "上位法已废止", today=at(41).date())
+    [repealed] = [CloudEvent.from_bytes(r.value) for _, r in to_records(rule, rule.pop_changes())]
+    assert repealed.type == "normreg.registry.v1.repealed" and repealed.type in CROSSING_REGISTRY_EVENTS
+    assert read_trusted(repealed.to_bytes(), "chifeng", profile, service.bodies) is None
+    with pytest.raises(Untrusted):
+        read_trusted(sign(repealed, "chifeng", intruder).to_bytes(), "chifeng", profile, service.bodies)
+    read = read_trusted(sign(repealed, "chifeng", chifeng).to_bytes(), "chifeng", profile, service.bodies)
+    assert read is not None
+    [state] = read.messages
+    assert isinstance(state, VersionState)
+    assert (state.document, state.version, state.state, state.kind) == (
+        "documents/rule9",
+        1,
+        "REPEALED",
+        "GOVERNMENT_RULE",
+    )

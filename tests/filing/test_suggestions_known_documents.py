@@ -19,11 +19,13 @@ from normreg_common.clock import FakeClock
 from normreg_common.deadletters import DeadLetters
 from normreg_common.eventlog.port import Record
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
+from normreg_common.principal import SCHEDULER
 from normreg_filing.entrypoints.own_events import GROUP, translate
 
 from tests.e2e.flows import People
 from tests.filing.support import deliver, filed, province, reviewer
 from tests.harness import Stub, System, error_reason, one_version
+from tests.registry.test_domain_lifecycle import PROFILE, REGISTRAR, at
 
 __all__ = ["province"]
 
@@ -174,3 +176,19 @@ async def test_a_subordinates_document_is_taken_only_when_filed_or_owed_here(pro
     )
     assert [r.suggestions_received_count for r in report.reports] == [1]
     assert await kept(province) == ["documents/rule1"]
+
+
+async def test_a_subordinates_text_repealed_since_it_was_filed_is_refused_by_rule(province: System) -> None:
+    """The subordinate's stream says when a version enters force and leaves it (signed, as its
+    promulgations and filings are): a repealed text is not reviewed any more."""
+    doc = filed("rule2")
+    await deliver(province, doc)
+    public = province.stub("filing")
+    await public.SubmitReviewSuggestion(suggestion("documents/rule2", sender="chifeng"))
+    doc.run_clock(SCHEDULER, at(40), PROFILE)
+    doc.repeal(REGISTRAR, at(41), "上位法已废止", today=at(41).date())
+    await deliver(province, doc)
+    for name in ("documents/rule2", "documents/rule2/versions/1"):
+        error = await refused(public, suggestion(name, sender="chifeng"))
+        assert error_reason(error) == "SUGGESTION_ON_TEXT_NOT_IN_FORCE", name
+    assert await kept(province) == ["documents/rule2"]

@@ -44,8 +44,21 @@ class Untrusted(ValueError):
 
 # The registry's events that cross to another jurisdiction: what a recipient's filing service reads
 # from a subordinate's stream (a promulgation naming its bodies, a filing sent to one of them, with
-# its materials). The registry signs these; the recipient verifies these and reads no other.
-CROSSING_REGISTRY_EVENTS = frozenset({"normreg.registry.v1.promulgated", "normreg.registry.v1.filing_recorded"})
+# its materials; and the steps that take a version into force or out of it, which say whether a
+# review suggestion may still be made on it). The registry signs these; the recipient verifies these
+# and reads no other.
+CROSSING_REGISTRY_EVENTS = frozenset(
+    "normreg.registry.v1." + action
+    for action in (
+        "promulgated",
+        "filing_recorded",
+        "entered_into_force",
+        "amended",
+        "repealed",
+        "declared_invalid",
+        "expired",
+    )
+)
 
 # The context attributes a signature covers; `jurisdictionsig` itself and the extensions that
 # change from hop to hop (traceparent, tracestate) or carry their own proof (checkpoint) are not.

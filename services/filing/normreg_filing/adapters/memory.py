@@ -30,8 +30,8 @@ class _Tables:
     sent: int = 0
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     positions: dict[tuple[str, str, int], int] = field(default_factory=dict)
-    own: dict[str, dict[int, str]] = field(default_factory=dict)
-    own_kinds: dict[str, str] = field(default_factory=dict)
+    states: dict[tuple[str, str], dict[int, str]] = field(default_factory=dict)
+    kinds: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class InMemoryUnitOfWork(UnitOfWork):
@@ -130,16 +130,16 @@ class InMemoryRepository(FilingRepository):
         }
         return any(of_document(name, document, version) for name in names)
 
-    def set_own_state(self, document: str, version: int, state: str, kind: str = "") -> None:
-        self._t.own.setdefault(document, {})[version] = state
+    def set_version_state(self, sender: str, document: str, version: int, state: str, kind: str = "") -> None:
+        self._t.states.setdefault((sender, document), {})[version] = state
         if kind:
-            self._t.own_kinds[document] = kind
+            self._t.kinds[(sender, document)] = kind
 
-    def own_states(self, document: str) -> dict[int, str]:
-        return dict(self._t.own.get(document, {}))
+    def version_states(self, sender: str, document: str) -> dict[int, str]:
+        return dict(self._t.states.get((sender, document), {}))
 
-    def own_kind(self, document: str) -> str:
-        return self._t.own_kinds.get(document, "")
+    def version_kind(self, sender: str, document: str) -> str:
+        return self._t.kinds.get((sender, document), "")
 
     def see(self, p: SeenPromulgation) -> None:
         self._t.seen.setdefault((p.sender, p.document, p.recipient), p)

@@ -244,21 +244,24 @@ class PostgresFilingRepository(FilingRepository):
         row = self.conn.execute(sql, args).fetchone()
         return bool(row and row[0])
 
-    def set_own_state(self, document: str, version: int, state: str, kind: str = "") -> None:
+    def set_version_state(self, sender: str, document: str, version: int, state: str, kind: str = "") -> None:
         self.conn.execute(
-            "INSERT INTO own_versions (document, version, state, kind) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (document, version) DO UPDATE SET state = excluded.state, kind = excluded.kind",
-            (document, version, state, kind),
+            "INSERT INTO version_states (sender, document, version, state, kind) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (sender, document, version) DO UPDATE SET state = excluded.state, kind = excluded.kind",
+            (sender, document, version, state, kind),
         )
 
-    def own_states(self, document: str) -> dict[int, str]:
-        rows = self.conn.execute("SELECT version, state FROM own_versions WHERE document = %s", (document,)).fetchall()
+    def version_states(self, sender: str, document: str) -> dict[int, str]:
+        rows = self.conn.execute(
+            "SELECT version, state FROM version_states WHERE sender = %s AND document = %s", (sender, document)
+        ).fetchall()
         return {int(r[0]): str(r[1]) for r in rows}
 
-    def own_kind(self, document: str) -> str:
+    def version_kind(self, sender: str, document: str) -> str:
         row = self.conn.execute(
-            "SELECT kind FROM own_versions WHERE document = %s AND kind <> '' ORDER BY version DESC LIMIT 1",
-            (document,),
+            "SELECT kind FROM version_states WHERE sender = %s AND document = %s AND kind <> '' "
+            "ORDER BY version DESC LIMIT 1",
+            (sender, document),
         ).fetchone()
         return "" if row is None else str(row[0])
 

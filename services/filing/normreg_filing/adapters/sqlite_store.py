@@ -82,14 +82,15 @@ CREATE TABLE IF NOT EXISTS review_suggestions (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS review_suggestions_sender ON review_suggestions (sender, pos);
--- The state of each version of this deployment's own documents, from its registry's stream: what a
--- review suggestion about one of them is checked against.
-CREATE TABLE IF NOT EXISTS own_versions (
+-- The state of each version of the documents review suggestions may name: this deployment's own,
+-- from its registry's stream, and its subordinates', from theirs (signed). With the document's kind.
+CREATE TABLE IF NOT EXISTS version_states (
+    sender TEXT NOT NULL,
     document TEXT NOT NULL,
     version INTEGER NOT NULL,
     state TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (document, version)
+    PRIMARY KEY (sender, document, version)
 );
 -- A sender's report for a year reads that year's filings and suggestions only, not all of them.
 CREATE INDEX IF NOT EXISTS received_filings_by_year
@@ -230,20 +231,24 @@ class SqliteFilingRepository(FilingRepository):
         sql, args = sql_lookups.received_or_owed(sender, document, version, mark="?")
         return bool(self._c.execute(sql, args).fetchone()[0])
 
-    def set_own_state(self, document: str, version: int, state: str, kind: str = "") -> None:
+    def set_version_state(self, sender: str, document: str, version: int, state: str, kind: str = "") -> None:
         self._c.execute(
-            "INSERT INTO own_versions (document, version, state, kind) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (document, version) DO UPDATE SET state = excluded.state, kind = excluded.kind",
-            (document, version, state, kind),
+            "INSERT INTO version_states (sender, document, version, state, kind) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (sender, document, version) DO UPDATE SET state = excluded.state, kind = excluded.kind",
+            (sender, document, version, state, kind),
         )
 
-    def own_states(self, document: str) -> dict[int, str]:
-        rows = self._c.execute("SELECT version, state FROM own_versions WHERE document = ?", (document,))
+    def version_states(self, sender: str, document: str) -> dict[int, str]:
+        rows = self._c.execute(
+            "SELECT version, state FROM version_states WHERE sender = ? AND document = ?", (sender, document)
+        )
         return {int(r[0]): str(r[1]) for r in rows}
 
-    def own_kind(self, document: str) -> str:
+    def version_kind(self, sender: str, document: str) -> str:
         row = self._c.execute(
-            "SELECT kind FROM own_versions WHERE document = ? AND kind <> '' ORDER BY version DESC LIMIT 1", (document,)
+            "SELECT kind FROM version_states WHERE sender = ? AND document = ? AND kind <> '' "
+            "ORDER BY version DESC LIMIT 1",
+            (sender, document),
         ).fetchone()
         return "" if row is None else str(row[0])
 

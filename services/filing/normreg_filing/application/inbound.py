@@ -8,6 +8,7 @@ else on the stream is of no concern here and is skipped."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from google.type import date_pb2
@@ -22,8 +23,18 @@ from normreg_common.profile import JurisdictionProfile
 from normreg_filing.domain.supervision import SeenPromulgation
 
 REGISTRY_TYPE_PREFIX = document_events.TYPE_PREFIX
+_DOCUMENT = re.compile(r"documents/[^/\s]{1,64}")
 PROMULGATED = REGISTRY_TYPE_PREFIX + "promulgated"
 FILING_RECORDED = REGISTRY_TYPE_PREFIX + "filing_recorded"
+# The steps that take a promulgated version into force or out of it: what says whether a review
+# suggestion may still be made on it.
+VERSION_STATE_EVENTS = frozenset(
+    REGISTRY_TYPE_PREFIX + action
+    for action in ("promulgated", "entered_into_force", "amended", "repealed", "declared_invalid", "expired")
+)
+
+# Those that carry nothing but a version's state.
+STATE_ONLY_EVENTS = VERSION_STATE_EVENTS - {PROMULGATED}
 
 
 @dataclass(frozen=True)
@@ -47,16 +58,9 @@ class FilingSent:
 
 
 @dataclass(frozen=True)
-class Inbound:
-    source: str
-    subject: str
-    sequence: int
-    messages: tuple[SeenPromulgation | FilingSent, ...]
-
-
-@dataclass(frozen=True)
 class VersionState:
-    """What this deployment's own registry stream says of one of its versions: the state it is now in."""
+    """What a registry's stream says of one of its versions (this deployment's own, or a
+    subordinate's): the state it is now in."""
 
     source: str
     subject: str
@@ -68,11 +72,19 @@ class VersionState:
     kind: str = ""
 
 
+@dataclass(frozen=True)
+class Inbound:
+    source: str
+    subject: str
+    sequence: int
+    messages: tuple[SeenPromulgation | FilingSent | VersionState, ...]
+
+
 def translate(event: CloudEvent, sender: str, bodies: frozenset[str]) -> Inbound:
     """`sender` is the jurisdiction whose stream this is; `bodies` are the recipients this deployment
     receives for. Read with the published messages (normreg.events.v1 DocumentPromulgated,
     DocumentFilingRecorded); raises for data that is not what the registry publishes (a dead letter)."""
-    messages: list[SeenPromulgation | FilingSent] = []
+    messages: list[SeenPromulgation | FilingSent | VersionState] = []
     if event.type == PROMULGATED:
         promulgated = document_events.read(event, dev.DocumentPromulgated)
         p = _promulgation(event, promulgated.version)
@@ -115,7 +127,28 @@ def translate(event: CloudEvent, sender: str, bodies: frozenset[str]) -> Inbound
                     answers_version=filed.answers_version,
                 )
             )
+    if event.type in VERSION_STATE_EVENTS:
+        messages.append(version_state(event))
     return Inbound(event.source, event.subject, event.sequence, tuple(messages))
+
+
+def version_state(event: CloudEvent) -> VersionState:
+    """The state a version is in after `event` (one of VERSION_STATE_EVENTS), with its document's
+    kind; raises UnreadableData for an event that names no document, version or state."""
+    common = document_events.read_common(event)
+    if common is None or common.change.version_number < 1 or not common.change.to_state:
+        raise UnreadableData(f"{event.type} of {event.subject} names no version and state")
+    if not _DOCUMENT.fullmatch(event.subject):
+        raise UnreadableData(f"{event.type} is about {event.subject!r}, not a document (documents/{{document}})")
+    return VersionState(
+        event.source,
+        event.subject,
+        event.sequence,
+        event.subject,
+        common.change.version_number,
+        common.change.to_state[:40],
+        common.document.kind[:40],
+    )
 
 
 def _promulgation(event: CloudEvent, version: dev.VersionSnapshot) -> dev.DocumentPromulgation:
@@ -139,6 +172,10 @@ def read_trusted(raw: bytes, sender: str, profile: JurisdictionProfile, bodies: 
     the ones it does): skipped unverified, it leaves no trace, not even its place in the stream."""
     event = CloudEvent.from_bytes(raw)
     if event.type not in CROSSING_REGISTRY_EVENTS:
+        return None
+    if event.jurisdictionsig is None and event.type in STATE_ONLY_EVENTS:
+        # Registries signed these only from when suggestions were checked against them: one written
+        # before says nothing believed, and is passed like an event of a type never read.
         return None
     verify(event, sender, profile.keys_of(sender))
     return translate(event, sender, bodies)

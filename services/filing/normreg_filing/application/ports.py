@@ -93,20 +93,20 @@ class FilingRepository(ConsumedStreams):
         """Whether a filing of `sender`'s document `document` (documents/{d}) has arrived, or a
         promulgation of it owing one was seen: of version `version`, or of any version when None."""
 
-    # ---- this deployment's own published versions, from its registry's stream ------------------
+    # ---- the states of versions, from this deployment's registry stream and its subordinates' ---
 
     @abc.abstractmethod
-    def set_own_state(self, document: str, version: int, state: str, kind: str = "") -> None:
-        """Remembers the state a version of this deployment's own document (documents/{d}) is in, and
-        the document's kind."""
+    def set_version_state(self, sender: str, document: str, version: int, state: str, kind: str = "") -> None:
+        """Remembers the state a version of `sender`'s document (documents/{d}) is in, and the
+        document's kind."""
 
     @abc.abstractmethod
-    def own_states(self, document: str) -> dict[int, str]:
-        """The states of the versions of this deployment's document `document` recorded so far."""
+    def version_states(self, sender: str, document: str) -> dict[int, str]:
+        """The states of the versions of `sender`'s document `document` recorded so far."""
 
     @abc.abstractmethod
-    def own_kind(self, document: str) -> str:
-        """The kind of this deployment's document `document` last recorded; "" when none is."""
+    def version_kind(self, sender: str, document: str) -> str:
+        """The kind of `sender`'s document `document` last recorded; "" when none is."""
 
     # ---- promulgations seen on subordinates' streams --------------------------------------------
 

@@ -27,7 +27,12 @@ from normreg_filing.application.verification import Comparison, Verification
 from normreg_filing.domain import access
 from normreg_filing.domain.lifecycle import FilingState, Outcome
 from normreg_filing.domain.received import ReceivedFiling, authorize
-from normreg_filing.domain.suggestions import ReviewSuggestion, document_parts, require_suggestible
+from normreg_filing.domain.suggestions import (
+    ReviewSuggestion,
+    document_parts,
+    require_not_ended,
+    require_suggestible,
+)
 from normreg_filing.domain.supervision import MissingFiling, SeenPromulgation, SubordinateReport
 
 log = logging.getLogger(__name__)
@@ -70,6 +75,10 @@ class FilingReviewService:
                     copies.append(item)
                     continue
                 for message in item.messages:
+                    if isinstance(message, VersionState):
+                        # What suggestions are checked against; not a filing or a sighting counted.
+                        self._record_state(repo, sender, message)
+                        continue
                     if isinstance(message, SeenPromulgation):
                         repo.see(message)
                     else:
@@ -102,9 +111,13 @@ class FilingReviewService:
                 repo.save_positions(group, deliveries)
             for s in states:
                 if repo.accept_sequence(f"{self._profile.name}:{s.source}", s.subject, s.sequence):
-                    repo.set_own_state(s.document, s.version, s.state, s.kind)
+                    self._record_state(repo, self._profile.name, s)
 
         await self._store.write(work)
+
+    @staticmethod
+    def _record_state(repo: FilingRepository, sender: str, s: VersionState) -> None:
+        repo.set_version_state(sender, s.document, s.version, s.state, s.kind)
 
     def _arrived(self, repo: FilingRepository, m: FilingSent) -> None:
         existing = repo.filing_of(m.sender, m.document, m.recipient)
@@ -315,13 +328,18 @@ class FilingReviewService:
             # Only a text this recipient reviews: its own deployment's promulgated and in force, or
             # a subordinate's filed here or owed here. Without this an invented name would be
             # stored and counted in the sender's yearly report as a suggestion received.
+            states, kind = repo.version_states(sender, named), repo.version_kind(sender, named)
             if own:
-                require_suggestible(document, repo.own_states(named), repo.own_kind(named))
+                require_suggestible(document, states, kind)
             elif not repo.received_or_owed(sender, named, version):
                 raise NotFound(
                     document,
                     f"{sender} has filed no such document with {self._profile.name}, nor promulgated one owed here",
                 )
+            else:
+                # What its stream said since (a stream read before states were recorded says
+                # nothing, and the filing or the promulgation owed stands for it).
+                require_not_ended(document, states, kind)
             repo.save_suggestion(s)
 
         await self._store.write(work)

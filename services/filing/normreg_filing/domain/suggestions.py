@@ -47,13 +47,20 @@ def require_suggestible(name: str, states: dict[int, str], kind: str = "") -> No
     version named, when one is) is promulgated and not yet out of force. `states` are the states its
     versions are known to be in, from the registry's stream; a draft never appears there."""
     _, version = document_parts(name)
-    named = states if version is None else {version: states[version]} if version in states else {}
     if not states:
         raise NotFound(
             name, "no promulgated document of this deployment has this name (a draft takes comments, not suggestions)"
         )
-    if not named:
+    if version is not None and version not in states:
         raise NotFound(name, f"no version {version} of it is known here as promulgated; name the document itself")
+    require_not_ended(name, states, kind)
+
+
+def require_not_ended(name: str, states: dict[int, str], kind: str = "") -> None:
+    """A suggestion names a document of a kind reviewed here, and not one every named version of
+    which has left force (repealed, amended, declared invalid, expired). Versions whose state is not
+    known say nothing."""
+    _, version = document_parts(name)
     if kind and kind not in REVIEWED_KINDS:
         raise FailedPrecondition(
             "SUGGESTION_NOT_REVIEWED_HERE",
@@ -62,7 +69,8 @@ def require_suggestible(name: str, states: dict[int, str], kind: str = "") -> No
             "decision is not filed for review",
             resource=name,
         )
-    if not SUGGESTIBLE_STATES & set(named.values()):
+    named = states if version is None else {version: states[version]} if version in states else {}
+    if named and not SUGGESTIBLE_STATES & set(named.values()):
         raise FailedPrecondition(
             "SUGGESTION_ON_TEXT_NOT_IN_FORCE",
             f"{name} is no longer in force: a review suggestion asks for the review of a text in force "

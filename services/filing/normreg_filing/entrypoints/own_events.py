@@ -21,25 +21,15 @@ from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from normreg_filing.application.inbound import VersionState
+from normreg_filing.application.inbound import VERSION_STATE_EVENTS, VersionState
 from normreg_filing.application.service import FilingReviewService
 from normreg_filing.domain.suggestions import document_parts
 
 GROUP = "filing:own"
 CONSUMER = "filing:own:documents"
-# The actions that take a version into PROMULGATED or IN_FORCE, or out of them.
-STATE_EVENTS = frozenset(
-    document_events.TYPE_PREFIX + action
-    for action in (
-        "imported",
-        "promulgated",
-        "entered_into_force",
-        "amended",
-        "repealed",
-        "declared_invalid",
-        "expired",
-    )
-)
+# The actions that take a version into PROMULGATED or IN_FORCE, or out of them; and an import, which
+# registers a version in the state it is in.
+STATE_EVENTS = VERSION_STATE_EVENTS | {document_events.TYPE_PREFIX + "imported"}
 
 
 class _Change(BaseModel):
