@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from normreg_common.event_data import TYPE_URL_PREFIX, to_data
 from normreg_common.eventlog.port import Delivery
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
 from normreg_common.principal import REVIEW_SERVICE, SCHEDULER
-from normreg_filing.application.inbound import FilingSent
+from normreg_filing.application.inbound import VERSION_STATE_EVENTS, FilingSent, VersionState
 from normreg_filing.application.inbound import translate as filing_translate
 from normreg_filing.domain.supervision import SeenPromulgation
 from normreg_registry.application.document_events import message_of, recorded_details
@@ -401,8 +402,17 @@ def test_the_review_service_reads_requests_and_withdrawals_and_skips_the_rest(ac
 def test_the_filing_review_service_reads_promulgations_and_filings_and_skips_the_rest(action: str) -> None:
     event = first(action).event
     inbound = filing_translate(event, SENDER, frozenset({PROVINCE}))
+    # Every step into force or out of it also says the state its version is now in.
+    states = [(m.document, m.version, m.state, m.kind) for m in inbound.messages if isinstance(m, VersionState)]
+    messages = tuple(m for m in inbound.messages if not isinstance(m, VersionState))
+    if event.type in VERSION_STATE_EVENTS:
+        data = json.loads(event.to_bytes())["data"]
+        change, kind = data["change"], data["document"]["kind"]
+        assert states == [(event.subject, change["version_number"], change["to_state"], kind)]
+    else:
+        assert states == []
     if action == "promulgated":
-        assert inbound.messages == (
+        assert messages == (
             SeenPromulgation(
                 sender=SENDER,
                 document="documents/a/versions/1",
@@ -416,7 +426,7 @@ def test_the_filing_review_service_reads_promulgations_and_filings_and_skips_the
             ),
         )
     elif action == "filing_recorded":
-        [sent] = inbound.messages
+        [sent] = messages
         assert isinstance(sent, FilingSent)
         assert (sent.document, sent.recipient, sent.filed_date, sent.due_date, sent.refiling) == (
             "documents/a/versions/1",
@@ -437,7 +447,7 @@ def test_the_filing_review_service_reads_promulgations_and_filings_and_skips_the
             event.time,
         )
     else:
-        assert inbound.messages == ()
+        assert messages == ()
 
 
 # ---- staging: events a log holds from before the messages were published ----------------------------

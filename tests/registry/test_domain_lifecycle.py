@@ -249,6 +249,33 @@ def test_normative_document_comment_period_counts_working_days() -> None:
     assert doc.latest.state == State.PUBLIC_COMMENT
 
 
+def test_public_holidays_are_not_working_days_and_adjusted_weekends_are() -> None:
+    """National Day 2024: 1-7 October off, Sunday 29 September and Saturday 12 October worked (调休).
+    A normative document's seven working days from 1 October end on 10 October, not 9."""
+    doc = Document.create(
+        id="doc2",
+        kind=Kind.NORMATIVE_DOCUMENT,
+        title="赤峰市行政规范性文件管理办法",
+        body="第一条 为了规范行政规范性文件管理，制定本办法。",
+        issuing_body="赤峰市人民政府",
+        number_prefix="赤政规",
+        provisional=False,
+        principal=DRAFTER,
+        at=dt.datetime(2024, 9, 20, 9, tzinfo=SHANGHAI),
+    )
+    when = dt.datetime(2024, 9, 27, 9, tzinfo=SHANGHAI)
+    with pytest.raises(FailedPrecondition) as err:
+        doc.open_comment(DRAFTER, when, PROFILE, dt.date(2024, 10, 1), dt.date(2024, 10, 9))
+    assert err.value.reason == "COMMENT_PERIOD_TOO_SHORT"
+    calendar = PROFILE.calendar
+    assert calendar.working_days_between(dt.date(2024, 10, 1), dt.date(2024, 10, 9)) == 2
+    assert calendar.is_working_day(dt.date(2024, 9, 29)) and calendar.is_working_day(dt.date(2024, 10, 12))
+    assert calendar.add_working_days(dt.date(2024, 9, 30), 7) == dt.date(2024, 10, 15)
+    # From 2 October, seven working days: 8, 9, 10, 11, 12 (a Saturday worked), 14, 15 October.
+    doc.open_comment(DRAFTER, when, PROFILE, dt.date(2024, 10, 2), dt.date(2024, 10, 15))
+    assert doc.latest.state == State.PUBLIC_COMMENT
+
+
 def test_comments_cannot_arrive_outside_the_window() -> None:
     doc = new_doc()
     start = at(2).date()

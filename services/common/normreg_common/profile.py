@@ -1,6 +1,7 @@
 """Jurisdiction profile: every clock and limit that differs between provinces.
 
-Defaults are those of domain.md (the Chifeng reference case). Standard library only.
+Defaults are those of domain.md (the Chifeng reference case). Standard library only, and the State
+Council's holiday arrangement as the chinesecalendar package publishes it (data, no I/O).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
+
+import chinese_calendar
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,18 @@ class WorkingCalendar:
     @functools.cached_property
     def _working_weekends(self) -> list[int]:
         return sorted(d.toordinal() for d in self.workdays if d.weekday() >= 5)
+
+
+@functools.cache
+def china_calendar() -> WorkingCalendar:
+    """China's working days: the public holidays (法定节假日) and the weekends worked in their place
+    (调休) of each year the State Council has arranged (国务院办公厅关于部分节假日安排的通知), from
+    2004 to CHINA_CALENDAR_UNTIL. Later years count weekends only, until the package publishes them."""
+    return WorkingCalendar(frozenset(chinese_calendar.holidays), frozenset(chinese_calendar.workdays))
+
+
+# The last year whose arrangement the calendar holds.
+CHINA_CALENDAR_UNTIL = max(chinese_calendar.holidays).year
 
 
 def _weekdays_before(ordinal: int) -> int:
@@ -153,7 +168,8 @@ class JurisdictionProfile:
     evaluation_window_months: int = 6
     # Legality review time limit, working days from the request.
     review_time_limit_working_days: int = 15
-    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    # Working days: China's, holidays and 调休 included (WorkingCalendar() counts weekends only).
+    calendar: WorkingCalendar = field(default_factory=china_calendar)
 
     @property
     def tz(self) -> ZoneInfo:
