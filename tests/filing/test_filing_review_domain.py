@@ -253,3 +253,14 @@ def test_the_report_per_subordinate_is_exact() -> None:
     assert (r.suggestions_received, r.suggestions_answered_on_time) == (1, 1)
     b = subordinate_report("wuhai", 2026, promulgations, [late, incomplete, good], [suggestion])
     assert (b.required, b.filed, b.filing_rate) == (1, 0, 0.0)
+
+
+def test_materials_a_kind_does_not_carry_cannot_be_asked_for() -> None:
+    """A government rule is filed without a legality review opinion: asking for one would leave a
+    request its completion never answers."""
+    f = received()
+    assert f.kind == "GOVERNMENT_RULE" and "legality_review_opinion" not in f.required
+    with pytest.raises(InvalidArgument) as err:
+        f.register(REVIEWER, at(11), PROVINCE, missing=["legality_review_opinion"], note="")
+    assert err.value.field == "missing_materials"
+    assert f.state == FilingState.RECEIVED

@@ -229,7 +229,7 @@ async def test_materials_sent_in_parts_leave_the_rest_asked_for_on_both_sides_an
     due, the text no longer counted as sent) and refused to send the other two (FILING_ALREADY_RECORDED),
     while the province waited for them and told the city nothing. Now both sides keep the rest asked
     for, by the same date, the province tells the city what is left, and the rest can be sent."""
-    rule = city_document("rule1", Kind.GOVERNMENT_RULE)
+    rule = city_document("rule1", Kind.NORMATIVE_DOCUMENT)
     text_only = {"text": True, "drafting_explanation": False, "legal_basis": False, "legality_review_opinion": False}
     _file(rule, 10, text_only)
     await service.apply("chifeng", stream(rule, service))
@@ -277,7 +277,7 @@ async def test_materials_sent_in_parts_leave_the_rest_asked_for_on_both_sides_an
 async def test_a_filing_whose_materials_the_province_asked_for_is_not_conforming(service: FilingReviewService) -> None:
     """Complete on arrival, but the reviewers asked for the legality opinion again: the province
     counted it conforming (规范), the city's own report did not. Both now count it not conforming."""
-    rule = city_document("rule1", Kind.GOVERNMENT_RULE)
+    rule = city_document("rule1", Kind.NORMATIVE_DOCUMENT)
     _file(rule, 10, ALL)
     await service.apply("chifeng", stream(rule, service))
     [filing] = await service.list_received(REVIEWER)
@@ -324,3 +324,23 @@ def test_a_subordinates_repeal_is_believed_signed_by_it_passed_unsigned_and_set_
         "REPEALED",
         "GOVERNMENT_RULE",
     )
+
+
+async def test_a_rule_needs_no_legality_review_opinion_and_a_normative_document_does(
+    service: FilingReviewService,
+) -> None:
+    """What a filing carries depends on what is filed: the legality review opinion is for normative
+    documents (filing-review.md). A rule filed without one was asked for it and counted not 规范."""
+    without = {**ALL, "legality_review_opinion": False}
+    rule, normative = city_document("rule7", Kind.GOVERNMENT_RULE), city_document("nd7", Kind.NORMATIVE_DOCUMENT)
+    for doc in (rule, normative):
+        _file(doc, 10, without)
+        assert doc.versions[0].obligation(PROVINCE_GOV).filing.complete == (doc is rule)  # type: ignore[union-attr]
+        await service.apply("chifeng", stream(doc, service))
+    received = {f.document: f for f in await service.list_received(REVIEWER)}
+    registered = await service.register(REVIEWER, received["documents/rule7/versions/1"].id, [], "")
+    assert registered.state == FilingState.REGISTERED
+    asked = await service.register(REVIEWER, received["documents/nd7/versions/1"].id, [], "")
+    assert (asked.state, asked.materials_requested) == (FilingState.MATERIALS_REQUESTED, ["legality_review_opinion"])
+    report = await service.report(REVIEWER, "chifeng", 2026)
+    assert (report.filed, report.filed_conforming) == (2, 1)

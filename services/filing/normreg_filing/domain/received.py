@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from normreg_common.errors import InvalidArgument, PermissionDenied
+from normreg_common.filing_materials import MATERIALS, required_materials
 from normreg_common.principal import Principal, Role
 from normreg_common.profile import JurisdictionProfile
 from normreg_common.text import blank
 
 from normreg_filing.domain.lifecycle import DECISIONS, Action, FilingState, Outcome, check_transition
 
-MATERIALS = ("text", "drafting_explanation", "legal_basis", "legality_review_opinion")
 # The sender sent some of the materials asked for, not all: the filing stays MATERIALS_REQUESTED.
 PARTLY_COMPLETED = "materials_partly_completed"
 # Who reviews filings at the recipient: its legal affairs office's reviewers (the same role as
@@ -123,12 +123,17 @@ class ReceivedFiling:
         return f
 
     @property
+    def required(self) -> tuple[str, ...]:
+        """The materials a filing of its kind carries (a legality review opinion: normative documents)."""
+        return required_materials(self.kind)
+
+    @property
     def complete(self) -> bool:
-        return all(self.materials.get(m, False) for m in MATERIALS)
+        return all(self.materials.get(m, False) for m in self.required)
 
     @property
     def missing(self) -> list[str]:
-        return [m for m in MATERIALS if not self.materials.get(m, False)]
+        return [m for m in self.required if not self.materials.get(m, False)]
 
     def register(
         self, principal: Principal, at: dt.datetime, profile: JurisdictionProfile, *, missing: list[str], note: str
@@ -138,6 +143,9 @@ class ReceivedFiling:
         unknown = [m for m in missing if m not in MATERIALS]
         if unknown:
             raise InvalidArgument("missing_materials", f"unknown material {', '.join(unknown)}")
+        unasked = [m for m in missing if m not in self.required]
+        if unasked:
+            raise InvalidArgument("missing_materials", f"a filing of a {self.kind} does not carry {', '.join(unasked)}")
         today = profile.local_date(at)
         wanted = sorted(set(missing) | set(self.missing), key=MATERIALS.index)
         if wanted:

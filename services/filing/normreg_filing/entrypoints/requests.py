@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
+from normreg_common.filing_materials import MATERIALS
 from normreg_common.text import Body, CommentText, RequiredShortText, ShortText, says_something
 from normreg_common.validation import Command
 from pydantic import AfterValidator, Field
 
 from normreg_filing.domain.lifecycle import FilingState, Outcome
-from normreg_filing.domain.received import MATERIALS
 
 NAME_MAX = 100
 TOKEN_MAX = 512

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from normreg_common.errors import InvalidArgument
+from normreg_common.filing_materials import required_materials
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 
@@ -50,7 +51,9 @@ class Filings(Amendment):
         if asked is not None:
             # What was asked for, sent in parts: what was delivered before stays delivered.
             materials = {m: bool(asked.materials.get(m) or sent.get(m)) for m in {*asked.materials, *sent}}
-        filing = obligation.filing = Filing(filed_date, recipient, dict(materials), due)
+        filing = obligation.filing = Filing(
+            filed_date, recipient, dict(materials), due, required=required_materials(self.kind.value)
+        )
         if earlier is not None:
             # Sent again (the materials asked for, or the corrected document): the same filing at the
             # recipient, which reports on it as before.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from normreg_common.filing_materials import MATERIALS
+
 from normreg_registry.domain.articles import Article, split_articles
 from normreg_registry.domain.lifecycle import Procedure, State
 from normreg_registry.domain.numbers import UniformNumber
@@ -60,7 +62,11 @@ class Filing:
     provisions: list[str] = field(default_factory=list)
     correction_due: dt.date | None = None
 
-    MATERIALS = ("text", "drafting_explanation", "legal_basis", "legality_review_opinion")
+    # The materials its kind requires (normreg_common.filing_materials): a filing stored before they
+    # depended on the kind is judged by every one, as it was.
+    required: tuple[str, ...] = MATERIALS
+
+    MATERIALS = MATERIALS
 
     @property
     def open_to_refiling(self) -> bool:
@@ -81,7 +87,7 @@ class Filing:
 
     @property
     def complete(self) -> bool:
-        return all(self.materials.get(m, False) for m in self.MATERIALS)
+        return all(self.materials.get(m, False) for m in self.required)
 
     @property
     def on_time(self) -> bool:
