@@ -9,7 +9,7 @@ import pytest
 from normreg_common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from normreg_common.principal import Role
 from normreg_common.profile import PROFILES, JurisdictionProfile
-from normreg_filing.domain.lifecycle import FilingState, Outcome
+from normreg_filing.domain.lifecycle import Action, FilingState, Outcome, check_transition
 from normreg_filing.domain.received import ReceivedFiling
 from normreg_filing.domain.suggestions import ReviewSuggestion
 from normreg_filing.domain.supervision import SeenPromulgation, missing_filings, subordinate_report
@@ -264,3 +264,21 @@ def test_materials_a_kind_does_not_carry_cannot_be_asked_for() -> None:
         f.register(REVIEWER, at(11), PROVINCE, missing=["legality_review_opinion"], note="")
     assert err.value.field == "missing_materials"
     assert f.state == FilingState.RECEIVED
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "reason", "rule"),
+    [
+        (FilingState.RECEIVED, Action.ACCEPT, "FILING_NOT_REGISTERED", "register it first"),
+        (FilingState.MATERIALS_REQUESTED, Action.REVOKE, "FILING_MATERIALS_MISSING", "补充报送"),
+        (FilingState.ACCEPTED, Action.REVOKE, "FILING_REVIEW_CLOSED", "its review has ended"),
+        (FilingState.REGISTERED, Action.ANSWER_CORRECTION, "INVALID_FILING_REVIEW_TRANSITION", "only while one"),
+    ],
+)
+def test_a_refused_step_says_the_rule_not_only_the_state(
+    state: FilingState, action: Action, reason: str, rule: str
+) -> None:
+    with pytest.raises(FailedPrecondition) as err:
+        check_transition(state, action, "receivedFilings/1")
+    assert err.value.reason == reason
+    assert f"receivedFilings/1 is {state}" in err.value.message and rule in err.value.message

@@ -117,6 +117,8 @@ def test_an_unclaimed_review_cannot_be_decided() -> None:
     with pytest.raises(FailedPrecondition) as error:
         new_review().decide(RITA, MONDAY, decision=Decision.APPROVE, opinion="", problems=[])
     assert error.value.reason == "REVIEW_NOT_CLAIMED"
+    # The message says the rule, not only the state.
+    assert "is OPEN" in error.value.message and "claim it first" in error.value.message
 
 
 def test_a_review_is_decided_only_once() -> None:

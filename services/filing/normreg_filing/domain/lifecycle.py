@@ -76,6 +76,19 @@ REFUSED: dict[tuple[FilingState, Action], str] = {
 
 OPEN = frozenset({S.RECEIVED, S.MATERIALS_REQUESTED, S.REGISTERED, S.CORRECTION_REQUIRED})
 
+# The rule each reason stands for, as the person refused reads it.
+RULES: dict[str, str] = {
+    "FILING_REVIEW_CLOSED": "its review has ended (accepted or revoked): nothing more is decided on it",
+    "FILING_NOT_REGISTERED": "a filing is reviewed and decided only once registered (登记): register it first",
+    "FILING_MATERIALS_MISSING": (
+        "a filing is reviewed only once the materials asked for have arrived (补充报送); "
+        "the sender completes them, or the request's deadline passes"
+    ),
+    "INVALID_FILING_REVIEW_TRANSITION": (
+        "registration comes first, then a decision; a correction is answered only while one is required"
+    ),
+}
+
 
 def check_transition(state: FilingState, action: Action, resource: str) -> FilingState:
     """The target state, or FAILED_PRECONDITION with the reason from the tables above."""
@@ -84,5 +97,8 @@ def check_transition(state: FilingState, action: Action, resource: str) -> Filin
         return target
     reason = REFUSED_IN_STATE.get(state) or REFUSED.get((state, action), "INVALID_FILING_REVIEW_TRANSITION")
     raise FailedPrecondition(
-        reason, f"{resource} is {state}; it cannot be {action.value} now", resource=resource, state=state.value
+        reason,
+        f"{resource} is {state}, so it cannot be {action.value}: {RULES[reason]}",
+        resource=resource,
+        state=state.value,
     )

@@ -56,6 +56,15 @@ REFUSED: dict[tuple[ReviewState, Action], str] = {
 
 ACTIVE = frozenset({S.OPEN, S.CLAIMED})
 
+# The rule each reason stands for, as the person refused reads it.
+RULES: dict[str, str] = {
+    "REVIEW_ALREADY_DECIDED": "a legality review is decided once; a new revision submitted opens a new review",
+    "REVIEW_CANCELLED": "the draft was withdrawn or submitted again, which ended this review",
+    "REVIEW_CLAIMED_BY_OTHER": "one reviewer works a review at a time: another reviewer has claimed it",
+    "REVIEW_NOT_CLAIMED": "a review is decided by the reviewer who claimed it: claim it first",
+    "INVALID_REVIEW_TRANSITION": "a review is claimed, then decided, while it is open",
+}
+
 # A decision that sends the draft back or stops it must say why.
 OPINION_REQUIRED = frozenset({Decision.RETURN_FOR_REVISION, Decision.REJECT})
 
@@ -68,7 +77,7 @@ def check_transition(state: ReviewState, action: Action, resource: str) -> Revie
     reason = REFUSED_IN_STATE.get(state) or REFUSED.get((state, action), "INVALID_REVIEW_TRANSITION")
     raise FailedPrecondition(
         reason,
-        f"{resource} is {state}; it cannot be {action.value} now",
+        f"{resource} is {state}, so it cannot be {action.value}: {RULES[reason]}",
         resource=resource,
         state=state.value,
     )
