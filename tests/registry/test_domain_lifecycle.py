@@ -611,3 +611,27 @@ def test_the_public_sees_drafts_only_while_open_for_comment() -> None:
     assert visible_versions(PUBLIC, doc) == doc.versions
     doc.close_comment(DRAFTER, at(21), PROFILE)
     assert visible_versions(PUBLIC, doc) == []
+
+
+def test_an_evaluation_made_years_before_the_window_is_not_the_one_due_before_expiry() -> None:
+    """The evaluation due in the six months before a normative document's validity ends: a mid-term
+    one made long before does not answer it, one made in the window does, and then nothing is flagged."""
+    doc = in_force_doc()
+    end = doc.latest.promulgation.validity_end  # type: ignore[union-attr]
+    assert end is not None
+    early = dt.datetime(2027, 6, 1, 10, tzinfo=SHANGHAI)
+    doc.record_evaluation(EVALUATOR, early, evaluator="第三方", method="问卷", findings="运行良好", conclusion="RETAIN")
+    window = dt.datetime.combine(end - dt.timedelta(days=150), dt.time(10), tzinfo=SHANGHAI)
+    assert doc.evaluation_due(window.date(), PROFILE) is not None
+    doc.run_clock(SCHEDULER, window, PROFILE)
+    assert doc.latest.evaluation_due_flagged
+    other = in_force_doc()
+    other.record_evaluation(
+        EVALUATOR, window, evaluator="第三方", method="问卷", findings="运行良好", conclusion="RETAIN"
+    )
+    assert other.evaluation_due(window.date(), PROFILE) is None
+    other.pop_changes()
+    other.run_clock(SCHEDULER, window, PROFILE)
+    assert not other.latest.evaluation_due_flagged
+    assert "evaluation_due" not in [c.action for c in other.pop_changes()]
+    assert other.next_clock_day(PROFILE) != window.date()

@@ -11,6 +11,7 @@ from normreg_common.profile import JurisdictionProfile
 
 from normreg_registry.domain import access, deadlines, gates, request_dates
 from normreg_registry.domain.drafting import Drafting
+from normreg_registry.domain.evaluation import evaluated_since
 from normreg_registry.domain.lifecycle import PROMULGATED_STATES, Action, Kind, State
 from normreg_registry.domain.numbers import UniformNumber
 from normreg_registry.domain.versions import FilingObligation, Promulgation, TimelineEntry, Version
@@ -118,6 +119,9 @@ class Enactment(Drafting):
                 and p.validity_end
                 and not v.evaluation_due_flagged
                 and deadlines.evaluation_due_from(p.validity_end, profile) <= today
+                and not evaluated_since(
+                    self.evaluations, v, deadlines.evaluation_due_from(p.validity_end, profile), profile
+                )
             ):
                 v.evaluation_due_flagged = True
                 self._record(
@@ -171,7 +175,9 @@ class Enactment(Drafting):
             if self._can(Action.EXPIRE, v) and p.validity_end:
                 days.append(_after(p.validity_end))
             if v.state == State.IN_FORCE and p.validity_end and not v.evaluation_due_flagged:
-                days.append(deadlines.evaluation_due_from(p.validity_end, profile))
+                due_from = deadlines.evaluation_due_from(p.validity_end, profile)
+                if not evaluated_since(self.evaluations, v, due_from, profile):
+                    days.append(due_from)
             if v.filing_overdue_flagged or v.state not in PROMULGATED_STATES:
                 continue
             if v.obligations:

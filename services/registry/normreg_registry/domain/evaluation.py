@@ -14,15 +14,21 @@ from normreg_registry.domain.aggregate import DocumentState
 from normreg_registry.domain.versions import Evaluation, Version
 
 
+def evaluated_since(evaluations: list[Evaluation], v: Version, day: dt.date, profile: JurisdictionProfile) -> bool:
+    """Whether `v` has an evaluation recorded on or after `day`: the one due before its validity ends
+    is made in the window before the end, and one made years before (a mid-term one) is not it."""
+    return any(e.version == v.number and profile.local_date(e.at) >= day for e in evaluations)
+
+
 class Evaluations(DocumentState):
     def evaluation_due(self, today: dt.date, profile: JurisdictionProfile) -> tuple[Version, dt.date] | None:
         """The version in force whose validity ends within the evaluation window and that has no
-        evaluation yet, with the day from which it is due; None when nothing is due."""
+        evaluation from that window yet, with the day from which it is due; None when nothing is due."""
         v = self.in_force_version()
         if v is None or v.promulgation is None or v.promulgation.validity_end is None:
             return None
         due_from = deadlines.evaluation_due_from(v.promulgation.validity_end, profile)
-        if due_from > today or any(e.version == v.number for e in self.evaluations):
+        if due_from > today or evaluated_since(self.evaluations, v, due_from, profile):
             return None
         return v, due_from
 
