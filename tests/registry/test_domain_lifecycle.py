@@ -372,6 +372,21 @@ def test_provisional_documents_are_valid_for_at_most_two_years() -> None:
     assert p is not None and p.validity_end == dt.date(2028, 4, 4)
 
 
+@pytest.mark.parametrize("title", ["赤峰市城市绿化管理暂行办法", "赤峰市网络预约出租汽车管理试行规定"])
+def test_a_title_that_says_provisional_makes_the_document_provisional(title: str) -> None:
+    """暂行/试行: two years at most (domain.md), whatever flag the draft was created with."""
+    doc = new_doc()
+    assert not doc.provisional
+    doc.update_draft(DRAFTER, at(0), title=title, body=None, etag=doc.etag)
+    to_adopted(doc)
+    with pytest.raises(FailedPrecondition) as err:
+        promulgate(doc, at(4), validity_years=3)
+    assert err.value.reason == "VALIDITY_TOO_LONG" and "provisional" in err.value.message
+    promulgate(doc, at(4))
+    p = doc.latest.promulgation
+    assert p is not None and p.validity_end == dt.date(2028, 4, 4)
+
+
 def test_validity_longer_than_five_years_is_refused() -> None:
     doc = to_adopted(new_doc())
     with pytest.raises(FailedPrecondition) as err:

@@ -48,6 +48,15 @@ def comment_period(kind: Kind, start: dt.date, end: dt.date, profile: Jurisdicti
     return working, profile.comment_min_working_days_normative, "working days"
 
 
+# A title that says so makes a document provisional (暂行办法, 试行规定), whatever the flag it was
+# drafted with: its validity is the provisional one.
+PROVISIONAL_WORDS = ("暂行", "试行")
+
+
+def is_provisional(flagged: bool, title: str) -> bool:
+    return flagged or any(word in title for word in PROVISIONAL_WORDS)
+
+
 def validity_years(provisional: bool, requested: int, profile: JurisdictionProfile) -> tuple[int, int]:
     """(years, maximum) of a normative document's validity: the request, or the profile's default."""
     if provisional:

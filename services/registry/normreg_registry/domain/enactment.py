@@ -89,9 +89,10 @@ class Enactment(Drafting):
                     "validity_years", f"a validity period applies to normative documents, not {self.kind}"
                 )
             return 0
-        years, maximum = deadlines.validity_years(self.provisional, requested, profile)
+        provisional = deadlines.is_provisional(self.provisional, self.latest.title)
+        years, maximum = deadlines.validity_years(provisional, requested, profile)
         gates.VALIDITY_WITHIN_MAXIMUM.check(
-            self.name, years=years, maximum=maximum, which="provisional (暂行/试行) " if self.provisional else ""
+            self.name, years=years, maximum=maximum, which="provisional (暂行/试行) " if provisional else ""
         )
         return years
 
