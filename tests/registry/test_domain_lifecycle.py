@@ -30,7 +30,9 @@ def at(days: float = 0) -> dt.datetime:
     return T0 + dt.timedelta(days=days)
 
 
-def new_doc(kind: Kind = Kind.NORMATIVE_DOCUMENT, provisional: bool = False) -> Document:
+def new_doc(
+    kind: Kind = Kind.NORMATIVE_DOCUMENT, provisional: bool = False, created: dt.datetime | None = None
+) -> Document:
     return Document.create(
         id="doc1",
         kind=kind,
@@ -40,7 +42,7 @@ def new_doc(kind: Kind = Kind.NORMATIVE_DOCUMENT, provisional: bool = False) -> 
         number_prefix="赤政规",
         provisional=provisional,
         principal=DRAFTER,
-        at=at(),
+        at=created or at(),
     )
 
 
@@ -252,17 +254,7 @@ def test_normative_document_comment_period_counts_working_days() -> None:
 def test_public_holidays_are_not_working_days_and_adjusted_weekends_are() -> None:
     """National Day 2024: 1-7 October off, Sunday 29 September and Saturday 12 October worked (调休).
     A normative document's seven working days from 1 October end on 10 October, not 9."""
-    doc = Document.create(
-        id="doc2",
-        kind=Kind.NORMATIVE_DOCUMENT,
-        title="赤峰市行政规范性文件管理办法",
-        body="第一条 为了规范行政规范性文件管理，制定本办法。",
-        issuing_body="赤峰市人民政府",
-        number_prefix="赤政规",
-        provisional=False,
-        principal=DRAFTER,
-        at=dt.datetime(2024, 9, 20, 9, tzinfo=SHANGHAI),
-    )
+    doc = new_doc(created=dt.datetime(2024, 9, 20, 9, tzinfo=SHANGHAI))
     when = dt.datetime(2024, 9, 27, 9, tzinfo=SHANGHAI)
     with pytest.raises(FailedPrecondition) as err:
         doc.open_comment(DRAFTER, when, PROFILE, dt.date(2024, 10, 1), dt.date(2024, 10, 9))
