@@ -153,6 +153,19 @@ async def test_a_client_built_before_dates_were_messages_still_sends_text(system
     assert iso(opened.versions[-1].comment_window.end_date) == (start + dt.timedelta(days=20)).isoformat()
 
 
+@pytest.mark.parametrize("text", ["20260303", "2026-W10-2", "2026-3-3", "2026-03-03T00:00"])
+async def test_a_text_date_is_written_yyyy_mm_dd_and_nothing_else(system: System, clock: FakeClock, text: str) -> None:
+    """The old text fields promise YYYY-MM-DD; Python would also read 20260303 or a week date."""
+    a = Actors(system)
+    doc = await create(a)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await a.drafter.OpenPublicComment(
+            rpb.OpenPublicCommentRequest(name=doc.name, start_date_iso=text, end_date_iso="2026-04-30")
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violations(err.value) == ["start_date_iso"]
+
+
 @pytest.mark.parametrize(
     ("start", "field"),
     [

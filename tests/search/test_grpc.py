@@ -369,10 +369,12 @@ async def test_a_document_as_in_force_on_a_date_lists_its_public_versions(stub: 
         ("documents/rule1/versions/1", pb.VERSION_STATE_AMENDED, "2024-02-10", "2025-06-01"),
         ("documents/rule1/versions/2", pb.VERSION_STATE_REPEALED, "2025-06-01", "2026-02-01"),
     ]
-    for when in ("2024-02-09", "2026-02-01"):
+    # Outside the stored range too, and said with the date asked, not the bound it was brought to.
+    for when in ("2024-02-09", "2026-02-01", "0001-01-01", "9999-12-31"):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await get(stub, name="documents/rule1", valid_on=day(when))
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        assert when in (caught.value.details() or ""), caught.value.details()
     for fields in (
         {"valid_on": date_pb2.Date(year=2025, month=13, day=1), "name": "documents/rule1"},
         {"valid_on": day("2025-01-01")},

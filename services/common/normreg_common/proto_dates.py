@@ -9,6 +9,7 @@ reserved.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from google.protobuf.message import Message
 from google.type import date_pb2
@@ -17,6 +18,7 @@ from normreg_common.dates import DATE_MAX, DATE_MIN, bounded
 from normreg_common.errors import InvalidArgument
 
 LEGACY_SUFFIX = "_iso"
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def to_pb(value: dt.date) -> date_pb2.Date:
@@ -45,7 +47,7 @@ def read(msg: Message, field: str, *, path: str = "", selects: bool = False) -> 
     field name in errors. A date that only `selects` (a search filter) is brought into the range
     instead, which selects the same documents since none lies outside it."""
     where = path + field
-    day = _raw(msg, field, where)
+    day = as_sent(msg, field, path=path)
     if day is None:
         return None
     if selects:
@@ -53,7 +55,9 @@ def read(msg: Message, field: str, *, path: str = "", selects: bool = False) -> 
     return bounded(day, where)
 
 
-def _raw(msg: Message, field: str, where: str) -> dt.date | None:
+def as_sent(msg: Message, field: str, *, path: str = "") -> dt.date | None:
+    """The date in `msg.field` (or its text twin, YYYY-MM-DD) as sent, before any range is applied."""
+    where = path + field
     if msg.HasField(field):
         value = from_pb(getattr(msg, field), where)
         if value is not None:
@@ -61,6 +65,9 @@ def _raw(msg: Message, field: str, where: str) -> dt.date | None:
     text = _legacy(msg, field)
     if text:
         try:
+            # fromisoformat also reads 20250101 and 2025-W01-1, which the field does not promise.
+            if not _ISO_DAY.fullmatch(text):
+                raise ValueError(text)
             return dt.date.fromisoformat(text)
         except ValueError:
             raise InvalidArgument(where + LEGACY_SUFFIX, f"expected a date YYYY-MM-DD, got {text!r}") from None

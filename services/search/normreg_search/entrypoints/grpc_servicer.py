@@ -12,7 +12,7 @@ from normreg.v1 import document_pb2 as pb
 from normreg.v1 import search_service_pb2 as spb
 from normreg.v1 import search_service_pb2_grpc as sgrpc
 from normreg_common import proto_dates
-from normreg_common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from normreg_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from normreg_common.grpc_server import current_principal
 from normreg_common.paging import IntCursor, PageTokens, fits, page_size
 from normreg_common.principal import Role
@@ -280,7 +280,14 @@ class SearchServicer(sgrpc.SearchServiceServicer):
             chosen = await self._s.version(req.name)
         else:
             document = resource_id(req.name, "documents")
-            chosen = await self._s.document(f"documents/{document}", req.valid_on)
+            try:
+                chosen = await self._s.document(f"documents/{document}", req.valid_on)
+            except NotFound:
+                asked = proto_dates.as_sent(request, "valid_on")
+                if asked is None or asked == req.valid_on:
+                    raise
+                # Said with the date asked, not the bound a date outside the stored range was brought to.
+                raise NotFound(f"documents/{document} on {asked.isoformat()}") from None
         return public_document_pb(chosen, await self._s.public_versions(chosen.document))
 
     async def ListOpenConsultations(
