@@ -77,6 +77,13 @@ def test_where_and_someone_are_not_searched_for() -> None:
     assert [t.alternatives for t in parse_query("房屋所有人").terms][-2:] == [(("所有",),), (("有人",),)]
 
 
+def test_when_something_happens_is_not_searched_for() -> None:
+    """正在, 已经, 曾经, 一直, 刚刚 say when, and the statutes say what: 正在服刑 found a law that
+    says 正在服刑 once above the criminal law, which says 减刑."""
+    for said in ("正在服刑的人可以减刑吗", "已经服刑的人可以减刑吗", "一直服刑的人可以减刑吗"):
+        assert parse_query(said).terms == parse_query("服刑的人可以减刑吗").terms, said
+
+
 def test_table_terms_match_by_any_statutory_wording() -> None:
     [term] = parse_query("工钱").terms
     assert term.alternatives == (("工钱",), ("劳动", "动报", "报酬"), ("工资",))

@@ -109,6 +109,12 @@ FILLERS = (
     "自己",
     # Someone (有人在网上卖假药): who did it is not what is asked. 所有人, 持有人 and 占有人 are kept.
     "有人",
+    # When it happens (正在服刑, 已经离婚, 一直拖欠): the statutes say what the state is, not when.
+    "正在",
+    "已经",
+    "曾经",
+    "一直",
+    "刚刚",
     "了吗",
     "会被",
     "被人",
