@@ -23,10 +23,15 @@ def bounded_number(most: float, unit: str) -> Callable[[str], float]:
     return parse
 
 
+def travels_in_a_header(token: str) -> bool:
+    """Visible ASCII, no spaces: what a bearer token in an HTTP header is made of (a JWT: base64url
+    and dots)."""
+    return all("!" <= c <= "~" for c in token)
+
+
 def bearer_token(text: str) -> str:
-    """A token as it travels in an HTTP header: visible ASCII, no spaces (a JWT is base64url and dots)."""
     token = text.strip()
-    if not all("!" <= c <= "~" for c in token):
+    if not travels_in_a_header(token):
         raise argparse.ArgumentTypeError(
             "a token is made of visible ASCII characters only (a JWT: letters, digits, -_.)"
         )

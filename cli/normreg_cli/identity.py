@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from normreg_common.principal import Role
 from normreg_common.settings import Settings
 
+from normreg_cli.argtypes import travels_in_a_header
 from normreg_cli.command import UsageError
 
 TOKEN_ENV = "NORMREG_TOKEN"  # noqa: S105 - the name of the variable, not a secret
@@ -63,6 +64,6 @@ def resolve_token(token: str | None, as_spec: str | None, env: Mapping[str, str]
             )
         return mint(settings, parse_as(as_spec))
     from_env = env.get(TOKEN_ENV, "").strip()
-    if not all("!" <= c <= "~" for c in from_env):
+    if not travels_in_a_header(from_env):
         raise UsageError(f"{TOKEN_ENV} holds characters no token has (a JWT: letters, digits, -_.)")
     return from_env or None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from normreg.v1 import document_pb2 as pb
+from normreg_common.filing_materials import FILED_KINDS
 
 STATE_LABELS: dict[int, str] = {
     pb.VERSION_STATE_PROMULGATED: "尚未生效",
@@ -98,6 +99,4 @@ def enum_value(enum_name: str, full: str) -> int:
 
 # The kinds filed for review, on which a review suggestion (审查建议) may be made here: a national law or
 # an administrative regulation is reviewed by the NPC Standing Committee, a major decision is not filed.
-REVIEWED_KINDS = frozenset(
-    (pb.DOCUMENT_KIND_LOCAL_REGULATION, pb.DOCUMENT_KIND_GOVERNMENT_RULE, pb.DOCUMENT_KIND_NORMATIVE_DOCUMENT)
-)
+REVIEWED_KINDS = frozenset(pb.DocumentKind.Value(f"DOCUMENT_KIND_{kind}") for kind in FILED_KINDS)

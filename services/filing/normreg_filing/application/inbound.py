@@ -63,13 +63,17 @@ class VersionState:
     subordinate's): the state it is now in."""
 
     source: str
+    # The document (documents/{d}): a document's events are its stream.
     subject: str
     sequence: int
-    document: str
     version: int
     state: str
     # The document's kind (NORMATIVE_DOCUMENT, NATIONAL_LAW ...): what says which are reviewed here.
     kind: str = ""
+
+    @property
+    def document(self) -> str:
+        return self.subject
 
 
 @dataclass(frozen=True)
@@ -138,17 +142,21 @@ def version_state(event: CloudEvent) -> VersionState:
     common = document_events.read_common(event)
     if common is None or common.change.version_number < 1 or not common.change.to_state:
         raise UnreadableData(f"{event.type} of {event.subject} names no version and state")
-    if not _DOCUMENT.fullmatch(event.subject):
-        raise UnreadableData(f"{event.type} is about {event.subject!r}, not a document (documents/{{document}})")
     return VersionState(
         event.source,
-        event.subject,
+        document_subject(event.type, event.subject),
         event.sequence,
-        event.subject,
         common.change.version_number,
         common.change.to_state[:40],
         common.document.kind[:40],
     )
+
+
+def document_subject(event_type: str, subject: str) -> str:
+    """`subject` when it names a document (documents/{d}); else UnreadableData."""
+    if not _DOCUMENT.fullmatch(subject):
+        raise UnreadableData(f"{event_type} is about {subject!r}, not a document (documents/{{document}})")
+    return subject
 
 
 def _promulgation(event: CloudEvent, version: dev.VersionSnapshot) -> dev.DocumentPromulgation:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from normreg_common.errors import FailedPrecondition, InvalidArgument, NotFound
+from normreg_common.filing_materials import FILED_KINDS
 from normreg_common.principal import Principal
 from normreg_common.profile import JurisdictionProfile
 from normreg_common.text import blank
@@ -19,10 +20,6 @@ from normreg_filing.domain.received import authorize
 # promulgated, in force or not yet. A draft was never filed, and a text no longer in force leaves
 # nothing to review.
 SUGGESTIBLE_STATES = frozenset({"PROMULGATED", "IN_FORCE"})
-# The kinds filed with a recipient, which it reviews: local regulations, government rules and
-# normative documents (the registry's FILING_KINDS). A national law or an administrative regulation is
-# reviewed by the NPC Standing Committee (立法法 第一百一十条), a major decision is not filed.
-REVIEWED_KINDS = frozenset({"LOCAL_REGULATION", "GOVERNMENT_RULE", "NORMATIVE_DOCUMENT"})
 _NAME = re.compile(r"^(documents/[^/]+)(?:/versions/([0-9]+))?\Z")
 
 
@@ -61,7 +58,7 @@ def require_not_ended(name: str, states: dict[int, str], kind: str = "") -> None
     which has left force (repealed, amended, declared invalid, expired). Versions whose state is not
     known say nothing."""
     _, version = document_parts(name)
-    if kind and kind not in REVIEWED_KINDS:
+    if kind and kind not in FILED_KINDS:
         raise FailedPrecondition(
             "SUGGESTION_NOT_REVIEWED_HERE",
             f"{name} is a {kind}, which is not filed here: a review suggestion about a national law or an "

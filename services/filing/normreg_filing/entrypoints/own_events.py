@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from normreg_common import document_events
 from normreg_common.consuming import Consuming
 from normreg_common.deadletters import DeadLetters
-from normreg_common.errors import InvalidArgument
 from normreg_common.event_data import UnreadableData
 from normreg_common.eventlog.port import Delivery, EventLog
 from normreg_common.events import DOCUMENTS_TOPIC, CloudEvent
@@ -21,9 +20,8 @@ from normreg_common.postgres.database import PostgresDatabase
 from normreg_common.sqlite import Database
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from normreg_filing.application.inbound import VERSION_STATE_EVENTS, VersionState
+from normreg_filing.application.inbound import VERSION_STATE_EVENTS, VersionState, document_subject, version_state
 from normreg_filing.application.service import FilingReviewService
-from normreg_filing.domain.suggestions import document_parts
 
 GROUP = "filing:own"
 CONSUMER = "filing:own:documents"
@@ -50,8 +48,8 @@ class _Data(BaseModel):
 
 
 class _Head(BaseModel):
-    """An event's attributes and its change, read from the JSON without building the rest of its
-    data (an import's event holds the whole law)."""
+    """An event's attributes, read from the JSON without building its data (an import's event holds
+    the whole law)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     source: str
@@ -73,24 +71,16 @@ def translate(raw: bytes) -> VersionState | None:
     if head.type not in STATE_EVENTS:
         return None
     if head.dataschema is None:
-        # Written before the messages were published: read through the one reader that upcasts them.
-        common = document_events.read_common(CloudEvent.from_bytes(raw))
-        if common is None or common.change.version_number < 1 or not common.change.to_state:
-            raise UnreadableData(f"{head.type} of {head.subject} names no version and state")
-        version, state, kind = common.change.version_number, common.change.to_state, common.document.kind
-    else:
-        try:
-            data = _Event.model_validate_json(raw).data
-        except ValidationError as exc:
-            raise UnreadableData(f"{head.type} of {head.subject}: {exc.errors()[0]['msg']}") from None
-        version, state, kind = data.change.version_number, data.change.to_state, data.document.kind
+        # Written before the messages were published: read whole, by the reader that upcasts them.
+        return version_state(CloudEvent.from_bytes(raw))
     try:
-        document, named = document_parts(head.subject)
-    except InvalidArgument:
-        named = 0
-    if named is not None:
-        raise UnreadableData(f"{head.type} is about {head.subject!r}, not a document (documents/{{document}})")
-    return VersionState(head.source, head.subject, head.sequence, document, version, state, kind)
+        data = _Event.model_validate_json(raw).data
+    except ValidationError as exc:
+        raise UnreadableData(f"{head.type} of {head.subject}: {exc.errors()[0]['msg']}") from None
+    subject = document_subject(head.type, head.subject)
+    return VersionState(
+        head.source, subject, head.sequence, data.change.version_number, data.change.to_state, data.document.kind
+    )
 
 
 def own_events_handler(service: FilingReviewService, db: Database | PostgresDatabase) -> Consuming[VersionState]:

@@ -82,43 +82,26 @@ class Amendment(Evaluations):
         # The version this ends is the one the action's row can end (the version in force).
         v = next((v for v in self.versions if self._can(action, v)), self.latest)
         self._check(action, v)
-        v.state_reason = reason
-        v.repealed_by = related
-        details: dict[str, Any] = {"repealed_by": related} if related else {}
-        if evaluation is not None:
-            self._link_evaluation(evaluation, f"{self.version_name(v.number)}#{action.value}")
-            details["evaluation"] = f"{self.name}/evaluations/{evaluation}"
-        self._move(v, action, principal, at, reason=reason, details=details)
-        v.timeline.append(TimelineEntry(today, action.value, reason, related))
-        self._end_amendments_under_way(action, v, principal, at, reason, today, related)
-
-    def _end_amendments_under_way(
-        self,
-        action: Action,
-        ended: Version,
-        principal: Principal,
-        at: dt.datetime,
-        reason: str,
-        today: dt.date,
-        related: str,
-    ) -> None:
-        """A document repealed or declared invalid takes its amendment under way with it: one
-        promulgated and not yet in force is ended by the same decision (else the scheduler would bring
-        it into force and the document back with it), one still being drafted is withdrawn."""
+        # The document takes its amendment under way with it: one promulgated and not yet in force is
+        # ended by the same decision (else the scheduler would bring it into force, and the document
+        # back with it), one still being drafted is withdrawn.
+        pending = [w for w in self.versions if w is not v and self._can(action, w)]
+        for w in (v, *pending):
+            w.state_reason = reason
+            w.repealed_by = related
+            details: dict[str, Any] = {"repealed_by": related} if related else {}
+            if w is not v:
+                details["with"] = self.version_name(v.number)
+            elif evaluation is not None:
+                self._link_evaluation(evaluation, f"{self.version_name(v.number)}#{action.value}")
+                details["evaluation"] = f"{self.name}/evaluations/{evaluation}"
+            self._move(w, action, principal, at, reason=reason, details=details)
+            w.timeline.append(TimelineEntry(today, action.value, reason, related))
+        why = f"the document was ended ({PHRASES[action]}): {reason}"
         for w in self.versions:
-            if w is ended:
-                continue
-            if self._can(action, w):
-                w.state_reason = reason
-                w.repealed_by = related
-                self._move(w, action, principal, at, reason=reason, details={"with": self.version_name(ended.number)})
-                w.timeline.append(TimelineEntry(today, action.value, reason, related))
-            elif w.state in PRE_PROMULGATION:
-                why = f"the document was ended ({PHRASES[action]}): {reason}"
+            if w.state in PRE_PROMULGATION:
                 w.state_reason = why
-                self._move(
-                    w, Action.WITHDRAW, principal, at, reason=why, details={"with": self.version_name(ended.number)}
-                )
+                self._move(w, Action.WITHDRAW, principal, at, reason=why, details={"with": self.version_name(v.number)})
 
     def apply_cleanup(
         self, principal: Principal, at: dt.datetime, outcome: str, reason: str, campaign: str, today: dt.date

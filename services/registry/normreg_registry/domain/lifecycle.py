@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass
 
 from normreg_common.errors import FailedPrecondition
+from normreg_common.filing_materials import FILED_KINDS
 from normreg_common.principal import Role
 
 
@@ -84,7 +85,7 @@ RULE_KINDS = frozenset({Kind.LOCAL_REGULATION, Kind.GOVERNMENT_RULE})
 # Kinds registered only as already promulgated (存量 import), never drafted here.
 IMPORT_ONLY_KINDS = frozenset({Kind.NATIONAL_LAW, Kind.ADMINISTRATIVE_REGULATION})
 # Kinds that must be filed with the superior body after promulgation.
-FILING_KINDS = frozenset({Kind.LOCAL_REGULATION, Kind.GOVERNMENT_RULE, Kind.NORMATIVE_DOCUMENT})
+FILING_KINDS = frozenset(Kind(k) for k in FILED_KINDS)
 MAJOR_DECISION_PROCEDURES = (
     Procedure.PUBLIC_PARTICIPATION,
     Procedure.EXPERT_ARGUMENTATION,
