@@ -48,19 +48,28 @@ def _ephemeral_floor() -> int:
         return 32768
 
 
+# Ports already handed out in this process: each is free when it is picked but bound only later, by
+# the service it was picked for, so a second pick must not fall on it.
+_GIVEN: set[int] = set()
+
+
 def stable_port() -> int:
     """A free port below the range the kernel hands out to outgoing connections: a service killed
     and started again must find its port free, and with eight processes talking to Kafka and
-    Elasticsearch an ephemeral port freed by the kill is soon some client's source port."""
+    Elasticsearch an ephemeral port freed by the kill is soon some client's source port. Never one
+    handed out before: two services of one federation could draw the same port."""
     floor = _ephemeral_floor()
     for _ in range(1000):
         port = random.randrange(20000, floor)
+        if port in _GIVEN:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _GIVEN.add(port)
+        return port
     raise AssertionError(f"no free port between 20000 and {floor}")
 
 
